@@ -1,0 +1,299 @@
+/*
+ * events.h - the domain events of arbejdspligt as C structs, one per Avro
+ * schema in schemas/, with their codec descriptors and validation.
+ *
+ * Every input event carries the whole entity it describes as it now stands
+ * (event-carried state): the latest recorded event of a placement, report,
+ * exemption, reduction or coverage period *is* that entity. This keeps state
+ * updates order-independent and idempotent (see store.h).
+ *
+ * Structs are plain values with fixed-size strings: they can live on the
+ * stack or in arrays, are copied with `=`, and own nothing.
+ */
+#ifndef AP_EVENTS_H
+#define AP_EVENTS_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "arbejdspligt/codec.h"
+
+/* String capacities (including the NUL). Sized for real ids, and bounded so
+ * a hostile record cannot make us allocate or copy more. */
+#define AP_UUID_CAP 37
+#define AP_ID_CAP 65
+#define AP_MUNI_CAP 4
+#define AP_SOURCE_CAP 33
+#define AP_PNUMBER_CAP 11
+#define AP_RULE_VERSION_CAP 24
+#define AP_TEXT_CAP 256
+#define AP_MAX_ASSESSED 16
+#define AP_MAX_ADJUSTMENTS 32
+/* Largest input record accepted (dead letters keep the whole record). */
+#define AP_MAX_RECORD_BYTES (64 * 1024)
+
+/* Activity kinds (DOMAIN.md, seed 002). Order = ActivityKind symbols. */
+typedef enum ap_activity_kind {
+    AP_ACT_NYTTEINDSATS,
+    AP_ACT_SAERLIGT_TILRETTELAGT_NYTTEINDSATS,
+    AP_ACT_VIRKSOMHEDSPRAKTIK,
+    AP_ACT_LOENTILSKUD,
+    AP_ACT_ORDINAER_UDDANNELSE,
+    AP_ACT_VEJLEDNING_OPKVALIFICERING,
+    AP_ACT_FORBEREDELSE_JOBSOEGNING,
+    AP_ACT_LOENTIMER,
+    AP_ACT_SOCIALT_FRIKORT,
+    AP_ACT_SOCIAL_SUNDHED,
+    AP_ACT_TRANSPORT,
+    AP_ACT_JOBSAMTALE,
+    AP_ACT_COUNT
+} ap_activity_kind_t;
+
+typedef enum ap_benefit_type {
+    AP_BEN_KONTANTHJAELP,
+    AP_BEN_UDDANNELSESHJAELP,
+    AP_BEN_SELVFORSOERGELSES_OG_HJEMREJSEYDELSE,
+    AP_BEN_OVERGANGSYDELSE,
+    AP_BEN_ARBEJDSMARKEDSYDELSE,
+    AP_BEN_KONTANTYDELSE,
+    AP_BEN_ANDET
+} ap_benefit_type_t;
+
+typedef enum { AP_PLACEMENT_REGISTERED, AP_PLACEMENT_CHANGED, AP_PLACEMENT_ENDED, AP_PLACEMENT_CANCELLED } ap_placement_action_t;
+typedef enum { AP_HOURS_REPORTED, AP_HOURS_CORRECTED, AP_HOURS_RETRACTED } ap_hours_action_t;
+typedef enum { AP_EXEMPTION_GRANTED, AP_EXEMPTION_ENDED } ap_exemption_action_t;
+typedef enum { AP_REDUCTION_SET, AP_REDUCTION_ENDED } ap_reduction_action_t;
+typedef enum { AP_COVERAGE_STARTED, AP_COVERAGE_CHANGED, AP_COVERAGE_ENDED } ap_coverage_action_t;
+
+typedef enum ap_exemption_kind {
+    AP_EXEMPT_HEALTH,             /* LAS § 13 stk. 7 */
+    AP_EXEMPT_PREGNANCY,          /* LAS § 13 stk. 9 */
+    AP_EXEMPT_PARENTAL_LEAVE,     /* LAS § 13 stk. 9 */
+    AP_EXEMPT_ADOPTION,           /* LAS § 13 stk. 9 */
+    AP_EXEMPT_BEREAVEMENT_LEAVE,  /* LAS § 13 stk. 9 */
+    AP_EXEMPT_LESS_INTENSIVE,     /* LAB § 106 */
+    AP_EXEMPT_STATE_PENSION_AGE,
+    AP_EXEMPT_EARLY_RETIREMENT_TARGET,
+    AP_EXEMPT_STU,                /* LAS § 13 i */
+    AP_EXEMPT_IGU                 /* outside the obligation (seed 004) */
+} ap_exemption_kind_t;
+
+typedef enum { AP_STATUS_COMPLIANT, AP_STATUS_NOT_COMPLIANT, AP_STATUS_EXEMPT, AP_STATUS_NOT_COVERED } ap_status_t;
+
+typedef enum {
+    AP_ADJ_PRORATION, AP_ADJ_REDUCTION, AP_ADJ_REDUCTION_STALE, AP_ADJ_EXEMPTION, AP_ADJ_PLACEMENT_EXEMPTED,
+    AP_ADJ_HOURS_NOT_COUNTED
+} ap_adjustment_kind_t;
+
+typedef enum {
+    AP_ALERT_WEEK_SHORT, AP_ALERT_NO_ACTIVITY, AP_ALERT_PLAN_GAP, AP_ALERT_PLACEMENT_ENDING,
+    AP_ALERT_EXEMPTION_EXPIRING, AP_ALERT_REDUCTION_EXPIRING, AP_ALERT_REASSESSMENT_DUE, AP_ALERT_RULE_VIOLATION
+} ap_alert_code_t;
+
+typedef enum { AP_SEV_INFO, AP_SEV_WARNING, AP_SEV_CRITICAL } ap_severity_t;
+
+/* Dead-letter reasons; the first ten equal ap_codec_status_t. */
+typedef enum {
+    AP_DL_WRONG_TOPIC = 10, /* a valid record of a schema that does not belong on this topic */
+    AP_DL_INVALID_EVENT = 11, /* decodes, but breaks a validation rule */
+    AP_DL_STATE_LIMIT = 12  /* would push a citizen's state past a safety bound */
+} ap_dl_reason_t;
+
+/* Fields every input event starts with. */
+typedef struct ap_header {
+    char event_id[AP_UUID_CAP];
+    char citizen_id[AP_ID_CAP];
+    char municipality_code[AP_MUNI_CAP];
+    int64_t occurred_at;
+    int64_t recorded_at;
+    char source_system[AP_SOURCE_CAP];
+} ap_header_t;
+
+typedef struct ap_placement {
+    ap_header_t h;
+    int32_t action;
+    char placement_id[AP_ID_CAP];
+    int32_t offer_type;
+    int32_t job_type; /* -1: none */
+    char workplace_p_number[AP_PNUMBER_CAP];
+    int32_t start_date, end_date;
+    int32_t planned_minutes_per_week;
+    int32_t benefit_type;
+    char journal_ref[AP_ID_CAP];
+} ap_placement_t;
+
+typedef struct ap_hours {
+    ap_header_t h;
+    int32_t action;
+    char report_id[AP_ID_CAP];
+    int32_t activity_date;
+    int32_t activity_kind;
+    int32_t minutes;
+    char placement_id[AP_ID_CAP];
+    char journal_ref[AP_ID_CAP];
+} ap_hours_t;
+
+typedef struct ap_exemption {
+    ap_header_t h;
+    int32_t action;
+    char exemption_id[AP_ID_CAP];
+    int32_t kind;
+    int32_t from_date;
+    int32_t to_date; /* AP_NO_DATE: open-ended */
+    char placement_id[AP_ID_CAP];
+} ap_exemption_t;
+
+typedef struct ap_reduction {
+    ap_header_t h;
+    int32_t action;
+    char reduction_id[AP_ID_CAP];
+    int32_t reduced_minutes_per_week;
+    int32_t valid_from;
+    int32_t valid_to; /* AP_NO_DATE: open-ended */
+    int32_t assessed_on;
+    uint32_t n_assessed;
+    char assessed_placement_ids[AP_MAX_ASSESSED][AP_ID_CAP];
+} ap_reduction_t;
+
+typedef struct ap_coverage {
+    ap_header_t h;
+    int32_t action;
+    char coverage_id[AP_ID_CAP];
+    int32_t from_date;
+    int32_t to_date; /* AP_NO_DATE: open-ended */
+    int32_t benefit_type;
+} ap_coverage_t;
+
+typedef struct ap_tick {
+    char event_id[AP_UUID_CAP];
+    int64_t occurred_at;
+    char source_system[AP_SOURCE_CAP];
+} ap_tick_t;
+
+typedef struct ap_credited {
+    int32_t activity_kind;
+    int32_t minutes;
+} ap_credited_t;
+
+typedef struct ap_adjustment {
+    int32_t kind;
+    char reference[AP_ID_CAP];
+    int32_t minutes;
+} ap_adjustment_t;
+
+typedef struct ap_result {
+    char event_id[AP_UUID_CAP];
+    char citizen_id[AP_ID_CAP];
+    char municipality_code[AP_MUNI_CAP];
+    int32_t iso_year, iso_week;
+    int32_t week_start;
+    char rule_version[AP_RULE_VERSION_CAP];
+    int32_t status;
+    int32_t required_minutes, credited_minutes, shortfall_minutes;
+    int32_t revision;
+    bool final;
+    int64_t closed_at;
+    uint32_t n_breakdown;
+    ap_credited_t breakdown[AP_ACT_COUNT];
+    uint32_t n_adjustments;
+    ap_adjustment_t adjustments[AP_MAX_ADJUSTMENTS];
+} ap_result_t;
+
+typedef struct ap_alert {
+    char event_id[AP_UUID_CAP];
+    char citizen_id[AP_ID_CAP];
+    char municipality_code[AP_MUNI_CAP];
+    int32_t iso_year, iso_week;
+    int32_t week_start;
+    int32_t code;
+    int32_t severity;
+    char rule_version[AP_RULE_VERSION_CAP];
+    int32_t revision;
+    int32_t required_minutes, credited_minutes, shortfall_minutes;
+    char detail[AP_TEXT_CAP];
+} ap_alert_t;
+
+typedef struct ap_dead_letter {
+    char event_id[AP_UUID_CAP];
+    char source_topic[AP_TEXT_CAP];
+    int32_t source_partition;
+    int64_t source_offset;
+    int32_t reason_code;
+    char reason[AP_TEXT_CAP];
+    ap_bytes_t key;
+    ap_bytes_t payload;
+    int64_t record_timestamp;
+} ap_dead_letter_t;
+
+/* The record types, as indexes into the registry. */
+typedef enum ap_event_type {
+    AP_EV_PLACEMENT,
+    AP_EV_HOURS,
+    AP_EV_EXEMPTION,
+    AP_EV_REDUCTION,
+    AP_EV_COVERAGE,
+    AP_EV_TICK,
+    AP_EV_RESULT,
+    AP_EV_ALERT,
+    AP_EV_DEAD_LETTER,
+    AP_EV_COUNT
+} ap_event_type_t;
+
+/* Any decoded event; `type` says which member is valid. */
+typedef struct ap_event {
+    ap_event_type_t type;
+    union {
+        ap_header_t h; /* every input event except ticks starts with it */
+        ap_placement_t placement;
+        ap_hours_t hours;
+        ap_exemption_t exemption;
+        ap_reduction_t reduction;
+        ap_coverage_t coverage;
+        ap_tick_t tick;
+        ap_result_t result;
+        ap_alert_t alert;
+        ap_dead_letter_t dead_letter;
+    } u;
+} ap_event_t;
+
+/**
+ * @brief Binds every descriptor to its embedded schema (checks the tables,
+ * computes fingerprints). Call once at start-up, before any thread starts.
+ * @return 0, or -1 with err set (a programming error: table and schema differ).
+ */
+int ap_events_init(ap_codec_error_t *err);
+
+/** @return the descriptor of a record type (bound after ap_events_init). */
+const ap_record_desc_t *ap_events_desc(ap_event_type_t type);
+/** @return the record type whose schema name is name, or AP_EV_COUNT. */
+ap_event_type_t ap_events_type_by_name(const char *name, size_t len);
+/** @return the record type with this fingerprint, or AP_EV_COUNT. */
+ap_event_type_t ap_events_type_by_fingerprint(uint64_t fp);
+
+/**
+ * @brief Decodes any known single-object encoded record into ev.
+ * @return AP_CODEC_OK or the status (AP_CODEC_UNKNOWN_FINGERPRINT for unknown schemas).
+ */
+ap_codec_status_t ap_events_decode(const uint8_t *buf, size_t len, ap_event_t *ev, ap_codec_error_t *err);
+/** @brief Appends the single-object encoding of ev to out. */
+void ap_events_encode(const ap_event_t *ev, ap_buf_t *out);
+/** @brief Appends ev as one JSON object, with a leading "schema" member naming its record type. */
+void ap_events_to_json(const ap_event_t *ev, ap_buf_t *out);
+
+/**
+ * @brief Checks the domain rules of an input event that the schema cannot
+ * express: UUID form, pseudonymous citizen id (never a CPR number), 3-digit
+ * municipality code, date order, minute ranges, required journal references.
+ * @return 0 if valid, else -1 with a reason (no personal data) in why.
+ */
+int ap_events_validate(const ap_event_t *ev, char *why, size_t whylen);
+
+/** @return 1 if s looks like a CPR number (DDMMYY-XXXX or 10 digits with a real date). */
+int ap_events_looks_like_cpr(const char *s);
+
+/** @brief Symbol names, for logs and reports. */
+const char *ap_activity_kind_name(int32_t kind);
+const char *ap_status_name(int32_t status);
+const char *ap_alert_code_name(int32_t code);
+
+#endif

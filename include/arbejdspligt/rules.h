@@ -1,0 +1,76 @@
+/*
+ * rules.h - the arbejdspligt weekly compliance rules, pure.
+ *
+ * Takes everything known about one citizen for one ISO week and returns one
+ * result with the figures behind it and the alerts it raises. No Kafka, no
+ * Redis, no clock, no environment; the same input gives the same bytes out,
+ * whatever order the entity arrays are in (they are sorted by id inside).
+ *
+ * All figures are whole minutes. The norm is 37 h = 2220 min per ISO week
+ * (seed 002); a covered working day (Mon-Fri) owes one fifth of the weekly
+ * requirement, so partial weeks are prorated by covered working days
+ * (DOMAIN.md design choice: 37 x days / 5).
+ *
+ * Ownership: the input points at caller-owned arrays, read only during the
+ * call; the output is a value the caller owns.
+ */
+#ifndef AP_RULES_H
+#define AP_RULES_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "arbejdspligt/events.h"
+
+/* 37 hours per ISO week (seed 002) and its per-working-day fifth. */
+#define AP_NORM_MINUTES_PER_WEEK (37 * 60)
+#define AP_NORM_MINUTES_PER_DAY (AP_NORM_MINUTES_PER_WEEK / 5)
+
+/* Bounds of one citizen's state the engine accepts (the store enforces them). */
+#define AP_MAX_ENTITIES 128
+#define AP_MAX_HOURS_PER_WEEK 256
+#define AP_MAX_ALERTS 16
+
+typedef struct ap_week_input {
+    const char *citizen_id;
+    int32_t week_start; /* a Monday */
+    const ap_coverage_t *coverage;
+    size_t n_coverage;
+    const ap_placement_t *placements;
+    size_t n_placements;
+    const ap_hours_t *hours; /* reports dated in this week; others are ignored */
+    size_t n_hours;
+    const ap_exemption_t *exemptions;
+    size_t n_exemptions;
+    const ap_reduction_t *reductions;
+    size_t n_reductions;
+} ap_week_input_t;
+
+typedef struct ap_week_eval {
+    /* event_id, revision, final and closed_at are left for the caller. */
+    ap_result_t result;
+    ap_alert_t alerts[AP_MAX_ALERTS];
+    size_t n_alerts;
+} ap_week_eval_t;
+
+/* One rule set and the weeks it governs. */
+typedef struct ap_rule_version {
+    const char *name;     /* e.g. "AP-2025.1" */
+    int32_t first_monday; /* first week it governs */
+    int32_t last_monday;  /* last week it governs, AP_NO_DATE if current */
+} ap_rule_version_t;
+
+/** @return the rule version governing the week starting at monday, or NULL if none (before arbejdspligt). */
+const ap_rule_version_t *ap_rules_version_for(int32_t monday);
+
+/**
+ * @brief Evaluates one citizen-week.
+ * @return 0, or -1 if the input breaks a bound (too many entities); then
+ *         out->result.rule_version says why and nothing else is set.
+ */
+int ap_rules_evaluate(const ap_week_input_t *in, ap_week_eval_t *out);
+
+/** @return 1 if an hours report of this kind counts toward the week (seed 002). */
+int ap_rules_activity_counts(int32_t activity_kind, const char *journal_ref);
+
+#endif

@@ -1,0 +1,17 @@
+# Writes every schemas/*.avsc into one C file as NUL-terminated byte arrays,
+# named ap_schema_text_<FileStem>, plus a table of (stem, text) pairs.
+file(GLOB files ${SCHEMA_DIR}/*.avsc)
+list(SORT files)
+set(body "/* Generated from the .avsc files in schemas/ by schemas/embed_schemas.cmake. Do not edit. */\n#include <stddef.h>\n\n")
+set(table "")
+foreach(f ${files})
+  get_filename_component(stem ${f} NAME_WE)
+  file(READ ${f} hex HEX)
+  string(REGEX REPLACE "([0-9a-f][0-9a-f])" "0x\\1," hex "${hex}")
+  string(APPEND body "static const char text_${stem}[] = {${hex}0x00};\n")
+  string(APPEND table "  {\"${stem}\", text_${stem}, sizeof(text_${stem}) - 1},\n")
+endforeach()
+string(APPEND body "\nstruct ap_embedded_schema { const char *stem; const char *text; size_t len; };\n")
+string(APPEND body "const struct ap_embedded_schema ap_embedded_schemas[] = {\n${table}  {NULL, NULL, 0}\n};\n")
+file(WRITE ${OUT}.tmp "${body}")
+execute_process(COMMAND ${CMAKE_COMMAND} -E copy_if_different ${OUT}.tmp ${OUT})

@@ -1,0 +1,382 @@
+/* events.c - domain events: descriptors, registry, validation. See events.h. */
+#include "arbejdspligt/events.h"
+
+#include <stddef.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "arbejdspligt/calendar.h"
+
+/* Schema texts embedded at build time by schemas/embed_schemas.cmake. */
+struct ap_embedded_schema { const char *stem; const char *text; size_t len; };
+extern const struct ap_embedded_schema ap_embedded_schemas[];
+
+#define NSYM(a) ((int32_t)(sizeof(a) / sizeof(a)[0]))
+
+static const char *const activity_kinds[] = {
+    "NYTTEINDSATS", "SAERLIGT_TILRETTELAGT_NYTTEINDSATS", "VIRKSOMHEDSPRAKTIK", "LOENTILSKUD",
+    "ORDINAER_UDDANNELSE", "VEJLEDNING_OPKVALIFICERING", "FORBEREDELSE_JOBSOEGNING", "LOENTIMER",
+    "SOCIALT_FRIKORT", "SOCIAL_SUNDHED", "TRANSPORT", "JOBSAMTALE"};
+static const char *const benefit_types[] = {
+    "KONTANTHJAELP", "UDDANNELSESHJAELP", "SELVFORSOERGELSES_OG_HJEMREJSEYDELSE", "OVERGANGSYDELSE",
+    "ARBEJDSMARKEDSYDELSE", "KONTANTYDELSE", "ANDET"};
+static const char *const job_types[] = {
+    "NYTTEINDSATS_KOMMUNE", "NYTTEINDSATS_REGIONAL", "NYTTEINDSATS_STATEN",
+    "NYTTEINDSATS_SELVEJENDE_INSTITUTION", "ANDET"};
+static const char *const placement_actions[] = {"REGISTERED", "CHANGED", "ENDED", "CANCELLED"};
+static const char *const hours_actions[] = {"REPORTED", "CORRECTED", "RETRACTED"};
+static const char *const exemption_actions[] = {"GRANTED", "ENDED"};
+static const char *const exemption_kinds[] = {
+    "HEALTH", "PREGNANCY", "PARENTAL_LEAVE", "ADOPTION", "BEREAVEMENT_LEAVE", "LESS_INTENSIVE",
+    "STATE_PENSION_AGE", "EARLY_RETIREMENT_TARGET", "STU", "IGU"};
+static const char *const reduction_actions[] = {"SET", "ENDED"};
+static const char *const coverage_actions[] = {"STARTED", "CHANGED", "ENDED"};
+static const char *const statuses[] = {"COMPLIANT", "NOT_COMPLIANT", "EXEMPT", "NOT_COVERED"};
+static const char *const adjustment_kinds[] = {
+    "PRORATION", "REDUCTION", "REDUCTION_STALE", "EXEMPTION", "PLACEMENT_EXEMPTED", "HOURS_NOT_COUNTED"};
+static const char *const alert_codes[] = {
+    "WEEK_SHORT", "NO_ACTIVITY", "PLAN_GAP", "PLACEMENT_ENDING", "EXEMPTION_EXPIRING",
+    "REDUCTION_EXPIRING", "REASSESSMENT_DUE", "RULE_VIOLATION"};
+static const char *const severities[] = {"INFO", "WARNING", "CRITICAL"};
+static const char *const dl_reasons[] = {
+    "TRUNCATED", "BAD_MARKER", "UNKNOWN_FINGERPRINT", "BAD_LENGTH", "TOO_LONG", "BAD_UTF8", "BAD_ENUM",
+    "BAD_UNION", "BAD_VARINT", "TRAILING_BYTES", "WRONG_TOPIC", "INVALID_EVENT", "STATE_LIMIT"};
+
+/* Field descriptor helpers: scalar/string, enum, array. */
+#define FS(T, nm, mem, type, lt, cap) {nm, type, lt, offsetof(T, mem), cap, NULL, 0, NULL, 0, 0}
+#define FE(T, nm, mem, type, syms) {nm, type, AP_LT_NONE, offsetof(T, mem), 0, syms, NSYM(syms), NULL, 0, 0}
+#define FA(T, nm, mem, cnt, item, isz, max) {nm, AP_FT_ARRAY, AP_LT_NONE, offsetof(T, mem), max, NULL, 0, item, isz, offsetof(T, cnt)}
+
+#define HEADER_FIELDS(T)                                                          \
+    FS(T, "event_id", h.event_id, AP_FT_STRING, AP_LT_UUID, AP_UUID_CAP),         \
+    FS(T, "citizen_id", h.citizen_id, AP_FT_STRING, AP_LT_NONE, AP_ID_CAP),       \
+    FS(T, "municipality_code", h.municipality_code, AP_FT_STRING, AP_LT_NONE, AP_MUNI_CAP), \
+    FS(T, "occurred_at", h.occurred_at, AP_FT_LONG, AP_LT_TIMESTAMP, 0),          \
+    FS(T, "recorded_at", h.recorded_at, AP_FT_LONG, AP_LT_TIMESTAMP, 0),          \
+    FS(T, "source_system", h.source_system, AP_FT_STRING, AP_LT_NONE, AP_SOURCE_CAP)
+
+static const ap_field_desc_t placement_fields[] = {
+    HEADER_FIELDS(ap_placement_t),
+    FE(ap_placement_t, "action", action, AP_FT_ENUM, placement_actions),
+    FS(ap_placement_t, "placement_id", placement_id, AP_FT_STRING, AP_LT_NONE, AP_ID_CAP),
+    FE(ap_placement_t, "offer_type", offer_type, AP_FT_ENUM, activity_kinds),
+    FE(ap_placement_t, "job_type", job_type, AP_FT_OPT_ENUM, job_types),
+    FS(ap_placement_t, "workplace_p_number", workplace_p_number, AP_FT_OPT_STRING, AP_LT_NONE, AP_PNUMBER_CAP),
+    FS(ap_placement_t, "start_date", start_date, AP_FT_INT, AP_LT_DATE, 0),
+    FS(ap_placement_t, "end_date", end_date, AP_FT_INT, AP_LT_DATE, 0),
+    FS(ap_placement_t, "planned_minutes_per_week", planned_minutes_per_week, AP_FT_INT, AP_LT_NONE, 0),
+    FE(ap_placement_t, "benefit_type", benefit_type, AP_FT_ENUM, benefit_types),
+    FS(ap_placement_t, "journal_ref", journal_ref, AP_FT_OPT_STRING, AP_LT_NONE, AP_ID_CAP),
+};
+
+static const ap_field_desc_t hours_fields[] = {
+    HEADER_FIELDS(ap_hours_t),
+    FE(ap_hours_t, "action", action, AP_FT_ENUM, hours_actions),
+    FS(ap_hours_t, "report_id", report_id, AP_FT_STRING, AP_LT_NONE, AP_ID_CAP),
+    FS(ap_hours_t, "activity_date", activity_date, AP_FT_INT, AP_LT_DATE, 0),
+    FE(ap_hours_t, "activity_kind", activity_kind, AP_FT_ENUM, activity_kinds),
+    FS(ap_hours_t, "minutes", minutes, AP_FT_INT, AP_LT_NONE, 0),
+    FS(ap_hours_t, "placement_id", placement_id, AP_FT_OPT_STRING, AP_LT_NONE, AP_ID_CAP),
+    FS(ap_hours_t, "journal_ref", journal_ref, AP_FT_OPT_STRING, AP_LT_NONE, AP_ID_CAP),
+};
+
+static const ap_field_desc_t exemption_fields[] = {
+    HEADER_FIELDS(ap_exemption_t),
+    FE(ap_exemption_t, "action", action, AP_FT_ENUM, exemption_actions),
+    FS(ap_exemption_t, "exemption_id", exemption_id, AP_FT_STRING, AP_LT_NONE, AP_ID_CAP),
+    FE(ap_exemption_t, "kind", kind, AP_FT_ENUM, exemption_kinds),
+    FS(ap_exemption_t, "from_date", from_date, AP_FT_INT, AP_LT_DATE, 0),
+    FS(ap_exemption_t, "to_date", to_date, AP_FT_OPT_INT, AP_LT_DATE, 0),
+    FS(ap_exemption_t, "placement_id", placement_id, AP_FT_OPT_STRING, AP_LT_NONE, AP_ID_CAP),
+};
+
+static const ap_field_desc_t reduction_fields[] = {
+    HEADER_FIELDS(ap_reduction_t),
+    FE(ap_reduction_t, "action", action, AP_FT_ENUM, reduction_actions),
+    FS(ap_reduction_t, "reduction_id", reduction_id, AP_FT_STRING, AP_LT_NONE, AP_ID_CAP),
+    FS(ap_reduction_t, "reduced_minutes_per_week", reduced_minutes_per_week, AP_FT_INT, AP_LT_NONE, 0),
+    FS(ap_reduction_t, "valid_from", valid_from, AP_FT_INT, AP_LT_DATE, 0),
+    FS(ap_reduction_t, "valid_to", valid_to, AP_FT_OPT_INT, AP_LT_DATE, 0),
+    FS(ap_reduction_t, "assessed_on", assessed_on, AP_FT_INT, AP_LT_DATE, 0),
+    FA(ap_reduction_t, "assessed_placement_ids", assessed_placement_ids, n_assessed, NULL, AP_ID_CAP, AP_MAX_ASSESSED),
+};
+
+static const ap_field_desc_t coverage_fields[] = {
+    HEADER_FIELDS(ap_coverage_t),
+    FE(ap_coverage_t, "action", action, AP_FT_ENUM, coverage_actions),
+    FS(ap_coverage_t, "coverage_id", coverage_id, AP_FT_STRING, AP_LT_NONE, AP_ID_CAP),
+    FS(ap_coverage_t, "from_date", from_date, AP_FT_INT, AP_LT_DATE, 0),
+    FS(ap_coverage_t, "to_date", to_date, AP_FT_OPT_INT, AP_LT_DATE, 0),
+    FE(ap_coverage_t, "benefit_type", benefit_type, AP_FT_ENUM, benefit_types),
+};
+
+static const ap_field_desc_t tick_fields[] = {
+    FS(ap_tick_t, "event_id", event_id, AP_FT_STRING, AP_LT_UUID, AP_UUID_CAP),
+    FS(ap_tick_t, "occurred_at", occurred_at, AP_FT_LONG, AP_LT_TIMESTAMP, 0),
+    FS(ap_tick_t, "source_system", source_system, AP_FT_STRING, AP_LT_NONE, AP_SOURCE_CAP),
+};
+
+static const ap_field_desc_t credited_fields[] = {
+    FE(ap_credited_t, "activity_kind", activity_kind, AP_FT_ENUM, activity_kinds),
+    FS(ap_credited_t, "minutes", minutes, AP_FT_INT, AP_LT_NONE, 0),
+};
+static const ap_record_desc_t credited_desc = {"CreditedActivity", credited_fields, NSYM(credited_fields),
+                                               sizeof(ap_credited_t), 0, NULL, 0};
+
+static const ap_field_desc_t adjustment_fields[] = {
+    FE(ap_adjustment_t, "kind", kind, AP_FT_ENUM, adjustment_kinds),
+    FS(ap_adjustment_t, "reference", reference, AP_FT_STRING, AP_LT_NONE, AP_ID_CAP),
+    FS(ap_adjustment_t, "minutes", minutes, AP_FT_INT, AP_LT_NONE, 0),
+};
+static const ap_record_desc_t adjustment_desc = {"Adjustment", adjustment_fields, NSYM(adjustment_fields),
+                                                 sizeof(ap_adjustment_t), 0, NULL, 0};
+
+static const ap_field_desc_t result_fields[] = {
+    FS(ap_result_t, "event_id", event_id, AP_FT_STRING, AP_LT_UUID, AP_UUID_CAP),
+    FS(ap_result_t, "citizen_id", citizen_id, AP_FT_STRING, AP_LT_NONE, AP_ID_CAP),
+    FS(ap_result_t, "municipality_code", municipality_code, AP_FT_STRING, AP_LT_NONE, AP_MUNI_CAP),
+    FS(ap_result_t, "iso_year", iso_year, AP_FT_INT, AP_LT_NONE, 0),
+    FS(ap_result_t, "iso_week", iso_week, AP_FT_INT, AP_LT_NONE, 0),
+    FS(ap_result_t, "week_start", week_start, AP_FT_INT, AP_LT_DATE, 0),
+    FS(ap_result_t, "rule_version", rule_version, AP_FT_STRING, AP_LT_NONE, AP_RULE_VERSION_CAP),
+    FE(ap_result_t, "status", status, AP_FT_ENUM, statuses),
+    FS(ap_result_t, "required_minutes", required_minutes, AP_FT_INT, AP_LT_NONE, 0),
+    FS(ap_result_t, "credited_minutes", credited_minutes, AP_FT_INT, AP_LT_NONE, 0),
+    FS(ap_result_t, "shortfall_minutes", shortfall_minutes, AP_FT_INT, AP_LT_NONE, 0),
+    FS(ap_result_t, "revision", revision, AP_FT_INT, AP_LT_NONE, 0),
+    FS(ap_result_t, "final", final, AP_FT_BOOL, AP_LT_NONE, 0),
+    FS(ap_result_t, "closed_at", closed_at, AP_FT_LONG, AP_LT_TIMESTAMP, 0),
+    FA(ap_result_t, "breakdown", breakdown, n_breakdown, &credited_desc, sizeof(ap_credited_t), AP_ACT_COUNT),
+    FA(ap_result_t, "adjustments", adjustments, n_adjustments, &adjustment_desc, sizeof(ap_adjustment_t),
+       AP_MAX_ADJUSTMENTS),
+};
+
+static const ap_field_desc_t alert_fields[] = {
+    FS(ap_alert_t, "event_id", event_id, AP_FT_STRING, AP_LT_UUID, AP_UUID_CAP),
+    FS(ap_alert_t, "citizen_id", citizen_id, AP_FT_STRING, AP_LT_NONE, AP_ID_CAP),
+    FS(ap_alert_t, "municipality_code", municipality_code, AP_FT_STRING, AP_LT_NONE, AP_MUNI_CAP),
+    FS(ap_alert_t, "iso_year", iso_year, AP_FT_INT, AP_LT_NONE, 0),
+    FS(ap_alert_t, "iso_week", iso_week, AP_FT_INT, AP_LT_NONE, 0),
+    FS(ap_alert_t, "week_start", week_start, AP_FT_INT, AP_LT_DATE, 0),
+    FE(ap_alert_t, "code", code, AP_FT_ENUM, alert_codes),
+    FE(ap_alert_t, "severity", severity, AP_FT_ENUM, severities),
+    FS(ap_alert_t, "rule_version", rule_version, AP_FT_STRING, AP_LT_NONE, AP_RULE_VERSION_CAP),
+    FS(ap_alert_t, "revision", revision, AP_FT_INT, AP_LT_NONE, 0),
+    FS(ap_alert_t, "required_minutes", required_minutes, AP_FT_INT, AP_LT_NONE, 0),
+    FS(ap_alert_t, "credited_minutes", credited_minutes, AP_FT_INT, AP_LT_NONE, 0),
+    FS(ap_alert_t, "shortfall_minutes", shortfall_minutes, AP_FT_INT, AP_LT_NONE, 0),
+    FS(ap_alert_t, "detail", detail, AP_FT_STRING, AP_LT_NONE, AP_TEXT_CAP),
+};
+
+static const ap_field_desc_t dead_letter_fields[] = {
+    FS(ap_dead_letter_t, "event_id", event_id, AP_FT_STRING, AP_LT_UUID, AP_UUID_CAP),
+    FS(ap_dead_letter_t, "source_topic", source_topic, AP_FT_STRING, AP_LT_NONE, AP_TEXT_CAP),
+    FS(ap_dead_letter_t, "source_partition", source_partition, AP_FT_INT, AP_LT_NONE, 0),
+    FS(ap_dead_letter_t, "source_offset", source_offset, AP_FT_LONG, AP_LT_NONE, 0),
+    FE(ap_dead_letter_t, "reason_code", reason_code, AP_FT_ENUM, dl_reasons),
+    FS(ap_dead_letter_t, "reason", reason, AP_FT_STRING, AP_LT_NONE, AP_TEXT_CAP),
+    FS(ap_dead_letter_t, "key", key, AP_FT_BYTES, AP_LT_NONE, AP_MAX_RECORD_BYTES),
+    FS(ap_dead_letter_t, "payload", payload, AP_FT_BYTES, AP_LT_NONE, AP_MAX_RECORD_BYTES),
+    FS(ap_dead_letter_t, "record_timestamp", record_timestamp, AP_FT_LONG, AP_LT_TIMESTAMP, 0),
+};
+
+#define DESC(name, fields, T) {name, fields, NSYM(fields), sizeof(T), 0, NULL, 0}
+static ap_record_desc_t descs[AP_EV_COUNT] = {
+    [AP_EV_PLACEMENT] = DESC("PlacementEvent", placement_fields, ap_placement_t),
+    [AP_EV_HOURS] = DESC("HoursEvent", hours_fields, ap_hours_t),
+    [AP_EV_EXEMPTION] = DESC("ExemptionEvent", exemption_fields, ap_exemption_t),
+    [AP_EV_REDUCTION] = DESC("ReductionEvent", reduction_fields, ap_reduction_t),
+    [AP_EV_COVERAGE] = DESC("CoverageEvent", coverage_fields, ap_coverage_t),
+    [AP_EV_TICK] = DESC("StreamTick", tick_fields, ap_tick_t),
+    [AP_EV_RESULT] = DESC("ComplianceResult", result_fields, ap_result_t),
+    [AP_EV_ALERT] = DESC("Alert", alert_fields, ap_alert_t),
+    [AP_EV_DEAD_LETTER] = DESC("DeadLetter", dead_letter_fields, ap_dead_letter_t),
+};
+
+_Static_assert(NSYM(activity_kinds) == AP_ACT_COUNT, "ActivityKind symbols and enum differ");
+_Static_assert(NSYM(dl_reasons) == AP_DL_STATE_LIMIT + 1, "DeadLetterReason symbols and enum differ");
+_Static_assert(AP_CODEC_TRAILING_BYTES == 9 && AP_DL_WRONG_TOPIC == 10, "codec statuses must map to dead-letter reasons");
+
+int ap_events_init(ap_codec_error_t *err) {
+    for (int t = 0; t < AP_EV_COUNT; t++) {
+        const struct ap_embedded_schema *s = ap_embedded_schemas;
+        while (s->stem && strcmp(s->stem, descs[t].name) != 0) s++;
+        if (!s->stem) {
+            err->status = AP_CODEC_BAD_JSON;
+            snprintf(err->msg, sizeof err->msg, "no schema file schemas/%s.avsc", descs[t].name);
+            return -1;
+        }
+        if (ap_codec_bind(&descs[t], s->text, s->len, err)) return -1;
+    }
+    for (int a = 0; a < AP_EV_COUNT; a++)
+        for (int b = a + 1; b < AP_EV_COUNT; b++)
+            if (descs[a].fingerprint == descs[b].fingerprint) {
+                err->status = AP_CODEC_BAD_JSON;
+                snprintf(err->msg, sizeof err->msg, "%s and %s share a fingerprint", descs[a].name, descs[b].name);
+                return -1;
+            }
+    return 0;
+}
+
+const ap_record_desc_t *ap_events_desc(ap_event_type_t type) {
+    return (unsigned)type < AP_EV_COUNT ? &descs[type] : NULL;
+}
+
+ap_event_type_t ap_events_type_by_name(const char *name, size_t len) {
+    for (int t = 0; t < AP_EV_COUNT; t++)
+        if (strlen(descs[t].name) == len && memcmp(descs[t].name, name, len) == 0) return (ap_event_type_t)t;
+    return AP_EV_COUNT;
+}
+
+ap_event_type_t ap_events_type_by_fingerprint(uint64_t fp) {
+    for (int t = 0; t < AP_EV_COUNT; t++)
+        if (descs[t].fingerprint == fp) return (ap_event_type_t)t;
+    return AP_EV_COUNT;
+}
+
+ap_codec_status_t ap_events_decode(const uint8_t *buf, size_t len, ap_event_t *ev, ap_codec_error_t *err) {
+    uint64_t fp;
+    ap_codec_status_t st = ap_codec_peek(buf, len, &fp, err);
+    if (st != AP_CODEC_OK) return st;
+    ap_event_type_t t = ap_events_type_by_fingerprint(fp);
+    if (t == AP_EV_COUNT) {
+        err->status = AP_CODEC_UNKNOWN_FINGERPRINT;
+        snprintf(err->msg, sizeof err->msg, "no known schema has fingerprint %016llx", (unsigned long long)fp);
+        return err->status;
+    }
+    ev->type = t;
+    return ap_codec_decode(&descs[t], buf, len, &ev->u, err);
+}
+
+void ap_events_encode(const ap_event_t *ev, ap_buf_t *out) { ap_codec_encode(&descs[ev->type], &ev->u, out); }
+
+void ap_events_to_json(const ap_event_t *ev, ap_buf_t *out) {
+    /* {"schema":"X", then the record's own members. */
+    ap_buf_appendf(out, "{\"schema\":\"%s\",", descs[ev->type].name);
+    size_t at = out->len;
+    ap_codec_to_json(&descs[ev->type], &ev->u, out);
+    /* Drop the record's opening brace, already written above. */
+    memmove(out->data + at, out->data + at + 1, out->len - at - 1);
+    out->len--;
+    out->data[out->len] = '\0';
+}
+
+/* ------------------------------------------------------------- validation */
+
+static int is_digits(const char *s, size_t n) {
+    if (strlen(s) != n) return 0;
+    for (size_t i = 0; i < n; i++) if (s[i] < '0' || s[i] > '9') return 0;
+    return 1;
+}
+
+static int is_uuid(const char *s) {
+    if (strlen(s) != 36) return 0;
+    for (int i = 0; i < 36; i++) {
+        char c = s[i];
+        if (i == 8 || i == 13 || i == 18 || i == 23) { if (c != '-') return 0; }
+        else if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F'))) return 0;
+    }
+    return 1;
+}
+
+int ap_events_looks_like_cpr(const char *s) {
+    char d[11];
+    size_t n = 0;
+    for (const char *p = s; *p; p++) {
+        if (*p >= '0' && *p <= '9') { if (n == 10) return 0; d[n++] = *p; }
+        else if (*p == '-' && p - s == 6) continue;
+        else return 0;
+    }
+    if (n != 10) return 0;
+    int day = (d[0] - '0') * 10 + d[1] - '0', month = (d[2] - '0') * 10 + d[3] - '0';
+    return day >= 1 && day <= 31 && month >= 1 && month <= 12;
+}
+
+static int why_fail(char *why, size_t len, const char *msg) {
+    snprintf(why, len, "%s", msg);
+    return -1;
+}
+
+/* A date range is sane if both ends are dates and from <= to. */
+#define DAY_MIN (-25567)  /* 1900-01-01 */
+#define DAY_MAX (47482)   /* 2099-12-31 */
+static int valid_day(int32_t d) { return d >= DAY_MIN && d <= DAY_MAX; }
+
+static int validate_header(const ap_header_t *h, char *why, size_t len) {
+    if (!is_uuid(h->event_id)) return why_fail(why, len, "event_id is not a UUID");
+    if (!h->citizen_id[0]) return why_fail(why, len, "citizen_id is empty");
+    /* Pseudonymisation guard: a CPR number must never enter the system. */
+    if (ap_events_looks_like_cpr(h->citizen_id)) return why_fail(why, len, "citizen_id looks like a CPR number");
+    if (!is_digits(h->municipality_code, 3)) return why_fail(why, len, "municipality_code is not 3 digits");
+    if (h->occurred_at <= 0 || h->recorded_at <= 0) return why_fail(why, len, "occurred_at/recorded_at missing");
+    if (!h->source_system[0]) return why_fail(why, len, "source_system is empty");
+    return 0;
+}
+
+int ap_events_validate(const ap_event_t *ev, char *why, size_t len) {
+    switch (ev->type) {
+    case AP_EV_PLACEMENT: {
+        const ap_placement_t *p = &ev->u.placement;
+        if (validate_header(&p->h, why, len)) return -1;
+        if (!p->placement_id[0]) return why_fail(why, len, "placement_id is empty");
+        /* Seed 002: every offer states a start and an end date. */
+        if (!valid_day(p->start_date) || !valid_day(p->end_date)) return why_fail(why, len, "placement start/end date missing or out of range");
+        if (p->end_date < p->start_date) return why_fail(why, len, "placement ends before it starts");
+        if (p->planned_minutes_per_week < 0 || p->planned_minutes_per_week > 7 * 24 * 60)
+            return why_fail(why, len, "planned_minutes_per_week outside 0..10080");
+        if (p->workplace_p_number[0] && !is_digits(p->workplace_p_number, 10))
+            return why_fail(why, len, "workplace_p_number is not 10 digits");
+        return 0;
+    }
+    case AP_EV_HOURS: {
+        const ap_hours_t *x = &ev->u.hours;
+        if (validate_header(&x->h, why, len)) return -1;
+        if (!x->report_id[0]) return why_fail(why, len, "report_id is empty");
+        if (!valid_day(x->activity_date)) return why_fail(why, len, "activity_date out of range");
+        if (x->minutes < 0 || x->minutes > 24 * 60) return why_fail(why, len, "minutes outside 0..1440 for one day");
+        return 0;
+    }
+    case AP_EV_EXEMPTION: {
+        const ap_exemption_t *x = &ev->u.exemption;
+        if (validate_header(&x->h, why, len)) return -1;
+        if (!x->exemption_id[0]) return why_fail(why, len, "exemption_id is empty");
+        if (!valid_day(x->from_date)) return why_fail(why, len, "exemption from_date out of range");
+        if (x->to_date != AP_NO_DATE && (!valid_day(x->to_date) || x->to_date < x->from_date))
+            return why_fail(why, len, "exemption to_date before from_date");
+        return 0;
+    }
+    case AP_EV_REDUCTION: {
+        const ap_reduction_t *x = &ev->u.reduction;
+        if (validate_header(&x->h, why, len)) return -1;
+        if (!x->reduction_id[0]) return why_fail(why, len, "reduction_id is empty");
+        if (x->reduced_minutes_per_week < 0 || x->reduced_minutes_per_week >= 37 * 60)
+            return why_fail(why, len, "reduced_minutes_per_week must be below the 37-hour norm");
+        /* Whole minutes per working day, so a fifth of the week is exact. */
+        if (x->reduced_minutes_per_week % 5) return why_fail(why, len, "reduced_minutes_per_week must be a multiple of 5");
+        if (!valid_day(x->valid_from) || !valid_day(x->assessed_on)) return why_fail(why, len, "reduction dates out of range");
+        if (x->valid_to != AP_NO_DATE && (!valid_day(x->valid_to) || x->valid_to < x->valid_from))
+            return why_fail(why, len, "reduction valid_to before valid_from");
+        /* LAB § 105 a stk. 2: assessed against the specific activities. */
+        if (x->n_assessed == 0) return why_fail(why, len, "reduction names no assessed placements");
+        return 0;
+    }
+    case AP_EV_COVERAGE: {
+        const ap_coverage_t *x = &ev->u.coverage;
+        if (validate_header(&x->h, why, len)) return -1;
+        if (!x->coverage_id[0]) return why_fail(why, len, "coverage_id is empty");
+        if (!valid_day(x->from_date)) return why_fail(why, len, "coverage from_date out of range");
+        if (x->to_date != AP_NO_DATE && (!valid_day(x->to_date) || x->to_date < x->from_date))
+            return why_fail(why, len, "coverage to_date before from_date");
+        return 0;
+    }
+    case AP_EV_TICK:
+        if (!is_uuid(ev->u.tick.event_id)) return why_fail(why, len, "event_id is not a UUID");
+        if (ev->u.tick.occurred_at <= 0) return why_fail(why, len, "tick occurred_at missing");
+        return 0;
+    default: return why_fail(why, len, "not an input event");
+    }
+}
+
+const char *ap_activity_kind_name(int32_t k) { return k >= 0 && k < AP_ACT_COUNT ? activity_kinds[k] : "?"; }
+const char *ap_status_name(int32_t s) { return s >= 0 && s < NSYM(statuses) ? statuses[s] : "?"; }
+const char *ap_alert_code_name(int32_t c) { return c >= 0 && c < NSYM(alert_codes) ? alert_codes[c] : "?"; }

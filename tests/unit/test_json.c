@@ -1,0 +1,100 @@
+/* The strict JSON reader: valid documents, every rejection class, the writer. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "arbejdspligt/json.h"
+
+static ap_json_doc_t doc = AP_JSON_DOC_INIT;
+
+static int parse(const char *s) { return ap_json_parse(&doc, s, strlen(s)); }
+
+static void parses_objects_arrays_and_scalars(void **state) {
+    (void)state;
+    assert_int_equal(parse(" {\"a\": [1, -2, 3.5e2, true, false, null], \"b\": {\"c\": \"d\"}} "), 0);
+    const ap_json_node_t *root = &doc.nodes[0];
+    assert_int_equal(root->type, AP_JSON_OBJECT);
+    assert_int_equal(root->count, 2);
+    const ap_json_node_t *a = ap_json_member(&doc, root, "a");
+    assert_non_null(a);
+    assert_int_equal(a->count, 6);
+    int64_t v;
+    const ap_json_node_t *n = ap_json_first(&doc, a);
+    assert_int_equal(ap_json_int64(n, &v), 0);
+    assert_int_equal(v, 1);
+    n = ap_json_next(&doc, n);
+    assert_int_equal(ap_json_int64(n, &v), 0);
+    assert_int_equal(v, -2);
+    n = ap_json_next(&doc, n);
+    assert_int_equal(ap_json_int64(n, &v), -1); /* not an integer */
+    assert_int_equal(ap_json_next(&doc, n)->type, AP_JSON_TRUE);
+    assert_true(ap_json_is_string(ap_json_member(&doc, ap_json_member(&doc, root, "b"), "c"), "d"));
+    assert_null(ap_json_member(&doc, root, "zz"));
+}
+
+static void decodes_escapes_and_surrogates(void **state) {
+    (void)state;
+    assert_int_equal(parse("\"a\\\"b\\\\c\\/d\\n\\u00e6\\ud83d\\ude00\""), 0);
+    assert_string_equal(doc.nodes[0].str, "a\"b\\c/d\n\xc3\xa6\xf0\x9f\x98\x80");
+    assert_int_equal(doc.nodes[0].len, 14);
+}
+
+static void integer_bounds(void **state) {
+    (void)state;
+    int64_t v;
+    assert_int_equal(parse("9223372036854775807"), 0);
+    assert_int_equal(ap_json_int64(&doc.nodes[0], &v), 0);
+    assert_true(v == INT64_MAX);
+    assert_int_equal(parse("-9223372036854775808"), 0);
+    assert_int_equal(ap_json_int64(&doc.nodes[0], &v), 0);
+    assert_true(v == INT64_MIN);
+    assert_int_equal(parse("9223372036854775808"), 0);
+    assert_int_equal(ap_json_int64(&doc.nodes[0], &v), -1);
+}
+
+static void rejects_malformed_input(void **state) {
+    (void)state;
+    const char *bad[] = {
+        "", "{", "[1,]", "{\"a\":1,}", "{\"a\" 1}", "{a:1}", "01", "1.", "-", "1e", "tru", "nul",
+        "\"unterminated", "\"bad \\x escape\"", "\"\\ud800\"", "\"\\udc00\"", "\"\\u0000\"", "\"tab\tinside\"",
+        "{\"a\":1,\"a\":2}", "[1] [2]", "\"\xc3\x28\"", "\"\xed\xa0\x80\"", "\"\xc0\xaf\"",
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+        if (parse(bad[i]) != -1) fail_msg("accepted bad input %zu: %s", i, bad[i]);
+        assert_true(doc.err[0] != '\0');
+    }
+}
+
+static void rejects_deep_nesting(void **state) {
+    (void)state;
+    char deep[200];
+    memset(deep, '[', 100);
+    memset(deep + 100, ']', 100);
+    assert_int_equal(ap_json_parse(&doc, deep, sizeof deep), -1);
+    assert_non_null(strstr(doc.err, "nesting"));
+}
+
+static void writer_escapes_what_it_must(void **state) {
+    (void)state;
+    ap_buf_t b = AP_BUF_INIT;
+    ap_json_write_string(&b, "a\"b\\c\n\x01\xc3\xa6", 9);
+    assert_string_equal(b.data, "\"a\\\"b\\\\c\\n\\u0001\xc3\xa6\"");
+    /* And it reads back to the same bytes. */
+    assert_int_equal(ap_json_parse(&doc, b.data, b.len), 0);
+    assert_memory_equal(doc.nodes[0].str, "a\"b\\c\n\x01\xc3\xa6", 9);
+    ap_buf_free(&b);
+}
+
+int main(void) {
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(parses_objects_arrays_and_scalars), cmocka_unit_test(decodes_escapes_and_surrogates),
+        cmocka_unit_test(integer_bounds),  cmocka_unit_test(rejects_malformed_input),
+        cmocka_unit_test(rejects_deep_nesting), cmocka_unit_test(writer_escapes_what_it_must),
+    };
+    int rc = cmocka_run_group_tests(tests, NULL, NULL);
+    ap_json_doc_free(&doc);
+    return rc;
+}
