@@ -1,0 +1,106 @@
+#!/usr/bin/env bash
+# Starts or stops a private single-node Kafka (KRaft) broker and a Redis
+# server on spare loopback ports, with all their files under DIR.
+#
+#   env.sh start DIR   -> writes DIR/env.sh (exports AP_KAFKA_BROKERS, AP_REDIS_HOST, AP_REDIS_PORT)
+#   env.sh stop DIR    -> stops exactly the processes start recorded (by pid)
+set -euo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+cmd=${1:?usage: env.sh start|stop DIR}
+dir=${2:?usage: env.sh start|stop DIR}
+version=$(sed -n 's:.*<kafka.version>\(.*\)</kafka.version>.*:\1:p' "$here/../kafka/pom.xml")
+kafka_home=${AP_KAFKA_HOME:-${XDG_CACHE_HOME:-$HOME/.cache}/arbejdspligt/kafka-$version}
+
+port_free() { ! (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+spare_port() {
+  local p
+  for _ in $(seq 1 200); do
+    p=$((20000 + RANDOM % 20000))
+    if port_free "$p" && port_free $((p + 1)); then echo "$p"; return 0; fi
+  done
+  echo "env: no spare port found" >&2; return 1
+}
+
+stop_pid() { # stop_pid NAME FILE: TERM, wait, then KILL; only the recorded pid
+  local name=$1 file=$2 pid
+  [ -f "$file" ] || return 0
+  pid=$(cat "$file")
+  if kill -0 "$pid" 2>/dev/null; then
+    kill -TERM "$pid" 2>/dev/null || true
+    for _ in $(seq 1 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.2; done
+    if kill -0 "$pid" 2>/dev/null; then echo "env: $name did not stop, killing pid $pid"; kill -KILL "$pid" 2>/dev/null || true; fi
+  fi
+  rm -f "$file"
+  echo "env: stopped $name (pid $pid)"
+}
+
+case "$cmd" in
+start)
+  [ -f "$kafka_home/.complete" ] || "$here/kafka-fetch.sh"
+  if [ -f "$dir/kafka.pid" ] && kill -0 "$(cat "$dir/kafka.pid")" 2>/dev/null; then
+    echo "env: already running in $dir"; exit 0
+  fi
+  rm -rf "$dir"; mkdir -p "$dir/redis" "$dir/kafka-data"
+  redis_port=$(spare_port)
+  nohup redis-server --bind 127.0.0.1 --port "$redis_port" --dir "$dir/redis" --appendonly yes \
+        --appendfsync everysec --save "" --daemonize no --logfile "$dir/redis.log" </dev/null >/dev/null 2>&1 &
+  echo $! > "$dir/redis.pid"
+
+  kafka_port=$(spare_port); controller_port=$((kafka_port + 1))
+  cat > "$dir/server.properties" <<PROPS
+process.roles=broker,controller
+node.id=1
+controller.quorum.voters=1@127.0.0.1:$controller_port
+listeners=PLAINTEXT://127.0.0.1:$kafka_port,CONTROLLER://127.0.0.1:$controller_port
+advertised.listeners=PLAINTEXT://127.0.0.1:$kafka_port
+controller.listener.names=CONTROLLER
+listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT
+inter.broker.listener.name=PLAINTEXT
+log.dirs=$dir/kafka-data
+num.partitions=3
+auto.create.topics.enable=false
+offsets.topic.replication.factor=1
+offsets.topic.num.partitions=3
+transaction.state.log.replication.factor=1
+transaction.state.log.min.isr=1
+group.initial.rebalance.delay.ms=0
+PROPS
+  cat > "$dir/log4j.properties" <<PROPS
+log4j.rootLogger=WARN, stdout
+log4j.appender.stdout=org.apache.log4j.ConsoleAppender
+log4j.appender.stdout.layout=org.apache.log4j.PatternLayout
+log4j.appender.stdout.layout.ConversionPattern=[%d] %p %m (%c)%n
+log4j.logger.kafka.server.KafkaServer=INFO
+log4j.logger.kafka.server.KafkaRaftServer=INFO
+PROPS
+  java_opts=(-Xms256m -Xmx512m -XX:+UseG1GC -Djava.awt.headless=true "-Dlog4j.configuration=file:$dir/log4j.properties")
+  cluster_id=$(head -c 16 /dev/urandom | base64 | tr '+/' '-_' | tr -d '=')
+  java "${java_opts[@]}" -cp "$kafka_home/libs/*" kafka.tools.StorageTool format -t "$cluster_id" \
+       -c "$dir/server.properties" > "$dir/kafka-format.log" 2>&1 || { cat "$dir/kafka-format.log"; exit 1; }
+  nohup java "${java_opts[@]}" -cp "$kafka_home/libs/*" kafka.Kafka "$dir/server.properties" \
+        </dev/null > "$dir/kafka.log" 2>&1 &
+  echo $! > "$dir/kafka.pid"
+
+  for _ in $(seq 1 100); do redis-cli -p "$redis_port" ping >/dev/null 2>&1 && break; sleep 0.2; done
+  redis-cli -p "$redis_port" ping >/dev/null || { echo "env: redis did not start"; cat "$dir/redis.log"; exit 1; }
+  ready=0
+  for _ in $(seq 1 180); do
+    if kcat -b "127.0.0.1:$kafka_port" -L -m 2 >/dev/null 2>&1; then ready=1; break; fi
+    kill -0 "$(cat "$dir/kafka.pid")" 2>/dev/null || break
+    sleep 0.5
+  done
+  if [ $ready -ne 1 ]; then echo "env: kafka did not start"; tail -50 "$dir/kafka.log"; "$0" stop "$dir"; exit 1; fi
+  cat > "$dir/env.sh" <<ENV
+export AP_KAFKA_BROKERS=127.0.0.1:$kafka_port
+export AP_REDIS_HOST=127.0.0.1
+export AP_REDIS_PORT=$redis_port
+export AP_ENV_DIR=$dir
+ENV
+  echo "env: kafka 127.0.0.1:$kafka_port (pid $(cat "$dir/kafka.pid")), redis 127.0.0.1:$redis_port (pid $(cat "$dir/redis.pid"))"
+  ;;
+stop)
+  stop_pid kafka "$dir/kafka.pid"
+  stop_pid redis "$dir/redis.pid"
+  ;;
+*) echo "usage: env.sh start|stop DIR" >&2; exit 2 ;;
+esac

@@ -1,0 +1,28 @@
+#!/usr/bin/env bash
+# Installs what the project needs on Debian 12, only what is missing, and
+# fetches the official Apache Kafka broker jars through Maven (deploy/kafka/pom.xml).
+# Idempotent: a second run installs nothing and downloads nothing.
+set -euo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+root=$(cd "$here/../.." && pwd)
+
+sudo_cmd=()
+[ "$(id -u)" -eq 0 ] || sudo_cmd=(sudo)
+
+packages=(build-essential cmake pkg-config librdkafka-dev libavro-dev libhiredis-dev libcmocka-dev
+          redis-server redis-tools kcat jq)
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+command -v java >/dev/null 2>&1 || missing+=(default-jre-headless)
+command -v mvn >/dev/null 2>&1 || missing+=(maven)
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "setup: installing ${missing[*]}"
+  "${sudo_cmd[@]}" apt-get update -q
+  DEBIAN_FRONTEND=noninteractive "${sudo_cmd[@]}" apt-get install -y -q --no-install-recommends "${missing[@]}"
+else
+  echo "setup: Debian packages present"
+fi
+
+"$here/kafka-fetch.sh"

@@ -1,0 +1,45 @@
+/*
+ * config.h - service settings as one declarative table (after Fluent Bit's
+ * config_map): each setting has a name, an environment variable, a type, a
+ * default, where it lives in the settings struct and what it is for. The same
+ * table loads, validates and prints --help.
+ *
+ * Precedence, lowest first: default, configuration file (key = value lines,
+ * '#' comments), environment variable, command-line `--set key=value`.
+ */
+#ifndef AP_CONFIG_H
+#define AP_CONFIG_H
+
+#include <stddef.h>
+#include <stdio.h>
+
+typedef enum ap_setting_type { AP_SET_STRING, AP_SET_INT } ap_setting_type_t;
+
+typedef struct ap_setting {
+    const char *name;   /* key in the file and for --set, e.g. "kafka.brokers" */
+    const char *env;    /* environment variable, e.g. "AP_KAFKA_BROKERS" */
+    ap_setting_type_t type;
+    const char *def;    /* default as text; NULL means required */
+    size_t offset;      /* offsetof in the settings struct */
+    size_t size;        /* strings: buffer size; ints: sizeof(int) */
+    long min, max;      /* ints: accepted range */
+    const char *help;
+} ap_setting_t;
+
+/**
+ * @brief Fills settings from defaults, an optional file, the environment and
+ * --set arguments (argv as given to main; `--config FILE` names the file,
+ * else AP_CONFIG). Unknown keys and out-of-range values are errors.
+ * @return 0, 1 if --help was asked (help printed to out), or -1 with err set.
+ */
+int ap_config_load(const ap_setting_t *table, size_t n, void *settings, int argc, char **argv, FILE *out,
+                   const char *usage, char *err, size_t errlen);
+
+/** @brief Prints the settings table as help text. */
+void ap_config_print_help(const ap_setting_t *table, size_t n, const char *usage, FILE *out);
+
+/** @brief Sets one setting by name from text. @return 0, or -1 with err set. */
+int ap_config_set(const ap_setting_t *table, size_t n, void *settings, const char *name, const char *value,
+                  char *err, size_t errlen);
+
+#endif

@@ -1,0 +1,63 @@
+/*
+ * kafka.h - thin shell over librdkafka: producer and consumer set up the way
+ * this project needs them, and a produce call that never drops a message.
+ *
+ * Delivery guarantees decided here:
+ * - Producers are idempotent with acks=all, so a broker retry never writes a
+ *   record twice, and they use the murmur2 partitioner (the Java client's), so
+ *   records keyed by citizen_id land on the same partition number whichever
+ *   client wrote them: that co-partitioning is what lets one consumer own all
+ *   of a citizen's events.
+ * - Consumers never auto-commit and never auto-store offsets: the service
+ *   commits only after its effects are durable (see processor.h).
+ *
+ * Ownership: handles returned by _create are destroyed with rd_kafka_destroy()
+ * after the documented shutdown sequence (ap_kafka_consumer_close /
+ * ap_kafka_producer_drain).
+ */
+#ifndef AP_KAFKA_H
+#define AP_KAFKA_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <librdkafka/rdkafka.h>
+
+/* Delivery outcome counters of a producer, updated by its delivery callback. */
+typedef struct ap_kafka_delivery {
+    uint64_t delivered;
+    uint64_t failed;
+    char last_error[256];
+} ap_kafka_delivery_t;
+
+/**
+ * @brief Creates a producer. `delivery` (may be NULL) receives delivery
+ * outcomes and must outlive the producer. extra is NULL or a NULL-terminated
+ * list of key, value pairs of librdkafka settings.
+ */
+rd_kafka_t *ap_kafka_producer_create(const char *brokers, ap_kafka_delivery_t *delivery, const char *const *extra,
+                                     char *err, size_t errlen);
+
+/** @brief Creates a consumer in group_id subscribed to topics (range assignment keeps co-partitioned topics together). */
+rd_kafka_t *ap_kafka_consumer_create(const char *brokers, const char *group_id, const char *const *topics, size_t n,
+                                     const char *const *extra, char *err, size_t errlen);
+
+/**
+ * @brief Produces a copy of payload; waits (serving delivery reports) while
+ * the local queue is full instead of dropping.
+ * @return 0, or -1 with err set for a permanent error (unknown topic, too large).
+ */
+int ap_kafka_produce(rd_kafka_t *rk, const char *topic, int32_t partition, const void *key, size_t keylen,
+                     const void *payload, size_t len, char *err, size_t errlen);
+
+/** @brief Waits up to timeout_ms for every queued message to be delivered. @return messages still queued. */
+int ap_kafka_producer_drain(rd_kafka_t *rk, int timeout_ms);
+
+/** @return the number of partitions of topic, or -1 with err set. */
+int ap_kafka_partition_count(rd_kafka_t *rk, const char *topic, int timeout_ms, char *err, size_t errlen);
+
+/** @brief Creates topics that do not exist yet (existing ones are fine). @return 0 or -1 with err. */
+int ap_kafka_create_topics(rd_kafka_t *rk, const char *const *topics, size_t n, int partitions, int timeout_ms,
+                           char *err, size_t errlen);
+
+#endif

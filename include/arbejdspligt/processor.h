@@ -1,0 +1,89 @@
+/*
+ * processor.h - the event pipeline of ap-processor: decode, validate, apply to
+ * the store, close weeks on the stream clock, evaluate the rules, emit
+ * compliance results, alerts and dead letters.
+ *
+ * Time comes from the stream, never from the wall clock: input producers (or
+ * a scheduler, see `apctl tick`) write StreamTick records to every partition
+ * of every input topic, promising that nothing older follows. A partition's
+ * watermark is the smallest last tick over the three input topics; week W
+ * closes on partition N when the watermark passes W's end (Sunday 24:00
+ * Europe/Copenhagen) plus the grace period. Then every citizen registered on
+ * the partition gets a result for W, also citizens with no events that week.
+ * An event for an already closed week re-evaluates that week and emits a
+ * new revision if the result changed.
+ *
+ * Delivery guarantee: ap_processor_process() returns 0 only when every
+ * output of the batch is acknowledged by Kafka and the state is written; the
+ * caller commits input offsets after that and never before. After a crash the
+ * batch is redelivered: applying is idempotent (store.h), and re-emitted
+ * outputs carry the same derived event ids, so consumers can drop repeats.
+ *
+ * Ownership: the processor borrows the store and producer (they must
+ * outlive it); records passed in are read only during the call.
+ */
+#ifndef AP_PROCESSOR_H
+#define AP_PROCESSOR_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "arbejdspligt/kafka.h"
+#include "arbejdspligt/store.h"
+
+/* Input topic kinds; a tick's kind is the topic it arrived on. */
+enum { AP_TOPIC_PLACEMENT, AP_TOPIC_HOURS, AP_TOPIC_EXEMPTION, AP_TOPIC_KINDS };
+
+#define AP_TOPIC_CAP 128
+/* Largest batch handed to ap_processor_process. */
+#define AP_PROCESSOR_MAX_BATCH 2048
+
+typedef struct ap_processor_config {
+    char input_topics[AP_TOPIC_KINDS][AP_TOPIC_CAP];
+    char compliance_topic[AP_TOPIC_CAP];
+    char alerts_topic[AP_TOPIC_CAP];
+    char dead_letter_topic[AP_TOPIC_CAP];
+    int grace_days;        /* a week closes this many days after it ends */
+    int flush_timeout_ms;  /* how long to wait for output acknowledgement */
+} ap_processor_config_t;
+
+/* One consumed input record (a view; nothing is owned). */
+typedef struct ap_record {
+    const char *topic;
+    int32_t partition;
+    int64_t offset;
+    int64_t timestamp;
+    const void *key;
+    size_t keylen;
+    const void *payload;
+    size_t len;
+} ap_record_t;
+
+typedef struct ap_processor_stats {
+    uint64_t applied, duplicates, superseded, dead_letters, ticks;
+    uint64_t results, alerts, weeks_closed;
+} ap_processor_stats_t;
+
+typedef struct ap_processor ap_processor_t;
+
+ap_processor_t *ap_processor_create(const ap_processor_config_t *cfg, ap_store_t *store, rd_kafka_t *producer,
+                                    ap_kafka_delivery_t *delivery);
+void ap_processor_destroy(ap_processor_t *p);
+
+/**
+ * @brief Processes records[0..n) in order, up to and including the first
+ * StreamTick (weeks close on it), and sets *consumed to how many it took.
+ * @return 0 when the consumed records' effects are durable and their offsets
+ *         may be committed; -1 on a retryable failure (Redis or Kafka down):
+ *         commit nothing, and calling again with the same records is safe.
+ */
+int ap_processor_process(ap_processor_t *p, const ap_record_t *records, size_t n, size_t *consumed, char *err,
+                         size_t errlen);
+
+/** @brief Running totals since create. */
+const ap_processor_stats_t *ap_processor_stats(const ap_processor_t *p);
+
+/** @brief Formats a derived (name-based) UUID for `name` into out: same name, same id. */
+void ap_processor_derive_id(const char *name, char out[static AP_UUID_CAP]);
+
+#endif

@@ -1,0 +1,136 @@
+/* config.c - settings table: defaults, file, environment, --set. See config.h. */
+#include "arbejdspligt/config.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+static const ap_setting_t *find(const ap_setting_t *t, size_t n, const char *name, size_t len) {
+    for (size_t i = 0; i < n; i++)
+        if (strlen(t[i].name) == len && strncmp(t[i].name, name, len) == 0) return &t[i];
+    return NULL;
+}
+
+static int apply(const ap_setting_t *s, void *settings, const char *value, const char *origin, char *err,
+                 size_t errlen) {
+    char *dst = (char *)settings + s->offset;
+    if (s->type == AP_SET_STRING) {
+        if (strlen(value) >= s->size) {
+            snprintf(err, errlen, "%s (from %s) is longer than %zu characters", s->name, origin, s->size - 1);
+            return -1;
+        }
+        memcpy(dst, value, strlen(value) + 1);
+        return 0;
+    }
+    char *end;
+    errno = 0;
+    long v = strtol(value, &end, 10);
+    if (errno || end == value || *end != '\0' || v < s->min || v > s->max) {
+        snprintf(err, errlen, "%s (from %s) must be an integer in %ld..%ld, got \"%.40s\"", s->name, origin, s->min,
+                 s->max, value);
+        return -1;
+    }
+    *(int *)dst = (int)v;
+    return 0;
+}
+
+int ap_config_set(const ap_setting_t *table, size_t n, void *settings, const char *name, const char *value,
+                  char *err, size_t errlen) {
+    const ap_setting_t *s = find(table, n, name, strlen(name));
+    if (!s) {
+        snprintf(err, errlen, "unknown setting \"%.60s\"", name);
+        return -1;
+    }
+    return apply(s, settings, value, "--set", err, errlen);
+}
+
+static char *trim(char *s) {
+    while (*s == ' ' || *s == '\t') s++;
+    char *e = s + strlen(s);
+    while (e > s && (e[-1] == ' ' || e[-1] == '\t' || e[-1] == '\n' || e[-1] == '\r')) *--e = '\0';
+    return s;
+}
+
+static int load_file(const ap_setting_t *table, size_t n, void *settings, const char *path, char *err, size_t errlen) {
+    FILE *f = fopen(path, "r");
+    if (!f) {
+        snprintf(err, errlen, "cannot open configuration file %s: %s", path, strerror(errno));
+        return -1;
+    }
+    char line[1024], origin[300];
+    int lineno = 0, rc = 0;
+    while (rc == 0 && fgets(line, sizeof line, f)) {
+        lineno++;
+        char *l = trim(line);
+        if (*l == '\0' || *l == '#') continue;
+        char *eq = strchr(l, '=');
+        if (!eq) {
+            snprintf(err, errlen, "%s:%d: expected key = value", path, lineno);
+            rc = -1;
+            break;
+        }
+        *eq = '\0';
+        char *key = trim(l), *value = trim(eq + 1);
+        const ap_setting_t *s = find(table, n, key, strlen(key));
+        if (!s) {
+            snprintf(err, errlen, "%s:%d: unknown setting \"%.60s\"", path, lineno, key);
+            rc = -1;
+            break;
+        }
+        snprintf(origin, sizeof origin, "%.250s:%d", path, lineno);
+        rc = apply(s, settings, value, origin, err, errlen);
+    }
+    fclose(f);
+    return rc;
+}
+
+void ap_config_print_help(const ap_setting_t *table, size_t n, const char *usage, FILE *out) {
+    fprintf(out, "%s\n\nSettings (file key / environment variable, default):\n", usage);
+    for (size_t i = 0; i < n; i++)
+        fprintf(out, "  %-26s %-28s %s\n      %s\n", table[i].name, table[i].env,
+                table[i].def ? table[i].def : "(required)", table[i].help);
+    fprintf(out, "\nPrecedence: default < --config FILE (or AP_CONFIG) < environment < --set key=value\n");
+}
+
+int ap_config_load(const ap_setting_t *table, size_t n, void *settings, int argc, char **argv, FILE *out,
+                   const char *usage, char *err, size_t errlen) {
+    const char *file = getenv("AP_CONFIG");
+    for (int i = 1; i < argc; i++) {
+        if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
+            ap_config_print_help(table, n, usage, out);
+            return 1;
+        }
+        if (strcmp(argv[i], "--config") == 0 && i + 1 < argc) file = argv[++i];
+        else if (strcmp(argv[i], "--set") == 0 && i + 1 < argc) i++;
+        else {
+            snprintf(err, errlen, "unknown argument \"%.60s\" (see --help)", argv[i]);
+            return -1;
+        }
+    }
+    for (size_t i = 0; i < n; i++)
+        if (table[i].def && apply(&table[i], settings, table[i].def, "default", err, errlen)) return -1;
+    if (file && *file && load_file(table, n, settings, file, err, errlen)) return -1;
+    for (size_t i = 0; i < n; i++) {
+        const char *v = getenv(table[i].env);
+        if (v && apply(&table[i], settings, v, table[i].env, err, errlen)) return -1;
+    }
+    for (int i = 1; i < argc; i++) {
+        if (strcmp(argv[i], "--set") != 0) continue;
+        char *kv = argv[++i], *eq = strchr(kv, '=');
+        if (!eq) {
+            snprintf(err, errlen, "--set expects key=value, got \"%.60s\"", kv);
+            return -1;
+        }
+        *eq = '\0';
+        int rc = ap_config_set(table, n, settings, kv, eq + 1, err, errlen);
+        *eq = '=';
+        if (rc) return -1;
+    }
+    /* Required settings without a default must have been given somewhere. */
+    for (size_t i = 0; i < n; i++)
+        if (!table[i].def && table[i].type == AP_SET_STRING && ((char *)settings + table[i].offset)[0] == '\0') {
+            snprintf(err, errlen, "setting %s (%s) is required", table[i].name, table[i].env);
+            return -1;
+        }
+    return 0;
+}

@@ -1,0 +1,166 @@
+/* kafka.c - librdkafka set-up and never-drop produce. See kafka.h. */
+#include "arbejdspligt/kafka.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "arbejdspligt/log.h"
+
+static int set(rd_kafka_conf_t *conf, const char *k, const char *v, char *err, size_t errlen) {
+    if (rd_kafka_conf_set(conf, k, v, err, errlen) != RD_KAFKA_CONF_OK) return -1;
+    return 0;
+}
+
+static int set_all(rd_kafka_conf_t *conf, const char *const *kv, char *err, size_t errlen) {
+    for (; kv && kv[0] && kv[1]; kv += 2)
+        if (set(conf, kv[0], kv[1], err, errlen)) return -1;
+    return 0;
+}
+
+static void on_delivery(rd_kafka_t *rk, const rd_kafka_message_t *m, void *opaque) {
+    (void)rk;
+    ap_kafka_delivery_t *d = opaque;
+    if (!d) return;
+    if (m->err) {
+        d->failed++;
+        snprintf(d->last_error, sizeof d->last_error, "%s", rd_kafka_err2str(m->err));
+    } else {
+        d->delivered++;
+    }
+}
+
+/* librdkafka's own log lines go through our logger (they carry no personal data). */
+static void on_log(const rd_kafka_t *rk, int level, const char *fac, const char *buf) {
+    (void)rk;
+    ap_log(level <= 3 ? AP_LOG_ERROR : level <= 4 ? AP_LOG_WARN : AP_LOG_DEBUG, "librdkafka", "facility=%s detail=\"%s\"",
+           fac, buf);
+}
+
+rd_kafka_t *ap_kafka_producer_create(const char *brokers, ap_kafka_delivery_t *delivery, const char *const *extra,
+                                     char *err, size_t errlen) {
+    rd_kafka_conf_t *conf = rd_kafka_conf_new();
+    rd_kafka_t *rk = NULL;
+    if (set(conf, "bootstrap.servers", brokers, err, errlen) || set(conf, "enable.idempotence", "true", err, errlen) ||
+        set(conf, "acks", "all", err, errlen) || set(conf, "linger.ms", "5", err, errlen) ||
+        set(conf, "batch.num.messages", "10000", err, errlen) ||
+        set(conf, "compression.codec", "lz4", err, errlen) ||
+        set(conf, "partitioner", "murmur2_random", err, errlen) || set_all(conf, extra, err, errlen))
+        goto cleanup;
+    rd_kafka_conf_set_dr_msg_cb(conf, on_delivery);
+    rd_kafka_conf_set_opaque(conf, delivery);
+    rd_kafka_conf_set_log_cb(conf, on_log);
+    rk = rd_kafka_new(RD_KAFKA_PRODUCER, conf, err, errlen);
+    if (rk) conf = NULL; /* rd_kafka_new took ownership */
+cleanup:
+    if (conf) rd_kafka_conf_destroy(conf);
+    return rk;
+}
+
+rd_kafka_t *ap_kafka_consumer_create(const char *brokers, const char *group_id, const char *const *topics, size_t n,
+                                     const char *const *extra, char *err, size_t errlen) {
+    rd_kafka_conf_t *conf = rd_kafka_conf_new();
+    rd_kafka_t *rk = NULL;
+    rd_kafka_topic_partition_list_t *subs = NULL;
+    if (set(conf, "bootstrap.servers", brokers, err, errlen) || set(conf, "group.id", group_id, err, errlen) ||
+        set(conf, "enable.auto.commit", "false", err, errlen) ||
+        set(conf, "enable.auto.offset.store", "false", err, errlen) ||
+        set(conf, "auto.offset.reset", "earliest", err, errlen) ||
+        /* range assigns partition N of every subscribed topic to the same member */
+        set(conf, "partition.assignment.strategy", "range", err, errlen) ||
+        set(conf, "enable.partition.eof", "false", err, errlen) || set_all(conf, extra, err, errlen))
+        goto cleanup;
+    rd_kafka_conf_set_log_cb(conf, on_log);
+    rk = rd_kafka_new(RD_KAFKA_CONSUMER, conf, err, errlen);
+    if (!rk) goto cleanup;
+    conf = NULL;
+    rd_kafka_poll_set_consumer(rk);
+    subs = rd_kafka_topic_partition_list_new((int)n);
+    for (size_t i = 0; i < n; i++) rd_kafka_topic_partition_list_add(subs, topics[i], RD_KAFKA_PARTITION_UA);
+    rd_kafka_resp_err_t e = rd_kafka_subscribe(rk, subs);
+    if (e) {
+        snprintf(err, errlen, "subscribe failed: %s", rd_kafka_err2str(e));
+        rd_kafka_destroy(rk);
+        rk = NULL;
+    }
+cleanup:
+    if (subs) rd_kafka_topic_partition_list_destroy(subs);
+    if (conf) rd_kafka_conf_destroy(conf);
+    return rk;
+}
+
+int ap_kafka_produce(rd_kafka_t *rk, const char *topic, int32_t partition, const void *key, size_t keylen,
+                     const void *payload, size_t len, char *err, size_t errlen) {
+    for (;;) {
+        rd_kafka_resp_err_t e = rd_kafka_producev(
+            rk, RD_KAFKA_V_TOPIC(topic), RD_KAFKA_V_PARTITION(partition), RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
+            RD_KAFKA_V_KEY((void *)key, keylen), RD_KAFKA_V_VALUE((void *)payload, len), RD_KAFKA_V_END);
+        if (!e) {
+            rd_kafka_poll(rk, 0);
+            return 0;
+        }
+        if (e != RD_KAFKA_RESP_ERR__QUEUE_FULL) {
+            snprintf(err, errlen, "produce to %s failed: %s", topic, rd_kafka_err2str(e));
+            return -1;
+        }
+        /* Queue full: serve delivery reports until there is room; never drop. */
+        rd_kafka_poll(rk, 100);
+    }
+}
+
+int ap_kafka_producer_drain(rd_kafka_t *rk, int timeout_ms) {
+    rd_kafka_flush(rk, timeout_ms);
+    return rd_kafka_outq_len(rk);
+}
+
+int ap_kafka_partition_count(rd_kafka_t *rk, const char *topic, int timeout_ms, char *err, size_t errlen) {
+    rd_kafka_topic_t *t = rd_kafka_topic_new(rk, topic, NULL);
+    const struct rd_kafka_metadata *md = NULL;
+    int n = -1;
+    rd_kafka_resp_err_t e = rd_kafka_metadata(rk, 0, t, &md, timeout_ms);
+    if (e) snprintf(err, errlen, "metadata for %s: %s", topic, rd_kafka_err2str(e));
+    else if (md->topic_cnt != 1 || md->topics[0].err)
+        snprintf(err, errlen, "topic %s: %s", topic,
+                 md->topic_cnt ? rd_kafka_err2str(md->topics[0].err) : "not found");
+    else n = md->topics[0].partition_cnt;
+    if (md) rd_kafka_metadata_destroy(md);
+    rd_kafka_topic_destroy(t);
+    return n;
+}
+
+int ap_kafka_create_topics(rd_kafka_t *rk, const char *const *topics, size_t n, int partitions, int timeout_ms,
+                           char *err, size_t errlen) {
+    rd_kafka_NewTopic_t *nt[16];
+    rd_kafka_queue_t *q = rd_kafka_queue_new(rk);
+    rd_kafka_AdminOptions_t *opt = rd_kafka_AdminOptions_new(rk, RD_KAFKA_ADMIN_OP_CREATETOPICS);
+    int rc = -1;
+    if (n > 16) n = 16;
+    rd_kafka_AdminOptions_set_operation_timeout(opt, timeout_ms, NULL, 0);
+    for (size_t i = 0; i < n; i++) nt[i] = rd_kafka_NewTopic_new(topics[i], partitions, 1, NULL, 0);
+    rd_kafka_CreateTopics(rk, nt, n, opt, q);
+    rd_kafka_event_t *ev = rd_kafka_queue_poll(q, timeout_ms + 5000);
+    if (!ev) {
+        snprintf(err, errlen, "create topics: no answer from the broker");
+        goto cleanup;
+    }
+    if (rd_kafka_event_error(ev)) {
+        snprintf(err, errlen, "create topics: %s", rd_kafka_event_error_string(ev));
+        rd_kafka_event_destroy(ev);
+        goto cleanup;
+    }
+    size_t cnt;
+    const rd_kafka_topic_result_t **res = rd_kafka_CreateTopics_result_topics(rd_kafka_event_CreateTopics_result(ev), &cnt);
+    rc = 0;
+    for (size_t i = 0; i < cnt; i++) {
+        rd_kafka_resp_err_t e = rd_kafka_topic_result_error(res[i]);
+        if (e && e != RD_KAFKA_RESP_ERR_TOPIC_ALREADY_EXISTS) {
+            snprintf(err, errlen, "create topic %s: %s", rd_kafka_topic_result_name(res[i]), rd_kafka_err2str(e));
+            rc = -1;
+        }
+    }
+    rd_kafka_event_destroy(ev);
+cleanup:
+    for (size_t i = 0; i < n; i++) rd_kafka_NewTopic_destroy(nt[i]);
+    rd_kafka_AdminOptions_destroy(opt);
+    rd_kafka_queue_destroy(q);
+    return rc;
+}

@@ -1,0 +1,500 @@
+/* processor.c - decode, validate, apply, close weeks, evaluate, emit. See processor.h. */
+#include "arbejdspligt/processor.h"
+
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "arbejdspligt/calendar.h"
+#include "arbejdspligt/log.h"
+#include "arbejdspligt/rules.h"
+#include "arbejdspligt/schema.h"
+
+/* Weeks before arbejdspligt (2025-W01) are never closed. */
+#define FIRST_RULE_MONDAY 20087
+/* A correction reaches back at most this many weeks (10 years). */
+#define MAX_LATE_WEEKS 520
+#define MAX_CLOCKS 64
+
+typedef struct work {
+    char citizen[AP_ID_CAP];
+    int32_t monday;
+    int64_t closed_at; /* stream time stamped on the result: its partition's watermark */
+} work_t;
+
+typedef struct pending {
+    char citizen[AP_ID_CAP];
+    int32_t monday;
+    ap_result_record_t rec;
+} pending_t;
+
+typedef struct clock_slot {
+    int32_t partition;
+    ap_partition_clock_t clock;
+    int dirty;
+} clock_slot_t;
+
+struct ap_processor {
+    ap_processor_config_t cfg;
+    ap_store_t *store;
+    rd_kafka_t *producer;
+    ap_kafka_delivery_t *delivery;
+    ap_processor_stats_t stats;
+    ap_event_t *events;
+    const ap_event_t **apply;
+    ap_bytes_t *apply_bytes;
+    int32_t *apply_part;
+    int *outcomes;
+    ap_citizen_state_t *scratch;
+    ap_buf_t out;
+    pending_t *pending;
+    size_t n_pending, cap_pending;
+    work_t *work;
+    size_t n_work, cap_work;
+    clock_slot_t clocks[MAX_CLOCKS];
+    size_t n_clocks;
+    /* per evaluation pass */
+    ap_result_record_t *records;
+    int failed;
+    char err[256];
+};
+
+static void *xcalloc(size_t n, size_t size) {
+    void *p = calloc(n ? n : 1, size);
+    if (!p) abort(); /* allocation failure is fatal, see buf.h */
+    return p;
+}
+
+ap_processor_t *ap_processor_create(const ap_processor_config_t *cfg, ap_store_t *store, rd_kafka_t *producer,
+                                    ap_kafka_delivery_t *delivery) {
+    ap_processor_t *p = xcalloc(1, sizeof *p);
+    p->cfg = *cfg;
+    p->store = store;
+    p->producer = producer;
+    p->delivery = delivery;
+    p->events = xcalloc(AP_PROCESSOR_MAX_BATCH, sizeof *p->events);
+    p->apply = xcalloc(AP_PROCESSOR_MAX_BATCH, sizeof *p->apply);
+    p->apply_bytes = xcalloc(AP_PROCESSOR_MAX_BATCH, sizeof *p->apply_bytes);
+    p->apply_part = xcalloc(AP_PROCESSOR_MAX_BATCH, sizeof *p->apply_part);
+    p->outcomes = xcalloc(AP_PROCESSOR_MAX_BATCH, sizeof *p->outcomes);
+    p->scratch = xcalloc(1, sizeof *p->scratch);
+    return p;
+}
+
+void ap_processor_destroy(ap_processor_t *p) {
+    if (!p) return;
+    free(p->events);
+    free(p->apply);
+    free(p->apply_bytes);
+    free(p->apply_part);
+    free(p->outcomes);
+    free(p->scratch);
+    free(p->pending);
+    free(p->work);
+    ap_buf_free(&p->out);
+    free(p);
+}
+
+const ap_processor_stats_t *ap_processor_stats(const ap_processor_t *p) { return &p->stats; }
+
+void ap_processor_derive_id(const char *name, char out[static AP_UUID_CAP]) {
+    /* 128 bits from two CRC-64 runs with different seeds; version 8
+     * (RFC 9562 custom) marks it as derived, not random. */
+    size_t len = strlen(name);
+    uint64_t hi = ap_schema_crc64(name, len);
+    uint64_t lo = ap_schema_crc64_update(0x9e3779b97f4a7c15ULL, name, len);
+    hi = (hi & ~0xf000ULL) | 0x8000ULL;
+    lo = (lo & 0x3fffffffffffffffULL) | 0x8000000000000000ULL;
+    snprintf(out, AP_UUID_CAP, "%08" PRIx32 "-%04" PRIx32 "-%04" PRIx32 "-%04" PRIx32 "-%012" PRIx64,
+             (uint32_t)(hi >> 32), (uint32_t)(hi >> 16) & 0xffff, (uint32_t)hi & 0xffff, (uint32_t)(lo >> 48),
+             (uint64_t)(lo & 0xffffffffffffULL));
+}
+
+static int fail(ap_processor_t *p, const char *fmt, const char *detail) {
+    snprintf(p->err, sizeof p->err, fmt, detail);
+    p->failed = 1;
+    return -1;
+}
+
+static int produce(ap_processor_t *p, const char *topic, const void *key, size_t keylen) {
+    char err[256];
+    if (ap_kafka_produce(p->producer, topic, RD_KAFKA_PARTITION_UA, key, keylen, p->out.data, p->out.len, err, sizeof err))
+        return fail(p, "%s", err);
+    return 0;
+}
+
+/* ------------------------------------------------------------ dead letters */
+
+static int dead_letter(ap_processor_t *p, const ap_record_t *r, int reason, const char *why) {
+    ap_event_t ev;
+    memset(&ev, 0, sizeof ev);
+    ev.type = AP_EV_DEAD_LETTER;
+    ap_dead_letter_t *d = &ev.u.dead_letter;
+    char name[AP_TEXT_CAP + 64];
+    snprintf(name, sizeof name, "dead-letter|%s|%" PRId32 "|%" PRId64, r->topic, r->partition, r->offset);
+    ap_processor_derive_id(name, d->event_id);
+    snprintf(d->source_topic, sizeof d->source_topic, "%s", r->topic);
+    d->source_partition = r->partition;
+    d->source_offset = r->offset;
+    d->reason_code = reason;
+    snprintf(d->reason, sizeof d->reason, "%s", why);
+    d->key = (ap_bytes_t){r->key, r->key ? r->keylen : 0};
+    d->payload = (ap_bytes_t){r->payload, r->payload ? r->len : 0};
+    if (d->payload.len > AP_MAX_RECORD_BYTES) d->payload.len = AP_MAX_RECORD_BYTES; /* rejected as TOO_LONG before */
+    if (d->key.len > AP_MAX_RECORD_BYTES) d->key.len = AP_MAX_RECORD_BYTES;
+    d->record_timestamp = r->timestamp;
+    ap_buf_reset(&p->out);
+    ap_events_encode(&ev, &p->out);
+    /* Logged without the record's content: it may hold personal data. */
+    ap_log_warn("dead letter", "topic=%s partition=%" PRId32 " offset=%" PRId64 " reason=%d detail=\"%s\"", r->topic,
+                r->partition, r->offset, reason, why);
+    p->stats.dead_letters++;
+    return produce(p, p->cfg.dead_letter_topic, r->key, r->key ? r->keylen : 0);
+}
+
+/* --------------------------------------------------------------- the clock */
+
+static ap_partition_clock_t *clock_of(ap_processor_t *p, int32_t partition) {
+    for (size_t i = 0; i < p->n_clocks; i++)
+        if (p->clocks[i].partition == partition) return &p->clocks[i].clock;
+    if (p->n_clocks == MAX_CLOCKS) { fail(p, "%s", "too many partitions in one batch"); return NULL; }
+    clock_slot_t *s = &p->clocks[p->n_clocks];
+    if (ap_store_clock_get(p->store, partition, &s->clock)) { fail(p, "%s", ap_store_error(p->store)); return NULL; }
+    s->partition = partition;
+    s->dirty = 0;
+    p->n_clocks++;
+    return &s->clock;
+}
+
+static void mark_dirty(ap_processor_t *p, const ap_partition_clock_t *c) {
+    for (size_t i = 0; i < p->n_clocks; i++)
+        if (&p->clocks[i].clock == c) p->clocks[i].dirty = 1;
+}
+
+/* The partition's watermark: the smallest last tick over the input topics. */
+static int64_t watermark(const ap_partition_clock_t *c) {
+    int64_t wm = INT64_MAX;
+    for (int k = 0; k < AP_TOPIC_KINDS; k++) {
+        if (c->tick[k] <= 0) return 0;
+        if (c->tick[k] < wm) wm = c->tick[k];
+    }
+    return wm;
+}
+
+/* Weeks an input event can change, as Mondays [*from, *to]. */
+static void weeks_touched(const ap_event_t *ev, int32_t *from, int32_t *to) {
+    int32_t a, b;
+    switch (ev->type) {
+    case AP_EV_HOURS: a = b = ev->u.hours.activity_date; break;
+    case AP_EV_PLACEMENT: a = ev->u.placement.start_date; b = ev->u.placement.end_date; break;
+    case AP_EV_EXEMPTION: a = ev->u.exemption.from_date; b = ev->u.exemption.to_date; break;
+    case AP_EV_REDUCTION: a = ev->u.reduction.valid_from; b = ev->u.reduction.valid_to; break;
+    case AP_EV_COVERAGE: a = ev->u.coverage.from_date; b = ev->u.coverage.to_date; break;
+    default: a = b = 0; break;
+    }
+    *from = ap_cal_week_start(a);
+    *to = b == AP_NO_DATE ? INT32_MAX : ap_cal_week_start(b);
+}
+
+/* ------------------------------------------------------------- evaluation */
+
+static void add_work(ap_processor_t *p, const char *citizen, int32_t monday, int64_t closed_at) {
+    if (p->n_work == p->cap_work) {
+        p->cap_work = p->cap_work ? p->cap_work * 2 : 256;
+        p->work = realloc(p->work, p->cap_work * sizeof *p->work);
+        if (!p->work) abort();
+    }
+    work_t *w = &p->work[p->n_work++];
+    snprintf(w->citizen, sizeof w->citizen, "%s", citizen);
+    w->monday = monday;
+    w->closed_at = closed_at;
+}
+
+static void add_pending(ap_processor_t *p, const char *citizen, int32_t monday, ap_result_record_t rec) {
+    if (p->n_pending == p->cap_pending) {
+        p->cap_pending = p->cap_pending ? p->cap_pending * 2 : 256;
+        p->pending = realloc(p->pending, p->cap_pending * sizeof *p->pending);
+        if (!p->pending) abort();
+    }
+    pending_t *x = &p->pending[p->n_pending++];
+    snprintf(x->citizen, sizeof x->citizen, "%s", citizen);
+    x->monday = monday;
+    x->rec = rec;
+}
+
+/* Digest of what a result says, without the fields that only name the emission. */
+static uint64_t result_digest(ap_processor_t *p, const ap_result_t *r) {
+    ap_event_t ev;
+    ev.type = AP_EV_RESULT;
+    ev.u.result = *r;
+    ev.u.result.event_id[0] = '\0';
+    ev.u.result.revision = 0;
+    ev.u.result.final = false;
+    ev.u.result.closed_at = 0;
+    ap_buf_reset(&p->out);
+    ap_events_encode(&ev, &p->out);
+    return ap_schema_crc64(p->out.data, p->out.len);
+}
+
+static int on_week(void *ctx, size_t i, const ap_week_input_t *in) {
+    ap_processor_t *p = ctx;
+    ap_week_eval_t eval;
+    if (ap_rules_evaluate(in, &eval)) {
+        /* The store bounds entities on apply, so this means a corrupt store. */
+        ap_log_error("citizen state over the engine's bounds; week not evaluated", "week_start=%d", (int)in->week_start);
+        return 0;
+    }
+    const ap_result_record_t *old = &p->records[i];
+    ap_result_t *r = &eval.result;
+    uint64_t digest = result_digest(p, r);
+    /* Emit a first result unless the citizen was never covered that week;
+     * emit a revision only when what the result says has changed. */
+    if (old->revision == 0 ? r->status == AP_STATUS_NOT_COVERED : old->digest == digest) return 0;
+    r->revision = old->revision + 1;
+    r->final = true;
+    r->closed_at = p->work[i].closed_at;
+    char name[AP_ID_CAP + 64];
+    snprintf(name, sizeof name, "result|%s|%d|%d", in->citizen_id, (int)in->week_start, (int)r->revision);
+    ap_processor_derive_id(name, r->event_id);
+    ap_event_t ev;
+    ev.type = AP_EV_RESULT;
+    ev.u.result = *r;
+    ap_buf_reset(&p->out);
+    ap_events_encode(&ev, &p->out);
+    size_t keylen = strlen(in->citizen_id);
+    if (produce(p, p->cfg.compliance_topic, in->citizen_id, keylen)) return 1;
+    p->stats.results++;
+    for (size_t k = 0; k < eval.n_alerts; k++) {
+        ap_alert_t *a = &eval.alerts[k];
+        a->revision = r->revision;
+        snprintf(name, sizeof name, "alert|%s|%d|%d|%d", in->citizen_id, (int)in->week_start, (int)a->code,
+                 (int)r->revision);
+        ap_processor_derive_id(name, a->event_id);
+        ev.type = AP_EV_ALERT;
+        ev.u.alert = *a;
+        ap_buf_reset(&p->out);
+        ap_events_encode(&ev, &p->out);
+        if (produce(p, p->cfg.alerts_topic, in->citizen_id, keylen)) return 1;
+        p->stats.alerts++;
+    }
+    add_pending(p, in->citizen_id, in->week_start, (ap_result_record_t){r->revision, digest});
+    return 0;
+}
+
+static int cmp_work(const void *a, const void *b) {
+    const work_t *x = a, *y = b;
+    int c = strcmp(x->citizen, y->citizen);
+    return c ? c : (x->monday > y->monday) - (x->monday < y->monday);
+}
+
+/* Evaluates every (citizen, week) in the work list and emits what changed. */
+static int evaluate_work(ap_processor_t *p) {
+    if (!p->n_work) return 0;
+    qsort(p->work, p->n_work, sizeof *p->work, cmp_work);
+    size_t n = 0;
+    for (size_t i = 0; i < p->n_work; i++) /* drop duplicates */
+        if (n == 0 || cmp_work(&p->work[n - 1], &p->work[i]) != 0) p->work[n++] = p->work[i];
+    const char **citizens = xcalloc(n, sizeof *citizens);
+    int32_t *mondays = xcalloc(n, sizeof *mondays);
+    p->records = xcalloc(n, sizeof *p->records);
+    for (size_t i = 0; i < n; i++) { citizens[i] = p->work[i].citizen; mondays[i] = p->work[i].monday; }
+    int rc = -1;
+    if (ap_store_results_get(p->store, citizens, mondays, n, p->records) ||
+        ap_store_load_weeks(p->store, citizens, mondays, n, p->scratch, on_week, p)) {
+        if (!p->failed) fail(p, "%s", ap_store_error(p->store));
+        goto cleanup;
+    }
+    rc = p->failed ? -1 : 0;
+cleanup:
+    free(citizens);
+    free(mondays);
+    free(p->records);
+    p->records = NULL;
+    p->n_work = 0;
+    return rc;
+}
+
+/* Closes every week the watermark has passed on the tick's partition. */
+static int on_tick(ap_processor_t *p, int kind, int32_t partition, const ap_tick_t *tick) {
+    ap_partition_clock_t *c = clock_of(p, partition);
+    if (!c) return -1;
+    if (tick->occurred_at > c->tick[kind]) { c->tick[kind] = tick->occurred_at; mark_dirty(p, c); }
+    p->stats.ticks++;
+    int64_t wm = watermark(c);
+    if (!wm || c->first_monday == AP_NO_DATE) return 0;
+    /* Week W has ended once local time reaches W + 7 days + grace. */
+    int32_t last = ap_cal_week_start(ap_cal_cph_day(wm) - p->cfg.grace_days) - 7;
+    int32_t from = c->closed_monday != AP_NO_DATE ? c->closed_monday + 7 : c->first_monday;
+    if (from < FIRST_RULE_MONDAY) from = FIRST_RULE_MONDAY;
+    if (last < from) return 0;
+    char **citizens;
+    size_t n;
+    if (ap_store_citizens(p->store, partition, &citizens, &n)) return fail(p, "%s", ap_store_error(p->store));
+    int rc = 0;
+    for (int32_t w = from; w <= last && rc == 0; w += 7) {
+        for (size_t i = 0; i < n; i++) add_work(p, citizens[i], w, wm);
+        uint64_t before = p->stats.results;
+        rc = evaluate_work(p);
+        char label[9];
+        ap_cal_format_week(w, label);
+        if (rc == 0)
+            ap_log_info("week closed", "partition=%" PRId32 " week=%s citizens=%zu results=%" PRIu64, partition, label, n,
+                        p->stats.results - before);
+        p->stats.weeks_closed++;
+    }
+    ap_store_free_list(citizens, n);
+    if (rc) return -1;
+    c->closed_monday = last;
+    mark_dirty(p, c);
+    return 0;
+}
+
+/* ------------------------------------------------------------------ cycle */
+
+static int topic_kind(const ap_processor_t *p, const char *topic) {
+    for (int k = 0; k < AP_TOPIC_KINDS; k++)
+        if (strcmp(p->cfg.input_topics[k], topic) == 0) return k;
+    return -1;
+}
+
+static int allowed_on(int kind, ap_event_type_t t) {
+    if (t == AP_EV_TICK) return 1;
+    switch (kind) {
+    case AP_TOPIC_PLACEMENT: return t == AP_EV_PLACEMENT;
+    case AP_TOPIC_HOURS: return t == AP_EV_HOURS;
+    case AP_TOPIC_EXEMPTION: return t == AP_EV_EXEMPTION || t == AP_EV_REDUCTION || t == AP_EV_COVERAGE;
+    default: return 0;
+    }
+}
+
+/* Decodes and checks one record. Returns 1 if it is to be applied, 2 for a
+ * tick, 0 if it went to the dead-letter topic, -1 on a produce failure. */
+static int classify(ap_processor_t *p, const ap_record_t *r, ap_event_t *ev) {
+    ap_codec_error_t err;
+    char why[AP_TEXT_CAP];
+    int kind = topic_kind(p, r->topic);
+    if (!r->payload || r->len == 0) return dead_letter(p, r, AP_CODEC_TRUNCATED, "empty record") ? -1 : 0;
+    if (r->len > AP_MAX_RECORD_BYTES) return dead_letter(p, r, AP_CODEC_TOO_LONG, "record larger than 64 KiB") ? -1 : 0;
+    ap_codec_status_t st = ap_events_decode(r->payload, r->len, ev, &err);
+    if (st != AP_CODEC_OK) return dead_letter(p, r, (int)st, err.msg) ? -1 : 0;
+    if (!allowed_on(kind, ev->type)) {
+        snprintf(why, sizeof why, "%s does not belong on topic %s", ap_events_desc(ev->type)->name, r->topic);
+        return dead_letter(p, r, AP_DL_WRONG_TOPIC, why) ? -1 : 0;
+    }
+    if (ap_events_validate(ev, why, sizeof why)) return dead_letter(p, r, AP_DL_INVALID_EVENT, why) ? -1 : 0;
+    if (ev->type == AP_EV_TICK) return 2;
+    /* The key must be the citizen id: co-partitioning depends on it. */
+    if (!r->key || r->keylen != strlen(ev->u.h.citizen_id) || memcmp(r->key, ev->u.h.citizen_id, r->keylen) != 0)
+        return dead_letter(p, r, AP_DL_INVALID_EVENT, "record key is not the event's citizen_id") ? -1 : 0;
+    return 1;
+}
+
+static void reset_cycle(ap_processor_t *p) {
+    p->n_pending = 0;
+    p->n_work = 0;
+    p->n_clocks = 0;
+    p->failed = 0;
+    p->err[0] = '\0';
+}
+
+int ap_processor_process(ap_processor_t *p, const ap_record_t *records, size_t n, size_t *consumed, char *err,
+                         size_t errlen) {
+    reset_cycle(p);
+    if (n > AP_PROCESSOR_MAX_BATCH) n = AP_PROCESSOR_MAX_BATCH;
+    size_t n_apply = 0, i;
+    const ap_record_t *tick_rec = NULL;
+    ap_event_t *tick_ev = NULL;
+    uint64_t failed_before = p->delivery ? p->delivery->failed : 0;
+
+    for (i = 0; i < n; i++) {
+        int c = classify(p, &records[i], &p->events[i]);
+        if (c < 0) goto failed;
+        if (c == 1) {
+            p->apply[n_apply] = &p->events[i];
+            p->apply_bytes[n_apply] = (ap_bytes_t){records[i].payload, records[i].len};
+            p->apply_part[n_apply++] = records[i].partition;
+        } else if (c == 2) {
+            tick_rec = &records[i];
+            tick_ev = &p->events[i];
+            i++;
+            break;
+        }
+    }
+    *consumed = i;
+
+    /* Apply, partition by partition (the store registers citizens per partition). */
+    for (size_t a = 0; a < n_apply;) {
+        size_t b = a;
+        while (b < n_apply && p->apply_part[b] == p->apply_part[a]) b++;
+        if (ap_store_apply(p->store, p->apply + a, p->apply_bytes + a, b - a, p->apply_part[a], p->outcomes + a)) {
+            fail(p, "%s", ap_store_error(p->store));
+            goto failed;
+        }
+        a = b;
+    }
+    for (size_t a = 0; a < n_apply; a++) {
+        const ap_event_t *ev = p->apply[a];
+        switch (p->outcomes[a]) {
+        case AP_APPLY_DUPLICATE: p->stats.duplicates++; continue;
+        case AP_APPLY_SUPERSEDED: p->stats.superseded++; break;
+        case AP_APPLY_LIMIT: {
+            const ap_record_t *r = &records[ev - p->events];
+            if (dead_letter(p, r, AP_DL_STATE_LIMIT, "citizen already has the maximum number of such records")) goto failed;
+            continue;
+        }
+        default: p->stats.applied++; break;
+        }
+        ap_partition_clock_t *c = clock_of(p, p->apply_part[a]);
+        if (!c) goto failed;
+        int32_t from, to;
+        weeks_touched(ev, &from, &to);
+        if (c->first_monday == AP_NO_DATE || from < c->first_monday) { c->first_monday = from; mark_dirty(p, c); }
+        /* Late: the event changes a week already closed, so re-evaluate it. */
+        if (c->closed_monday != AP_NO_DATE && from <= c->closed_monday) {
+            int32_t lo = from < FIRST_RULE_MONDAY ? FIRST_RULE_MONDAY : from;
+            int32_t hi = to < c->closed_monday ? to : c->closed_monday;
+            if (hi - lo > 7 * MAX_LATE_WEEKS) lo = hi - 7 * MAX_LATE_WEEKS;
+            for (int32_t w = lo; w <= hi; w += 7) add_work(p, ev->u.h.citizen_id, w, watermark(c));
+        }
+    }
+    if (p->n_work && evaluate_work(p)) goto failed;
+    if (tick_rec && on_tick(p, topic_kind(p, tick_rec->topic), tick_rec->partition, &tick_ev->u.tick)) goto failed;
+
+    /* Outputs first, then state: a result is recorded as emitted only once
+     * Kafka has acknowledged it, so a crash in between re-emits (same ids)
+     * rather than losing it. */
+    if (ap_kafka_producer_drain(p->producer, p->cfg.flush_timeout_ms) > 0) {
+        fail(p, "%s", "outputs not acknowledged in time");
+        goto failed;
+    }
+    if (p->delivery && p->delivery->failed != failed_before) {
+        fail(p, "output delivery failed: %.200s", p->delivery->last_error);
+        goto failed;
+    }
+    if (p->n_pending) {
+        const char **cit = xcalloc(p->n_pending, sizeof *cit);
+        int32_t *mon = xcalloc(p->n_pending, sizeof *mon);
+        ap_result_record_t *rec = xcalloc(p->n_pending, sizeof *rec);
+        for (size_t k = 0; k < p->n_pending; k++) {
+            cit[k] = p->pending[k].citizen;
+            mon[k] = p->pending[k].monday;
+            rec[k] = p->pending[k].rec;
+        }
+        int rc = ap_store_results_put(p->store, cit, mon, rec, p->n_pending);
+        free(cit);
+        free(mon);
+        free(rec);
+        if (rc) { fail(p, "%s", ap_store_error(p->store)); goto failed; }
+    }
+    for (size_t k = 0; k < p->n_clocks; k++)
+        if (p->clocks[k].dirty && ap_store_clock_put(p->store, p->clocks[k].partition, &p->clocks[k].clock)) {
+            fail(p, "%s", ap_store_error(p->store));
+            goto failed;
+        }
+    return 0;
+
+failed:
+    snprintf(err, errlen, "%s", p->err[0] ? p->err : "processing failed");
+    return -1;
+}

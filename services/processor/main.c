@@ -1,0 +1,234 @@
+/*
+ * ap-processor - consumes the placement, hours and exemption topics, keeps
+ * per-citizen state in Redis, and emits compliance results, alerts and dead
+ * letters. Run as many instances as there are input partitions to share: the
+ * consumer group's range assignment keeps each citizen on one instance.
+ *
+ * Shutdown (SIGTERM/SIGINT): finish the batch in hand, commit, close the
+ * consumer (leaving the group), flush the producer, exit 0.
+ */
+#include <inttypes.h>
+#include <signal.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "arbejdspligt/config.h"
+#include "arbejdspligt/events.h"
+#include "arbejdspligt/kafka.h"
+#include "arbejdspligt/log.h"
+#include "arbejdspligt/processor.h"
+#include "arbejdspligt/store.h"
+
+typedef struct settings {
+    char brokers[512];
+    char group_id[128];
+    char topics[AP_TOPIC_KINDS][AP_TOPIC_CAP];
+    char compliance_topic[AP_TOPIC_CAP];
+    char alerts_topic[AP_TOPIC_CAP];
+    char dead_letter_topic[AP_TOPIC_CAP];
+    char redis_host[256];
+    int redis_port;
+    char redis_prefix[32];
+    int batch_size;
+    int grace_days;
+    int flush_timeout_ms;
+    int stats_interval_s;
+    char log_level[16];
+} settings_t;
+
+#define S(name, env, type, def, field, min, max, help) \
+    {name, env, type, def, offsetof(settings_t, field), sizeof(((settings_t *)0)->field), min, max, help}
+static const ap_setting_t table[] = {
+    S("kafka.brokers", "AP_KAFKA_BROKERS", AP_SET_STRING, "127.0.0.1:9092", brokers, 0, 0, "Kafka bootstrap servers"),
+    S("kafka.group_id", "AP_GROUP_ID", AP_SET_STRING, "ap-processor", group_id, 0, 0, "Consumer group of the processors"),
+    S("topic.placement", "AP_TOPIC_PLACEMENT", AP_SET_STRING, "ap.placement", topics[AP_TOPIC_PLACEMENT], 0, 0,
+      "Input: PlacementEvent"),
+    S("topic.hours", "AP_TOPIC_HOURS", AP_SET_STRING, "ap.hours", topics[AP_TOPIC_HOURS], 0, 0, "Input: HoursEvent"),
+    S("topic.exemption", "AP_TOPIC_EXEMPTION", AP_SET_STRING, "ap.exemption", topics[AP_TOPIC_EXEMPTION], 0, 0,
+      "Input: ExemptionEvent, ReductionEvent, CoverageEvent"),
+    S("topic.compliance", "AP_TOPIC_COMPLIANCE", AP_SET_STRING, "ap.compliance", compliance_topic, 0, 0,
+      "Output: ComplianceResult"),
+    S("topic.alerts", "AP_TOPIC_ALERTS", AP_SET_STRING, "ap.alerts", alerts_topic, 0, 0, "Output: Alert"),
+    S("topic.dead_letter", "AP_TOPIC_DEAD_LETTER", AP_SET_STRING, "ap.dead-letter", dead_letter_topic, 0, 0,
+      "Output: DeadLetter"),
+    S("redis.host", "AP_REDIS_HOST", AP_SET_STRING, "127.0.0.1", redis_host, 0, 0, "Redis host"),
+    S("redis.port", "AP_REDIS_PORT", AP_SET_INT, "6379", redis_port, 1, 65535, "Redis port"),
+    S("redis.prefix", "AP_REDIS_PREFIX", AP_SET_STRING, "ap", redis_prefix, 0, 0,
+      "Key prefix: separates state namespaces (production, replay, tests)"),
+    S("batch.size", "AP_BATCH_SIZE", AP_SET_INT, "1000", batch_size, 1, AP_PROCESSOR_MAX_BATCH,
+      "Records per processing cycle (one Redis pipeline, one commit)"),
+    S("week.grace_days", "AP_GRACE_DAYS", AP_SET_INT, "2", grace_days, 0, 60,
+      "Days after a week ends (stream time) before its result is final"),
+    S("kafka.flush_timeout_ms", "AP_FLUSH_TIMEOUT_MS", AP_SET_INT, "30000", flush_timeout_ms, 100, 600000,
+      "How long a cycle waits for outputs to be acknowledged before retrying"),
+    S("log.stats_interval_s", "AP_STATS_INTERVAL_S", AP_SET_INT, "10", stats_interval_s, 1, 3600,
+      "Seconds between progress lines"),
+    S("log.level", "AP_LOG_LEVEL", AP_SET_STRING, "info", log_level, 0, 0, "debug, info, warn or error"),
+};
+#define NSETTINGS (sizeof table / sizeof *table)
+
+static volatile sig_atomic_t run = 1;
+
+static void on_signal(int sig) {
+    (void)sig;
+    run = 0;
+}
+
+static void sleep_ms(int ms) {
+    struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000L};
+    nanosleep(&ts, NULL);
+}
+
+static double now_s(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+/* Commits the next offset of every partition in records[0..n). */
+static void commit(rd_kafka_t *consumer, const ap_record_t *records, size_t n) {
+    rd_kafka_topic_partition_list_t *list = rd_kafka_topic_partition_list_new(8);
+    for (size_t i = 0; i < n; i++) {
+        rd_kafka_topic_partition_t *tp = rd_kafka_topic_partition_list_find(list, records[i].topic, records[i].partition);
+        if (!tp) tp = rd_kafka_topic_partition_list_add(list, records[i].topic, records[i].partition);
+        if (records[i].offset + 1 > tp->offset) tp->offset = records[i].offset + 1;
+    }
+    rd_kafka_resp_err_t e = rd_kafka_commit(consumer, list, 0);
+    /* A failed commit (e.g. partition revoked in a rebalance) only means the
+     * records come again; applying them again changes nothing. */
+    if (e) ap_log_warn("offset commit failed; records will be redelivered", "error=\"%s\"", rd_kafka_err2str(e));
+    rd_kafka_topic_partition_list_destroy(list);
+}
+
+static void log_stats(const ap_processor_stats_t *s) {
+    ap_log_info("progress",
+                "applied=%" PRIu64 " duplicates=%" PRIu64 " superseded=%" PRIu64 " dead_letters=%" PRIu64
+                " ticks=%" PRIu64 " weeks_closed=%" PRIu64 " results=%" PRIu64 " alerts=%" PRIu64,
+                s->applied, s->duplicates, s->superseded, s->dead_letters, s->ticks, s->weeks_closed, s->results,
+                s->alerts);
+}
+
+int main(int argc, char **argv) {
+    settings_t cfg;
+    char err[512];
+    int exit_code = 1;
+    ap_store_t *store = NULL;
+    rd_kafka_t *producer = NULL, *consumer = NULL;
+    ap_processor_t *proc = NULL;
+    ap_kafka_delivery_t delivery = {0};
+    rd_kafka_message_t **msgs = NULL;
+    ap_record_t *records = NULL;
+    memset(&cfg, 0, sizeof cfg);
+
+    ap_log_set_component("processor");
+    int rc = ap_config_load(table, NSETTINGS, &cfg, argc, argv, stdout,
+                            "usage: ap-processor [--config FILE] [--set key=value ...]", err, sizeof err);
+    if (rc == 1) return 0;
+    if (rc < 0) { fprintf(stderr, "ap-processor: %s\n", err); return 2; }
+    if (ap_log_set_level(cfg.log_level)) { fprintf(stderr, "ap-processor: bad log.level %s\n", cfg.log_level); return 2; }
+
+    ap_codec_error_t cerr;
+    if (ap_events_init(&cerr)) { ap_log_error("schemas do not match the codec tables", "detail=\"%s\"", cerr.msg); return 1; }
+
+    signal(SIGINT, on_signal);
+    signal(SIGTERM, on_signal);
+
+    /* Redis may come up after us: wait for it rather than crash-loop. */
+    for (int backoff = 200; run && !(store = ap_store_connect(cfg.redis_host, cfg.redis_port, cfg.redis_prefix, 5000, err,
+                                                               sizeof err));) {
+        ap_log_warn("redis unavailable, retrying", "error=\"%s\" retry_ms=%d", err, backoff);
+        sleep_ms(backoff);
+        if (backoff < 5000) backoff *= 2;
+    }
+    if (!store) goto cleanup;
+
+    if (!(producer = ap_kafka_producer_create(cfg.brokers, &delivery, NULL, err, sizeof err))) {
+        ap_log_error("cannot create producer", "error=\"%s\"", err);
+        goto cleanup;
+    }
+    const char *topics[AP_TOPIC_KINDS] = {cfg.topics[0], cfg.topics[1], cfg.topics[2]};
+    if (!(consumer = ap_kafka_consumer_create(cfg.brokers, cfg.group_id, topics, AP_TOPIC_KINDS, NULL, err, sizeof err))) {
+        ap_log_error("cannot create consumer", "error=\"%s\"", err);
+        goto cleanup;
+    }
+    ap_processor_config_t pcfg;
+    memset(&pcfg, 0, sizeof pcfg);
+    for (int k = 0; k < AP_TOPIC_KINDS; k++) memcpy(pcfg.input_topics[k], cfg.topics[k], AP_TOPIC_CAP);
+    memcpy(pcfg.compliance_topic, cfg.compliance_topic, AP_TOPIC_CAP);
+    memcpy(pcfg.alerts_topic, cfg.alerts_topic, AP_TOPIC_CAP);
+    memcpy(pcfg.dead_letter_topic, cfg.dead_letter_topic, AP_TOPIC_CAP);
+    pcfg.grace_days = cfg.grace_days;
+    pcfg.flush_timeout_ms = cfg.flush_timeout_ms;
+    proc = ap_processor_create(&pcfg, store, producer, &delivery);
+    msgs = calloc((size_t)cfg.batch_size, sizeof *msgs);
+    records = calloc((size_t)cfg.batch_size, sizeof *records);
+    if (!msgs || !records) goto cleanup;
+
+    ap_log_info("started", "brokers=%s group=%s inputs=%s,%s,%s redis=%s:%d prefix=%s", cfg.brokers, cfg.group_id,
+                cfg.topics[0], cfg.topics[1], cfg.topics[2], cfg.redis_host, cfg.redis_port, cfg.redis_prefix);
+    double last_stats = now_s();
+    exit_code = 0;
+    while (run) {
+        size_t n = 0;
+        while (n < (size_t)cfg.batch_size) {
+            rd_kafka_message_t *m = rd_kafka_consumer_poll(consumer, n == 0 ? 100 : 0);
+            if (!m) break;
+            if (m->err) {
+                /* Consumer errors are informational: librdkafka recovers by itself. */
+                ap_log_warn("consumer error", "error=\"%s\"", rd_kafka_message_errstr(m));
+                rd_kafka_message_destroy(m);
+                continue;
+            }
+            msgs[n] = m;
+            records[n] = (ap_record_t){rd_kafka_topic_name(m->rkt), m->partition, m->offset,
+                                       rd_kafka_message_timestamp(m, NULL), m->key, m->key_len, m->payload, m->len};
+            n++;
+        }
+        size_t off = 0;
+        int backoff = 100;
+        while (off < n) {
+            size_t consumed = 0;
+            if (ap_processor_process(proc, records + off, n - off, &consumed, err, sizeof err) == 0) {
+                commit(consumer, records + off, consumed); /* effects are durable: now the input may go */
+                off += consumed;
+                backoff = 100;
+                continue;
+            }
+            /* Nothing of this cycle is committed; retrying it is safe. */
+            ap_log_warn("cycle failed, retrying", "error=\"%s\" retry_ms=%d", err, backoff);
+            if (!run) {
+                ap_log_warn("stopping with uncommitted records; they will be redelivered", "records=%zu", n - off);
+                break;
+            }
+            sleep_ms(backoff);
+            if (backoff < 5000) backoff *= 2;
+            if (ap_store_reconnect(store)) ap_log_warn("redis reconnect failed", "error=\"%s\"", ap_store_error(store));
+        }
+        for (size_t i = 0; i < n; i++) rd_kafka_message_destroy(msgs[i]);
+        if (now_s() - last_stats >= cfg.stats_interval_s) {
+            log_stats(ap_processor_stats(proc));
+            last_stats = now_s();
+        }
+    }
+    log_stats(ap_processor_stats(proc));
+    ap_log_info("stopping", "%s", "reason=signal");
+
+cleanup:
+    if (consumer) {
+        rd_kafka_consumer_close(consumer); /* leaves the group so partitions move at once */
+        rd_kafka_destroy(consumer);
+    }
+    if (producer) {
+        int left = ap_kafka_producer_drain(producer, 10000);
+        if (left) { ap_log_error("outputs still queued at exit", "messages=%d", left); exit_code = 1; }
+        rd_kafka_destroy(producer);
+    }
+    ap_processor_destroy(proc);
+    ap_store_destroy(store);
+    free(msgs);
+    free(records);
+    return exit_code;
+}
