@@ -24,6 +24,7 @@
 #include "arbejdspligt/calendar.h"
 #include "arbejdspligt/events.h"
 #include "arbejdspligt/kafka.h"
+#include "arbejdspligt/log.h"
 #include "arbejdspligt/processor.h"
 
 #define MAX_TOPICS 8
@@ -356,6 +357,10 @@ int main(int argc, char **argv) {
     opts_t o;
     ap_codec_error_t cerr;
     if (argc < 2) return usage();
+    ap_log_set_component("apctl");
+    /* A command-line tool reports its own errors; librdkafka's transient
+     * warnings would only be noise here unless asked for. */
+    if (ap_log_set_level(getenv("AP_LOG_LEVEL") ? getenv("AP_LOG_LEVEL") : "error")) ap_log_set_level("error");
     if (ap_events_init(&cerr)) { fprintf(stderr, "apctl: %s\n", cerr.msg); return 1; }
     if (parse_opts(argc, argv, &o)) return 2;
     const char *cmd = argv[1];

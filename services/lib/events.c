@@ -305,6 +305,10 @@ static int valid_day(int32_t d) { return d >= DAY_MIN && d <= DAY_MAX; }
 static int validate_header(const ap_header_t *h, char *why, size_t len) {
     if (!is_uuid(h->event_id)) return why_fail(why, len, "event_id is not a UUID");
     if (!h->citizen_id[0]) return why_fail(why, len, "citizen_id is empty");
+    /* It names Redis keys inside a {hash tag}: no braces, spaces or controls. */
+    for (const char *c = h->citizen_id; *c; c++)
+        if (*c == '{' || *c == '}' || (unsigned char)*c <= ' ')
+            return why_fail(why, len, "citizen_id contains a brace, space or control character");
     /* Pseudonymisation guard: a CPR number must never enter the system. */
     if (ap_events_looks_like_cpr(h->citizen_id)) return why_fail(why, len, "citizen_id looks like a CPR number");
     if (!is_digits(h->municipality_code, 3)) return why_fail(why, len, "municipality_code is not 3 digits");
@@ -325,7 +329,7 @@ int ap_events_validate(const ap_event_t *ev, char *why, size_t len) {
         if (p->planned_minutes_per_week < 0 || p->planned_minutes_per_week > 7 * 24 * 60)
             return why_fail(why, len, "planned_minutes_per_week outside 0..10080");
         if (p->workplace_p_number[0] && !is_digits(p->workplace_p_number, 10))
-            return why_fail(why, len, "workplace_p_number is not 10 digits");
+            return why_fail(why, len, "workplace_p_number is not a 10-digit P-number");
         return 0;
     }
     case AP_EV_HOURS: {

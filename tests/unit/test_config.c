@@ -1,0 +1,86 @@
+/* The settings table: defaults < file < environment < --set, and clear errors. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "arbejdspligt/config.h"
+
+typedef struct cfg {
+    char brokers[64];
+    int port;
+    char required[16];
+} cfg_t;
+
+static const ap_setting_t table[] = {
+    {"kafka.brokers", "APT_BROKERS", AP_SET_STRING, "localhost:9092", offsetof(cfg_t, brokers), 64, 0, 0, "brokers"},
+    {"redis.port", "APT_PORT", AP_SET_INT, "6379", offsetof(cfg_t, port), sizeof(int), 1, 65535, "port"},
+    {"name", "APT_NAME", AP_SET_STRING, NULL, offsetof(cfg_t, required), 16, 0, 0, "required"},
+};
+
+static int load(cfg_t *c, int argc, char **argv, char *err) {
+    memset(c, 0, sizeof *c);
+    FILE *devnull = fopen("/dev/null", "w");
+    int rc = ap_config_load(table, 3, c, argc, argv, devnull, "usage", err, 256);
+    fclose(devnull);
+    return rc;
+}
+
+static void precedence(void **state) {
+    (void)state;
+    char path[] = "/tmp/ap-config-test-XXXXXX", err[256];
+    int fd = mkstemp(path);
+    FILE *f = fdopen(fd, "w");
+    fprintf(f, "# comment\nkafka.brokers = file:1\nredis.port=7000\nname = fromfile\n");
+    fclose(f);
+    cfg_t c;
+    char *argv1[] = {"prog", "--config", path, NULL};
+    unsetenv("APT_BROKERS");
+    unsetenv("APT_PORT");
+    unsetenv("APT_NAME");
+    assert_int_equal(load(&c, 3, argv1, err), 0);
+    assert_string_equal(c.brokers, "file:1");
+    assert_int_equal(c.port, 7000);
+    setenv("APT_PORT", "7100", 1);
+    assert_int_equal(load(&c, 3, argv1, err), 0);
+    assert_int_equal(c.port, 7100);
+    char set[] = "redis.port=7200";
+    char *argv2[] = {"prog", "--config", path, "--set", set, NULL};
+    assert_int_equal(load(&c, 5, argv2, err), 0);
+    assert_int_equal(c.port, 7200);
+    unsetenv("APT_PORT");
+    remove(path);
+}
+
+static void errors_are_clear(void **state) {
+    (void)state;
+    cfg_t c;
+    char err[256];
+    char *none[] = {"prog", NULL};
+    unsetenv("APT_NAME");
+    assert_int_equal(load(&c, 1, none, err), -1);
+    assert_non_null(strstr(err, "name"));
+    setenv("APT_NAME", "x", 1);
+    setenv("APT_PORT", "99999", 1);
+    assert_int_equal(load(&c, 1, none, err), -1);
+    assert_non_null(strstr(err, "redis.port"));
+    setenv("APT_PORT", "12abc", 1);
+    assert_int_equal(load(&c, 1, none, err), -1);
+    unsetenv("APT_PORT");
+    char bad[] = "nope=1";
+    char *argv[] = {"prog", "--set", bad, NULL};
+    assert_int_equal(load(&c, 3, argv, err), -1);
+    assert_non_null(strstr(err, "unknown setting"));
+    char *help[] = {"prog", "--help", NULL};
+    assert_int_equal(load(&c, 2, help, err), 1);
+    unsetenv("APT_NAME");
+}
+
+int main(void) {
+    const struct CMUnitTest tests[] = {cmocka_unit_test(precedence), cmocka_unit_test(errors_are_clear)};
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

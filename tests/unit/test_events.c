@@ -1,0 +1,157 @@
+/* Event registry and validation at the door (seeds 002, 003). */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "arbejdspligt/calendar.h"
+#include "arbejdspligt/events.h"
+#include "arbejdspligt/processor.h"
+
+static int setup(void **state) {
+    (void)state;
+    ap_codec_error_t err;
+    return ap_events_init(&err);
+}
+
+static ap_event_t placement(void) {
+    ap_event_t ev;
+    memset(&ev, 0, sizeof ev);
+    ev.type = AP_EV_PLACEMENT;
+    ap_placement_t *p = &ev.u.placement;
+    strcpy(p->h.event_id, "6f1c2b9e-2d7a-4e0b-9a51-3c8d0f6e7a10");
+    strcpy(p->h.citizen_id, "c-00042");
+    strcpy(p->h.municipality_code, "101");
+    p->h.occurred_at = p->h.recorded_at = 1767600000000LL;
+    strcpy(p->h.source_system, "opera");
+    strcpy(p->placement_id, "pl-1");
+    p->job_type = -1;
+    p->start_date = ap_cal_days_from_civil(2026, 1, 5);
+    p->end_date = ap_cal_days_from_civil(2026, 3, 27);
+    p->planned_minutes_per_week = 1200;
+    return ev;
+}
+
+static void expect_invalid(const ap_event_t *ev, const char *fragment) {
+    char why[AP_TEXT_CAP] = "";
+    assert_int_equal(ap_events_validate(ev, why, sizeof why), -1);
+    if (!strstr(why, fragment)) fail_msg("reason \"%s\" lacks \"%s\"", why, fragment);
+}
+
+static void valid_placement_passes(void **state) {
+    (void)state;
+    ap_event_t ev = placement();
+    char why[AP_TEXT_CAP];
+    assert_int_equal(ap_events_validate(&ev, why, sizeof why), 0);
+}
+
+/* Seed 002: every offer states its start and end; ending before starting is invalid. */
+static void placement_dates__seed002(void **state) {
+    (void)state;
+    ap_event_t ev = placement();
+    ev.u.placement.end_date = ev.u.placement.start_date - 1;
+    expect_invalid(&ev, "ends before it starts");
+    ev = placement();
+    ev.u.placement.end_date = 99999; /* year 2243: not a real end date */
+    expect_invalid(&ev, "start/end date");
+}
+
+/* Pseudonymisation: a CPR number must never enter (DOMAIN.md, GDPR). */
+static void cpr_numbers_are_refused__domain_gdpr(void **state) {
+    (void)state;
+    const char *cprs[] = {"0101901234", "010190-1234", "3112851111"};
+    for (int i = 0; i < 3; i++) {
+        ap_event_t ev = placement();
+        strcpy(ev.u.placement.h.citizen_id, cprs[i]);
+        expect_invalid(&ev, "CPR");
+        assert_true(ap_events_looks_like_cpr(cprs[i]));
+    }
+    assert_false(ap_events_looks_like_cpr("c-0101901234"));
+    assert_false(ap_events_looks_like_cpr("9999999999")); /* no real date */
+}
+
+static void header_rules(void **state) {
+    (void)state;
+    ap_event_t ev = placement();
+    strcpy(ev.u.placement.h.event_id, "not-a-uuid");
+    expect_invalid(&ev, "UUID");
+    ev = placement();
+    strcpy(ev.u.placement.h.municipality_code, "1a1");
+    expect_invalid(&ev, "municipality_code");
+    ev = placement();
+    strcpy(ev.u.placement.h.citizen_id, "c-{1}");
+    expect_invalid(&ev, "citizen_id");
+    ev = placement();
+    strcpy(ev.u.placement.workplace_p_number, "12345");
+    expect_invalid(&ev, "P-number");
+}
+
+static void hours_and_reduction_rules(void **state) {
+    (void)state;
+    ap_event_t ev;
+    memset(&ev, 0, sizeof ev);
+    ev.type = AP_EV_HOURS;
+    ev.u.hours.h = placement().u.placement.h;
+    strcpy(ev.u.hours.report_id, "r-1");
+    ev.u.hours.activity_date = ap_cal_days_from_civil(2026, 1, 5);
+    ev.u.hours.minutes = 1441;
+    expect_invalid(&ev, "minutes");
+    ev.u.hours.minutes = 1440;
+    char why[AP_TEXT_CAP];
+    assert_int_equal(ap_events_validate(&ev, why, sizeof why), 0);
+
+    memset(&ev, 0, sizeof ev);
+    ev.type = AP_EV_REDUCTION;
+    ev.u.reduction.h = placement().u.placement.h;
+    strcpy(ev.u.reduction.reduction_id, "rd-1");
+    ev.u.reduction.valid_from = ev.u.reduction.assessed_on = ap_cal_days_from_civil(2026, 1, 5);
+    ev.u.reduction.valid_to = AP_NO_DATE;
+    ev.u.reduction.reduced_minutes_per_week = 1200;
+    expect_invalid(&ev, "assessed placements"); /* LAB § 105 a stk. 2: concrete, per activity */
+    ev.u.reduction.n_assessed = 1;
+    strcpy(ev.u.reduction.assessed_placement_ids[0], "pl-1");
+    assert_int_equal(ap_events_validate(&ev, why, sizeof why), 0);
+    ev.u.reduction.reduced_minutes_per_week = 2220;
+    expect_invalid(&ev, "below the 37-hour norm");
+    ev.u.reduction.reduced_minutes_per_week = 1201;
+    expect_invalid(&ev, "multiple of 5");
+}
+
+static void registry_is_complete_and_distinct(void **state) {
+    (void)state;
+    for (int t = 0; t < AP_EV_COUNT; t++) {
+        const ap_record_desc_t *d = ap_events_desc((ap_event_type_t)t);
+        assert_non_null(d->schema_text);
+        assert_int_equal(ap_events_type_by_fingerprint(d->fingerprint), t);
+        assert_int_equal(ap_events_type_by_name(d->name, strlen(d->name)), t);
+    }
+    assert_int_equal(ap_events_type_by_name("Nope", 4), AP_EV_COUNT);
+}
+
+static void derived_ids_are_stable_uuids(void **state) {
+    (void)state;
+    char a[AP_UUID_CAP], b[AP_UUID_CAP], c[AP_UUID_CAP];
+    ap_processor_derive_id("result|c-1|20458|1", a);
+    ap_processor_derive_id("result|c-1|20458|1", b);
+    ap_processor_derive_id("result|c-1|20458|2", c);
+    assert_string_equal(a, b);
+    assert_string_not_equal(a, c);
+    ap_event_t ev = placement();
+    strcpy(ev.u.placement.h.event_id, a);
+    char why[AP_TEXT_CAP];
+    assert_int_equal(ap_events_validate(&ev, why, sizeof why), 0); /* a well-formed UUID */
+    assert_int_equal(a[14], '8');                                  /* version 8: derived */
+}
+
+int main(void) {
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(valid_placement_passes),   cmocka_unit_test(placement_dates__seed002),
+        cmocka_unit_test(cpr_numbers_are_refused__domain_gdpr), cmocka_unit_test(header_rules),
+        cmocka_unit_test(hours_and_reduction_rules), cmocka_unit_test(registry_is_complete_and_distinct),
+        cmocka_unit_test(derived_ids_are_stable_uuids),
+    };
+    return cmocka_run_group_tests(tests, setup, NULL);
+}

@@ -1,0 +1,525 @@
+/*
+ * The weekly compliance rules, table-driven. Each case is named
+ * <rule>__<source>: the rule it proves and the seed (shared/seeds/00N_*) or
+ * DOMAIN.md design choice it comes from. Every rule has a passing and a
+ * failing case; boundaries (37 h 00 vs 36 h 59, DST weeks, week 53, coverage
+ * from a Sunday, partial exemptions, mid-week reduction changes) are listed.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "arbejdspligt/calendar.h"
+#include "arbejdspligt/rules.h"
+
+/* ------------------------------------------------------------- builders */
+
+typedef struct world {
+    ap_coverage_t cov[8];
+    ap_placement_t pl[8];
+    ap_hours_t hrs[64];
+    ap_exemption_t ex[8];
+    ap_reduction_t red[8];
+    size_t ncov, npl, nhrs, nex, nred;
+} world_t;
+
+static int32_t D(const char *s) {
+    int32_t d;
+    if (ap_cal_parse_date(s, strlen(s), &d)) fail_msg("bad date %s", s);
+    return d;
+}
+
+static void header(ap_header_t *h, const char *id, const char *muni) {
+    snprintf(h->event_id, sizeof h->event_id, "00000000-0000-4000-8000-%012d", (int)(strlen(id) * 7919 % 1000000));
+    snprintf(h->citizen_id, sizeof h->citizen_id, "c-1");
+    snprintf(h->municipality_code, sizeof h->municipality_code, "%s", muni);
+    h->occurred_at = h->recorded_at = 1767600000000LL;
+    snprintf(h->source_system, sizeof h->source_system, "test");
+}
+
+static void coverage(world_t *w, const char *id, const char *muni, const char *from, const char *to) {
+    ap_coverage_t *c = &w->cov[w->ncov++];
+    header(&c->h, id, muni);
+    snprintf(c->coverage_id, sizeof c->coverage_id, "%s", id);
+    c->from_date = D(from);
+    c->to_date = to ? D(to) : AP_NO_DATE;
+}
+
+static void placement(world_t *w, const char *id, int kind, const char *start, const char *end, int minutes) {
+    ap_placement_t *p = &w->pl[w->npl++];
+    header(&p->h, id, "101");
+    snprintf(p->placement_id, sizeof p->placement_id, "%s", id);
+    p->offer_type = kind;
+    p->job_type = -1;
+    p->start_date = D(start);
+    p->end_date = D(end);
+    p->planned_minutes_per_week = minutes;
+}
+
+static ap_hours_t *hours(world_t *w, const char *date, int kind, int minutes, const char *journal) {
+    ap_hours_t *h = &w->hrs[w->nhrs];
+    char id[32];
+    snprintf(id, sizeof id, "hr-%02zu", w->nhrs++);
+    header(&h->h, id, "101");
+    snprintf(h->report_id, sizeof h->report_id, "%s", id);
+    h->activity_date = D(date);
+    h->activity_kind = kind;
+    h->minutes = minutes;
+    snprintf(h->journal_ref, sizeof h->journal_ref, "%s", journal ? journal : "");
+    return h;
+}
+
+/* 444 min (a fifth of 37 h) on each working day of the week starting monday. */
+static void full_week(world_t *w, const char *monday, int kind) {
+    for (int d = 0; d < 5; d++) {
+        char date[11];
+        ap_cal_format_date(D(monday) + d, date);
+        hours(w, date, kind, AP_NORM_MINUTES_PER_DAY, NULL);
+    }
+}
+
+static void exemption(world_t *w, const char *id, int kind, const char *from, const char *to, const char *placement_id) {
+    ap_exemption_t *e = &w->ex[w->nex++];
+    header(&e->h, id, "101");
+    snprintf(e->exemption_id, sizeof e->exemption_id, "%s", id);
+    e->kind = kind;
+    e->from_date = D(from);
+    e->to_date = to ? D(to) : AP_NO_DATE;
+    snprintf(e->placement_id, sizeof e->placement_id, "%s", placement_id ? placement_id : "");
+}
+
+static void reduction(world_t *w, const char *id, int minutes, const char *from, const char *to, const char *assessed_on,
+                      const char *assessed_placement) {
+    ap_reduction_t *r = &w->red[w->nred++];
+    header(&r->h, id, "101");
+    snprintf(r->reduction_id, sizeof r->reduction_id, "%s", id);
+    r->reduced_minutes_per_week = minutes;
+    r->valid_from = D(from);
+    r->valid_to = to ? D(to) : AP_NO_DATE;
+    r->assessed_on = D(assessed_on);
+    r->n_assessed = 1;
+    snprintf(r->assessed_placement_ids[0], AP_ID_CAP, "%s", assessed_placement);
+}
+
+static ap_week_eval_t evaluate(const world_t *w, const char *monday) {
+    ap_week_input_t in = {"c-1", D(monday), w->cov, w->ncov, w->pl, w->npl, w->hrs, w->nhrs, w->ex, w->nex, w->red, w->nred};
+    ap_week_eval_t out;
+    assert_int_equal(ap_rules_evaluate(&in, &out), 0);
+    return out;
+}
+
+static int has_alert(const ap_week_eval_t *e, int code) {
+    for (size_t i = 0; i < e->n_alerts; i++) if (e->alerts[i].code == code) return 1;
+    return 0;
+}
+
+static int adjustment(const ap_week_eval_t *e, int kind) {
+    int32_t sum = 0, found = 0;
+    for (uint32_t i = 0; i < e->result.n_adjustments; i++)
+        if (e->result.adjustments[i].kind == kind) { sum += e->result.adjustments[i].minutes; found = 1; }
+    return found ? sum : INT32_MIN;
+}
+
+#define W "2026-01-05" /* ISO week 2026-W02, a plain winter week */
+
+/* ------------------------------------------------------------------ cases */
+
+/* 37 hours per week (seed 002): exactly 37 h 00 min complies. */
+static void norm_37h_exactly__seed002(void **s) {
+    (void)s;
+    world_t w = {0};
+    coverage(&w, "cv", "101", W, NULL);
+    full_week(&w, W, AP_ACT_NYTTEINDSATS);
+    ap_week_eval_t e = evaluate(&w, W);
+    assert_int_equal(e.result.status, AP_STATUS_COMPLIANT);
+    assert_int_equal(e.result.required_minutes, 2220);
+    assert_int_equal(e.result.credited_minutes, 2220);
+    assert_string_equal(e.result.rule_version, "AP-2025.1");
+    assert_int_equal(e.n_alerts, 0);
+}
+
+/* ...and 36 h 59 min does not, with the shortfall and a WEEK_SHORT alert. */
+static void norm_36h59_is_short__seed002(void **s) {
+    (void)s;
+    world_t w = {0};
+    coverage(&w, "cv", "101", W, NULL);
+    full_week(&w, W, AP_ACT_NYTTEINDSATS);
+    w.hrs[4].minutes -= 1;
+    ap_week_eval_t e = evaluate(&w, W);
+    assert_int_equal(e.result.status, AP_STATUS_NOT_COMPLIANT);
+    assert_int_equal(e.result.shortfall_minutes, 1);
+    assert_true(has_alert(&e, AP_ALERT_WEEK_SHORT));
+    assert_int_equal(e.alerts[0].shortfall_minutes, 1);
+}
+
+/* Job-centre interviews never count (seed 002: "Jobsamtaler ... indgaar ikke"). */
+static void jobsamtale_never_counts__seed002(void **s) {
+    (void)s;
+    world_t w = {0};
+    coverage(&w, "cv", "101", W, NULL);
+    full_week(&w, W, AP_ACT_NYTTEINDSATS);
+    hours(&w, "2026-01-06", AP_ACT_JOBSAMTALE, 60, "J-1");
+    w.hrs[0].minutes -= 60; /* the interview would fill the gap if it counted */
+    ap_week_eval_t e = evaluate(&w, W);
+    assert_int_equal(e.result.credited_minutes, 2160);
+    assert_int_equal(e.result.status, AP_STATUS_NOT_COMPLIANT);
+    assert_int_equal(adjustment(&e, AP_ADJ_HOURS_NOT_COUNTED), 60);
+    assert_false(ap_rules_activity_counts(AP_ACT_JOBSAMTALE, "J-1"));
+}
+
+/* Social/health activity counts only when journalised (seed 002). */
+static void social_health_needs_journal__seed002(void **s) {
+    (void)s;
+    world_t w = {0};
+    coverage(&w, "cv", "101", W, NULL);
+    full_week(&w, W, AP_ACT_NYTTEINDSATS);
+    w.hrs[0].minutes -= 120;
+    ap_hours_t *h = hours(&w, "2026-01-05", AP_ACT_SOCIAL_SUNDHED, 120, NULL);
+    ap_week_eval_t e = evaluate(&w, W);
+    assert_int_equal(e.result.status, AP_STATUS_NOT_COMPLIANT);
+    assert_true(has_alert(&e, AP_ALERT_RULE_VIOLATION));
+    snprintf(h->journal_ref, sizeof h->journal_ref, "J-2026-1");
+    e = evaluate(&w, W);
+    assert_int_equal(e.result.status, AP_STATUS_COMPLIANT);
+    assert_false(has_alert(&e, AP_ALERT_RULE_VIOLATION));
+}
+
+/* Transport between activities counts only when journalised (seed 002). */
+static void transport_needs_journal__seed002(void **s) {
+    (void)s;
+    world_t w = {0};
+    coverage(&w, "cv", "101", W, NULL);
+    full_week(&w, W, AP_ACT_VIRKSOMHEDSPRAKTIK);
+    w.hrs[2].minutes -= 45;
+    ap_hours_t *h = hours(&w, "2026-01-07", AP_ACT_TRANSPORT, 45, "");
+    assert_int_equal(evaluate(&w, W).result.credited_minutes, 2175);
+    snprintf(h->journal_ref, sizeof h->journal_ref, "J-7");
+    assert_int_equal(evaluate(&w, W).result.credited_minutes, 2220);
+}
+
+/* Every activity kind of seed 002's list counts. */
+static void listed_activities_count__seed002(void **s) {
+    (void)s;
+    for (int k = 0; k < AP_ACT_COUNT; k++) {
+        int expect = k != AP_ACT_JOBSAMTALE && k != AP_ACT_SOCIAL_SUNDHED && k != AP_ACT_TRANSPORT;
+        if (ap_rules_activity_counts(k, NULL) != expect) fail_msg("kind %s", ap_activity_kind_name(k));
+    }
+}
+
+/* Hours outside any coverage period do not count; a partial week is prorated
+ * by covered working days, 37 x days / 5 (DOMAIN.md design choice). */
+static void coverage_from_wednesday_prorates__domain_partial_weeks(void **s) {
+    (void)s;
+    world_t w = {0};
+    coverage(&w, "cv", "101", "2026-01-07", NULL);
+    full_week(&w, W, AP_ACT_NYTTEINDSATS); /* Mon and Tue are before coverage */
+    ap_week_eval_t e = evaluate(&w, W);
+    assert_int_equal(e.result.required_minutes, 3 * 444);
+    assert_int_equal(e.result.credited_minutes, 3 * 444);
+    assert_int_equal(e.result.status, AP_STATUS_COMPLIANT);
+    assert_int_equal(adjustment(&e, AP_ADJ_PRORATION), -2 * 444);
+    assert_int_equal(adjustment(&e, AP_ADJ_HOURS_NOT_COUNTED), 2 * 444);
+}
+
+/* Coverage starting on a Sunday owes no working day that week. */
+static void coverage_from_sunday_owes_nothing__domain_partial_weeks(void **s) {
+    (void)s;
+    world_t w = {0};
+    coverage(&w, "cv", "101", "2026-01-11", NULL);
+    hours(&w, "2026-01-11", AP_ACT_LOENTIMER, 300, NULL);
+    ap_week_eval_t e = evaluate(&w, W);
+    assert_int_equal(e.result.required_minutes, 0);
+    assert_int_equal(e.result.credited_minutes, 300);
+    assert_int_equal(e.result.status, AP_STATUS_COMPLIANT);
+    assert_int_equal(e.n_alerts, 0);
+}
+
+/* No coverage: the citizen is not in the obligation that week. */
+static void uncovered_week__seed002(void **s) {
+    (void)s;
+    world_t w = {0};
+    coverage(&w, "cv", "101", "2026-02-02", NULL);
+    full_week(&w, W, AP_ACT_NYTTEINDSATS);
+    ap_week_eval_t e = evaluate(&w, W);
+    assert_int_equal(e.result.status, AP_STATUS_NOT_COVERED);
+    assert_int_equal(e.result.credited_minutes, 0);
+}
+
+/* Arbejdspligt applies from 2025 (seed 002): earlier weeks have no rule version. */
+static void before_2025_no_rule_version__seed002(void **s) {
+    (void)s;
+    world_t w = {0};
+    coverage(&w, "cv", "101", "2024-01-01", NULL);
+    ap_week_eval_t e = evaluate(&w, "2024-12-23");
+    assert_int_equal(e.result.status, AP_STATUS_NOT_COVERED);
+    assert_string_equal(e.result.rule_version, "NONE");
+    e = evaluate(&w, "2024-12-30"); /* 2025-W01 */
+    assert_string_equal(e.result.rule_version, "AP-2025.1");
+    assert_int_equal(e.result.iso_year, 2025);
+    assert_int_equal(e.result.iso_week, 1);
+}
+
+/* Exemptions (LAS § 13 stk. 9, pregnancy): a whole exempt week is EXEMPT. */
+static void exemption_whole_week__seed002_las13_stk9(void **s) {
+    (void)s;
+    world_t w = {0};
+    coverage(&w, "cv", "101", W, NULL);
+    exemption(&w, "ex", AP_EXEMPT_PREGNANCY, "2026-01-01", "2026-02-28", NULL);
+    ap_week_eval_t e = evaluate(&w, W);
+    assert_int_equal(e.result.status, AP_STATUS_EXEMPT);
+    assert_int_equal(e.result.required_minutes, 0);
+    assert_int_equal(adjustment(&e, AP_ADJ_EXEMPTION), -2220);
+    assert_int_equal(e.n_alerts, 0);
+}
+
+/* An exemption covering part of the week removes exactly its days. */
+static void exemption_part_of_week__domain_partial_weeks(void **s) {
+    (void)s;
+    world_t w = {0};
+    coverage(&w, "cv", "101", W, NULL);
+    exemption(&w, "ex", AP_EXEMPT_HEALTH, "2026-01-07", "2026-01-09", NULL); /* Wed-Fri */
+    hours(&w, "2026-01-05", AP_ACT_NYTTEINDSATS, 444, NULL);
+    hours(&w, "2026-01-06", AP_ACT_NYTTEINDSATS, 443, NULL);
+    ap_week_eval_t e = evaluate(&w, W);
+    assert_int_equal(e.result.required_minutes, 888);
+    assert_int_equal(e.result.status, AP_STATUS_NOT_COMPLIANT);
+    assert_int_equal(adjustment(&e, AP_ADJ_EXEMPTION), -3 * 444);
+}
+
+/* An exemption tied to one offer removes that placement, not the requirement
+ * (LAS § 13 stk. 7, seed 002). */
+static void offer_scoped_exemption_keeps_requirement__seed002_las13_stk7(void **s) {
+    (void)s;
+    world_t w = {0};
+    coverage(&w, "cv", "101", W, NULL);
+    placement(&w, "pl-1", AP_ACT_VIRKSOMHEDSPRAKTIK, "2026-01-01", "2026-03-31", 2220);
+    exemption(&w, "ex", AP_EXEMPT_HEALTH, W, "2026-01-11", "pl-1");
+    ap_week_eval_t e = evaluate(&w, W);
+    assert_int_equal(e.result.required_minutes, 2220);
+    assert_int_equal(e.result.status, AP_STATUS_NOT_COMPLIANT);
+    assert_int_equal(adjustment(&e, AP_ADJ_PLACEMENT_EXEMPTED), 0);
+    assert_int_equal(adjustment(&e, AP_ADJ_EXEMPTION), INT32_MIN);
+    assert_true(has_alert(&e, AP_ALERT_NO_ACTIVITY));
+}
+
+/* IGU puts the person outside the obligation (seed 004). */
+static void igu_outside_obligation__seed004(void **s) {
+    (void)s;
+    world_t w = {0};
+    coverage(&w, "cv", "101", W, NULL);
+    exemption(&w, "igu", AP_EXEMPT_IGU, "2026-01-01", NULL, NULL);
+    full_week(&w, W, AP_ACT_LOENTIMER);
+    ap_week_eval_t e = evaluate(&w, W);
+    assert_int_equal(e.result.status, AP_STATUS_NOT_COVERED);
+    /* IGU from Thursday: Mon-Wed owe 3 days. */
+    w.ex[0].from_date = D("2026-01-08");
+    e = evaluate(&w, W);
+    assert_int_equal(e.result.required_minutes, 3 * 444);
+    assert_int_equal(e.result.credited_minutes, 3 * 444);
+    assert_int_equal(adjustment(&e, AP_ADJ_EXEMPTION), -2 * 444);
+}
+
+/* Health-based reduction applies the individual hours (LAB § 105 a stk. 2). */
+static void reduction_applies__seed002_lab105a(void **s) {
+    (void)s;
+    world_t w = {0};
+    coverage(&w, "cv", "101", W, NULL);
+    placement(&w, "pl-1", AP_ACT_NYTTEINDSATS, "2026-01-01", "2026-03-31", 1200);
+    reduction(&w, "rd", 1200, "2026-01-01", NULL, "2025-12-20", "pl-1");
+    for (int d = 0; d < 5; d++) {
+        char date[11];
+        ap_cal_format_date(D(W) + d, date);
+        hours(&w, date, AP_ACT_NYTTEINDSATS, 240, NULL);
+    }
+    ap_week_eval_t e = evaluate(&w, W);
+    assert_int_equal(e.result.required_minutes, 1200);
+    assert_int_equal(e.result.status, AP_STATUS_COMPLIANT);
+    assert_int_equal(adjustment(&e, AP_ADJ_REDUCTION), 1200 - 2220);
+    assert_int_equal(adjustment(&e, AP_ADJ_REDUCTION_STALE), INT32_MIN);
+    w.hrs[0].minutes--; /* and one minute less is short */
+    assert_int_equal(evaluate(&w, W).result.status, AP_STATUS_NOT_COMPLIANT);
+}
+
+/* A reduction changed mid-week applies day by day. */
+static void reduction_changed_midweek__seed002_lab105a(void **s) {
+    (void)s;
+    world_t w = {0};
+    coverage(&w, "cv", "101", W, NULL);
+    placement(&w, "pl-1", AP_ACT_NYTTEINDSATS, "2026-01-01", "2026-03-31", 1200);
+    reduction(&w, "rd-a", 1200, "2026-01-01", "2026-01-06", "2025-12-20", "pl-1"); /* to Tuesday */
+    reduction(&w, "rd-b", 1500, "2026-01-07", NULL, "2026-01-06", "pl-1");        /* from Wednesday */
+    ap_week_eval_t e = evaluate(&w, W);
+    assert_int_equal(e.result.required_minutes, 2 * 240 + 3 * 300);
+    assert_int_equal(e.result.n_adjustments, 2);
+}
+
+/* The assessment is tied to the activities: when the active placements are
+ * not those assessed, reassessment is due, and the reduction keeps applying
+ * flagged (seed 002; DOMAIN.md design choice). */
+static void reduction_stale_after_placement_change__seed002_lab105a(void **s) {
+    (void)s;
+    world_t w = {0};
+    coverage(&w, "cv", "101", W, NULL);
+    placement(&w, "pl-1", AP_ACT_NYTTEINDSATS, "2025-12-01", "2026-01-04", 1200); /* ended before the week */
+    placement(&w, "pl-2", AP_ACT_VIRKSOMHEDSPRAKTIK, W, "2026-03-31", 1200);
+    reduction(&w, "rd", 1200, "2025-12-01", NULL, "2025-11-28", "pl-1");
+    ap_week_eval_t e = evaluate(&w, W);
+    assert_int_equal(e.result.required_minutes, 1200);
+    assert_int_equal(adjustment(&e, AP_ADJ_REDUCTION_STALE), 0);
+    assert_true(has_alert(&e, AP_ALERT_REASSESSMENT_DUE));
+    /* Reassessed against pl-2: no longer stale. */
+    snprintf(w.red[0].assessed_placement_ids[0], AP_ID_CAP, "pl-2");
+    e = evaluate(&w, W);
+    assert_false(has_alert(&e, AP_ALERT_REASSESSMENT_DUE));
+}
+
+/* A covered week with nothing registered raises NO_ACTIVITY, critical. */
+static void covered_week_without_activity__seed002(void **s) {
+    (void)s;
+    world_t w = {0};
+    coverage(&w, "cv", "101", W, NULL);
+    ap_week_eval_t e = evaluate(&w, W);
+    assert_int_equal(e.result.status, AP_STATUS_NOT_COMPLIANT);
+    assert_true(has_alert(&e, AP_ALERT_NO_ACTIVITY));
+    assert_false(has_alert(&e, AP_ALERT_WEEK_SHORT));
+    assert_int_equal(e.alerts[0].severity, AP_SEV_CRITICAL);
+}
+
+/* A retracted report counts for nothing. */
+static void retracted_hours_do_not_count__domain_corrections(void **s) {
+    (void)s;
+    world_t w = {0};
+    coverage(&w, "cv", "101", W, NULL);
+    full_week(&w, W, AP_ACT_NYTTEINDSATS);
+    w.hrs[1].action = AP_HOURS_RETRACTED;
+    assert_int_equal(evaluate(&w, W).result.credited_minutes, 4 * 444);
+}
+
+/* Overlapping placements: hours from both count, broken down by kind. */
+static void overlapping_placements_add_up__seed002(void **s) {
+    (void)s;
+    world_t w = {0};
+    coverage(&w, "cv", "101", W, NULL);
+    placement(&w, "pl-1", AP_ACT_NYTTEINDSATS, "2026-01-01", "2026-03-31", 1200);
+    placement(&w, "pl-2", AP_ACT_ORDINAER_UDDANNELSE, "2026-01-01", "2026-03-31", 1020);
+    for (int d = 0; d < 5; d++) {
+        char date[11];
+        ap_cal_format_date(D(W) + d, date);
+        hours(&w, date, AP_ACT_NYTTEINDSATS, 240, NULL);
+        hours(&w, date, AP_ACT_ORDINAER_UDDANNELSE, 204, NULL);
+    }
+    ap_week_eval_t e = evaluate(&w, W);
+    assert_int_equal(e.result.status, AP_STATUS_COMPLIANT);
+    assert_int_equal(e.result.n_breakdown, 2);
+    assert_int_equal(e.result.breakdown[0].activity_kind, AP_ACT_NYTTEINDSATS);
+    assert_int_equal(e.result.breakdown[0].minutes, 1200);
+    assert_int_equal(e.result.breakdown[1].minutes, 1020);
+}
+
+/* DST change weeks are ordinary weeks: the rules work on local dates. */
+static void dst_change_weeks__domain_week_definition(void **s) {
+    (void)s;
+    const char *weeks[] = {"2026-03-23" /* spring forward Sunday 29 March */, "2026-10-19" /* fall back 25 October */};
+    for (int i = 0; i < 2; i++) {
+        world_t w = {0};
+        coverage(&w, "cv", "101", "2026-01-01", NULL);
+        full_week(&w, weeks[i], AP_ACT_NYTTEINDSATS);
+        hours(&w, i == 0 ? "2026-03-29" : "2026-10-25", AP_ACT_LOENTIMER, 60, NULL); /* the switch Sunday */
+        ap_week_eval_t e = evaluate(&w, weeks[i]);
+        assert_int_equal(e.result.required_minutes, 2220);
+        assert_int_equal(e.result.credited_minutes, 2280);
+    }
+}
+
+/* Week 53 exists in 2026 and belongs to ISO year 2026. */
+static void week_53__domain_week_definition(void **s) {
+    (void)s;
+    world_t w = {0};
+    coverage(&w, "cv", "101", "2026-01-01", NULL);
+    full_week(&w, "2026-12-28", AP_ACT_NYTTEINDSATS);
+    ap_week_eval_t e = evaluate(&w, "2026-12-28");
+    assert_int_equal(e.result.iso_year, 2026);
+    assert_int_equal(e.result.iso_week, 53);
+    assert_int_equal(e.result.status, AP_STATUS_COMPLIANT);
+}
+
+/* The new municipality is responsible from the move-in date (seed 002). */
+static void municipality_move_midweek__seed002(void **s) {
+    (void)s;
+    world_t w = {0};
+    coverage(&w, "cv-a", "101", "2025-06-01", "2026-01-06");
+    coverage(&w, "cv-b", "751", "2026-01-07", NULL);
+    full_week(&w, W, AP_ACT_NYTTEINDSATS);
+    ap_week_eval_t e = evaluate(&w, W);
+    assert_string_equal(e.result.municipality_code, "751");
+    assert_int_equal(e.result.required_minutes, 2220);
+    assert_int_equal(e.result.status, AP_STATUS_COMPLIANT);
+    e = evaluate(&w, "2025-12-29");
+    assert_string_equal(e.result.municipality_code, "101");
+}
+
+/* Same inputs, same bytes: the order of entities does not matter. */
+static void order_independent__determinism(void **s) {
+    (void)s;
+    world_t w = {0};
+    coverage(&w, "cv", "101", W, NULL);
+    placement(&w, "pl-1", AP_ACT_NYTTEINDSATS, "2026-01-01", "2026-03-31", 1200);
+    placement(&w, "pl-2", AP_ACT_TRANSPORT, "2026-01-01", "2026-03-31", 60);
+    exemption(&w, "ex-b", AP_EXEMPT_HEALTH, "2026-01-08", "2026-01-08", NULL);
+    exemption(&w, "ex-a", AP_EXEMPT_HEALTH, "2026-01-09", "2026-01-09", "pl-2");
+    full_week(&w, W, AP_ACT_NYTTEINDSATS);
+    hours(&w, "2026-01-06", AP_ACT_SOCIAL_SUNDHED, 30, NULL);
+    ap_week_eval_t a = evaluate(&w, W);
+    world_t r = w; /* reverse every array */
+    for (size_t i = 0; i < w.npl; i++) r.pl[i] = w.pl[w.npl - 1 - i];
+    for (size_t i = 0; i < w.nex; i++) r.ex[i] = w.ex[w.nex - 1 - i];
+    for (size_t i = 0; i < w.nhrs; i++) r.hrs[i] = w.hrs[w.nhrs - 1 - i];
+    ap_week_eval_t b = evaluate(&r, W);
+    assert_memory_equal(&a.result, &b.result, sizeof a.result);
+    assert_int_equal(a.n_alerts, b.n_alerts);
+}
+
+/* Inputs beyond the engine's bounds are refused, not truncated. */
+static void refuses_inputs_over_bounds__robustness(void **s) {
+    (void)s;
+    static ap_hours_t many[AP_MAX_HOURS_PER_WEEK + 1];
+    ap_week_input_t in = {"c-1", D(W), NULL, 0, NULL, 0, many, AP_MAX_HOURS_PER_WEEK + 1, NULL, 0, NULL, 0};
+    ap_week_eval_t out;
+    assert_int_equal(ap_rules_evaluate(&in, &out), -1);
+}
+
+int main(void) {
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(norm_37h_exactly__seed002),
+        cmocka_unit_test(norm_36h59_is_short__seed002),
+        cmocka_unit_test(jobsamtale_never_counts__seed002),
+        cmocka_unit_test(social_health_needs_journal__seed002),
+        cmocka_unit_test(transport_needs_journal__seed002),
+        cmocka_unit_test(listed_activities_count__seed002),
+        cmocka_unit_test(coverage_from_wednesday_prorates__domain_partial_weeks),
+        cmocka_unit_test(coverage_from_sunday_owes_nothing__domain_partial_weeks),
+        cmocka_unit_test(uncovered_week__seed002),
+        cmocka_unit_test(before_2025_no_rule_version__seed002),
+        cmocka_unit_test(exemption_whole_week__seed002_las13_stk9),
+        cmocka_unit_test(exemption_part_of_week__domain_partial_weeks),
+        cmocka_unit_test(offer_scoped_exemption_keeps_requirement__seed002_las13_stk7),
+        cmocka_unit_test(igu_outside_obligation__seed004),
+        cmocka_unit_test(reduction_applies__seed002_lab105a),
+        cmocka_unit_test(reduction_changed_midweek__seed002_lab105a),
+        cmocka_unit_test(reduction_stale_after_placement_change__seed002_lab105a),
+        cmocka_unit_test(covered_week_without_activity__seed002),
+        cmocka_unit_test(retracted_hours_do_not_count__domain_corrections),
+        cmocka_unit_test(overlapping_placements_add_up__seed002),
+        cmocka_unit_test(dst_change_weeks__domain_week_definition),
+        cmocka_unit_test(week_53__domain_week_definition),
+        cmocka_unit_test(municipality_move_midweek__seed002),
+        cmocka_unit_test(order_independent__determinism),
+        cmocka_unit_test(refuses_inputs_over_bounds__robustness),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,149 @@
+#!/usr/bin/env bash
+# End to end on the real parts: the sample stream of deploy/demo goes through
+# a real Kafka broker and a real ap-processor with real Redis; the test
+# asserts the exact compliance results, alerts and dead letters that come out,
+# then that a redelivered stream changes nothing and a late correction yields
+# revision 2 of exactly one week.
+#   end_to_end.sh ENV_DIR BUILD_DIR
+set -euo pipefail
+env_dir=$1; build=$2
+root=$(cd "$(dirname "$0")/../.." && pwd)
+# shellcheck source=/dev/null
+source "$env_dir/env.sh"
+id="e2e$$"
+work=$(mktemp -d)
+export AP_TOPIC_PLACEMENT=$id.placement AP_TOPIC_HOURS=$id.hours AP_TOPIC_EXEMPTION=$id.exemption
+export AP_TOPIC_COMPLIANCE=$id.compliance AP_TOPIC_ALERTS=$id.alerts AP_TOPIC_DEAD_LETTER=$id.dead-letter
+export AP_GROUP_ID=$id AP_REDIS_PREFIX=$id AP_STATS_INTERVAL_S=2
+apctl="$build/apctl"
+failures=0
+check() { # check NAME EXPECTED ACTUAL
+  if [ "$2" == "$3" ]; then echo "ok   $1"; else echo "FAIL $1"; diff <(echo "$2") <(echo "$3") || true; failures=$((failures + 1)); fi
+}
+
+proc_pid=
+cleanup() {
+  if [ -n "$proc_pid" ] && kill -0 "$proc_pid" 2>/dev/null; then kill -KILL "$proc_pid"; fi
+  rm -rf "$work"
+}
+trap cleanup EXIT
+
+"$apctl" create-topics --partitions 3 "$AP_TOPIC_PLACEMENT" "$AP_TOPIC_HOURS" "$AP_TOPIC_EXEMPTION" \
+  "$AP_TOPIC_COMPLIANCE" "$AP_TOPIC_ALERTS" "$AP_TOPIC_DEAD_LETTER"
+"$build/ap-processor" > "$work/processor.log" 2>&1 &
+proc_pid=$!
+
+"$apctl" produce --topic "$AP_TOPIC_PLACEMENT" < "$root/deploy/demo/placements.jsonl"
+"$apctl" produce --topic "$AP_TOPIC_EXEMPTION" < "$root/deploy/demo/exemptions.jsonl"
+"$apctl" produce --topic "$AP_TOPIC_HOURS" < "$root/deploy/demo/hours.jsonl"
+
+# Bad input between good input: not Avro at all, cut short, a CPR number as
+# citizen id, and an hours event on the placement topic.
+good=$(head -1 "$root/deploy/demo/hours.jsonl")
+echo "deadbeef00" | "$apctl" produce-hex --topic "$AP_TOPIC_HOURS" --key c-anna
+echo "c301" | "$apctl" produce-hex --topic "$AP_TOPIC_PLACEMENT" --key c-anna
+echo "$good" | jq -c '.citizen_id = "0101901234" | .event_id = "6f1c2b9e-2d7a-4e0b-9a51-3c8d0f6e7a99"' |
+  "$apctl" produce --no-validate --topic "$AP_TOPIC_HOURS"
+echo "$good" | jq -c '.event_id = "6f1c2b9e-2d7a-4e0b-9a51-3c8d0f6e7a98"' | "$apctl" produce --topic "$AP_TOPIC_PLACEMENT"
+
+"$apctl" tick --topic "$AP_TOPIC_PLACEMENT" --topic "$AP_TOPIC_HOURS" --topic "$AP_TOPIC_EXEMPTION" \
+  --at 2026-01-28T00:00:00+01:00
+
+"$apctl" consume --topic "$AP_TOPIC_COMPLIANCE" --wait-for 15 --timeout-ms 90000 > "$work/results.jsonl"
+"$apctl" consume --topic "$AP_TOPIC_ALERTS" --wait-for 8 --timeout-ms 30000 > "$work/alerts.jsonl"
+"$apctl" consume --topic "$AP_TOPIC_DEAD_LETTER" --wait-for 4 --timeout-ms 30000 > "$work/dead.jsonl"
+
+# Hand-computed from the sample (see deploy/demo and README "Rules"):
+# citizen week status required credited shortfall (minutes)
+check "compliance results" "$(cat <<'TXT'
+c-anna 2 COMPLIANT 2220 2220 0
+c-anna 3 COMPLIANT 2220 2220 0
+c-anna 4 COMPLIANT 2220 2220 0
+c-bo 2 NOT_COMPLIANT 2220 1200 1020
+c-bo 3 NOT_COMPLIANT 2220 1290 930
+c-bo 4 NOT_COMPLIANT 2220 1200 1020
+c-cecilie 2 COMPLIANT 2220 2220 0
+c-cecilie 3 EXEMPT 0 0 0
+c-cecilie 4 COMPLIANT 2220 2220 0
+c-dan 2 COMPLIANT 1200 1200 0
+c-dan 3 COMPLIANT 1200 1200 0
+c-dan 4 NOT_COMPLIANT 1200 0 1200
+c-emil 2 COMPLIANT 1332 1332 0
+c-emil 3 COMPLIANT 2220 2220 0
+c-emil 4 NOT_COMPLIANT 2220 2000 220
+TXT
+)" "$(jq -r '"\(.citizen_id) \(.iso_week) \(.status) \(.required_minutes) \(.credited_minutes) \(.shortfall_minutes)"' "$work/results.jsonl" | sort -V)"
+
+check "adjustments explain the figures" "$(cat <<'TXT'
+c-bo 3 HOURS_NOT_COUNTED:no journal reference:120
+c-cecilie 3 EXEMPTION:ex-cecilie-1:-2220
+c-dan 2 REDUCTION:rd-dan-1:-1020
+c-dan 3 REDUCTION:rd-dan-1:-1020 REDUCTION_STALE:rd-dan-1:0
+c-dan 4 REDUCTION:rd-dan-1:-1020 REDUCTION_STALE:rd-dan-1:0
+c-emil 2 PRORATION:3/5 working days covered:-888
+c-emil 3 PLACEMENT_EXEMPTED:pl-emil-2:0 HOURS_NOT_COUNTED:JOBSAMTALE never counts:60
+TXT
+)" "$(jq -r 'select(.adjustments | length > 0) | "\(.citizen_id) \(.iso_week) " + ([.adjustments[] | "\(.kind):\(.reference):\(.minutes)"] | join(" "))' "$work/results.jsonl" | sort -V)"
+
+check "every result is final revision 1 of rule AP-2025.1, closed at the tick" \
+  "15" "$(jq -s '[.[] | select(.revision == 1 and .final == true and .rule_version == "AP-2025.1"
+           and .closed_at == "2026-01-27T23:00:00.000Z" and (.event_id | test("^[0-9a-f-]{36}$")))] | length' "$work/results.jsonl")"
+
+check "alerts" "$(cat <<'TXT'
+c-bo 2 WEEK_SHORT WARNING 1020
+c-bo 3 RULE_VIOLATION WARNING 930
+c-bo 3 WEEK_SHORT WARNING 930
+c-bo 4 WEEK_SHORT WARNING 1020
+c-dan 3 REASSESSMENT_DUE WARNING 0
+c-dan 4 NO_ACTIVITY CRITICAL 1200
+c-dan 4 REASSESSMENT_DUE WARNING 1200
+c-emil 4 WEEK_SHORT WARNING 220
+TXT
+)" "$(jq -r '"\(.citizen_id) \(.iso_week) \(.code) \(.severity) \(.shortfall_minutes)"' "$work/alerts.jsonl" | sort -V)"
+
+check "dead letters keep the reason and the original bytes" "$(cat <<'TXT'
+BAD_MARKER deadbeef00
+INVALID_EVENT citizen_id looks like a CPR number
+TRUNCATED c301
+WRONG_TOPIC HoursEvent does not belong on topic PLACEMENT
+TXT
+)" "$(jq -r 'if .reason_code == "INVALID_EVENT" then "\(.reason_code) \(.reason)"
+             elif .reason_code == "WRONG_TOPIC" then "\(.reason_code) \(.reason | sub(" [^ ]+$"; " PLACEMENT"))"
+             else "\(.reason_code) \(.payload)" end' "$work/dead.jsonl" | sort)"
+
+check "the processor survived the bad input" "alive" "$(kill -0 "$proc_pid" 2>/dev/null && echo alive || echo dead)"
+
+# Redelivery: the whole hours stream again changes nothing. A late correction
+# of Emil's Friday in week 4 (400 -> 620 min) makes that week revision 2.
+"$apctl" produce --topic "$AP_TOPIC_HOURS" < "$root/deploy/demo/hours.jsonl"
+grep '"report_id": "hr-c-emil-2026-01-23-ORDINAER_UDDANNELSE"' "$root/deploy/demo/hours.jsonl" |
+  jq -c '.action = "CORRECTED" | .minutes = 620 | .recorded_at = "2026-02-02T10:00:00Z"
+         | .event_id = "6f1c2b9e-2d7a-4e0b-9a51-3c8d0f6e7a97"' |
+  "$apctl" produce --topic "$AP_TOPIC_HOURS"
+# Then close week 5 (everyone covered gets a result, activity or not).
+"$apctl" tick --topic "$AP_TOPIC_PLACEMENT" --topic "$AP_TOPIC_HOURS" --topic "$AP_TOPIC_EXEMPTION" \
+  --at 2026-02-04T00:00:00+01:00
+"$apctl" consume --topic "$AP_TOPIC_COMPLIANCE" --wait-for 21 --timeout-ms 90000 > "$work/results2.jsonl"
+
+check "only the corrected week got a new revision" "c-emil 4 2 COMPLIANT 2220" \
+  "$(jq -r 'select(.revision > 1) | "\(.citizen_id) \(.iso_week) \(.revision) \(.status) \(.credited_minutes)"' "$work/results2.jsonl")"
+check "week 5 closed for every covered citizen, silent ones included" \
+  "c-anna NO_ACTIVITY c-bo NO_ACTIVITY c-cecilie NO_ACTIVITY c-dan NO_ACTIVITY c-emil NO_ACTIVITY" \
+  "$("$apctl" consume --topic "$AP_TOPIC_ALERTS" --wait-for 14 --timeout-ms 30000 |
+      jq -r 'select(.iso_week == 5 and .code == "NO_ACTIVITY") | "\(.citizen_id) \(.code)"' | sort | paste -sd' ')"
+check "no duplicate results" "21" "$(jq -r '.event_id' "$work/results2.jsonl" | sort -u | wc -l | tr -d ' ')"
+
+# Graceful shutdown: SIGTERM, exit 0.
+kill -TERM "$proc_pid"
+rc=0; wait "$proc_pid" || rc=$?
+proc_pid=
+check "SIGTERM exits 0" "0" "$rc"
+grep -q 'msg="stopping"' "$work/processor.log" && echo "ok   shutdown logged" || { echo "FAIL shutdown not logged"; failures=$((failures + 1)); }
+if grep -E 'c-(anna|bo|cecilie|dan|emil)|0101901234' "$work/processor.log"; then
+  echo "FAIL the log contains citizen ids"; failures=$((failures + 1))
+else
+  echo "ok   no citizen ids in the log"
+fi
+
+if [ "$failures" -ne 0 ]; then echo "--- processor log"; tail -40 "$work/processor.log"; exit 1; fi
+echo "end_to_end: all checks passed"
