@@ -36,7 +36,7 @@ echo "== publishing the sample stream"
 "$bin/apctl" tick --topic ap.placement --topic ap.hours --topic ap.exemption --at 2026-01-28T00:00:00+01:00
 
 "$bin/apctl" consume --topic ap.compliance --wait-for 15 --timeout-ms 60000 > "$run/compliance.jsonl"
-"$bin/apctl" consume --topic ap.alerts --wait-for 8 --timeout-ms 30000 > "$run/alerts.jsonl"
+"$bin/apctl" consume --topic ap.alerts --wait-for 14 --timeout-ms 30000 > "$run/alerts.jsonl"
 
 hm='def wk: "\(.iso_year)-W\(if .iso_week < 10 then "0" else "" end)\(.iso_week)"; def hm: (if . < 0 then "-" else "" end) + ((fabs / 60 | floor | tostring) + ":" + (fabs % 60 | tostring | if length < 2 then "0" + . else . end));'
 echo
@@ -51,6 +51,6 @@ echo "== compliance per citizen and ISO week (rule version $(jq -r '.rule_versio
 echo
 echo "== alerts"
 jq -r "$hm"'[.citizen_id, wk, .severity, .code, .detail] | @tsv' "$run/alerts.jsonl" | sort |
-  awk -F'\t' '{ printf "%-10s %-9s %-9s %-17s %s\n", $1, $2, $3, $4, $5 }'
+  awk -F'\t' '{ printf "%-10s %-9s %-9s %-19s %s\n", $1, $2, $3, $4, $5 }'
 echo
 echo "Outputs are in $run (compliance.jsonl, alerts.jsonl, processor.log)."

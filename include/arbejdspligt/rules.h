@@ -29,7 +29,11 @@
 /* Bounds of one citizen's state the engine accepts (the store enforces them). */
 #define AP_MAX_ENTITIES 128
 #define AP_MAX_HOURS_PER_WEEK 256
-#define AP_MAX_ALERTS 16
+#define AP_MAX_ALERTS 32
+
+/* Seed 001: for arbejdsmarkedsydelse nytteindsats must be 20 h a week; for
+ * kontantydelse at most 20 h. */
+#define AP_NYTTE_BENEFIT_MINUTES (20 * 60)
 
 typedef struct ap_week_input {
     const char *citizen_id;
@@ -53,15 +57,33 @@ typedef struct ap_week_eval {
     size_t n_alerts;
 } ap_week_eval_t;
 
-/* One rule set and the weeks it governs. */
+/* One set of rules and the dates it is in force. A week is governed by the
+ * version in force on its Thursday: the ISO rule for which year a week
+ * belongs to, so week 2025-W01 (30 Dec 2024 - 5 Jan 2025) is a 2025 week. */
 typedef struct ap_rule_version {
-    const char *name;     /* e.g. "AP-2025.1" */
-    int32_t first_monday; /* first week it governs */
-    int32_t last_monday;  /* last week it governs, AP_NO_DATE if current */
+    const char *name;        /* named in every result, e.g. "AP-2025.1" */
+    int32_t effective_from;  /* first day in force */
+    int32_t effective_to;    /* last day in force, AP_NO_DATE if current */
+    int weekly_obligation;   /* the 37-hour arbejdspligt applies (seed 002, from 2025) */
+    int nytte_max_weeks;     /* nytteindsats duration limit, 0 if none (13 weeks until 2024, seed 001/003) */
+    int rimelighedskrav;     /* ratio rule for subsidised staff in force (until 2024, seed 001) */
 } ap_rule_version_t;
 
-/** @return the rule version governing the week starting at monday, or NULL if none (before arbejdspligt). */
+/** @return the rule version governing the week starting at monday, or NULL before any version. */
 const ap_rule_version_t *ap_rules_version_for(int32_t monday);
+/** @return the Monday of the first week any rule version governs. */
+int32_t ap_rules_first_monday(void);
+
+/**
+ * @brief The municipality of residence on `day`, from the coverage periods
+ * (a move ends one period and starts another; seed 002: the new municipality
+ * is responsible from the move-in date).
+ * @return 0 with out set, or -1 if no period covers day.
+ */
+int ap_rules_municipality_on(const ap_coverage_t *coverage, size_t n, int32_t day, char out[static AP_MUNI_CAP]);
+/** @brief Municipality for monthly statistics: residence on the month's last day (seed 002). */
+int ap_rules_month_municipality(const ap_coverage_t *coverage, size_t n, int year, int month,
+                                char out[static AP_MUNI_CAP]);
 
 /**
  * @brief Evaluates one citizen-week.

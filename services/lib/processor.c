@@ -11,8 +11,8 @@
 #include "arbejdspligt/rules.h"
 #include "arbejdspligt/schema.h"
 
-/* Weeks before arbejdspligt (2025-W01) are never closed. */
-#define FIRST_RULE_MONDAY 20087
+/* Weeks before the first rule version are never closed. */
+#define FIRST_RULE_MONDAY ap_rules_first_monday()
 /* A correction reaches back at most this many weeks (10 years). */
 #define MAX_LATE_WEEKS 520
 #define MAX_CLOCKS 64
@@ -223,17 +223,25 @@ static void add_pending(ap_processor_t *p, const char *citizen, int32_t monday, 
     x->rec = rec;
 }
 
-/* Digest of what a result says, without the fields that only name the emission. */
-static uint64_t result_digest(ap_processor_t *p, const ap_result_t *r) {
+/* Digest of what an evaluation says (result and findings), without the
+ * fields that only name the emission. */
+static uint64_t eval_digest(ap_processor_t *p, const ap_week_eval_t *e) {
     ap_event_t ev;
     ev.type = AP_EV_RESULT;
-    ev.u.result = *r;
+    ev.u.result = e->result;
     ev.u.result.event_id[0] = '\0';
     ev.u.result.revision = 0;
     ev.u.result.final = false;
     ev.u.result.closed_at = 0;
     ap_buf_reset(&p->out);
     ap_events_encode(&ev, &p->out);
+    ev.type = AP_EV_ALERT;
+    for (size_t k = 0; k < e->n_alerts; k++) {
+        ev.u.alert = e->alerts[k];
+        ev.u.alert.event_id[0] = '\0';
+        ev.u.alert.revision = 0;
+        ap_events_encode(&ev, &p->out);
+    }
     return ap_schema_crc64(p->out.data, p->out.len);
 }
 
@@ -247,10 +255,11 @@ static int on_week(void *ctx, size_t i, const ap_week_input_t *in) {
     }
     const ap_result_record_t *old = &p->records[i];
     ap_result_t *r = &eval.result;
-    uint64_t digest = result_digest(p, r);
-    /* Emit a first result unless the citizen was never covered that week;
-     * emit a revision only when what the result says has changed. */
-    if (old->revision == 0 ? r->status == AP_STATUS_NOT_COVERED : old->digest == digest) return 0;
+    uint64_t digest = eval_digest(p, &eval);
+    /* Emit a first result unless the week neither was covered nor raised a
+     * finding; emit a revision only when what it says has changed. */
+    if (old->revision == 0 ? (r->status == AP_STATUS_NOT_COVERED && eval.n_alerts == 0) : old->digest == digest)
+        return 0;
     r->revision = old->revision + 1;
     r->final = true;
     r->closed_at = p->work[i].closed_at;
@@ -268,8 +277,9 @@ static int on_week(void *ctx, size_t i, const ap_week_input_t *in) {
     for (size_t k = 0; k < eval.n_alerts; k++) {
         ap_alert_t *a = &eval.alerts[k];
         a->revision = r->revision;
-        snprintf(name, sizeof name, "alert|%s|%d|%d|%d", in->citizen_id, (int)in->week_start, (int)a->code,
-                 (int)r->revision);
+        /* Alerts come in a fixed order, so their position names them. */
+        snprintf(name, sizeof name, "alert|%s|%d|%d|%zu|%d", in->citizen_id, (int)in->week_start, (int)r->revision, k,
+                 (int)a->code);
         ap_processor_derive_id(name, a->event_id);
         ev.type = AP_EV_ALERT;
         ev.u.alert = *a;

@@ -7,18 +7,34 @@
 
 #include "arbejdspligt/calendar.h"
 
-/* Rule versions by effective date. Arbejdspligt applies from 1 January 2025
- * (seed 002), i.e. from ISO week 2025-W01, which starts Monday 2024-12-30. */
+/* ---------------------------------------------------------- rule versions */
+
+/* Dates as days since 1970-01-01 (checked against the calendar in test_rules). */
+#define DAY_2014_01_01 16071
+#define DAY_2024_12_31 20088
+#define DAY_2025_01_01 20089
+
 static const ap_rule_version_t versions[] = {
-    {"AP-2025.1", 20087 /* 2024-12-30 */, AP_NO_DATE},
+    /* Nytteindsats under the 2014 kontanthjaelp reform (seeds 001, 003): no
+     * 37-hour obligation, offers limited to 13 weeks, rimelighedskrav. */
+    {"NYTTE-2014.1", DAY_2014_01_01, DAY_2024_12_31, 0, 13, 1},
+    /* Arbejdspligt (seed 002, law of 17 Dec 2024): 37 h a week; the duration
+     * limit and the rimelighedskrav are abolished. */
+    {"AP-2025.1", DAY_2025_01_01, AP_NO_DATE, 1, 0, 0},
 };
 
 const ap_rule_version_t *ap_rules_version_for(int32_t monday) {
+    int32_t thursday = monday + 3;
     for (size_t i = 0; i < sizeof versions / sizeof *versions; i++)
-        if (monday >= versions[i].first_monday &&
-            (versions[i].last_monday == AP_NO_DATE || monday <= versions[i].last_monday))
+        if (thursday >= versions[i].effective_from &&
+            (versions[i].effective_to == AP_NO_DATE || thursday <= versions[i].effective_to))
             return &versions[i];
     return NULL;
+}
+
+int32_t ap_rules_first_monday(void) {
+    int32_t m = ap_cal_week_start(versions[0].effective_from);
+    return m + 3 >= versions[0].effective_from ? m : m + 7;
 }
 
 int ap_rules_activity_counts(int32_t kind, const char *journal_ref) {
@@ -30,12 +46,41 @@ int ap_rules_activity_counts(int32_t kind, const char *journal_ref) {
     }
 }
 
-static int in_range(int32_t day, int32_t from, int32_t to) {
-    return day >= from && (to == AP_NO_DATE || day <= to);
+static int in_range(int32_t day, int32_t from, int32_t to) { return day >= from && (to == AP_NO_DATE || day <= to); }
+
+/* ------------------------------------------------------ residence by date */
+
+/* The coverage period in force on day: the most recent move-in wins. */
+static const ap_coverage_t *coverage_on(const ap_coverage_t *const *cov, size_t n, int32_t day) {
+    const ap_coverage_t *best = NULL;
+    for (size_t i = 0; i < n; i++)
+        if (in_range(day, cov[i]->from_date, cov[i]->to_date) && (!best || cov[i]->from_date >= best->from_date))
+            best = cov[i];
+    return best;
 }
 
-/* Sorting by entity id makes the result independent of the order the store
- * returned entities in (Redis hashes have no stable order). */
+int ap_rules_municipality_on(const ap_coverage_t *coverage, size_t n, int32_t day, char out[static AP_MUNI_CAP]) {
+    const ap_coverage_t *best = NULL;
+    for (size_t i = 0; i < n; i++)
+        if (in_range(day, coverage[i].from_date, coverage[i].to_date) &&
+            (!best || coverage[i].from_date > best->from_date ||
+             (coverage[i].from_date == best->from_date && strcmp(coverage[i].coverage_id, best->coverage_id) > 0)))
+            best = &coverage[i];
+    if (!best) return -1;
+    memcpy(out, best->h.municipality_code, AP_MUNI_CAP);
+    return 0;
+}
+
+int ap_rules_month_municipality(const ap_coverage_t *coverage, size_t n, int year, int month,
+                                char out[static AP_MUNI_CAP]) {
+    int32_t last = month == 12 ? ap_cal_days_from_civil(year + 1, 1, 1) - 1 : ap_cal_days_from_civil(year, month + 1, 1) - 1;
+    return ap_rules_municipality_on(coverage, n, last, out);
+}
+
+/* ------------------------------------------------------------ the context */
+
+/* Entities sorted by id: the result does not depend on the order the store
+ * returned them in (Redis hashes have no stable order). */
 #define DEFINE_SORT(T, idfield)                                                      \
     static int cmp_##T(const void *a, const void *b) {                               \
         const T *x = *(const T *const *)a, *y = *(const T *const *)b;                 \
@@ -51,39 +96,38 @@ DEFINE_SORT(ap_hours_t, report_id)
 DEFINE_SORT(ap_exemption_t, exemption_id)
 DEFINE_SORT(ap_reduction_t, reduction_id)
 
-static void add_adjustment(ap_result_t *r, int32_t kind, const char *ref, int32_t minutes) {
-    if (r->n_adjustments >= AP_MAX_ADJUSTMENTS) return; /* bounded: see the aggregation below */
-    ap_adjustment_t *a = &r->adjustments[r->n_adjustments++];
-    a->kind = kind;
-    snprintf(a->reference, sizeof a->reference, "%s", ref);
-    a->minutes = minutes;
+typedef struct ctx {
+    const ap_coverage_t *cov[AP_MAX_ENTITIES];
+    const ap_placement_t *pl[AP_MAX_ENTITIES];
+    const ap_exemption_t *ex[AP_MAX_ENTITIES];
+    const ap_reduction_t *red[AP_MAX_ENTITIES];
+    const ap_hours_t *hrs[AP_MAX_HOURS_PER_WEEK];
+    size_t ncov, npl, nex, nred, nhrs;
+} ctx_t;
+
+/* What one day of a week owes. */
+typedef struct day_plan {
+    const ap_coverage_t *coverage;   /* coverage period in force, or NULL */
+    const ap_exemption_t *igu;       /* IGU: outside the obligation (seed 004) */
+    const ap_exemption_t *exemption; /* whole-person exemption in force (working days) */
+    const ap_reduction_t *reduction; /* reduction in force (owed working days) */
+    int covered;                     /* in the obligation: coverage and no IGU */
+    int owed;                        /* a covered working day without exemption */
+    int32_t minutes;                 /* what the day owes */
+} day_plan_t;
+
+static int placement_valid(const ap_placement_t *p) { return p->end_date >= p->start_date; }
+
+static int placement_active(const ap_placement_t *p, int32_t from, int32_t to) {
+    return p->action != AP_PLACEMENT_CANCELLED && placement_valid(p) && p->start_date <= to && p->end_date >= from;
 }
 
-static ap_alert_t *add_alert(ap_week_eval_t *out, int32_t code, int32_t severity) {
-    if (out->n_alerts >= AP_MAX_ALERTS) return NULL;
-    const ap_result_t *r = &out->result;
-    ap_alert_t *a = &out->alerts[out->n_alerts++];
-    memset(a, 0, sizeof *a);
-    snprintf(a->citizen_id, sizeof a->citizen_id, "%s", r->citizen_id);
-    memcpy(a->municipality_code, r->municipality_code, sizeof a->municipality_code);
-    a->iso_year = r->iso_year;
-    a->iso_week = r->iso_week;
-    a->week_start = r->week_start;
-    a->code = code;
-    a->severity = severity;
-    memcpy(a->rule_version, r->rule_version, sizeof a->rule_version);
-    a->required_minutes = r->required_minutes;
-    a->credited_minutes = r->credited_minutes;
-    a->shortfall_minutes = r->shortfall_minutes;
-    return a;
-}
-
-/* The reduction in force on a day: the most recently assessed one wins
- * (a new assessment replaces the old, LAB § 105 a stk. 2). */
-static const ap_reduction_t *reduction_on(const ap_reduction_t *const *red, size_t n, int32_t day) {
+/* The reduction in force on a day: the most recently assessed one wins (a
+ * new assessment replaces the old, LAB § 105 a stk. 2). */
+static const ap_reduction_t *reduction_on(const ctx_t *c, int32_t day) {
     const ap_reduction_t *best = NULL;
-    for (size_t i = 0; i < n; i++) {
-        const ap_reduction_t *x = red[i];
+    for (size_t i = 0; i < c->nred; i++) {
+        const ap_reduction_t *x = c->red[i];
         if (!in_range(day, x->valid_from, x->valid_to)) continue;
         if (!best || x->assessed_on > best->assessed_on ||
             (x->assessed_on == best->assessed_on && x->h.recorded_at > best->h.recorded_at))
@@ -92,23 +136,218 @@ static const ap_reduction_t *reduction_on(const ap_reduction_t *const *red, size
     return best;
 }
 
+/* Each covered working day owes a fifth of the weekly requirement: the norm,
+ * or the individual reduced hours in force that day; nothing while a
+ * whole-person exemption applies (seed 002; LAS § 13; partial weeks are
+ * prorated by covered working days, DOMAIN.md design choice). */
+static int32_t plan_week(const ctx_t *c, int32_t ws, day_plan_t days[7]) {
+    int32_t required = 0;
+    for (int d = 0; d < 7; d++) {
+        day_plan_t *p = &days[d];
+        int32_t day = ws + d;
+        memset(p, 0, sizeof *p);
+        p->coverage = coverage_on(c->cov, c->ncov, day);
+        for (size_t i = 0; i < c->nex && !p->igu; i++)
+            if (c->ex[i]->kind == AP_EXEMPT_IGU && in_range(day, c->ex[i]->from_date, c->ex[i]->to_date)) p->igu = c->ex[i];
+        p->covered = p->coverage && !p->igu;
+        if (!p->covered || d >= 5) continue;
+        for (size_t i = 0; i < c->nex && !p->exemption; i++)
+            if (!c->ex[i]->placement_id[0] && c->ex[i]->kind != AP_EXEMPT_IGU &&
+                in_range(day, c->ex[i]->from_date, c->ex[i]->to_date))
+                p->exemption = c->ex[i];
+        if (p->exemption) continue;
+        p->owed = 1;
+        p->reduction = reduction_on(c, day);
+        p->minutes = p->reduction ? p->reduction->reduced_minutes_per_week / 5 : AP_NORM_MINUTES_PER_DAY;
+        required += p->minutes;
+    }
+    return required;
+}
+
 /* A reduction is stale when the placements active in the week are not the
  * ones it was assessed against: the assessment is tied to the specific
  * activities and must be made again when the person moves to another one
  * (LAB § 105 a stk. 2, seed 002). It keeps applying, flagged (design choice). */
-static int reduction_is_stale(const ap_reduction_t *x, const ap_placement_t *const *pl, size_t n, int32_t ws) {
+static int reduction_is_stale(const ctx_t *c, const ap_reduction_t *x, int32_t ws) {
     size_t active = 0;
-    for (size_t i = 0; i < n; i++) {
-        const ap_placement_t *p = pl[i];
-        if (p->action == AP_PLACEMENT_CANCELLED || p->end_date < ws || p->start_date > ws + 6) continue;
+    for (size_t i = 0; i < c->npl; i++) {
+        const ap_placement_t *p = c->pl[i];
+        if (!placement_active(p, ws, ws + 6)) continue;
         active++;
         int found = 0;
-        for (uint32_t k = 0; k < x->n_assessed && !found; k++)
-            found = strcmp(x->assessed_placement_ids[k], p->placement_id) == 0;
+        for (uint32_t k = 0; k < x->n_assessed && !found; k++) found = strcmp(x->assessed_placement_ids[k], p->placement_id) == 0;
         if (!found) return 1;
     }
     return active != x->n_assessed;
 }
+
+/* An exemption tied to this placement covers day (LAS § 13 stk. 7). */
+static int placement_exempt_on(const ctx_t *c, const ap_placement_t *p, int32_t day) {
+    for (size_t i = 0; i < c->nex; i++)
+        if (c->ex[i]->placement_id[0] && strcmp(c->ex[i]->placement_id, p->placement_id) == 0 &&
+            in_range(day, c->ex[i]->from_date, c->ex[i]->to_date))
+            return 1;
+    return 0;
+}
+
+/* ---------------------------------------------------------------- output */
+
+static void add_adjustment(ap_result_t *r, int32_t kind, const char *ref, int32_t minutes) {
+    if (r->n_adjustments >= AP_MAX_ADJUSTMENTS) return; /* bounded; hours are totalled by reason below */
+    ap_adjustment_t *a = &r->adjustments[r->n_adjustments++];
+    a->kind = kind;
+    snprintf(a->reference, sizeof a->reference, "%s", ref);
+    a->minutes = minutes;
+}
+
+/* A new alert about the week starting ws, with the given figures. */
+static ap_alert_t *add_alert(ap_week_eval_t *out, int32_t code, int32_t severity, int32_t ws, int32_t required,
+                             int32_t credited) {
+    if (out->n_alerts >= AP_MAX_ALERTS) return NULL;
+    const ap_result_t *r = &out->result;
+    ap_alert_t *a = &out->alerts[out->n_alerts++];
+    memset(a, 0, sizeof *a);
+    snprintf(a->citizen_id, sizeof a->citizen_id, "%s", r->citizen_id);
+    memcpy(a->municipality_code, r->municipality_code, sizeof a->municipality_code);
+    a->week_start = ws;
+    ap_cal_iso_week(ws, &a->iso_year, &a->iso_week);
+    a->code = code;
+    a->severity = severity;
+    memcpy(a->rule_version, r->rule_version, sizeof a->rule_version);
+    a->required_minutes = required;
+    a->credited_minutes = credited;
+    a->shortfall_minutes = required > credited ? required - credited : 0;
+    return a;
+}
+
+#define ALERT_TEXT(a, ...) do { if (a) snprintf((a)->detail, sizeof (a)->detail, __VA_ARGS__); } while (0)
+
+/* Rules about the placements themselves, in any rule version (seeds 001, 002). */
+static void placement_rules(const ctx_t *c, const ap_rule_version_t *v, int32_t ws, ap_week_eval_t *out) {
+    const ap_result_t *r = &out->result;
+    int32_t nytte_minutes = 0;
+    for (size_t i = 0; i < c->nhrs; i++) {
+        const ap_hours_t *h = c->hrs[i];
+        if (h->action != AP_HOURS_RETRACTED && h->activity_date >= ws && h->activity_date <= ws + 6 &&
+            (h->activity_kind == AP_ACT_NYTTEINDSATS || h->activity_kind == AP_ACT_SAERLIGT_TILRETTELAGT_NYTTEINDSATS))
+            nytte_minutes += h->minutes;
+    }
+    for (size_t i = 0; i < c->npl; i++) {
+        const ap_placement_t *p = c->pl[i];
+        ap_alert_t *a;
+        if (p->action == AP_PLACEMENT_CANCELLED) continue;
+        /* Seed 002: every offer states a start and an end date. An offer
+         * without a valid period is reported once, in the week it names as start. */
+        if (!placement_valid(p)) {
+            if (p->start_date < ws || p->start_date > ws + 6) continue;
+            a = add_alert(out, AP_ALERT_RULE_VIOLATION, AP_SEV_WARNING, ws, r->required_minutes, r->credited_minutes);
+            ALERT_TEXT(a, "placement %.64s has no valid start and end date and is ignored (every offer states both)",
+                       p->placement_id);
+            continue;
+        }
+        if (!placement_active(p, ws, ws + 6)) continue;
+        int nytte = p->offer_type == AP_ACT_NYTTEINDSATS || p->offer_type == AP_ACT_SAERLIGT_TILRETTELAGT_NYTTEINDSATS;
+        if (!nytte) continue;
+        /* Seeds 001/003: nytteindsats at most 13 weeks, until 2024 (abolished by seed 002). */
+        if (v->nytte_max_weeks && (ws + 6 < p->end_date ? ws + 6 : p->end_date) - p->start_date + 1 > v->nytte_max_weeks * 7) {
+            a = add_alert(out, AP_ALERT_RULE_VIOLATION, AP_SEV_WARNING, ws, r->required_minutes, r->credited_minutes);
+            ALERT_TEXT(a, "nytteindsats %.64s runs beyond the %d-week limit of rule version %s", p->placement_id,
+                       v->nytte_max_weeks, v->name);
+        }
+        /* Seed 001: arbejdsmarkedsydelse -> nytteindsats must be 20 h a week. */
+        if (p->benefit_type == AP_BEN_ARBEJDSMARKEDSYDELSE && p->planned_minutes_per_week != AP_NYTTE_BENEFIT_MINUTES) {
+            a = add_alert(out, AP_ALERT_RULE_VIOLATION, AP_SEV_WARNING, ws, r->required_minutes, r->credited_minutes);
+            ALERT_TEXT(a, "nytteindsats %.64s plans %d min a week; for arbejdsmarkedsydelse it must be 1200 min (20 h)",
+                       p->placement_id, p->planned_minutes_per_week);
+        }
+        /* Seed 001: kontantydelse -> nytteindsats at most 20 h a week. */
+        if (p->benefit_type == AP_BEN_KONTANTYDELSE &&
+            (p->planned_minutes_per_week > AP_NYTTE_BENEFIT_MINUTES || nytte_minutes > AP_NYTTE_BENEFIT_MINUTES)) {
+            a = add_alert(out, AP_ALERT_RULE_VIOLATION, AP_SEV_WARNING, ws, r->required_minutes, r->credited_minutes);
+            ALERT_TEXT(a, "nytteindsats %.64s: %d min planned, %d min reported; for kontantydelse at most 1200 min (20 h)",
+                       p->placement_id, p->planned_minutes_per_week, nytte_minutes);
+        }
+        /* Seed 002: saerligt tilrettelagt nytteindsats may not consist of job
+         * search, and no job-centre meetings may be held during it. */
+        if (p->offer_type == AP_ACT_SAERLIGT_TILRETTELAGT_NYTTEINDSATS) {
+            int32_t search = 0;
+            for (size_t k = 0; k < c->nhrs; k++) {
+                const ap_hours_t *h = c->hrs[k];
+                if (h->action != AP_HOURS_RETRACTED && h->activity_date >= ws && h->activity_date <= ws + 6 &&
+                    strcmp(h->placement_id, p->placement_id) == 0 &&
+                    (h->activity_kind == AP_ACT_FORBEREDELSE_JOBSOEGNING || h->activity_kind == AP_ACT_JOBSAMTALE))
+                    search += h->minutes;
+            }
+            if (search) {
+                a = add_alert(out, AP_ALERT_RULE_VIOLATION, AP_SEV_WARNING, ws, r->required_minutes, r->credited_minutes);
+                ALERT_TEXT(a, "%d min of job search or job-centre meetings registered within saerligt tilrettelagt "
+                              "nytteindsats %.64s",
+                           search, p->placement_id);
+            }
+        }
+    }
+}
+
+/* Looking one week ahead: the plan, and what ends (alerts about week ws+7). */
+static void planning_rules(const ctx_t *c, int32_t ws, ap_week_eval_t *out) {
+    int32_t next = ws + 7;
+    const ap_rule_version_t *v = ap_rules_version_for(next);
+    if (!v || !v->weekly_obligation) return;
+    day_plan_t days[7];
+    int32_t required = plan_week(c, next, days);
+    int covered = 0;
+    for (int d = 0; d < 7; d++) covered |= days[d].covered;
+    if (!covered) return;
+    /* Planned: each placement's weekly minutes, for the owed days it runs on
+     * and is not exempted from. */
+    int32_t planned = 0;
+    for (size_t i = 0; i < c->npl; i++) {
+        const ap_placement_t *p = c->pl[i];
+        if (!placement_active(p, next, next + 6)) continue;
+        int run = 0;
+        for (int d = 0; d < 5; d++)
+            if (days[d].owed && in_range(next + d, p->start_date, p->end_date) && !placement_exempt_on(c, p, next + d)) run++;
+        planned += p->planned_minutes_per_week * run / 5;
+    }
+    ap_alert_t *a;
+    char label[9];
+    ap_cal_format_week(next, label);
+    if (required > 0 && planned < required) {
+        a = add_alert(out, AP_ALERT_PLAN_GAP, AP_SEV_WARNING, next, required, planned);
+        ALERT_TEXT(a, "placements plan %d min for %s against a requirement of %d min", planned, label, required);
+    }
+    for (size_t i = 0; i < c->npl; i++) {
+        const ap_placement_t *p = c->pl[i];
+        if (!placement_active(p, next, next + 6) || p->end_date > next + 6) continue;
+        int followed = 0;
+        for (size_t k = 0; k < c->npl && !followed; k++)
+            followed = k != i && placement_active(c->pl[k], p->end_date + 1, p->end_date + 1);
+        if (followed) continue;
+        char end[11];
+        ap_cal_format_date(p->end_date, end);
+        a = add_alert(out, AP_ALERT_PLACEMENT_ENDING, AP_SEV_WARNING, next, required, planned);
+        ALERT_TEXT(a, "placement %.64s ends %s with no placement after it", p->placement_id, end);
+    }
+    for (size_t i = 0; i < c->nex; i++) {
+        const ap_exemption_t *e = c->ex[i];
+        if (e->to_date == AP_NO_DATE || e->to_date < next || e->to_date > next + 6) continue;
+        char end[11];
+        ap_cal_format_date(e->to_date, end);
+        a = add_alert(out, AP_ALERT_EXEMPTION_EXPIRING, AP_SEV_INFO, next, required, planned);
+        ALERT_TEXT(a, "exemption %.64s ends %s", e->exemption_id, end);
+    }
+    for (size_t i = 0; i < c->nred; i++) {
+        const ap_reduction_t *x = c->red[i];
+        if (x->valid_to == AP_NO_DATE || x->valid_to < next || x->valid_to > next + 6) continue;
+        char end[11];
+        ap_cal_format_date(x->valid_to, end);
+        a = add_alert(out, AP_ALERT_REDUCTION_EXPIRING, AP_SEV_INFO, next, required, planned);
+        ALERT_TEXT(a, "reduction %.64s ends %s; the full requirement applies after it unless reassessed",
+                   x->reduction_id, end);
+    }
+}
+
+/* ----------------------------------------------------------- evaluation */
 
 int ap_rules_evaluate(const ap_week_input_t *in, ap_week_eval_t *out) {
     memset(out, 0, sizeof *out);
@@ -125,105 +364,82 @@ int ap_rules_evaluate(const ap_week_input_t *in, ap_week_eval_t *out) {
         snprintf(r->rule_version, sizeof r->rule_version, "LIMIT");
         return -1;
     }
-    const ap_rule_version_t *version = ap_rules_version_for(ws);
-    if (!version) { /* before arbejdspligt existed */
+    const ap_rule_version_t *v = ap_rules_version_for(ws);
+    if (!v) {
         snprintf(r->rule_version, sizeof r->rule_version, "NONE");
         return 0;
     }
-    snprintf(r->rule_version, sizeof r->rule_version, "%s", version->name);
+    snprintf(r->rule_version, sizeof r->rule_version, "%s", v->name);
 
-    const ap_coverage_t *cov[AP_MAX_ENTITIES];
-    const ap_placement_t *pl[AP_MAX_ENTITIES];
-    const ap_exemption_t *ex[AP_MAX_ENTITIES];
-    const ap_reduction_t *red[AP_MAX_ENTITIES];
-    const ap_hours_t *hrs[AP_MAX_HOURS_PER_WEEK];
-    sort_ap_coverage_t(in->coverage, in->n_coverage, cov);
-    sort_ap_placement_t(in->placements, in->n_placements, pl);
-    sort_ap_exemption_t(in->exemptions, in->n_exemptions, ex);
-    sort_ap_reduction_t(in->reductions, in->n_reductions, red);
-    sort_ap_hours_t(in->hours, in->n_hours, hrs);
+    ctx_t c;
+    c.ncov = in->n_coverage;
+    c.npl = in->n_placements;
+    c.nex = in->n_exemptions;
+    c.nred = in->n_reductions;
+    c.nhrs = in->n_hours;
+    sort_ap_coverage_t(in->coverage, c.ncov, c.cov);
+    sort_ap_placement_t(in->placements, c.npl, c.pl);
+    sort_ap_exemption_t(in->exemptions, c.nex, c.ex);
+    sort_ap_reduction_t(in->reductions, c.nred, c.red);
+    sort_ap_hours_t(in->hours, c.nhrs, c.hrs);
 
-    /* Which days of the week are covered, and by which coverage period. */
-    int covered[7] = {0};
-    const ap_coverage_t *cov_day[7] = {0};
+    day_plan_t days[7];
+    int32_t required = plan_week(&c, ws, days);
+    int last_covered = -1, covered_weekdays = 0, owed_days = 0;
     for (int d = 0; d < 7; d++)
-        for (size_t i = 0; i < in->n_coverage; i++)
-            if (in_range(ws + d, cov[i]->from_date, cov[i]->to_date)) { covered[d] = 1; cov_day[d] = cov[i]; }
-
-    /* IGU puts the person outside the obligation (seed 004): those days are
-     * not covered at all, so hours on them do not count either. */
-    for (size_t i = 0; i < in->n_exemptions; i++) {
-        if (ex[i]->kind != AP_EXEMPT_IGU) continue;
-        int32_t effect = 0;
-        for (int d = 0; d < 7; d++)
-            if (covered[d] && in_range(ws + d, ex[i]->from_date, ex[i]->to_date)) {
-                covered[d] = 0;
-                if (d < 5) effect -= AP_NORM_MINUTES_PER_DAY;
-            }
-        if (effect) add_adjustment(r, AP_ADJ_EXEMPTION, ex[i]->exemption_id, effect);
-    }
-
-    int last_covered = -1, covered_weekdays = 0;
-    for (int d = 0; d < 7; d++) if (covered[d]) { last_covered = d; covered_weekdays += d < 5; }
-    if (last_covered < 0) return 0; /* NOT_COVERED */
+        if (days[d].covered) { last_covered = d; covered_weekdays += d < 5; owed_days += days[d].owed; }
     /* The municipality responsible on the week's last covered day names the
      * result: the new one is responsible from the move-in date (seed 002). */
-    memcpy(r->municipality_code, cov_day[last_covered]->h.municipality_code, sizeof r->municipality_code);
+    int name_day = last_covered >= 0 ? last_covered : 6;
+    for (int d = 6; last_covered < 0 && d >= 0; d--) if (days[d].coverage) { name_day = d; break; }
+    if (days[name_day].coverage) memcpy(r->municipality_code, days[name_day].coverage->h.municipality_code, AP_MUNI_CAP);
 
-    if (covered_weekdays < 5) {
+    if (!v->weekly_obligation || last_covered < 0) {
+        /* No 37-hour duty this week; rules about placements still hold. */
+        placement_rules(&c, v, ws, out);
+        return 0;
+    }
+    r->required_minutes = required;
+
+    /* Adjustments: how the requirement came from 2220 min. */
+    int uncovered = 0, with_coverage = 0;
+    for (int d = 0; d < 5; d++) { if (days[d].coverage) with_coverage++; else uncovered++; }
+    if (uncovered) {
         char ref[AP_ID_CAP];
-        snprintf(ref, sizeof ref, "%d/5 working days covered", covered_weekdays);
-        /* IGU days were already attributed to their exemption above. */
-        int32_t effect = -(5 - covered_weekdays) * AP_NORM_MINUTES_PER_DAY;
-        for (uint32_t k = 0; k < r->n_adjustments; k++) effect -= r->adjustments[k].minutes;
-        if (effect) add_adjustment(r, AP_ADJ_PRORATION, ref, effect);
+        snprintf(ref, sizeof ref, "%d/5 working days covered", with_coverage);
+        add_adjustment(r, AP_ADJ_PRORATION, ref, -uncovered * AP_NORM_MINUTES_PER_DAY);
     }
-
-    /* Each covered working day owes a fifth of the week's requirement: the
-     * norm, or the individual reduced hours in force that day; nothing while a
-     * whole-person exemption applies (seed 002, LAS § 13). */
-    int32_t ex_effect[AP_MAX_ENTITIES] = {0}, red_effect[AP_MAX_ENTITIES] = {0};
-    int owed_days = 0;
-    for (int d = 0; d < 5; d++) {
-        if (!covered[d]) continue;
-        int32_t day = ws + d;
-        size_t e;
-        for (e = 0; e < in->n_exemptions; e++)
-            if (!ex[e]->placement_id[0] && ex[e]->kind != AP_EXEMPT_IGU && in_range(day, ex[e]->from_date, ex[e]->to_date))
-                break;
-        if (e < in->n_exemptions) { ex_effect[e] -= AP_NORM_MINUTES_PER_DAY; continue; }
-        owed_days++;
-        const ap_reduction_t *x = reduction_on(red, in->n_reductions, day);
-        int32_t daily = x ? x->reduced_minutes_per_week / 5 : AP_NORM_MINUTES_PER_DAY;
-        if (x)
-            for (size_t k = 0; k < in->n_reductions; k++)
-                if (red[k] == x) red_effect[k] += daily - AP_NORM_MINUTES_PER_DAY;
-        r->required_minutes += daily;
+    for (size_t e = 0; e < c.nex; e++) {
+        int32_t effect = 0;
+        for (int d = 0; d < 5; d++)
+            if ((days[d].coverage && days[d].igu == c.ex[e]) || (days[d].covered && days[d].exemption == c.ex[e]))
+                effect -= AP_NORM_MINUTES_PER_DAY;
+        if (effect) add_adjustment(r, AP_ADJ_EXEMPTION, c.ex[e]->exemption_id, effect);
     }
-    for (size_t e = 0; e < in->n_exemptions; e++)
-        if (ex_effect[e]) add_adjustment(r, AP_ADJ_EXEMPTION, ex[e]->exemption_id, ex_effect[e]);
     int stale[AP_MAX_ENTITIES] = {0};
-    for (size_t k = 0; k < in->n_reductions; k++) {
-        if (!red_effect[k]) continue;
-        add_adjustment(r, AP_ADJ_REDUCTION, red[k]->reduction_id, red_effect[k]);
-        if ((stale[k] = reduction_is_stale(red[k], pl, in->n_placements, ws)))
-            add_adjustment(r, AP_ADJ_REDUCTION_STALE, red[k]->reduction_id, 0);
+    for (size_t k = 0; k < c.nred; k++) {
+        int32_t effect = 0, applied = 0;
+        for (int d = 0; d < 5; d++)
+            if (days[d].owed && days[d].reduction == c.red[k]) { effect += days[d].minutes - AP_NORM_MINUTES_PER_DAY; applied = 1; }
+        if (!applied) continue;
+        add_adjustment(r, AP_ADJ_REDUCTION, c.red[k]->reduction_id, effect);
+        if ((stale[k] = reduction_is_stale(&c, c.red[k], ws))) add_adjustment(r, AP_ADJ_REDUCTION_STALE, c.red[k]->reduction_id, 0);
     }
     /* An exemption tied to one offer removes that placement, not the
      * requirement (LAS § 13 stk. 7, seed 002). */
-    for (size_t e = 0; e < in->n_exemptions; e++)
-        if (ex[e]->placement_id[0] && ex[e]->kind != AP_EXEMPT_IGU &&
-            ex[e]->from_date <= ws + 6 && (ex[e]->to_date == AP_NO_DATE || ex[e]->to_date >= ws))
-            add_adjustment(r, AP_ADJ_PLACEMENT_EXEMPTED, ex[e]->placement_id, 0);
+    for (size_t e = 0; e < c.nex; e++)
+        if (c.ex[e]->placement_id[0] && c.ex[e]->kind != AP_EXEMPT_IGU && c.ex[e]->from_date <= ws + 6 &&
+            (c.ex[e]->to_date == AP_NO_DATE || c.ex[e]->to_date >= ws))
+            add_adjustment(r, AP_ADJ_PLACEMENT_EXEMPTED, c.ex[e]->placement_id, 0);
 
-    /* Credited hours. Hours not counted are totalled by reason, so the
-     * result stays bounded however many reports a week has. */
+    /* Credited hours; hours not counted are totalled by reason, so the result
+     * stays bounded however many reports a week has. */
     int32_t by_kind[AP_ACT_COUNT] = {0}, not_covered = 0, interview = 0, no_journal = 0;
-    for (size_t i = 0; i < in->n_hours; i++) {
-        const ap_hours_t *h = hrs[i];
+    for (size_t i = 0; i < c.nhrs; i++) {
+        const ap_hours_t *h = c.hrs[i];
         int32_t d = h->activity_date - ws;
         if (h->action == AP_HOURS_RETRACTED || d < 0 || d > 6) continue;
-        if (!covered[d]) not_covered += h->minutes;
+        if (!days[d].covered) not_covered += h->minutes;
         else if (h->activity_kind == AP_ACT_JOBSAMTALE) interview += h->minutes;
         else if (!ap_rules_activity_counts(h->activity_kind, h->journal_ref)) no_journal += h->minutes;
         else by_kind[h->activity_kind] += h->minutes;
@@ -245,23 +461,28 @@ int ap_rules_evaluate(const ap_week_input_t *in, ap_week_eval_t *out) {
         r->shortfall_minutes = r->required_minutes - r->credited_minutes;
     }
 
+    /* Findings, in a fixed order. */
     ap_alert_t *a;
     if (r->status == AP_STATUS_NOT_COMPLIANT) {
         int silent = r->credited_minutes == 0 && not_covered + interview + no_journal == 0;
-        if (silent && (a = add_alert(out, AP_ALERT_NO_ACTIVITY, AP_SEV_CRITICAL)))
-            snprintf(a->detail, sizeof a->detail, "covered week with no registered activity; %d min required",
-                     r->required_minutes);
-        else if (!silent && (a = add_alert(out, AP_ALERT_WEEK_SHORT, AP_SEV_WARNING)))
-            snprintf(a->detail, sizeof a->detail, "%d min credited of %d min required; short by %d min",
-                     r->credited_minutes, r->required_minutes, r->shortfall_minutes);
+        a = add_alert(out, silent ? AP_ALERT_NO_ACTIVITY : AP_ALERT_WEEK_SHORT, silent ? AP_SEV_CRITICAL : AP_SEV_WARNING,
+                      ws, r->required_minutes, r->credited_minutes);
+        if (silent) ALERT_TEXT(a, "covered week with no registered activity; %d min required", r->required_minutes);
+        else ALERT_TEXT(a, "%d min credited of %d min required; short by %d min", r->credited_minutes,
+                        r->required_minutes, r->shortfall_minutes);
     }
-    for (size_t k = 0; k < in->n_reductions; k++)
-        if (stale[k] && (a = add_alert(out, AP_ALERT_REASSESSMENT_DUE, AP_SEV_WARNING)))
-            snprintf(a->detail, sizeof a->detail,
-                     "reduction %.64s was assessed against other placements than those active; reassess (LAB 105 a stk. 2)",
-                     red[k]->reduction_id);
-    if (no_journal && (a = add_alert(out, AP_ALERT_RULE_VIOLATION, AP_SEV_WARNING)))
-        snprintf(a->detail, sizeof a->detail,
-                 "%d min of social/health activity or transport without a journal reference were not counted", no_journal);
+    for (size_t k = 0; k < c.nred; k++)
+        if (stale[k]) {
+            a = add_alert(out, AP_ALERT_REASSESSMENT_DUE, AP_SEV_WARNING, ws, r->required_minutes, r->credited_minutes);
+            ALERT_TEXT(a, "reduction %.64s was assessed against other placements than those active; reassess (LAB 105 a stk. 2)",
+                       c.red[k]->reduction_id);
+        }
+    if (no_journal) {
+        a = add_alert(out, AP_ALERT_RULE_VIOLATION, AP_SEV_WARNING, ws, r->required_minutes, r->credited_minutes);
+        ALERT_TEXT(a, "%d min of social/health activity or transport without a journal reference were not counted",
+                   no_journal);
+    }
+    placement_rules(&c, v, ws, out);
+    planning_rules(&c, ws, out);
     return 0;
 }

@@ -50,7 +50,7 @@ echo "$good" | jq -c '.event_id = "6f1c2b9e-2d7a-4e0b-9a51-3c8d0f6e7a98"' | "$ap
   --at 2026-01-28T00:00:00+01:00
 
 "$apctl" consume --topic "$AP_TOPIC_COMPLIANCE" --wait-for 15 --timeout-ms 90000 > "$work/results.jsonl"
-"$apctl" consume --topic "$AP_TOPIC_ALERTS" --wait-for 8 --timeout-ms 30000 > "$work/alerts.jsonl"
+"$apctl" consume --topic "$AP_TOPIC_ALERTS" --wait-for 14 --timeout-ms 30000 > "$work/alerts.jsonl"
 "$apctl" consume --topic "$AP_TOPIC_DEAD_LETTER" --wait-for 4 --timeout-ms 30000 > "$work/dead.jsonl"
 
 # Hand-computed from the sample (see deploy/demo and README "Rules"):
@@ -89,14 +89,23 @@ check "every result is final revision 1 of rule AP-2025.1, closed at the tick" \
   "15" "$(jq -s '[.[] | select(.revision == 1 and .final == true and .rule_version == "AP-2025.1"
            and .closed_at == "2026-01-27T23:00:00.000Z" and (.event_id | test("^[0-9a-f-]{36}$")))] | length' "$work/results.jsonl")"
 
+# Planning alerts concern the week after the one closed: Bo's single 20-hour
+# placement plans 1020 min too little; Emil's praktik is exempted in week 3;
+# Cecilie's and Emil's exemptions end in week 3.
 check "alerts" "$(cat <<'TXT'
 c-bo 2 WEEK_SHORT WARNING 1020
+c-bo 3 PLAN_GAP WARNING 1020
 c-bo 3 RULE_VIOLATION WARNING 930
 c-bo 3 WEEK_SHORT WARNING 930
+c-bo 4 PLAN_GAP WARNING 1020
 c-bo 4 WEEK_SHORT WARNING 1020
+c-bo 5 PLAN_GAP WARNING 1020
+c-cecilie 3 EXEMPTION_EXPIRING INFO 0
 c-dan 3 REASSESSMENT_DUE WARNING 0
 c-dan 4 NO_ACTIVITY CRITICAL 1200
 c-dan 4 REASSESSMENT_DUE WARNING 1200
+c-emil 3 EXEMPTION_EXPIRING INFO 900
+c-emil 3 PLAN_GAP WARNING 900
 c-emil 4 WEEK_SHORT WARNING 220
 TXT
 )" "$(jq -r '"\(.citizen_id) \(.iso_week) \(.code) \(.severity) \(.shortfall_minutes)"' "$work/alerts.jsonl" | sort -V)"
@@ -129,7 +138,7 @@ check "only the corrected week got a new revision" "c-emil 4 2 COMPLIANT 2220" \
   "$(jq -r 'select(.revision > 1) | "\(.citizen_id) \(.iso_week) \(.revision) \(.status) \(.credited_minutes)"' "$work/results2.jsonl")"
 check "week 5 closed for every covered citizen, silent ones included" \
   "c-anna NO_ACTIVITY c-bo NO_ACTIVITY c-cecilie NO_ACTIVITY c-dan NO_ACTIVITY c-emil NO_ACTIVITY" \
-  "$("$apctl" consume --topic "$AP_TOPIC_ALERTS" --wait-for 14 --timeout-ms 30000 |
+  "$("$apctl" consume --topic "$AP_TOPIC_ALERTS" --wait-for 20 --timeout-ms 30000 |
       jq -r 'select(.iso_week == 5 and .code == "NO_ACTIVITY") | "\(.citizen_id) \(.code)"' | sort | paste -sd' ')"
 check "no duplicate results" "21" "$(jq -r '.event_id' "$work/results2.jsonl" | sort -u | wc -l | tr -d ' ')"
 

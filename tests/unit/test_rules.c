@@ -113,9 +113,28 @@ static ap_week_eval_t evaluate(const world_t *w, const char *monday) {
     return out;
 }
 
+/* evaluate() into static storage, for one-line checks. */
+static ap_week_eval_t last_eval;
+static const ap_week_eval_t *ev(const world_t *w, const char *monday) {
+    last_eval = evaluate(w, monday);
+    return &last_eval;
+}
+
 static int has_alert(const ap_week_eval_t *e, int code) {
     for (size_t i = 0; i < e->n_alerts; i++) if (e->alerts[i].code == code) return 1;
     return 0;
+}
+
+/* Alerts about the evaluated week itself (planning alerts concern the next). */
+static size_t alerts_on(const ap_week_eval_t *e, const char *monday) {
+    size_t n = 0;
+    for (size_t i = 0; i < e->n_alerts; i++) n += e->alerts[i].week_start == D(monday);
+    return n;
+}
+
+static const ap_alert_t *alert(const ap_week_eval_t *e, int code) {
+    for (size_t i = 0; i < e->n_alerts; i++) if (e->alerts[i].code == code) return &e->alerts[i];
+    return NULL;
 }
 
 static int adjustment(const ap_week_eval_t *e, int kind) {
@@ -140,7 +159,7 @@ static void norm_37h_exactly__seed002(void **s) {
     assert_int_equal(e.result.required_minutes, 2220);
     assert_int_equal(e.result.credited_minutes, 2220);
     assert_string_equal(e.result.rule_version, "AP-2025.1");
-    assert_int_equal(e.n_alerts, 0);
+    assert_int_equal(alerts_on(&e, W), 0);
 }
 
 /* ...and 36 h 59 min does not, with the shortfall and a WEEK_SHORT alert. */
@@ -236,7 +255,7 @@ static void coverage_from_sunday_owes_nothing__domain_partial_weeks(void **s) {
     assert_int_equal(e.result.required_minutes, 0);
     assert_int_equal(e.result.credited_minutes, 300);
     assert_int_equal(e.result.status, AP_STATUS_COMPLIANT);
-    assert_int_equal(e.n_alerts, 0);
+    assert_int_equal(alerts_on(&e, W), 0);
 }
 
 /* No coverage: the citizen is not in the obligation that week. */
@@ -250,14 +269,22 @@ static void uncovered_week__seed002(void **s) {
     assert_int_equal(e.result.credited_minutes, 0);
 }
 
-/* Arbejdspligt applies from 2025 (seed 002): earlier weeks have no rule version. */
-static void before_2025_no_rule_version__seed002(void **s) {
+/* Rules are versioned by effective date, chosen by the week's Thursday:
+ * arbejdspligt applies from 2025 (seed 002); 2014-2024 weeks fall under the
+ * nytteindsats rules of seeds 001/003 without a weekly obligation. */
+static void rule_version_by_week__seed002_seed001(void **s) {
     (void)s;
     world_t w = {0};
-    coverage(&w, "cv", "101", "2024-01-01", NULL);
-    ap_week_eval_t e = evaluate(&w, "2024-12-23");
-    assert_int_equal(e.result.status, AP_STATUS_NOT_COVERED);
+    coverage(&w, "cv", "101", "2013-01-01", NULL);
+    full_week(&w, "2024-12-23", AP_ACT_NYTTEINDSATS);
+    ap_week_eval_t e = evaluate(&w, "2013-12-23");
     assert_string_equal(e.result.rule_version, "NONE");
+    e = evaluate(&w, "2024-12-23"); /* 2024-W52 */
+    assert_string_equal(e.result.rule_version, "NYTTE-2014.1");
+    assert_int_equal(e.result.status, AP_STATUS_NOT_COVERED); /* no 37-hour duty before 2025 */
+    assert_int_equal(e.result.credited_minutes, 0);
+    assert_int_equal(ap_rules_version_for(D("2013-12-30"))->nytte_max_weeks, 13); /* 2014-W01 */
+    assert_int_equal(ap_rules_first_monday(), D("2013-12-30"));
     e = evaluate(&w, "2024-12-30"); /* 2025-W01 */
     assert_string_equal(e.result.rule_version, "AP-2025.1");
     assert_int_equal(e.result.iso_year, 2025);
@@ -274,7 +301,7 @@ static void exemption_whole_week__seed002_las13_stk9(void **s) {
     assert_int_equal(e.result.status, AP_STATUS_EXEMPT);
     assert_int_equal(e.result.required_minutes, 0);
     assert_int_equal(adjustment(&e, AP_ADJ_EXEMPTION), -2220);
-    assert_int_equal(e.n_alerts, 0);
+    assert_int_equal(alerts_on(&e, W), 0);
 }
 
 /* An exemption covering part of the week removes exactly its days. */
@@ -484,6 +511,178 @@ static void order_independent__determinism(void **s) {
     assert_int_equal(a.n_alerts, b.n_alerts);
 }
 
+
+static ap_placement_t *nytte(world_t *w, const char *id, int kind, const char *start, const char *end, int minutes,
+                             int benefit) {
+    placement(w, id, kind, start, end, minutes);
+    w->pl[w->npl - 1].benefit_type = benefit;
+    return &w->pl[w->npl - 1];
+}
+
+/* Seed 001: for arbejdsmarkedsydelse nytteindsats must be 20 hours a week. */
+static void arbejdsmarkedsydelse_nytte_is_20h__seed001(void **s) {
+    (void)s;
+    world_t w = {0};
+    coverage(&w, "cv", "101", W, NULL);
+    ap_placement_t *p = nytte(&w, "pl-1", AP_ACT_NYTTEINDSATS, "2026-01-01", "2026-06-30", 1500, AP_BEN_ARBEJDSMARKEDSYDELSE);
+    ap_week_eval_t e = evaluate(&w, W);
+    const ap_alert_t *a = alert(&e, AP_ALERT_RULE_VIOLATION);
+    assert_non_null(a);
+    assert_non_null(strstr(a->detail, "arbejdsmarkedsydelse"));
+    p->planned_minutes_per_week = 1200;
+    assert_false(has_alert(ev(&w, W), AP_ALERT_RULE_VIOLATION));
+}
+
+/* Seed 001: for kontantydelse nytteindsats is at most 20 hours a week,
+ * planned or reported. */
+static void kontantydelse_nytte_at_most_20h__seed001(void **s) {
+    (void)s;
+    world_t w = {0};
+    coverage(&w, "cv", "101", W, NULL);
+    nytte(&w, "pl-1", AP_ACT_NYTTEINDSATS, "2026-01-01", "2026-06-30", 1200, AP_BEN_KONTANTYDELSE);
+    for (int d = 0; d < 5; d++) {
+        char date[11];
+        ap_cal_format_date(D(W) + d, date);
+        hours(&w, date, AP_ACT_NYTTEINDSATS, 240, NULL);
+    }
+    assert_false(has_alert(ev(&w, W), AP_ALERT_RULE_VIOLATION)); /* exactly 20 h */
+    w.hrs[4].minutes = 241;
+    const ap_alert_t *a = alert(ev(&w, W), AP_ALERT_RULE_VIOLATION);
+    assert_non_null(a);
+    assert_non_null(strstr(a->detail, "kontantydelse"));
+    w.hrs[4].minutes = 240;
+    w.pl[0].planned_minutes_per_week = 1260;
+    assert_true(has_alert(ev(&w, W), AP_ALERT_RULE_VIOLATION));
+}
+
+/* Seeds 001/003: nytteindsats lasted at most 13 weeks; seed 002 abolished the
+ * limit from 2025. The same placement breaks the rule in 2024 only. */
+static void nytte_13_week_limit_until_2024__seed001_seed003(void **s) {
+    (void)s;
+    world_t w = {0};
+    nytte(&w, "pl-1", AP_ACT_NYTTEINDSATS, "2024-06-03", "2025-06-30", 1200, AP_BEN_KONTANTHJAELP);
+    ap_week_eval_t e = evaluate(&w, "2024-08-26"); /* 13th week: within the limit */
+    assert_false(has_alert(&e, AP_ALERT_RULE_VIOLATION));
+    e = evaluate(&w, "2024-09-02"); /* 14th week */
+    const ap_alert_t *a = alert(&e, AP_ALERT_RULE_VIOLATION);
+    assert_non_null(a);
+    assert_non_null(strstr(a->detail, "13-week limit"));
+    assert_string_equal(a->rule_version, "NYTTE-2014.1");
+    e = evaluate(&w, "2025-03-03");
+    assert_false(has_alert(&e, AP_ALERT_RULE_VIOLATION));
+}
+
+/* Seed 002: saerligt tilrettelagt nytteindsats may not consist of job search,
+ * and no job-centre meetings during it. */
+static void saerligt_tilrettelagt_without_job_search__seed002(void **s) {
+    (void)s;
+    world_t w = {0};
+    coverage(&w, "cv", "101", W, NULL);
+    nytte(&w, "stn-1", AP_ACT_SAERLIGT_TILRETTELAGT_NYTTEINDSATS, "2026-01-01", "2026-06-30", 2220, AP_BEN_KONTANTHJAELP);
+    full_week(&w, W, AP_ACT_SAERLIGT_TILRETTELAGT_NYTTEINDSATS);
+    ap_hours_t *h = hours(&w, "2026-01-06", AP_ACT_FORBEREDELSE_JOBSOEGNING, 60, NULL);
+    assert_false(has_alert(ev(&w, W), AP_ALERT_RULE_VIOLATION)); /* job search outside the offer is fine */
+    snprintf(h->placement_id, sizeof h->placement_id, "stn-1");
+    const ap_alert_t *a = alert(ev(&w, W), AP_ALERT_RULE_VIOLATION);
+    assert_non_null(a);
+    assert_non_null(strstr(a->detail, "saerligt tilrettelagt"));
+}
+
+/* Seed 002: every offer has a start and an end date; one without a valid
+ * period is reported and ignored. */
+static void placement_without_valid_period__seed002(void **s) {
+    (void)s;
+    world_t w = {0};
+    coverage(&w, "cv", "101", W, NULL);
+    placement(&w, "pl-1", AP_ACT_NYTTEINDSATS, "2026-01-07", "2026-01-06", 2220);
+    full_week(&w, W, AP_ACT_NYTTEINDSATS);
+    ap_week_eval_t e = evaluate(&w, W);
+    const ap_alert_t *a = alert(&e, AP_ALERT_RULE_VIOLATION);
+    assert_non_null(a);
+    assert_non_null(strstr(a->detail, "start and end"));
+    assert_int_equal(e.result.status, AP_STATUS_COMPLIANT);
+    assert_false(has_alert(ev(&w, "2026-01-12"), AP_ALERT_RULE_VIOLATION)); /* reported once */
+}
+
+/* Plan gap: the placements planned for the next week fall short of its
+ * requirement (DOMAIN.md alerts; design choice: "upcoming" = the week after
+ * the evaluated week). */
+static void plan_gap_for_next_week__domain_alerts(void **s) {
+    (void)s;
+    world_t w = {0};
+    coverage(&w, "cv", "101", W, NULL);
+    placement(&w, "pl-1", AP_ACT_NYTTEINDSATS, "2026-01-01", "2026-06-30", 1200);
+    ap_week_eval_t e = evaluate(&w, W);
+    const ap_alert_t *a = alert(&e, AP_ALERT_PLAN_GAP);
+    assert_non_null(a);
+    assert_int_equal(a->iso_week, 3);
+    assert_int_equal(a->required_minutes, 2220);
+    assert_int_equal(a->credited_minutes, 1200);
+    assert_int_equal(a->shortfall_minutes, 1020);
+    placement(&w, "pl-2", AP_ACT_VIRKSOMHEDSPRAKTIK, "2026-01-01", "2026-06-30", 1020);
+    assert_false(has_alert(ev(&w, W), AP_ALERT_PLAN_GAP));
+    /* A placement exempted for the whole next week plans nothing for it. */
+    exemption(&w, "ex", AP_EXEMPT_HEALTH, "2026-01-12", "2026-01-18", "pl-2");
+    a = alert(ev(&w, W), AP_ALERT_PLAN_GAP);
+    assert_non_null(a);
+    assert_int_equal(a->credited_minutes, 1200);
+}
+
+/* A placement ending next week with nothing after it; an exemption and a
+ * reduction about to expire (DOMAIN.md alerts). */
+static void endings_next_week__domain_alerts(void **s) {
+    (void)s;
+    world_t w = {0};
+    coverage(&w, "cv", "101", W, NULL);
+    placement(&w, "pl-1", AP_ACT_NYTTEINDSATS, "2026-01-01", "2026-01-14", 2220);
+    exemption(&w, "ex", AP_EXEMPT_LESS_INTENSIVE, "2026-01-01", "2026-01-16", NULL);
+    reduction(&w, "rd", 1200, "2026-01-01", "2026-01-18", "2025-12-20", "pl-1");
+    ap_week_eval_t e = evaluate(&w, W);
+    assert_true(has_alert(&e, AP_ALERT_PLACEMENT_ENDING));
+    assert_true(has_alert(&e, AP_ALERT_EXEMPTION_EXPIRING));
+    assert_true(has_alert(&e, AP_ALERT_REDUCTION_EXPIRING));
+    assert_int_equal(alert(&e, AP_ALERT_EXEMPTION_EXPIRING)->severity, AP_SEV_INFO);
+    placement(&w, "pl-2", AP_ACT_LOENTILSKUD, "2026-01-15", "2026-06-30", 2220); /* picks up the day after */
+    w.ex[0].to_date = AP_NO_DATE;
+    w.red[0].valid_to = D("2026-01-25");
+    e = evaluate(&w, W);
+    assert_false(has_alert(&e, AP_ALERT_PLACEMENT_ENDING));
+    assert_false(has_alert(&e, AP_ALERT_EXEMPTION_EXPIRING));
+    assert_false(has_alert(&e, AP_ALERT_REDUCTION_EXPIRING));
+}
+
+/* Monthly statistics count a person in the municipality of residence on the
+ * month's last day (seed 002). */
+static void month_municipality_is_residence_on_last_day__seed002(void **s) {
+    (void)s;
+    world_t w = {0};
+    coverage(&w, "cv-a", "101", "2025-06-01", "2026-01-20");
+    coverage(&w, "cv-b", "751", "2026-01-21", NULL);
+    char m[AP_MUNI_CAP];
+    assert_int_equal(ap_rules_month_municipality(w.cov, w.ncov, 2025, 12, m), 0);
+    assert_string_equal(m, "101");
+    assert_int_equal(ap_rules_month_municipality(w.cov, w.ncov, 2026, 1, m), 0);
+    assert_string_equal(m, "751");
+    assert_int_equal(ap_rules_month_municipality(w.cov, w.ncov, 2025, 5, m), -1); /* not covered */
+    assert_int_equal(ap_rules_municipality_on(w.cov, w.ncov, D("2026-01-20"), m), 0);
+    assert_string_equal(m, "101");
+    assert_int_equal(ap_rules_month_municipality(w.cov, w.ncov, 2026, 12, m), 0); /* December rolls the year */
+    assert_string_equal(m, "751");
+}
+
+/* Every exemption kind of seed 002 removes its days (IGU: outside, seed 004). */
+static void every_exemption_kind__seed002(void **s) {
+    (void)s;
+    for (int k = AP_EXEMPT_HEALTH; k <= AP_EXEMPT_IGU; k++) {
+        world_t w = {0};
+        coverage(&w, "cv", "101", W, NULL);
+        exemption(&w, "ex", k, "2026-01-08", NULL, NULL); /* from Thursday */
+        ap_week_eval_t e = evaluate(&w, W);
+        if (e.result.required_minutes != 3 * 444) fail_msg("kind %d: required %d", k, e.result.required_minutes);
+        assert_int_equal(adjustment(&e, AP_ADJ_EXEMPTION), -2 * 444);
+    }
+}
+
 /* Inputs beyond the engine's bounds are refused, not truncated. */
 static void refuses_inputs_over_bounds__robustness(void **s) {
     (void)s;
@@ -504,7 +703,7 @@ int main(void) {
         cmocka_unit_test(coverage_from_wednesday_prorates__domain_partial_weeks),
         cmocka_unit_test(coverage_from_sunday_owes_nothing__domain_partial_weeks),
         cmocka_unit_test(uncovered_week__seed002),
-        cmocka_unit_test(before_2025_no_rule_version__seed002),
+        cmocka_unit_test(rule_version_by_week__seed002_seed001),
         cmocka_unit_test(exemption_whole_week__seed002_las13_stk9),
         cmocka_unit_test(exemption_part_of_week__domain_partial_weeks),
         cmocka_unit_test(offer_scoped_exemption_keeps_requirement__seed002_las13_stk7),
@@ -519,6 +718,15 @@ int main(void) {
         cmocka_unit_test(week_53__domain_week_definition),
         cmocka_unit_test(municipality_move_midweek__seed002),
         cmocka_unit_test(order_independent__determinism),
+        cmocka_unit_test(arbejdsmarkedsydelse_nytte_is_20h__seed001),
+        cmocka_unit_test(kontantydelse_nytte_at_most_20h__seed001),
+        cmocka_unit_test(nytte_13_week_limit_until_2024__seed001_seed003),
+        cmocka_unit_test(saerligt_tilrettelagt_without_job_search__seed002),
+        cmocka_unit_test(placement_without_valid_period__seed002),
+        cmocka_unit_test(plan_gap_for_next_week__domain_alerts),
+        cmocka_unit_test(endings_next_week__domain_alerts),
+        cmocka_unit_test(month_municipality_is_residence_on_last_day__seed002),
+        cmocka_unit_test(every_exemption_kind__seed002),
         cmocka_unit_test(refuses_inputs_over_bounds__robustness),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
