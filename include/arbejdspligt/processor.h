@@ -13,11 +13,15 @@
  * An event for an already closed week re-evaluates that week and emits a
  * new revision if the result changed.
  *
- * Delivery guarantee: ap_processor_process() returns 0 only when every
- * output of the batch is acknowledged by Kafka and the state is written; the
- * caller commits input offsets after that and never before. After a crash the
- * batch is redelivered: applying is idempotent (store.h), and re-emitted
- * outputs carry the same derived event ids, so consumers can drop repeats.
+ * Delivery guarantee: a cycle (1) applies the events, each atomically with
+ * its dedup mark; (2) evaluates and produces outputs and waits until Kafka
+ * acknowledges them; (3) records, in one Redis transaction, what was emitted,
+ * the partition clocks and the input positions after the cycle (the store
+ * owns the offsets, see intake.h). A crash anywhere before (3) leaves the
+ * position before the cycle, so its records come again: applying them is a
+ * no-op, the evaluations they trigger are redone, and outputs emitted again
+ * carry the same derived event ids, so consumers can drop repeats. Nothing
+ * is lost and no input is counted twice.
  *
  * Ownership: the processor borrows the store and producer (they must
  * outlive it); records passed in are read only during the call.

@@ -13,6 +13,8 @@
  *                                       emitted result for that week
  *   <prefix>:{p:N}:clock         HASH  stream clock of input partition N
  *   <prefix>:{p:N}:citizens      SET   citizens seen on partition N
+ *   <prefix>:{p:N}:offsets       HASH  input topic -> next offset to read on
+ *                                       partition N (the position owned by the store)
  *
  * Delivery guarantee decided here: applying an event and recording its id as
  * applied happen in one Lua script, so a redelivered event changes nothing;
@@ -104,5 +106,32 @@ int ap_store_results_get(ap_store_t *s, const char *const *citizens, const int32
 /** @brief Writes result records, pipelined. */
 int ap_store_results_put(ap_store_t *s, const char *const *citizens, const int32_t *mondays,
                          const ap_result_record_t *recs, size_t n);
+
+/* The next offset to read of one input topic-partition. */
+typedef struct ap_store_position {
+    const char *topic;
+    int32_t partition;
+    int64_t next;
+} ap_store_position_t;
+
+/* A partition clock to write. */
+typedef struct ap_store_clock {
+    int32_t partition;
+    ap_partition_clock_t clock;
+} ap_store_clock_t;
+
+/**
+ * @brief Ends a processing cycle in one MULTI/EXEC transaction: the emitted
+ * result records, the changed partition clocks and the new input positions.
+ * Redis writes a transaction to its AOF whole or not at all, so after any
+ * crash the positions never run ahead of the state they describe.
+ * @return 0, or -1 (nothing was written).
+ */
+int ap_store_commit_cycle(ap_store_t *s, const char *const *citizens, const int32_t *mondays,
+                          const ap_result_record_t *recs, size_t n_results, const ap_store_clock_t *clocks,
+                          size_t n_clocks, const ap_store_position_t *positions, size_t n_positions);
+
+/** @brief Reads the stored next offset. @return 0 with *next set, 1 if none stored, -1 on error. */
+int ap_store_position_get(ap_store_t *s, const char *topic, int32_t partition, int64_t *next);
 
 #endif

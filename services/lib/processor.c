@@ -408,6 +408,38 @@ static void reset_cycle(ap_processor_t *p) {
     p->err[0] = '\0';
 }
 
+/* Records the cycle in the store, atomically: emitted results, changed
+ * clocks, and the position after the consumed records (sink-owned offsets). */
+static int commit_cycle(ap_processor_t *p, const ap_record_t *records, size_t n) {
+    const char **cit = xcalloc(p->n_pending, sizeof *cit);
+    int32_t *mon = xcalloc(p->n_pending, sizeof *mon);
+    ap_result_record_t *rec = xcalloc(p->n_pending, sizeof *rec);
+    ap_store_clock_t clocks[MAX_CLOCKS];
+    ap_store_position_t *pos = xcalloc(n, sizeof *pos);
+    size_t n_clocks = 0, n_pos = 0;
+    for (size_t k = 0; k < p->n_pending; k++) {
+        cit[k] = p->pending[k].citizen;
+        mon[k] = p->pending[k].monday;
+        rec[k] = p->pending[k].rec;
+    }
+    for (size_t k = 0; k < p->n_clocks; k++)
+        if (p->clocks[k].dirty) clocks[n_clocks++] = (ap_store_clock_t){p->clocks[k].partition, p->clocks[k].clock};
+    for (size_t i = 0; i < n; i++) {
+        size_t k;
+        for (k = 0; k < n_pos; k++)
+            if (pos[k].partition == records[i].partition && strcmp(pos[k].topic, records[i].topic) == 0) break;
+        if (k == n_pos) pos[n_pos++] = (ap_store_position_t){records[i].topic, records[i].partition, 0};
+        if (records[i].offset + 1 > pos[k].next) pos[k].next = records[i].offset + 1;
+    }
+    int rc = ap_store_commit_cycle(p->store, cit, mon, rec, p->n_pending, clocks, n_clocks, pos, n_pos);
+    if (rc) fail(p, "%s", ap_store_error(p->store));
+    free(cit);
+    free(mon);
+    free(rec);
+    free(pos);
+    return rc;
+}
+
 int ap_processor_process(ap_processor_t *p, const ap_record_t *records, size_t n, size_t *consumed, char *err,
                          size_t errlen) {
     reset_cycle(p);
@@ -446,7 +478,10 @@ int ap_processor_process(ap_processor_t *p, const ap_record_t *records, size_t n
     for (size_t a = 0; a < n_apply; a++) {
         const ap_event_t *ev = p->apply[a];
         switch (p->outcomes[a]) {
-        case AP_APPLY_DUPLICATE: p->stats.duplicates++; continue;
+        /* A duplicate still re-evaluates the closed weeks it touches: after a
+         * crash between applying and recording the cycle, that evaluation is
+         * what was lost (it emits nothing if the recorded result is current). */
+        case AP_APPLY_DUPLICATE: p->stats.duplicates++; break;
         case AP_APPLY_SUPERSEDED: p->stats.superseded++; break;
         case AP_APPLY_LIMIT: {
             const ap_record_t *r = &records[ev - p->events];
@@ -482,26 +517,7 @@ int ap_processor_process(ap_processor_t *p, const ap_record_t *records, size_t n
         fail(p, "output delivery failed: %.200s", p->delivery->last_error);
         goto failed;
     }
-    if (p->n_pending) {
-        const char **cit = xcalloc(p->n_pending, sizeof *cit);
-        int32_t *mon = xcalloc(p->n_pending, sizeof *mon);
-        ap_result_record_t *rec = xcalloc(p->n_pending, sizeof *rec);
-        for (size_t k = 0; k < p->n_pending; k++) {
-            cit[k] = p->pending[k].citizen;
-            mon[k] = p->pending[k].monday;
-            rec[k] = p->pending[k].rec;
-        }
-        int rc = ap_store_results_put(p->store, cit, mon, rec, p->n_pending);
-        free(cit);
-        free(mon);
-        free(rec);
-        if (rc) { fail(p, "%s", ap_store_error(p->store)); goto failed; }
-    }
-    for (size_t k = 0; k < p->n_clocks; k++)
-        if (p->clocks[k].dirty && ap_store_clock_put(p->store, p->clocks[k].partition, &p->clocks[k].clock)) {
-            fail(p, "%s", ap_store_error(p->store));
-            goto failed;
-        }
+    if (commit_cycle(p, records, *consumed)) goto failed;
     return 0;
 
 failed:

@@ -347,3 +347,50 @@ int ap_store_results_put(ap_store_t *s, const char *const *citizens, const int32
     if (rc) snprintf(s->err, sizeof s->err, "redis HSET res: unexpected reply");
     return rc;
 }
+
+int ap_store_commit_cycle(ap_store_t *s, const char *const *citizens, const int32_t *mondays,
+                          const ap_result_record_t *recs, size_t n_results, const ap_store_clock_t *clocks,
+                          size_t n_clocks, const ap_store_position_t *positions, size_t n_positions) {
+    char key[160], val[48];
+    size_t queued = 2 + n_results + n_clocks + n_positions;
+    redisAppendCommand(s->c, "MULTI");
+    for (size_t i = 0; i < n_results; i++) {
+        citizen_key(s, key, sizeof key, citizens[i], "res");
+        snprintf(val, sizeof val, "%d:%016llx", (int)recs[i].revision, (unsigned long long)recs[i].digest);
+        redisAppendCommand(s->c, "HSET %s %d %s", key, (int)mondays[i], val);
+    }
+    for (size_t i = 0; i < n_clocks; i++) {
+        const ap_partition_clock_t *c = &clocks[i].clock;
+        clock_key(s, key, sizeof key, clocks[i].partition);
+        redisAppendCommand(s->c, "HSET %s t0 %lld t1 %lld t2 %lld first %d closed %d", key, (long long)c->tick[0],
+                           (long long)c->tick[1], (long long)c->tick[2], (int)c->first_monday, (int)c->closed_monday);
+    }
+    for (size_t i = 0; i < n_positions; i++) {
+        snprintf(key, sizeof key, "%s:{p:%" PRId32 "}:offsets", s->prefix, positions[i].partition);
+        redisAppendCommand(s->c, "HSET %s %s %lld", key, positions[i].topic, (long long)positions[i].next);
+    }
+    redisAppendCommand(s->c, "EXEC");
+    int rc = 0;
+    for (size_t i = 0; i < queued; i++) {
+        redisReply *r;
+        if (redisGetReply(s->c, (void **)&r) != REDIS_OK) return fail(s, "MULTI/EXEC");
+        if (r->type == REDIS_REPLY_ERROR) rc = -1;
+        /* The EXEC reply is an array; a nil EXEC means the transaction was discarded. */
+        if (i == queued - 1 && r->type != REDIS_REPLY_ARRAY) rc = -1;
+        freeReplyObject(r);
+    }
+    if (rc) snprintf(s->err, sizeof s->err, "redis cycle transaction failed");
+    return rc;
+}
+
+int ap_store_position_get(ap_store_t *s, const char *topic, int32_t partition, int64_t *next) {
+    char key[96];
+    snprintf(key, sizeof key, "%s:{p:%" PRId32 "}:offsets", s->prefix, partition);
+    redisReply *r = redisCommand(s->c, "HGET %s %s", key, topic);
+    if (!r) return fail(s, "HGET offsets");
+    int rc = 1;
+    if (r->type == REDIS_REPLY_STRING) { *next = strtoll(r->str, NULL, 10); rc = 0; }
+    else if (r->type != REDIS_REPLY_NIL) rc = -1;
+    freeReplyObject(r);
+    return rc;
+}

@@ -17,6 +17,7 @@
 
 #include "arbejdspligt/config.h"
 #include "arbejdspligt/events.h"
+#include "arbejdspligt/intake.h"
 #include "arbejdspligt/kafka.h"
 #include "arbejdspligt/log.h"
 #include "arbejdspligt/processor.h"
@@ -88,19 +89,22 @@ static double now_s(void) {
     return (double)ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
-/* Commits the next offset of every partition in records[0..n). */
-static void commit(rd_kafka_t *consumer, const ap_record_t *records, size_t n) {
-    rd_kafka_topic_partition_list_t *list = rd_kafka_topic_partition_list_new(8);
-    for (size_t i = 0; i < n; i++) {
-        rd_kafka_topic_partition_t *tp = rd_kafka_topic_partition_list_find(list, records[i].topic, records[i].partition);
-        if (!tp) tp = rd_kafka_topic_partition_list_add(list, records[i].topic, records[i].partition);
-        if (records[i].offset + 1 > tp->offset) tp->offset = records[i].offset + 1;
-    }
-    rd_kafka_resp_err_t e = rd_kafka_commit(consumer, list, 0);
-    /* A failed commit (e.g. partition revoked in a rebalance) only means the
-     * records come again; applying them again changes nothing. */
-    if (e) ap_log_warn("offset commit failed; records will be redelivered", "error=\"%s\"", rd_kafka_err2str(e));
-    rd_kafka_topic_partition_list_destroy(list);
+/* The intake asks the store where each assigned partition stands. */
+static int stored_position(void *ctx, const char *topic, int32_t partition, int64_t *next) {
+    return ap_store_position_get(ctx, topic, partition, next);
+}
+
+/* The intake needs to recognise ticks, the barriers of its lanes. */
+static int tick_time(void *ctx, const rd_kafka_message_t *m, int64_t *at) {
+    (void)ctx;
+    uint64_t fp;
+    ap_codec_error_t err;
+    ap_tick_t tick;
+    const ap_record_desc_t *d = ap_events_desc(AP_EV_TICK);
+    if (!m->payload || ap_codec_peek(m->payload, m->len, &fp, &err) != AP_CODEC_OK || fp != d->fingerprint) return 0;
+    if (ap_codec_decode(d, m->payload, m->len, &tick, &err) != AP_CODEC_OK) return 0; /* dead-lettered later */
+    *at = tick.occurred_at;
+    return 1;
 }
 
 static void log_stats(const ap_processor_stats_t *s) {
@@ -116,7 +120,8 @@ int main(int argc, char **argv) {
     char err[512];
     int exit_code = 1;
     ap_store_t *store = NULL;
-    rd_kafka_t *producer = NULL, *consumer = NULL;
+    rd_kafka_t *producer = NULL;
+    ap_intake_t *intake = NULL;
     ap_processor_t *proc = NULL;
     ap_kafka_delivery_t delivery = {0};
     rd_kafka_message_t **msgs = NULL;
@@ -150,7 +155,8 @@ int main(int argc, char **argv) {
         goto cleanup;
     }
     const char *topics[AP_TOPIC_KINDS] = {cfg.topics[0], cfg.topics[1], cfg.topics[2]};
-    if (!(consumer = ap_kafka_consumer_create(cfg.brokers, cfg.group_id, topics, AP_TOPIC_KINDS, NULL, err, sizeof err))) {
+    if (!(intake = ap_intake_create(cfg.brokers, cfg.group_id, topics, stored_position, tick_time, store, err,
+                                    sizeof err))) {
         ap_log_error("cannot create consumer", "error=\"%s\"", err);
         goto cleanup;
     }
@@ -172,27 +178,20 @@ int main(int argc, char **argv) {
     double last_stats = now_s();
     exit_code = 0;
     while (run) {
-        size_t n = 0;
-        while (n < (size_t)cfg.batch_size) {
-            rd_kafka_message_t *m = rd_kafka_consumer_poll(consumer, n == 0 ? 100 : 0);
-            if (!m) break;
-            if (m->err) {
-                /* Consumer errors are informational: librdkafka recovers by itself. */
-                ap_log_warn("consumer error", "error=\"%s\"", rd_kafka_message_errstr(m));
-                rd_kafka_message_destroy(m);
-                continue;
-            }
-            msgs[n] = m;
-            records[n] = (ap_record_t){rd_kafka_topic_name(m->rkt), m->partition, m->offset,
+        size_t n = ap_intake_poll(intake, msgs, (size_t)cfg.batch_size, 100);
+        for (size_t i = 0; i < n; i++) {
+            rd_kafka_message_t *m = msgs[i];
+            records[i] = (ap_record_t){rd_kafka_topic_name(m->rkt), m->partition, m->offset,
                                        rd_kafka_message_timestamp(m, NULL), m->key, m->key_len, m->payload, m->len};
-            n++;
         }
         size_t off = 0;
         int backoff = 100;
         while (off < n) {
             size_t consumed = 0;
             if (ap_processor_process(proc, records + off, n - off, &consumed, err, sizeof err) == 0) {
-                commit(consumer, records + off, consumed); /* effects are durable: now the input may go */
+                /* The store holds the new positions with the state; the broker
+                 * commit only feeds lag monitoring. */
+                ap_intake_commit(intake, msgs + off, consumed);
                 off += consumed;
                 backoff = 100;
                 continue;
@@ -207,7 +206,7 @@ int main(int argc, char **argv) {
             if (backoff < 5000) backoff *= 2;
             if (ap_store_reconnect(store)) ap_log_warn("redis reconnect failed", "error=\"%s\"", ap_store_error(store));
         }
-        for (size_t i = 0; i < n; i++) rd_kafka_message_destroy(msgs[i]);
+        ap_intake_release(msgs, n);
         if (now_s() - last_stats >= cfg.stats_interval_s) {
             log_stats(ap_processor_stats(proc));
             last_stats = now_s();
@@ -217,9 +216,9 @@ int main(int argc, char **argv) {
     ap_log_info("stopping", "%s", "reason=signal");
 
 cleanup:
-    if (consumer) {
-        rd_kafka_consumer_close(consumer); /* leaves the group so partitions move at once */
-        rd_kafka_destroy(consumer);
+    if (intake) {
+        ap_intake_close(intake); /* leaves the group so partitions move at once */
+        ap_intake_destroy(intake);
     }
     if (producer) {
         int left = ap_kafka_producer_drain(producer, 10000);

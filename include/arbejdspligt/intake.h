@@ -1,0 +1,69 @@
+/*
+ * intake.h - the consuming side of ap-processor: group membership with
+ * sink-owned offsets, and per-partition lanes aligned on stream ticks.
+ *
+ * Sink-owned offsets: the position of every input partition is stored in
+ * Redis in the same transaction as the state it produced (see processor.h).
+ * On assignment the intake seeks each partition to the position the store
+ * has, not to the broker's committed offset, so state and position can never
+ * disagree, even when Redis loses its last second of writes (it then loses
+ * the position with the state, and the records are read again).
+ *
+ * Aligned lanes (like Flink's checkpoint barriers): partition N of the three
+ * input topics forms one lane. A StreamTick stops its topic in the lane until
+ * every other topic of the lane has also reached a tick at least as late; then
+ * the ticks are released together. So a week closes after exactly the records
+ * that precede the ticks in each topic, whatever the timing of the fetches,
+ * and an event after a tick is always processed after the close it follows.
+ * Lanes are read through librdkafka's per-partition queues, so a stopped topic
+ * is simply not read (librdkafka stops fetching it when its queue is full).
+ *
+ * Ownership: the intake owns its consumer handle and the messages it hands
+ * out until ap_intake_release(). Call ap_intake_close() before destroy.
+ */
+#ifndef AP_INTAKE_H
+#define AP_INTAKE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <librdkafka/rdkafka.h>
+
+#define AP_INTAKE_TOPICS 3
+
+/** @brief Loads the stored next offset of a partition; 0 with *offset set, 1 if none stored, -1 on error. */
+typedef int (*ap_intake_offset_fn)(void *ctx, const char *topic, int32_t partition, int64_t *offset);
+/** @brief Tells whether a record is a stream tick and its time (the intake does not decode events). */
+typedef int (*ap_intake_tick_fn)(void *ctx, const rd_kafka_message_t *m, int64_t *tick_time);
+
+typedef struct ap_intake ap_intake_t;
+
+/**
+ * @brief Creates the consumer for group_id over the three input topics.
+ * offset_fn and tick_fn (with ctx) are called from ap_intake_poll().
+ */
+ap_intake_t *ap_intake_create(const char *brokers, const char *group_id, const char *const topics[AP_INTAKE_TOPICS],
+                              ap_intake_offset_fn offset_fn, ap_intake_tick_fn tick_fn, void *ctx, char *err,
+                              size_t errlen);
+
+/**
+ * @brief Fills msgs with up to max records, in lane order, waiting up to
+ * timeout_ms for the first. Serves rebalances (records of revoked partitions
+ * are never handed out). @return the number of records.
+ */
+size_t ap_intake_poll(ap_intake_t *in, rd_kafka_message_t **msgs, size_t max, int timeout_ms);
+
+/** @brief Destroys handed-out messages. */
+void ap_intake_release(rd_kafka_message_t **msgs, size_t n);
+
+/** @brief Commits the broker offsets after msgs[0..n) (informational: the store owns positions). */
+void ap_intake_commit(ap_intake_t *in, rd_kafka_message_t *const *msgs, size_t n);
+
+/** @brief Leaves the group. */
+void ap_intake_close(ap_intake_t *in);
+void ap_intake_destroy(ap_intake_t *in);
+
+/** @return the number of partitions currently assigned. */
+size_t ap_intake_assigned(const ap_intake_t *in);
+
+#endif
