@@ -33,6 +33,13 @@
 
 /** @brief Loads the stored next offset of a partition; 0 with *offset set, 1 if none stored, -1 on error. */
 typedef int (*ap_intake_offset_fn)(void *ctx, const char *topic, int32_t partition, int64_t *offset);
+/**
+ * @brief Loads the last tick already processed per topic on a partition
+ * (0 if none): after a restart the barrier is rebuilt from it, so a topic
+ * whose tick was processed before the crash waits for the others again.
+ * @return 0, or -1 on error (then the partition starts without a barrier).
+ */
+typedef int (*ap_intake_clock_fn)(void *ctx, int32_t partition, int64_t ticks[AP_INTAKE_TOPICS]);
 /** @brief Tells whether a record is a stream tick and its time (the intake does not decode events). */
 typedef int (*ap_intake_tick_fn)(void *ctx, const rd_kafka_message_t *m, int64_t *tick_time);
 
@@ -40,11 +47,15 @@ typedef struct ap_intake ap_intake_t;
 
 /**
  * @brief Creates the consumer for group_id over the three input topics.
+ * instance_id (may be "") makes the member static (KIP-345): a restarted
+ * instance with the same id takes its partitions back at once instead of
+ * waiting for the session timeout of its predecessor.
  * offset_fn and tick_fn (with ctx) are called from ap_intake_poll().
  */
-ap_intake_t *ap_intake_create(const char *brokers, const char *group_id, const char *const topics[AP_INTAKE_TOPICS],
-                              ap_intake_offset_fn offset_fn, ap_intake_tick_fn tick_fn, void *ctx, char *err,
-                              size_t errlen);
+ap_intake_t *ap_intake_create(const char *brokers, const char *group_id, const char *instance_id,
+                              int session_timeout_ms, const char *const topics[AP_INTAKE_TOPICS],
+                              ap_intake_offset_fn offset_fn, ap_intake_clock_fn clock_fn, ap_intake_tick_fn tick_fn,
+                              void *ctx, char *err, size_t errlen);
 
 /**
  * @brief Fills msgs with up to max records, in lane order, waiting up to

@@ -7,6 +7,7 @@
  *   apctl tick --topic T [--topic T ...] --at 2026-02-02T00:00:00Z
  *   apctl consume --topic T [--wait-for N] [--timeout-ms MS]
  *   apctl create-topics --partitions N T [T ...]
+ *   apctl lag --group G --topic T [--topic T ...]
  *   apctl fingerprints
  *
  * The broker comes from --brokers or AP_KAFKA_BROKERS (default 127.0.0.1:9092).
@@ -53,6 +54,7 @@ static int usage(void) {
             "  apctl tick --topic T [--topic T ...] --at RFC3339 [--source NAME]\n"
             "  apctl consume --topic T [--wait-for N] [--timeout-ms MS]\n"
             "  apctl create-topics --partitions N TOPIC...\n"
+            "  apctl lag --group G --topic T [--topic T ...]   (records not yet committed by G)\n"
             "  apctl fingerprints\n"
             "common: --brokers HOST:PORT (default $AP_KAFKA_BROKERS or 127.0.0.1:9092)\n");
     return 2;
@@ -74,7 +76,7 @@ static int parse_opts(int argc, char **argv, opts_t *o) {
             i++;
             if (strcmp(a, "--brokers") == 0) o->brokers = v;
             else if (strcmp(a, "--topic") == 0 && o->n_topics < MAX_TOPICS) o->topics[o->n_topics++] = v;
-            else if (strcmp(a, "--schema") == 0) o->schema = v;
+            else if (strcmp(a, "--schema") == 0 || strcmp(a, "--group") == 0) o->schema = v;
             else if (strcmp(a, "--key") == 0) o->key = v;
             else if (strcmp(a, "--at") == 0) o->at = v;
             else if (strcmp(a, "--source") == 0) o->source = v;
@@ -333,6 +335,43 @@ static int cmd_consume(const opts_t *o) {
     return rc;
 }
 
+/* Prints the records a consumer group has not yet committed on the topics. */
+static int cmd_lag(const opts_t *o) {
+    if (!o->n_topics || !o->schema) {
+        fprintf(stderr, "apctl: lag needs --group G and --topic\n");
+        return 2;
+    }
+    char err[512];
+    rd_kafka_conf_t *conf = rd_kafka_conf_new();
+    if (rd_kafka_conf_set(conf, "bootstrap.servers", o->brokers, err, sizeof err) ||
+        rd_kafka_conf_set(conf, "group.id", o->schema, err, sizeof err)) {
+        fprintf(stderr, "apctl: %s\n", err);
+        rd_kafka_conf_destroy(conf);
+        return 1;
+    }
+    rd_kafka_t *rk = rd_kafka_new(RD_KAFKA_CONSUMER, conf, err, sizeof err);
+    if (!rk) { fprintf(stderr, "apctl: %s\n", err); rd_kafka_conf_destroy(conf); return 1; }
+    rd_kafka_topic_partition_list_t *list = rd_kafka_topic_partition_list_new(16);
+    int rc = 0;
+    for (int t = 0; t < o->n_topics && rc == 0; t++) {
+        int parts = ap_kafka_partition_count(rk, o->topics[t], 10000, err, sizeof err);
+        if (parts < 0) { fprintf(stderr, "apctl: %s\n", err); rc = 1; }
+        for (int p = 0; p < parts; p++) rd_kafka_topic_partition_list_add(list, o->topics[t], p);
+    }
+    if (rc == 0 && rd_kafka_committed(rk, list, 10000)) { fprintf(stderr, "apctl: cannot read committed offsets\n"); rc = 1; }
+    int64_t lag = 0;
+    for (int i = 0; rc == 0 && i < list->cnt; i++) {
+        int64_t lo, hi;
+        rd_kafka_topic_partition_t *tp = &list->elems[i];
+        if (rd_kafka_query_watermark_offsets(rk, tp->topic, tp->partition, &lo, &hi, 10000)) { rc = 1; break; }
+        lag += tp->offset >= 0 ? hi - tp->offset : hi - lo;
+    }
+    if (rc == 0) printf("%" PRId64 "\n", lag);
+    rd_kafka_topic_partition_list_destroy(list);
+    rd_kafka_destroy(rk);
+    return rc;
+}
+
 static int cmd_create_topics(const opts_t *o) {
     if (!o->n_rest || o->partitions < 1) return usage();
     ap_kafka_delivery_t d = {0};
@@ -370,6 +409,7 @@ int main(int argc, char **argv) {
     else if (strcmp(cmd, "tick") == 0) rc = cmd_tick(&o);
     else if (strcmp(cmd, "consume") == 0) rc = cmd_consume(&o);
     else if (strcmp(cmd, "create-topics") == 0) rc = cmd_create_topics(&o);
+    else if (strcmp(cmd, "lag") == 0) rc = cmd_lag(&o);
     else if (strcmp(cmd, "fingerprints") == 0) rc = cmd_fingerprints();
     else rc = usage();
     free(o.rest);

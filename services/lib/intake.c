@@ -14,6 +14,7 @@
 typedef struct lane_topic {
     rd_kafka_queue_t *q;       /* the partition's own queue, NULL if not assigned */
     rd_kafka_message_t *held;  /* a tick waiting at the barrier */
+    int phantom;               /* waiting at a tick processed before a restart (no message) */
     int64_t held_time;
     int64_t released_time;     /* the last tick let through */
 } lane_topic_t;
@@ -28,6 +29,7 @@ struct ap_intake {
     rd_kafka_t *rk;
     char topics[AP_INTAKE_TOPICS][256];
     ap_intake_offset_fn offset_fn;
+    ap_intake_clock_fn clock_fn;
     ap_intake_tick_fn tick_fn;
     void *ctx;
     lane_t *lanes;
@@ -57,6 +59,8 @@ static lane_t *lane_for(ap_intake_t *in, int32_t partition, int create) {
     return free_slot;
 }
 
+static void restore_barrier(ap_intake_t *in, lane_t *l);
+
 static void assign(ap_intake_t *in, rd_kafka_topic_partition_list_t *parts) {
     for (int i = 0; i < parts->cnt; i++) {
         rd_kafka_topic_partition_t *p = &parts->elems[i];
@@ -80,10 +84,39 @@ static void assign(ap_intake_t *in, rd_kafka_topic_partition_list_t *parts) {
         t->q = rd_kafka_queue_get_partition(in->rk, p->topic, p->partition);
         if (t->q) rd_kafka_queue_forward(t->q, NULL); /* read it ourselves, lane by lane */
         t->held = NULL;
+        t->phantom = 0;
         t->released_time = 0;
         in->assigned++;
         ap_log_info("partition assigned", "topic=%s partition=%" PRId32 " offset=%" PRId64, p->topic, p->partition,
                     p->offset);
+    }
+    for (size_t i = 0; i < MAX_LANES; i++) {
+        lane_t *l = &in->lanes[i];
+        int fresh = 0;
+        for (int k = 0; k < AP_INTAKE_TOPICS; k++) fresh |= l->t[k].q && !l->t[k].released_time && !l->t[k].held;
+        if (l->used && fresh) restore_barrier(in, l);
+    }
+}
+
+/* Rebuilds a lane's barrier from the ticks the store has processed: a topic
+ * whose last processed tick is later than another topic's waits (without a
+ * message to hand out) until the others catch up, exactly as it would have
+ * without the restart. */
+static void restore_barrier(ap_intake_t *in, lane_t *l) {
+    int64_t ticks[AP_INTAKE_TOPICS] = {0};
+    if (in->clock_fn(in->ctx, l->partition, ticks)) {
+        ap_log_warn("cannot read the partition clock; lane starts without a barrier", "partition=%" PRId32, l->partition);
+        return;
+    }
+    for (int k = 0; k < AP_INTAKE_TOPICS; k++) l->t[k].released_time = ticks[k];
+    for (int k = 0; k < AP_INTAKE_TOPICS; k++) {
+        int behind = 0;
+        for (int j = 0; j < AP_INTAKE_TOPICS; j++) behind |= j != k && ticks[j] < ticks[k];
+        if (!behind) continue;
+        l->t[k].phantom = 1;
+        l->t[k].held_time = ticks[k];
+        ap_log_info("lane barrier restored", "partition=%" PRId32 " topic=%s tick=%" PRId64, l->partition, in->topics[k],
+                    ticks[k]);
     }
 }
 
@@ -123,15 +156,17 @@ static void on_rebalance(rd_kafka_t *rk, rd_kafka_resp_err_t err, rd_kafka_topic
     else revoke(in, parts);
 }
 
-ap_intake_t *ap_intake_create(const char *brokers, const char *group_id, const char *const topics[AP_INTAKE_TOPICS],
-                              ap_intake_offset_fn offset_fn, ap_intake_tick_fn tick_fn, void *ctx, char *err,
-                              size_t errlen) {
+ap_intake_t *ap_intake_create(const char *brokers, const char *group_id, const char *instance_id,
+                              int session_timeout_ms, const char *const topics[AP_INTAKE_TOPICS],
+                              ap_intake_offset_fn offset_fn, ap_intake_clock_fn clock_fn, ap_intake_tick_fn tick_fn,
+                              void *ctx, char *err, size_t errlen) {
     ap_intake_t *in = calloc(1, sizeof *in);
     if (!in) abort();
     in->lanes = calloc(MAX_LANES, sizeof *in->lanes);
     if (!in->lanes) abort();
     for (int k = 0; k < AP_INTAKE_TOPICS; k++) snprintf(in->topics[k], sizeof in->topics[k], "%s", topics[k]);
     in->offset_fn = offset_fn;
+    in->clock_fn = clock_fn;
     in->tick_fn = tick_fn;
     in->ctx = ctx;
     rd_kafka_conf_t *conf = rd_kafka_conf_new();
@@ -150,6 +185,12 @@ ap_intake_t *ap_intake_create(const char *brokers, const char *group_id, const c
     };
     for (size_t i = 0; i < sizeof settings / sizeof *settings; i++)
         if (rd_kafka_conf_set(conf, settings[i][0], settings[i][1], err, errlen) != RD_KAFKA_CONF_OK) goto fail;
+    char timeout[16];
+    snprintf(timeout, sizeof timeout, "%d", session_timeout_ms);
+    if (rd_kafka_conf_set(conf, "session.timeout.ms", timeout, err, errlen) != RD_KAFKA_CONF_OK) goto fail;
+    if (instance_id && *instance_id &&
+        rd_kafka_conf_set(conf, "group.instance.id", instance_id, err, errlen) != RD_KAFKA_CONF_OK)
+        goto fail;
     rd_kafka_conf_set_rebalance_cb(conf, on_rebalance);
     rd_kafka_conf_set_opaque(conf, in);
     in->rk = rd_kafka_new(RD_KAFKA_CONSUMER, conf, err, errlen);
@@ -190,17 +231,18 @@ static void release_ticks(ap_intake_t *in, lane_t *l) {
         changed = 0;
         for (int k = 0; k < AP_INTAKE_TOPICS && in->n_out < in->max_out; k++) {
             lane_topic_t *t = &l->t[k];
-            if (!t->held) continue;
+            if (!t->held && !t->phantom) continue;
             int ready = 1;
             for (int j = 0; j < AP_INTAKE_TOPICS && ready; j++) {
                 const lane_topic_t *o = &l->t[j];
                 if (j == k || !o->q) continue; /* an unassigned topic cannot hold the lane */
-                ready = (o->held && o->held_time >= t->held_time) || o->released_time >= t->held_time;
+                ready = ((o->held || o->phantom) && o->held_time >= t->held_time) || o->released_time >= t->held_time;
             }
             if (!ready) continue;
-            in->out[in->n_out++] = t->held;
+            if (t->held) in->out[in->n_out++] = t->held; /* a phantom was processed already: nothing to hand out */
             t->released_time = t->held_time;
             t->held = NULL;
+            t->phantom = 0;
             changed = 1;
         }
     }
@@ -209,7 +251,7 @@ static void release_ticks(ap_intake_t *in, lane_t *l) {
 static void read_lane(ap_intake_t *in, lane_t *l) {
     for (int k = 0; k < AP_INTAKE_TOPICS; k++) {
         lane_topic_t *t = &l->t[k];
-        while (t->q && !t->held && in->n_out < in->max_out) {
+        while (t->q && !t->held && !t->phantom && in->n_out < in->max_out) {
             rd_kafka_message_t *m = rd_kafka_consume_queue(t->q, 0);
             if (!m) break;
             if (m->err) {
@@ -236,7 +278,7 @@ static void serve_consumer_queue(ap_intake_t *in) {
         }
         int k = topic_index(in, rd_kafka_topic_name(m->rkt));
         lane_t *l = k < 0 ? NULL : lane_for(in, m->partition, 0);
-        if (!l || l->t[k].held || in->n_out >= in->max_out) {
+        if (!l || l->t[k].held || l->t[k].phantom || in->n_out >= in->max_out) {
             /* Cannot place it in order: drop it; the stored position brings it back after a restart
              * of the lane (we re-seek below). */
             rd_kafka_topic_partition_list_t *list = rd_kafka_topic_partition_list_new(1);

@@ -26,6 +26,8 @@
 typedef struct settings {
     char brokers[512];
     char group_id[128];
+    char instance_id[128];
+    int session_timeout_ms;
     char topics[AP_TOPIC_KINDS][AP_TOPIC_CAP];
     char compliance_topic[AP_TOPIC_CAP];
     char alerts_topic[AP_TOPIC_CAP];
@@ -45,6 +47,10 @@ typedef struct settings {
 static const ap_setting_t table[] = {
     S("kafka.brokers", "AP_KAFKA_BROKERS", AP_SET_STRING, "127.0.0.1:9092", brokers, 0, 0, "Kafka bootstrap servers"),
     S("kafka.group_id", "AP_GROUP_ID", AP_SET_STRING, "ap-processor", group_id, 0, 0, "Consumer group of the processors"),
+    S("kafka.instance_id", "AP_INSTANCE_ID", AP_SET_STRING, "", instance_id, 0, 0,
+      "Static group member id (e.g. the host name): a restarted instance gets its partitions back at once"),
+    S("kafka.session_timeout_ms", "AP_SESSION_TIMEOUT_MS", AP_SET_INT, "45000", session_timeout_ms, 6000, 300000,
+      "How long the group waits for a silent member before moving its partitions"),
     S("topic.placement", "AP_TOPIC_PLACEMENT", AP_SET_STRING, "ap.placement", topics[AP_TOPIC_PLACEMENT], 0, 0,
       "Input: PlacementEvent"),
     S("topic.hours", "AP_TOPIC_HOURS", AP_SET_STRING, "ap.hours", topics[AP_TOPIC_HOURS], 0, 0, "Input: HoursEvent"),
@@ -92,6 +98,14 @@ static double now_s(void) {
 /* The intake asks the store where each assigned partition stands. */
 static int stored_position(void *ctx, const char *topic, int32_t partition, int64_t *next) {
     return ap_store_position_get(ctx, topic, partition, next);
+}
+
+/* ...and which ticks it has already processed on a partition. */
+static int stored_ticks(void *ctx, int32_t partition, int64_t ticks[AP_INTAKE_TOPICS]) {
+    ap_partition_clock_t c;
+    if (ap_store_clock_get(ctx, partition, &c)) return -1;
+    for (int k = 0; k < AP_INTAKE_TOPICS; k++) ticks[k] = c.tick[k];
+    return 0;
 }
 
 /* The intake needs to recognise ticks, the barriers of its lanes. */
@@ -155,7 +169,8 @@ int main(int argc, char **argv) {
         goto cleanup;
     }
     const char *topics[AP_TOPIC_KINDS] = {cfg.topics[0], cfg.topics[1], cfg.topics[2]};
-    if (!(intake = ap_intake_create(cfg.brokers, cfg.group_id, topics, stored_position, tick_time, store, err,
+    if (!(intake = ap_intake_create(cfg.brokers, cfg.group_id, cfg.instance_id, cfg.session_timeout_ms, topics, stored_position, stored_ticks, tick_time, store,
+                                    err,
                                     sizeof err))) {
         ap_log_error("cannot create consumer", "error=\"%s\"", err);
         goto cleanup;

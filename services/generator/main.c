@@ -1,0 +1,375 @@
+/*
+ * ap-generate - a deterministic (seeded) synthetic stream of arbejdspligt
+ * events for tests and benchmarks: citizens over the 98 municipalities
+ * (unevenly, as the real population), coverage, placements that start and
+ * end, daily hours reports, corrections, late corrections, exemptions,
+ * reductions, a share of invalid records, and a StreamTick after every week.
+ *
+ *   ap-generate --citizens 2000 --weeks 15 --seed 7 --kafka --topic-prefix ap
+ *   ap-generate --citizens 20 --weeks 3 --jsonl > stream.jsonl
+ *
+ * The same arguments always give the same records in the same order.
+ * Synthetic ids only ("g-000042"): no real person is described.
+ */
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "arbejdspligt/calendar.h"
+#include "arbejdspligt/events.h"
+#include "arbejdspligt/kafka.h"
+#include "arbejdspligt/log.h"
+#include "arbejdspligt/processor.h"
+
+/* The 98 municipality codes (kommunekoder). */
+static const char *const municipalities[] = {
+    "101", "147", "151", "153", "155", "157", "159", "161", "163", "165", "167", "169", "173", "175", "183", "185",
+    "187", "190", "201", "210", "217", "219", "223", "230", "240", "250", "253", "259", "260", "265", "269", "270",
+    "306", "316", "320", "326", "329", "330", "336", "340", "350", "360", "370", "376", "390", "400", "410", "420",
+    "430", "440", "450", "461", "479", "480", "482", "492", "510", "530", "540", "550", "561", "563", "573", "575",
+    "580", "607", "615", "621", "630", "657", "661", "665", "671", "706", "707", "710", "727", "730", "740", "741",
+    "746", "751", "756", "760", "766", "773", "779", "787", "791", "810", "813", "820", "825", "840", "846", "849",
+    "851", "860"};
+#define N_MUNI (sizeof municipalities / sizeof *municipalities)
+
+typedef struct opts {
+    long citizens, weeks, seed;
+    int32_t first_monday;
+    double invalid_rate, late_rate;
+    int kafka, jsonl;
+    const char *brokers, *prefix;
+} opts_t;
+
+typedef struct gen {
+    opts_t o;
+    uint64_t counter;
+    ap_buf_t buf;
+    rd_kafka_t *rk;
+    ap_kafka_delivery_t delivery;
+    char topics[3][128];
+    int partitions[3];
+    long records, invalid;
+} gen_t;
+
+/* splitmix64: small, fast, and the same on every machine. */
+static uint64_t mix(uint64_t x) {
+    x += 0x9e3779b97f4a7c15ULL;
+    x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ULL;
+    x = (x ^ (x >> 27)) * 0x94d049bb133111ebULL;
+    return x ^ (x >> 31);
+}
+typedef struct rng { uint64_t s; } rng_t;
+static uint64_t next(rng_t *r) { return mix(r->s++); }
+static double unit(rng_t *r) { return (double)(next(r) >> 11) / 9007199254740992.0; }
+static long range(rng_t *r, long lo, long hi) { return lo + (long)(next(r) % (uint64_t)(hi - lo + 1)); }
+
+static void new_id(gen_t *g, char out[AP_UUID_CAP]) {
+    char name[64];
+    snprintf(name, sizeof name, "gen|%ld|%" PRIu64, g->o.seed, g->counter++);
+    ap_processor_derive_id(name, out);
+}
+
+static int topic_of(ap_event_type_t t) {
+    return t == AP_EV_PLACEMENT ? 0 : t == AP_EV_HOURS ? 1 : 2;
+}
+
+static void emit_bytes(gen_t *g, int topic, const char *key, const void *data, size_t len, int32_t partition) {
+    char err[256];
+    if (ap_kafka_produce(g->rk, g->topics[topic], partition, key, key ? strlen(key) : 0, data, len, err, sizeof err)) {
+        fprintf(stderr, "ap-generate: %s\n", err);
+        exit(1);
+    }
+}
+
+static void emit(gen_t *g, ap_event_t *ev, rng_t *r) {
+    g->records++;
+    if (g->o.jsonl) {
+        ap_buf_reset(&g->buf);
+        ap_events_to_json(ev, &g->buf);
+        puts(g->buf.data);
+        return;
+    }
+    ap_buf_reset(&g->buf);
+    ap_events_encode(ev, &g->buf);
+    const char *key = ev->type == AP_EV_TICK ? NULL : ev->u.h.citizen_id;
+    if (ev->type != AP_EV_TICK && r && unit(r) < g->o.invalid_rate) {
+        /* Damage the record the way broken producers do: cut short or bit-flipped. */
+        g->invalid++;
+        if (next(r) & 1) g->buf.len = (size_t)range(r, 1, (long)g->buf.len - 1);
+        else g->buf.data[range(r, 0, (long)g->buf.len - 1)] ^= (char)(1 << range(r, 0, 7));
+    }
+    emit_bytes(g, topic_of(ev->type), key, g->buf.data, g->buf.len, RD_KAFKA_PARTITION_UA);
+}
+
+static void header(gen_t *g, ap_header_t *h, const char *citizen, const char *muni, int64_t at) {
+    new_id(g, h->event_id);
+    snprintf(h->citizen_id, sizeof h->citizen_id, "%s", citizen);
+    memcpy(h->municipality_code, muni, AP_MUNI_CAP);
+    h->occurred_at = at;
+    h->recorded_at = at + 3600000;
+    snprintf(h->source_system, sizeof h->source_system, "generator");
+}
+
+static int64_t at_local(int32_t day, int hour) { return ap_cal_cph_midnight(day) + (int64_t)hour * 3600000; }
+
+/* One citizen's stable profile, drawn from its own random stream. */
+typedef struct citizen {
+    char id[AP_ID_CAP];
+    const char *muni;
+    int32_t start;      /* coverage start */
+    int diligence;      /* percent of the planned minutes actually reported */
+    int benefit;
+    int reduced;        /* reduced weekly minutes, 0 if none */
+    int placement_weeks;
+} citizen_t;
+
+static void profile(const gen_t *g, long i, citizen_t *c) {
+    rng_t r = {mix((uint64_t)g->o.seed * 1000003ULL + (uint64_t)i)};
+    snprintf(c->id, sizeof c->id, "g-%06ld", i);
+    /* Uneven over municipalities: the big ones get most (roughly Zipf). */
+    double u = unit(&r);
+    c->muni = municipalities[(size_t)((double)N_MUNI * u * u * u) % N_MUNI];
+    c->start = g->o.first_monday + (unit(&r) < 0.8 ? 0 : (int32_t)range(&r, 1, 6 * 7));
+    double d = unit(&r);
+    c->diligence = d < 0.6 ? 100 : d < 0.85 ? (int)range(&r, 50, 97) : d < 0.95 ? (int)range(&r, 0, 40) : 110;
+    static const int benefits[] = {AP_BEN_KONTANTHJAELP, AP_BEN_KONTANTHJAELP, AP_BEN_KONTANTHJAELP,
+                                   AP_BEN_UDDANNELSESHJAELP, AP_BEN_SELVFORSOERGELSES_OG_HJEMREJSEYDELSE,
+                                   AP_BEN_ARBEJDSMARKEDSYDELSE, AP_BEN_KONTANTYDELSE};
+    c->benefit = benefits[range(&r, 0, 6)];
+    c->reduced = unit(&r) < 0.06 ? (int)range(&r, 3, 6) * 300 : 0;
+    c->placement_weeks = (int)range(&r, 6, 16);
+}
+
+static void placement(gen_t *g, const citizen_t *c, const char *pid, int kind, int32_t start, int32_t end, int minutes,
+                      rng_t *r) {
+    ap_event_t ev;
+    memset(&ev, 0, sizeof ev);
+    ev.type = AP_EV_PLACEMENT;
+    ap_placement_t *p = &ev.u.placement;
+    header(g, &p->h, c->id, c->muni, at_local(start, 7));
+    p->action = AP_PLACEMENT_REGISTERED;
+    snprintf(p->placement_id, sizeof p->placement_id, "%s", pid);
+    p->offer_type = kind;
+    p->job_type = kind == AP_ACT_NYTTEINDSATS ? 0 : -1;
+    p->start_date = start;
+    p->end_date = end;
+    p->planned_minutes_per_week = minutes;
+    p->benefit_type = c->benefit;
+    emit(g, &ev, r);
+}
+
+static void hours(gen_t *g, const citizen_t *c, const char *rid, int32_t day, int kind, int minutes, const char *pid,
+                  int action, int64_t recorded, rng_t *r) {
+    ap_event_t ev;
+    memset(&ev, 0, sizeof ev);
+    ev.type = AP_EV_HOURS;
+    ap_hours_t *h = &ev.u.hours;
+    header(g, &h->h, c->id, c->muni, at_local(day, 16));
+    if (recorded) h->h.recorded_at = recorded;
+    h->action = action;
+    snprintf(h->report_id, sizeof h->report_id, "%s", rid);
+    h->activity_date = day;
+    h->activity_kind = kind;
+    h->minutes = minutes;
+    snprintf(h->placement_id, sizeof h->placement_id, "%s", pid ? pid : "");
+    emit(g, &ev, r);
+}
+
+static void tick(gen_t *g, int64_t at) {
+    ap_event_t ev;
+    memset(&ev, 0, sizeof ev);
+    ev.type = AP_EV_TICK;
+    new_id(g, ev.u.tick.event_id);
+    ev.u.tick.occurred_at = at;
+    snprintf(ev.u.tick.source_system, sizeof ev.u.tick.source_system, "generator");
+    g->records++;
+    if (g->o.jsonl) {
+        ap_buf_reset(&g->buf);
+        ap_events_to_json(&ev, &g->buf);
+        puts(g->buf.data);
+        return;
+    }
+    ap_buf_reset(&g->buf);
+    ap_events_encode(&ev, &g->buf);
+    for (int t = 0; t < 3; t++)
+        for (int p = 0; p < g->partitions[t]; p++) emit_bytes(g, t, NULL, g->buf.data, g->buf.len, p);
+}
+
+/* The placements of a citizen: consecutive periods of placement_weeks weeks,
+ * alternating nytteindsats (20 h) + praktik (17 h) with loentilskud (37 h). */
+static int placements_on(const citizen_t *c, int32_t day, int32_t *start, int32_t *end) {
+    int32_t len = c->placement_weeks * 7;
+    int period = (day - c->start) / len;
+    *start = c->start + period * len;
+    *end = *start + len - 3; /* ends on a Friday */
+    return period;
+}
+
+static void generate(gen_t *g) {
+    citizen_t *cs = calloc((size_t)g->o.citizens, sizeof *cs);
+    for (long i = 0; i < g->o.citizens; i++) profile(g, i, &cs[i]);
+    for (long w = 0; w < g->o.weeks; w++) {
+        int32_t monday = g->o.first_monday + (int32_t)w * 7;
+        for (long i = 0; i < g->o.citizens; i++) {
+            citizen_t *c = &cs[i];
+            rng_t r = {mix((uint64_t)g->o.seed * 7919ULL + (uint64_t)i * 104729ULL + (uint64_t)w)};
+            if (c->start > monday + 6) continue;
+            int32_t first = c->start > monday ? c->start : monday;
+            char pid[AP_ID_CAP], rid[AP_ID_CAP];
+            if (c->start >= monday) { /* coverage (and a reduction) begin this week */
+                ap_event_t ev;
+                memset(&ev, 0, sizeof ev);
+                ev.type = AP_EV_COVERAGE;
+                header(g, &ev.u.coverage.h, c->id, c->muni, at_local(c->start, 7));
+                snprintf(ev.u.coverage.coverage_id, AP_ID_CAP, "cv-%s", c->id);
+                ev.u.coverage.from_date = c->start;
+                ev.u.coverage.to_date = AP_NO_DATE;
+                ev.u.coverage.benefit_type = c->benefit;
+                emit(g, &ev, &r);
+            }
+            int32_t ps, pe;
+            int period = placements_on(c, first, &ps, &pe);
+            if (ps >= monday || c->start >= monday) {
+                int two = period % 2 == 0;
+                snprintf(pid, sizeof pid, "pl-%s-%d", c->id, period);
+                placement(g, c, pid, two ? AP_ACT_NYTTEINDSATS : AP_ACT_LOENTILSKUD, ps, pe, two ? 1200 : 2220, &r);
+                if (two) {
+                    snprintf(pid, sizeof pid, "pp-%s-%d", c->id, period);
+                    placement(g, c, pid, AP_ACT_VIRKSOMHEDSPRAKTIK, ps, pe, 1020, &r);
+                }
+                if (c->reduced) {
+                    ap_event_t ev;
+                    memset(&ev, 0, sizeof ev);
+                    ev.type = AP_EV_REDUCTION;
+                    header(g, &ev.u.reduction.h, c->id, c->muni, at_local(ps, 7));
+                    snprintf(ev.u.reduction.reduction_id, AP_ID_CAP, "rd-%s-%d", c->id, period);
+                    ev.u.reduction.reduced_minutes_per_week = c->reduced;
+                    ev.u.reduction.valid_from = ps;
+                    ev.u.reduction.valid_to = pe;
+                    ev.u.reduction.assessed_on = ps - 3;
+                    ev.u.reduction.n_assessed = 1;
+                    snprintf(ev.u.reduction.assessed_placement_ids[0], AP_ID_CAP, "pl-%s-%d", c->id, period);
+                    emit(g, &ev, &r);
+                }
+            }
+            if (unit(&r) < 0.02) { /* a short exemption, sometimes tied to one placement */
+                ap_event_t ev;
+                memset(&ev, 0, sizeof ev);
+                ev.type = AP_EV_EXEMPTION;
+                header(g, &ev.u.exemption.h, c->id, c->muni, at_local(monday, 7));
+                snprintf(ev.u.exemption.exemption_id, AP_ID_CAP, "ex-%s-%ld", c->id, w);
+                ev.u.exemption.kind = (int32_t)range(&r, AP_EXEMPT_HEALTH, AP_EXEMPT_STU);
+                ev.u.exemption.from_date = monday + (int32_t)range(&r, 0, 4);
+                ev.u.exemption.to_date = ev.u.exemption.from_date + (int32_t)range(&r, 0, 13);
+                if (unit(&r) < 0.3) snprintf(ev.u.exemption.placement_id, AP_ID_CAP, "pp-%s-%d", c->id, period);
+                emit(g, &ev, &r);
+            }
+            if (c->diligence == 0) continue; /* a silent citizen */
+            for (int d = 0; d < 5; d++) {
+                int32_t day = monday + d;
+                if (day < c->start) continue;
+                placements_on(c, day, &ps, &pe);
+                if (day > pe) continue; /* the gap between placements */
+                int two = ((day - c->start) / (c->placement_weeks * 7)) % 2 == 0;
+                int per_day = (two ? 240 : 444) * c->diligence / 100;
+                snprintf(rid, sizeof rid, "hr-%s-%d-a", c->id, (int)day);
+                snprintf(pid, sizeof pid, "%s-%s-%d", two ? "pl" : "pl", c->id, (day - c->start) / (c->placement_weeks * 7));
+                hours(g, c, rid, day, two ? AP_ACT_NYTTEINDSATS : AP_ACT_LOENTILSKUD, per_day, pid, AP_HOURS_REPORTED, 0, &r);
+                if (two) {
+                    snprintf(rid, sizeof rid, "hr-%s-%d-b", c->id, (int)day);
+                    hours(g, c, rid, day, AP_ACT_VIRKSOMHEDSPRAKTIK, 204 * c->diligence / 100, NULL, AP_HOURS_REPORTED, 0, &r);
+                }
+                if (unit(&r) < 0.02) { /* corrected the same week */
+                    snprintf(rid, sizeof rid, "hr-%s-%d-a", c->id, (int)day);
+                    hours(g, c, rid, day, two ? AP_ACT_NYTTEINDSATS : AP_ACT_LOENTILSKUD, per_day + 30, pid,
+                          AP_HOURS_CORRECTED, at_local(day, 20), &r);
+                }
+            }
+            /* A late correction of last week, after its close: a revision. */
+            if (w > 0 && c->start < monday - 7 && unit(&r) < g->o.late_rate) {
+                int32_t day = monday - 7 + (int32_t)range(&r, 0, 4);
+                placements_on(c, day, &ps, &pe);
+                if (day <= pe && day >= c->start) {
+                    int two = ((day - c->start) / (c->placement_weeks * 7)) % 2 == 0;
+                    snprintf(rid, sizeof rid, "hr-%s-%d-a", c->id, (int)day);
+                    snprintf(pid, sizeof pid, "pl-%s-%d", c->id, (day - c->start) / (c->placement_weeks * 7));
+                    hours(g, c, rid, day, two ? AP_ACT_NYTTEINDSATS : AP_ACT_LOENTILSKUD, two ? 240 : 444, pid,
+                          AP_HOURS_CORRECTED, at_local(monday + 1, 9), &r);
+                }
+            }
+        }
+        /* The week is complete: tick on every partition (closes it with a grace of up to 2 days). */
+        tick(g, ap_cal_cph_midnight(monday + 7 + 3));
+    }
+    free(cs);
+}
+
+static int usage(void) {
+    fprintf(stderr, "usage: ap-generate [--citizens N] [--weeks N] [--seed N] [--first-week YYYY-MM-DD]\n"
+                    "                   [--invalid-rate F] [--late-rate F] (--jsonl | --kafka [--brokers B] [--topic-prefix P])\n");
+    return 2;
+}
+
+int main(int argc, char **argv) {
+    gen_t g;
+    memset(&g, 0, sizeof g);
+    opts_t *o = &g.o;
+    o->citizens = 100;
+    o->weeks = 4;
+    o->seed = 1;
+    o->invalid_rate = 0.0;
+    o->late_rate = 0.01;
+    o->first_monday = ap_cal_iso_week_monday(2026, 2);
+    o->brokers = getenv("AP_KAFKA_BROKERS") ? getenv("AP_KAFKA_BROKERS") : "127.0.0.1:9092";
+    o->prefix = "ap";
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
+        if (strcmp(a, "--jsonl") == 0) o->jsonl = 1;
+        else if (strcmp(a, "--kafka") == 0) o->kafka = 1;
+        else if (!v) return usage();
+        else if (strcmp(a, "--citizens") == 0) o->citizens = atol(v), i++;
+        else if (strcmp(a, "--weeks") == 0) o->weeks = atol(v), i++;
+        else if (strcmp(a, "--seed") == 0) o->seed = atol(v), i++;
+        else if (strcmp(a, "--invalid-rate") == 0) o->invalid_rate = atof(v), i++;
+        else if (strcmp(a, "--late-rate") == 0) o->late_rate = atof(v), i++;
+        else if (strcmp(a, "--brokers") == 0) o->brokers = v, i++;
+        else if (strcmp(a, "--topic-prefix") == 0) o->prefix = v, i++;
+        else if (strcmp(a, "--first-week") == 0) {
+            int32_t d;
+            if (ap_cal_parse_date(v, strlen(v), &d)) return usage();
+            o->first_monday = ap_cal_week_start(d);
+            i++;
+        } else return usage();
+    }
+    if (o->jsonl == o->kafka || o->citizens < 1 || o->weeks < 1) return usage();
+    ap_log_set_component("generator");
+    ap_log_set_level("error");
+    ap_codec_error_t cerr;
+    if (ap_events_init(&cerr)) { fprintf(stderr, "ap-generate: %s\n", cerr.msg); return 1; }
+    if (o->kafka) {
+        char err[512];
+        static const char *const extra[] = {"linger.ms", "50", "queue.buffering.max.messages", "1000000", NULL};
+        g.rk = ap_kafka_producer_create(o->brokers, &g.delivery, extra, err, sizeof err);
+        if (!g.rk) { fprintf(stderr, "ap-generate: %s\n", err); return 1; }
+        static const char *const names[3] = {"placement", "hours", "exemption"};
+        for (int t = 0; t < 3; t++) {
+            snprintf(g.topics[t], sizeof g.topics[t], "%s.%s", o->prefix, names[t]);
+            if ((g.partitions[t] = ap_kafka_partition_count(g.rk, g.topics[t], 10000, err, sizeof err)) < 0) {
+                fprintf(stderr, "ap-generate: %s\n", err);
+                return 1;
+            }
+        }
+    }
+    generate(&g);
+    int rc = 0;
+    if (g.rk) {
+        int left = ap_kafka_producer_drain(g.rk, 120000);
+        if (left || g.delivery.failed) { fprintf(stderr, "ap-generate: %d undelivered, %" PRIu64 " failed\n", left, g.delivery.failed); rc = 1; }
+        rd_kafka_destroy(g.rk);
+    }
+    fprintf(stderr, "ap-generate: %ld records (%ld invalid), %ld citizens, %ld weeks, seed %ld\n", g.records, g.invalid,
+            o->citizens, o->weeks, o->seed);
+    ap_buf_free(&g.buf);
+    return rc;
+}
