@@ -4,6 +4,9 @@
 #
 #   env.sh start DIR   -> writes DIR/env.sh (exports AP_KAFKA_BROKERS, AP_REDIS_HOST, AP_REDIS_PORT)
 #   env.sh stop DIR    -> stops exactly the processes start recorded (by pid)
+# For fault tests, on a running environment:
+#   env.sh kafka-stop DIR | kafka-start DIR   stop / restart the broker (same ports, same data)
+#   env.sh redis-kill DIR | redis-start DIR   kill -9 Redis / restart it from its AOF
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 cmd=${1:?usage: env.sh start|stop DIR}
@@ -34,6 +37,31 @@ stop_pid() { # stop_pid NAME FILE: TERM, wait, then KILL; only the recorded pid
   echo "env: stopped $name (pid $pid)"
 }
 
+java_opts=(-Xms256m -Xmx512m -XX:+UseG1GC -Djava.awt.headless=true "-Dlog4j.configuration=file:$dir/log4j.properties")
+
+start_redis() {
+  nohup redis-server --bind 127.0.0.1 --port "$redis_port" --dir "$dir/redis" --appendonly yes \
+        --appendfsync everysec --save "" --daemonize no --logfile "$dir/redis.log" </dev/null >/dev/null 2>&1 &
+  echo $! > "$dir/redis.pid"
+}
+wait_redis() {
+  for _ in $(seq 1 100); do redis-cli -p "$redis_port" ping >/dev/null 2>&1 && return 0; sleep 0.2; done
+  return 1
+}
+start_kafka() {
+  nohup java "${java_opts[@]}" -cp "$kafka_home/libs/*" kafka.Kafka "$dir/server.properties" \
+        </dev/null >> "$dir/kafka.log" 2>&1 &
+  echo $! > "$dir/kafka.pid"
+}
+wait_kafka() {
+  for _ in $(seq 1 180); do
+    kcat -b "127.0.0.1:$kafka_port" -L -m 2 >/dev/null 2>&1 && return 0
+    kill -0 "$(cat "$dir/kafka.pid")" 2>/dev/null || return 1
+    sleep 0.5
+  done
+  return 1
+}
+
 case "$cmd" in
 start)
   [ -f "$kafka_home/.complete" ] || "$here/kafka-fetch.sh"
@@ -41,10 +69,8 @@ start)
     echo "env: already running in $dir"; exit 0
   fi
   rm -rf "$dir"; mkdir -p "$dir/redis" "$dir/kafka-data"
-  redis_port=$(spare_port)
-  nohup redis-server --bind 127.0.0.1 --port "$redis_port" --dir "$dir/redis" --appendonly yes \
-        --appendfsync everysec --save "" --daemonize no --logfile "$dir/redis.log" </dev/null >/dev/null 2>&1 &
-  echo $! > "$dir/redis.pid"
+  redis_port=$(spare_port); echo "$redis_port" > "$dir/redis.port"
+  start_redis
 
   kafka_port=$(spare_port); controller_port=$((kafka_port + 1))
   cat > "$dir/server.properties" <<PROPS
@@ -73,23 +99,13 @@ log4j.appender.stdout.layout.ConversionPattern=[%d] %p %m (%c)%n
 log4j.logger.kafka.server.KafkaServer=INFO
 log4j.logger.kafka.server.KafkaRaftServer=INFO
 PROPS
-  java_opts=(-Xms256m -Xmx512m -XX:+UseG1GC -Djava.awt.headless=true "-Dlog4j.configuration=file:$dir/log4j.properties")
+  echo "$kafka_port" > "$dir/kafka.port"
   cluster_id=$(head -c 16 /dev/urandom | base64 | tr '+/' '-_' | tr -d '=')
   java "${java_opts[@]}" -cp "$kafka_home/libs/*" kafka.tools.StorageTool format -t "$cluster_id" \
        -c "$dir/server.properties" > "$dir/kafka-format.log" 2>&1 || { cat "$dir/kafka-format.log"; exit 1; }
-  nohup java "${java_opts[@]}" -cp "$kafka_home/libs/*" kafka.Kafka "$dir/server.properties" \
-        </dev/null > "$dir/kafka.log" 2>&1 &
-  echo $! > "$dir/kafka.pid"
-
-  for _ in $(seq 1 100); do redis-cli -p "$redis_port" ping >/dev/null 2>&1 && break; sleep 0.2; done
-  redis-cli -p "$redis_port" ping >/dev/null || { echo "env: redis did not start"; cat "$dir/redis.log"; exit 1; }
-  ready=0
-  for _ in $(seq 1 180); do
-    if kcat -b "127.0.0.1:$kafka_port" -L -m 2 >/dev/null 2>&1; then ready=1; break; fi
-    kill -0 "$(cat "$dir/kafka.pid")" 2>/dev/null || break
-    sleep 0.5
-  done
-  if [ $ready -ne 1 ]; then echo "env: kafka did not start"; tail -50 "$dir/kafka.log"; "$0" stop "$dir"; exit 1; fi
+  start_kafka
+  wait_redis || { echo "env: redis did not start"; cat "$dir/redis.log"; exit 1; }
+  wait_kafka || { echo "env: kafka did not start"; tail -50 "$dir/kafka.log"; "$0" stop "$dir"; exit 1; }
   cat > "$dir/env.sh" <<ENV
 export AP_KAFKA_BROKERS=127.0.0.1:$kafka_port
 export AP_REDIS_HOST=127.0.0.1
@@ -102,5 +118,17 @@ stop)
   stop_pid kafka "$dir/kafka.pid"
   stop_pid redis "$dir/redis.pid"
   ;;
-*) echo "usage: env.sh start|stop DIR" >&2; exit 2 ;;
+kafka-stop) stop_pid kafka "$dir/kafka.pid" ;;
+kafka-start)
+  kafka_port=$(cat "$dir/kafka.port"); start_kafka
+  wait_kafka || { echo "env: kafka did not restart"; tail -30 "$dir/kafka.log"; exit 1; }
+  echo "env: kafka restarted (pid $(cat "$dir/kafka.pid"))" ;;
+redis-kill)
+  pid=$(cat "$dir/redis.pid"); kill -KILL "$pid"; while kill -0 "$pid" 2>/dev/null; do sleep 0.1; done
+  rm -f "$dir/redis.pid"; echo "env: redis killed (pid $pid)" ;;
+redis-start)
+  redis_port=$(cat "$dir/redis.port"); start_redis
+  wait_redis || { echo "env: redis did not restart"; exit 1; }
+  echo "env: redis restarted from its AOF (pid $(cat "$dir/redis.pid"))" ;;
+*) echo "usage: env.sh start|stop|kafka-stop|kafka-start|redis-kill|redis-start DIR" >&2; exit 2 ;;
 esac

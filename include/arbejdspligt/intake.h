@@ -5,9 +5,10 @@
  * Sink-owned offsets: the position of every input partition is stored in
  * Redis in the same transaction as the state it produced (see processor.h).
  * On assignment the intake seeks each partition to the position the store
- * has, not to the broker's committed offset, so state and position can never
- * disagree, even when Redis loses its last second of writes (it then loses
- * the position with the state, and the records are read again).
+ * has (or to the beginning if it has none), never to the broker's committed
+ * offset, so state and position can never disagree, even when Redis loses its
+ * last second of writes (it then loses the position with the state, and the
+ * records are read again). Broker commits only feed lag monitoring.
  *
  * Aligned lanes (like Flink's checkpoint barriers): partition N of the three
  * input topics forms one lane. A StreamTick stops its topic in the lane until
@@ -15,8 +16,8 @@
  * the ticks are released together. So a week closes after exactly the records
  * that precede the ticks in each topic, whatever the timing of the fetches,
  * and an event after a tick is always processed after the close it follows.
- * Lanes are read through librdkafka's per-partition queues, so a stopped topic
- * is simply not read (librdkafka stops fetching it when its queue is full).
+ * A stopped topic-partition is paused (librdkafka stops fetching it); records
+ * fetched before the pause wait behind the tick in order, in a small backlog.
  *
  * Ownership: the intake owns its consumer handle and the messages it hands
  * out until ap_intake_release(). Call ap_intake_close() before destroy.
@@ -73,6 +74,15 @@ void ap_intake_commit(ap_intake_t *in, rd_kafka_message_t *const *msgs, size_t n
 /** @brief Leaves the group. */
 void ap_intake_close(ap_intake_t *in);
 void ap_intake_destroy(ap_intake_t *in);
+
+/**
+ * @return 1 if the intake must be recreated: the consumer hit a fatal error
+ * (e.g. a static member fenced after a session timeout), or the store could
+ * not be read when partitions were assigned (then nothing was consumed).
+ * Positions come from the store, so a new intake resumes exactly where this
+ * one left off.
+ */
+int ap_intake_fatal(const ap_intake_t *in, char *err, size_t errlen);
 
 /** @return the number of partitions currently assigned. */
 size_t ap_intake_assigned(const ap_intake_t *in);

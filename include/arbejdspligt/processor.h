@@ -84,6 +84,9 @@ void ap_processor_destroy(ap_processor_t *p);
 int ap_processor_process(ap_processor_t *p, const ap_record_t *records, size_t n, size_t *consumed, char *err,
                          size_t errlen);
 
+/** @brief Replaces the producer (after the old one failed fatally); the processor borrows it. */
+void ap_processor_set_producer(ap_processor_t *p, rd_kafka_t *producer);
+
 /** @brief Running totals since create. */
 const ap_processor_stats_t *ap_processor_stats(const ap_processor_t *p);
 

@@ -13,6 +13,8 @@
  *                                       emitted result for that week
  *   <prefix>:{p:N}:clock         HASH  stream clock of input partition N
  *   <prefix>:{p:N}:citizens      SET   citizens seen on partition N
+ *   <prefix>:{p:N}:dirty         SET   "citizen|monday" of closed weeks changed
+ *                                       since their last evaluation (next tick)
  *   <prefix>:{p:N}:offsets       HASH  input topic -> next offset to read on
  *                                       partition N (the position owned by the store)
  *
@@ -69,15 +71,30 @@ void ap_store_destroy(ap_store_t *s);
 /** @brief Drops and re-opens the connection (and reloads scripts). @return 0 or -1. */
 int ap_store_reconnect(ap_store_t *s);
 const char *ap_store_error(const ap_store_t *s);
+/** @brief Checks the connection. @return 0 if Redis answers, -1 if not. */
+int ap_store_ping(ap_store_t *s);
+
+/* Closed weeks an event changes: Mondays from..to (empty if from > to). */
+typedef struct ap_store_dirty {
+    int32_t from_monday, to_monday;
+} ap_store_dirty_t;
 
 /**
  * @brief Applies n validated input events, pipelined, each atomically with
- * its dedup mark, and registers each citizen on input partition `partition`.
- * encoded[i] holds event i's single-object bytes (what is stored).
+ * its dedup mark and, when it changes state, the dirty marks of the closed
+ * weeks it touches (dirty[i]); registers each citizen on input partition
+ * `partition`. encoded[i] holds event i's single-object bytes (what is stored).
+ * A duplicate changes nothing and marks nothing.
  * @return 0 with outcomes[i] set, or -1 (nothing can be assumed applied; retry is safe).
  */
-int ap_store_apply(ap_store_t *s, const ap_event_t *const *events, const ap_bytes_t *encoded, size_t n,
-                   int32_t partition, int *outcomes);
+int ap_store_apply(ap_store_t *s, const ap_event_t *const *events, const ap_bytes_t *encoded,
+                   const ap_store_dirty_t *dirty, size_t n, int32_t partition, int *outcomes);
+
+/**
+ * @brief Lists the dirty (citizen, week) pairs of a partition.
+ * @return 0 with the arrays set (free citizens with ap_store_free_list, mondays with free), or -1.
+ */
+int ap_store_dirty(ap_store_t *s, int32_t partition, char ***citizens, int32_t **mondays, size_t *n);
 
 /** @brief Called by ap_store_load_weeks for each citizen; return non-zero to stop. */
 typedef int (*ap_store_week_fn)(void *ctx, size_t index, const ap_week_input_t *in);
@@ -120,16 +137,25 @@ typedef struct ap_store_clock {
     ap_partition_clock_t clock;
 } ap_store_clock_t;
 
+/* A dirty mark that has been evaluated and can be cleared. */
+typedef struct ap_store_evaluated {
+    const char *citizen;
+    int32_t monday;
+    int32_t partition;
+} ap_store_evaluated_t;
+
 /**
  * @brief Ends a processing cycle in one MULTI/EXEC transaction: the emitted
- * result records, the changed partition clocks and the new input positions.
+ * result records, the changed partition clocks, the new input positions and
+ * the cleared dirty marks.
  * Redis writes a transaction to its AOF whole or not at all, so after any
  * crash the positions never run ahead of the state they describe.
  * @return 0, or -1 (nothing was written).
  */
 int ap_store_commit_cycle(ap_store_t *s, const char *const *citizens, const int32_t *mondays,
                           const ap_result_record_t *recs, size_t n_results, const ap_store_clock_t *clocks,
-                          size_t n_clocks, const ap_store_position_t *positions, size_t n_positions);
+                          size_t n_clocks, const ap_store_position_t *positions, size_t n_positions,
+                          const ap_store_evaluated_t *evaluated, size_t n_evaluated);
 
 /** @brief Reads the stored next offset. @return 0 with *next set, 1 if none stored, -1 on error. */
 int ap_store_position_get(ap_store_t *s, const char *topic, int32_t partition, int64_t *next);

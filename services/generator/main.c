@@ -7,6 +7,7 @@
  *
  *   ap-generate --citizens 2000 --weeks 15 --seed 7 --kafka --topic-prefix ap
  *   ap-generate --citizens 20 --weeks 3 --jsonl > stream.jsonl
+ *   ap-generate ... --from-week 4 --weeks 8   (weeks 4..7 only: the second half of the same stream)
  *
  * The same arguments always give the same records in the same order.
  * Synthetic ids only ("g-000042"): no real person is described.
@@ -34,7 +35,7 @@ static const char *const municipalities[] = {
 #define N_MUNI (sizeof municipalities / sizeof *municipalities)
 
 typedef struct opts {
-    long citizens, weeks, seed;
+    long citizens, weeks, seed, from_week;
     int32_t first_monday;
     double invalid_rate, late_rate;
     int kafka, jsonl;
@@ -115,7 +116,7 @@ static int64_t at_local(int32_t day, int hour) { return ap_cal_cph_midnight(day)
 
 /* One citizen's stable profile, drawn from its own random stream. */
 typedef struct citizen {
-    char id[AP_ID_CAP];
+    char id[16]; /* "g-NNNNNN": short, so derived ids fit AP_ID_CAP */
     const char *muni;
     int32_t start;      /* coverage start */
     int diligence;      /* percent of the planned minutes actually reported */
@@ -126,7 +127,7 @@ typedef struct citizen {
 
 static void profile(const gen_t *g, long i, citizen_t *c) {
     rng_t r = {mix((uint64_t)g->o.seed * 1000003ULL + (uint64_t)i)};
-    snprintf(c->id, sizeof c->id, "g-%06ld", i);
+    snprintf(c->id, sizeof c->id, "g-%06ld", i % 10000000L);
     /* Uneven over municipalities: the big ones get most (roughly Zipf). */
     double u = unit(&r);
     c->muni = municipalities[(size_t)((double)N_MUNI * u * u * u) % N_MUNI];
@@ -209,10 +210,13 @@ static int placements_on(const citizen_t *c, int32_t day, int32_t *start, int32_
 static void generate(gen_t *g) {
     citizen_t *cs = calloc((size_t)g->o.citizens, sizeof *cs);
     for (long i = 0; i < g->o.citizens; i++) profile(g, i, &cs[i]);
-    for (long w = 0; w < g->o.weeks; w++) {
+    for (long w = g->o.from_week; w < g->o.weeks; w++) {
         int32_t monday = g->o.first_monday + (int32_t)w * 7;
         for (long i = 0; i < g->o.citizens; i++) {
             citizen_t *c = &cs[i];
+            /* Ids depend on (week, citizen), not on what was generated before,
+             * so a stream generated in parts has the same ids as in one go. */
+            g->counter = ((uint64_t)w * (uint64_t)g->o.citizens + (uint64_t)i) * 1000;
             rng_t r = {mix((uint64_t)g->o.seed * 7919ULL + (uint64_t)i * 104729ULL + (uint64_t)w)};
             if (c->start > monday + 6) continue;
             int32_t first = c->start > monday ? c->start : monday;
@@ -306,7 +310,7 @@ static void generate(gen_t *g) {
 }
 
 static int usage(void) {
-    fprintf(stderr, "usage: ap-generate [--citizens N] [--weeks N] [--seed N] [--first-week YYYY-MM-DD]\n"
+    fprintf(stderr, "usage: ap-generate [--citizens N] [--weeks N] [--from-week K] [--seed N] [--first-week YYYY-MM-DD]\n"
                     "                   [--invalid-rate F] [--late-rate F] (--jsonl | --kafka [--brokers B] [--topic-prefix P])\n");
     return 2;
 }
@@ -330,6 +334,7 @@ int main(int argc, char **argv) {
         else if (!v) return usage();
         else if (strcmp(a, "--citizens") == 0) o->citizens = atol(v), i++;
         else if (strcmp(a, "--weeks") == 0) o->weeks = atol(v), i++;
+        else if (strcmp(a, "--from-week") == 0) o->from_week = atol(v), i++;
         else if (strcmp(a, "--seed") == 0) o->seed = atol(v), i++;
         else if (strcmp(a, "--invalid-rate") == 0) o->invalid_rate = atof(v), i++;
         else if (strcmp(a, "--late-rate") == 0) o->late_rate = atof(v), i++;
@@ -342,7 +347,8 @@ int main(int argc, char **argv) {
             i++;
         } else return usage();
     }
-    if (o->jsonl == o->kafka || o->citizens < 1 || o->weeks < 1) return usage();
+    if (o->jsonl == o->kafka || o->citizens < 1 || o->weeks < 1 || o->from_week < 0 || o->from_week >= o->weeks)
+        return usage();
     ap_log_set_component("generator");
     ap_log_set_level("error");
     ap_codec_error_t cerr;

@@ -5,18 +5,25 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "arbejdspligt/log.h"
 
 #define MAX_LANES 1024
 
+/* Records of a topic-partition waiting behind a held tick, in order. */
+typedef struct backlog {
+    rd_kafka_message_t **m;
+    size_t head, len, cap;
+} backlog_t;
+
 typedef struct lane_topic {
-    rd_kafka_queue_t *q;       /* the partition's own queue, NULL if not assigned */
-    rd_kafka_message_t *held;  /* a tick waiting at the barrier */
-    int phantom;               /* waiting at a tick processed before a restart (no message) */
+    int assigned;
+    int paused;
+    rd_kafka_message_t *held; /* a tick waiting at the barrier */
+    int phantom;              /* waiting at a tick processed before a restart (no message) */
     int64_t held_time;
-    int64_t released_time;     /* the last tick let through */
+    int64_t released_time;    /* the last tick let through */
+    backlog_t wait;           /* records fetched after the held tick */
 } lane_topic_t;
 
 typedef struct lane {
@@ -33,8 +40,8 @@ struct ap_intake {
     ap_intake_tick_fn tick_fn;
     void *ctx;
     lane_t *lanes;
-    size_t rr;       /* lane to read first next time, for fairness */
-    size_t assigned; /* topic-partitions assigned */
+    size_t assigned;  /* topic-partitions assigned */
+    int store_failed; /* positions or barriers could not be read: consume nothing, recreate */
     /* the batch being filled by ap_intake_poll */
     rd_kafka_message_t **out;
     size_t n_out, max_out;
@@ -59,6 +66,39 @@ static lane_t *lane_for(ap_intake_t *in, int32_t partition, int create) {
     return free_slot;
 }
 
+static void backlog_push(backlog_t *b, rd_kafka_message_t *m) {
+    if (b->head + b->len == b->cap) {
+        if (b->head) { /* compact before growing */
+            memmove(b->m, b->m + b->head, b->len * sizeof *b->m);
+            b->head = 0;
+        }
+        if (b->len == b->cap) {
+            b->cap = b->cap ? b->cap * 2 : 64;
+            b->m = realloc(b->m, b->cap * sizeof *b->m);
+            if (!b->m) abort();
+        }
+    }
+    b->m[b->head + b->len++] = m;
+}
+
+static void lane_topic_clear(lane_topic_t *t) {
+    if (t->held) rd_kafka_message_destroy(t->held);
+    for (size_t i = 0; i < t->wait.len; i++) rd_kafka_message_destroy(t->wait.m[t->wait.head + i]);
+    free(t->wait.m);
+    memset(t, 0, sizeof *t);
+}
+
+/* Pausing stops fetching, so what waits behind a barrier stays small. */
+static void set_paused(ap_intake_t *in, int k, int32_t partition, lane_topic_t *t, int pause) {
+    if (t->paused == pause) return;
+    rd_kafka_topic_partition_list_t *list = rd_kafka_topic_partition_list_new(1);
+    rd_kafka_topic_partition_list_add(list, in->topics[k], partition);
+    if (pause) rd_kafka_pause_partitions(in->rk, list);
+    else rd_kafka_resume_partitions(in->rk, list);
+    rd_kafka_topic_partition_list_destroy(list);
+    t->paused = pause;
+}
+
 static void restore_barrier(ap_intake_t *in, lane_t *l);
 
 static void assign(ap_intake_t *in, rd_kafka_topic_partition_list_t *parts) {
@@ -69,9 +109,14 @@ static void assign(ap_intake_t *in, rd_kafka_topic_partition_list_t *parts) {
         /* Without a stored position (new partition, or the store is down),
          * fall back to the broker's committed offset: it is never ahead of
          * the store's, because the store is written first. */
-        p->offset = rc == 0 ? next : RD_KAFKA_OFFSET_INVALID;
-        if (rc < 0) ap_log_warn("no stored position; using the committed offset", "topic=%s partition=%" PRId32,
-                                p->topic, p->partition);
+        /* The store is the only source of positions. Without one, start at
+         * the beginning (applying again is a no-op), never at the broker's
+         * committed offset: after Redis loses its last second of writes that
+         * offset can be ahead of the state, and records would be skipped. */
+        p->offset = rc == 0 ? next : RD_KAFKA_OFFSET_BEGINNING;
+        /* Unknown position or barrier: reading would risk running ahead of
+         * the state or past a barrier. Read nothing; the owner recreates us. */
+        if (rc < 0) in->store_failed = 1;
     }
     rd_kafka_resp_err_t e = rd_kafka_assign(in->rk, parts);
     if (e) ap_log_error("assign failed", "error=\"%s\"", rd_kafka_err2str(e));
@@ -80,12 +125,8 @@ static void assign(ap_intake_t *in, rd_kafka_topic_partition_list_t *parts) {
         int k = topic_index(in, p->topic);
         lane_t *l = lane_for(in, p->partition, 1);
         if (k < 0 || !l) continue;
-        lane_topic_t *t = &l->t[k];
-        t->q = rd_kafka_queue_get_partition(in->rk, p->topic, p->partition);
-        if (t->q) rd_kafka_queue_forward(t->q, NULL); /* read it ourselves, lane by lane */
-        t->held = NULL;
-        t->phantom = 0;
-        t->released_time = 0;
+        lane_topic_clear(&l->t[k]);
+        l->t[k].assigned = 1;
         in->assigned++;
         ap_log_info("partition assigned", "topic=%s partition=%" PRId32 " offset=%" PRId64, p->topic, p->partition,
                     p->offset);
@@ -93,7 +134,7 @@ static void assign(ap_intake_t *in, rd_kafka_topic_partition_list_t *parts) {
     for (size_t i = 0; i < MAX_LANES; i++) {
         lane_t *l = &in->lanes[i];
         int fresh = 0;
-        for (int k = 0; k < AP_INTAKE_TOPICS; k++) fresh |= l->t[k].q && !l->t[k].released_time && !l->t[k].held;
+        for (int k = 0; k < AP_INTAKE_TOPICS; k++) fresh |= l->t[k].assigned && !l->t[k].released_time && !l->t[k].held;
         if (l->used && fresh) restore_barrier(in, l);
     }
 }
@@ -105,7 +146,7 @@ static void assign(ap_intake_t *in, rd_kafka_topic_partition_list_t *parts) {
 static void restore_barrier(ap_intake_t *in, lane_t *l) {
     int64_t ticks[AP_INTAKE_TOPICS] = {0};
     if (in->clock_fn(in->ctx, l->partition, ticks)) {
-        ap_log_warn("cannot read the partition clock; lane starts without a barrier", "partition=%" PRId32, l->partition);
+        in->store_failed = 1;
         return;
     }
     for (int k = 0; k < AP_INTAKE_TOPICS; k++) l->t[k].released_time = ticks[k];
@@ -115,6 +156,7 @@ static void restore_barrier(ap_intake_t *in, lane_t *l) {
         if (!behind) continue;
         l->t[k].phantom = 1;
         l->t[k].held_time = ticks[k];
+        set_paused(in, k, l->partition, &l->t[k], 1);
         ap_log_info("lane barrier restored", "partition=%" PRId32 " topic=%s tick=%" PRId64, l->partition, in->topics[k],
                     ticks[k]);
     }
@@ -126,18 +168,15 @@ static void revoke(ap_intake_t *in, rd_kafka_topic_partition_list_t *parts) {
         int k = topic_index(in, p->topic);
         lane_t *l = lane_for(in, p->partition, 0);
         if (k < 0 || !l) continue;
-        lane_topic_t *t = &l->t[k];
-        if (t->held) rd_kafka_message_destroy(t->held);
-        if (t->q) rd_kafka_queue_destroy(t->q);
-        memset(t, 0, sizeof *t);
+        lane_topic_clear(&l->t[k]);
         if (in->assigned) in->assigned--;
         int any = 0;
-        for (int j = 0; j < AP_INTAKE_TOPICS; j++) any |= l->t[j].q != NULL;
+        for (int j = 0; j < AP_INTAKE_TOPICS; j++) any |= l->t[j].assigned;
         if (!any) l->used = 0;
         /* Records of a revoked partition not yet handed out are dropped: the
          * new owner reads them again from the stored position. */
         size_t w = 0;
-        for (size_t r = 0; r < in->n_out; r++) {
+        for (size_t r = 0; in->out && r < in->n_out; r++) {
             rd_kafka_message_t *m = in->out[r];
             if (m->partition == p->partition && strcmp(rd_kafka_topic_name(m->rkt), p->topic) == 0)
                 rd_kafka_message_destroy(m);
@@ -147,6 +186,13 @@ static void revoke(ap_intake_t *in, rd_kafka_topic_partition_list_t *parts) {
         ap_log_info("partition revoked", "topic=%s partition=%" PRId32, p->topic, p->partition);
     }
     rd_kafka_assign(in->rk, NULL);
+}
+
+/* librdkafka's own log lines go through our logger (they carry no personal data). */
+static void on_log(const rd_kafka_t *rk, int level, const char *fac, const char *buf) {
+    (void)rk;
+    ap_log(level <= 3 ? AP_LOG_ERROR : level <= 4 ? AP_LOG_WARN : AP_LOG_DEBUG, "librdkafka", "facility=%s detail=\"%s\"",
+           fac, buf);
 }
 
 static void on_rebalance(rd_kafka_t *rk, rd_kafka_resp_err_t err, rd_kafka_topic_partition_list_t *parts, void *opaque) {
@@ -192,6 +238,7 @@ ap_intake_t *ap_intake_create(const char *brokers, const char *group_id, const c
         rd_kafka_conf_set(conf, "group.instance.id", instance_id, err, errlen) != RD_KAFKA_CONF_OK)
         goto fail;
     rd_kafka_conf_set_rebalance_cb(conf, on_rebalance);
+    rd_kafka_conf_set_log_cb(conf, on_log);
     rd_kafka_conf_set_opaque(conf, in);
     in->rk = rd_kafka_new(RD_KAFKA_CONSUMER, conf, err, errlen);
     if (!in->rk) goto fail;
@@ -212,15 +259,38 @@ fail:
     return NULL;
 }
 
-/* A record of lane l, topic k: a tick stops the topic, anything else goes out. */
-static void take(ap_intake_t *in, lane_topic_t *t, rd_kafka_message_t *m) {
+/* A record of topic k in lane l, in fetch order. Behind a held tick (or a
+ * backlog) it waits; a tick stops its topic; anything else goes out. */
+static void route(ap_intake_t *in, lane_t *l, int k, rd_kafka_message_t *m) {
+    lane_topic_t *t = &l->t[k];
     int64_t tick;
-    if (in->tick_fn(in->ctx, m, &tick)) {
+    if (t->held || t->phantom || t->wait.len || in->n_out >= in->max_out) {
+        backlog_push(&t->wait, m);
+    } else if (in->tick_fn(in->ctx, m, &tick)) {
         t->held = m;
         t->held_time = tick;
+        set_paused(in, k, l->partition, t, 1);
     } else {
         in->out[in->n_out++] = m;
     }
+}
+
+/* Hands out what waited behind a released tick, up to the next tick. */
+static void drain(ap_intake_t *in, lane_t *l, int k) {
+    lane_topic_t *t = &l->t[k];
+    while (!t->held && !t->phantom && t->wait.len && in->n_out < in->max_out) {
+        rd_kafka_message_t *m = t->wait.m[t->wait.head++];
+        t->wait.len--;
+        int64_t tick;
+        if (in->tick_fn(in->ctx, m, &tick)) {
+            t->held = m;
+            t->held_time = tick;
+        } else {
+            in->out[in->n_out++] = m;
+        }
+    }
+    if (!t->wait.len) t->wait.head = 0;
+    if (!t->held && !t->phantom && !t->wait.len) set_paused(in, k, l->partition, t, 0);
 }
 
 /* Lets a held tick through once every other topic of the lane has reached a
@@ -231,88 +301,64 @@ static void release_ticks(ap_intake_t *in, lane_t *l) {
         changed = 0;
         for (int k = 0; k < AP_INTAKE_TOPICS && in->n_out < in->max_out; k++) {
             lane_topic_t *t = &l->t[k];
-            if (!t->held && !t->phantom) continue;
-            int ready = 1;
-            for (int j = 0; j < AP_INTAKE_TOPICS && ready; j++) {
-                const lane_topic_t *o = &l->t[j];
-                if (j == k || !o->q) continue; /* an unassigned topic cannot hold the lane */
-                ready = ((o->held || o->phantom) && o->held_time >= t->held_time) || o->released_time >= t->held_time;
+            if (t->held || t->phantom) {
+                int ready = 1;
+                for (int j = 0; j < AP_INTAKE_TOPICS && ready; j++) {
+                    const lane_topic_t *o = &l->t[j];
+                    if (j == k || !o->assigned) continue; /* an unassigned topic cannot hold the lane */
+                    ready = ((o->held || o->phantom) && o->held_time >= t->held_time) || o->released_time >= t->held_time;
+                }
+                if (!ready) continue;
+                if (t->held) in->out[in->n_out++] = t->held; /* a phantom was processed already */
+                t->released_time = t->held_time;
+                t->held = NULL;
+                t->phantom = 0;
+                changed = 1;
             }
-            if (!ready) continue;
-            if (t->held) in->out[in->n_out++] = t->held; /* a phantom was processed already: nothing to hand out */
-            t->released_time = t->held_time;
-            t->held = NULL;
-            t->phantom = 0;
-            changed = 1;
+            size_t before = in->n_out;
+            int was_held = t->held != NULL;
+            drain(in, l, k);
+            if (in->n_out != before || (t->held != NULL) != was_held) changed = 1;
         }
     }
-}
-
-static void read_lane(ap_intake_t *in, lane_t *l) {
-    for (int k = 0; k < AP_INTAKE_TOPICS; k++) {
-        lane_topic_t *t = &l->t[k];
-        while (t->q && !t->held && !t->phantom && in->n_out < in->max_out) {
-            rd_kafka_message_t *m = rd_kafka_consume_queue(t->q, 0);
-            if (!m) break;
-            if (m->err) {
-                if (m->err != RD_KAFKA_RESP_ERR__PARTITION_EOF)
-                    ap_log_warn("partition error", "topic=%s error=\"%s\"", in->topics[k], rd_kafka_message_errstr(m));
-                rd_kafka_message_destroy(m);
-                continue;
-            }
-            take(in, t, m);
-        }
-    }
-    release_ticks(in, l);
-}
-
-/* Serves rebalances and errors. A record can reach the consumer queue when it
- * was fetched before its lane was set up; it is the earliest of its lane. */
-static void serve_consumer_queue(ap_intake_t *in) {
-    rd_kafka_message_t *m;
-    while ((m = rd_kafka_consumer_poll(in->rk, 0))) {
-        if (m->err) {
-            ap_log_warn("consumer error", "error=\"%s\"", rd_kafka_message_errstr(m));
-            rd_kafka_message_destroy(m);
-            continue;
-        }
-        int k = topic_index(in, rd_kafka_topic_name(m->rkt));
-        lane_t *l = k < 0 ? NULL : lane_for(in, m->partition, 0);
-        if (!l || l->t[k].held || l->t[k].phantom || in->n_out >= in->max_out) {
-            /* Cannot place it in order: drop it; the stored position brings it back after a restart
-             * of the lane (we re-seek below). */
-            rd_kafka_topic_partition_list_t *list = rd_kafka_topic_partition_list_new(1);
-            rd_kafka_topic_partition_list_add(list, rd_kafka_topic_name(m->rkt), m->partition)->offset = m->offset;
-            rd_kafka_seek_partitions(in->rk, list, 1000);
-            rd_kafka_topic_partition_list_destroy(list);
-            rd_kafka_message_destroy(m);
-            continue;
-        }
-        take(in, &l->t[k], m);
-    }
-}
-
-static void sleep_ms(int ms) {
-    struct timespec ts = {0, (long)ms * 1000000L};
-    nanosleep(&ts, NULL);
 }
 
 size_t ap_intake_poll(ap_intake_t *in, rd_kafka_message_t **msgs, size_t max, int timeout_ms) {
     in->out = msgs;
     in->n_out = 0;
     in->max_out = max;
-    for (int waited = 0;; waited++) {
-        serve_consumer_queue(in);
-        for (size_t i = 0; i < MAX_LANES && in->n_out < max; i++) {
-            lane_t *l = &in->lanes[(in->rr + i) % MAX_LANES];
-            if (l->used) read_lane(in, l);
+    /* What waits behind released barriers goes first. */
+    for (size_t i = 0; i < MAX_LANES && in->n_out < max; i++)
+        if (in->lanes[i].used) release_ticks(in, &in->lanes[i]);
+    int wait = timeout_ms;
+    while (in->n_out < max && !in->store_failed) {
+        rd_kafka_message_t *m = rd_kafka_consumer_poll(in->rk, in->n_out ? 0 : wait);
+        wait = 0;
+        if (!m) break;
+        if (m->err) {
+            if (m->err != RD_KAFKA_RESP_ERR__PARTITION_EOF)
+                ap_log_warn("consumer error", "error=\"%s\"", rd_kafka_message_errstr(m));
+            rd_kafka_message_destroy(m);
+            continue;
         }
-        in->rr = (in->rr + 1) % MAX_LANES;
-        if (in->n_out > 0 || waited >= timeout_ms) break;
-        sleep_ms(1);
+        int k = topic_index(in, rd_kafka_topic_name(m->rkt));
+        lane_t *l = k < 0 ? NULL : lane_for(in, m->partition, 0);
+        if (!l || !l->t[k].assigned) { /* not ours (any more) */
+            rd_kafka_message_destroy(m);
+            continue;
+        }
+        route(in, l, k, m);
+        release_ticks(in, l);
     }
+    if (in->store_failed) { /* consume nothing until recreated */
+        ap_intake_release(msgs, in->n_out);
+        in->n_out = 0;
+    }
+    size_t n = in->n_out;
+    /* Outside a poll (e.g. the revocation in ap_intake_close) there is no batch. */
     in->out = NULL;
-    return in->n_out;
+    in->n_out = 0;
+    return n;
 }
 
 void ap_intake_release(rd_kafka_message_t **msgs, size_t n) {
@@ -335,15 +381,18 @@ void ap_intake_commit(ap_intake_t *in, rd_kafka_message_t *const *msgs, size_t n
 
 size_t ap_intake_assigned(const ap_intake_t *in) { return in->assigned; }
 
+int ap_intake_fatal(const ap_intake_t *in, char *err, size_t errlen) {
+    if (in->store_failed) {
+        snprintf(err, errlen, "stored positions could not be read when partitions were assigned");
+        return 1;
+    }
+    return rd_kafka_fatal_error(in->rk, err, errlen) != RD_KAFKA_RESP_ERR_NO_ERROR;
+}
+
 void ap_intake_close(ap_intake_t *in) {
     if (!in || !in->rk) return;
     for (size_t i = 0; i < MAX_LANES; i++)
-        for (int k = 0; k < AP_INTAKE_TOPICS; k++) {
-            lane_topic_t *t = &in->lanes[i].t[k];
-            if (t->held) rd_kafka_message_destroy(t->held);
-            if (t->q) rd_kafka_queue_destroy(t->q); /* must precede consumer close */
-            memset(t, 0, sizeof *t);
-        }
+        for (int k = 0; k < AP_INTAKE_TOPICS; k++) lane_topic_clear(&in->lanes[i].t[k]);
     rd_kafka_consumer_close(in->rk);
 }
 

@@ -45,6 +45,7 @@ struct ap_processor {
     const ap_event_t **apply;
     ap_bytes_t *apply_bytes;
     int32_t *apply_part;
+    ap_store_dirty_t *apply_dirty;
     int *outcomes;
     ap_citizen_state_t *scratch;
     ap_buf_t out;
@@ -54,6 +55,9 @@ struct ap_processor {
     size_t n_work, cap_work;
     clock_slot_t clocks[MAX_CLOCKS];
     size_t n_clocks;
+    /* dirty marks evaluated this cycle, cleared in the cycle transaction */
+    struct evaluated { char citizen[AP_ID_CAP]; int32_t monday, partition; } *evaluated;
+    size_t n_evaluated, cap_evaluated;
     /* per evaluation pass */
     ap_result_record_t *records;
     int failed;
@@ -77,6 +81,7 @@ ap_processor_t *ap_processor_create(const ap_processor_config_t *cfg, ap_store_t
     p->apply = xcalloc(AP_PROCESSOR_MAX_BATCH, sizeof *p->apply);
     p->apply_bytes = xcalloc(AP_PROCESSOR_MAX_BATCH, sizeof *p->apply_bytes);
     p->apply_part = xcalloc(AP_PROCESSOR_MAX_BATCH, sizeof *p->apply_part);
+    p->apply_dirty = xcalloc(AP_PROCESSOR_MAX_BATCH, sizeof *p->apply_dirty);
     p->outcomes = xcalloc(AP_PROCESSOR_MAX_BATCH, sizeof *p->outcomes);
     p->scratch = xcalloc(1, sizeof *p->scratch);
     return p;
@@ -88,6 +93,8 @@ void ap_processor_destroy(ap_processor_t *p) {
     free(p->apply);
     free(p->apply_bytes);
     free(p->apply_part);
+    free(p->apply_dirty);
+    free(p->evaluated);
     free(p->outcomes);
     free(p->scratch);
     free(p->pending);
@@ -97,6 +104,8 @@ void ap_processor_destroy(ap_processor_t *p) {
 }
 
 const ap_processor_stats_t *ap_processor_stats(const ap_processor_t *p) { return &p->stats; }
+
+void ap_processor_set_producer(ap_processor_t *p, rd_kafka_t *producer) { p->producer = producer; }
 
 void ap_processor_derive_id(const char *name, char out[static AP_UUID_CAP]) {
     /* 128 bits from two CRC-64 runs with different seeds; version 8
@@ -332,6 +341,28 @@ static int on_tick(ap_processor_t *p, int kind, int32_t partition, const ap_tick
     if (tick->occurred_at > c->tick[kind]) { c->tick[kind] = tick->occurred_at; mark_dirty(p, c); }
     p->stats.ticks++;
     int64_t wm = watermark(c);
+    /* Closed weeks changed since their last evaluation get their revision
+     * now, at the tick: every topic of the lane has reached this point, so
+     * what they are evaluated against does not depend on fetch timing. */
+    char **dirty;
+    int32_t *dirty_mondays;
+    size_t n_dirty;
+    if (ap_store_dirty(p->store, partition, &dirty, &dirty_mondays, &n_dirty)) return fail(p, "%s", ap_store_error(p->store));
+    for (size_t i = 0; i < n_dirty; i++) {
+        add_work(p, dirty[i], dirty_mondays[i], wm ? wm : tick->occurred_at);
+        if (p->n_evaluated == p->cap_evaluated) {
+            p->cap_evaluated = p->cap_evaluated ? p->cap_evaluated * 2 : 64;
+            p->evaluated = realloc(p->evaluated, p->cap_evaluated * sizeof *p->evaluated);
+            if (!p->evaluated) abort();
+        }
+        struct evaluated *e = &p->evaluated[p->n_evaluated++];
+        snprintf(e->citizen, sizeof e->citizen, "%s", dirty[i]);
+        e->monday = dirty_mondays[i];
+        e->partition = partition;
+    }
+    ap_store_free_list(dirty, n_dirty);
+    free(dirty_mondays);
+    if (p->n_work && evaluate_work(p)) return -1;
     if (!wm || c->first_monday == AP_NO_DATE) return 0;
     /* Week W has ended once local time reaches W + 7 days + grace. */
     int32_t last = ap_cal_week_start(ap_cal_cph_day(wm) - p->cfg.grace_days) - 7;
@@ -402,6 +433,7 @@ static int classify(ap_processor_t *p, const ap_record_t *r, ap_event_t *ev) {
 
 static void reset_cycle(ap_processor_t *p) {
     p->n_pending = 0;
+    p->n_evaluated = 0;
     p->n_work = 0;
     p->n_clocks = 0;
     p->failed = 0;
@@ -431,8 +463,13 @@ static int commit_cycle(ap_processor_t *p, const ap_record_t *records, size_t n)
         if (k == n_pos) pos[n_pos++] = (ap_store_position_t){records[i].topic, records[i].partition, 0};
         if (records[i].offset + 1 > pos[k].next) pos[k].next = records[i].offset + 1;
     }
-    int rc = ap_store_commit_cycle(p->store, cit, mon, rec, p->n_pending, clocks, n_clocks, pos, n_pos);
+    ap_store_evaluated_t *ev = xcalloc(p->n_evaluated, sizeof *ev);
+    for (size_t k = 0; k < p->n_evaluated; k++)
+        ev[k] = (ap_store_evaluated_t){p->evaluated[k].citizen, p->evaluated[k].monday, p->evaluated[k].partition};
+    int rc = ap_store_commit_cycle(p->store, cit, mon, rec, p->n_pending, clocks, n_clocks, pos, n_pos, ev,
+                                   p->n_evaluated);
     if (rc) fail(p, "%s", ap_store_error(p->store));
+    free(ev);
     free(cit);
     free(mon);
     free(rec);
@@ -465,11 +502,27 @@ int ap_processor_process(ap_processor_t *p, const ap_record_t *records, size_t n
     }
     *consumed = i;
 
+    /* The closed weeks each event changes are marked dirty with it, in the
+     * same atomic step, and re-evaluated at the partition's next tick. */
+    for (size_t a = 0; a < n_apply; a++) {
+        ap_partition_clock_t *c = clock_of(p, p->apply_part[a]);
+        if (!c) goto failed;
+        int32_t from, to;
+        weeks_touched(p->apply[a], &from, &to);
+        p->apply_dirty[a] = (ap_store_dirty_t){1, 0};
+        if (c->closed_monday != AP_NO_DATE && from <= c->closed_monday) {
+            int32_t lo = from < FIRST_RULE_MONDAY ? FIRST_RULE_MONDAY : from;
+            int32_t hi = to < c->closed_monday ? to : c->closed_monday;
+            if (hi - lo > 7 * MAX_LATE_WEEKS) lo = hi - 7 * MAX_LATE_WEEKS;
+            p->apply_dirty[a] = (ap_store_dirty_t){lo, hi};
+        }
+    }
     /* Apply, partition by partition (the store registers citizens per partition). */
     for (size_t a = 0; a < n_apply;) {
         size_t b = a;
         while (b < n_apply && p->apply_part[b] == p->apply_part[a]) b++;
-        if (ap_store_apply(p->store, p->apply + a, p->apply_bytes + a, b - a, p->apply_part[a], p->outcomes + a)) {
+        if (ap_store_apply(p->store, p->apply + a, p->apply_bytes + a, p->apply_dirty + a, b - a, p->apply_part[a],
+                           p->outcomes + a)) {
             fail(p, "%s", ap_store_error(p->store));
             goto failed;
         }
@@ -478,11 +531,10 @@ int ap_processor_process(ap_processor_t *p, const ap_record_t *records, size_t n
     for (size_t a = 0; a < n_apply; a++) {
         const ap_event_t *ev = p->apply[a];
         switch (p->outcomes[a]) {
-        /* A duplicate still re-evaluates the closed weeks it touches: after a
-         * crash between applying and recording the cycle, that evaluation is
-         * what was lost (it emits nothing if the recorded result is current). */
-        case AP_APPLY_DUPLICATE: p->stats.duplicates++; break;
-        case AP_APPLY_SUPERSEDED: p->stats.superseded++; break;
+        /* A duplicate changed nothing: its dirty marks, if any, were written
+         * with the original in the same step, so nothing is lost here. */
+        case AP_APPLY_DUPLICATE: p->stats.duplicates++; continue;
+        case AP_APPLY_SUPERSEDED: p->stats.superseded++; continue;
         case AP_APPLY_LIMIT: {
             const ap_record_t *r = &records[ev - p->events];
             if (dead_letter(p, r, AP_DL_STATE_LIMIT, "citizen already has the maximum number of such records")) goto failed;
@@ -495,15 +547,7 @@ int ap_processor_process(ap_processor_t *p, const ap_record_t *records, size_t n
         int32_t from, to;
         weeks_touched(ev, &from, &to);
         if (c->first_monday == AP_NO_DATE || from < c->first_monday) { c->first_monday = from; mark_dirty(p, c); }
-        /* Late: the event changes a week already closed, so re-evaluate it. */
-        if (c->closed_monday != AP_NO_DATE && from <= c->closed_monday) {
-            int32_t lo = from < FIRST_RULE_MONDAY ? FIRST_RULE_MONDAY : from;
-            int32_t hi = to < c->closed_monday ? to : c->closed_monday;
-            if (hi - lo > 7 * MAX_LATE_WEEKS) lo = hi - 7 * MAX_LATE_WEEKS;
-            for (int32_t w = lo; w <= hi; w += 7) add_work(p, ev->u.h.citizen_id, w, watermark(c));
-        }
     }
-    if (p->n_work && evaluate_work(p)) goto failed;
     if (tick_rec && on_tick(p, topic_kind(p, tick_rec->topic), tick_rec->partition, &tick_ev->u.tick)) goto failed;
 
     /* Outputs first, then state: a result is recorded as emitted only once

@@ -18,13 +18,16 @@
 #define LOAD_CHUNK 256
 
 /* Apply one event and mark it applied, atomically. Returns 0 duplicate,
- * 1 applied, 2 superseded (marked, state unchanged), 3 entity limit. */
+ * 1 applied, 2 superseded (marked, state unchanged), 3 entity limit.
+ * KEYS: applied set, entity hash, dirty set, [report index]. ARGV: event id,
+ * entity id, value, entity limit, first and last closed Monday the event
+ * changes (marked dirty when applied, re-evaluated at the next tick). */
 static const char apply_lua[] =
     "if redis.call('SISMEMBER', KEYS[1], ARGV[1]) == 1 then return 0 end\n"
     "local ver = string.sub(ARGV[3], 1, 56)\n"
     "local cur_key = KEYS[2]\n"
-    "if KEYS[3] then\n"
-    "  local loc = redis.call('HGET', KEYS[3], ARGV[2])\n"
+    "if KEYS[4] then\n"
+    "  local loc = redis.call('HGET', KEYS[4], ARGV[2])\n"
     "  if loc then cur_key = loc end\n"
     "end\n"
     "local cur = redis.call('HGET', cur_key, ARGV[2])\n"
@@ -35,8 +38,12 @@ static const char apply_lua[] =
     "if (not cur or cur_key ~= KEYS[2]) and redis.call('HLEN', KEYS[2]) >= tonumber(ARGV[4]) then return 3 end\n"
     "if cur_key ~= KEYS[2] then redis.call('HDEL', cur_key, ARGV[2]) end\n"
     "redis.call('HSET', KEYS[2], ARGV[2], ARGV[3])\n"
-    "if KEYS[3] then redis.call('HSET', KEYS[3], ARGV[2], KEYS[2]) end\n"
+    "if KEYS[4] then redis.call('HSET', KEYS[4], ARGV[2], KEYS[2]) end\n"
     "redis.call('SADD', KEYS[1], ARGV[1])\n"
+    "local citizen = ARGV[7]\n"
+    "for monday = tonumber(ARGV[5]), tonumber(ARGV[6]), 7 do\n"
+    "  redis.call('SADD', KEYS[3], citizen .. '|' .. monday)\n"
+    "end\n"
     "return 1\n";
 
 struct ap_store {
@@ -101,6 +108,14 @@ int ap_store_reconnect(ap_store_t *s) { return connect_now(s); }
 
 const char *ap_store_error(const ap_store_t *s) { return s->err; }
 
+int ap_store_ping(ap_store_t *s) {
+    if (!s->c || s->c->err) return -1;
+    redisReply *r = redisCommand(s->c, "PING");
+    int ok = r && r->type == REDIS_REPLY_STATUS;
+    if (r) freeReplyObject(r);
+    return ok ? 0 : -1;
+}
+
 static void citizen_key(const ap_store_t *s, char *out, size_t len, const char *citizen, const char *suffix) {
     snprintf(out, len, "%s:{c:%s}:%s", s->prefix, citizen, suffix);
 }
@@ -123,10 +138,11 @@ static const char *entity_of(const ap_event_t *ev, const char **id) {
     }
 }
 
-int ap_store_apply(ap_store_t *s, const ap_event_t *const *events, const ap_bytes_t *encoded, size_t n,
-                   int32_t partition, int *outcomes) {
-    char applied[160], target[160], index[160], limit[16], citizens[96];
+int ap_store_apply(ap_store_t *s, const ap_event_t *const *events, const ap_bytes_t *encoded,
+                   const ap_store_dirty_t *dirty, size_t n, int32_t partition, int *outcomes) {
+    char applied[160], target[160], index[160], limit[16], citizens[96], dirty_key[96], from[16], to[16];
     snprintf(citizens, sizeof citizens, "%s:{p:%" PRId32 "}:citizens", s->prefix, partition);
+    snprintf(dirty_key, sizeof dirty_key, "%s:{p:%" PRId32 "}:dirty", s->prefix, partition);
     for (size_t i = 0; i < n; i++) {
         const ap_event_t *ev = events[i];
         const char *id, *suffix = entity_of(ev, &id);
@@ -142,12 +158,15 @@ int ap_store_apply(ap_store_t *s, const ap_event_t *const *events, const ap_byte
         ap_buf_appendf(&s->value, "%020" PRId64 "%-36.36s", ev->u.h.recorded_at, ev->u.h.event_id);
         ap_buf_append(&s->value, encoded[i].ptr, encoded[i].len);
         snprintf(limit, sizeof limit, "%d", is_hours ? AP_MAX_HOURS_PER_WEEK : AP_MAX_ENTITIES);
-        const char *argv[] = {"EVALSHA", s->apply_sha, is_hours ? "3" : "2", applied, target,
-                              is_hours ? index : NULL, ev->u.h.event_id, id, s->value.data, limit};
-        size_t lens[10];
-        const char *args[10];
+        snprintf(from, sizeof from, "%" PRId32, dirty[i].from_monday);
+        snprintf(to, sizeof to, "%" PRId32, dirty[i].to_monday);
+        const char *argv[] = {"EVALSHA", s->apply_sha, is_hours ? "4" : "3", applied, target, dirty_key,
+                              is_hours ? index : NULL, ev->u.h.event_id, id, s->value.data, limit, from, to,
+                              ev->u.h.citizen_id};
+        size_t lens[14];
+        const char *args[14];
         int argc = 0;
-        for (int k = 0; k < 10; k++) {
+        for (int k = 0; k < 14; k++) {
             if (!argv[k]) continue;
             args[argc] = argv[k];
             lens[argc++] = argv[k] == s->value.data ? s->value.len : strlen(argv[k]);
@@ -170,6 +189,32 @@ int ap_store_apply(ap_store_t *s, const ap_event_t *const *events, const ap_byte
         freeReplyObject(r);
     }
     return rc;
+}
+
+int ap_store_dirty(ap_store_t *s, int32_t partition, char ***citizens, int32_t **mondays, size_t *n) {
+    char key[96];
+    snprintf(key, sizeof key, "%s:{p:%" PRId32 "}:dirty", s->prefix, partition);
+    redisReply *r = redisCommand(s->c, "SMEMBERS %s", key);
+    if (!r || r->type != REDIS_REPLY_ARRAY) {
+        if (r) freeReplyObject(r);
+        return fail(s, "SMEMBERS dirty");
+    }
+    char **cit = calloc(r->elements ? r->elements : 1, sizeof *cit);
+    int32_t *mon = calloc(r->elements ? r->elements : 1, sizeof *mon);
+    if (!cit || !mon) abort();
+    size_t k = 0;
+    for (size_t i = 0; i < r->elements; i++) {
+        const char *m = r->element[i]->str, *bar = strrchr(m, '|');
+        if (!bar) continue; /* not ours: ignore */
+        cit[k] = strndup(m, (size_t)(bar - m));
+        if (!cit[k]) abort();
+        mon[k++] = (int32_t)strtol(bar + 1, NULL, 10);
+    }
+    freeReplyObject(r);
+    *citizens = cit;
+    *mondays = mon;
+    *n = k;
+    return 0;
 }
 
 /* Decodes the entities of one HGETALL reply into arr; returns count or -1. */
@@ -350,10 +395,16 @@ int ap_store_results_put(ap_store_t *s, const char *const *citizens, const int32
 
 int ap_store_commit_cycle(ap_store_t *s, const char *const *citizens, const int32_t *mondays,
                           const ap_result_record_t *recs, size_t n_results, const ap_store_clock_t *clocks,
-                          size_t n_clocks, const ap_store_position_t *positions, size_t n_positions) {
-    char key[160], val[48];
-    size_t queued = 2 + n_results + n_clocks + n_positions;
+                          size_t n_clocks, const ap_store_position_t *positions, size_t n_positions,
+                          const ap_store_evaluated_t *evaluated, size_t n_evaluated) {
+    char key[160], val[48], member[AP_ID_CAP + 16];
+    size_t queued = 2 + n_results + n_clocks + n_positions + n_evaluated;
     redisAppendCommand(s->c, "MULTI");
+    for (size_t i = 0; i < n_evaluated; i++) {
+        snprintf(key, sizeof key, "%s:{p:%" PRId32 "}:dirty", s->prefix, evaluated[i].partition);
+        snprintf(member, sizeof member, "%s|%" PRId32, evaluated[i].citizen, evaluated[i].monday);
+        redisAppendCommand(s->c, "SREM %s %s", key, member);
+    }
     for (size_t i = 0; i < n_results; i++) {
         citizen_key(s, key, sizeof key, citizens[i], "res");
         snprintf(val, sizeof val, "%d:%016llx", (int)recs[i].revision, (unsigned long long)recs[i].digest);

@@ -169,9 +169,8 @@ int main(int argc, char **argv) {
         goto cleanup;
     }
     const char *topics[AP_TOPIC_KINDS] = {cfg.topics[0], cfg.topics[1], cfg.topics[2]};
-    if (!(intake = ap_intake_create(cfg.brokers, cfg.group_id, cfg.instance_id, cfg.session_timeout_ms, topics, stored_position, stored_ticks, tick_time, store,
-                                    err,
-                                    sizeof err))) {
+    if (!(intake = ap_intake_create(cfg.brokers, cfg.group_id, cfg.instance_id, cfg.session_timeout_ms, topics,
+                                    stored_position, stored_ticks, tick_time, store, err, sizeof err))) {
         ap_log_error("cannot create consumer", "error=\"%s\"", err);
         goto cleanup;
     }
@@ -193,6 +192,27 @@ int main(int argc, char **argv) {
     double last_stats = now_s();
     exit_code = 0;
     while (run) {
+        /* A fatal client error (a fenced static member, an idempotent
+         * producer that lost its state) is not the end: make a new client.
+         * Positions live in the store, so nothing is skipped or repeated. */
+        if (ap_intake_fatal(intake, err, sizeof err)) {
+            ap_log_error("consumer must be recreated", "error=\"%s\"", err);
+            ap_intake_close(intake);
+            ap_intake_destroy(intake);
+            intake = NULL;
+            for (int backoff = 200; run && ap_store_ping(store) && ap_store_reconnect(store);) {
+                ap_log_warn("redis unavailable, retrying", "error=\"%s\" retry_ms=%d", ap_store_error(store), backoff);
+                sleep_ms(backoff);
+                if (backoff < 5000) backoff *= 2;
+            }
+            while (run && !(intake = ap_intake_create(cfg.brokers, cfg.group_id, cfg.instance_id, cfg.session_timeout_ms,
+                                                      topics, stored_position, stored_ticks, tick_time, store, err,
+                                                      sizeof err))) {
+                ap_log_error("cannot recreate consumer, retrying", "error=\"%s\"", err);
+                sleep_ms(1000);
+            }
+            if (!intake) break;
+        }
         size_t n = ap_intake_poll(intake, msgs, (size_t)cfg.batch_size, 100);
         for (size_t i = 0; i < n; i++) {
             rd_kafka_message_t *m = msgs[i];
@@ -200,8 +220,8 @@ int main(int argc, char **argv) {
                                        rd_kafka_message_timestamp(m, NULL), m->key, m->key_len, m->payload, m->len};
         }
         size_t off = 0;
-        int backoff = 100;
-        while (off < n) {
+        int backoff = 100, rewind = 0;
+        while (off < n && !rewind) {
             size_t consumed = 0;
             if (ap_processor_process(proc, records + off, n - off, &consumed, err, sizeof err) == 0) {
                 /* The store holds the new positions with the state; the broker
@@ -211,17 +231,53 @@ int main(int argc, char **argv) {
                 backoff = 100;
                 continue;
             }
-            /* Nothing of this cycle is committed; retrying it is safe. */
+            /* Nothing of this cycle is recorded; retrying it is safe. */
             ap_log_warn("cycle failed, retrying", "error=\"%s\" retry_ms=%d", err, backoff);
             if (!run) {
-                ap_log_warn("stopping with uncommitted records; they will be redelivered", "records=%zu", n - off);
+                ap_log_warn("stopping with unrecorded records; they will be read again", "records=%zu", n - off);
                 break;
             }
             sleep_ms(backoff);
             if (backoff < 5000) backoff *= 2;
-            if (ap_store_reconnect(store)) ap_log_warn("redis reconnect failed", "error=\"%s\"", ap_store_error(store));
+            if (ap_store_ping(store)) {
+                /* Redis went away. It may come back without its last second of
+                 * writes (AOF everysec), positions included: reconnect, then
+                 * rewind the consumer to the positions the store has now. */
+                while (run && ap_store_reconnect(store)) {
+                    ap_log_warn("redis unavailable, retrying", "error=\"%s\" retry_ms=%d", ap_store_error(store), backoff);
+                    sleep_ms(backoff);
+                    if (backoff < 5000) backoff *= 2;
+                }
+                rewind = 1;
+                continue;
+            }
+            if (rd_kafka_fatal_error(producer, err, sizeof err)) {
+                /* Queued outputs of the failed producer are dropped with it; the
+                 * retried cycle produces them again (same event ids). */
+                ap_log_error("producer failed fatally; recreating it", "error=\"%s\"", err);
+                rd_kafka_t *fresh = ap_kafka_producer_create(cfg.brokers, &delivery, NULL, err, sizeof err);
+                if (fresh) {
+                    rd_kafka_purge(producer, RD_KAFKA_PURGE_F_QUEUE | RD_KAFKA_PURGE_F_INFLIGHT);
+                    rd_kafka_destroy(producer);
+                    producer = fresh;
+                    ap_processor_set_producer(proc, producer);
+                }
+            }
         }
         ap_intake_release(msgs, n);
+        if (rewind && run) {
+            ap_log_warn("redis reconnected; rewinding the consumer to the stored positions", "%s", "");
+            ap_intake_close(intake);
+            ap_intake_destroy(intake);
+            intake = NULL;
+            while (run && !(intake = ap_intake_create(cfg.brokers, cfg.group_id, cfg.instance_id, cfg.session_timeout_ms,
+                                                      topics, stored_position, stored_ticks, tick_time, store, err,
+                                                      sizeof err))) {
+                ap_log_error("cannot recreate consumer, retrying", "error=\"%s\"", err);
+                sleep_ms(1000);
+            }
+            if (!intake) break;
+        }
         if (now_s() - last_stats >= cfg.stats_interval_s) {
             log_stats(ap_processor_stats(proc));
             last_stats = now_s();

@@ -32,7 +32,9 @@ wait_caught_up() {
     [ "$lag" = "0" ] && return 0
     sleep 1
   done
-  echo "timeout waiting for $1 (lag $lag)"; return 1
+  echo "timeout waiting for $1 (lag $lag)"
+  grep -v 'week closed\|partition assigned\|partition revoked' "$work/$1.log" | tail -25 | cut -c1-300
+  return 1
 }
 
 stop_processor() { # graceful; returns its exit code

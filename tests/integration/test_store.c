@@ -64,7 +64,8 @@ static int apply_one(const ap_event_t *ev) {
     ap_events_encode(ev, &b);
     ap_bytes_t bytes = {(const uint8_t *)b.data, b.len};
     int outcome = -1;
-    assert_int_equal(ap_store_apply(store, &ev, &bytes, 1, 0, &outcome), 0);
+    ap_store_dirty_t none = {1, 0};
+    assert_int_equal(ap_store_apply(store, &ev, &bytes, &none, 1, 0, &outcome), 0);
     ap_buf_free(&b);
     return outcome;
 }
@@ -144,11 +145,51 @@ static void entity_bound_is_enforced(void **state) {
         bytes[i] = (ap_bytes_t){(const uint8_t *)bufs[i].data, bufs[i].len};
         ptrs[i] = &evs[i];
     }
-    assert_int_equal(ap_store_apply(store, ptrs, bytes, AP_MAX_ENTITIES + 1, 1, outcomes), 0);
+    static ap_store_dirty_t none[AP_MAX_ENTITIES + 1];
+    for (int i = 0; i <= AP_MAX_ENTITIES; i++) none[i] = (ap_store_dirty_t){1, 0};
+    assert_int_equal(ap_store_apply(store, ptrs, bytes, none, AP_MAX_ENTITIES + 1, 1, outcomes), 0);
     for (int i = 0; i < AP_MAX_ENTITIES; i++) assert_int_equal(outcomes[i], AP_APPLY_APPLIED);
     assert_int_equal(outcomes[AP_MAX_ENTITIES], AP_APPLY_LIMIT);
     assert_int_equal(load("c-many", "2026-01-05").n_placements, AP_MAX_ENTITIES);
     for (int i = 0; i <= AP_MAX_ENTITIES; i++) ap_buf_free(&bufs[i]);
+}
+
+static void dirty_marks_come_with_the_change_only(void **state) {
+    (void)state;
+    ap_event_t ev = hours_event("00000000-0000-4000-8000-000000000009", 5000, "2026-01-21", 90);
+    strcpy(ev.u.hours.report_id, "r-dirty");
+    ap_buf_t b = AP_BUF_INIT;
+    ap_events_encode(&ev, &b);
+    ap_bytes_t bytes = {(const uint8_t *)b.data, b.len};
+    const ap_event_t *p = &ev;
+    ap_store_dirty_t range = {20465, 20472}; /* two closed weeks */
+    int outcome;
+    assert_int_equal(ap_store_apply(store, &p, &bytes, &range, 1, 5, &outcome), 0);
+    assert_int_equal(outcome, AP_APPLY_APPLIED);
+    char **cit;
+    int32_t *mon;
+    size_t n;
+    assert_int_equal(ap_store_dirty(store, 5, &cit, &mon, &n), 0);
+    assert_int_equal(n, 2);
+    assert_string_equal(cit[0], "c-store");
+    assert_true((mon[0] == 20465 && mon[1] == 20472) || (mon[0] == 20472 && mon[1] == 20465));
+    ap_store_free_list(cit, n);
+    free(mon);
+    /* Clearing them in the cycle transaction; a redelivered duplicate marks nothing. */
+    ap_store_evaluated_t done[2] = {{"c-store", 20465, 5}, {"c-store", 20472, 5}};
+    ap_store_position_t pos = {"t", 5, 42};
+    assert_int_equal(ap_store_commit_cycle(store, NULL, NULL, NULL, 0, NULL, 0, &pos, 1, done, 2), 0);
+    assert_int_equal(ap_store_apply(store, &p, &bytes, &range, 1, 5, &outcome), 0);
+    assert_int_equal(outcome, AP_APPLY_DUPLICATE);
+    assert_int_equal(ap_store_dirty(store, 5, &cit, &mon, &n), 0);
+    assert_int_equal(n, 0);
+    ap_store_free_list(cit, n);
+    free(mon);
+    int64_t next;
+    assert_int_equal(ap_store_position_get(store, "t", 5, &next), 0);
+    assert_true(next == 42);
+    assert_int_equal(ap_store_position_get(store, "t", 6, &next), 1);
+    ap_buf_free(&b);
 }
 
 static void clock_citizens_and_results(void **state) {
@@ -182,6 +223,7 @@ int main(void) {
         cmocka_unit_test(apply_is_idempotent_and_versioned),
         cmocka_unit_test(correction_moves_report_between_weeks),
         cmocka_unit_test(entity_bound_is_enforced),
+        cmocka_unit_test(dirty_marks_come_with_the_change_only),
         cmocka_unit_test(clock_citizens_and_results),
     };
     return cmocka_run_group_tests(tests, setup, teardown);

@@ -1,0 +1,34 @@
+#!/usr/bin/env bash
+# Redelivery: the same input published twice yields the same final results
+# (and the same revisions) as the input published once.
+#   redelivery.sh ENV_DIR BUILD_DIR
+set -euo pipefail
+env_dir=$1; build=$2
+id="redo$$"
+work=$(mktemp -d)
+here=$(cd "$(dirname "$0")" && pwd)
+source "$here/lib.sh"
+pid=
+trap '[ -n "$pid" ] && kill -KILL "$pid" 2>/dev/null; rm -rf "$work"' EXIT
+topics "$id.once"; topics "$id.twice"
+gen() { "$build/ap-generate" --citizens 300 --weeks 6 --seed 5 --late-rate 0.05 --kafka --topic-prefix "$1" 2>&1; }
+gen "$id.once"
+gen "$id.twice"; gen "$id.twice"
+
+start_processor "$id-once" "$id.once" "$id.once"; p1=$pid
+start_processor "$id-twice" "$id.twice" "$id.twice"; p2=$pid
+wait_caught_up "$id-once" "$id.once" 300
+wait_caught_up "$id-twice" "$id.twice" 300
+stop_processor "$p1"; stop_processor "$p2"; pid=
+
+latest "$id.once.compliance" > "$work/once.jsonl"
+latest "$id.twice.compliance" > "$work/twice.jsonl"
+check "results exist" "1" "$([ "$(wc -l < "$work/once.jsonl")" -gt 1000 ] && echo 1 || echo 0)"
+check "input published twice gives the same final results" "0" \
+  "$( (diff "$work/once.jsonl" "$work/twice.jsonl" || true) | grep -c '^[<>]' || true)"
+check "and the same revisions" \
+  "$("$apctl" consume --topic "$id.once.compliance" | jq -r .event_id | sort -u | md5sum)" \
+  "$("$apctl" consume --topic "$id.twice.compliance" | jq -r .event_id | sort -u | md5sum)"
+check "the duplicates were recognised as such" "1" \
+  "$(grep -q 'duplicates=[1-9]' "$work/$id-twice.log" && echo 1 || echo 0)"
+[ "$failures" -eq 0 ]
