@@ -160,7 +160,7 @@ int main(int argc, char **argv) {
                                                                sizeof err));) {
         ap_log_warn("redis unavailable, retrying", "error=\"%s\" retry_ms=%d", err, backoff);
         sleep_ms(backoff);
-        if (backoff < 5000) backoff *= 2;
+        if (backoff < 5000) backoff = backoff * 2 > 5000 ? 5000 : backoff * 2;
     }
     if (!store) goto cleanup;
 
@@ -203,7 +203,7 @@ int main(int argc, char **argv) {
             for (int backoff = 200; run && ap_store_ping(store) && ap_store_reconnect(store);) {
                 ap_log_warn("redis unavailable, retrying", "error=\"%s\" retry_ms=%d", ap_store_error(store), backoff);
                 sleep_ms(backoff);
-                if (backoff < 5000) backoff *= 2;
+                if (backoff < 5000) backoff = backoff * 2 > 5000 ? 5000 : backoff * 2;
             }
             while (run && !(intake = ap_intake_create(cfg.brokers, cfg.group_id, cfg.instance_id, cfg.session_timeout_ms,
                                                       topics, stored_position, stored_ticks, tick_time, store, err,
@@ -238,7 +238,7 @@ int main(int argc, char **argv) {
                 break;
             }
             sleep_ms(backoff);
-            if (backoff < 5000) backoff *= 2;
+            if (backoff < 5000) backoff = backoff * 2 > 5000 ? 5000 : backoff * 2;
             if (ap_store_ping(store)) {
                 /* Redis went away. It may come back without its last second of
                  * writes (AOF everysec), positions included: reconnect, then
@@ -246,7 +246,7 @@ int main(int argc, char **argv) {
                 while (run && ap_store_reconnect(store)) {
                     ap_log_warn("redis unavailable, retrying", "error=\"%s\" retry_ms=%d", ap_store_error(store), backoff);
                     sleep_ms(backoff);
-                    if (backoff < 5000) backoff *= 2;
+                    if (backoff < 5000) backoff = backoff * 2 > 5000 ? 5000 : backoff * 2;
                 }
                 rewind = 1;
                 continue;
