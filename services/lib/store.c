@@ -191,14 +191,20 @@ int ap_store_apply(ap_store_t *s, const ap_event_t *const *events, const ap_byte
     return rc;
 }
 
-int ap_store_dirty(ap_store_t *s, int32_t partition, char ***citizens, int32_t **mondays, size_t *n) {
+/* SMEMBERS of a partition's set <prefix>:{p:N}:<suffix>; NULL on error. */
+static redisReply *partition_members(ap_store_t *s, int32_t partition, const char *suffix) {
     char key[96];
-    snprintf(key, sizeof key, "%s:{p:%" PRId32 "}:dirty", s->prefix, partition);
+    snprintf(key, sizeof key, "%s:{p:%" PRId32 "}:%s", s->prefix, partition, suffix);
     redisReply *r = redisCommand(s->c, "SMEMBERS %s", key);
-    if (!r || r->type != REDIS_REPLY_ARRAY) {
-        if (r) freeReplyObject(r);
-        return fail(s, "SMEMBERS dirty");
-    }
+    if (r && r->type == REDIS_REPLY_ARRAY) return r;
+    if (r) freeReplyObject(r);
+    fail(s, "SMEMBERS");
+    return NULL;
+}
+
+int ap_store_dirty(ap_store_t *s, int32_t partition, char ***citizens, int32_t **mondays, size_t *n) {
+    redisReply *r = partition_members(s, partition, "dirty");
+    if (!r) return -1;
     char **cit = calloc(r->elements ? r->elements : 1, sizeof *cit);
     int32_t *mon = calloc(r->elements ? r->elements : 1, sizeof *mon);
     if (!cit || !mon) abort();
@@ -323,13 +329,8 @@ int ap_store_clock_put(ap_store_t *s, int32_t partition, const ap_partition_cloc
 static int cmp_str(const void *a, const void *b) { return strcmp(*(char *const *)a, *(char *const *)b); }
 
 int ap_store_citizens(ap_store_t *s, int32_t partition, char ***out, size_t *n) {
-    char key[96];
-    snprintf(key, sizeof key, "%s:{p:%" PRId32 "}:citizens", s->prefix, partition);
-    redisReply *r = redisCommand(s->c, "SMEMBERS %s", key);
-    if (!r || r->type != REDIS_REPLY_ARRAY) {
-        if (r) freeReplyObject(r);
-        return fail(s, "SMEMBERS");
-    }
+    redisReply *r = partition_members(s, partition, "citizens");
+    if (!r) return -1;
     char **list = calloc(r->elements ? r->elements : 1, sizeof *list);
     if (!list) abort();
     for (size_t i = 0; i < r->elements; i++) {

@@ -121,6 +121,32 @@ static int tick_time(void *ctx, const rd_kafka_message_t *m, int64_t *at) {
     return 1;
 }
 
+/* Waits until Redis answers: assignment reads the positions from it. */
+static void await_store(ap_store_t *store) {
+    for (int backoff = 200; run && ap_store_ping(store) && ap_store_reconnect(store);) {
+        ap_log_warn("redis unavailable, retrying", "error=\"%s\" retry_ms=%d", ap_store_error(store), backoff);
+        sleep_ms(backoff);
+        backoff = backoff * 2 > 5000 ? 5000 : backoff * 2;
+    }
+}
+
+/* Replaces the consumer: the new one is assigned partitions afresh and seeks
+ * each to the position the store has. Returns NULL only when stopping. */
+static ap_intake_t *reopen_intake(ap_intake_t *old, const settings_t *cfg, const char *const *topics,
+                                  ap_store_t *store) {
+    char err[512];
+    ap_intake_t *in = NULL;
+    ap_intake_close(old);
+    ap_intake_destroy(old);
+    await_store(store);
+    while (run && !(in = ap_intake_create(cfg->brokers, cfg->group_id, cfg->instance_id, cfg->session_timeout_ms, topics,
+                                          stored_position, stored_ticks, tick_time, store, err, sizeof err))) {
+        ap_log_error("cannot recreate consumer, retrying", "error=\"%s\"", err);
+        sleep_ms(1000);
+    }
+    return in;
+}
+
 static void log_stats(const ap_processor_stats_t *s) {
     ap_log_info("progress",
                 "applied=%" PRIu64 " duplicates=%" PRIu64 " superseded=%" PRIu64 " dead_letters=%" PRIu64
@@ -197,21 +223,7 @@ int main(int argc, char **argv) {
          * Positions live in the store, so nothing is skipped or repeated. */
         if (ap_intake_fatal(intake, err, sizeof err)) {
             ap_log_error("consumer must be recreated", "error=\"%s\"", err);
-            ap_intake_close(intake);
-            ap_intake_destroy(intake);
-            intake = NULL;
-            for (int backoff = 200; run && ap_store_ping(store) && ap_store_reconnect(store);) {
-                ap_log_warn("redis unavailable, retrying", "error=\"%s\" retry_ms=%d", ap_store_error(store), backoff);
-                sleep_ms(backoff);
-                if (backoff < 5000) backoff = backoff * 2 > 5000 ? 5000 : backoff * 2;
-            }
-            while (run && !(intake = ap_intake_create(cfg.brokers, cfg.group_id, cfg.instance_id, cfg.session_timeout_ms,
-                                                      topics, stored_position, stored_ticks, tick_time, store, err,
-                                                      sizeof err))) {
-                ap_log_error("cannot recreate consumer, retrying", "error=\"%s\"", err);
-                sleep_ms(1000);
-            }
-            if (!intake) break;
+            if (!(intake = reopen_intake(intake, &cfg, topics, store))) break;
         }
         size_t n = ap_intake_poll(intake, msgs, (size_t)cfg.batch_size, 100);
         for (size_t i = 0; i < n; i++) {
@@ -243,11 +255,7 @@ int main(int argc, char **argv) {
                 /* Redis went away. It may come back without its last second of
                  * writes (AOF everysec), positions included: reconnect, then
                  * rewind the consumer to the positions the store has now. */
-                while (run && ap_store_reconnect(store)) {
-                    ap_log_warn("redis unavailable, retrying", "error=\"%s\" retry_ms=%d", ap_store_error(store), backoff);
-                    sleep_ms(backoff);
-                    if (backoff < 5000) backoff = backoff * 2 > 5000 ? 5000 : backoff * 2;
-                }
+                await_store(store);
                 rewind = 1;
                 continue;
             }
@@ -267,16 +275,7 @@ int main(int argc, char **argv) {
         ap_intake_release(msgs, n);
         if (rewind && run) {
             ap_log_warn("redis reconnected; rewinding the consumer to the stored positions", "%s", "");
-            ap_intake_close(intake);
-            ap_intake_destroy(intake);
-            intake = NULL;
-            while (run && !(intake = ap_intake_create(cfg.brokers, cfg.group_id, cfg.instance_id, cfg.session_timeout_ms,
-                                                      topics, stored_position, stored_ticks, tick_time, store, err,
-                                                      sizeof err))) {
-                ap_log_error("cannot recreate consumer, retrying", "error=\"%s\"", err);
-                sleep_ms(1000);
-            }
-            if (!intake) break;
+            if (!(intake = reopen_intake(intake, &cfg, topics, store))) break;
         }
         if (now_s() - last_stats >= cfg.stats_interval_s) {
             log_stats(ap_processor_stats(proc));

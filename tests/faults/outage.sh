@@ -12,7 +12,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/../.." && pwd)
 source "$here/lib.sh"
 pid=
-trap '[ -n "$pid" ] && kill -KILL "$pid" 2>/dev/null; rm -rf "$work"' EXIT
+trap 'if [ -n "$pid" ]; then kill -KILL "$pid" 2>/dev/null || true; fi; rm -rf "$work"' EXIT
 env_sh="$root/deploy/scripts/env.sh"
 topics "$id"; topics "$id.ref"; topics "$id.run"
 gen() { "$build/ap-generate" --citizens 500 --weeks 8 --seed 9 --late-rate 0.05 --kafka --topic-prefix "$id" "$@" 2>&1; }

@@ -10,7 +10,7 @@ work=$(mktemp -d)
 here=$(cd "$(dirname "$0")" && pwd)
 source "$here/lib.sh"
 pid=; a=; b=
-trap 'for p in $pid $a $b; do kill -KILL "$p" 2>/dev/null; done; rm -rf "$work"' EXIT
+trap 'for p in $pid $a $b; do kill -KILL "$p" 2>/dev/null || true; done; rm -rf "$work"' EXIT
 topics "$id"; topics "$id.ref"; topics "$id.run"
 "$build/ap-generate" --citizens 1000 --weeks 8 --seed 3 --late-rate 0.03 --kafka --topic-prefix "$id" 2>&1
 
@@ -25,7 +25,7 @@ sleep 4
 rc=0; stop_processor "$a" || rc=$?; a=
 check "the first instance left the group cleanly (exit 0)" "0" "$rc"
 wait_caught_up "$id-run" "$id" 300
-stop_processor "$b"; b=
+stop_processor "$b"; b=; pid=
 check "partitions moved between the instances" "1" \
   "$([ "$(grep -c 'partition revoked' "$work/$id-run.log")" -gt 0 ] && echo 1 || echo 0)"
 

@@ -9,7 +9,7 @@ work=$(mktemp -d)
 here=$(cd "$(dirname "$0")" && pwd)
 source "$here/lib.sh"
 pid=
-trap '[ -n "$pid" ] && kill -KILL "$pid" 2>/dev/null; rm -rf "$work"' EXIT
+trap 'if [ -n "$pid" ]; then kill -KILL "$pid" 2>/dev/null || true; fi; rm -rf "$work"' EXIT
 topics "$id.once"; topics "$id.twice"
 gen() { "$build/ap-generate" --citizens 300 --weeks 6 --seed 5 --late-rate 0.05 --kafka --topic-prefix "$1" 2>&1; }
 gen "$id.once"
