@@ -8,6 +8,7 @@
  *   apctl consume --topic T [--wait-for N] [--timeout-ms MS]
  *   apctl create-topics --partitions N T [T ...]
  *   apctl lag --group G --topic T [--topic T ...]
+ *   apctl diff LEFT.jsonl RIGHT.jsonl [--json REPORT] [--ignore field,field]
  *   apctl fingerprints
  *
  * The broker comes from --brokers or AP_KAFKA_BROKERS (default 127.0.0.1:9092).
@@ -38,6 +39,8 @@ typedef struct opts {
     const char *key;
     const char *at;
     const char *source;
+    const char *json_report; /* diff --json */
+    const char *ignore;      /* diff --ignore */
     int validate;
     int partitions;
     long wait_for;
@@ -55,6 +58,7 @@ static int usage(void) {
             "  apctl consume --topic T [--wait-for N] [--timeout-ms MS]\n"
             "  apctl create-topics --partitions N TOPIC...\n"
             "  apctl lag --group G --topic T [--topic T ...]   (records not yet committed by G)\n"
+            "  apctl diff LEFT.jsonl RIGHT.jsonl [--json REPORT] [--ignore field,field]\n"
             "  apctl fingerprints\n"
             "common: --brokers HOST:PORT (default $AP_KAFKA_BROKERS or 127.0.0.1:9092)\n");
     return 2;
@@ -79,6 +83,8 @@ static int parse_opts(int argc, char **argv, opts_t *o) {
             else if (strcmp(a, "--schema") == 0 || strcmp(a, "--group") == 0) o->schema = v;
             else if (strcmp(a, "--key") == 0) o->key = v;
             else if (strcmp(a, "--at") == 0) o->at = v;
+            else if (strcmp(a, "--json") == 0) o->json_report = v;
+            else if (strcmp(a, "--ignore") == 0) o->ignore = v;
             else if (strcmp(a, "--source") == 0) o->source = v;
             else if (strcmp(a, "--partitions") == 0) o->partitions = atoi(v);
             else if (strcmp(a, "--wait-for") == 0) o->wait_for = strtol(v, NULL, 10);
@@ -384,6 +390,229 @@ static int cmd_create_topics(const opts_t *o) {
     return rc ? 1 : 0;
 }
 
+
+/* ----------------------------------------------------------------- diff */
+
+/* One result set: the latest revision of every (citizen, ISO week), kept as
+ * its compact JSON line, in an open-addressing table keyed by that triple. */
+typedef struct entry {
+    char *key;  /* "citizen|year|week" */
+    char *line; /* the record as read */
+    long revision;
+} entry_t;
+
+typedef struct rset {
+    entry_t *slots;
+    size_t cap, n;
+} rset_t;
+
+static uint64_t fnv(const char *s) {
+    uint64_t h = 1469598103934665603ULL;
+    for (; *s; s++) h = (h ^ (unsigned char)*s) * 1099511628211ULL;
+    return h;
+}
+
+static entry_t *rset_slot(rset_t *r, const char *key) {
+    size_t i = (size_t)(fnv(key) & (r->cap - 1));
+    while (r->slots[i].key && strcmp(r->slots[i].key, key) != 0) i = (i + 1) & (r->cap - 1);
+    return &r->slots[i];
+}
+
+static void rset_put(rset_t *r, const char *key, const char *line, long revision) {
+    if ((r->n + 1) * 2 > r->cap) { /* grow and rehash */
+        rset_t bigger = {calloc(r->cap ? r->cap * 2 : 1024, sizeof(entry_t)), r->cap ? r->cap * 2 : 1024, 0};
+        if (!bigger.slots) abort();
+        for (size_t i = 0; i < r->cap; i++)
+            if (r->slots[i].key) { *rset_slot(&bigger, r->slots[i].key) = r->slots[i]; bigger.n++; }
+        free(r->slots);
+        *r = bigger;
+    }
+    entry_t *e = rset_slot(r, key);
+    if (e->key && e->revision >= revision) return; /* keep the latest revision */
+    if (!e->key) { e->key = strdup(key); r->n++; }
+    free(e->line);
+    e->line = strdup(line);
+    e->revision = revision;
+    if (!e->key || !e->line) abort();
+}
+
+static void rset_free(rset_t *r) {
+    for (size_t i = 0; i < r->cap; i++) { free(r->slots[i].key); free(r->slots[i].line); }
+    free(r->slots);
+}
+
+static int rset_load(const char *path, rset_t *r) {
+    FILE *f = strcmp(path, "-") == 0 ? stdin : fopen(path, "r");
+    if (!f) { fprintf(stderr, "apctl: cannot open %s: %s\n", path, strerror(errno)); return -1; }
+    ap_json_doc_t doc = AP_JSON_DOC_INIT;
+    char *line = NULL, key[AP_ID_CAP + 32];
+    size_t cap = 0;
+    ssize_t len;
+    long lineno = 0;
+    int rc = 0;
+    while ((len = getline(&line, &cap, f)) >= 0) {
+        lineno++;
+        while (len > 0 && (line[len - 1] == '\n' || line[len - 1] == '\r')) line[--len] = '\0';
+        if (!len) continue;
+        const ap_json_node_t *root, *c, *y, *w, *rev;
+        int64_t year, week, revision = 0;
+        if (ap_json_parse(&doc, line, (size_t)len) || (root = &doc.nodes[0])->type != AP_JSON_OBJECT ||
+            !(c = ap_json_member(&doc, root, "citizen_id")) || c->type != AP_JSON_STRING ||
+            ap_json_int64(y = ap_json_member(&doc, root, "iso_year"), &year) ||
+            ap_json_int64(w = ap_json_member(&doc, root, "iso_week"), &week)) {
+            fprintf(stderr, "apctl: %s:%ld: not a compliance result\n", path, lineno);
+            rc = -1;
+            break;
+        }
+        if ((rev = ap_json_member(&doc, root, "revision"))) ap_json_int64(rev, &revision);
+        snprintf(key, sizeof key, "%.64s|%lld|%02lld", c->str, (long long)year, (long long)week);
+        rset_put(r, key, line, (long)revision);
+    }
+    free(line);
+    ap_json_doc_free(&doc);
+    if (f != stdin) fclose(f);
+    return rc;
+}
+
+/* Compact JSON of a node, to compare values of any type. */
+static void node_json(const ap_json_doc_t *d, const ap_json_node_t *n, ap_buf_t *out) {
+    switch (n->type) {
+    case AP_JSON_NULL: ap_buf_append_str(out, "null"); break;
+    case AP_JSON_TRUE: ap_buf_append_str(out, "true"); break;
+    case AP_JSON_FALSE: ap_buf_append_str(out, "false"); break;
+    case AP_JSON_NUMBER: ap_buf_append(out, n->str, n->len); break;
+    case AP_JSON_STRING: ap_json_write_string(out, n->str, n->len); break;
+    case AP_JSON_ARRAY:
+    case AP_JSON_OBJECT:
+        ap_buf_append_byte(out, n->type == AP_JSON_ARRAY ? '[' : '{');
+        for (const ap_json_node_t *c = ap_json_first(d, n); c; c = ap_json_next(d, c)) {
+            if (c != ap_json_first(d, n)) ap_buf_append_byte(out, ',');
+            if (n->type == AP_JSON_OBJECT) {
+                ap_json_write_string(out, c->key, c->key_len);
+                ap_buf_append_byte(out, ':');
+            }
+            node_json(d, c, out);
+        }
+        ap_buf_append_byte(out, n->type == AP_JSON_ARRAY ? ']' : '}');
+        break;
+    }
+}
+
+static int cmp_keys(const void *a, const void *b) { return strcmp(*(char *const *)a, *(char *const *)b); }
+
+/* Field-level differences of two records, appended as a JSON array of
+ * {"field","left","right"}; fields named in ignore are skipped. Returns the count. */
+static int field_diff(const char *left, const char *right, const char *ignore, ap_buf_t *json, ap_buf_t *text) {
+    ap_json_doc_t a = AP_JSON_DOC_INIT, b = AP_JSON_DOC_INIT;
+    ap_buf_t va = AP_BUF_INIT, vb = AP_BUF_INIT;
+    int n = 0;
+    ap_json_parse(&a, left, strlen(left));
+    ap_json_parse(&b, right, strlen(right));
+    ap_buf_append_byte(json, '[');
+    for (const ap_json_node_t *f = ap_json_first(&a, &a.nodes[0]); f; f = ap_json_next(&a, f)) {
+        char name[64];
+        snprintf(name, sizeof name, "%.*s", (int)f->key_len, f->key);
+        char pattern[70];
+        snprintf(pattern, sizeof pattern, ",%s,", name);
+        if (ignore && strstr(ignore, pattern)) continue;
+        const ap_json_node_t *g = ap_json_member(&b, &b.nodes[0], name);
+        ap_buf_reset(&va);
+        ap_buf_reset(&vb);
+        node_json(&a, f, &va);
+        if (g) node_json(&b, g, &vb);
+        else ap_buf_append_str(&vb, "(absent)");
+        if (strcmp(va.data, vb.data) == 0) continue;
+        if (n++) ap_buf_append_byte(json, ',');
+        ap_buf_appendf(json, "{\"field\":\"%s\",\"left\":%s,\"right\":%s}", name, va.data, g ? vb.data : "null");
+        ap_buf_appendf(text, "      %-20s %s -> %s\n", name, va.data, vb.data);
+    }
+    ap_buf_append_byte(json, ']');
+    ap_buf_free(&va);
+    ap_buf_free(&vb);
+    ap_json_doc_free(&a);
+    ap_json_doc_free(&b);
+    return n;
+}
+
+/* apctl diff LEFT RIGHT [--json FILE] [--ignore f1,f2]: compares two sets of
+ * compliance results (JSON lines, e.g. from apctl consume), latest revision
+ * per citizen-week. Exit 0 when identical, 1 when they differ. */
+static int cmd_diff(const opts_t *o) {
+    if (o->n_rest != 2) {
+        fprintf(stderr, "apctl: diff needs two files (JSON lines; - for stdin)\n");
+        return 2;
+    }
+    rset_t l = {0}, r = {0};
+    if (rset_load(o->rest[0], &l) || rset_load(o->rest[1], &r)) return 2;
+    char ignore[512] = ",";
+    if (o->ignore) snprintf(ignore, sizeof ignore, ",%s,", o->ignore);
+    /* Every key of either side, sorted, so the report is stable. */
+    char **keys = calloc(l.n + r.n + 1, sizeof *keys);
+    size_t nk = 0;
+    for (size_t i = 0; i < l.cap; i++) if (l.slots[i].key) keys[nk++] = l.slots[i].key;
+    for (size_t i = 0; i < r.cap; i++)
+        if (r.slots[i].key && !rset_slot(&l, r.slots[i].key)->key) keys[nk++] = r.slots[i].key;
+    qsort(keys, nk, sizeof *keys, cmp_keys);
+    ap_buf_t json = AP_BUF_INIT, text = AP_BUF_INIT, fields = AP_BUF_INIT;
+    long identical = 0, changed = 0, missing = 0, extra = 0;
+    ap_buf_append_str(&json, "{\"differences\":[");
+    for (size_t i = 0; i < nk; i++) {
+        entry_t *a = rset_slot(&l, keys[i]), *b = rset_slot(&r, keys[i]);
+        const char *kind;
+        ap_buf_reset(&fields);
+        size_t text_at = text.len;
+        if (a->key && b->key) {
+            ap_buf_t fj = AP_BUF_INIT;
+            ap_buf_appendf(&text, "changed  %s\n", keys[i]);
+            if (!field_diff(a->line, b->line, ignore, &fj, &text)) {
+                identical++;
+                text.len = text_at;
+                text.data[text.len] = '\0';
+                ap_buf_free(&fj);
+                continue;
+            }
+            changed++;
+            kind = "changed";
+            ap_buf_append(&fields, fj.data, fj.len);
+            ap_buf_free(&fj);
+        } else if (a->key) {
+            missing++;
+            kind = "missing";
+            ap_buf_appendf(&text, "missing  %s (only on the left)\n", keys[i]);
+            ap_buf_append_str(&fields, "[]");
+        } else {
+            extra++;
+            kind = "extra";
+            ap_buf_appendf(&text, "extra    %s (only on the right)\n", keys[i]);
+            ap_buf_append_str(&fields, "[]");
+        }
+        if (changed + missing + extra > 1) ap_buf_append_byte(&json, ',');
+        ap_buf_appendf(&json, "{\"key\":");
+        ap_json_write_string(&json, keys[i], strlen(keys[i]));
+        ap_buf_appendf(&json, ",\"kind\":\"%s\",\"fields\":%s}", kind, fields.data);
+    }
+    ap_buf_appendf(&json, "],\"identical\":%ld,\"changed\":%ld,\"missing\":%ld,\"extra\":%ld}", identical, changed,
+                   missing, extra);
+    printf("%s", text.len ? text.data : "");
+    printf("identical %ld, changed %ld, missing %ld, extra %ld (citizen-weeks, latest revision each)\n", identical,
+           changed, missing, extra);
+    int rc = changed + missing + extra ? 1 : 0;
+    if (o->json_report) {
+        FILE *f = fopen(o->json_report, "w");
+        if (!f || fprintf(f, "%s\n", json.data) < 0 || fclose(f)) {
+            fprintf(stderr, "apctl: cannot write %s\n", o->json_report);
+            rc = 2;
+        }
+    }
+    free(keys);
+    ap_buf_free(&json);
+    ap_buf_free(&text);
+    ap_buf_free(&fields);
+    rset_free(&l);
+    rset_free(&r);
+    return rc;
+}
+
 static int cmd_fingerprints(void) {
     for (int t = 0; t < AP_EV_COUNT; t++) {
         const ap_record_desc_t *d = ap_events_desc((ap_event_type_t)t);
@@ -410,6 +639,7 @@ int main(int argc, char **argv) {
     else if (strcmp(cmd, "consume") == 0) rc = cmd_consume(&o);
     else if (strcmp(cmd, "create-topics") == 0) rc = cmd_create_topics(&o);
     else if (strcmp(cmd, "lag") == 0) rc = cmd_lag(&o);
+    else if (strcmp(cmd, "diff") == 0) rc = cmd_diff(&o);
     else if (strcmp(cmd, "fingerprints") == 0) rc = cmd_fingerprints();
     else rc = usage();
     free(o.rest);

@@ -54,6 +54,7 @@ struct ap_store {
     char prefix[32];
     char apply_sha[41];
     char err[256];
+    int stale;      /* the server lost our script (restarted): reconnect before use */
     ap_buf_t value; /* reused per event: version prefix + record */
 };
 
@@ -73,9 +74,16 @@ static int connect_now(ap_store_t *s) {
     redisSetTimeout(s->c, tv);
     redisReply *r = redisCommand(s->c, "SCRIPT LOAD %s", apply_lua);
     if (!r || r->type != REDIS_REPLY_STRING || r->len != 40) {
+        /* E.g. "LOADING" while Redis replays its AOF: not usable yet. Drop
+         * the connection so the next ping fails and we connect again. */
+        snprintf(s->err, sizeof s->err, "redis SCRIPT LOAD: %.200s",
+                 r && r->type == REDIS_REPLY_ERROR ? r->str : s->c->err ? s->c->errstr : "unexpected reply");
         if (r) freeReplyObject(r);
-        return fail(s, "SCRIPT LOAD");
+        redisFree(s->c);
+        s->c = NULL;
+        return -1;
     }
+    s->stale = 0;
     memcpy(s->apply_sha, r->str, 40);
     s->apply_sha[40] = '\0';
     freeReplyObject(r);
@@ -109,7 +117,7 @@ int ap_store_reconnect(ap_store_t *s) { return connect_now(s); }
 const char *ap_store_error(const ap_store_t *s) { return s->err; }
 
 int ap_store_ping(ap_store_t *s) {
-    if (!s->c || s->c->err) return -1;
+    if (!s->c || s->c->err || s->stale) return -1;
     redisReply *r = redisCommand(s->c, "PING");
     int ok = r && r->type == REDIS_REPLY_STATUS;
     if (r) freeReplyObject(r);
@@ -140,6 +148,7 @@ static const char *entity_of(const ap_event_t *ev, const char **id) {
 
 int ap_store_apply(ap_store_t *s, const ap_event_t *const *events, const ap_bytes_t *encoded,
                    const ap_store_dirty_t *dirty, size_t n, int32_t partition, int *outcomes) {
+    if (!s->c) { fail(s, "not connected"); return -1; }
     char applied[160], target[160], index[160], limit[16], citizens[96], dirty_key[96], from[16], to[16];
     snprintf(citizens, sizeof citizens, "%s:{p:%" PRId32 "}:citizens", s->prefix, partition);
     snprintf(dirty_key, sizeof dirty_key, "%s:{p:%" PRId32 "}:dirty", s->prefix, partition);
@@ -182,6 +191,8 @@ int ap_store_apply(ap_store_t *s, const ap_event_t *const *events, const ap_byte
         if (r->type == REDIS_REPLY_INTEGER) outcomes[i] = (int)r->integer;
         else if (!rc) {
             snprintf(s->err, sizeof s->err, "redis apply: %.200s", r->type == REDIS_REPLY_ERROR ? r->str : "bad reply");
+            /* A restarted server has no scripts: reconnecting loads ours again. */
+            if (r->type == REDIS_REPLY_ERROR && strncmp(r->str, "NOSCRIPT", 8) == 0) s->stale = 1;
             rc = -1;
         }
         freeReplyObject(r);
@@ -193,6 +204,7 @@ int ap_store_apply(ap_store_t *s, const ap_event_t *const *events, const ap_byte
 
 /* SMEMBERS of a partition's set <prefix>:{p:N}:<suffix>; NULL on error. */
 static redisReply *partition_members(ap_store_t *s, int32_t partition, const char *suffix) {
+    if (!s->c) { fail(s, "not connected"); return NULL; }
     char key[96];
     snprintf(key, sizeof key, "%s:{p:%" PRId32 "}:%s", s->prefix, partition, suffix);
     redisReply *r = redisCommand(s->c, "SMEMBERS %s", key);
@@ -251,6 +263,7 @@ static int decode_entities(ap_store_t *s, const redisReply *r, ap_event_type_t t
 
 int ap_store_load_weeks(ap_store_t *s, const char *const *citizens, const int32_t *mondays, size_t n,
                         ap_citizen_state_t *st, ap_store_week_fn fn, void *ctx) {
+    if (!s->c) { fail(s, "not connected"); return -1; }
     static const char *const suffixes[] = {"cv", "pl", "ex", "rd"};
     char key[160];
     for (size_t base = 0; base < n; base += LOAD_CHUNK) {
@@ -296,6 +309,7 @@ static void clock_key(const ap_store_t *s, char *out, size_t len, int32_t partit
 }
 
 int ap_store_clock_get(ap_store_t *s, int32_t partition, ap_partition_clock_t *out) {
+    if (!s->c) { fail(s, "not connected"); return -1; }
     char key[96];
     clock_key(s, key, sizeof key, partition);
     memset(out, 0, sizeof *out);
@@ -317,6 +331,7 @@ int ap_store_clock_get(ap_store_t *s, int32_t partition, ap_partition_clock_t *o
 }
 
 int ap_store_clock_put(ap_store_t *s, int32_t partition, const ap_partition_clock_t *c) {
+    if (!s->c) { fail(s, "not connected"); return -1; }
     char key[96];
     clock_key(s, key, sizeof key, partition);
     redisReply *r = redisCommand(s->c, "HSET %s t0 %lld t1 %lld t2 %lld first %d closed %d", key, (long long)c->tick[0],
@@ -329,6 +344,7 @@ int ap_store_clock_put(ap_store_t *s, int32_t partition, const ap_partition_cloc
 static int cmp_str(const void *a, const void *b) { return strcmp(*(char *const *)a, *(char *const *)b); }
 
 int ap_store_citizens(ap_store_t *s, int32_t partition, char ***out, size_t *n) {
+    if (!s->c) { fail(s, "not connected"); return -1; }
     redisReply *r = partition_members(s, partition, "citizens");
     if (!r) return -1;
     char **list = calloc(r->elements ? r->elements : 1, sizeof *list);
@@ -351,6 +367,7 @@ void ap_store_free_list(char **list, size_t n) {
 
 int ap_store_results_get(ap_store_t *s, const char *const *citizens, const int32_t *mondays, size_t n,
                          ap_result_record_t *out) {
+    if (!s->c) { fail(s, "not connected"); return -1; }
     char key[160];
     for (size_t i = 0; i < n; i++) {
         citizen_key(s, key, sizeof key, citizens[i], "res");
@@ -377,6 +394,7 @@ int ap_store_results_get(ap_store_t *s, const char *const *citizens, const int32
 
 int ap_store_results_put(ap_store_t *s, const char *const *citizens, const int32_t *mondays,
                          const ap_result_record_t *recs, size_t n) {
+    if (!s->c) { fail(s, "not connected"); return -1; }
     char key[160], val[48];
     for (size_t i = 0; i < n; i++) {
         citizen_key(s, key, sizeof key, citizens[i], "res");
@@ -398,6 +416,7 @@ int ap_store_commit_cycle(ap_store_t *s, const char *const *citizens, const int3
                           const ap_result_record_t *recs, size_t n_results, const ap_store_clock_t *clocks,
                           size_t n_clocks, const ap_store_position_t *positions, size_t n_positions,
                           const ap_store_evaluated_t *evaluated, size_t n_evaluated) {
+    if (!s->c) { fail(s, "not connected"); return -1; }
     char key[160], val[48], member[AP_ID_CAP + 16];
     size_t queued = 2 + n_results + n_clocks + n_positions + n_evaluated;
     redisAppendCommand(s->c, "MULTI");
@@ -436,6 +455,7 @@ int ap_store_commit_cycle(ap_store_t *s, const char *const *citizens, const int3
 }
 
 int ap_store_position_get(ap_store_t *s, const char *topic, int32_t partition, int64_t *next) {
+    if (!s->c) { fail(s, "not connected"); return -1; }
     char key[96];
     snprintf(key, sizeof key, "%s:{p:%" PRId32 "}:offsets", s->prefix, partition);
     redisReply *r = redisCommand(s->c, "HGET %s %s", key, topic);

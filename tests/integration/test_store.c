@@ -14,8 +14,11 @@
 #include "arbejdspligt/calendar.h"
 #include "arbejdspligt/store.h"
 
+#include <hiredis/hiredis.h>
+
 static ap_store_t *store;
 static char prefix[32];
+static int redis_port;
 
 static int setup(void **state) {
     (void)state;
@@ -31,6 +34,7 @@ static int setup(void **state) {
     ap_codec_error_t cerr;
     if (ap_events_init(&cerr)) return -1;
     snprintf(prefix, sizeof prefix, "t%d", (int)getpid());
+    redis_port = port;
     store = ap_store_connect("127.0.0.1", port, prefix, 5000, err, sizeof err);
     if (!store) fprintf(stderr, "%s\n", err);
     return store ? 0 : -1;
@@ -192,6 +196,32 @@ static void dirty_marks_come_with_the_change_only(void **state) {
     ap_buf_free(&b);
 }
 
+/* A restarted Redis has lost our Lua script: the store must notice and
+ * reconnect (which loads it again) instead of failing forever. */
+static void lost_script_forces_a_reconnect(void **state) {
+    (void)state;
+    redisContext *admin = redisConnect("127.0.0.1", redis_port);
+    assert_non_null(admin);
+    freeReplyObject(redisCommand(admin, "SCRIPT FLUSH"));
+    redisFree(admin);
+    ap_event_t ev = hours_event("00000000-0000-4000-8000-00000000000a", 6000, "2026-02-02", 30);
+    strcpy(ev.u.hours.report_id, "r-noscript");
+    ap_buf_t b = AP_BUF_INIT;
+    ap_events_encode(&ev, &b);
+    ap_bytes_t bytes = {(const uint8_t *)b.data, b.len};
+    const ap_event_t *p = &ev;
+    ap_store_dirty_t none = {1, 0};
+    int outcome;
+    assert_int_equal(ap_store_apply(store, &p, &bytes, &none, 1, 0, &outcome), -1);
+    assert_non_null(strstr(ap_store_error(store), "NOSCRIPT"));
+    assert_int_equal(ap_store_ping(store), -1); /* the connection is known to be unusable */
+    assert_int_equal(ap_store_reconnect(store), 0);
+    assert_int_equal(ap_store_ping(store), 0);
+    assert_int_equal(ap_store_apply(store, &p, &bytes, &none, 1, 0, &outcome), 0);
+    assert_int_equal(outcome, AP_APPLY_APPLIED);
+    ap_buf_free(&b);
+}
+
 static void clock_citizens_and_results(void **state) {
     (void)state;
     ap_partition_clock_t c = {{1, 2, 3}, 20458, AP_NO_DATE}, back;
@@ -224,6 +254,7 @@ int main(void) {
         cmocka_unit_test(correction_moves_report_between_weeks),
         cmocka_unit_test(entity_bound_is_enforced),
         cmocka_unit_test(dirty_marks_come_with_the_change_only),
+        cmocka_unit_test(lost_script_forces_a_reconnect),
         cmocka_unit_test(clock_citizens_and_results),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
