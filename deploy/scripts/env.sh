@@ -15,10 +15,14 @@ version=$(sed -n 's:.*<kafka.version>\(.*\)</kafka.version>.*:\1:p' "$here/../ka
 kafka_home=${AP_KAFKA_HOME:-${XDG_CACHE_HOME:-$HOME/.cache}/arbejdspligt/kafka-$version}
 
 port_free() { ! (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+# Spare ports are drawn below the kernel's ephemeral range, so an outgoing
+# connection cannot be holding the port when the server binds it.
 spare_port() {
-  local p
+  local p low
+  low=$(cut -f1 /proc/sys/net/ipv4/ip_local_port_range 2>/dev/null || echo 32768)
+  [ "$low" -gt 12000 ] || low=32768
   for _ in $(seq 1 200); do
-    p=$((20000 + RANDOM % 20000))
+    p=$((10000 + RANDOM % (low - 10002)))
     if port_free "$p" && port_free $((p + 1)); then echo "$p"; return 0; fi
   done
   echo "env: no spare port found" >&2; return 1
@@ -62,16 +66,8 @@ wait_kafka() {
   return 1
 }
 
-case "$cmd" in
-start)
-  [ -f "$kafka_home/.complete" ] || "$here/kafka-fetch.sh"
-  if [ -f "$dir/kafka.pid" ] && kill -0 "$(cat "$dir/kafka.pid")" 2>/dev/null; then
-    echo "env: already running in $dir"; exit 0
-  fi
-  rm -rf "$dir"; mkdir -p "$dir/redis" "$dir/kafka-data"
-  redis_port=$(spare_port); echo "$redis_port" > "$dir/redis.port"
-  start_redis
-
+# Picks ports, writes the broker's configuration, formats its storage and starts it.
+configure_kafka() {
   kafka_port=$(spare_port); controller_port=$((kafka_port + 1))
   cat > "$dir/server.properties" <<PROPS
 process.roles=broker,controller
@@ -104,8 +100,29 @@ PROPS
   java "${java_opts[@]}" -cp "$kafka_home/libs/*" kafka.tools.StorageTool format -t "$cluster_id" \
        -c "$dir/server.properties" > "$dir/kafka-format.log" 2>&1 || { cat "$dir/kafka-format.log"; exit 1; }
   start_kafka
+}
+
+case "$cmd" in
+start)
+  [ -f "$kafka_home/.complete" ] || "$here/kafka-fetch.sh"
+  if [ -f "$dir/kafka.pid" ] && kill -0 "$(cat "$dir/kafka.pid")" 2>/dev/null; then
+    echo "env: already running in $dir"; exit 0
+  fi
+  rm -rf "$dir"; mkdir -p "$dir/redis" "$dir/kafka-data"
+  redis_port=$(spare_port); echo "$redis_port" > "$dir/redis.port"
+  start_redis
+
+  started=0
+  for attempt in 1 2 3; do
+    configure_kafka
+    if wait_kafka; then started=1; break; fi
+    echo "env: kafka did not start on port $kafka_port (attempt $attempt); retrying on other ports"
+    tail -3 "$dir/kafka.log"
+    kill -KILL "$(cat "$dir/kafka.pid")" 2>/dev/null || true
+    rm -rf "$dir/kafka-data"; mkdir -p "$dir/kafka-data"; : > "$dir/kafka.log"
+  done
   wait_redis || { echo "env: redis did not start"; cat "$dir/redis.log"; exit 1; }
-  wait_kafka || { echo "env: kafka did not start"; tail -50 "$dir/kafka.log"; "$0" stop "$dir"; exit 1; }
+  [ "$started" = 1 ] || { echo "env: kafka did not start"; tail -50 "$dir/kafka.log"; "$0" stop "$dir"; exit 1; }
   cat > "$dir/env.sh" <<ENV
 export AP_KAFKA_BROKERS=127.0.0.1:$kafka_port
 export AP_REDIS_HOST=127.0.0.1
