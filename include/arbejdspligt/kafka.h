@@ -8,12 +8,10 @@
  *   records keyed by citizen_id land on the same partition number whichever
  *   client wrote them: that co-partitioning is what lets one consumer own all
  *   of a citizen's events.
- * - Consumers never auto-commit and never auto-store offsets: the service
- *   commits only after its effects are durable (see processor.h).
+ * - The consuming side is intake.h: offsets are owned by the store there.
  *
- * Ownership: handles returned by _create are destroyed with rd_kafka_destroy()
- * after the documented shutdown sequence (ap_kafka_consumer_close /
- * ap_kafka_producer_drain).
+ * Ownership: a producer returned by ap_kafka_producer_create() is destroyed
+ * with rd_kafka_destroy() after ap_kafka_producer_drain().
  */
 #ifndef AP_KAFKA_H
 #define AP_KAFKA_H
@@ -37,10 +35,6 @@ typedef struct ap_kafka_delivery {
  */
 rd_kafka_t *ap_kafka_producer_create(const char *brokers, ap_kafka_delivery_t *delivery, const char *const *extra,
                                      char *err, size_t errlen);
-
-/** @brief Creates a consumer in group_id subscribed to topics (range assignment keeps co-partitioned topics together). */
-rd_kafka_t *ap_kafka_consumer_create(const char *brokers, const char *group_id, const char *const *topics, size_t n,
-                                     const char *const *extra, char *err, size_t errlen);
 
 /**
  * @brief Produces a copy of payload; waits (serving delivery reports) while

@@ -108,7 +108,6 @@ int ap_store_load_weeks(ap_store_t *s, const char *const *citizens, const int32_
                         ap_citizen_state_t *scratch, ap_store_week_fn fn, void *ctx);
 
 int ap_store_clock_get(ap_store_t *s, int32_t partition, ap_partition_clock_t *out);
-int ap_store_clock_put(ap_store_t *s, int32_t partition, const ap_partition_clock_t *c);
 
 /**
  * @brief Lists the citizens registered on a partition, sorted (deterministic close order).
@@ -120,10 +119,6 @@ void ap_store_free_list(char **list, size_t n);
 /** @brief Reads the last emitted result records for (citizen, monday) pairs, pipelined. */
 int ap_store_results_get(ap_store_t *s, const char *const *citizens, const int32_t *mondays, size_t n,
                          ap_result_record_t *out);
-/** @brief Writes result records, pipelined. */
-int ap_store_results_put(ap_store_t *s, const char *const *citizens, const int32_t *mondays,
-                         const ap_result_record_t *recs, size_t n);
-
 /* The next offset to read of one input topic-partition. */
 typedef struct ap_store_position {
     const char *topic;

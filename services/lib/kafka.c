@@ -56,38 +56,6 @@ cleanup:
     return rk;
 }
 
-rd_kafka_t *ap_kafka_consumer_create(const char *brokers, const char *group_id, const char *const *topics, size_t n,
-                                     const char *const *extra, char *err, size_t errlen) {
-    rd_kafka_conf_t *conf = rd_kafka_conf_new();
-    rd_kafka_t *rk = NULL;
-    rd_kafka_topic_partition_list_t *subs = NULL;
-    if (set(conf, "bootstrap.servers", brokers, err, errlen) || set(conf, "group.id", group_id, err, errlen) ||
-        set(conf, "enable.auto.commit", "false", err, errlen) ||
-        set(conf, "enable.auto.offset.store", "false", err, errlen) ||
-        set(conf, "auto.offset.reset", "earliest", err, errlen) ||
-        /* range assigns partition N of every subscribed topic to the same member */
-        set(conf, "partition.assignment.strategy", "range", err, errlen) ||
-        set(conf, "enable.partition.eof", "false", err, errlen) || set_all(conf, extra, err, errlen))
-        goto cleanup;
-    rd_kafka_conf_set_log_cb(conf, on_log);
-    rk = rd_kafka_new(RD_KAFKA_CONSUMER, conf, err, errlen);
-    if (!rk) goto cleanup;
-    conf = NULL;
-    rd_kafka_poll_set_consumer(rk);
-    subs = rd_kafka_topic_partition_list_new((int)n);
-    for (size_t i = 0; i < n; i++) rd_kafka_topic_partition_list_add(subs, topics[i], RD_KAFKA_PARTITION_UA);
-    rd_kafka_resp_err_t e = rd_kafka_subscribe(rk, subs);
-    if (e) {
-        snprintf(err, errlen, "subscribe failed: %s", rd_kafka_err2str(e));
-        rd_kafka_destroy(rk);
-        rk = NULL;
-    }
-cleanup:
-    if (subs) rd_kafka_topic_partition_list_destroy(subs);
-    if (conf) rd_kafka_conf_destroy(conf);
-    return rk;
-}
-
 int ap_kafka_produce(rd_kafka_t *rk, const char *topic, int32_t partition, const void *key, size_t keylen,
                      const void *payload, size_t len, char *err, size_t errlen) {
     for (;;) {

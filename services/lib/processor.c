@@ -46,6 +46,7 @@ struct ap_processor {
     ap_bytes_t *apply_bytes;
     int32_t *apply_part;
     ap_store_dirty_t *apply_dirty;
+    int32_t *apply_from; /* first week each event touches */
     int *outcomes;
     ap_citizen_state_t *scratch;
     ap_buf_t out;
@@ -82,6 +83,7 @@ ap_processor_t *ap_processor_create(const ap_processor_config_t *cfg, ap_store_t
     p->apply_bytes = xcalloc(AP_PROCESSOR_MAX_BATCH, sizeof *p->apply_bytes);
     p->apply_part = xcalloc(AP_PROCESSOR_MAX_BATCH, sizeof *p->apply_part);
     p->apply_dirty = xcalloc(AP_PROCESSOR_MAX_BATCH, sizeof *p->apply_dirty);
+    p->apply_from = xcalloc(AP_PROCESSOR_MAX_BATCH, sizeof *p->apply_from);
     p->outcomes = xcalloc(AP_PROCESSOR_MAX_BATCH, sizeof *p->outcomes);
     p->scratch = xcalloc(1, sizeof *p->scratch);
     return p;
@@ -94,6 +96,7 @@ void ap_processor_destroy(ap_processor_t *p) {
     free(p->apply_bytes);
     free(p->apply_part);
     free(p->apply_dirty);
+    free(p->apply_from);
     free(p->evaluated);
     free(p->outcomes);
     free(p->scratch);
@@ -509,6 +512,7 @@ int ap_processor_process(ap_processor_t *p, const ap_record_t *records, size_t n
         if (!c) goto failed;
         int32_t from, to;
         weeks_touched(p->apply[a], &from, &to);
+        p->apply_from[a] = from;
         p->apply_dirty[a] = (ap_store_dirty_t){1, 0};
         if (c->closed_monday != AP_NO_DATE && from <= c->closed_monday) {
             int32_t lo = from < FIRST_RULE_MONDAY ? FIRST_RULE_MONDAY : from;
@@ -544,8 +548,7 @@ int ap_processor_process(ap_processor_t *p, const ap_record_t *records, size_t n
         }
         ap_partition_clock_t *c = clock_of(p, p->apply_part[a]);
         if (!c) goto failed;
-        int32_t from, to;
-        weeks_touched(ev, &from, &to);
+        int32_t from = p->apply_from[a];
         if (c->first_monday == AP_NO_DATE || from < c->first_monday) { c->first_monday = from; mark_dirty(p, c); }
     }
     if (tick_rec && on_tick(p, topic_kind(p, tick_rec->topic), tick_rec->partition, &tick_ev->u.tick)) goto failed;

@@ -330,17 +330,6 @@ int ap_store_clock_get(ap_store_t *s, int32_t partition, ap_partition_clock_t *o
     return 0;
 }
 
-int ap_store_clock_put(ap_store_t *s, int32_t partition, const ap_partition_clock_t *c) {
-    if (!s->c) { fail(s, "not connected"); return -1; }
-    char key[96];
-    clock_key(s, key, sizeof key, partition);
-    redisReply *r = redisCommand(s->c, "HSET %s t0 %lld t1 %lld t2 %lld first %d closed %d", key, (long long)c->tick[0],
-                                 (long long)c->tick[1], (long long)c->tick[2], (int)c->first_monday, (int)c->closed_monday);
-    int ok = r && r->type == REDIS_REPLY_INTEGER;
-    if (r) freeReplyObject(r);
-    return ok ? 0 : fail(s, "HSET clock");
-}
-
 static int cmp_str(const void *a, const void *b) { return strcmp(*(char *const *)a, *(char *const *)b); }
 
 int ap_store_citizens(ap_store_t *s, int32_t partition, char ***out, size_t *n) {
@@ -389,26 +378,6 @@ int ap_store_results_get(ap_store_t *s, const char *const *citizens, const int32
         }
         freeReplyObject(r);
     }
-    return rc;
-}
-
-int ap_store_results_put(ap_store_t *s, const char *const *citizens, const int32_t *mondays,
-                         const ap_result_record_t *recs, size_t n) {
-    if (!s->c) { fail(s, "not connected"); return -1; }
-    char key[160], val[48];
-    for (size_t i = 0; i < n; i++) {
-        citizen_key(s, key, sizeof key, citizens[i], "res");
-        snprintf(val, sizeof val, "%d:%016llx", (int)recs[i].revision, (unsigned long long)recs[i].digest);
-        redisAppendCommand(s->c, "HSET %s %d %s", key, (int)mondays[i], val);
-    }
-    int rc = 0;
-    for (size_t i = 0; i < n; i++) {
-        redisReply *r;
-        if (redisGetReply(s->c, (void **)&r) != REDIS_OK) return fail(s, "HSET res");
-        if (r->type != REDIS_REPLY_INTEGER) rc = -1;
-        freeReplyObject(r);
-    }
-    if (rc) snprintf(s->err, sizeof s->err, "redis HSET res: unexpected reply");
     return rc;
 }
 

@@ -227,7 +227,8 @@ static void clock_citizens_and_results(void **state) {
     ap_partition_clock_t c = {{1, 2, 3}, 20458, AP_NO_DATE}, back;
     assert_int_equal(ap_store_clock_get(store, 7, &back), 0);
     assert_int_equal(back.first_monday, AP_NO_DATE); /* unknown partition */
-    assert_int_equal(ap_store_clock_put(store, 7, &c), 0);
+    ap_store_clock_t put = {7, c};
+    assert_int_equal(ap_store_commit_cycle(store, NULL, NULL, NULL, 0, &put, 1, NULL, 0, NULL, 0), 0);
     assert_int_equal(ap_store_clock_get(store, 7, &back), 0);
     assert_memory_equal(&c, &back, sizeof c);
 
@@ -241,7 +242,7 @@ static void clock_citizens_and_results(void **state) {
     const char *cit[] = {"c-store", "c-store"};
     int32_t mon[] = {20458, 20465};
     ap_result_record_t recs[2] = {{3, 0xfeedULL}, {0, 0}}, got[2];
-    assert_int_equal(ap_store_results_put(store, cit, mon, recs, 1), 0);
+    assert_int_equal(ap_store_commit_cycle(store, cit, mon, recs, 1, NULL, 0, NULL, 0, NULL, 0), 0);
     assert_int_equal(ap_store_results_get(store, cit, mon, 2, got), 0);
     assert_int_equal(got[0].revision, 3);
     assert_true(got[0].digest == 0xfeedULL);
