@@ -95,10 +95,11 @@ static void emit(gen_t *g, ap_event_t *ev, rng_t *r) {
     ap_events_encode(ev, &g->buf);
     const char *key = ev->type == AP_EV_TICK ? NULL : ev->u.h.citizen_id;
     if (ev->type != AP_EV_TICK && r && unit(r) < g->o.invalid_rate) {
-        /* Damage the record the way broken producers do: cut short or bit-flipped. */
+        /* Damage the record the way broken producers do, so that it can
+         * never pass as valid: cut short, or a broken marker or fingerprint. */
         g->invalid++;
         if (next(r) & 1) g->buf.len = (size_t)range(r, 1, (long)g->buf.len - 1);
-        else g->buf.data[range(r, 0, (long)g->buf.len - 1)] ^= (char)(1 << range(r, 0, 7));
+        else g->buf.data[range(r, 0, 9)] ^= (char)(1 << range(r, 0, 7));
     }
     emit_bytes(g, topic_of(ev->type), key, g->buf.data, g->buf.len, RD_KAFKA_PARTITION_UA);
 }

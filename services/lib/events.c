@@ -297,8 +297,10 @@ static int why_fail(char *why, size_t len, const char *msg) {
     return -1;
 }
 
-/* A date range is sane if both ends are dates and from <= to. */
-#define DAY_MIN (-25567)  /* 1900-01-01 */
+/* Dates the system can mean: from the first rule version (nytteindsats
+ * rules of 2014) to 2099. Anything earlier is a broken record, and letting
+ * it in would make the processor close every week since. */
+#define DAY_MIN (16071)   /* 2014-01-01 */
 #define DAY_MAX (47482)   /* 2099-12-31 */
 static int valid_day(int32_t d) { return d >= DAY_MIN && d <= DAY_MAX; }
 
@@ -337,6 +339,10 @@ int ap_events_validate(const ap_event_t *ev, char *why, size_t len) {
         if (validate_header(&x->h, why, len)) return -1;
         if (!x->report_id[0]) return why_fail(why, len, "report_id is empty");
         if (!valid_day(x->activity_date)) return why_fail(why, len, "activity_date out of range");
+        /* Hours are reported for days that have been, and within a year. */
+        int32_t reported = (int32_t)(x->h.occurred_at / 86400000LL);
+        if (x->activity_date > reported + 1 || x->activity_date < reported - 366)
+            return why_fail(why, len, "activity_date is not within the year before the report");
         if (x->minutes < 0 || x->minutes > 24 * 60) return why_fail(why, len, "minutes outside 0..1440 for one day");
         return 0;
     }

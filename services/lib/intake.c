@@ -226,8 +226,13 @@ ap_intake_t *ap_intake_create(const char *brokers, const char *group_id, const c
         /* range gives partition N of every subscribed topic to one member: a lane */
         {"partition.assignment.strategy", "range"},
         {"enable.partition.eof", "false"},
-        /* a stopped topic at a barrier holds at most this much locally */
-        {"queued.max.messages.kbytes", "16384"},
+        /* Bound what librdkafka prefetches per partition: records fetched
+         * behind a barrier wait in memory, and there are many partitions. */
+        {"queued.max.messages.kbytes", "2048"},
+        {"queued.min.messages", "10000"},
+        /* A fetched message pins its whole fetch response: keep them small. */
+        {"fetch.max.bytes", "4194304"},
+        {"max.partition.fetch.bytes", "524288"},
     };
     for (size_t i = 0; i < sizeof settings / sizeof *settings; i++)
         if (rd_kafka_conf_set(conf, settings[i][0], settings[i][1], err, errlen) != RD_KAFKA_CONF_OK) goto fail;

@@ -99,6 +99,14 @@ static void hours_and_reduction_rules(void **state) {
     ev.u.hours.activity_date = ap_cal_days_from_civil(2026, 1, 5);
     ev.u.hours.minutes = 1441;
     expect_invalid(&ev, "minutes");
+    ev.u.hours.minutes = 60;
+    ev.u.hours.activity_date = ap_cal_days_from_civil(2024, 12, 1); /* over a year before the report */
+    expect_invalid(&ev, "within the year");
+    ev.u.hours.activity_date = ap_cal_days_from_civil(2026, 1, 7); /* after the report */
+    expect_invalid(&ev, "within the year");
+    ev.u.hours.activity_date = ap_cal_days_from_civil(2013, 12, 31); /* before any rule version */
+    expect_invalid(&ev, "out of range");
+    ev.u.hours.activity_date = ap_cal_days_from_civil(2026, 1, 5);
     ev.u.hours.minutes = 1440;
     char why[AP_TEXT_CAP];
     assert_int_equal(ap_events_validate(&ev, why, sizeof why), 0);

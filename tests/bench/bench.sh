@@ -1,0 +1,91 @@
+#!/usr/bin/env bash
+# Benchmark (never part of the test command): a generated national-scale
+# stream through the real broker, Redis and ap-processor on this machine,
+# against the ceilings of the parts. Prints a table and a final JSON line.
+#   tests/bench/bench.sh [--citizens 21000] [--weeks 52] [--seed 1]
+# Measured: generation + load rate, the kcat consume ceiling over the same
+# topics, the redis-benchmark -P 16 ceiling, end-to-end processor throughput
+# (first record in to lag 0) and the processor's peak RSS.
+# Not measured yet (issue 6): p50/p99 latency at a steady 10,000 events/s and
+# offline replay (needs the offline mode of issue 5).
+set -euo pipefail
+root=$(cd "$(dirname "$0")/../.." && pwd)
+citizens=21000; weeks=52; seed=1
+while [ $# -gt 0 ]; do
+  case $1 in
+    --citizens) citizens=$2; shift 2 ;;
+    --weeks) weeks=$2; shift 2 ;;
+    --seed) seed=$2; shift 2 ;;
+    *) echo "usage: bench.sh [--citizens N] [--weeks N] [--seed N]" >&2; exit 2 ;;
+  esac
+done
+"$root/deploy/scripts/setup.sh" >/dev/null
+cmake -S "$root" -B "$root/build" -DCMAKE_BUILD_TYPE=Release -DAP_TESTS=OFF >/dev/null
+cmake --build "$root/build" -j"$(nproc)" >/dev/null
+bin="$root/build"
+run="$root/.run/bench"
+rm -rf "$run"; mkdir -p "$run"
+"$root/deploy/scripts/env.sh" start "$run/env" >/dev/null
+proc=
+trap '[ -z "$proc" ] || kill -TERM "$proc" 2>/dev/null || true; "$root/deploy/scripts/env.sh" stop "$run/env" >/dev/null' EXIT
+# shellcheck source=/dev/null
+source "$run/env/env.sh"
+now() { date +%s.%N; }
+elapsed() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.3f", b - a }'; }
+rate() { awk -v n="$1" -v s="$2" 'BEGIN { printf "%.0f", n / s }'; }
+
+"$bin/apctl" create-topics --partitions 6 b.placement b.hours b.exemption b.compliance b.alerts b.dead-letter 2>/dev/null
+
+t0=$(now)
+"$bin/ap-generate" --citizens "$citizens" --weeks "$weeks" --seed "$seed" --invalid-rate 0.02 --kafka --topic-prefix b \
+  2> "$run/gen.txt"
+t1=$(now)
+events=$(sed -n 's/^ap-generate: \([0-9]*\) records.*/\1/p' "$run/gen.txt")
+gen_s=$(elapsed "$t0" "$t1")
+
+# Ceiling for reading: kcat consuming the three input topics to their end, in parallel.
+t0=$(now)
+for t in placement hours exemption; do kcat -C -b "$AP_KAFKA_BROKERS" -t "b.$t" -o beginning -e -q -f '\n' > "$run/kcat.$t" & done
+wait
+t1=$(now)
+kcat_records=$(cat "$run"/kcat.* | wc -l)
+kcat_s=$(elapsed "$t0" "$t1")
+
+# Ceiling for Redis: pipelined SET/GET.
+redis_rps=$(redis-benchmark -p "$AP_REDIS_PORT" -P 16 -n 2000000 -t set -q 2>/dev/null | sed -n 's/.*SET: \([0-9.]*\) requests.*/\1/p' | tail -1)
+
+# End to end: processor from the first record to lag 0 (every output acknowledged and recorded).
+t0=$(now)
+AP_TOPIC_PLACEMENT=b.placement AP_TOPIC_HOURS=b.hours AP_TOPIC_EXEMPTION=b.exemption AP_TOPIC_COMPLIANCE=b.compliance \
+AP_TOPIC_ALERTS=b.alerts AP_TOPIC_DEAD_LETTER=b.dead-letter AP_GROUP_ID=bench AP_REDIS_PREFIX=bench AP_STATS_INTERVAL_S=30 \
+  "$bin/ap-processor" > "$run/processor.log" 2>&1 &
+proc=$!
+rss_kb=0
+while :; do
+  lag=$("$bin/apctl" lag --group bench --topic b.placement --topic b.hours --topic b.exemption 2>/dev/null || echo x)
+  r=$(sed -n 's/VmHWM:\s*\([0-9]*\) kB/\1/p' "/proc/$proc/status" 2>/dev/null || echo 0)
+  [ -n "$r" ] && [ "$r" -gt "$rss_kb" ] && rss_kb=$r
+  [ "$lag" = "0" ] && break
+  sleep 0.5
+done
+t1=$(now)
+kill -TERM "$proc"; wait "$proc" || true; proc=
+e2e_s=$(elapsed "$t0" "$t1")
+results=$(grep -o 'results=[0-9]*' "$run/processor.log" | tail -1 | cut -d= -f2)
+
+e2e_rate=$(rate "$events" "$e2e_s")
+kcat_rate=$(rate "$kcat_records" "$kcat_s")
+ratio=$(awk -v a="$e2e_rate" -v b="$kcat_rate" 'BEGIN { printf "%.1f", 100 * a / b }')
+printf '\n%-44s %s\n' "machine" "$(nproc) cores, $(free -g | awk '/Mem:/{print $2}') GiB, $(uname -r)"
+printf '%-44s %s\n' "stream" "$citizens citizens x $weeks weeks: $events records (2 % damaged)"
+printf '%-44s %s\n' "generate + load into Kafka" "$(printf '%.1f' "$gen_s") s ($(rate "$events" "$gen_s") records/s)"
+printf '%-44s %s\n' "kcat consume ceiling (3 topics in parallel)" "$kcat_rate records/s"
+printf '%-44s %s\n' "redis-benchmark SET -P 16 ceiling" "${redis_rps:-n/a} requests/s"
+printf '%-44s %s\n' "end to end (first in -> lag 0)" "$(printf '%.1f' "$e2e_s") s = $e2e_rate events/s (${ratio} % of kcat)"
+printf '%-44s %s\n' "compliance results emitted" "${results:-0}"
+printf '%-44s %s\n' "processor peak RSS" "$((rss_kb / 1024)) MiB"
+printf '%-44s %s\n' "p50/p99 latency at 10,000 events/s" "not measured yet"
+printf '%-44s %s\n' "offline replay" "not available yet"
+printf '{"citizens":%s,"weeks":%s,"events":%s,"generate_rps":%s,"kcat_rps":%s,"redis_set_rps":%s,"e2e_rps":%s,"e2e_vs_kcat_pct":%s,"e2e_seconds":%.1f,"results":%s,"peak_rss_mib":%s,"latency_p50_ms":null,"latency_p99_ms":null,"offline_rps":null}\n' \
+  "$citizens" "$weeks" "$events" "$(rate "$events" "$gen_s")" "$kcat_rate" "${redis_rps:-null}" "$e2e_rate" "$ratio" "$e2e_s" \
+  "${results:-0}" "$((rss_kb / 1024))"
