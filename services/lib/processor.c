@@ -211,12 +211,17 @@ static void weeks_touched(const ap_event_t *ev, int32_t *from, int32_t *to) {
 
 /* ------------------------------------------------------------- evaluation */
 
+/* Room for element n of a growable array (capacity doubles); returns the array. */
+static void *room_for(void *arr, size_t n, size_t *cap, size_t size) {
+    if (n < *cap) return arr;
+    *cap = *cap ? *cap * 2 : 64;
+    arr = realloc(arr, *cap * size);
+    if (!arr) abort(); /* allocation failure is fatal, see buf.h */
+    return arr;
+}
+
 static void add_work(ap_processor_t *p, const char *citizen, int32_t monday, int64_t closed_at) {
-    if (p->n_work == p->cap_work) {
-        p->cap_work = p->cap_work ? p->cap_work * 2 : 256;
-        p->work = realloc(p->work, p->cap_work * sizeof *p->work);
-        if (!p->work) abort();
-    }
+    p->work = room_for(p->work, p->n_work, &p->cap_work, sizeof *p->work);
     work_t *w = &p->work[p->n_work++];
     snprintf(w->citizen, sizeof w->citizen, "%s", citizen);
     w->monday = monday;
@@ -224,11 +229,7 @@ static void add_work(ap_processor_t *p, const char *citizen, int32_t monday, int
 }
 
 static void add_pending(ap_processor_t *p, const char *citizen, int32_t monday, ap_result_record_t rec) {
-    if (p->n_pending == p->cap_pending) {
-        p->cap_pending = p->cap_pending ? p->cap_pending * 2 : 256;
-        p->pending = realloc(p->pending, p->cap_pending * sizeof *p->pending);
-        if (!p->pending) abort();
-    }
+    p->pending = room_for(p->pending, p->n_pending, &p->cap_pending, sizeof *p->pending);
     pending_t *x = &p->pending[p->n_pending++];
     snprintf(x->citizen, sizeof x->citizen, "%s", citizen);
     x->monday = monday;
@@ -353,11 +354,7 @@ static int on_tick(ap_processor_t *p, int kind, int32_t partition, const ap_tick
     if (ap_store_dirty(p->store, partition, &dirty, &dirty_mondays, &n_dirty)) return fail(p, "%s", ap_store_error(p->store));
     for (size_t i = 0; i < n_dirty; i++) {
         add_work(p, dirty[i], dirty_mondays[i], wm ? wm : tick->occurred_at);
-        if (p->n_evaluated == p->cap_evaluated) {
-            p->cap_evaluated = p->cap_evaluated ? p->cap_evaluated * 2 : 64;
-            p->evaluated = realloc(p->evaluated, p->cap_evaluated * sizeof *p->evaluated);
-            if (!p->evaluated) abort();
-        }
+        p->evaluated = room_for(p->evaluated, p->n_evaluated, &p->cap_evaluated, sizeof *p->evaluated);
         struct evaluated *e = &p->evaluated[p->n_evaluated++];
         snprintf(e->citizen, sizeof e->citizen, "%s", dirty[i]);
         e->monday = dirty_mondays[i];
@@ -365,7 +362,7 @@ static int on_tick(ap_processor_t *p, int kind, int32_t partition, const ap_tick
     }
     ap_store_free_list(dirty, n_dirty);
     free(dirty_mondays);
-    if (p->n_work && evaluate_work(p)) return -1;
+    if (evaluate_work(p)) return -1;
     if (!wm || c->first_monday == AP_NO_DATE) return 0;
     /* Week W has ended once local time reaches W + 7 days + grace. */
     int32_t last = ap_cal_week_start(ap_cal_cph_day(wm) - p->cfg.grace_days) - 7;

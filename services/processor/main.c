@@ -121,12 +121,15 @@ static int tick_time(void *ctx, const rd_kafka_message_t *m, int64_t *at) {
     return 1;
 }
 
+/* Retry delays double up to 5 s: quick after a blip, gentle in an outage. */
+static int next_backoff(int ms) { return ms * 2 > 5000 ? 5000 : ms * 2; }
+
 /* Waits until Redis answers: assignment reads the positions from it. */
 static void await_store(ap_store_t *store) {
     for (int backoff = 200; run && ap_store_ping(store) && ap_store_reconnect(store);) {
         ap_log_warn("redis unavailable, retrying", "error=\"%s\" retry_ms=%d", ap_store_error(store), backoff);
         sleep_ms(backoff);
-        backoff = backoff * 2 > 5000 ? 5000 : backoff * 2;
+        backoff = next_backoff(backoff);
     }
 }
 
@@ -186,7 +189,7 @@ int main(int argc, char **argv) {
                                                                sizeof err));) {
         ap_log_warn("redis unavailable, retrying", "error=\"%s\" retry_ms=%d", err, backoff);
         sleep_ms(backoff);
-        if (backoff < 5000) backoff = backoff * 2 > 5000 ? 5000 : backoff * 2;
+        backoff = next_backoff(backoff);
     }
     if (!store) goto cleanup;
 
@@ -250,7 +253,7 @@ int main(int argc, char **argv) {
                 break;
             }
             sleep_ms(backoff);
-            if (backoff < 5000) backoff = backoff * 2 > 5000 ? 5000 : backoff * 2;
+            backoff = next_backoff(backoff);
             if (ap_store_ping(store)) {
                 /* Redis went away. It may come back without its last second of
                  * writes (AOF everysec), positions included: reconnect, then
