@@ -12,7 +12,8 @@
  * input, rejects every length above the field's capacity, validates UTF-8 and
  * enum ranges, and reports the first problem as a status with a message that
  * names the field. Strings are copied into fixed buffers in the struct;
- * AP_FT_BYTES fields are views into the input and live as long as it.
+ * AP_FT_BYTES and AP_FT_ARRAY_VIEW fields are views into the input and live
+ * as long as it.
  */
 #ifndef AP_CODEC_H
 #define AP_CODEC_H
@@ -61,7 +62,8 @@ typedef enum ap_field_type {
     AP_FT_OPT_STRING, /* ["null","string"]: char[cap], "" is null */
     AP_FT_OPT_INT,    /* ["null","int"]: int32_t, INT32_MIN is null */
     AP_FT_OPT_ENUM,   /* ["null",enum]: int32_t, -1 is null */
-    AP_FT_ARRAY       /* array of strings (char[cap]) or of records; count is uint32_t */
+    AP_FT_ARRAY,      /* array of strings (char[cap]) or of records; count is uint32_t */
+    AP_FT_ARRAY_VIEW  /* array of records held outside the struct: ap_array_view_t */
 } ap_field_type_t;
 
 /* Logical types: how a value is shown in JSON and checked. */
@@ -71,6 +73,20 @@ typedef struct ap_bytes {
     const uint8_t *ptr;
     size_t len;
 } ap_bytes_t;
+
+/* An array of records that lives outside the struct, so a struct with a
+ * large bounded array stays small. Encoding writes `items` (n records of the
+ * field's item type) or, if items is NULL, copies `raw`. Decoding checks every
+ * item and leaves items NULL, n the count and raw a view of the encoded array
+ * in the input (valid as long as the input, like AP_FT_BYTES). */
+typedef struct ap_array_view {
+    const void *items;
+    uint32_t n;
+    ap_bytes_t raw;
+} ap_array_view_t;
+
+/* Largest item of an AP_FT_ARRAY_VIEW (decoding checks each item on the stack). */
+#define AP_CODEC_VIEW_ITEM_MAX 1024
 
 struct ap_record_desc;
 
@@ -130,6 +146,13 @@ void ap_codec_to_json(const ap_record_desc_t *desc, const void *value, ap_buf_t 
  */
 ap_codec_status_t ap_codec_from_json(const ap_record_desc_t *desc, const ap_json_doc_t *doc,
                                      const ap_json_node_t *obj, const char *const *ignore, void *value,
+                                     ap_codec_error_t *err);
+
+/**
+ * @brief Decodes item i of a decoded view field into item (f->item_size bytes).
+ * For a view with items set, copies item i. @return AP_CODEC_OK or a status.
+ */
+ap_codec_status_t ap_codec_view_item(const ap_field_desc_t *f, const ap_array_view_t *view, uint32_t i, void *item,
                                      ap_codec_error_t *err);
 
 /** @return the index of symbol s in the field's enum, or -1. */

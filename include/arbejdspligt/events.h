@@ -181,6 +181,19 @@ typedef struct ap_adjustment {
     int32_t minutes;
 } ap_adjustment_t;
 
+/* One input record behind a result (its lineage): where it was read and
+ * which event it carried. Topic names are at most 249 bytes (Kafka's limit). */
+#define AP_TOPIC_NAME_CAP 250
+/* Most inputs behind one result: 4 kinds x 128 entities + 256 hours reports
+ * (the state bounds in rules.h). */
+#define AP_MAX_INPUTS 768
+typedef struct ap_input_ref {
+    char topic[AP_TOPIC_NAME_CAP];
+    int32_t partition;
+    int64_t offset;
+    char event_id[AP_UUID_CAP];
+} ap_input_ref_t;
+
 typedef struct ap_result {
     char event_id[AP_UUID_CAP];
     char citizen_id[AP_ID_CAP];
@@ -197,6 +210,7 @@ typedef struct ap_result {
     ap_credited_t breakdown[AP_ACT_COUNT];
     uint32_t n_adjustments;
     ap_adjustment_t adjustments[AP_MAX_ADJUSTMENTS];
+    ap_array_view_t inputs; /* lineage: ap_input_ref_t items, sorted by topic, partition, offset */
 } ap_result_t;
 
 typedef struct ap_alert {
@@ -265,6 +279,8 @@ int ap_events_init(ap_codec_error_t *err);
 
 /** @return the descriptor of a record type (bound after ap_events_init). */
 const ap_record_desc_t *ap_events_desc(ap_event_type_t type);
+/** @return the embedded text of schemas/<stem>.avsc (length in *len), or NULL. */
+const char *ap_events_schema_text(const char *stem, size_t *len);
 /** @return the record type whose schema name is name, or AP_EV_COUNT. */
 ap_event_type_t ap_events_type_by_name(const char *name, size_t len);
 /** @return the record type with this fingerprint, or AP_EV_COUNT. */

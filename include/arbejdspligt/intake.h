@@ -87,4 +87,11 @@ int ap_intake_fatal(const ap_intake_t *in, char *err, size_t errlen);
 /** @return the number of partitions currently assigned. */
 size_t ap_intake_assigned(const ap_intake_t *in);
 
+/**
+ * @brief The consumer's position on a topic-partition: the offset after the
+ * last record handed to the intake (held ones included).
+ * @return 0 with *next set, 1 if unknown (nothing read yet), -1 on error.
+ */
+int ap_intake_position(ap_intake_t *in, const char *topic, int32_t partition, int64_t *next);
+
 #endif

@@ -21,6 +21,8 @@
 
 #include <librdkafka/rdkafka.h>
 
+#include "arbejdspligt/output.h"
+
 /* Delivery outcome counters of a producer, updated by its delivery callback. */
 typedef struct ap_kafka_delivery {
     uint64_t delivered;
@@ -46,6 +48,17 @@ int ap_kafka_produce(rd_kafka_t *rk, const char *topic, int32_t partition, const
 
 /** @brief Waits up to timeout_ms for every queued message to be delivered. @return messages still queued. */
 int ap_kafka_producer_drain(rd_kafka_t *rk, int timeout_ms);
+
+/* A producer as the processor's output (output.h). `rk` may be replaced
+ * (after a fatal producer error) between cycles by its owner. */
+typedef struct ap_kafka_output {
+    rd_kafka_t *rk;
+    ap_kafka_delivery_t *delivery;
+    uint64_t failed_seen; /* delivery failures already reported */
+} ap_kafka_output_t;
+
+/** @return the output interface over ko (which the caller owns and keeps alive). */
+ap_output_t ap_kafka_output(ap_kafka_output_t *ko);
 
 /** @return the number of partitions of topic, or -1 with err set. */
 int ap_kafka_partition_count(rd_kafka_t *rk, const char *topic, int timeout_ms, char *err, size_t errlen);

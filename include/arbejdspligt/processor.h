@@ -23,8 +23,14 @@
  * carry the same derived event ids, so consumers can drop repeats. Nothing
  * is lost and no input is counted twice.
  *
- * Ownership: the processor borrows the store and producer (they must
- * outlive it); records passed in are read only during the call.
+ * Lineage: every result lists the input records behind it (topic,
+ * partition, offset, event id): the current version of every coverage
+ * period, placement, exemption and reduction in force during the week or the
+ * week after it (the rules look one week ahead), and every hours report dated
+ * in the week, sorted by topic, partition and offset.
+ *
+ * Ownership: the processor borrows the store and the output's context (they
+ * must outlive it); records passed in are read only during the call.
  */
 #ifndef AP_PROCESSOR_H
 #define AP_PROCESSOR_H
@@ -32,7 +38,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "arbejdspligt/kafka.h"
+#include "arbejdspligt/output.h"
 #include "arbejdspligt/store.h"
 
 /* Input topic kinds; a tick's kind is the topic it arrived on. */
@@ -70,8 +76,7 @@ typedef struct ap_processor_stats {
 
 typedef struct ap_processor ap_processor_t;
 
-ap_processor_t *ap_processor_create(const ap_processor_config_t *cfg, ap_store_t *store, rd_kafka_t *producer,
-                                    ap_kafka_delivery_t *delivery);
+ap_processor_t *ap_processor_create(const ap_processor_config_t *cfg, ap_store_t *store, ap_output_t output);
 void ap_processor_destroy(ap_processor_t *p);
 
 /**
@@ -83,9 +88,6 @@ void ap_processor_destroy(ap_processor_t *p);
  */
 int ap_processor_process(ap_processor_t *p, const ap_record_t *records, size_t n, size_t *consumed, char *err,
                          size_t errlen);
-
-/** @brief Replaces the producer (after the old one failed fatally); the processor borrows it. */
-void ap_processor_set_producer(ap_processor_t *p, rd_kafka_t *producer);
 
 /** @brief Running totals since create. */
 const ap_processor_stats_t *ap_processor_stats(const ap_processor_t *p);

@@ -67,7 +67,17 @@ typedef struct ap_rule_version {
     int weekly_obligation;   /* the 37-hour arbejdspligt applies (seed 002, from 2025) */
     int nytte_max_weeks;     /* nytteindsats duration limit, 0 if none (13 weeks until 2024, seed 001/003) */
     int rimelighedskrav;     /* ratio rule for subsidised staff in force (until 2024, seed 001) */
+    int32_t norm_minutes_per_week; /* 2220 (seed 002); only ap_rules_override changes it */
 } ap_rule_version_t;
+
+/**
+ * @brief Audit what-if (ap-replay only, never the services): "weekly_minutes=N"
+ * replaces the weekly norm of every version with a weekly obligation, and
+ * renames those versions "<name>/wm=N" so no result can pass for one under
+ * the law's rules. Process-wide; call once at start-up, before evaluating.
+ * @return 0, or -1 with err set.
+ */
+int ap_rules_override(const char *spec, char *err, size_t errlen);
 
 /** @return the rule version governing the week starting at monday, or NULL before any version. */
 const ap_rule_version_t *ap_rules_version_for(int32_t monday);

@@ -5,7 +5,8 @@
  *   apctl produce --topic T [--schema NAME] [--no-validate] < events.jsonl
  *   apctl produce-hex --topic T [--key K] < records.hex     (raw bytes; for tests)
  *   apctl tick --topic T [--topic T ...] --at 2026-02-02T00:00:00Z
- *   apctl consume --topic T [--wait-for N] [--timeout-ms MS]
+ *   apctl consume --topic T [--wait-for N] [--timeout-ms MS] [--hex]
+ *                 (--hex: "<topic> <key> <hex of the value>", the exact bytes)
  *   apctl create-topics --partitions N T [T ...]
  *   apctl lag --group G --topic T [--topic T ...]
  *   apctl diff LEFT.jsonl RIGHT.jsonl [--json REPORT] [--ignore field,field]
@@ -42,6 +43,7 @@ typedef struct opts {
     const char *json_report; /* diff --json */
     const char *ignore;      /* diff --ignore */
     int validate;
+    int hex; /* consume --hex */
     int partitions;
     long wait_for;
     long timeout_ms;
@@ -55,7 +57,7 @@ static int usage(void) {
             "  apctl produce --topic T [--schema NAME] [--no-validate] < events.jsonl\n"
             "  apctl produce-hex --topic T [--key K] < records.hex\n"
             "  apctl tick --topic T [--topic T ...] --at RFC3339 [--source NAME]\n"
-            "  apctl consume --topic T [--wait-for N] [--timeout-ms MS]\n"
+            "  apctl consume --topic T [--wait-for N] [--timeout-ms MS] [--hex]\n"
             "  apctl create-topics --partitions N TOPIC...\n"
             "  apctl lag --group G --topic T [--topic T ...]   (records not yet committed by G)\n"
             "  apctl diff LEFT.jsonl RIGHT.jsonl [--json REPORT] [--ignore field,field]\n"
@@ -75,6 +77,7 @@ static int parse_opts(int argc, char **argv, opts_t *o) {
     for (int i = 2; i < argc; i++) {
         const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
         if (strcmp(a, "--no-validate") == 0) { o->validate = 0; continue; }
+        if (strcmp(a, "--hex") == 0) { o->hex = 1; continue; }
         if (a[0] == '-' && a[1] == '-') {
             if (!v) { fprintf(stderr, "apctl: %s needs a value\n", a); return -1; }
             i++;
@@ -322,7 +325,19 @@ static int cmd_consume(const opts_t *o) {
             ap_event_t ev;
             ap_codec_error_t cerr;
             ap_buf_reset(&out);
-            if (ap_events_decode(m->payload, m->len, &ev, &cerr) == AP_CODEC_OK) ap_events_to_json(&ev, &out);
+            if (o->hex) {
+                /* The same line format as ap-replay's replay.format=hex. */
+                static const char hx[] = "0123456789abcdef";
+                ap_buf_append_str(&out, o->topics[0]);
+                ap_buf_append_byte(&out, ' ');
+                if (m->key) ap_buf_append(&out, m->key, m->key_len);
+                ap_buf_append_byte(&out, ' ');
+                for (size_t i = 0; i < m->len; i++) {
+                    uint8_t b = ((const uint8_t *)m->payload)[i];
+                    char h[2] = {hx[b >> 4], hx[b & 15]};
+                    ap_buf_append(&out, h, 2);
+                }
+            } else if (ap_events_decode(m->payload, m->len, &ev, &cerr) == AP_CODEC_OK) ap_events_to_json(&ev, &out);
             else {
                 ap_buf_append_str(&out, "{\"schema\":null,\"error\":");
                 ap_json_write_string(&out, cerr.msg, strlen(cerr.msg));

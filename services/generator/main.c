@@ -7,6 +7,8 @@
  *
  *   ap-generate --citizens 2000 --weeks 15 --seed 7 --kafka --topic-prefix ap
  *   ap-generate --citizens 20 --weeks 3 --jsonl > stream.jsonl
+ *   ap-generate --citizens 21000 --weeks 52 --export year.avro   (an exported stream for
+ *                                    ap-replay file: offline, no broker needed)
  *   ap-generate ... --from-week 4 --weeks 8   (weeks 4..7 only: the second half of the same stream)
  *
  * The same arguments always give the same records in the same order.
@@ -19,9 +21,11 @@
 
 #include "arbejdspligt/calendar.h"
 #include "arbejdspligt/events.h"
+#include "arbejdspligt/export.h"
 #include "arbejdspligt/kafka.h"
 #include "arbejdspligt/log.h"
 #include "arbejdspligt/processor.h"
+#include "arbejdspligt/schema.h"
 
 /* The 98 municipality codes (kommunekoder). */
 static const char *const municipalities[] = {
@@ -38,8 +42,8 @@ typedef struct opts {
     long citizens, weeks, seed, from_week;
     int32_t first_monday;
     double invalid_rate, late_rate;
-    int kafka, jsonl;
-    const char *brokers, *prefix;
+    int kafka, jsonl, partitions;
+    const char *brokers, *prefix, *export_path;
 } opts_t;
 
 typedef struct gen {
@@ -51,6 +55,8 @@ typedef struct gen {
     char topics[3][128];
     int partitions[3];
     long records, invalid;
+    ap_export_writer_t *export; /* --export: an exported stream, as if read from Kafka */
+    int64_t *next_offset;       /* --export: per topic and partition */
 } gen_t;
 
 /* splitmix64: small, fast, and the same on every machine. */
@@ -77,6 +83,18 @@ static int topic_of(ap_event_type_t t) {
 
 static void emit_bytes(gen_t *g, int topic, const char *key, const void *data, size_t len, int32_t partition) {
     char err[256];
+    if (g->export) {
+        /* Co-partitioned by key, as the services need (a hash, not Kafka's murmur2:
+         * the file is never compared with a broker's partitioning). */
+        if (partition == RD_KAFKA_PARTITION_UA) partition = (int32_t)(ap_schema_crc64(key, strlen(key)) % (uint64_t)g->o.partitions);
+        int64_t *off = &g->next_offset[topic * g->o.partitions + partition];
+        ap_record_t rec = {g->topics[topic], partition, (*off)++, 0, key, key ? strlen(key) : 0, data, len};
+        if (ap_export_write(g->export, &rec, err, sizeof err)) {
+            fprintf(stderr, "ap-generate: %s\n", err);
+            exit(1);
+        }
+        return;
+    }
     if (ap_kafka_produce(g->rk, g->topics[topic], partition, key, key ? strlen(key) : 0, data, len, err, sizeof err)) {
         fprintf(stderr, "ap-generate: %s\n", err);
         exit(1);
@@ -312,7 +330,9 @@ static void generate(gen_t *g) {
 
 static int usage(void) {
     fprintf(stderr, "usage: ap-generate [--citizens N] [--weeks N] [--from-week K] [--seed N] [--first-week YYYY-MM-DD]\n"
-                    "                   [--invalid-rate F] [--late-rate F] (--jsonl | --kafka [--brokers B] [--topic-prefix P])\n");
+                    "                   [--invalid-rate F] [--late-rate F]\n"
+                    "                   (--jsonl | --kafka [--brokers B] [--topic-prefix P]\n"
+                    "                    | --export FILE[.avro] [--partitions N] [--topic-prefix P])\n");
     return 2;
 }
 
@@ -328,6 +348,7 @@ int main(int argc, char **argv) {
     o->first_monday = ap_cal_iso_week_monday(2026, 2);
     o->brokers = getenv("AP_KAFKA_BROKERS") ? getenv("AP_KAFKA_BROKERS") : "127.0.0.1:9092";
     o->prefix = "ap";
+    o->partitions = 6;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
         if (strcmp(a, "--jsonl") == 0) o->jsonl = 1;
@@ -341,6 +362,8 @@ int main(int argc, char **argv) {
         else if (strcmp(a, "--late-rate") == 0) o->late_rate = atof(v), i++;
         else if (strcmp(a, "--brokers") == 0) o->brokers = v, i++;
         else if (strcmp(a, "--topic-prefix") == 0) o->prefix = v, i++;
+        else if (strcmp(a, "--export") == 0) o->export_path = v, i++;
+        else if (strcmp(a, "--partitions") == 0) o->partitions = atoi(v), i++;
         else if (strcmp(a, "--first-week") == 0) {
             int32_t d;
             if (ap_cal_parse_date(v, strlen(v), &d)) return usage();
@@ -348,18 +371,18 @@ int main(int argc, char **argv) {
             i++;
         } else return usage();
     }
-    if (o->jsonl == o->kafka || o->citizens < 1 || o->weeks < 1 || o->from_week < 0 || o->from_week >= o->weeks)
+    if (o->jsonl + o->kafka + (o->export_path != NULL) != 1 || o->partitions < 1 || o->citizens < 1 || o->weeks < 1 || o->from_week < 0 || o->from_week >= o->weeks)
         return usage();
     ap_log_set_component("generator");
     ap_log_set_level("error");
     ap_codec_error_t cerr;
     if (ap_events_init(&cerr)) { fprintf(stderr, "ap-generate: %s\n", cerr.msg); return 1; }
+    static const char *const names[3] = {"placement", "hours", "exemption"};
     if (o->kafka) {
         char err[512];
         static const char *const extra[] = {"linger.ms", "50", "queue.buffering.max.messages", "1000000", NULL};
         g.rk = ap_kafka_producer_create(o->brokers, &g.delivery, extra, err, sizeof err);
         if (!g.rk) { fprintf(stderr, "ap-generate: %s\n", err); return 1; }
-        static const char *const names[3] = {"placement", "hours", "exemption"};
         for (int t = 0; t < 3; t++) {
             snprintf(g.topics[t], sizeof g.topics[t], "%s.%s", o->prefix, names[t]);
             if ((g.partitions[t] = ap_kafka_partition_count(g.rk, g.topics[t], 10000, err, sizeof err)) < 0) {
@@ -368,8 +391,22 @@ int main(int argc, char **argv) {
             }
         }
     }
+    if (o->export_path) {
+        char err[512];
+        if (!(g.export = ap_export_create(o->export_path, err, sizeof err))) { fprintf(stderr, "ap-generate: %s\n", err); return 1; }
+        g.next_offset = calloc(3 * (size_t)o->partitions, sizeof *g.next_offset);
+        for (int t = 0; t < 3; t++) {
+            snprintf(g.topics[t], sizeof g.topics[t], "%s.%s", o->prefix, names[t]);
+            g.partitions[t] = o->partitions;
+        }
+    }
     generate(&g);
     int rc = 0;
+    if (g.export) {
+        char err[512];
+        if (ap_export_close(g.export, err, sizeof err)) { fprintf(stderr, "ap-generate: %s\n", err); rc = 1; }
+        free(g.next_offset);
+    }
     if (g.rk) {
         int left = ap_kafka_producer_drain(g.rk, 120000);
         if (left || g.delivery.failed) { fprintf(stderr, "ap-generate: %d undelivered, %" PRIu64 " failed\n", left, g.delivery.failed); rc = 1; }

@@ -83,6 +83,11 @@ static int check_field(const ap_field_desc_t *f, const ap_json_doc_t *d, const a
         inner = optional_of(d, t);
         if (!inner) return set_err(err, AP_CODEC_BAD_JSON, "field %s: schema is not [\"null\",enum]", f->name), -1;
         return check_enum(f, d, inner, err);
+    case AP_FT_ARRAY_VIEW:
+        if (!f->item || f->item_size > AP_CODEC_VIEW_ITEM_MAX)
+            return set_err(err, AP_CODEC_BAD_JSON, "field %s: a view needs a record item of at most %d bytes", f->name,
+                           AP_CODEC_VIEW_ITEM_MAX), -1;
+        /* fall through */
     case AP_FT_ARRAY:
         inner = ap_json_member(d, t, "items");
         if (!ap_json_is_string(primitive_of(d, t), "array") || !inner)
@@ -208,6 +213,21 @@ static void encode_field(const ap_field_desc_t *f, const void *v, ap_buf_t *out)
         put_long(out, 0);
         break;
     }
+    case AP_FT_ARRAY_VIEW: {
+        const ap_array_view_t *a = CAT(v, f->offset, ap_array_view_t);
+        if (!a->items && a->raw.len) { /* re-encoding a decoded record: the same bytes */
+            ap_buf_append(out, a->raw.ptr, a->raw.len);
+            break;
+        }
+        uint32_t n = a->items ? a->n : 0;
+        if (n > f->cap) n = (uint32_t)f->cap;
+        if (n) {
+            put_long(out, n);
+            for (uint32_t i = 0; i < n; i++) encode_record(f->item, (const char *)a->items + (size_t)i * f->item_size, out);
+        }
+        put_long(out, 0);
+        break;
+    }
     }
 }
 
@@ -328,6 +348,34 @@ static ap_codec_status_t decode_array(const ap_field_desc_t *f, reader_t *r, voi
     }
 }
 
+/* Walks an encoded array of records, decoding each item into a stack buffer;
+ * calls fn (may be NULL) per item. Sets *count. */
+static ap_codec_status_t walk_view(const ap_field_desc_t *f, reader_t *r, uint32_t *count,
+                                   int (*fn)(void *ctx, const void *item), void *ctx) {
+    _Alignas(max_align_t) char item[AP_CODEC_VIEW_ITEM_MAX];
+    ap_codec_status_t st;
+    *count = 0;
+    for (;;) {
+        int64_t block;
+        if ((st = get_long(r, f->name, &block)) != AP_CODEC_OK) return st;
+        if (block == 0) return AP_CODEC_OK;
+        if (block < 0) {
+            int64_t bytes;
+            if (block == INT64_MIN) return set_err(r->err, AP_CODEC_BAD_LENGTH, "field %s: bad block count", f->name);
+            block = -block;
+            if ((st = get_long(r, f->name, &bytes)) != AP_CODEC_OK) return st;
+            if (bytes < 0) return set_err(r->err, AP_CODEC_BAD_LENGTH, "field %s: negative block size", f->name);
+        }
+        if ((uint64_t)block > f->cap - *count)
+            return set_err(r->err, AP_CODEC_TOO_LONG, "field %s: more than %zu items", f->name, f->cap);
+        for (int64_t i = 0; i < block; i++) {
+            if ((st = decode_record(f->item, r, item)) != AP_CODEC_OK) return st;
+            if (fn && fn(ctx, item)) return AP_CODEC_OK;
+            (*count)++;
+        }
+    }
+}
+
 static ap_codec_status_t decode_field(const ap_field_desc_t *f, reader_t *r, void *v) {
     ap_codec_status_t st;
     int present;
@@ -363,6 +411,14 @@ static ap_codec_status_t decode_field(const ap_field_desc_t *f, reader_t *r, voi
         if (!present) { *AT(v, f->offset, int32_t) = -1; return AP_CODEC_OK; }
         return get_enum(r, f, AT(v, f->offset, int32_t));
     case AP_FT_ARRAY: return decode_array(f, r, v);
+    case AP_FT_ARRAY_VIEW: {
+        ap_array_view_t *a = AT(v, f->offset, ap_array_view_t);
+        const uint8_t *start = r->p;
+        a->items = NULL;
+        if ((st = walk_view(f, r, &a->n, NULL, NULL)) != AP_CODEC_OK) return st;
+        a->raw = (ap_bytes_t){start, (size_t)(r->p - start)};
+        return AP_CODEC_OK;
+    }
     }
     return set_err(r->err, AP_CODEC_BAD_JSON, "field %s: unknown type", f->name);
 }
@@ -471,6 +527,19 @@ static void field_to_json(const ap_field_desc_t *f, const void *v, ap_buf_t *out
         ap_buf_append_byte(out, ']');
         break;
     }
+    case AP_FT_ARRAY_VIEW: {
+        const ap_array_view_t *a = CAT(v, f->offset, ap_array_view_t);
+        _Alignas(max_align_t) char item[AP_CODEC_VIEW_ITEM_MAX];
+        ap_codec_error_t e;
+        ap_buf_append_byte(out, '[');
+        for (uint32_t i = 0; i < a->n && i < f->cap; i++) {
+            if (ap_codec_view_item(f, a, i, item, &e) != AP_CODEC_OK) break; /* checked when decoded */
+            if (i) ap_buf_append_byte(out, ',');
+            record_to_json(f->item, item, out);
+        }
+        ap_buf_append_byte(out, ']');
+        break;
+    }
     }
 }
 
@@ -571,6 +640,8 @@ static ap_codec_status_t field_from_json(const ap_field_desc_t *f, const ap_json
     case AP_FT_STRING: return json_string(f, n, AT(v, f->offset, char), f->cap, err);
     case AP_FT_ENUM: return json_enum(f, n, AT(v, f->offset, int32_t), err);
     case AP_FT_BYTES: return set_err(err, AP_CODEC_BAD_JSON, "field %s: bytes cannot be read from JSON", f->name);
+    case AP_FT_ARRAY_VIEW: /* an output of the processor, never read from JSON */
+        return set_err(err, AP_CODEC_BAD_JSON, "field %s: cannot be read from JSON", f->name);
     case AP_FT_ARRAY: {
         uint32_t *count = AT(v, f->count_offset, uint32_t);
         if (n->type != AP_JSON_ARRAY) return set_err(err, AP_CODEC_BAD_JSON, "field %s: expected an array", f->name);
@@ -621,4 +692,33 @@ ap_codec_status_t ap_codec_from_json(const ap_record_desc_t *desc, const ap_json
                                      const ap_json_node_t *obj, const char *const *ignore, void *value,
                                      ap_codec_error_t *err) {
     return record_from_json(desc, doc, obj, ignore, value, err);
+}
+
+/* Copies the item with index `want` out of a walk. */
+typedef struct view_pick {
+    uint32_t want, seen;
+    void *out;
+    size_t size;
+} view_pick_t;
+
+static int pick_item(void *ctx, const void *item) {
+    view_pick_t *pk = ctx;
+    if (pk->seen++ != pk->want) return 0;
+    memcpy(pk->out, item, pk->size);
+    return 1;
+}
+
+ap_codec_status_t ap_codec_view_item(const ap_field_desc_t *f, const ap_array_view_t *view, uint32_t i, void *item,
+                                     ap_codec_error_t *err) {
+    if (i >= view->n) return set_err(err, AP_CODEC_TRUNCATED, "field %s: no item %u", f->name, (unsigned)i);
+    if (view->items) {
+        memcpy(item, (const char *)view->items + (size_t)i * f->item_size, f->item_size);
+        return AP_CODEC_OK;
+    }
+    reader_t r = {view->raw.ptr, view->raw.ptr + view->raw.len, err};
+    view_pick_t pk = {i, 0, item, f->item_size};
+    uint32_t count;
+    ap_codec_status_t st = walk_view(f, &r, &count, pick_item, &pk);
+    if (st == AP_CODEC_OK && pk.seen <= i) return set_err(err, AP_CODEC_TRUNCATED, "field %s: no item %u", f->name, (unsigned)i);
+    return st;
 }

@@ -131,6 +131,15 @@ static const ap_field_desc_t adjustment_fields[] = {
 static const ap_record_desc_t adjustment_desc = {"Adjustment", adjustment_fields, NSYM(adjustment_fields),
                                                  sizeof(ap_adjustment_t), 0, NULL, 0};
 
+static const ap_field_desc_t input_ref_fields[] = {
+    FS(ap_input_ref_t, "topic", topic, AP_FT_STRING, AP_LT_NONE, AP_TOPIC_NAME_CAP),
+    FS(ap_input_ref_t, "partition", partition, AP_FT_INT, AP_LT_NONE, 0),
+    FS(ap_input_ref_t, "offset", offset, AP_FT_LONG, AP_LT_NONE, 0),
+    FS(ap_input_ref_t, "event_id", event_id, AP_FT_STRING, AP_LT_UUID, AP_UUID_CAP),
+};
+static const ap_record_desc_t input_ref_desc = {"InputRef", input_ref_fields, NSYM(input_ref_fields),
+                                                sizeof(ap_input_ref_t), 0, NULL, 0};
+
 static const ap_field_desc_t result_fields[] = {
     FS(ap_result_t, "event_id", event_id, AP_FT_STRING, AP_LT_UUID, AP_UUID_CAP),
     FS(ap_result_t, "citizen_id", citizen_id, AP_FT_STRING, AP_LT_NONE, AP_ID_CAP),
@@ -149,6 +158,8 @@ static const ap_field_desc_t result_fields[] = {
     FA(ap_result_t, "breakdown", breakdown, n_breakdown, &credited_desc, sizeof(ap_credited_t), AP_ACT_COUNT),
     FA(ap_result_t, "adjustments", adjustments, n_adjustments, &adjustment_desc, sizeof(ap_adjustment_t),
        AP_MAX_ADJUSTMENTS),
+    {"inputs", AP_FT_ARRAY_VIEW, AP_LT_NONE, offsetof(ap_result_t, inputs), AP_MAX_INPUTS, NULL, 0, &input_ref_desc,
+     sizeof(ap_input_ref_t), 0},
 };
 
 static const ap_field_desc_t alert_fields[] = {
@@ -216,6 +227,15 @@ int ap_events_init(ap_codec_error_t *err) {
                 return -1;
             }
     return 0;
+}
+
+const char *ap_events_schema_text(const char *stem, size_t *len) {
+    for (const struct ap_embedded_schema *s = ap_embedded_schemas; s->stem; s++)
+        if (strcmp(s->stem, stem) == 0) {
+            *len = s->len;
+            return s->text;
+        }
+    return NULL;
 }
 
 const ap_record_desc_t *ap_events_desc(ap_event_type_t type) {

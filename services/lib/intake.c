@@ -299,27 +299,37 @@ static void drain(ap_intake_t *in, lane_t *l, int k) {
 }
 
 /* Lets a held tick through once every other topic of the lane has reached a
- * tick at least as late (held or already released). */
+ * tick at least as late (held or already released). All ticks that are ready
+ * go out together, before any record that waited behind one of them: so the
+ * processor sees the same records before each tick whatever the fetch timing
+ * (a record after tick T of one topic never slips in before the equal tick
+ * of another topic). */
+static int tick_ready(const lane_t *l, int k) {
+    const lane_topic_t *t = &l->t[k];
+    for (int j = 0; j < AP_INTAKE_TOPICS; j++) {
+        const lane_topic_t *o = &l->t[j];
+        if (j == k || !o->assigned) continue; /* an unassigned topic cannot hold the lane */
+        if (!(((o->held || o->phantom) && o->held_time >= t->held_time) || o->released_time >= t->held_time)) return 0;
+    }
+    return 1;
+}
+
 static void release_ticks(ap_intake_t *in, lane_t *l) {
     int changed = 1;
     while (changed) {
         changed = 0;
         for (int k = 0; k < AP_INTAKE_TOPICS && in->n_out < in->max_out; k++) {
             lane_topic_t *t = &l->t[k];
-            if (t->held || t->phantom) {
-                int ready = 1;
-                for (int j = 0; j < AP_INTAKE_TOPICS && ready; j++) {
-                    const lane_topic_t *o = &l->t[j];
-                    if (j == k || !o->assigned) continue; /* an unassigned topic cannot hold the lane */
-                    ready = ((o->held || o->phantom) && o->held_time >= t->held_time) || o->released_time >= t->held_time;
-                }
-                if (!ready) continue;
-                if (t->held) in->out[in->n_out++] = t->held; /* a phantom was processed already */
-                t->released_time = t->held_time;
-                t->held = NULL;
-                t->phantom = 0;
-                changed = 1;
-            }
+            if (!(t->held || t->phantom) || !tick_ready(l, k)) continue;
+            if (t->held) in->out[in->n_out++] = t->held; /* a phantom was processed already */
+            t->released_time = t->held_time;
+            t->held = NULL;
+            t->phantom = 0;
+            changed = 1;
+        }
+        if (changed) continue; /* release every ready tick before draining */
+        for (int k = 0; k < AP_INTAKE_TOPICS && in->n_out < in->max_out; k++) {
+            lane_topic_t *t = &l->t[k];
             size_t before = in->n_out;
             int was_held = t->held != NULL;
             drain(in, l, k);
@@ -385,6 +395,18 @@ void ap_intake_commit(ap_intake_t *in, rd_kafka_message_t *const *msgs, size_t n
 }
 
 size_t ap_intake_assigned(const ap_intake_t *in) { return in->assigned; }
+
+int ap_intake_position(ap_intake_t *in, const char *topic, int32_t partition, int64_t *next) {
+    rd_kafka_topic_partition_list_t *list = rd_kafka_topic_partition_list_new(1);
+    rd_kafka_topic_partition_list_add(list, topic, partition);
+    int rc = -1;
+    if (rd_kafka_position(in->rk, list) == RD_KAFKA_RESP_ERR_NO_ERROR && !list->elems[0].err) {
+        rc = list->elems[0].offset < 0 ? 1 : 0;
+        *next = list->elems[0].offset;
+    }
+    rd_kafka_topic_partition_list_destroy(list);
+    return rc;
+}
 
 int ap_intake_fatal(const ap_intake_t *in, char *err, size_t errlen) {
     if (in->store_failed) {

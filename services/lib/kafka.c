@@ -80,6 +80,31 @@ int ap_kafka_producer_drain(rd_kafka_t *rk, int timeout_ms) {
     return rd_kafka_outq_len(rk);
 }
 
+static int output_produce(void *ctx, const char *topic, const void *key, size_t keylen, const void *value, size_t len,
+                          char *err, size_t errlen) {
+    ap_kafka_output_t *ko = ctx;
+    return ap_kafka_produce(ko->rk, topic, RD_KAFKA_PARTITION_UA, key, keylen, value, len, err, errlen);
+}
+
+static int output_flush(void *ctx, int timeout_ms, char *err, size_t errlen) {
+    ap_kafka_output_t *ko = ctx;
+    if (ap_kafka_producer_drain(ko->rk, timeout_ms) > 0) {
+        snprintf(err, errlen, "outputs not acknowledged in time");
+        return -1;
+    }
+    if (ko->delivery && ko->delivery->failed != ko->failed_seen) {
+        ko->failed_seen = ko->delivery->failed;
+        snprintf(err, errlen, "output delivery failed: %.200s", ko->delivery->last_error);
+        return -1;
+    }
+    return 0;
+}
+
+ap_output_t ap_kafka_output(ap_kafka_output_t *ko) {
+    if (ko->delivery) ko->failed_seen = ko->delivery->failed;
+    return (ap_output_t){output_produce, output_flush, ko};
+}
+
 int ap_kafka_partition_count(rd_kafka_t *rk, const char *topic, int timeout_ms, char *err, size_t errlen) {
     rd_kafka_topic_t *t = rd_kafka_topic_new(rk, topic, NULL);
     const struct rd_kafka_metadata *md = NULL;

@@ -16,6 +16,9 @@
 /* A correction reaches back at most this many weeks (10 years). */
 #define MAX_LATE_WEEKS 520
 #define MAX_CLOCKS 64
+/* Most inputs one week can have: every entity plus a full week of hours. */
+#define LINEAGE_CAP (4 * AP_MAX_ENTITIES + AP_MAX_HOURS_PER_WEEK)
+_Static_assert(LINEAGE_CAP == AP_MAX_INPUTS, "AP_MAX_INPUTS must match the state bounds");
 
 typedef struct work {
     char citizen[AP_ID_CAP];
@@ -38,17 +41,15 @@ typedef struct clock_slot {
 struct ap_processor {
     ap_processor_config_t cfg;
     ap_store_t *store;
-    rd_kafka_t *producer;
-    ap_kafka_delivery_t *delivery;
+    ap_output_t output;
     ap_processor_stats_t stats;
     ap_event_t *events;
-    const ap_event_t **apply;
-    ap_bytes_t *apply_bytes;
+    ap_store_item_t *apply;
     int32_t *apply_part;
-    ap_store_dirty_t *apply_dirty;
     int32_t *apply_from; /* first week each event touches */
     int *outcomes;
     ap_citizen_state_t *scratch;
+    ap_input_ref_t *lineage; /* one result's inputs, LINEAGE_CAP */
     ap_buf_t out;
     pending_t *pending;
     size_t n_pending, cap_pending;
@@ -71,18 +72,15 @@ static void *xcalloc(size_t n, size_t size) {
     return p;
 }
 
-ap_processor_t *ap_processor_create(const ap_processor_config_t *cfg, ap_store_t *store, rd_kafka_t *producer,
-                                    ap_kafka_delivery_t *delivery) {
+ap_processor_t *ap_processor_create(const ap_processor_config_t *cfg, ap_store_t *store, ap_output_t output) {
     ap_processor_t *p = xcalloc(1, sizeof *p);
     p->cfg = *cfg;
     p->store = store;
-    p->producer = producer;
-    p->delivery = delivery;
+    p->output = output;
     p->events = xcalloc(AP_PROCESSOR_MAX_BATCH, sizeof *p->events);
     p->apply = xcalloc(AP_PROCESSOR_MAX_BATCH, sizeof *p->apply);
-    p->apply_bytes = xcalloc(AP_PROCESSOR_MAX_BATCH, sizeof *p->apply_bytes);
     p->apply_part = xcalloc(AP_PROCESSOR_MAX_BATCH, sizeof *p->apply_part);
-    p->apply_dirty = xcalloc(AP_PROCESSOR_MAX_BATCH, sizeof *p->apply_dirty);
+    p->lineage = xcalloc(LINEAGE_CAP, sizeof *p->lineage);
     p->apply_from = xcalloc(AP_PROCESSOR_MAX_BATCH, sizeof *p->apply_from);
     p->outcomes = xcalloc(AP_PROCESSOR_MAX_BATCH, sizeof *p->outcomes);
     p->scratch = xcalloc(1, sizeof *p->scratch);
@@ -93,9 +91,8 @@ void ap_processor_destroy(ap_processor_t *p) {
     if (!p) return;
     free(p->events);
     free(p->apply);
-    free(p->apply_bytes);
     free(p->apply_part);
-    free(p->apply_dirty);
+    free(p->lineage);
     free(p->apply_from);
     free(p->evaluated);
     free(p->outcomes);
@@ -107,8 +104,6 @@ void ap_processor_destroy(ap_processor_t *p) {
 }
 
 const ap_processor_stats_t *ap_processor_stats(const ap_processor_t *p) { return &p->stats; }
-
-void ap_processor_set_producer(ap_processor_t *p, rd_kafka_t *producer) { p->producer = producer; }
 
 void ap_processor_derive_id(const char *name, char out[static AP_UUID_CAP]) {
     /* 128 bits from two CRC-64 runs with different seeds; version 8
@@ -131,7 +126,7 @@ static int fail(ap_processor_t *p, const char *fmt, const char *detail) {
 
 static int produce(ap_processor_t *p, const char *topic, const void *key, size_t keylen) {
     char err[256];
-    if (ap_kafka_produce(p->producer, topic, RD_KAFKA_PARTITION_UA, key, keylen, p->out.data, p->out.len, err, sizeof err))
+    if (p->output.produce(p->output.ctx, topic, key, keylen, p->out.data, p->out.len, err, sizeof err))
         return fail(p, "%s", err);
     return 0;
 }
@@ -258,7 +253,39 @@ static uint64_t eval_digest(ap_processor_t *p, const ap_week_eval_t *e) {
     return ap_schema_crc64(p->out.data, p->out.len);
 }
 
-static int on_week(void *ctx, size_t i, const ap_week_input_t *in) {
+static int overlaps(int32_t from, int32_t to, int32_t lo, int32_t hi) {
+    return from <= hi && (to == AP_NO_DATE || to >= lo);
+}
+
+static int cmp_ref(const void *a, const void *b) {
+    const ap_input_ref_t *x = a, *y = b;
+    int c = strcmp(x->topic, y->topic);
+    if (c) return c;
+    if (x->partition != y->partition) return x->partition < y->partition ? -1 : 1;
+    return (x->offset > y->offset) - (x->offset < y->offset);
+}
+
+/* The inputs behind one week's result (see processor.h), sorted, into p->lineage. */
+static uint32_t collect_lineage(ap_processor_t *p, const ap_week_input_t *in, const ap_week_sources_t *src) {
+    int32_t lo = in->week_start, hi = in->week_start + 13; /* this week and the next */
+    uint32_t n = 0;
+    for (size_t k = 0; k < in->n_coverage; k++)
+        if (overlaps(in->coverage[k].from_date, in->coverage[k].to_date, lo, hi)) p->lineage[n++] = src->coverage[k];
+    for (size_t k = 0; k < in->n_placements; k++)
+        if (overlaps(in->placements[k].start_date, in->placements[k].end_date, lo, hi))
+            p->lineage[n++] = src->placements[k];
+    for (size_t k = 0; k < in->n_exemptions; k++)
+        if (overlaps(in->exemptions[k].from_date, in->exemptions[k].to_date, lo, hi))
+            p->lineage[n++] = src->exemptions[k];
+    for (size_t k = 0; k < in->n_reductions; k++)
+        if (overlaps(in->reductions[k].valid_from, in->reductions[k].valid_to, lo, hi))
+            p->lineage[n++] = src->reductions[k];
+    for (size_t k = 0; k < in->n_hours; k++) p->lineage[n++] = src->hours[k];
+    qsort(p->lineage, n, sizeof *p->lineage, cmp_ref);
+    return n;
+}
+
+static int on_week(void *ctx, size_t i, const ap_week_input_t *in, const ap_week_sources_t *src) {
     ap_processor_t *p = ctx;
     ap_week_eval_t eval;
     if (ap_rules_evaluate(in, &eval)) {
@@ -266,6 +293,8 @@ static int on_week(void *ctx, size_t i, const ap_week_input_t *in) {
         ap_log_error("citizen state over the engine's bounds; week not evaluated", "week_start=%d", (int)in->week_start);
         return 0;
     }
+    /* Lineage is part of what a result says: a replaced input is a revision. */
+    eval.result.inputs = (ap_array_view_t){p->lineage, collect_lineage(p, in, src), {NULL, 0}};
     const ap_result_record_t *old = &p->records[i];
     ap_result_t *r = &eval.result;
     uint64_t digest = eval_digest(p, &eval);
@@ -443,17 +472,12 @@ static void reset_cycle(ap_processor_t *p) {
 /* Records the cycle in the store, atomically: emitted results, changed
  * clocks, and the position after the consumed records (sink-owned offsets). */
 static int commit_cycle(ap_processor_t *p, const ap_record_t *records, size_t n) {
-    const char **cit = xcalloc(p->n_pending, sizeof *cit);
-    int32_t *mon = xcalloc(p->n_pending, sizeof *mon);
-    ap_result_record_t *rec = xcalloc(p->n_pending, sizeof *rec);
+    ap_store_result_t *res = xcalloc(p->n_pending, sizeof *res);
     ap_store_clock_t clocks[MAX_CLOCKS];
     ap_store_position_t *pos = xcalloc(n, sizeof *pos);
     size_t n_clocks = 0, n_pos = 0;
-    for (size_t k = 0; k < p->n_pending; k++) {
-        cit[k] = p->pending[k].citizen;
-        mon[k] = p->pending[k].monday;
-        rec[k] = p->pending[k].rec;
-    }
+    for (size_t k = 0; k < p->n_pending; k++)
+        res[k] = (ap_store_result_t){p->pending[k].citizen, p->pending[k].monday, p->pending[k].rec};
     for (size_t k = 0; k < p->n_clocks; k++)
         if (p->clocks[k].dirty) clocks[n_clocks++] = (ap_store_clock_t){p->clocks[k].partition, p->clocks[k].clock};
     for (size_t i = 0; i < n; i++) {
@@ -466,13 +490,10 @@ static int commit_cycle(ap_processor_t *p, const ap_record_t *records, size_t n)
     ap_store_evaluated_t *ev = xcalloc(p->n_evaluated, sizeof *ev);
     for (size_t k = 0; k < p->n_evaluated; k++)
         ev[k] = (ap_store_evaluated_t){p->evaluated[k].citizen, p->evaluated[k].monday, p->evaluated[k].partition};
-    int rc = ap_store_commit_cycle(p->store, cit, mon, rec, p->n_pending, clocks, n_clocks, pos, n_pos, ev,
-                                   p->n_evaluated);
+    int rc = ap_store_commit_cycle(p->store, res, p->n_pending, clocks, n_clocks, pos, n_pos, ev, p->n_evaluated);
     if (rc) fail(p, "%s", ap_store_error(p->store));
     free(ev);
-    free(cit);
-    free(mon);
-    free(rec);
+    free(res);
     free(pos);
     return rc;
 }
@@ -484,14 +505,13 @@ int ap_processor_process(ap_processor_t *p, const ap_record_t *records, size_t n
     size_t n_apply = 0, i;
     const ap_record_t *tick_rec = NULL;
     ap_event_t *tick_ev = NULL;
-    uint64_t failed_before = p->delivery ? p->delivery->failed : 0;
 
     for (i = 0; i < n; i++) {
         int c = classify(p, &records[i], &p->events[i]);
         if (c < 0) goto failed;
         if (c == 1) {
-            p->apply[n_apply] = &p->events[i];
-            p->apply_bytes[n_apply] = (ap_bytes_t){records[i].payload, records[i].len};
+            p->apply[n_apply] = (ap_store_item_t){&p->events[i], {records[i].payload, records[i].len}, {1, 0},
+                                                  records[i].topic, records[i].offset};
             p->apply_part[n_apply++] = records[i].partition;
         } else if (c == 2) {
             tick_rec = &records[i];
@@ -508,29 +528,27 @@ int ap_processor_process(ap_processor_t *p, const ap_record_t *records, size_t n
         ap_partition_clock_t *c = clock_of(p, p->apply_part[a]);
         if (!c) goto failed;
         int32_t from, to;
-        weeks_touched(p->apply[a], &from, &to);
+        weeks_touched(p->apply[a].event, &from, &to);
         p->apply_from[a] = from;
-        p->apply_dirty[a] = (ap_store_dirty_t){1, 0};
         if (c->closed_monday != AP_NO_DATE && from <= c->closed_monday) {
             int32_t lo = from < FIRST_RULE_MONDAY ? FIRST_RULE_MONDAY : from;
             int32_t hi = to < c->closed_monday ? to : c->closed_monday;
             if (hi - lo > 7 * MAX_LATE_WEEKS) lo = hi - 7 * MAX_LATE_WEEKS;
-            p->apply_dirty[a] = (ap_store_dirty_t){lo, hi};
+            p->apply[a].dirty = (ap_store_dirty_t){lo, hi};
         }
     }
     /* Apply, partition by partition (the store registers citizens per partition). */
     for (size_t a = 0; a < n_apply;) {
         size_t b = a;
         while (b < n_apply && p->apply_part[b] == p->apply_part[a]) b++;
-        if (ap_store_apply(p->store, p->apply + a, p->apply_bytes + a, p->apply_dirty + a, b - a, p->apply_part[a],
-                           p->outcomes + a)) {
+        if (ap_store_apply(p->store, p->apply + a, b - a, p->apply_part[a], p->outcomes + a)) {
             fail(p, "%s", ap_store_error(p->store));
             goto failed;
         }
         a = b;
     }
     for (size_t a = 0; a < n_apply; a++) {
-        const ap_event_t *ev = p->apply[a];
+        const ap_event_t *ev = p->apply[a].event;
         switch (p->outcomes[a]) {
         /* A duplicate changed nothing: its dirty marks, if any, were written
          * with the original in the same step, so nothing is lost here. */
@@ -553,12 +571,9 @@ int ap_processor_process(ap_processor_t *p, const ap_record_t *records, size_t n
     /* Outputs first, then state: a result is recorded as emitted only once
      * Kafka has acknowledged it, so a crash in between re-emits (same ids)
      * rather than losing it. */
-    if (ap_kafka_producer_drain(p->producer, p->cfg.flush_timeout_ms) > 0) {
-        fail(p, "%s", "outputs not acknowledged in time");
-        goto failed;
-    }
-    if (p->delivery && p->delivery->failed != failed_before) {
-        fail(p, "output delivery failed: %.200s", p->delivery->last_error);
+    char why[256];
+    if (p->output.flush(p->output.ctx, p->cfg.flush_timeout_ms, why, sizeof why)) {
+        fail(p, "%s", why);
         goto failed;
     }
     if (commit_cycle(p, records, *consumed)) goto failed;

@@ -14,18 +14,41 @@
 #define DAY_2024_12_31 20088
 #define DAY_2025_01_01 20089
 
-static const ap_rule_version_t versions[] = {
+/* Not const only for ap_rules_override(), which is called once at start-up. */
+static ap_rule_version_t versions[] = {
     /* Nytteindsats under the 2014 kontanthjaelp reform (seeds 001, 003): no
      * 37-hour obligation, offers limited to 13 weeks, rimelighedskrav. */
-    {"NYTTE-2014.1", DAY_2014_01_01, DAY_2024_12_31, 0, 13, 1},
+    {"NYTTE-2014.1", DAY_2014_01_01, DAY_2024_12_31, 0, 13, 1, AP_NORM_MINUTES_PER_WEEK},
     /* Arbejdspligt (seed 002, law of 17 Dec 2024): 37 h a week; the duration
      * limit and the rimelighedskrav are abolished. */
-    {"AP-2025.1", DAY_2025_01_01, AP_NO_DATE, 1, 0, 0},
+    {"AP-2025.1", DAY_2025_01_01, AP_NO_DATE, 1, 0, 0, AP_NORM_MINUTES_PER_WEEK},
 };
+#define NVERSIONS (sizeof versions / sizeof *versions)
+
+int ap_rules_override(const char *spec, char *err, size_t errlen) {
+    static char names[NVERSIONS][AP_RULE_VERSION_CAP];
+    int minutes = 0, used = 0;
+    if (sscanf(spec, "weekly_minutes=%d%n", &minutes, &used) != 1 || spec[used] != '\0' || minutes < 5 ||
+        minutes > 7 * 24 * 60 || minutes % 5) {
+        snprintf(err, errlen, "want weekly_minutes=N (N a multiple of 5, at most a week), got \"%s\"", spec);
+        return -1;
+    }
+    for (size_t i = 0; i < NVERSIONS; i++) {
+        if (!versions[i].weekly_obligation) continue;
+        int len = snprintf(names[i], sizeof names[i], "%s/wm=%d", versions[i].name, minutes);
+        if (len < 0 || (size_t)len >= sizeof names[i]) {
+            snprintf(err, errlen, "overridden rule version name too long");
+            return -1;
+        }
+        versions[i].name = names[i];
+        versions[i].norm_minutes_per_week = minutes;
+    }
+    return 0;
+}
 
 const ap_rule_version_t *ap_rules_version_for(int32_t monday) {
     int32_t thursday = monday + 3;
-    for (size_t i = 0; i < sizeof versions / sizeof *versions; i++)
+    for (size_t i = 0; i < NVERSIONS; i++)
         if (thursday >= versions[i].effective_from &&
             (versions[i].effective_to == AP_NO_DATE || thursday <= versions[i].effective_to))
             return &versions[i];
@@ -142,6 +165,8 @@ static const ap_reduction_t *reduction_on(const ctx_t *c, int32_t day) {
  * prorated by covered working days, DOMAIN.md design choice). */
 static int32_t plan_week(const ctx_t *c, int32_t ws, day_plan_t days[7]) {
     int32_t required = 0;
+    const ap_rule_version_t *v = ap_rules_version_for(ws);
+    int32_t norm_day = (v ? v->norm_minutes_per_week : AP_NORM_MINUTES_PER_WEEK) / 5;
     for (int d = 0; d < 7; d++) {
         day_plan_t *p = &days[d];
         int32_t day = ws + d;
@@ -158,7 +183,7 @@ static int32_t plan_week(const ctx_t *c, int32_t ws, day_plan_t days[7]) {
         if (p->exemption) continue;
         p->owed = 1;
         p->reduction = reduction_on(c, day);
-        p->minutes = p->reduction ? p->reduction->reduced_minutes_per_week / 5 : AP_NORM_MINUTES_PER_DAY;
+        p->minutes = p->reduction ? p->reduction->reduced_minutes_per_week / 5 : norm_day;
         required += p->minutes;
     }
     return required;
@@ -400,6 +425,7 @@ int ap_rules_evaluate(const ap_week_input_t *in, ap_week_eval_t *out) {
         return 0;
     }
     r->required_minutes = required;
+    const int32_t norm_day = v->norm_minutes_per_week / 5;
 
     /* Adjustments: how the requirement came from 2220 min. */
     int uncovered = 0, with_coverage = 0;
@@ -407,20 +433,20 @@ int ap_rules_evaluate(const ap_week_input_t *in, ap_week_eval_t *out) {
     if (uncovered) {
         char ref[AP_ID_CAP];
         snprintf(ref, sizeof ref, "%d/5 working days covered", with_coverage);
-        add_adjustment(r, AP_ADJ_PRORATION, ref, -uncovered * AP_NORM_MINUTES_PER_DAY);
+        add_adjustment(r, AP_ADJ_PRORATION, ref, -uncovered * norm_day);
     }
     for (size_t e = 0; e < c.nex; e++) {
         int32_t effect = 0;
         for (int d = 0; d < 5; d++)
             if ((days[d].coverage && days[d].igu == c.ex[e]) || (days[d].covered && days[d].exemption == c.ex[e]))
-                effect -= AP_NORM_MINUTES_PER_DAY;
+                effect -= norm_day;
         if (effect) add_adjustment(r, AP_ADJ_EXEMPTION, c.ex[e]->exemption_id, effect);
     }
     int stale[AP_MAX_ENTITIES] = {0};
     for (size_t k = 0; k < c.nred; k++) {
         int32_t effect = 0, applied = 0;
         for (int d = 0; d < 5; d++)
-            if (days[d].owed && days[d].reduction == c.red[k]) { effect += days[d].minutes - AP_NORM_MINUTES_PER_DAY; applied = 1; }
+            if (days[d].owed && days[d].reduction == c.red[k]) { effect += days[d].minutes - norm_day; applied = 1; }
         if (!applied) continue;
         add_adjustment(r, AP_ADJ_REDUCTION, c.red[k]->reduction_id, effect);
         if ((stale[k] = reduction_is_stale(&c, c.red[k], ws))) add_adjustment(r, AP_ADJ_REDUCTION_STALE, c.red[k]->reduction_id, 0);

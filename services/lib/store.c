@@ -1,352 +1,36 @@
-/* store.c - per-citizen state in Redis. See store.h for the key layout. */
+/* store.c - the state-store interface: dispatch to the implementation. See store.h. */
 #include "arbejdspligt/store.h"
 
-#include <inttypes.h>
-#include <stdio.h>
 #include <stdlib.h>
-#include <string.h>
-
-#include <hiredis/hiredis.h>
-
-#include "arbejdspligt/calendar.h"
-
-/* Version prefix of every stored entity: recorded_at as 20 digits, then the
- * event id (36). Byte order equals (recorded_at, event_id) order, so Lua can
- * compare versions as strings. */
-#define VERSION_LEN 56
-/* Citizens per pipelined load, to bound reply memory. */
-#define LOAD_CHUNK 256
-
-/* Apply one event and mark it applied, atomically. Returns 0 duplicate,
- * 1 applied, 2 superseded (marked, state unchanged), 3 entity limit.
- * KEYS: applied set, entity hash, dirty set, [report index]. ARGV: event id,
- * entity id, value, entity limit, first and last closed Monday the event
- * changes (marked dirty when applied, re-evaluated at the next tick). */
-static const char apply_lua[] =
-    "if redis.call('SISMEMBER', KEYS[1], ARGV[1]) == 1 then return 0 end\n"
-    "local ver = string.sub(ARGV[3], 1, 56)\n"
-    "local cur_key = KEYS[2]\n"
-    "if KEYS[4] then\n"
-    "  local loc = redis.call('HGET', KEYS[4], ARGV[2])\n"
-    "  if loc then cur_key = loc end\n"
-    "end\n"
-    "local cur = redis.call('HGET', cur_key, ARGV[2])\n"
-    "if cur and string.sub(cur, 1, 56) >= ver then\n"
-    "  redis.call('SADD', KEYS[1], ARGV[1])\n"
-    "  return 2\n"
-    "end\n"
-    "if (not cur or cur_key ~= KEYS[2]) and redis.call('HLEN', KEYS[2]) >= tonumber(ARGV[4]) then return 3 end\n"
-    "if cur_key ~= KEYS[2] then redis.call('HDEL', cur_key, ARGV[2]) end\n"
-    "redis.call('HSET', KEYS[2], ARGV[2], ARGV[3])\n"
-    "if KEYS[4] then redis.call('HSET', KEYS[4], ARGV[2], KEYS[2]) end\n"
-    "redis.call('SADD', KEYS[1], ARGV[1])\n"
-    "local citizen = ARGV[7]\n"
-    "for monday = tonumber(ARGV[5]), tonumber(ARGV[6]), 7 do\n"
-    "  redis.call('SADD', KEYS[3], citizen .. '|' .. monday)\n"
-    "end\n"
-    "return 1\n";
-
-struct ap_store {
-    redisContext *c;
-    char host[256];
-    int port;
-    int timeout_ms;
-    char prefix[32];
-    char apply_sha[41];
-    char err[256];
-    int stale;      /* the server lost our script (restarted): reconnect before use */
-    ap_buf_t value; /* reused per event: version prefix + record */
-};
-
-static int fail(ap_store_t *s, const char *what) {
-    snprintf(s->err, sizeof s->err, "redis %.40s: %.180s", what, s->c && s->c->err ? s->c->errstr : "unexpected reply");
-    return -1;
-}
-
-static int connect_now(ap_store_t *s) {
-    struct timeval tv = {s->timeout_ms / 1000, (s->timeout_ms % 1000) * 1000};
-    if (s->c) redisFree(s->c);
-    s->c = redisConnectWithTimeout(s->host, s->port, tv);
-    if (!s->c || s->c->err) {
-        snprintf(s->err, sizeof s->err, "redis connect %.100s:%d: %.120s", s->host, s->port, s->c ? s->c->errstr : "out of memory");
-        return -1;
-    }
-    redisSetTimeout(s->c, tv);
-    redisReply *r = redisCommand(s->c, "SCRIPT LOAD %s", apply_lua);
-    if (!r || r->type != REDIS_REPLY_STRING || r->len != 40) {
-        /* E.g. "LOADING" while Redis replays its AOF: not usable yet. Drop
-         * the connection so the next ping fails and we connect again. */
-        snprintf(s->err, sizeof s->err, "redis SCRIPT LOAD: %.200s",
-                 r && r->type == REDIS_REPLY_ERROR ? r->str : s->c->err ? s->c->errstr : "unexpected reply");
-        if (r) freeReplyObject(r);
-        redisFree(s->c);
-        s->c = NULL;
-        return -1;
-    }
-    s->stale = 0;
-    memcpy(s->apply_sha, r->str, 40);
-    s->apply_sha[40] = '\0';
-    freeReplyObject(r);
-    return 0;
-}
-
-ap_store_t *ap_store_connect(const char *host, int port, const char *prefix, int timeout_ms, char *err, size_t errlen) {
-    ap_store_t *s = calloc(1, sizeof *s);
-    if (!s) abort();
-    snprintf(s->host, sizeof s->host, "%s", host);
-    s->port = port;
-    s->timeout_ms = timeout_ms;
-    snprintf(s->prefix, sizeof s->prefix, "%s", prefix);
-    if (connect_now(s)) {
-        snprintf(err, errlen, "%s", s->err);
-        ap_store_destroy(s);
-        return NULL;
-    }
-    return s;
-}
 
 void ap_store_destroy(ap_store_t *s) {
-    if (!s) return;
-    if (s->c) redisFree(s->c);
-    ap_buf_free(&s->value);
-    free(s);
+    if (s) s->ops->destroy(s);
 }
 
-int ap_store_reconnect(ap_store_t *s) { return connect_now(s); }
-
+int ap_store_reconnect(ap_store_t *s) { return s->ops->reconnect(s); }
 const char *ap_store_error(const ap_store_t *s) { return s->err; }
+int ap_store_ping(ap_store_t *s) { return s->ops->ping(s); }
+const char *ap_store_kind(const ap_store_t *s) { return s->ops->kind; }
 
-int ap_store_ping(ap_store_t *s) {
-    if (!s->c || s->c->err || s->stale) return -1;
-    redisReply *r = redisCommand(s->c, "PING");
-    int ok = r && r->type == REDIS_REPLY_STATUS;
-    if (r) freeReplyObject(r);
-    return ok ? 0 : -1;
-}
-
-static void citizen_key(const ap_store_t *s, char *out, size_t len, const char *citizen, const char *suffix) {
-    snprintf(out, len, "%s:{c:%s}:%s", s->prefix, citizen, suffix);
-}
-
-static void week_key(const ap_store_t *s, char *out, size_t len, const char *citizen, int32_t monday) {
-    char suffix[24];
-    snprintf(suffix, sizeof suffix, "h:%" PRId32, monday);
-    citizen_key(s, out, len, citizen, suffix);
-}
-
-/* Where an entity lives: hash key suffix and entity id. */
-static const char *entity_of(const ap_event_t *ev, const char **id) {
-    switch (ev->type) {
-    case AP_EV_PLACEMENT: *id = ev->u.placement.placement_id; return "pl";
-    case AP_EV_HOURS: *id = ev->u.hours.report_id; return NULL; /* weekly hash */
-    case AP_EV_EXEMPTION: *id = ev->u.exemption.exemption_id; return "ex";
-    case AP_EV_REDUCTION: *id = ev->u.reduction.reduction_id; return "rd";
-    case AP_EV_COVERAGE: *id = ev->u.coverage.coverage_id; return "cv";
-    default: *id = NULL; return NULL;
-    }
-}
-
-int ap_store_apply(ap_store_t *s, const ap_event_t *const *events, const ap_bytes_t *encoded,
-                   const ap_store_dirty_t *dirty, size_t n, int32_t partition, int *outcomes) {
-    if (!s->c) { fail(s, "not connected"); return -1; }
-    char applied[160], target[160], index[160], limit[16], citizens[96], dirty_key[96], from[16], to[16];
-    snprintf(citizens, sizeof citizens, "%s:{p:%" PRId32 "}:citizens", s->prefix, partition);
-    snprintf(dirty_key, sizeof dirty_key, "%s:{p:%" PRId32 "}:dirty", s->prefix, partition);
-    for (size_t i = 0; i < n; i++) {
-        const ap_event_t *ev = events[i];
-        const char *id, *suffix = entity_of(ev, &id);
-        citizen_key(s, applied, sizeof applied, ev->u.h.citizen_id, "applied");
-        int is_hours = ev->type == AP_EV_HOURS;
-        if (is_hours) {
-            week_key(s, target, sizeof target, ev->u.h.citizen_id, ap_cal_week_start(ev->u.hours.activity_date));
-            citizen_key(s, index, sizeof index, ev->u.h.citizen_id, "hx");
-        } else {
-            citizen_key(s, target, sizeof target, ev->u.h.citizen_id, suffix);
-        }
-        ap_buf_reset(&s->value);
-        ap_buf_appendf(&s->value, "%020" PRId64 "%-36.36s", ev->u.h.recorded_at, ev->u.h.event_id);
-        ap_buf_append(&s->value, encoded[i].ptr, encoded[i].len);
-        snprintf(limit, sizeof limit, "%d", is_hours ? AP_MAX_HOURS_PER_WEEK : AP_MAX_ENTITIES);
-        snprintf(from, sizeof from, "%" PRId32, dirty[i].from_monday);
-        snprintf(to, sizeof to, "%" PRId32, dirty[i].to_monday);
-        const char *argv[] = {"EVALSHA", s->apply_sha, is_hours ? "4" : "3", applied, target, dirty_key,
-                              is_hours ? index : NULL, ev->u.h.event_id, id, s->value.data, limit, from, to,
-                              ev->u.h.citizen_id};
-        size_t lens[14];
-        const char *args[14];
-        int argc = 0;
-        for (int k = 0; k < 14; k++) {
-            if (!argv[k]) continue;
-            args[argc] = argv[k];
-            lens[argc++] = argv[k] == s->value.data ? s->value.len : strlen(argv[k]);
-        }
-        redisAppendCommandArgv(s->c, argc, args, lens);
-        redisAppendCommand(s->c, "SADD %s %s", citizens, ev->u.h.citizen_id);
-    }
-    int rc = 0;
-    /* Read every reply even after a bad one, so the connection stays in step. */
-    for (size_t i = 0; i < n; i++) {
-        redisReply *r = NULL;
-        if (redisGetReply(s->c, (void **)&r) != REDIS_OK) return fail(s, "EVALSHA");
-        if (r->type == REDIS_REPLY_INTEGER) outcomes[i] = (int)r->integer;
-        else if (!rc) {
-            snprintf(s->err, sizeof s->err, "redis apply: %.200s", r->type == REDIS_REPLY_ERROR ? r->str : "bad reply");
-            /* A restarted server has no scripts: reconnecting loads ours again. */
-            if (r->type == REDIS_REPLY_ERROR && strncmp(r->str, "NOSCRIPT", 8) == 0) s->stale = 1;
-            rc = -1;
-        }
-        freeReplyObject(r);
-        if (redisGetReply(s->c, (void **)&r) != REDIS_OK) return fail(s, "SADD");
-        freeReplyObject(r);
-    }
-    return rc;
-}
-
-/* SMEMBERS of a partition's set <prefix>:{p:N}:<suffix>; NULL on error. */
-static redisReply *partition_members(ap_store_t *s, int32_t partition, const char *suffix) {
-    if (!s->c) { fail(s, "not connected"); return NULL; }
-    char key[96];
-    snprintf(key, sizeof key, "%s:{p:%" PRId32 "}:%s", s->prefix, partition, suffix);
-    redisReply *r = redisCommand(s->c, "SMEMBERS %s", key);
-    if (r && r->type == REDIS_REPLY_ARRAY) return r;
-    if (r) freeReplyObject(r);
-    fail(s, "SMEMBERS");
-    return NULL;
+int ap_store_apply(ap_store_t *s, const ap_store_item_t *items, size_t n, int32_t partition, int *outcomes) {
+    return s->ops->apply(s, items, n, partition, outcomes);
 }
 
 int ap_store_dirty(ap_store_t *s, int32_t partition, char ***citizens, int32_t **mondays, size_t *n) {
-    redisReply *r = partition_members(s, partition, "dirty");
-    if (!r) return -1;
-    char **cit = calloc(r->elements ? r->elements : 1, sizeof *cit);
-    int32_t *mon = calloc(r->elements ? r->elements : 1, sizeof *mon);
-    if (!cit || !mon) abort();
-    size_t k = 0;
-    for (size_t i = 0; i < r->elements; i++) {
-        const char *m = r->element[i]->str, *bar = strrchr(m, '|');
-        if (!bar) continue; /* not ours: ignore */
-        cit[k] = strndup(m, (size_t)(bar - m));
-        if (!cit[k]) abort();
-        mon[k++] = (int32_t)strtol(bar + 1, NULL, 10);
-    }
-    freeReplyObject(r);
-    *citizens = cit;
-    *mondays = mon;
-    *n = k;
-    return 0;
-}
-
-/* Decodes the entities of one HGETALL reply into arr; returns count or -1. */
-static int decode_entities(ap_store_t *s, const redisReply *r, ap_event_type_t type, void *arr, size_t item_size,
-                           size_t max) {
-    if (r->type != REDIS_REPLY_ARRAY) {
-        snprintf(s->err, sizeof s->err, "redis load: %.200s", r->type == REDIS_REPLY_ERROR ? r->str : "bad reply");
-        return -1;
-    }
-    size_t count = r->elements / 2;
-    if (count > max) {
-        snprintf(s->err, sizeof s->err, "stored state exceeds %zu entities", max);
-        return -1;
-    }
-    const ap_record_desc_t *d = ap_events_desc(type);
-    for (size_t i = 0; i < count; i++) {
-        const redisReply *v = r->element[2 * i + 1];
-        ap_codec_error_t e;
-        if (v->type != REDIS_REPLY_STRING || v->len < VERSION_LEN ||
-            ap_codec_decode(d, (const uint8_t *)v->str + VERSION_LEN, v->len - VERSION_LEN, (char *)arr + i * item_size,
-                            &e) != AP_CODEC_OK) {
-            snprintf(s->err, sizeof s->err, "corrupt stored %s record", d->name);
-            return -1;
-        }
-    }
-    return (int)count;
+    return s->ops->dirty(s, partition, citizens, mondays, n);
 }
 
 int ap_store_load_weeks(ap_store_t *s, const char *const *citizens, const int32_t *mondays, size_t n,
-                        ap_citizen_state_t *st, ap_store_week_fn fn, void *ctx) {
-    if (!s->c) { fail(s, "not connected"); return -1; }
-    static const char *const suffixes[] = {"cv", "pl", "ex", "rd"};
-    char key[160];
-    for (size_t base = 0; base < n; base += LOAD_CHUNK) {
-        size_t end = base + LOAD_CHUNK < n ? base + LOAD_CHUNK : n;
-        for (size_t i = base; i < end; i++) {
-            for (int k = 0; k < 4; k++) {
-                citizen_key(s, key, sizeof key, citizens[i], suffixes[k]);
-                redisAppendCommand(s->c, "HGETALL %s", key);
-            }
-            week_key(s, key, sizeof key, citizens[i], mondays[i]);
-            redisAppendCommand(s->c, "HGETALL %s", key);
-        }
-        int rc = 0, stop = 0;
-        for (size_t i = base; i < end; i++) {
-            redisReply *r[5] = {0};
-            for (int k = 0; k < 5; k++)
-                if (redisGetReply(s->c, (void **)&r[k]) != REDIS_OK) {
-                    for (int j = 0; j < k; j++) freeReplyObject(r[j]);
-                    return fail(s, "HGETALL");
-                }
-            if (rc == 0 && !stop) {
-                int nc = decode_entities(s, r[0], AP_EV_COVERAGE, st->coverage, sizeof st->coverage[0], AP_MAX_ENTITIES);
-                int np = decode_entities(s, r[1], AP_EV_PLACEMENT, st->placements, sizeof st->placements[0], AP_MAX_ENTITIES);
-                int ne = decode_entities(s, r[2], AP_EV_EXEMPTION, st->exemptions, sizeof st->exemptions[0], AP_MAX_ENTITIES);
-                int nr = decode_entities(s, r[3], AP_EV_REDUCTION, st->reductions, sizeof st->reductions[0], AP_MAX_ENTITIES);
-                int nh = decode_entities(s, r[4], AP_EV_HOURS, st->hours, sizeof st->hours[0], AP_MAX_HOURS_PER_WEEK);
-                if (nc < 0 || np < 0 || ne < 0 || nr < 0 || nh < 0) rc = -1;
-                else {
-                    ap_week_input_t in = {citizens[i], mondays[i], st->coverage, (size_t)nc, st->placements, (size_t)np,
-                                          st->hours, (size_t)nh, st->exemptions, (size_t)ne, st->reductions, (size_t)nr};
-                    stop = fn(ctx, i, &in);
-                }
-            }
-            for (int k = 0; k < 5; k++) freeReplyObject(r[k]);
-        }
-        if (rc || stop) return rc;
-    }
-    return 0;
-}
-
-static void clock_key(const ap_store_t *s, char *out, size_t len, int32_t partition) {
-    snprintf(out, len, "%s:{p:%" PRId32 "}:clock", s->prefix, partition);
+                        ap_citizen_state_t *scratch, ap_store_week_fn fn, void *ctx) {
+    return s->ops->load_weeks(s, citizens, mondays, n, scratch, fn, ctx);
 }
 
 int ap_store_clock_get(ap_store_t *s, int32_t partition, ap_partition_clock_t *out) {
-    if (!s->c) { fail(s, "not connected"); return -1; }
-    char key[96];
-    clock_key(s, key, sizeof key, partition);
-    memset(out, 0, sizeof *out);
-    out->first_monday = out->closed_monday = AP_NO_DATE;
-    redisReply *r = redisCommand(s->c, "HMGET %s t0 t1 t2 first closed", key);
-    if (!r || r->type != REDIS_REPLY_ARRAY || r->elements != 5) {
-        if (r) freeReplyObject(r);
-        return fail(s, "HMGET clock");
-    }
-    for (int k = 0; k < 5; k++) {
-        if (r->element[k]->type != REDIS_REPLY_STRING) continue;
-        long long v = strtoll(r->element[k]->str, NULL, 10);
-        if (k < 3) out->tick[k] = v;
-        else if (k == 3) out->first_monday = (int32_t)v;
-        else out->closed_monday = (int32_t)v;
-    }
-    freeReplyObject(r);
-    return 0;
+    return s->ops->clock_get(s, partition, out);
 }
 
-static int cmp_str(const void *a, const void *b) { return strcmp(*(char *const *)a, *(char *const *)b); }
-
 int ap_store_citizens(ap_store_t *s, int32_t partition, char ***out, size_t *n) {
-    if (!s->c) { fail(s, "not connected"); return -1; }
-    redisReply *r = partition_members(s, partition, "citizens");
-    if (!r) return -1;
-    char **list = calloc(r->elements ? r->elements : 1, sizeof *list);
-    if (!list) abort();
-    for (size_t i = 0; i < r->elements; i++) {
-        list[i] = strdup(r->element[i]->str);
-        if (!list[i]) abort();
-    }
-    *n = r->elements;
-    freeReplyObject(r);
-    qsort(list, *n, sizeof *list, cmp_str);
-    *out = list;
-    return 0;
+    return s->ops->citizens(s, partition, out, n);
 }
 
 void ap_store_free_list(char **list, size_t n) {
@@ -356,82 +40,16 @@ void ap_store_free_list(char **list, size_t n) {
 
 int ap_store_results_get(ap_store_t *s, const char *const *citizens, const int32_t *mondays, size_t n,
                          ap_result_record_t *out) {
-    if (!s->c) { fail(s, "not connected"); return -1; }
-    char key[160];
-    for (size_t i = 0; i < n; i++) {
-        citizen_key(s, key, sizeof key, citizens[i], "res");
-        redisAppendCommand(s->c, "HGET %s %d", key, (int)mondays[i]);
-    }
-    int rc = 0;
-    for (size_t i = 0; i < n; i++) {
-        redisReply *r;
-        if (redisGetReply(s->c, (void **)&r) != REDIS_OK) return fail(s, "HGET res");
-        out[i].revision = 0;
-        out[i].digest = 0;
-        if (r->type == REDIS_REPLY_STRING) {
-            unsigned long long d = 0;
-            int rev = 0;
-            if (sscanf(r->str, "%d:%llx", &rev, &d) == 2) { out[i].revision = rev; out[i].digest = d; }
-        } else if (r->type != REDIS_REPLY_NIL) {
-            rc = -1;
-            snprintf(s->err, sizeof s->err, "redis HGET res: unexpected reply");
-        }
-        freeReplyObject(r);
-    }
-    return rc;
+    return s->ops->results_get(s, citizens, mondays, n, out);
 }
 
-int ap_store_commit_cycle(ap_store_t *s, const char *const *citizens, const int32_t *mondays,
-                          const ap_result_record_t *recs, size_t n_results, const ap_store_clock_t *clocks,
-                          size_t n_clocks, const ap_store_position_t *positions, size_t n_positions,
-                          const ap_store_evaluated_t *evaluated, size_t n_evaluated) {
-    if (!s->c) { fail(s, "not connected"); return -1; }
-    char key[160], val[48], member[AP_ID_CAP + 16];
-    size_t queued = 2 + n_results + n_clocks + n_positions + n_evaluated;
-    redisAppendCommand(s->c, "MULTI");
-    for (size_t i = 0; i < n_evaluated; i++) {
-        snprintf(key, sizeof key, "%s:{p:%" PRId32 "}:dirty", s->prefix, evaluated[i].partition);
-        snprintf(member, sizeof member, "%s|%" PRId32, evaluated[i].citizen, evaluated[i].monday);
-        redisAppendCommand(s->c, "SREM %s %s", key, member);
-    }
-    for (size_t i = 0; i < n_results; i++) {
-        citizen_key(s, key, sizeof key, citizens[i], "res");
-        snprintf(val, sizeof val, "%d:%016llx", (int)recs[i].revision, (unsigned long long)recs[i].digest);
-        redisAppendCommand(s->c, "HSET %s %d %s", key, (int)mondays[i], val);
-    }
-    for (size_t i = 0; i < n_clocks; i++) {
-        const ap_partition_clock_t *c = &clocks[i].clock;
-        clock_key(s, key, sizeof key, clocks[i].partition);
-        redisAppendCommand(s->c, "HSET %s t0 %lld t1 %lld t2 %lld first %d closed %d", key, (long long)c->tick[0],
-                           (long long)c->tick[1], (long long)c->tick[2], (int)c->first_monday, (int)c->closed_monday);
-    }
-    for (size_t i = 0; i < n_positions; i++) {
-        snprintf(key, sizeof key, "%s:{p:%" PRId32 "}:offsets", s->prefix, positions[i].partition);
-        redisAppendCommand(s->c, "HSET %s %s %lld", key, positions[i].topic, (long long)positions[i].next);
-    }
-    redisAppendCommand(s->c, "EXEC");
-    int rc = 0;
-    for (size_t i = 0; i < queued; i++) {
-        redisReply *r;
-        if (redisGetReply(s->c, (void **)&r) != REDIS_OK) return fail(s, "MULTI/EXEC");
-        if (r->type == REDIS_REPLY_ERROR) rc = -1;
-        /* The EXEC reply is an array; a nil EXEC means the transaction was discarded. */
-        if (i == queued - 1 && r->type != REDIS_REPLY_ARRAY) rc = -1;
-        freeReplyObject(r);
-    }
-    if (rc) snprintf(s->err, sizeof s->err, "redis cycle transaction failed");
-    return rc;
+int ap_store_commit_cycle(ap_store_t *s, const ap_store_result_t *results, size_t n_results,
+                          const ap_store_clock_t *clocks, size_t n_clocks, const ap_store_position_t *positions,
+                          size_t n_positions, const ap_store_evaluated_t *evaluated, size_t n_evaluated) {
+    return s->ops->commit_cycle(s, results, n_results, clocks, n_clocks, positions, n_positions, evaluated,
+                                n_evaluated);
 }
 
 int ap_store_position_get(ap_store_t *s, const char *topic, int32_t partition, int64_t *next) {
-    if (!s->c) { fail(s, "not connected"); return -1; }
-    char key[96];
-    snprintf(key, sizeof key, "%s:{p:%" PRId32 "}:offsets", s->prefix, partition);
-    redisReply *r = redisCommand(s->c, "HGET %s %s", key, topic);
-    if (!r) return fail(s, "HGET offsets");
-    int rc = 1;
-    if (r->type == REDIS_REPLY_STRING) { *next = strtoll(r->str, NULL, 10); rc = 0; }
-    else if (r->type != REDIS_REPLY_NIL) rc = -1;
-    freeReplyObject(r);
-    return rc;
+    return s->ops->position_get(s, topic, partition, next);
 }

@@ -17,11 +17,11 @@
 
 #include "arbejdspligt/config.h"
 #include "arbejdspligt/events.h"
-#include "arbejdspligt/intake.h"
 #include "arbejdspligt/kafka.h"
 #include "arbejdspligt/log.h"
 #include "arbejdspligt/processor.h"
-#include "arbejdspligt/store.h"
+#include "arbejdspligt/pump.h"
+#include "arbejdspligt/store_redis.h"
 
 typedef struct settings {
     char brokers[512];
@@ -95,59 +95,27 @@ static double now_s(void) {
     return (double)ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
-/* The intake asks the store where each assigned partition stands. */
-static int stored_position(void *ctx, const char *topic, int32_t partition, int64_t *next) {
-    return ap_store_position_get(ctx, topic, partition, next);
-}
-
-/* ...and which ticks it has already processed on a partition. */
-static int stored_ticks(void *ctx, int32_t partition, int64_t ticks[AP_INTAKE_TOPICS]) {
-    ap_partition_clock_t c;
-    if (ap_store_clock_get(ctx, partition, &c)) return -1;
-    for (int k = 0; k < AP_INTAKE_TOPICS; k++) ticks[k] = c.tick[k];
-    return 0;
-}
-
-/* The intake needs to recognise ticks, the barriers of its lanes. */
-static int tick_time(void *ctx, const rd_kafka_message_t *m, int64_t *at) {
-    (void)ctx;
-    uint64_t fp;
-    ap_codec_error_t err;
-    ap_tick_t tick;
-    const ap_record_desc_t *d = ap_events_desc(AP_EV_TICK);
-    if (!m->payload || ap_codec_peek(m->payload, m->len, &fp, &err) != AP_CODEC_OK || fp != d->fingerprint) return 0;
-    if (ap_codec_decode(d, m->payload, m->len, &tick, &err) != AP_CODEC_OK) return 0; /* dead-lettered later */
-    *at = tick.occurred_at;
-    return 1;
-}
-
 /* Retry delays double up to 5 s: quick after a blip, gentle in an outage. */
 static int next_backoff(int ms) { return ms * 2 > 5000 ? 5000 : ms * 2; }
 
-/* Waits until Redis answers: assignment reads the positions from it. */
-static void await_store(ap_store_t *store) {
-    for (int backoff = 200; run && ap_store_ping(store) && ap_store_reconnect(store);) {
-        ap_log_warn("redis unavailable, retrying", "error=\"%s\" retry_ms=%d", ap_store_error(store), backoff);
-        sleep_ms(backoff);
-        backoff = next_backoff(backoff);
-    }
-}
+typedef struct producer_owner {
+    const char *brokers;
+    ap_kafka_output_t out;
+} producer_owner_t;
 
-/* Replaces the consumer: the new one is assigned partitions afresh and seeks
- * each to the position the store has. Returns NULL only when stopping. */
-static ap_intake_t *reopen_intake(ap_intake_t *old, const settings_t *cfg, const char *const *topics,
-                                  ap_store_t *store) {
+/* After a failed cycle: a producer that failed fatally (e.g. an idempotent
+ * producer that lost its state) is replaced. Its queued outputs are dropped
+ * with it; the retried cycle produces them again (same event ids). */
+static void recover_producer(void *ctx) {
+    producer_owner_t *o = ctx;
     char err[512];
-    ap_intake_t *in = NULL;
-    ap_intake_close(old);
-    ap_intake_destroy(old);
-    await_store(store);
-    while (run && !(in = ap_intake_create(cfg->brokers, cfg->group_id, cfg->instance_id, cfg->session_timeout_ms, topics,
-                                          stored_position, stored_ticks, tick_time, store, err, sizeof err))) {
-        ap_log_error("cannot recreate consumer, retrying", "error=\"%s\"", err);
-        sleep_ms(1000);
-    }
-    return in;
+    if (!rd_kafka_fatal_error(o->out.rk, err, sizeof err)) return;
+    ap_log_error("producer failed fatally; recreating it", "error=\"%s\"", err);
+    rd_kafka_t *fresh = ap_kafka_producer_create(o->brokers, o->out.delivery, NULL, err, sizeof err);
+    if (!fresh) return;
+    rd_kafka_purge(o->out.rk, RD_KAFKA_PURGE_F_QUEUE | RD_KAFKA_PURGE_F_INFLIGHT);
+    rd_kafka_destroy(o->out.rk);
+    o->out.rk = fresh;
 }
 
 static void log_stats(const ap_processor_stats_t *s) {
@@ -163,12 +131,10 @@ int main(int argc, char **argv) {
     char err[512];
     int exit_code = 1;
     ap_store_t *store = NULL;
-    rd_kafka_t *producer = NULL;
-    ap_intake_t *intake = NULL;
+    ap_pump_t *pump = NULL;
     ap_processor_t *proc = NULL;
     ap_kafka_delivery_t delivery = {0};
-    rd_kafka_message_t **msgs = NULL;
-    ap_record_t *records = NULL;
+    producer_owner_t producer = {0};
     memset(&cfg, 0, sizeof cfg);
 
     ap_log_set_component("processor");
@@ -185,22 +151,18 @@ int main(int argc, char **argv) {
     signal(SIGTERM, on_signal);
 
     /* Redis may come up after us: wait for it rather than crash-loop. */
-    for (int backoff = 200; run && !(store = ap_store_connect(cfg.redis_host, cfg.redis_port, cfg.redis_prefix, 5000, err,
-                                                               sizeof err));) {
+    for (int backoff = 200; run && !(store = ap_store_redis_connect(cfg.redis_host, cfg.redis_port, cfg.redis_prefix,
+                                                                     5000, err, sizeof err));) {
         ap_log_warn("redis unavailable, retrying", "error=\"%s\" retry_ms=%d", err, backoff);
         sleep_ms(backoff);
         backoff = next_backoff(backoff);
     }
     if (!store) goto cleanup;
 
-    if (!(producer = ap_kafka_producer_create(cfg.brokers, &delivery, NULL, err, sizeof err))) {
+    producer.brokers = cfg.brokers;
+    producer.out.delivery = &delivery;
+    if (!(producer.out.rk = ap_kafka_producer_create(cfg.brokers, &delivery, NULL, err, sizeof err))) {
         ap_log_error("cannot create producer", "error=\"%s\"", err);
-        goto cleanup;
-    }
-    const char *topics[AP_TOPIC_KINDS] = {cfg.topics[0], cfg.topics[1], cfg.topics[2]};
-    if (!(intake = ap_intake_create(cfg.brokers, cfg.group_id, cfg.instance_id, cfg.session_timeout_ms, topics,
-                                    stored_position, stored_ticks, tick_time, store, err, sizeof err))) {
-        ap_log_error("cannot create consumer", "error=\"%s\"", err);
         goto cleanup;
     }
     ap_processor_config_t pcfg;
@@ -211,75 +173,21 @@ int main(int argc, char **argv) {
     memcpy(pcfg.dead_letter_topic, cfg.dead_letter_topic, AP_TOPIC_CAP);
     pcfg.grace_days = cfg.grace_days;
     pcfg.flush_timeout_ms = cfg.flush_timeout_ms;
-    proc = ap_processor_create(&pcfg, store, producer, &delivery);
-    msgs = calloc((size_t)cfg.batch_size, sizeof *msgs);
-    records = calloc((size_t)cfg.batch_size, sizeof *records);
-    if (!msgs || !records) goto cleanup;
+    proc = ap_processor_create(&pcfg, store, ap_kafka_output(&producer.out));
+
+    ap_pump_config_t pc = {cfg.brokers, cfg.group_id, cfg.instance_id, cfg.session_timeout_ms,
+                           {cfg.topics[0], cfg.topics[1], cfg.topics[2]}, (size_t)cfg.batch_size,
+                           RD_KAFKA_OFFSET_BEGINNING, 0};
+    if (!(pump = ap_pump_create(&pc, store, proc, &run, recover_producer, &producer, err, sizeof err))) {
+        ap_log_error("cannot create consumer", "error=\"%s\"", err);
+        goto cleanup;
+    }
 
     ap_log_info("started", "brokers=%s group=%s inputs=%s,%s,%s redis=%s:%d prefix=%s", cfg.brokers, cfg.group_id,
                 cfg.topics[0], cfg.topics[1], cfg.topics[2], cfg.redis_host, cfg.redis_port, cfg.redis_prefix);
     double last_stats = now_s();
     exit_code = 0;
-    while (run) {
-        /* A fatal client error (a fenced static member, an idempotent
-         * producer that lost its state) is not the end: make a new client.
-         * Positions live in the store, so nothing is skipped or repeated. */
-        if (ap_intake_fatal(intake, err, sizeof err)) {
-            ap_log_error("consumer must be recreated", "error=\"%s\"", err);
-            if (!(intake = reopen_intake(intake, &cfg, topics, store))) break;
-        }
-        size_t n = ap_intake_poll(intake, msgs, (size_t)cfg.batch_size, 100);
-        for (size_t i = 0; i < n; i++) {
-            rd_kafka_message_t *m = msgs[i];
-            records[i] = (ap_record_t){rd_kafka_topic_name(m->rkt), m->partition, m->offset,
-                                       rd_kafka_message_timestamp(m, NULL), m->key, m->key_len, m->payload, m->len};
-        }
-        size_t off = 0;
-        int backoff = 100, rewind = 0;
-        while (off < n && !rewind) {
-            size_t consumed = 0;
-            if (ap_processor_process(proc, records + off, n - off, &consumed, err, sizeof err) == 0) {
-                /* The store holds the new positions with the state; the broker
-                 * commit only feeds lag monitoring. */
-                ap_intake_commit(intake, msgs + off, consumed);
-                off += consumed;
-                backoff = 100;
-                continue;
-            }
-            /* Nothing of this cycle is recorded; retrying it is safe. */
-            ap_log_warn("cycle failed, retrying", "error=\"%s\" retry_ms=%d", err, backoff);
-            if (!run) {
-                ap_log_warn("stopping with unrecorded records; they will be read again", "records=%zu", n - off);
-                break;
-            }
-            sleep_ms(backoff);
-            backoff = next_backoff(backoff);
-            if (ap_store_ping(store)) {
-                /* Redis went away. It may come back without its last second of
-                 * writes (AOF everysec), positions included: reconnect, then
-                 * rewind the consumer to the positions the store has now. */
-                await_store(store);
-                rewind = 1;
-                continue;
-            }
-            if (rd_kafka_fatal_error(producer, err, sizeof err)) {
-                /* Queued outputs of the failed producer are dropped with it; the
-                 * retried cycle produces them again (same event ids). */
-                ap_log_error("producer failed fatally; recreating it", "error=\"%s\"", err);
-                rd_kafka_t *fresh = ap_kafka_producer_create(cfg.brokers, &delivery, NULL, err, sizeof err);
-                if (fresh) {
-                    rd_kafka_purge(producer, RD_KAFKA_PURGE_F_QUEUE | RD_KAFKA_PURGE_F_INFLIGHT);
-                    rd_kafka_destroy(producer);
-                    producer = fresh;
-                    ap_processor_set_producer(proc, producer);
-                }
-            }
-        }
-        ap_intake_release(msgs, n);
-        if (rewind && run) {
-            ap_log_warn("redis reconnected; rewinding the consumer to the stored positions", "%s", "");
-            if (!(intake = reopen_intake(intake, &cfg, topics, store))) break;
-        }
+    while (ap_pump_step(pump, 100) >= 0) {
         if (now_s() - last_stats >= cfg.stats_interval_s) {
             log_stats(ap_processor_stats(proc));
             last_stats = now_s();
@@ -289,18 +197,13 @@ int main(int argc, char **argv) {
     ap_log_info("stopping", "%s", "reason=signal");
 
 cleanup:
-    if (intake) {
-        ap_intake_close(intake); /* leaves the group so partitions move at once */
-        ap_intake_destroy(intake);
-    }
-    if (producer) {
-        int left = ap_kafka_producer_drain(producer, 10000);
+    ap_pump_destroy(pump);
+    if (producer.out.rk) {
+        int left = ap_kafka_producer_drain(producer.out.rk, 10000);
         if (left) { ap_log_error("outputs still queued at exit", "messages=%d", left); exit_code = 1; }
-        rd_kafka_destroy(producer);
+        rd_kafka_destroy(producer.out.rk);
     }
     ap_processor_destroy(proc);
     ap_store_destroy(store);
-    free(msgs);
-    free(records);
     return exit_code;
 }

@@ -110,6 +110,18 @@ c-emil 4 WEEK_SHORT WARNING 220
 TXT
 )" "$(jq -r '"\(.citizen_id) \(.iso_week) \(.code) \(.severity) \(.shortfall_minutes)"' "$work/alerts.jsonl" | sort -V)"
 
+# Lineage: c-bo's week 3 lists its coverage, its placement and its hours
+# reports dated that week (by topic and event id), sorted by topic and offset.
+expected_inputs=$( {
+  jq -r --arg t "$AP_TOPIC_EXEMPTION" 'select(.citizen_id == "c-bo") | "\($t) \(.event_id)"' "$root/deploy/demo/exemptions.jsonl"
+  jq -r --arg t "$AP_TOPIC_PLACEMENT" 'select(.citizen_id == "c-bo") | "\($t) \(.event_id)"' "$root/deploy/demo/placements.jsonl"
+  jq -r --arg t "$AP_TOPIC_HOURS" 'select(.citizen_id == "c-bo" and .activity_date >= "2026-01-12" and .activity_date <= "2026-01-18")
+    | "\($t) \(.event_id)"' "$root/deploy/demo/hours.jsonl"; } | sort)
+check "lineage: the inputs behind c-bo's week 3" "$expected_inputs" \
+  "$(jq -r 'select(.citizen_id == "c-bo" and .iso_week == 3) | .inputs[] | "\(.topic) \(.event_id)"' "$work/results.jsonl" | sort)"
+check "lineage: sorted by topic and offset, real offsets" "ok" \
+  "$(jq -r 'select(.citizen_id == "c-bo" and .iso_week == 3) | .inputs | if (. == sort_by(.topic, .offset)) and all(.offset >= 0) and length > 3 then "ok" else "bad" end' "$work/results.jsonl")"
+
 check "dead letters keep the reason and the original bytes" "$(cat <<'TXT'
 BAD_MARKER deadbeef00
 INVALID_EVENT citizen_id looks like a CPR number

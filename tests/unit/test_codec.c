@@ -57,6 +57,12 @@ static ap_event_t sample_reduction(void) {
     return ev;
 }
 
+static const ap_input_ref_t sample_inputs[3] = {
+    {"ap.exemption", 2, 7, "00000000-0000-8000-8000-00000000000a"},
+    {"ap.hours", 2, 40, "00000000-0000-8000-8000-00000000000b"},
+    {"ap.hours", 2, 41, "00000000-0000-8000-8000-00000000000c"},
+};
+
 static ap_event_t sample_result(void) {
     ap_event_t ev;
     memset(&ev, 0, sizeof ev);
@@ -83,7 +89,46 @@ static ap_event_t sample_result(void) {
     r->adjustments[0].kind = AP_ADJ_PRORATION;
     strcpy(r->adjustments[0].reference, "4/5 working days covered");
     r->adjustments[0].minutes = -444;
+    r->inputs = (ap_array_view_t){sample_inputs, 3, {NULL, 0}};
     return ev;
+}
+
+/* Lineage is an array held outside the struct: decoding gives a view of the
+ * encoded items, which reads back item by item and re-encodes to the same bytes. */
+static void result_inputs_are_a_view(void **state) {
+    (void)state;
+    ap_event_t ev = sample_result(), out;
+    ap_buf_t buf = AP_BUF_INIT, again = AP_BUF_INIT, json = AP_BUF_INIT;
+    ap_codec_error_t err;
+    ap_events_encode(&ev, &buf);
+    assert_int_equal(ap_events_decode((const uint8_t *)buf.data, buf.len, &out, &err), AP_CODEC_OK);
+    assert_null(out.u.result.inputs.items);
+    assert_int_equal(out.u.result.inputs.n, 3);
+    assert_true(out.u.result.inputs.raw.ptr >= (const uint8_t *)buf.data &&
+                out.u.result.inputs.raw.ptr + out.u.result.inputs.raw.len <= (const uint8_t *)buf.data + buf.len);
+    const ap_field_desc_t *f = NULL;
+    const ap_record_desc_t *d = ap_events_desc(AP_EV_RESULT);
+    for (size_t i = 0; i < d->nfields; i++)
+        if (strcmp(d->fields[i].name, "inputs") == 0) f = &d->fields[i];
+    assert_non_null(f);
+    ap_input_ref_t ref;
+    assert_int_equal(ap_codec_view_item(f, &out.u.result.inputs, 2, &ref, &err), AP_CODEC_OK);
+    assert_string_equal(ref.topic, "ap.hours");
+    assert_int_equal(ref.partition, 2);
+    assert_true(ref.offset == 41);
+    assert_string_equal(ref.event_id, sample_inputs[2].event_id);
+    assert_int_not_equal(ap_codec_view_item(f, &out.u.result.inputs, 3, &ref, &err), AP_CODEC_OK);
+    ap_events_encode(&out, &again);
+    assert_int_equal(again.len, buf.len);
+    assert_memory_equal(again.data, buf.data, buf.len);
+    ap_events_to_json(&out, &json);
+    assert_non_null(strstr(json.data, "\"inputs\":[{\"topic\":\"ap.exemption\",\"partition\":2,\"offset\":7,"));
+    /* A truncated view is rejected when the record is decoded, not later. */
+    for (size_t n = buf.len - 1; n > buf.len - 40; n--)
+        assert_int_not_equal(ap_events_decode((const uint8_t *)buf.data, n, &out, &err), AP_CODEC_OK);
+    ap_buf_free(&buf);
+    ap_buf_free(&again);
+    ap_buf_free(&json);
 }
 
 static int setup(void **state) {
@@ -294,6 +339,13 @@ static void avro_c_reads_what_we_write(void **state) {
     int e;
     assert_int_equal(avro_value_get_enum(&sub, &e), 0);
     assert_int_equal(e, AP_ACT_TRANSPORT);
+    assert_int_equal(avro_value_get_by_name(&value, "inputs", &field, NULL), 0);
+    assert_int_equal(avro_value_get_size(&field, &n), 0);
+    assert_int_equal(n, 3);
+    assert_int_equal(avro_value_get_by_index(&field, 1, &item, NULL), 0);
+    assert_int_equal(avro_value_get_by_name(&item, "offset", &sub, NULL), 0);
+    assert_int_equal(avro_value_get_long(&sub, &i64), 0);
+    assert_true(i64 == 40);
     assert_int_equal(avro_value_get_by_name(&value, "adjustments", &field, NULL), 0);
     assert_int_equal(avro_value_get_by_index(&field, 0, &item, NULL), 0);
     assert_int_equal(avro_value_get_by_name(&item, "reference", &sub, NULL), 0);
@@ -372,6 +424,7 @@ int main(void) {
         cmocka_unit_test(rejects_bad_utf8_enum_union_and_trailing_bytes),
         cmocka_unit_test(rejects_oversized_arrays),
         cmocka_unit_test(avro_c_reads_what_we_write),
+        cmocka_unit_test(result_inputs_are_a_view),
         cmocka_unit_test(json_round_trip),
         cmocka_unit_test(bind_detects_a_table_that_drifted),
     };

@@ -692,6 +692,28 @@ static void refuses_inputs_over_bounds__robustness(void **s) {
     assert_int_equal(ap_rules_evaluate(&in, &out), -1);
 }
 
+/* ap-replay's what-if (not a rule of law): the weekly norm replaced for the
+ * versions with a weekly obligation, which are renamed; 2014 rules untouched. */
+static void audit_override_of_the_norm__replay_what_if(void **s) {
+    (void)s;
+    char err[160];
+    assert_int_equal(ap_rules_override("weekly=2160", err, sizeof err), -1);
+    assert_int_equal(ap_rules_override("weekly_minutes=2161", err, sizeof err), -1); /* not a whole fifth */
+    assert_int_equal(ap_rules_override("weekly_minutes=0", err, sizeof err), -1);
+    assert_int_equal(ap_rules_override("weekly_minutes=2160x", err, sizeof err), -1);
+    assert_string_equal(ap_rules_version_for(D(W))->name, "AP-2025.1"); /* a refused override changes nothing */
+    assert_int_equal(ap_rules_override("weekly_minutes=2160", err, sizeof err), 0);
+    assert_string_equal(ap_rules_version_for(D(W))->name, "AP-2025.1/wm=2160");
+    assert_string_equal(ap_rules_version_for(D("2024-06-03"))->name, "NYTTE-2014.1");
+    world_t w = {0};
+    coverage(&w, "cv", "101", "2026-01-07", NULL);
+    full_week(&w, W, AP_ACT_NYTTEINDSATS);
+    ap_week_eval_t e = evaluate(&w, W);
+    assert_string_equal(e.result.rule_version, "AP-2025.1/wm=2160");
+    assert_int_equal(e.result.required_minutes, 3 * 432);
+    assert_int_equal(adjustment(&e, AP_ADJ_PRORATION), -2 * 432);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(norm_37h_exactly__seed002),
@@ -728,6 +750,8 @@ int main(void) {
         cmocka_unit_test(month_municipality_is_residence_on_last_day__seed002),
         cmocka_unit_test(every_exemption_kind__seed002),
         cmocka_unit_test(refuses_inputs_over_bounds__robustness),
+        /* Last: it changes the rule table for the rest of the process. */
+        cmocka_unit_test(audit_override_of_the_norm__replay_what_if),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,0 +1,60 @@
+/*
+ * output.h - where the processor's records go: the interface, and the file
+ * output used by ap-replay (the Kafka output is in kafka.h).
+ *
+ * The processor hands every output record to produce() and, at the end of a
+ * cycle, calls flush(): only when flush() says everything is durable does it
+ * record the cycle as done (see processor.h), so an output must not report
+ * success for records it may still lose.
+ *
+ * File output: one line per record, filtered by a predicate on the decoded
+ * record (ap-replay's citizen, municipality and week filters):
+ *   AP_OUTPUT_JSON  the record as JSON (what `apctl consume` prints)
+ *   AP_OUTPUT_HEX   "<topic> <key> <hex of the single-object bytes>": the
+ *                   exact bytes, for byte-for-byte comparisons
+ *
+ * Ownership: an ap_output_t is a value holding callbacks and a context the
+ * caller owns. ap_output_file_open() returns a file output released with
+ * ap_output_file_close(), which flushes and reports write errors.
+ */
+#ifndef AP_OUTPUT_H
+#define AP_OUTPUT_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "arbejdspligt/events.h"
+
+typedef struct ap_output {
+    /** Queues one record; 0, or -1 with err for a permanent failure. */
+    int (*produce)(void *ctx, const char *topic, const void *key, size_t keylen, const void *value, size_t len,
+                   char *err, size_t errlen);
+    /** Waits until every queued record is durable; 0, or -1 with err (the cycle is retried). */
+    int (*flush)(void *ctx, int timeout_ms, char *err, size_t errlen);
+    void *ctx;
+} ap_output_t;
+
+typedef enum ap_output_format { AP_OUTPUT_JSON, AP_OUTPUT_HEX } ap_output_format_t;
+
+/** @brief Decides whether a decoded output record is written (1) or skipped (0). */
+typedef int (*ap_output_keep_fn)(void *ctx, const ap_event_t *ev);
+
+typedef struct ap_output_file ap_output_file_t;
+
+/**
+ * @brief Opens path for writing ("-" is standard output). keep (may be NULL:
+ * keep all) is asked for every record; only records of the given topics are
+ * written (NULL-terminated list; NULL: all topics).
+ * @return the file output, or NULL with err set.
+ */
+ap_output_file_t *ap_output_file_open(const char *path, ap_output_format_t format, const char *const *topics,
+                                      ap_output_keep_fn keep, void *keep_ctx, char *err, size_t errlen);
+/** @return the output interface of f (valid until close). */
+ap_output_t ap_output_file(ap_output_file_t *f);
+/** @return records written so far. */
+uint64_t ap_output_file_written(const ap_output_file_t *f);
+/** @brief Flushes and closes. @return 0, or -1 with err if anything failed to be written. */
+int ap_output_file_close(ap_output_file_t *f, char *err, size_t errlen);
+
+#endif

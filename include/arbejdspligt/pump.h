@@ -1,0 +1,66 @@
+/*
+ * pump.h - the consume-process loop shared by ap-processor and ap-replay:
+ * polls the intake, hands records to the processor, retries failed cycles,
+ * reconnects to the store and rewinds the consumer to the stored positions
+ * after the store was lost, and recreates a consumer that failed fatally.
+ *
+ * Where a partition starts when the store has no position for it: at
+ * `start_offset` (RD_KAFKA_OFFSET_BEGINNING by default), or, if
+ * start_time_ms > 0, at the first record at or after that time (looked up
+ * once, at create). A stored position always wins, so a restarted replay
+ * resumes where it stopped.
+ *
+ * Ownership: the pump owns its intake (consumer); it borrows the store,
+ * the processor and the run flag, which must outlive it.
+ */
+#ifndef AP_PUMP_H
+#define AP_PUMP_H
+
+#include <signal.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "arbejdspligt/intake.h"
+#include "arbejdspligt/processor.h"
+#include "arbejdspligt/store.h"
+
+typedef struct ap_pump_config {
+    const char *brokers;
+    const char *group_id;
+    const char *instance_id; /* "" for a dynamic member */
+    int session_timeout_ms;
+    const char *topics[AP_INTAKE_TOPICS];
+    size_t batch_size;       /* records per poll, at most AP_PROCESSOR_MAX_BATCH */
+    int64_t start_offset;    /* for partitions without a stored position */
+    int64_t start_time_ms;   /* > 0: start there instead (offsets for times) */
+} ap_pump_config_t;
+
+/** @brief Called after a cycle failed for a reason other than the store (e.g. to recreate a producer). */
+typedef void (*ap_pump_recover_fn)(void *ctx);
+
+typedef struct ap_pump ap_pump_t;
+
+/** @return the pump (its consumer subscribed), or NULL with err set; *run == 0 makes it give up waiting. */
+ap_pump_t *ap_pump_create(const ap_pump_config_t *cfg, ap_store_t *store, ap_processor_t *proc,
+                          volatile sig_atomic_t *run, ap_pump_recover_fn recover, void *recover_ctx, char *err,
+                          size_t errlen);
+
+/**
+ * @brief Polls once (waiting up to timeout_ms) and processes what came, retrying
+ * failed cycles until they succeed or *run becomes 0.
+ * @return records processed (0 if none came), or -1 when stopping.
+ */
+long ap_pump_step(ap_pump_t *p, int timeout_ms);
+
+/**
+ * @brief Records the current end offsets of every input partition; ap_pump_at_end
+ * then tells when the consumer has read up to them. @return 0 or -1 with err.
+ */
+int ap_pump_mark_end(ap_pump_t *p, char *err, size_t errlen);
+/** @return 1 when every input partition has been read up to its marked end. */
+int ap_pump_at_end(ap_pump_t *p);
+
+/** @brief Leaves the group and frees the consumer. */
+void ap_pump_destroy(ap_pump_t *p);
+
+#endif

@@ -1,0 +1,39 @@
+/*
+ * store_redis.h - the state store (store.h) in Redis, for the services.
+ *
+ * Key layout (cluster-safe hash tags, though a standalone Redis with AOF is
+ * required: the apply script and the cycle transaction span tags):
+ *   <prefix>:{c:ID}:applied      SET   event ids already applied (dedup)
+ *   <prefix>:{c:ID}:cv|pl|ex|rd  HASH  coverage / placements / exemptions /
+ *                                       reductions: entity id -> stored value
+ *   <prefix>:{c:ID}:h:<monday>   HASH  hours reports of one ISO week
+ *   <prefix>:{c:ID}:hx           HASH  report id -> key of the week holding it
+ *   <prefix>:{c:ID}:res          HASH  monday -> "revision:digest" of the last
+ *                                       emitted result for that week
+ *   <prefix>:{p:N}:clock         HASH  stream clock of input partition N
+ *   <prefix>:{p:N}:citizens      SET   citizens seen on partition N
+ *   <prefix>:{p:N}:dirty         SET   "citizen|monday" of closed weeks changed
+ *                                       since their last evaluation
+ *   <prefix>:{p:N}:offsets       HASH  input topic -> next offset on partition N
+ * A stored value is the version (recorded_at as 20 digits, event id as 36),
+ * the source (partition 10 digits, offset 20, topic length 3, topic), then
+ * the event's single-object bytes.
+ *
+ * Applying is one Lua script per event (dedup, version compare, dirty marks);
+ * a cycle ends in one MULTI/EXEC, which Redis writes to its AOF whole or not
+ * at all.
+ *
+ * Ownership: see store.h; release with ap_store_destroy().
+ */
+#ifndef AP_STORE_REDIS_H
+#define AP_STORE_REDIS_H
+
+#include <stddef.h>
+
+#include "arbejdspligt/store.h"
+
+/** @return a connected store using key prefix `prefix`, or NULL with err set. */
+ap_store_t *ap_store_redis_connect(const char *host, int port, const char *prefix, int timeout_ms, char *err,
+                                   size_t errlen);
+
+#endif

@@ -1,0 +1,298 @@
+/* export.c - exported input streams (Avro object container or JSON lines). See export.h. */
+#include "arbejdspligt/export.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <avro.h>
+
+#include "arbejdspligt/buf.h"
+#include "arbejdspligt/json.h"
+
+/* Room for the largest record (64 KiB) with its envelope, and fewer blocks. */
+#define OCF_BLOCK_SIZE (1024 * 1024)
+
+struct ap_export_writer {
+    FILE *jsonl;
+    avro_file_writer_t ocf;
+    avro_schema_t schema;
+    avro_value_iface_t *iface;
+    avro_value_t value;
+    ap_buf_t line;
+};
+
+static int ends_with(const char *s, const char *suffix) {
+    size_t a = strlen(s), b = strlen(suffix);
+    return a >= b && strcmp(s + a - b, suffix) == 0;
+}
+
+static int avro_fail(char *err, size_t errlen, const char *what) {
+    snprintf(err, errlen, "%s: %s", what, avro_strerror());
+    return -1;
+}
+
+ap_export_writer_t *ap_export_create(const char *path, char *err, size_t errlen) {
+    ap_export_writer_t *w = calloc(1, sizeof *w);
+    if (!w) abort();
+    if (!ends_with(path, ".avro")) {
+        if (!(w->jsonl = strcmp(path, "-") == 0 ? stdout : fopen(path, "w"))) {
+            snprintf(err, errlen, "cannot write %s: %s", path, strerror(errno));
+            free(w);
+            return NULL;
+        }
+        return w;
+    }
+    size_t len;
+    const char *text = ap_events_schema_text("ExportedRecord", &len);
+    if (!text || avro_schema_from_json_length(text, len, &w->schema)) {
+        avro_fail(err, errlen, "ExportedRecord schema");
+        free(w);
+        return NULL;
+    }
+    unlink(path); /* avro-c will not replace a file */
+    if (avro_file_writer_create_with_codec(path, w->schema, &w->ocf, "null", OCF_BLOCK_SIZE)) {
+        avro_fail(err, errlen, path);
+        avro_schema_decref(w->schema);
+        free(w);
+        return NULL;
+    }
+    w->iface = avro_generic_class_from_schema(w->schema);
+    avro_generic_value_new(w->iface, &w->value);
+    return w;
+}
+
+static void hex_append(ap_buf_t *b, const void *p, size_t n) {
+    static const char hex[] = "0123456789abcdef";
+    for (size_t i = 0; i < n; i++) {
+        uint8_t c = ((const uint8_t *)p)[i];
+        char h[2] = {hex[c >> 4], hex[c & 15]};
+        ap_buf_append(b, h, 2);
+    }
+}
+
+/* Sets an optional bytes field: null if p is NULL. */
+static int set_opt_bytes(avro_value_t *rec, const char *name, const void *p, size_t n) {
+    avro_value_t f, branch;
+    if (avro_value_get_by_name(rec, name, &f, NULL)) return -1;
+    if (!p) return avro_value_set_branch(&f, 0, &branch) || avro_value_set_null(&branch);
+    return avro_value_set_branch(&f, 1, &branch) || avro_value_set_bytes(&branch, (void *)p, n);
+}
+
+int ap_export_write(ap_export_writer_t *w, const ap_record_t *r, char *err, size_t errlen) {
+    if (w->jsonl) {
+        ap_buf_reset(&w->line);
+        ap_buf_append_str(&w->line, "{\"topic\":");
+        ap_json_write_string(&w->line, r->topic, strlen(r->topic));
+        ap_buf_appendf(&w->line, ",\"partition\":%" PRId32 ",\"offset\":%" PRId64 ",\"timestamp\":%" PRId64 ",\"key\":",
+                       r->partition, r->offset, r->timestamp);
+        if (r->key) ap_json_write_string(&w->line, r->key, r->keylen);
+        else ap_buf_append_str(&w->line, "null");
+        ap_buf_append_str(&w->line, ",\"value\":");
+        if (r->payload) {
+            ap_buf_append_byte(&w->line, '"');
+            hex_append(&w->line, r->payload, r->len);
+            ap_buf_append_byte(&w->line, '"');
+        } else ap_buf_append_str(&w->line, "null");
+        ap_buf_append_str(&w->line, "}\n");
+        if (fwrite(w->line.data, 1, w->line.len, w->jsonl) != w->line.len) {
+            snprintf(err, errlen, "write failed: %s", strerror(errno));
+            return -1;
+        }
+        return 0;
+    }
+    avro_value_t f;
+    avro_value_reset(&w->value);
+    if (avro_value_get_by_name(&w->value, "topic", &f, NULL) || avro_value_set_string_len(&f, r->topic, strlen(r->topic) + 1) ||
+        avro_value_get_by_name(&w->value, "partition", &f, NULL) || avro_value_set_int(&f, r->partition) ||
+        avro_value_get_by_name(&w->value, "offset", &f, NULL) || avro_value_set_long(&f, r->offset) ||
+        avro_value_get_by_name(&w->value, "timestamp", &f, NULL) || avro_value_set_long(&f, r->timestamp) ||
+        set_opt_bytes(&w->value, "key", r->key, r->keylen) || set_opt_bytes(&w->value, "value", r->payload, r->len) ||
+        avro_file_writer_append_value(w->ocf, &w->value))
+        return avro_fail(err, errlen, "append");
+    return 0;
+}
+
+int ap_export_close(ap_export_writer_t *w, char *err, size_t errlen) {
+    if (!w) return 0;
+    int rc = 0;
+    if (w->jsonl) {
+        if (fflush(w->jsonl) || ferror(w->jsonl)) rc = -1, snprintf(err, errlen, "write failed: %s", strerror(errno));
+        if (w->jsonl != stdout && fclose(w->jsonl)) rc = -1, snprintf(err, errlen, "close failed: %s", strerror(errno));
+    } else {
+        if (avro_file_writer_close(w->ocf)) rc = avro_fail(err, errlen, "close");
+        avro_value_decref(&w->value);
+        avro_value_iface_decref(w->iface);
+        avro_schema_decref(w->schema);
+    }
+    ap_buf_free(&w->line);
+    free(w);
+    return rc;
+}
+
+/* ----------------------------------------------------------------- reading */
+
+static int get_opt_bytes(avro_value_t *rec, const char *name, const void **p, size_t *n) {
+    avro_value_t f, branch;
+    int disc;
+    *p = NULL;
+    *n = 0;
+    if (avro_value_get_by_name(rec, name, &f, NULL) || avro_value_get_discriminant(&f, &disc) ||
+        avro_value_get_current_branch(&f, &branch))
+        return -1;
+    if (disc == 0) return 0;
+    return avro_value_get_bytes(&branch, p, n);
+}
+
+static int read_ocf(const char *path, ap_export_fn fn, void *ctx, char *err, size_t errlen) {
+    avro_file_reader_t rd;
+    if (avro_file_reader(path, &rd)) return avro_fail(err, errlen, path);
+    avro_schema_t ws = avro_file_reader_get_writer_schema(rd);
+    avro_value_iface_t *iface = avro_generic_class_from_schema(ws);
+    avro_value_t v;
+    avro_generic_value_new(iface, &v);
+    int rc = 0;
+    long n = 0;
+    static const uint8_t empty[1];
+    while (rc == 0) {
+        int e = avro_file_reader_read_value(rd, &v);
+        if (e == EOF) break;
+        n++;
+        if (e) { rc = -1; snprintf(err, errlen, "%s: record %ld: %s", path, n, avro_strerror()); break; }
+        avro_value_t f;
+        const char *topic = NULL;
+        size_t tlen = 0;
+        ap_record_t r;
+        memset(&r, 0, sizeof r);
+        if (avro_value_get_by_name(&v, "topic", &f, NULL) || avro_value_get_string(&f, &topic, &tlen) ||
+            avro_value_get_by_name(&v, "partition", &f, NULL) || avro_value_get_int(&f, &r.partition) ||
+            avro_value_get_by_name(&v, "offset", &f, NULL) || avro_value_get_long(&f, &r.offset) ||
+            avro_value_get_by_name(&v, "timestamp", &f, NULL) || avro_value_get_long(&f, &r.timestamp) ||
+            get_opt_bytes(&v, "key", &r.key, &r.keylen) || get_opt_bytes(&v, "value", &r.payload, &r.len)) {
+            rc = -1;
+            snprintf(err, errlen, "%s: record %ld is not an ExportedRecord", path, n);
+            break;
+        }
+        r.topic = topic;
+        /* avro-c gives NULL for empty bytes; an empty value is still a value */
+        if (!r.payload && r.len == 0) {
+            avro_value_t vf, br;
+            int disc = 0;
+            if (!avro_value_get_by_name(&v, "value", &vf, NULL) && !avro_value_get_discriminant(&vf, &disc) && disc == 1 &&
+                !avro_value_get_current_branch(&vf, &br))
+                r.payload = empty;
+        }
+        if (fn(ctx, &r)) rc = 1;
+    }
+    avro_value_decref(&v);
+    avro_value_iface_decref(iface);
+    avro_schema_decref(ws);
+    avro_file_reader_close(rd);
+    return rc;
+}
+
+static int hexval(char c) {
+    if (c >= '0' && c <= '9') return c - '0';
+    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+    return -1;
+}
+
+/* One JSON line into r (views into doc and bytes). 0, or -1 with why. */
+static int parse_line(const ap_json_doc_t *doc, ap_buf_t *bytes, ap_record_t *r, char *why, size_t whylen) {
+    const ap_json_node_t *root = &doc->nodes[0], *n;
+    memset(r, 0, sizeof *r);
+    if (root->type != AP_JSON_OBJECT) return snprintf(why, whylen, "not a JSON object"), -1;
+    int64_t x;
+    if (!(n = ap_json_member(doc, root, "topic")) || n->type != AP_JSON_STRING || n->len >= AP_TOPIC_NAME_CAP)
+        return snprintf(why, whylen, "\"topic\" missing or not a topic name"), -1;
+    r->topic = n->str;
+    if (!(n = ap_json_member(doc, root, "partition")) || ap_json_int64(n, &x) || x < 0 || x > INT32_MAX)
+        return snprintf(why, whylen, "\"partition\" missing or not an int"), -1;
+    r->partition = (int32_t)x;
+    if (!(n = ap_json_member(doc, root, "offset")) || ap_json_int64(n, &r->offset) || r->offset < 0)
+        return snprintf(why, whylen, "\"offset\" missing or negative"), -1;
+    if ((n = ap_json_member(doc, root, "timestamp")) && ap_json_int64(n, &r->timestamp))
+        return snprintf(why, whylen, "\"timestamp\" is not an int"), -1;
+    if ((n = ap_json_member(doc, root, "key")) && n->type != AP_JSON_NULL) {
+        if (n->type != AP_JSON_STRING) return snprintf(why, whylen, "\"key\" is not a string"), -1;
+        r->key = n->str;
+        r->keylen = n->len;
+    }
+    ap_buf_reset(bytes);
+    if ((n = ap_json_member(doc, root, "value")) && n->type == AP_JSON_STRING) {
+        if (n->len % 2) return snprintf(why, whylen, "\"value\" is not hex"), -1;
+        for (uint32_t i = 0; i < n->len; i += 2) {
+            int a = hexval(n->str[i]), b = hexval(n->str[i + 1]);
+            if (a < 0 || b < 0) return snprintf(why, whylen, "\"value\" is not hex"), -1;
+            ap_buf_append_byte(bytes, (uint8_t)(a << 4 | b));
+        }
+        r->payload = bytes->data ? (const void *)bytes->data : (const void *)"";
+        r->len = bytes->len;
+    } else if ((n = ap_json_member(doc, root, "event")) && n->type == AP_JSON_OBJECT) {
+        static const char *const ignore[] = {"schema", NULL};
+        const ap_json_node_t *sn = ap_json_member(doc, n, "schema");
+        ap_event_t ev;
+        ap_codec_error_t cerr;
+        memset(&ev, 0, sizeof ev);
+        if (!sn || sn->type != AP_JSON_STRING || (ev.type = ap_events_type_by_name(sn->str, sn->len)) == AP_EV_COUNT)
+            return snprintf(why, whylen, "\"event\" has no known \"schema\""), -1;
+        if (ap_codec_from_json(ap_events_desc(ev.type), doc, n, ignore, &ev.u, &cerr) != AP_CODEC_OK)
+            return snprintf(why, whylen, "\"event\": %s", cerr.msg), -1;
+        ap_events_encode(&ev, bytes);
+        r->payload = bytes->data;
+        r->len = bytes->len;
+    } else if (!n || n->type != AP_JSON_NULL) {
+        return snprintf(why, whylen, "needs \"value\" (hex or null) or \"event\""), -1;
+    }
+    return 0;
+}
+
+static int read_jsonl(FILE *f, const char *path, ap_export_fn fn, void *ctx, char *err, size_t errlen) {
+    char *line = NULL;
+    size_t cap = 0;
+    ssize_t len;
+    long lineno = 0;
+    int rc = 0;
+    ap_buf_t bytes = AP_BUF_INIT;
+    ap_json_doc_t doc = AP_JSON_DOC_INIT;
+    while (rc == 0 && (len = getline(&line, &cap, f)) >= 0) {
+        lineno++;
+        while (len > 0 && (line[len - 1] == '\n' || line[len - 1] == '\r')) line[--len] = '\0';
+        if (len == 0) continue;
+        ap_record_t r;
+        char why[200];
+        if (ap_json_parse(&doc, line, (size_t)len)) {
+            snprintf(err, errlen, "%s:%ld: %s", path, lineno, doc.err);
+            rc = -1;
+        } else if (parse_line(&doc, &bytes, &r, why, sizeof why)) {
+            snprintf(err, errlen, "%s:%ld: %s", path, lineno, why);
+            rc = -1;
+        } else if (fn(ctx, &r)) rc = 1;
+    }
+    free(line);
+    ap_buf_free(&bytes);
+    ap_json_doc_free(&doc);
+    return rc;
+}
+
+int ap_export_read(const char *path, ap_export_fn fn, void *ctx, char *err, size_t errlen) {
+    FILE *f = strcmp(path, "-") == 0 ? stdin : fopen(path, "rb");
+    if (!f) {
+        snprintf(err, errlen, "cannot read %s: %s", path, strerror(errno));
+        return -1;
+    }
+    char magic[4] = {0};
+    size_t got = f == stdin ? 0 : fread(magic, 1, 4, f);
+    if (got == 4 && memcmp(magic, "Obj\x01", 4) == 0) {
+        fclose(f);
+        return read_ocf(path, fn, ctx, err, errlen);
+    }
+    if (f != stdin) rewind(f);
+    int rc = read_jsonl(f, path, fn, ctx, err, errlen);
+    if (f != stdin) fclose(f);
+    return rc;
+}

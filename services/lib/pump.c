@@ -1,0 +1,274 @@
+/* pump.c - the consume-process loop of the services. See pump.h. */
+#include "arbejdspligt/pump.h"
+
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "arbejdspligt/kafka.h"
+#include "arbejdspligt/log.h"
+
+#define MAX_PARTITIONS 1024
+
+/* A start or end offset per input topic-partition. */
+typedef struct tp_offset {
+    int k;
+    int32_t partition;
+    int64_t offset;
+} tp_offset_t;
+
+struct ap_pump {
+    ap_pump_config_t cfg;
+    char topics[AP_INTAKE_TOPICS][AP_TOPIC_CAP];
+    ap_store_t *store;
+    ap_processor_t *proc;
+    volatile sig_atomic_t *run;
+    ap_pump_recover_fn recover;
+    void *recover_ctx;
+    ap_intake_t *intake;
+    rd_kafka_message_t **msgs;
+    ap_record_t *records;
+    tp_offset_t *starts, *ends;
+    size_t n_starts, n_ends;
+};
+
+static void sleep_ms(int ms) {
+    struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000L};
+    nanosleep(&ts, NULL);
+}
+
+/* Retry delays double up to 5 s: quick after a blip, gentle in an outage. */
+static int next_backoff(int ms) { return ms * 2 > 5000 ? 5000 : ms * 2; }
+
+static int topic_kind(const ap_pump_t *p, const char *topic) {
+    for (int k = 0; k < AP_INTAKE_TOPICS; k++)
+        if (strcmp(p->topics[k], topic) == 0) return k;
+    return -1;
+}
+
+/* The intake asks where each assigned partition stands: the store's
+ * position, else the configured start. */
+static int start_position(void *ctx, const char *topic, int32_t partition, int64_t *next) {
+    ap_pump_t *p = ctx;
+    int rc = ap_store_position_get(p->store, topic, partition, next);
+    if (rc != 1) return rc;
+    int k = topic_kind(p, topic);
+    for (size_t i = 0; i < p->n_starts; i++)
+        if (p->starts[i].k == k && p->starts[i].partition == partition) { *next = p->starts[i].offset; return 0; }
+    if (p->cfg.start_offset == RD_KAFKA_OFFSET_BEGINNING) return 1;
+    *next = p->cfg.start_offset;
+    return 0;
+}
+
+/* ...and which ticks it has already processed on a partition. */
+static int stored_ticks(void *ctx, int32_t partition, int64_t ticks[AP_INTAKE_TOPICS]) {
+    ap_pump_t *p = ctx;
+    ap_partition_clock_t c;
+    if (ap_store_clock_get(p->store, partition, &c)) return -1;
+    for (int k = 0; k < AP_INTAKE_TOPICS; k++) ticks[k] = c.tick[k];
+    return 0;
+}
+
+/* The intake needs to recognise ticks, the barriers of its lanes. */
+static int tick_time(void *ctx, const rd_kafka_message_t *m, int64_t *at) {
+    (void)ctx;
+    uint64_t fp;
+    ap_codec_error_t err;
+    ap_tick_t tick;
+    const ap_record_desc_t *d = ap_events_desc(AP_EV_TICK);
+    if (!m->payload || ap_codec_peek(m->payload, m->len, &fp, &err) != AP_CODEC_OK || fp != d->fingerprint) return 0;
+    if (ap_codec_decode(d, m->payload, m->len, &tick, &err) != AP_CODEC_OK) return 0; /* dead-lettered later */
+    *at = tick.occurred_at;
+    return 1;
+}
+
+/* Waits until the store answers: assignment reads the positions from it. */
+static void await_store(ap_pump_t *p) {
+    for (int backoff = 200; *p->run && ap_store_ping(p->store) && ap_store_reconnect(p->store);) {
+        ap_log_warn("state store unavailable, retrying", "error=\"%s\" retry_ms=%d", ap_store_error(p->store), backoff);
+        sleep_ms(backoff);
+        backoff = next_backoff(backoff);
+    }
+}
+
+static ap_intake_t *open_intake(ap_pump_t *p, char *err, size_t errlen) {
+    const char *topics[AP_INTAKE_TOPICS] = {p->topics[0], p->topics[1], p->topics[2]};
+    return ap_intake_create(p->cfg.brokers, p->cfg.group_id, p->cfg.instance_id, p->cfg.session_timeout_ms, topics,
+                            start_position, stored_ticks, tick_time, p, err, errlen);
+}
+
+/* Replaces the consumer: the new one is assigned partitions afresh and seeks
+ * each to the position the store has. 0, or -1 only when stopping. */
+static int reopen_intake(ap_pump_t *p) {
+    char err[512];
+    ap_intake_close(p->intake);
+    ap_intake_destroy(p->intake);
+    p->intake = NULL;
+    await_store(p);
+    while (*p->run && !(p->intake = open_intake(p, err, sizeof err))) {
+        ap_log_error("cannot recreate consumer, retrying", "error=\"%s\"", err);
+        sleep_ms(1000);
+    }
+    return p->intake ? 0 : -1;
+}
+
+/* Asks the broker for one offset per input topic-partition: the end
+ * (high watermark) if at_time is 0, else the first offset at or after it. */
+static int lookup_offsets(ap_pump_t *p, int64_t at_time, tp_offset_t **out, size_t *n, char *err, size_t errlen) {
+    rd_kafka_conf_t *conf = rd_kafka_conf_new();
+    if (rd_kafka_conf_set(conf, "bootstrap.servers", p->cfg.brokers, err, errlen) != RD_KAFKA_CONF_OK) {
+        rd_kafka_conf_destroy(conf);
+        return -1;
+    }
+    rd_kafka_t *rk = rd_kafka_new(RD_KAFKA_CONSUMER, conf, err, errlen);
+    if (!rk) { rd_kafka_conf_destroy(conf); return -1; }
+    tp_offset_t *list = calloc(MAX_PARTITIONS, sizeof *list);
+    if (!list) abort();
+    size_t count = 0;
+    int rc = 0;
+    for (int k = 0; k < AP_INTAKE_TOPICS && rc == 0; k++) {
+        int parts = ap_kafka_partition_count(rk, p->topics[k], 10000, err, errlen);
+        if (parts < 0) { rc = -1; break; }
+        rd_kafka_topic_partition_list_t *tl = rd_kafka_topic_partition_list_new(parts);
+        for (int32_t q = 0; q < parts; q++) {
+            int64_t low = 0, high = 0;
+            if (at_time) rd_kafka_topic_partition_list_add(tl, p->topics[k], q)->offset = at_time;
+            else if (rd_kafka_query_watermark_offsets(rk, p->topics[k], q, &low, &high, 10000)) {
+                snprintf(err, errlen, "end offsets of %s unavailable", p->topics[k]);
+                rc = -1;
+                break;
+            } else if (count < MAX_PARTITIONS) list[count++] = (tp_offset_t){k, q, high};
+        }
+        if (rc == 0 && at_time) {
+            if (rd_kafka_offsets_for_times(rk, tl, 10000)) {
+                snprintf(err, errlen, "offsets for the start time of %s unavailable", p->topics[k]);
+                rc = -1;
+            }
+            for (int i = 0; rc == 0 && i < tl->cnt && count < MAX_PARTITIONS; i++)
+                /* -1: no record at or after the time; start at the end */
+                list[count++] = (tp_offset_t){k, tl->elems[i].partition,
+                                              tl->elems[i].offset < 0 ? RD_KAFKA_OFFSET_END : tl->elems[i].offset};
+        }
+        rd_kafka_topic_partition_list_destroy(tl);
+    }
+    rd_kafka_destroy(rk);
+    if (rc) { free(list); return -1; }
+    *out = list;
+    *n = count;
+    return 0;
+}
+
+ap_pump_t *ap_pump_create(const ap_pump_config_t *cfg, ap_store_t *store, ap_processor_t *proc,
+                          volatile sig_atomic_t *run, ap_pump_recover_fn recover, void *recover_ctx, char *err,
+                          size_t errlen) {
+    ap_pump_t *p = calloc(1, sizeof *p);
+    if (!p) abort();
+    p->cfg = *cfg;
+    for (int k = 0; k < AP_INTAKE_TOPICS; k++) snprintf(p->topics[k], sizeof p->topics[k], "%s", cfg->topics[k]);
+    if (p->cfg.batch_size < 1 || p->cfg.batch_size > AP_PROCESSOR_MAX_BATCH) p->cfg.batch_size = AP_PROCESSOR_MAX_BATCH;
+    p->store = store;
+    p->proc = proc;
+    p->run = run;
+    p->recover = recover;
+    p->recover_ctx = recover_ctx;
+    p->msgs = calloc(p->cfg.batch_size, sizeof *p->msgs);
+    p->records = calloc(p->cfg.batch_size, sizeof *p->records);
+    if (!p->msgs || !p->records) abort();
+    if (cfg->start_time_ms > 0 && lookup_offsets(p, cfg->start_time_ms, &p->starts, &p->n_starts, err, errlen)) goto fail;
+    if (!(p->intake = open_intake(p, err, errlen))) goto fail;
+    return p;
+fail:
+    ap_pump_destroy(p);
+    return NULL;
+}
+
+long ap_pump_step(ap_pump_t *p, int timeout_ms) {
+    char err[512];
+    if (!*p->run) return -1;
+    /* A fatal client error (a fenced static member) is not the end: make a
+     * new consumer. Positions live in the store: nothing skipped or repeated. */
+    if (ap_intake_fatal(p->intake, err, sizeof err)) {
+        ap_log_error("consumer must be recreated", "error=\"%s\"", err);
+        if (reopen_intake(p)) return -1;
+    }
+    size_t n = ap_intake_poll(p->intake, p->msgs, p->cfg.batch_size, timeout_ms);
+    for (size_t i = 0; i < n; i++) {
+        rd_kafka_message_t *m = p->msgs[i];
+        p->records[i] = (ap_record_t){rd_kafka_topic_name(m->rkt), m->partition, m->offset,
+                                      rd_kafka_message_timestamp(m, NULL), m->key, m->key_len, m->payload, m->len};
+    }
+    size_t off = 0;
+    int backoff = 100, rewind = 0;
+    while (off < n && !rewind) {
+        size_t consumed = 0;
+        if (ap_processor_process(p->proc, p->records + off, n - off, &consumed, err, sizeof err) == 0) {
+            /* The store holds the new positions with the state; the broker
+             * commit only feeds lag monitoring. */
+            ap_intake_commit(p->intake, p->msgs + off, consumed);
+            off += consumed;
+            backoff = 100;
+            continue;
+        }
+        /* Nothing of this cycle is recorded; retrying it is safe. */
+        ap_log_warn("cycle failed, retrying", "error=\"%s\" retry_ms=%d", err, backoff);
+        if (!*p->run) {
+            ap_log_warn("stopping with unrecorded records; they will be read again", "records=%zu", n - off);
+            break;
+        }
+        sleep_ms(backoff);
+        backoff = next_backoff(backoff);
+        if (ap_store_ping(p->store)) {
+            /* The store went away. Redis may come back without its last
+             * second of writes (AOF everysec), positions included: reconnect,
+             * then rewind the consumer to the positions the store has now. */
+            await_store(p);
+            rewind = 1;
+            continue;
+        }
+        if (p->recover) p->recover(p->recover_ctx);
+    }
+    ap_intake_release(p->msgs, n);
+    if (rewind && *p->run) {
+        ap_log_warn("state store reconnected; rewinding the consumer to the stored positions", "%s", "");
+        if (reopen_intake(p)) return -1;
+    }
+    return (long)off;
+}
+
+int ap_pump_mark_end(ap_pump_t *p, char *err, size_t errlen) {
+    free(p->ends);
+    p->ends = NULL;
+    p->n_ends = 0;
+    return lookup_offsets(p, 0, &p->ends, &p->n_ends, err, errlen);
+}
+
+int ap_pump_at_end(ap_pump_t *p) {
+    for (size_t i = 0; i < p->n_ends; i++) {
+        const tp_offset_t *e = &p->ends[i];
+        int64_t pos = 0, start = 0;
+        int rc = ap_intake_position(p->intake, p->topics[e->k], e->partition, &pos);
+        if (rc < 0) return 0;
+        if (rc == 1) { /* nothing read: at the end only if there is nothing from where we start */
+            if (start_position(p, p->topics[e->k], e->partition, &start) != 0) start = 0;
+            if (start == RD_KAFKA_OFFSET_END || start >= e->offset) continue;
+            return 0;
+        }
+        if (pos < e->offset) return 0;
+    }
+    return 1;
+}
+
+void ap_pump_destroy(ap_pump_t *p) {
+    if (!p) return;
+    if (p->intake) {
+        ap_intake_close(p->intake); /* leaves the group so partitions move at once */
+        ap_intake_destroy(p->intake);
+    }
+    free(p->msgs);
+    free(p->records);
+    free(p->starts);
+    free(p->ends);
+    free(p);
+}

@@ -1,0 +1,612 @@
+/*
+ * ap-replay - audit replay: the processor's engine run again over an input
+ * stream, into an isolated state namespace, with the results written to a
+ * file or to audit topics. Production state and topics are never touched.
+ *
+ *   ap-replay file   [--set replay.input=FILE ...]   offline: an exported file, in-process
+ *                                                     state, no broker or Redis
+ *   ap-replay kafka  [...]                           the input topics, from an offset or a
+ *                                                     time, up to their end when it started
+ *   ap-replay export [--set replay.output=FILE]      the input topics to a file (.avro: Avro
+ *                                                     object container; else JSON lines)
+ *
+ * Filters (citizen, municipality, week range) choose which results and
+ * alerts are written; every input record is still processed, because a
+ * citizen's week can depend on the partition's stream clock, which all
+ * citizens of the partition move. So a filtered result is the very result
+ * production emitted.
+ *
+ * Offline, the three input topics of each partition are merged exactly as
+ * the intake merges them live (tick-aligned lanes, see intake.h), so the
+ * results are byte-identical to the live services' and to a Kafka replay.
+ */
+#include <inttypes.h>
+#include <signal.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "arbejdspligt/calendar.h"
+#include "arbejdspligt/config.h"
+#include "arbejdspligt/events.h"
+#include "arbejdspligt/export.h"
+#include "arbejdspligt/kafka.h"
+#include "arbejdspligt/log.h"
+#include "arbejdspligt/output.h"
+#include "arbejdspligt/processor.h"
+#include "arbejdspligt/pump.h"
+#include "arbejdspligt/rules.h"
+#include "arbejdspligt/store_memory.h"
+#include "arbejdspligt/store_redis.h"
+
+typedef struct settings {
+    char brokers[512];
+    char topics[AP_TOPIC_KINDS][AP_TOPIC_CAP];
+    int grace_days;
+    int batch_size;
+    char input[1024];
+    char output[1024];
+    char format[8];
+    char audit_prefix[96];
+    int from_offset;
+    char from_time[32];
+    char state[8];
+    char ns[32];
+    char redis_host[256];
+    int redis_port;
+    char citizens[4096];
+    char municipalities[1024];
+    char weeks[32];
+    int alerts;
+    char rule_override[64];
+    char log_level[16];
+} settings_t;
+
+#define S(name, env, type, def, field, min, max, help) \
+    {name, env, type, def, offsetof(settings_t, field), sizeof(((settings_t *)0)->field), min, max, help}
+static const ap_setting_t table[] = {
+    S("kafka.brokers", "AP_KAFKA_BROKERS", AP_SET_STRING, "127.0.0.1:9092", brokers, 0, 0, "Kafka bootstrap servers"),
+    S("topic.placement", "AP_TOPIC_PLACEMENT", AP_SET_STRING, "ap.placement", topics[AP_TOPIC_PLACEMENT], 0, 0,
+      "Input: PlacementEvent"),
+    S("topic.hours", "AP_TOPIC_HOURS", AP_SET_STRING, "ap.hours", topics[AP_TOPIC_HOURS], 0, 0, "Input: HoursEvent"),
+    S("topic.exemption", "AP_TOPIC_EXEMPTION", AP_SET_STRING, "ap.exemption", topics[AP_TOPIC_EXEMPTION], 0, 0,
+      "Input: ExemptionEvent, ReductionEvent, CoverageEvent"),
+    S("week.grace_days", "AP_GRACE_DAYS", AP_SET_INT, "2", grace_days, 0, 60,
+      "Must equal production's, or weeks close at other ticks"),
+    S("batch.size", "AP_BATCH_SIZE", AP_SET_INT, "2048", batch_size, 1, AP_PROCESSOR_MAX_BATCH, "Records per cycle"),
+    S("replay.input", "AP_REPLAY_INPUT", AP_SET_STRING, "-", input, 0, 0, "file: the exported file (- for stdin)"),
+    S("replay.output", "AP_REPLAY_OUTPUT", AP_SET_STRING, "-", output, 0, 0,
+      "Results file (- for stdout); export: the file to write"),
+    S("replay.format", "AP_REPLAY_FORMAT", AP_SET_STRING, "json", format, 0, 0,
+      "json (what apctl consume prints) or hex (topic, key, exact bytes)"),
+    S("replay.audit_prefix", "AP_REPLAY_AUDIT_PREFIX", AP_SET_STRING, "", audit_prefix, 0, 0,
+      "kafka: write to topics P.compliance, P.alerts, P.dead-letter instead of a file"),
+    S("replay.from_offset", "AP_REPLAY_FROM_OFFSET", AP_SET_INT, "0", from_offset, 0, 2147483647,
+      "kafka: first offset of every input partition"),
+    S("replay.from_time", "AP_REPLAY_FROM_TIME", AP_SET_STRING, "", from_time, 0, 0,
+      "kafka: start at the first record at or after this RFC 3339 time instead"),
+    S("replay.state", "AP_REPLAY_STATE", AP_SET_STRING, "memory", state, 0, 0,
+      "kafka: memory (default) or redis (resumable; keys under replay.namespace)"),
+    S("replay.namespace", "AP_REPLAY_NAMESPACE", AP_SET_STRING, "ap-replay", ns, 0, 0,
+      "kafka: consumer group and Redis key prefix of this replay (never production's)"),
+    S("redis.host", "AP_REDIS_HOST", AP_SET_STRING, "127.0.0.1", redis_host, 0, 0, "Redis host (state=redis)"),
+    S("redis.port", "AP_REDIS_PORT", AP_SET_INT, "6379", redis_port, 1, 65535, "Redis port (state=redis)"),
+    S("replay.citizens", "AP_REPLAY_CITIZENS", AP_SET_STRING, "", citizens, 0, 0,
+      "Only results of these citizen ids (comma-separated)"),
+    S("replay.municipalities", "AP_REPLAY_MUNICIPALITIES", AP_SET_STRING, "", municipalities, 0, 0,
+      "Only results of these municipality codes (comma-separated)"),
+    S("replay.weeks", "AP_REPLAY_WEEKS", AP_SET_STRING, "", weeks, 0, 0,
+      "Only results of these ISO weeks: 2026-W05 or 2026-W02..2026-W10"),
+    S("replay.alerts", "AP_REPLAY_ALERTS", AP_SET_INT, "1", alerts, 0, 1, "Also write alerts (file output)"),
+    S("replay.rule_override", "AP_REPLAY_RULE_OVERRIDE", AP_SET_STRING, "", rule_override, 0, 0,
+      "Audit what-if: weekly_minutes=N replaces the 37-hour norm (results name the changed rule version)"),
+    S("log.level", "AP_LOG_LEVEL", AP_SET_STRING, "info", log_level, 0, 0, "debug, info, warn or error"),
+};
+#define NSETTINGS (sizeof table / sizeof *table)
+
+static volatile sig_atomic_t run = 1;
+
+static void on_signal(int sig) {
+    (void)sig;
+    run = 0;
+}
+
+static double now_s(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+/* ---------------------------------------------------------------- filters */
+
+typedef struct filter {
+    const char *citizens;       /* ",a,b," or NULL */
+    const char *municipalities; /* ",101,147," or NULL */
+    int32_t from_monday, to_monday;
+    int alerts;
+    char cbuf[4100], mbuf[1030];
+} filter_t;
+
+/* ",x," in a comma-bracketed list. */
+static int listed(const char *list, const char *x) {
+    char needle[AP_ID_CAP + 2];
+    snprintf(needle, sizeof needle, ",%s,", x);
+    return strstr(list, needle) != NULL;
+}
+
+static int parse_week(const char *s, size_t len, int32_t *monday) {
+    int y, w;
+    char buf[16];
+    if (len >= sizeof buf) return -1;
+    memcpy(buf, s, len);
+    buf[len] = '\0';
+    if (sscanf(buf, "%4d-W%2d", &y, &w) != 2 || w < 1 || w > 53) return -1;
+    *monday = ap_cal_iso_week_monday(y, w);
+    int iy, iw;
+    ap_cal_iso_week(*monday, &iy, &iw);
+    return iy == y && iw == w ? 0 : -1;
+}
+
+static int filter_init(filter_t *f, const settings_t *cfg, char *err, size_t errlen) {
+    memset(f, 0, sizeof *f);
+    f->from_monday = INT32_MIN;
+    f->to_monday = INT32_MAX;
+    f->alerts = cfg->alerts;
+    if (cfg->citizens[0]) { snprintf(f->cbuf, sizeof f->cbuf, ",%s,", cfg->citizens); f->citizens = f->cbuf; }
+    if (cfg->municipalities[0]) {
+        snprintf(f->mbuf, sizeof f->mbuf, ",%s,", cfg->municipalities);
+        f->municipalities = f->mbuf;
+    }
+    if (cfg->weeks[0]) {
+        const char *dots = strstr(cfg->weeks, "..");
+        size_t a = dots ? (size_t)(dots - cfg->weeks) : strlen(cfg->weeks);
+        if (parse_week(cfg->weeks, a, &f->from_monday) ||
+            parse_week(dots ? dots + 2 : cfg->weeks, dots ? strlen(dots + 2) : a, &f->to_monday) ||
+            f->to_monday < f->from_monday) {
+            snprintf(err, errlen, "replay.weeks: want 2026-W05 or 2026-W02..2026-W10, got \"%s\"", cfg->weeks);
+            return -1;
+        }
+    }
+    return 0;
+}
+
+static int keep(void *ctx, const ap_event_t *ev) {
+    const filter_t *f = ctx;
+    const char *citizen, *muni;
+    int32_t monday;
+    if (ev->type == AP_EV_RESULT) {
+        citizen = ev->u.result.citizen_id, muni = ev->u.result.municipality_code, monday = ev->u.result.week_start;
+    } else if (ev->type == AP_EV_ALERT && f->alerts) {
+        citizen = ev->u.alert.citizen_id, muni = ev->u.alert.municipality_code, monday = ev->u.alert.week_start;
+    } else {
+        return 0;
+    }
+    if (f->citizens && !listed(f->citizens, citizen)) return 0;
+    if (f->municipalities && !listed(f->municipalities, muni)) return 0;
+    return monday >= f->from_monday && monday <= f->to_monday;
+}
+
+/* Kafka audit output, filtered like the file output (dead letters pass). */
+typedef struct filtered_output {
+    ap_output_t inner;
+    filter_t *filter;
+    const char *dead_letter_topic;
+} filtered_output_t;
+
+static int filtered_produce(void *ctx, const char *topic, const void *key, size_t keylen, const void *value,
+                            size_t len, char *err, size_t errlen) {
+    filtered_output_t *fo = ctx;
+    if (strcmp(topic, fo->dead_letter_topic) != 0) {
+        ap_event_t ev;
+        ap_codec_error_t cerr;
+        if (ap_events_decode(value, len, &ev, &cerr) != AP_CODEC_OK) {
+            snprintf(err, errlen, "output record does not decode: %s", cerr.msg);
+            return -1;
+        }
+        if (!keep(fo->filter, &ev)) return 0;
+    }
+    return fo->inner.produce(fo->inner.ctx, topic, key, keylen, value, len, err, errlen);
+}
+
+static int filtered_flush(void *ctx, int timeout_ms, char *err, size_t errlen) {
+    filtered_output_t *fo = ctx;
+    return fo->inner.flush(fo->inner.ctx, timeout_ms, err, errlen);
+}
+
+/* ---------------------------------------------------------------- offline */
+
+/* One input record of the file, held in memory (offsets into the arena). */
+typedef struct held {
+    int kind;
+    int32_t partition;
+    int64_t offset, timestamp;
+    size_t key_at, keylen, value_at, len;
+    int has_key, has_value;
+    int is_tick;
+    int64_t tick_time;
+} held_t;
+
+typedef struct offline {
+    const settings_t *cfg;
+    held_t *recs;
+    size_t n, cap;
+    ap_buf_t arena;
+    uint64_t ignored; /* records of other topics */
+} offline_t;
+
+/* Whether a record is a stream tick, and its time (as the intake decides). */
+static int tick_of(const void *payload, size_t len, int64_t *at) {
+    uint64_t fp;
+    ap_codec_error_t err;
+    ap_tick_t tick;
+    const ap_record_desc_t *d = ap_events_desc(AP_EV_TICK);
+    if (!payload || ap_codec_peek(payload, len, &fp, &err) != AP_CODEC_OK || fp != d->fingerprint) return 0;
+    if (ap_codec_decode(d, payload, len, &tick, &err) != AP_CODEC_OK) return 0;
+    *at = tick.occurred_at;
+    return 1;
+}
+
+static int collect(void *ctx, const ap_record_t *r) {
+    offline_t *o = ctx;
+    int kind = -1;
+    for (int k = 0; k < AP_TOPIC_KINDS; k++)
+        if (strcmp(o->cfg->topics[k], r->topic) == 0) kind = k;
+    if (kind < 0) { o->ignored++; return 0; }
+    if (o->n == o->cap) {
+        o->cap = o->cap ? o->cap * 2 : 4096;
+        o->recs = realloc(o->recs, o->cap * sizeof *o->recs);
+        if (!o->recs) abort();
+    }
+    held_t *h = &o->recs[o->n++];
+    memset(h, 0, sizeof *h);
+    h->kind = kind;
+    h->partition = r->partition;
+    h->offset = r->offset;
+    h->timestamp = r->timestamp;
+    h->has_key = r->key != NULL;
+    h->key_at = o->arena.len;
+    h->keylen = r->key ? r->keylen : 0;
+    if (r->key) ap_buf_append(&o->arena, r->key, r->keylen);
+    h->has_value = r->payload != NULL;
+    h->value_at = o->arena.len;
+    h->len = r->payload ? r->len : 0;
+    if (r->payload) ap_buf_append(&o->arena, r->payload, r->len);
+    h->is_tick = tick_of(r->payload, r->len, &h->tick_time);
+    return 0;
+}
+
+static int cmp_held(const void *a, const void *b) {
+    const held_t *x = a, *y = b;
+    if (x->partition != y->partition) return x->partition < y->partition ? -1 : 1;
+    if (x->kind != y->kind) return x->kind < y->kind ? -1 : 1;
+    return (x->offset > y->offset) - (x->offset < y->offset);
+}
+
+/* The processing order of one partition's records [lo, hi) (sorted by
+ * topic kind, then offset), as the intake's lanes deliver them live: each
+ * topic runs up to its next tick; a held tick goes out once every other topic
+ * holds or has passed a tick at least as late; every ready tick goes out
+ * before any record behind one. Ticks never released stay held (as live). */
+static size_t lane_order(const held_t *recs, size_t lo, size_t hi, size_t *order) {
+    size_t start[AP_TOPIC_KINDS], end[AP_TOPIC_KINDS], pos[AP_TOPIC_KINDS];
+    int held[AP_TOPIC_KINDS] = {0};
+    int64_t held_time[AP_TOPIC_KINDS] = {0}, released[AP_TOPIC_KINDS] = {0};
+    size_t n = 0;
+    for (int k = 0; k < AP_TOPIC_KINDS; k++) start[k] = end[k] = hi;
+    for (size_t i = hi; i-- > lo;) start[recs[i].kind] = i;
+    for (int k = 0; k < AP_TOPIC_KINDS; k++) {
+        end[k] = start[k];
+        while (end[k] < hi && recs[end[k]].kind == k) end[k]++;
+        pos[k] = start[k];
+    }
+    for (;;) {
+        for (int k = 0; k < AP_TOPIC_KINDS; k++)
+            while (!held[k] && pos[k] < end[k]) {
+                const held_t *h = &recs[pos[k]];
+                if (h->is_tick) { held[k] = 1; held_time[k] = h->tick_time; break; }
+                order[n++] = pos[k]++;
+            }
+        int changed = 1, any = 0;
+        while (changed) {
+            changed = 0;
+            for (int k = 0; k < AP_TOPIC_KINDS; k++) {
+                if (!held[k]) continue;
+                int ready = 1;
+                for (int j = 0; j < AP_TOPIC_KINDS && ready; j++)
+                    if (j != k) ready = (held[j] && held_time[j] >= held_time[k]) || released[j] >= held_time[k];
+                if (!ready) continue;
+                order[n++] = pos[k]++;
+                released[k] = held_time[k];
+                held[k] = 0;
+                changed = any = 1;
+            }
+        }
+        if (!any) break;
+    }
+    return n;
+}
+
+static int run_offline(const settings_t *cfg, ap_processor_t *proc, uint64_t *records_in, char *err, size_t errlen) {
+    offline_t o = {cfg, NULL, 0, 0, AP_BUF_INIT, 0};
+    int rc = ap_export_read(cfg->input, collect, &o, err, errlen);
+    if (rc < 0) goto done;
+    rc = 0;
+    if (o.ignored) ap_log_warn("records of other topics ignored", "records=%" PRIu64, o.ignored);
+    if (o.n) qsort(o.recs, o.n, sizeof *o.recs, cmp_held);
+    /* The same record twice in a file (overlapping exports): keep one. */
+    size_t w = 0;
+    for (size_t i = 0; i < o.n; i++)
+        if (w == 0 || cmp_held(&o.recs[w - 1], &o.recs[i]) != 0) o.recs[w++] = o.recs[i];
+    o.n = w;
+    *records_in = o.n;
+    size_t *order = calloc(o.n ? o.n : 1, sizeof *order);
+    ap_record_t *batch = calloc(AP_PROCESSOR_MAX_BATCH, sizeof *batch);
+    if (!order || !batch) abort();
+    const uint8_t *arena = (const uint8_t *)o.arena.data;
+    for (size_t lo = 0; lo < o.n && rc == 0 && run;) {
+        size_t hi = lo;
+        while (hi < o.n && o.recs[hi].partition == o.recs[lo].partition) hi++;
+        size_t n = lane_order(o.recs, lo, hi, order);
+        if (n < hi - lo)
+            ap_log_info("records wait behind ticks the other topics never reached", "partition=%" PRId32 " records=%zu",
+                        o.recs[lo].partition, hi - lo - n);
+        for (size_t i = 0; i < n && rc == 0;) {
+            size_t m = 0;
+            for (; m < (size_t)cfg->batch_size && i + m < n; m++) {
+                const held_t *h = &o.recs[order[i + m]];
+                batch[m] = (ap_record_t){cfg->topics[h->kind], h->partition, h->offset, h->timestamp,
+                                         h->has_key ? arena + h->key_at : NULL, h->keylen,
+                                         h->has_value ? arena + h->value_at : NULL, h->len};
+            }
+            size_t off = 0;
+            while (off < m) {
+                size_t consumed = 0;
+                if (ap_processor_process(proc, batch + off, m - off, &consumed, err, errlen)) { rc = -1; break; }
+                off += consumed;
+            }
+            i += m;
+        }
+        lo = hi;
+    }
+    free(order);
+    free(batch);
+done:
+    free(o.recs);
+    ap_buf_free(&o.arena);
+    return rc;
+}
+
+/* ----------------------------------------------------------------- export */
+
+static int export_write(void *ctx, const ap_record_t *r) {
+    char err[256];
+    if (ap_export_write(ctx, r, err, sizeof err)) { ap_log_error("export failed", "error=\"%s\"", err); return 1; }
+    return 0;
+}
+
+/* Reads every input topic-partition from the beginning to its end at start. */
+static int run_export(const settings_t *cfg, char *err, size_t errlen) {
+    ap_export_writer_t *w = ap_export_create(cfg->output, err, errlen);
+    if (!w) return -1;
+    rd_kafka_conf_t *conf = rd_kafka_conf_new();
+    rd_kafka_t *rk = NULL;
+    int rc = -1;
+    uint64_t written = 0;
+    if (rd_kafka_conf_set(conf, "bootstrap.servers", cfg->brokers, err, errlen) ||
+        rd_kafka_conf_set(conf, "group.id", "ap-replay-export", err, errlen) ||
+        rd_kafka_conf_set(conf, "enable.auto.commit", "false", err, errlen) ||
+        !(rk = rd_kafka_new(RD_KAFKA_CONSUMER, conf, err, errlen))) {
+        rd_kafka_conf_destroy(conf);
+        goto done;
+    }
+    /* Every input topic-partition at once, each from its start to its end at
+     * this moment; the file keeps each partition's order, which is all a
+     * replay needs (it sorts by topic, partition and offset). */
+    rd_kafka_topic_partition_list_t *all = rd_kafka_topic_partition_list_new(64);
+    int64_t *ends = NULL;
+    size_t n_parts = 0, open_parts = 0;
+    for (int k = 0; k < AP_TOPIC_KINDS; k++) {
+        int parts = ap_kafka_partition_count(rk, cfg->topics[k], 10000, err, errlen);
+        if (parts < 0) { rd_kafka_topic_partition_list_destroy(all); goto done; }
+        for (int32_t q = 0; q < parts; q++) {
+            int64_t low, high;
+            if (rd_kafka_query_watermark_offsets(rk, cfg->topics[k], q, &low, &high, 10000)) {
+                snprintf(err, errlen, "end offsets of %s unavailable", cfg->topics[k]);
+                rd_kafka_topic_partition_list_destroy(all);
+                goto done;
+            }
+            rd_kafka_topic_partition_t *tp = rd_kafka_topic_partition_list_add(all, cfg->topics[k], q);
+            tp->offset = low;
+            ends = realloc(ends, (n_parts + 1) * sizeof *ends);
+            if (!ends) abort();
+            ends[n_parts++] = high;
+            if (high > low) open_parts++;
+        }
+    }
+    rd_kafka_assign(rk, all);
+    while (open_parts && run) {
+        rd_kafka_message_t *m = rd_kafka_consumer_poll(rk, 1000);
+        if (!m) continue;
+        if (m->err) {
+            if (m->err != RD_KAFKA_RESP_ERR__PARTITION_EOF)
+                ap_log_warn("consumer error", "error=\"%s\"", rd_kafka_message_errstr(m));
+            rd_kafka_message_destroy(m);
+            continue;
+        }
+        const char *topic = rd_kafka_topic_name(m->rkt);
+        size_t i = 0;
+        while (i < n_parts && !(all->elems[i].partition == m->partition && strcmp(all->elems[i].topic, topic) == 0)) i++;
+        if (i < n_parts && m->offset >= all->elems[i].offset && m->offset < ends[i]) {
+            ap_record_t r = {topic, m->partition, m->offset, rd_kafka_message_timestamp(m, NULL), m->key, m->key_len,
+                             m->payload, m->len};
+            if (export_write(w, &r)) {
+                rd_kafka_message_destroy(m);
+                rd_kafka_topic_partition_list_destroy(all);
+                free(ends);
+                goto done;
+            }
+            written++;
+            all->elems[i].offset = m->offset + 1;
+            if (all->elems[i].offset >= ends[i]) open_parts--;
+        }
+        rd_kafka_message_destroy(m);
+    }
+    rd_kafka_topic_partition_list_destroy(all);
+    free(ends);
+    rc = run ? 0 : -1;
+    if (!run) snprintf(err, errlen, "interrupted");
+done:
+    if (rk) {
+        rd_kafka_consumer_close(rk);
+        rd_kafka_destroy(rk);
+    }
+    if (ap_export_close(w, rc ? err + strlen(err) : err, rc ? 0 : errlen)) rc = -1;
+    if (rc == 0) ap_log_info("exported", "records=%" PRIu64 " file=%s", written, cfg->output);
+    return rc;
+}
+
+/* ------------------------------------------------------------------- main */
+
+int main(int argc, char **argv) {
+    settings_t cfg;
+    char err[512];
+    memset(&cfg, 0, sizeof cfg);
+    ap_log_set_component("replay");
+    const char *usage =
+        "usage: ap-replay file|kafka|export [--config FILE] [--set key=value ...]\n"
+        "  file    replay an exported file offline (in-process state; no broker, no Redis)\n"
+        "  kafka   replay the input topics into an isolated namespace\n"
+        "  export  write the input topics to replay.output (.avro or JSON lines)";
+    if (argc < 2 || argv[1][0] == '-') {
+        if (argc >= 2 && (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0)) {
+            ap_config_print_help(table, NSETTINGS, usage, stdout);
+            return 0;
+        }
+        fprintf(stderr, "%s\n", usage);
+        return 2;
+    }
+    const char *mode = argv[1];
+    int rc = ap_config_load(table, NSETTINGS, &cfg, argc - 1, argv + 1, stdout, usage, err, sizeof err);
+    if (rc == 1) return 0;
+    if (rc < 0) { fprintf(stderr, "ap-replay: %s\n", err); return 2; }
+    if (ap_log_set_level(cfg.log_level)) { fprintf(stderr, "ap-replay: bad log.level %s\n", cfg.log_level); return 2; }
+    if (strcmp(mode, "file") && strcmp(mode, "kafka") && strcmp(mode, "export")) {
+        fprintf(stderr, "ap-replay: unknown mode %s\n%s\n", mode, usage);
+        return 2;
+    }
+    ap_codec_error_t cerr;
+    if (ap_events_init(&cerr)) { ap_log_error("schemas do not match the codec tables", "detail=\"%s\"", cerr.msg); return 1; }
+    signal(SIGINT, on_signal);
+    signal(SIGTERM, on_signal);
+
+    if (strcmp(mode, "export") == 0) {
+        if (run_export(&cfg, err, sizeof err)) { fprintf(stderr, "ap-replay: %s\n", err); return 1; }
+        return 0;
+    }
+
+    filter_t filter;
+    if (filter_init(&filter, &cfg, err, sizeof err)) { fprintf(stderr, "ap-replay: %s\n", err); return 2; }
+    if (cfg.rule_override[0] && ap_rules_override(cfg.rule_override, err, sizeof err)) {
+        fprintf(stderr, "ap-replay: replay.rule_override: %s\n", err);
+        return 2;
+    }
+    int to_kafka = strcmp(mode, "kafka") == 0 && cfg.audit_prefix[0];
+    ap_processor_config_t pcfg;
+    memset(&pcfg, 0, sizeof pcfg);
+    for (int k = 0; k < AP_TOPIC_KINDS; k++) memcpy(pcfg.input_topics[k], cfg.topics[k], AP_TOPIC_CAP);
+    const char *prefix = to_kafka ? cfg.audit_prefix : "replay";
+    snprintf(pcfg.compliance_topic, AP_TOPIC_CAP, "%s.compliance", prefix);
+    snprintf(pcfg.alerts_topic, AP_TOPIC_CAP, "%s.alerts", prefix);
+    snprintf(pcfg.dead_letter_topic, AP_TOPIC_CAP, "%s.dead-letter", prefix);
+    pcfg.grace_days = cfg.grace_days;
+    pcfg.flush_timeout_ms = 30000;
+
+    int exit_code = 1;
+    ap_store_t *store = NULL;
+    ap_output_file_t *file = NULL;
+    ap_kafka_delivery_t delivery = {0};
+    ap_kafka_output_t kout = {0};
+    filtered_output_t fout = {{0}, &filter, pcfg.dead_letter_topic};
+    ap_processor_t *proc = NULL;
+    ap_pump_t *pump = NULL;
+    uint64_t records_in = 0;
+
+    if (strcmp(mode, "kafka") == 0 && strcmp(cfg.state, "redis") == 0) {
+        if (strcmp(cfg.ns, "ap") == 0) { fprintf(stderr, "ap-replay: replay.namespace must not be production's (ap)\n"); return 2; }
+        if (!(store = ap_store_redis_connect(cfg.redis_host, cfg.redis_port, cfg.ns, 5000, err, sizeof err))) goto fail;
+    } else if (strcmp(cfg.state, "memory") == 0 || strcmp(mode, "file") == 0) {
+        store = ap_store_memory_create();
+    } else {
+        snprintf(err, sizeof err, "replay.state must be memory or redis");
+        goto fail;
+    }
+    if (to_kafka) {
+        if (!(kout.rk = ap_kafka_producer_create(cfg.brokers, &delivery, NULL, err, sizeof err))) goto fail;
+        kout.delivery = &delivery;
+        fout.inner = ap_kafka_output(&kout);
+    } else {
+        ap_output_format_t fmt = strcmp(cfg.format, "hex") == 0 ? AP_OUTPUT_HEX : AP_OUTPUT_JSON;
+        if (fmt == AP_OUTPUT_JSON && strcmp(cfg.format, "json") != 0) {
+            snprintf(err, sizeof err, "replay.format must be json or hex");
+            goto fail;
+        }
+        const char *topics[] = {pcfg.compliance_topic, pcfg.alerts_topic, NULL};
+        if (!(file = ap_output_file_open(cfg.output, fmt, topics, NULL, NULL, err, sizeof err))) goto fail;
+        fout.inner = ap_output_file(file);
+    }
+    proc = ap_processor_create(&pcfg, store, (ap_output_t){filtered_produce, filtered_flush, &fout});
+
+    double t0 = now_s();
+    if (strcmp(mode, "file") == 0) {
+        ap_log_info("offline replay", "input=%s", cfg.input);
+        if (run_offline(&cfg, proc, &records_in, err, sizeof err)) goto fail;
+    } else {
+        int64_t from_time = 0;
+        if (cfg.from_time[0] && ap_cal_parse_timestamp(cfg.from_time, strlen(cfg.from_time), &from_time)) {
+            snprintf(err, sizeof err, "replay.from_time: not an RFC 3339 time: %s", cfg.from_time);
+            goto fail;
+        }
+        char group[64];
+        snprintf(group, sizeof group, "%s", cfg.ns);
+        ap_pump_config_t pc = {cfg.brokers, group, "", 10000, {cfg.topics[0], cfg.topics[1], cfg.topics[2]},
+                               (size_t)cfg.batch_size, cfg.from_offset ? cfg.from_offset : RD_KAFKA_OFFSET_BEGINNING,
+                               from_time};
+        if (!(pump = ap_pump_create(&pc, store, proc, &run, NULL, NULL, err, sizeof err))) goto fail;
+        if (ap_pump_mark_end(pump, err, sizeof err)) goto fail;
+        ap_log_info("kafka replay", "group=%s state=%s from_offset=%d from_time=%s", group, ap_store_kind(store),
+                    cfg.from_offset, cfg.from_time[0] ? cfg.from_time : "-");
+        /* Until every input partition is read up to where it ended at start
+         * and a poll brings nothing more. */
+        for (int idle = 0; run && idle < 3;) {
+            long got = ap_pump_step(pump, 200);
+            if (got < 0) break;
+            records_in += (uint64_t)got;
+            idle = got == 0 && ap_pump_at_end(pump) ? idle + 1 : 0;
+        }
+        if (!run) { snprintf(err, sizeof err, "interrupted"); goto fail; }
+    }
+    double secs = now_s() - t0;
+    const ap_processor_stats_t *st = ap_processor_stats(proc);
+    ap_log_info("replay done",
+                "records=%" PRIu64 " seconds=%.3f records_per_s=%.0f applied=%" PRIu64 " dead_letters=%" PRIu64
+                " results=%" PRIu64 " alerts=%" PRIu64 " written=%" PRIu64,
+                records_in, secs, secs > 0 ? (double)records_in / secs : 0.0, st->applied, st->dead_letters, st->results,
+                st->alerts, file ? ap_output_file_written(file) : 0);
+    exit_code = 0;
+fail:
+    if (exit_code) fprintf(stderr, "ap-replay: %s\n", err);
+    ap_pump_destroy(pump);
+    ap_processor_destroy(proc);
+    if (file && ap_output_file_close(file, err, sizeof err)) {
+        fprintf(stderr, "ap-replay: %s\n", err);
+        exit_code = 1;
+    }
+    if (kout.rk) {
+        if (ap_kafka_producer_drain(kout.rk, 30000)) exit_code = 1;
+        rd_kafka_destroy(kout.rk);
+    }
+    ap_store_destroy(store);
+    return exit_code;
+}
