@@ -291,6 +291,12 @@ ap_event_type_t ap_events_type_by_fingerprint(uint64_t fp);
  * @return AP_CODEC_OK or the status (AP_CODEC_UNKNOWN_FINGERPRINT for unknown schemas).
  */
 ap_codec_status_t ap_events_decode(const uint8_t *buf, size_t len, ap_event_t *ev, ap_codec_error_t *err);
+/**
+ * @brief Tells whether a raw record is a valid StreamTick (how the intake
+ * recognises the barriers of its lanes) and gives its time.
+ * @return 1 with *at set, else 0 (other records, or a broken tick: dead-lettered later).
+ */
+int ap_events_tick_time(const void *payload, size_t len, int64_t *at);
 /** @brief Appends the single-object encoding of ev to out. */
 void ap_events_encode(const ap_event_t *ev, ap_buf_t *out);
 /** @brief Appends ev as one JSON object, with a leading "schema" member naming its record type. */

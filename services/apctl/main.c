@@ -327,16 +327,11 @@ static int cmd_consume(const opts_t *o) {
             ap_buf_reset(&out);
             if (o->hex) {
                 /* The same line format as ap-replay's replay.format=hex. */
-                static const char hx[] = "0123456789abcdef";
                 ap_buf_append_str(&out, o->topics[0]);
                 ap_buf_append_byte(&out, ' ');
                 if (m->key) ap_buf_append(&out, m->key, m->key_len);
                 ap_buf_append_byte(&out, ' ');
-                for (size_t i = 0; i < m->len; i++) {
-                    uint8_t b = ((const uint8_t *)m->payload)[i];
-                    char h[2] = {hx[b >> 4], hx[b & 15]};
-                    ap_buf_append(&out, h, 2);
-                }
+                ap_buf_append_hex(&out, m->payload, m->len);
             } else if (ap_events_decode(m->payload, m->len, &ev, &cerr) == AP_CODEC_OK) ap_events_to_json(&ev, &out);
             else {
                 ap_buf_append_str(&out, "{\"schema\":null,\"error\":");

@@ -51,3 +51,13 @@ void ap_buf_appendf(ap_buf_t *b, const char *fmt, ...) {
     va_end(ap);
     b->len += (size_t)n;
 }
+
+void ap_buf_append_hex(ap_buf_t *b, const void *p, size_t n) {
+    static const char hex[] = "0123456789abcdef";
+    ap_buf_reserve(b, 2 * n);
+    for (size_t i = 0; i < n; i++) {
+        uint8_t c = ((const uint8_t *)p)[i];
+        char h[2] = {hex[c >> 4], hex[c & 15]};
+        ap_buf_append(b, h, 2);
+    }
+}

@@ -321,24 +321,32 @@ static ap_codec_status_t get_enum(reader_t *r, const ap_field_desc_t *f, int32_t
 
 static ap_codec_status_t decode_record(const ap_record_desc_t *desc, reader_t *r, void *v);
 
+/* Reads an array block header: the item count (0 ends the array), checked
+ * against the field's capacity given `count` items so far. */
+static ap_codec_status_t get_block(const ap_field_desc_t *f, reader_t *r, uint32_t count, int64_t *block) {
+    ap_codec_status_t st;
+    if ((st = get_long(r, f->name, block)) != AP_CODEC_OK || *block == 0) return st;
+    if (*block < 0) {
+        /* A negative count is followed by the block's byte size, which we skip over. */
+        int64_t bytes;
+        if (*block == INT64_MIN) return set_err(r->err, AP_CODEC_BAD_LENGTH, "field %s: bad block count", f->name);
+        *block = -*block;
+        if ((st = get_long(r, f->name, &bytes)) != AP_CODEC_OK) return st;
+        if (bytes < 0) return set_err(r->err, AP_CODEC_BAD_LENGTH, "field %s: negative block size", f->name);
+    }
+    if ((uint64_t)*block > f->cap - count)
+        return set_err(r->err, AP_CODEC_TOO_LONG, "field %s: more than %zu items", f->name, f->cap);
+    return AP_CODEC_OK;
+}
+
 static ap_codec_status_t decode_array(const ap_field_desc_t *f, reader_t *r, void *v) {
     uint32_t *count = AT(v, f->count_offset, uint32_t);
     ap_codec_status_t st;
     *count = 0;
     for (;;) {
         int64_t block;
-        if ((st = get_long(r, f->name, &block)) != AP_CODEC_OK) return st;
+        if ((st = get_block(f, r, *count, &block)) != AP_CODEC_OK) return st;
         if (block == 0) return AP_CODEC_OK;
-        if (block < 0) {
-            /* A negative count is followed by the block's byte size, which we skip over. */
-            int64_t bytes;
-            if (block == INT64_MIN) return set_err(r->err, AP_CODEC_BAD_LENGTH, "field %s: bad block count", f->name);
-            block = -block;
-            if ((st = get_long(r, f->name, &bytes)) != AP_CODEC_OK) return st;
-            if (bytes < 0) return set_err(r->err, AP_CODEC_BAD_LENGTH, "field %s: negative block size", f->name);
-        }
-        if ((uint64_t)block > f->cap - *count)
-            return set_err(r->err, AP_CODEC_TOO_LONG, "field %s: more than %zu items", f->name, f->cap);
         for (int64_t i = 0; i < block; i++) {
             char *item = AT(v, f->offset, char) + (size_t)*count * f->item_size;
             st = f->item ? decode_record(f->item, r, item) : get_string(r, f->name, item, f->item_size);
@@ -357,17 +365,8 @@ static ap_codec_status_t walk_view(const ap_field_desc_t *f, reader_t *r, uint32
     *count = 0;
     for (;;) {
         int64_t block;
-        if ((st = get_long(r, f->name, &block)) != AP_CODEC_OK) return st;
+        if ((st = get_block(f, r, *count, &block)) != AP_CODEC_OK) return st;
         if (block == 0) return AP_CODEC_OK;
-        if (block < 0) {
-            int64_t bytes;
-            if (block == INT64_MIN) return set_err(r->err, AP_CODEC_BAD_LENGTH, "field %s: bad block count", f->name);
-            block = -block;
-            if ((st = get_long(r, f->name, &bytes)) != AP_CODEC_OK) return st;
-            if (bytes < 0) return set_err(r->err, AP_CODEC_BAD_LENGTH, "field %s: negative block size", f->name);
-        }
-        if ((uint64_t)block > f->cap - *count)
-            return set_err(r->err, AP_CODEC_TOO_LONG, "field %s: more than %zu items", f->name, f->cap);
         for (int64_t i = 0; i < block; i++) {
             if ((st = decode_record(f->item, r, item)) != AP_CODEC_OK) return st;
             if (fn && fn(ctx, item)) return AP_CODEC_OK;

@@ -229,6 +229,17 @@ int ap_events_init(ap_codec_error_t *err) {
     return 0;
 }
 
+int ap_events_tick_time(const void *payload, size_t len, int64_t *at) {
+    uint64_t fp;
+    ap_codec_error_t err;
+    ap_tick_t tick;
+    const ap_record_desc_t *d = &descs[AP_EV_TICK];
+    if (!payload || ap_codec_peek(payload, len, &fp, &err) != AP_CODEC_OK || fp != d->fingerprint) return 0;
+    if (ap_codec_decode(d, payload, len, &tick, &err) != AP_CODEC_OK) return 0;
+    *at = tick.occurred_at;
+    return 1;
+}
+
 const char *ap_events_schema_text(const char *stem, size_t *len) {
     for (const struct ap_embedded_schema *s = ap_embedded_schemas; s->stem; s++)
         if (strcmp(s->stem, stem) == 0) {

@@ -65,15 +65,6 @@ ap_export_writer_t *ap_export_create(const char *path, char *err, size_t errlen)
     return w;
 }
 
-static void hex_append(ap_buf_t *b, const void *p, size_t n) {
-    static const char hex[] = "0123456789abcdef";
-    for (size_t i = 0; i < n; i++) {
-        uint8_t c = ((const uint8_t *)p)[i];
-        char h[2] = {hex[c >> 4], hex[c & 15]};
-        ap_buf_append(b, h, 2);
-    }
-}
-
 /* Sets an optional bytes field: null if p is NULL. */
 static int set_opt_bytes(avro_value_t *rec, const char *name, const void *p, size_t n) {
     avro_value_t f, branch;
@@ -94,7 +85,7 @@ int ap_export_write(ap_export_writer_t *w, const ap_record_t *r, char *err, size
         ap_buf_append_str(&w->line, ",\"value\":");
         if (r->payload) {
             ap_buf_append_byte(&w->line, '"');
-            hex_append(&w->line, r->payload, r->len);
+            ap_buf_append_hex(&w->line, r->payload, r->len);
             ap_buf_append_byte(&w->line, '"');
         } else ap_buf_append_str(&w->line, "null");
         ap_buf_append_str(&w->line, "}\n");

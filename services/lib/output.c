@@ -65,16 +65,11 @@ static int file_produce(void *ctx, const char *topic, const void *key, size_t ke
     if (o->format == AP_OUTPUT_JSON) {
         ap_events_to_json(&ev, &o->line);
     } else {
-        static const char hex[] = "0123456789abcdef";
         ap_buf_append_str(&o->line, topic);
         ap_buf_append_byte(&o->line, ' ');
         ap_buf_append(&o->line, key, keylen);
         ap_buf_append_byte(&o->line, ' ');
-        for (size_t i = 0; i < len; i++) {
-            uint8_t b = ((const uint8_t *)value)[i];
-            char h[2] = {hex[b >> 4], hex[b & 15]};
-            ap_buf_append(&o->line, h, 2);
-        }
+        ap_buf_append_hex(&o->line, value, len);
     }
     ap_buf_append_byte(&o->line, '\n');
     if (fwrite(o->line.data, 1, o->line.len, o->f) != o->line.len) {

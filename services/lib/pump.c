@@ -74,14 +74,7 @@ static int stored_ticks(void *ctx, int32_t partition, int64_t ticks[AP_INTAKE_TO
 /* The intake needs to recognise ticks, the barriers of its lanes. */
 static int tick_time(void *ctx, const rd_kafka_message_t *m, int64_t *at) {
     (void)ctx;
-    uint64_t fp;
-    ap_codec_error_t err;
-    ap_tick_t tick;
-    const ap_record_desc_t *d = ap_events_desc(AP_EV_TICK);
-    if (!m->payload || ap_codec_peek(m->payload, m->len, &fp, &err) != AP_CODEC_OK || fp != d->fingerprint) return 0;
-    if (ap_codec_decode(d, m->payload, m->len, &tick, &err) != AP_CODEC_OK) return 0; /* dead-lettered later */
-    *at = tick.occurred_at;
-    return 1;
+    return ap_events_tick_time(m->payload, m->len, at);
 }
 
 /* Waits until the store answers: assignment reads the positions from it. */

@@ -236,18 +236,6 @@ typedef struct offline {
     uint64_t ignored; /* records of other topics */
 } offline_t;
 
-/* Whether a record is a stream tick, and its time (as the intake decides). */
-static int tick_of(const void *payload, size_t len, int64_t *at) {
-    uint64_t fp;
-    ap_codec_error_t err;
-    ap_tick_t tick;
-    const ap_record_desc_t *d = ap_events_desc(AP_EV_TICK);
-    if (!payload || ap_codec_peek(payload, len, &fp, &err) != AP_CODEC_OK || fp != d->fingerprint) return 0;
-    if (ap_codec_decode(d, payload, len, &tick, &err) != AP_CODEC_OK) return 0;
-    *at = tick.occurred_at;
-    return 1;
-}
-
 static int collect(void *ctx, const ap_record_t *r) {
     offline_t *o = ctx;
     int kind = -1;
@@ -273,7 +261,7 @@ static int collect(void *ctx, const ap_record_t *r) {
     h->value_at = o->arena.len;
     h->len = r->payload ? r->len : 0;
     if (r->payload) ap_buf_append(&o->arena, r->payload, r->len);
-    h->is_tick = tick_of(r->payload, r->len, &h->tick_time);
+    h->is_tick = ap_events_tick_time(r->payload, r->len, &h->tick_time); /* as the intake decides */
     return 0;
 }
 
