@@ -18,6 +18,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "arbejdspligt/calendar.h"
 #include "arbejdspligt/events.h"
@@ -43,6 +44,7 @@ typedef struct opts {
     int32_t first_monday;
     double invalid_rate, late_rate;
     int kafka, jsonl, partitions;
+    long rate; /* --rate: records per second at most (kafka), 0 = as fast as possible */
     const char *brokers, *prefix, *export_path;
 } opts_t;
 
@@ -81,8 +83,29 @@ static int topic_of(ap_event_type_t t) {
     return t == AP_EV_PLACEMENT ? 0 : t == AP_EV_HOURS ? 1 : 2;
 }
 
+static double mono_s(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+/* --rate: a steady stream (for latency measurements) instead of a burst. */
+static void pace(gen_t *g) {
+    static double start;
+    static long sent;
+    if (!g->o.rate) return;
+    if (!sent) start = mono_s();
+    if (++sent % 100) return;
+    double ahead = (double)sent / (double)g->o.rate - (mono_s() - start);
+    if (ahead > 0) {
+        struct timespec ts = {(time_t)ahead, (long)((ahead - (double)(time_t)ahead) * 1e9)};
+        nanosleep(&ts, NULL);
+    }
+}
+
 static void emit_bytes(gen_t *g, int topic, const char *key, const void *data, size_t len, int32_t partition) {
     char err[256];
+    pace(g);
     if (g->export) {
         /* Co-partitioned by key, as the services need (a hash, not Kafka's murmur2:
          * the file is never compared with a broker's partitioning). */
@@ -330,7 +353,7 @@ static void generate(gen_t *g) {
 
 static int usage(void) {
     fprintf(stderr, "usage: ap-generate [--citizens N] [--weeks N] [--from-week K] [--seed N] [--first-week YYYY-MM-DD]\n"
-                    "                   [--invalid-rate F] [--late-rate F]\n"
+                    "                   [--invalid-rate F] [--late-rate F] [--rate RECORDS_PER_S]\n"
                     "                   (--jsonl | --kafka [--brokers B] [--topic-prefix P]\n"
                     "                    | --export FILE[.avro] [--partitions N] [--topic-prefix P])\n");
     return 2;
@@ -364,6 +387,7 @@ int main(int argc, char **argv) {
         else if (strcmp(a, "--topic-prefix") == 0) o->prefix = v, i++;
         else if (strcmp(a, "--export") == 0) o->export_path = v, i++;
         else if (strcmp(a, "--partitions") == 0) o->partitions = atoi(v), i++;
+        else if (strcmp(a, "--rate") == 0) o->rate = atol(v), i++;
         else if (strcmp(a, "--first-week") == 0) {
             int32_t d;
             if (ap_cal_parse_date(v, strlen(v), &d)) return usage();
