@@ -474,6 +474,20 @@ static void json_scalar_int(const ap_field_desc_t *f, int64_t x, ap_buf_t *out) 
 
 static void record_to_json(const ap_record_desc_t *desc, const void *v, ap_buf_t *out);
 
+/* Items of a view, one by one, as JSON array elements. */
+typedef struct view_json {
+    const ap_record_desc_t *item;
+    ap_buf_t *out;
+    uint32_t n;
+} view_json_t;
+
+static int item_to_json(void *ctx, const void *item) {
+    view_json_t *vj = ctx;
+    if (vj->n++) ap_buf_append_byte(vj->out, ',');
+    record_to_json(vj->item, item, vj->out);
+    return 0;
+}
+
 static void field_to_json(const ap_field_desc_t *f, const void *v, ap_buf_t *out) {
     static const char hex[] = "0123456789abcdef";
     switch (f->type) {
@@ -528,13 +542,16 @@ static void field_to_json(const ap_field_desc_t *f, const void *v, ap_buf_t *out
     }
     case AP_FT_ARRAY_VIEW: {
         const ap_array_view_t *a = CAT(v, f->offset, ap_array_view_t);
-        _Alignas(max_align_t) char item[AP_CODEC_VIEW_ITEM_MAX];
-        ap_codec_error_t e;
+        view_json_t vj = {f->item, out, 0};
         ap_buf_append_byte(out, '[');
-        for (uint32_t i = 0; i < a->n && i < f->cap; i++) {
-            if (ap_codec_view_item(f, a, i, item, &e) != AP_CODEC_OK) break; /* checked when decoded */
-            if (i) ap_buf_append_byte(out, ',');
-            record_to_json(f->item, item, out);
+        if (a->items) {
+            for (uint32_t i = 0; i < a->n && i < f->cap; i++) item_to_json(&vj, (const char *)a->items + (size_t)i * f->item_size);
+        } else {
+            /* One walk over the encoded items (checked when decoded). */
+            ap_codec_error_t e;
+            reader_t r = {a->raw.ptr, a->raw.ptr + a->raw.len, &e};
+            uint32_t count;
+            walk_view(f, &r, &count, item_to_json, &vj);
         }
         ap_buf_append_byte(out, ']');
         break;

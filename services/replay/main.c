@@ -126,6 +126,7 @@ typedef struct filter {
     const char *municipalities; /* ",101,147," or NULL */
     int32_t from_monday, to_monday;
     int alerts;
+    int active; /* any filter set: records must be decoded to be judged */
     char cbuf[4100], mbuf[1030];
 } filter_t;
 
@@ -169,6 +170,7 @@ static int filter_init(filter_t *f, const settings_t *cfg, char *err, size_t err
             return -1;
         }
     }
+    f->active = f->citizens || f->municipalities || cfg->weeks[0];
     return 0;
 }
 
@@ -198,7 +200,7 @@ typedef struct filtered_output {
 static int filtered_produce(void *ctx, const char *topic, const void *key, size_t keylen, const void *value,
                             size_t len, char *err, size_t errlen) {
     filtered_output_t *fo = ctx;
-    if (strcmp(topic, fo->dead_letter_topic) != 0) {
+    if (fo->filter->active && strcmp(topic, fo->dead_letter_topic) != 0) {
         ap_event_t ev;
         ap_codec_error_t cerr;
         if (ap_events_decode(value, len, &ev, &cerr) != AP_CODEC_OK) {
@@ -318,9 +320,11 @@ static size_t lane_order(const held_t *recs, size_t lo, size_t hi, size_t *order
 
 static int run_offline(const settings_t *cfg, ap_processor_t *proc, uint64_t *records_in, char *err, size_t errlen) {
     offline_t o = {cfg, NULL, 0, 0, AP_BUF_INIT, 0};
+    double t0 = now_s();
     int rc = ap_export_read(cfg->input, collect, &o, err, errlen);
     if (rc < 0) goto done;
     rc = 0;
+    ap_log_info("file read", "records=%zu seconds=%.3f", o.n, now_s() - t0);
     if (o.ignored) ap_log_warn("records of other topics ignored", "records=%" PRIu64, o.ignored);
     if (o.n) qsort(o.recs, o.n, sizeof *o.recs, cmp_held);
     /* The same record twice in a file (overlapping exports): keep one. */
@@ -540,7 +544,7 @@ int main(int argc, char **argv) {
             snprintf(err, sizeof err, "replay.format must be json or hex");
             goto fail;
         }
-        const char *topics[] = {pcfg.compliance_topic, pcfg.alerts_topic, NULL};
+        const char *topics[] = {pcfg.compliance_topic, cfg.alerts ? pcfg.alerts_topic : NULL, NULL};
         if (!(file = ap_output_file_open(cfg.output, fmt, topics, NULL, NULL, err, sizeof err))) goto fail;
         fout.inner = ap_output_file(file);
     }

@@ -5,18 +5,24 @@
 #   tests/bench/bench.sh [--citizens 21000] [--weeks 52] [--seed 1]
 # Measured: generation + load rate, the kcat consume ceiling over the same
 # topics, the redis-benchmark -P 16 ceiling, end-to-end processor throughput
-# (first record in to lag 0) and the processor's peak RSS.
-# Not measured yet (issue 6): p50/p99 latency at a steady 10,000 events/s and
-# offline replay (needs the offline mode of issue 5).
+# (first record in to lag 0) and the processor's peak RSS; the offline replay
+# (ap-replay file over the same stream exported to an Avro container file:
+# the engine with in-process state, no broker, no Redis); and the latency
+# from a week's closing tick to its compliance results while a stream of
+# --latency-citizens citizens arrives at a steady 10,000 records/s.
+# Results are emitted at ticks by design (see README "Determinism"), so the
+# latency of a result is measured from the tick that closed its week (the last
+# input it waited for) to the result's timestamp in Kafka.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/../.." && pwd)
-citizens=21000; weeks=52; seed=1
+citizens=21000; weeks=52; seed=1; lat_citizens=2000; lat_rate=10000
 while [ $# -gt 0 ]; do
   case $1 in
     --citizens) citizens=$2; shift 2 ;;
     --weeks) weeks=$2; shift 2 ;;
     --seed) seed=$2; shift 2 ;;
-    *) echo "usage: bench.sh [--citizens N] [--weeks N] [--seed N]" >&2; exit 2 ;;
+    --latency-citizens) lat_citizens=$2; shift 2 ;;
+    *) echo "usage: bench.sh [--citizens N] [--weeks N] [--seed N] [--latency-citizens N]" >&2; exit 2 ;;
   esac
 done
 "$root/deploy/scripts/setup.sh" >/dev/null
@@ -35,6 +41,7 @@ elapsed() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.3f", b - a }'; }
 rate() { awk -v n="$1" -v s="$2" 'BEGIN { printf "%.0f", n / s }'; }
 
 "$bin/apctl" create-topics --partitions 6 b.placement b.hours b.exemption b.compliance b.alerts b.dead-letter 2>/dev/null
+"$bin/apctl" create-topics --partitions 6 l.placement l.hours l.exemption l.compliance l.alerts l.dead-letter 2>/dev/null
 
 t0=$(now)
 "$bin/ap-generate" --citizens "$citizens" --weeks "$weeks" --seed "$seed" --invalid-rate 0.02 --kafka --topic-prefix b \
@@ -73,6 +80,43 @@ kill -TERM "$proc"; wait "$proc" || true; proc=
 e2e_s=$(elapsed "$t0" "$t1")
 results=$(grep -o 'results=[0-9]*' "$run/processor.log" | tail -1 | cut -d= -f2)
 
+# Offline replay: the same stream as an exported file, through the engine with
+# in-process state. Wall time includes reading the file.
+"$bin/ap-generate" --citizens "$citizens" --weeks "$weeks" --seed "$seed" --invalid-rate 0.02 --export "$run/stream.avro" \
+  --topic-prefix b 2>/dev/null
+/usr/bin/time -f '%M' -o "$run/offline.rss" "$bin/ap-replay" file --set replay.input="$run/stream.avro" \
+  --set replay.output=/dev/null --set topic.placement=b.placement --set topic.hours=b.hours \
+  --set topic.exemption=b.exemption --set log.level=info 2> "$run/offline.log" >/dev/null
+offline_rate=$(sed -n 's/.*replay done.*records_per_s=\([0-9]*\).*/\1/p' "$run/offline.log")
+offline_s=$(sed -n 's/.*replay done.*seconds=\([0-9.]*\).*/\1/p' "$run/offline.log")
+offline_rss=$(( $(cat "$run/offline.rss") / 1024 ))
+rm -f "$run/stream.avro"
+
+# Latency: a fresh processor, then a steady stream at 10,000 records/s.
+AP_TOPIC_PLACEMENT=l.placement AP_TOPIC_HOURS=l.hours AP_TOPIC_EXEMPTION=l.exemption AP_TOPIC_COMPLIANCE=l.compliance \
+AP_TOPIC_ALERTS=l.alerts AP_TOPIC_DEAD_LETTER=l.dead-letter AP_GROUP_ID=latency AP_REDIS_PREFIX=latency \
+AP_STATS_INTERVAL_S=30 "$bin/ap-processor" > "$run/latency.log" 2>&1 &
+proc=$!
+sleep 3
+"$bin/ap-generate" --citizens "$lat_citizens" --weeks 8 --seed "$seed" --rate "$lat_rate" --kafka --topic-prefix l \
+  2> "$run/lat-gen.txt"
+until [ "$("$bin/apctl" lag --group latency --topic l.placement --topic l.hours --topic l.exemption 2>/dev/null)" = 0 ]; do
+  sleep 0.5
+done
+kill -TERM "$proc"; wait "$proc" || true; proc=
+lat_events=$(sed -n 's/^ap-generate: \([0-9]*\) records.*/\1/p' "$run/lat-gen.txt")
+# Ticks are the records without a key; a result's closing tick is the latest
+# tick written before it (the generator ticks every partition at once).
+for t in placement hours exemption; do
+  kcat -C -b "$AP_KAFKA_BROKERS" -t "l.$t" -o beginning -e -q -f '%T %k|\n'
+done | awk '$2 == "|" { print $1, "T" }' > "$run/ticks"
+kcat -C -b "$AP_KAFKA_BROKERS" -t l.compliance -o beginning -e -q -f '%T R\n' > "$run/results.ts"
+sort -n -k1,1 -k2,2r "$run/ticks" "$run/results.ts" | awk '$2 == "T" { tick = $1; next } tick { print $1 - tick }' |
+  sort -n > "$run/latencies"
+lat_n=$(wc -l < "$run/latencies")
+pct() { [ "$lat_n" -gt 0 ] && sed -n "$(( (lat_n - 1) * $1 / 100 + 1 ))p" "$run/latencies" || echo null; }
+lat_p50=$(pct 50); lat_p99=$(pct 99)
+
 e2e_rate=$(rate "$events" "$e2e_s")
 kcat_rate=$(rate "$kcat_records" "$kcat_s")
 ratio=$(awk -v a="$e2e_rate" -v b="$kcat_rate" 'BEGIN { printf "%.1f", 100 * a / b }')
@@ -84,8 +128,8 @@ printf '%-44s %s\n' "redis-benchmark SET -P 16 ceiling" "${redis_rps:-n/a} reque
 printf '%-44s %s\n' "end to end (first in -> lag 0)" "$(printf '%.1f' "$e2e_s") s = $e2e_rate events/s (${ratio} % of kcat)"
 printf '%-44s %s\n' "compliance results emitted" "${results:-0}"
 printf '%-44s %s\n' "processor peak RSS" "$((rss_kb / 1024)) MiB"
-printf '%-44s %s\n' "p50/p99 latency at 10,000 events/s" "not measured yet"
-printf '%-44s %s\n' "offline replay" "not available yet"
-printf '{"citizens":%s,"weeks":%s,"events":%s,"generate_rps":%s,"kcat_rps":%s,"redis_set_rps":%s,"e2e_rps":%s,"e2e_vs_kcat_pct":%s,"e2e_seconds":%.1f,"results":%s,"peak_rss_mib":%s,"latency_p50_ms":null,"latency_p99_ms":null,"offline_rps":null}\n' \
+printf '%-44s %s\n' "offline replay (file, in-process state)" "${offline_s:-?} s = ${offline_rate:-?} events/s, peak RSS ${offline_rss} MiB"
+printf '%-44s %s\n' "latency tick -> result at $lat_rate records/s" "p50 ${lat_p50} ms, p99 ${lat_p99} ms ($lat_n results, $lat_events records, $lat_citizens citizens)"
+printf '{"citizens":%s,"weeks":%s,"events":%s,"generate_rps":%s,"kcat_rps":%s,"redis_set_rps":%s,"e2e_rps":%s,"e2e_vs_kcat_pct":%s,"e2e_seconds":%.1f,"results":%s,"peak_rss_mib":%s,"latency_rate_rps":%s,"latency_p50_ms":%s,"latency_p99_ms":%s,"offline_rps":%s,"offline_seconds":%s,"offline_peak_rss_mib":%s}\n' \
   "$citizens" "$weeks" "$events" "$(rate "$events" "$gen_s")" "$kcat_rate" "${redis_rps:-null}" "$e2e_rate" "$ratio" "$e2e_s" \
-  "${results:-0}" "$((rss_kb / 1024))"
+  "${results:-0}" "$((rss_kb / 1024))" "$lat_rate" "$lat_p50" "$lat_p99" "${offline_rate:-null}" "${offline_s:-null}" "$offline_rss"
