@@ -2,6 +2,7 @@
 #include "arbejdspligt/store_redis.h"
 
 #include <inttypes.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,34 +20,54 @@
 /* Citizens per pipelined load, to bound reply memory. */
 #define LOAD_CHUNK 256
 
-/* Apply one event and mark it applied, atomically. Returns 0 duplicate,
- * 1 applied, 2 superseded (marked, state unchanged), 3 entity limit.
- * KEYS: applied set, entity hash, dirty set, [report index]. ARGV: event id,
- * entity id, value, entity limit, first and last closed Monday the event
- * changes (marked dirty when applied, re-evaluated at the next tick). */
+/* Applies a chunk of events, each atomically with its applied mark (the
+ * script as a whole is atomic), and returns one outcome per event: 0
+ * duplicate, 1 applied, 2 superseded (marked, state unchanged), 3 entity
+ * limit. One script call per chunk instead of per event: the per-call cost
+ * in Redis, not the work, dominated.
+ * KEYS: per event its applied set, entity hash, dirty set and report index
+ * ("" if none), then the partition's citizen set. ARGV: per event its id,
+ * entity id, stored value, entity limit, first and last closed Monday it
+ * changes (marked dirty when applied, re-evaluated at the next tick), citizen. */
 static const char apply_lua[] =
-    "if redis.call('SISMEMBER', KEYS[1], ARGV[1]) == 1 then return 0 end\n"
-    "local ver = string.sub(ARGV[3], 1, 56)\n"
-    "local cur_key = KEYS[2]\n"
-    "if KEYS[4] then\n"
-    "  local loc = redis.call('HGET', KEYS[4], ARGV[2])\n"
-    "  if loc then cur_key = loc end\n"
+    "local citizens = KEYS[#KEYS]\n"
+    "local out = {}\n"
+    "for i = 0, (#KEYS - 1) / 4 - 1 do\n"
+    "  local applied, target, dirty, index = KEYS[4*i+1], KEYS[4*i+2], KEYS[4*i+3], KEYS[4*i+4]\n"
+    "  local id, ent, value = ARGV[7*i+1], ARGV[7*i+2], ARGV[7*i+3]\n"
+    "  local citizen = ARGV[7*i+7]\n"
+    "  redis.call('SADD', citizens, citizen)\n"
+    "  local rc\n"
+    "  if redis.call('SISMEMBER', applied, id) == 1 then rc = 0 else\n"
+    "    local ver = string.sub(value, 1, 56)\n"
+    "    local cur_key = target\n"
+    "    if index ~= '' then\n"
+    "      local loc = redis.call('HGET', index, ent)\n"
+    "      if loc then cur_key = loc end\n"
+    "    end\n"
+    "    local cur = redis.call('HGET', cur_key, ent)\n"
+    "    if cur and string.sub(cur, 1, 56) >= ver then\n"
+    "      redis.call('SADD', applied, id)\n"
+    "      rc = 2\n"
+    "    elseif (not cur or cur_key ~= target) and redis.call('HLEN', target) >= tonumber(ARGV[7*i+4]) then\n"
+    "      rc = 3\n"
+    "    else\n"
+    "      if cur_key ~= target then redis.call('HDEL', cur_key, ent) end\n"
+    "      redis.call('HSET', target, ent, value)\n"
+    "      if index ~= '' then redis.call('HSET', index, ent, target) end\n"
+    "      redis.call('SADD', applied, id)\n"
+    "      for monday = tonumber(ARGV[7*i+5]), tonumber(ARGV[7*i+6]), 7 do\n"
+    "        redis.call('SADD', dirty, citizen .. '|' .. monday)\n"
+    "      end\n"
+    "      rc = 1\n"
+    "    end\n"
+    "  end\n"
+    "  out[i+1] = rc\n"
     "end\n"
-    "local cur = redis.call('HGET', cur_key, ARGV[2])\n"
-    "if cur and string.sub(cur, 1, 56) >= ver then\n"
-    "  redis.call('SADD', KEYS[1], ARGV[1])\n"
-    "  return 2\n"
-    "end\n"
-    "if (not cur or cur_key ~= KEYS[2]) and redis.call('HLEN', KEYS[2]) >= tonumber(ARGV[4]) then return 3 end\n"
-    "if cur_key ~= KEYS[2] then redis.call('HDEL', cur_key, ARGV[2]) end\n"
-    "redis.call('HSET', KEYS[2], ARGV[2], ARGV[3])\n"
-    "if KEYS[4] then redis.call('HSET', KEYS[4], ARGV[2], KEYS[2]) end\n"
-    "redis.call('SADD', KEYS[1], ARGV[1])\n"
-    "local citizen = ARGV[7]\n"
-    "for monday = tonumber(ARGV[5]), tonumber(ARGV[6]), 7 do\n"
-    "  redis.call('SADD', KEYS[3], citizen .. '|' .. monday)\n"
-    "end\n"
-    "return 1\n";
+    "return out\n";
+
+/* Events per script call: bounds the call's size and how long it blocks Redis. */
+#define APPLY_CHUNK 256
 
 typedef struct redis_store {
     ap_store_t base; /* first: the interface */
@@ -57,7 +78,9 @@ typedef struct redis_store {
     char prefix[32];
     char apply_sha[41];
     int stale;      /* the server lost our script (restarted): reconnect before use */
-    ap_buf_t value; /* reused per event: version prefix + source + record */
+    ap_buf_t value; /* reused per call: the arguments of one apply script call */
+    const char **argv;
+    size_t *argl;
 } redis_store_t;
 
 #define R(s) ((redis_store_t *)(s))
@@ -117,6 +140,8 @@ static void redis_destroy(ap_store_t *base) {
     redis_store_t *s = R(base);
     if (s->c) redisFree(s->c);
     ap_buf_free(&s->value);
+    free(s->argv);
+    free(s->argl);
     free(s);
 }
 
@@ -154,62 +179,103 @@ static const char *entity_of(const ap_event_t *ev, const char **id) {
     }
 }
 
-static int redis_apply(ap_store_t *base, const ap_store_item_t *items, size_t n, int32_t partition, int *outcomes) {
-    redis_store_t *s = R(base);
-    if (!s->c) return fail(s, "not connected");
-    char applied[160], target[160], index[160], limit[16], citizens[96], dirty_key[96], from[16], to[16];
-    snprintf(citizens, sizeof citizens, "%s:{p:%" PRId32 "}:citizens", s->prefix, partition);
-    snprintf(dirty_key, sizeof dirty_key, "%s:{p:%" PRId32 "}:dirty", s->prefix, partition);
-    for (size_t i = 0; i < n; i++) {
+/* Appends one argument to the call being built: its offset and length go
+ * into argl (offset first; pointers are set once the buffer stops moving). */
+static void add_arg(redis_store_t *s, size_t *argc, const void *p, size_t n) {
+    s->argl[2 * *argc] = s->value.len;
+    s->argl[2 * *argc + 1] = n;
+    ap_buf_append(&s->value, p, n);
+    (*argc)++;
+}
+
+static void add_argf(redis_store_t *s, size_t *argc, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static void add_argf(redis_store_t *s, size_t *argc, const char *fmt, ...) {
+    char tmp[256];
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(tmp, sizeof tmp, fmt, ap);
+    va_end(ap);
+    add_arg(s, argc, tmp, n < 0 ? 0 : (size_t)n >= sizeof tmp ? sizeof tmp - 1 : (size_t)n);
+}
+
+/* One script call for items[0..m): queued on the pipeline. */
+static void append_apply(redis_store_t *s, const ap_store_item_t *items, size_t m, int32_t partition) {
+    size_t argc = 0;
+    char numkeys[16];
+    ap_buf_reset(&s->value);
+    add_arg(s, &argc, "EVALSHA", 7);
+    add_arg(s, &argc, s->apply_sha, 40);
+    snprintf(numkeys, sizeof numkeys, "%zu", 4 * m + 1);
+    add_arg(s, &argc, numkeys, strlen(numkeys));
+    for (size_t i = 0; i < m; i++) { /* KEYS */
         const ap_event_t *ev = items[i].event;
-        const char *id, *suffix = entity_of(ev, &id);
-        citizen_key(s, applied, sizeof applied, ev->u.h.citizen_id, "applied");
-        int is_hours = ev->type == AP_EV_HOURS;
-        if (is_hours) {
-            week_key(s, target, sizeof target, ev->u.h.citizen_id, ap_cal_week_start(ev->u.hours.activity_date));
-            citizen_key(s, index, sizeof index, ev->u.h.citizen_id, "hx");
-        } else {
-            citizen_key(s, target, sizeof target, ev->u.h.citizen_id, suffix);
-        }
+        const char *id, *suffix = entity_of(ev, &id), *cit = ev->u.h.citizen_id;
+        add_argf(s, &argc, "%s:{c:%s}:applied", s->prefix, cit);
+        if (ev->type == AP_EV_HOURS)
+            add_argf(s, &argc, "%s:{c:%s}:h:%" PRId32, s->prefix, cit, ap_cal_week_start(ev->u.hours.activity_date));
+        else add_argf(s, &argc, "%s:{c:%s}:%s", s->prefix, cit, suffix);
+        add_argf(s, &argc, "%s:{p:%" PRId32 "}:dirty", s->prefix, partition);
+        if (ev->type == AP_EV_HOURS) add_argf(s, &argc, "%s:{c:%s}:hx", s->prefix, cit);
+        else add_arg(s, &argc, "", 0);
+    }
+    add_argf(s, &argc, "%s:{p:%" PRId32 "}:citizens", s->prefix, partition);
+    for (size_t i = 0; i < m; i++) { /* ARGV */
+        const ap_event_t *ev = items[i].event;
+        const char *id;
+        entity_of(ev, &id);
         size_t tlen = strlen(items[i].topic);
         if (tlen >= AP_TOPIC_NAME_CAP) tlen = AP_TOPIC_NAME_CAP - 1;
-        ap_buf_reset(&s->value);
+        add_arg(s, &argc, ev->u.h.event_id, strlen(ev->u.h.event_id));
+        add_arg(s, &argc, id, strlen(id));
+        size_t at = s->value.len;
         ap_buf_appendf(&s->value, "%020" PRId64 "%-36.36s%010" PRId32 "%020" PRId64 "%03zu", ev->u.h.recorded_at,
                        ev->u.h.event_id, partition, items[i].offset, tlen);
         ap_buf_append(&s->value, items[i].topic, tlen);
         ap_buf_append(&s->value, items[i].encoded.ptr, items[i].encoded.len);
-        snprintf(limit, sizeof limit, "%d", is_hours ? AP_MAX_HOURS_PER_WEEK : AP_MAX_ENTITIES);
-        snprintf(from, sizeof from, "%" PRId32, items[i].dirty.from_monday);
-        snprintf(to, sizeof to, "%" PRId32, items[i].dirty.to_monday);
-        const char *argv[] = {"EVALSHA", s->apply_sha, is_hours ? "4" : "3", applied, target, dirty_key,
-                              is_hours ? index : NULL, ev->u.h.event_id, id, s->value.data, limit, from, to,
-                              ev->u.h.citizen_id};
-        size_t lens[14];
-        const char *args[14];
-        int argc = 0;
-        for (int k = 0; k < 14; k++) {
-            if (!argv[k]) continue;
-            args[argc] = argv[k];
-            lens[argc++] = argv[k] == s->value.data ? s->value.len : strlen(argv[k]);
-        }
-        redisAppendCommandArgv(s->c, argc, args, lens);
-        redisAppendCommand(s->c, "SADD %s %s", citizens, ev->u.h.citizen_id);
+        s->argl[2 * argc] = at;
+        s->argl[2 * argc + 1] = s->value.len - at;
+        argc++;
+        add_argf(s, &argc, "%d", ev->type == AP_EV_HOURS ? AP_MAX_HOURS_PER_WEEK : AP_MAX_ENTITIES);
+        add_argf(s, &argc, "%" PRId32, items[i].dirty.from_monday);
+        add_argf(s, &argc, "%" PRId32, items[i].dirty.to_monday);
+        add_arg(s, &argc, ev->u.h.citizen_id, strlen(ev->u.h.citizen_id));
     }
+    /* The buffer no longer moves: turn offsets into pointers. */
+    size_t *lens = s->argl + 2 * (3 + 11 * APPLY_CHUNK + 1);
+    for (size_t k = 0; k < argc; k++) {
+        s->argv[k] = s->value.data + s->argl[2 * k];
+        lens[k] = s->argl[2 * k + 1];
+    }
+    redisAppendCommandArgv(s->c, (int)argc, s->argv, lens);
+}
+
+static int redis_apply(ap_store_t *base, const ap_store_item_t *items, size_t n, int32_t partition, int *outcomes) {
+    redis_store_t *s = R(base);
+    if (!s->c) return fail(s, "not connected");
+    size_t max_args = 3 + 11 * APPLY_CHUNK + 1;
+    if (!s->argv) {
+        s->argv = calloc(max_args, sizeof *s->argv);
+        s->argl = calloc(3 * max_args, sizeof *s->argl); /* offsets and lengths, then lengths for hiredis */
+        if (!s->argv || !s->argl) abort();
+    }
+    size_t calls = 0;
+    for (size_t i = 0; i < n; i += APPLY_CHUNK, calls++)
+        append_apply(s, items + i, n - i < APPLY_CHUNK ? n - i : APPLY_CHUNK, partition);
     int rc = 0;
     /* Read every reply even after a bad one, so the connection stays in step. */
-    for (size_t i = 0; i < n; i++) {
+    for (size_t c = 0; c < calls; c++) {
+        size_t first = c * APPLY_CHUNK, m = n - first < APPLY_CHUNK ? n - first : APPLY_CHUNK;
         redisReply *r = NULL;
         if (redisGetReply(s->c, (void **)&r) != REDIS_OK) return fail(s, "EVALSHA");
-        if (r->type == REDIS_REPLY_INTEGER) outcomes[i] = (int)r->integer;
-        else if (!rc) {
+        if (r->type == REDIS_REPLY_ARRAY && r->elements == m) {
+            for (size_t k = 0; k < m; k++) outcomes[first + k] = (int)r->element[k]->integer;
+        } else if (!rc) {
             snprintf(s->base.err, sizeof s->base.err, "redis apply: %.200s",
                      r->type == REDIS_REPLY_ERROR ? r->str : "bad reply");
             /* A restarted server has no scripts: reconnecting loads ours again. */
             if (r->type == REDIS_REPLY_ERROR && strncmp(r->str, "NOSCRIPT", 8) == 0) s->stale = 1;
             rc = -1;
         }
-        freeReplyObject(r);
-        if (redisGetReply(s->c, (void **)&r) != REDIS_OK) return fail(s, "SADD");
         freeReplyObject(r);
     }
     return rc;
