@@ -53,4 +53,14 @@ echo "== alerts"
 jq -r "$hm"'[.citizen_id, wk, .severity, .code, .detail] | @tsv' "$run/alerts.jsonl" | sort |
   awk -F'\t' '{ printf "%-10s %-9s %-9s %-19s %s\n", $1, $2, $3, $4, $5 }'
 echo
-echo "Outputs are in $run (compliance.jsonl, alerts.jsonl, processor.log)."
+echo "== lineage: the input records behind c-bo's week 2026-W03"
+jq -r 'select(.citizen_id == "c-bo" and .iso_week == 3) | .inputs[] | "  \(.topic) partition \(.partition) offset \(.offset) event \(.event_id)"' \
+  "$run/compliance.jsonl"
+echo
+echo "== audit: export the input topics, replay them offline (no broker, no Redis), diff with the live results"
+"$bin/ap-replay" export --set replay.output="$run/stream.avro" --set log.level=warn
+"$bin/ap-replay" file --set replay.input="$run/stream.avro" --set replay.alerts=0 \
+  --set replay.output="$run/replay.jsonl" --set log.level=warn 2> /dev/null
+"$bin/apctl" diff "$run/compliance.jsonl" "$run/replay.jsonl" || true
+echo
+echo "Outputs are in $run (compliance.jsonl, alerts.jsonl, processor.log, stream.avro, replay.jsonl)."
