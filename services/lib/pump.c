@@ -170,6 +170,13 @@ ap_pump_t *ap_pump_create(const ap_pump_config_t *cfg, ap_store_t *store, ap_pro
     p->records = calloc(p->cfg.batch_size, sizeof *p->records);
     if (!p->msgs || !p->records) abort();
     if (cfg->start_time_ms > 0 && lookup_offsets(p, cfg->start_time_ms, &p->starts, &p->n_starts, err, errlen)) goto fail;
+    if (cfg->start_time_ms <= 0 && cfg->start_offset > 0) {
+        /* An offset past a partition's end would be "out of range", and the
+         * consumer would reset to the beginning: start at the end instead. */
+        if (lookup_offsets(p, 0, &p->starts, &p->n_starts, err, errlen)) goto fail;
+        for (size_t i = 0; i < p->n_starts; i++)
+            if (cfg->start_offset < p->starts[i].offset) p->starts[i].offset = cfg->start_offset;
+    }
     if (!(p->intake = open_intake(p, err, errlen))) goto fail;
     return p;
 fail:

@@ -43,6 +43,20 @@ export AP_TOPIC_PLACEMENT="$id.placement" AP_TOPIC_HOURS="$id.hours" AP_TOPIC_EX
 "$replay" kafka --set replay.namespace="$id-k1" --set replay.format=hex --set replay.output="$work/k1.raw" 2> "$work/k1.log"
 check "kafka replay (memory state) = live, byte for byte" "$(md5sum < "$work/live")" "$(bytes_of "$work/k1.raw" | md5sum)"
 
+# Where a Kafka replay starts: a time before the stream is the whole stream;
+# a time after it, or an offset past every end, is nothing.
+"$replay" kafka --set replay.namespace="$id-t1" --set replay.from_time=2000-01-01T00:00:00Z --set replay.format=hex \
+  --set replay.output="$work/t1.raw" 2> /dev/null
+check "from a time before the stream = live" "$(md5sum < "$work/live")" "$(bytes_of "$work/t1.raw" | md5sum)"
+"$replay" kafka --set replay.namespace="$id-t2" --set replay.from_time=2100-01-01T00:00:00Z \
+  --set replay.output="$work/t2.raw" 2> "$work/t2.log"
+check "from a time after the stream: no records, no results" "0 0" \
+  "$(sed -n 's/.*replay done\" records=\([0-9]*\).*/\1/p' "$work/t2.log") $(wc -l < "$work/t2.raw")"
+"$replay" kafka --set replay.namespace="$id-t3" --set replay.from_offset=1000000 \
+  --set replay.output="$work/t3.raw" 2> "$work/t3.log"
+check "from an offset past the end: no records, no results" "0 0" \
+  "$(sed -n 's/.*replay done\" records=\([0-9]*\).*/\1/p' "$work/t3.log") $(wc -l < "$work/t3.raw")"
+
 # (2) export, then offline from each format
 "$replay" export --set replay.output="$work/stream.avro" 2> "$work/export.log"
 "$replay" export --set replay.output="$work/stream.jsonl" 2>> "$work/export.log"
