@@ -88,6 +88,17 @@ int ap_intake_fatal(const ap_intake_t *in, char *err, size_t errlen);
 size_t ap_intake_assigned(const ap_intake_t *in);
 
 /**
+ * @brief The barrier rule of a lane, shared with ap-replay's offline merge so
+ * that both order records alike: topic k's tick (at held_time[k]) may go
+ * through once every other assigned topic j waits at a tick at least as late
+ * (waiting[j] && held_time[j] >= held_time[k]) or has let one through
+ * (released[j] >= held_time[k]). Pure.
+ * @return 1 if it may go through.
+ */
+int ap_intake_tick_ready(int k, const int waiting[AP_INTAKE_TOPICS], const int64_t held_time[AP_INTAKE_TOPICS],
+                         const int64_t released[AP_INTAKE_TOPICS], const int assigned[AP_INTAKE_TOPICS]);
+
+/**
  * @brief The consumer's position on a topic-partition: the offset after the
  * last record handed to the intake (held ones included).
  * @return 0 with *next set, 1 if unknown (nothing read yet), -1 on error.

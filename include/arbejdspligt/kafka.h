@@ -63,6 +63,14 @@ ap_output_t ap_kafka_output(ap_kafka_output_t *ko);
 /** @return the number of partitions of topic, or -1 with err set. */
 int ap_kafka_partition_count(rd_kafka_t *rk, const char *topic, int timeout_ms, char *err, size_t errlen);
 
+/**
+ * @brief The low and high watermarks (first offset; next offset to be written)
+ * of every partition of topic, into low[] and high[] (at most max entries).
+ * @return the partition count, or -1 with err set.
+ */
+int ap_kafka_watermarks(rd_kafka_t *rk, const char *topic, int64_t *low, int64_t *high, int max, int timeout_ms,
+                        char *err, size_t errlen);
+
 /** @brief Creates topics that do not exist yet (existing ones are fine). @return 0 or -1 with err. */
 int ap_kafka_create_topics(rd_kafka_t *rk, const char *const *topics, size_t n, int partitions, int timeout_ms,
                            char *err, size_t errlen);

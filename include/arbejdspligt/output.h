@@ -7,8 +7,7 @@
  * record the cycle as done (see processor.h), so an output must not report
  * success for records it may still lose.
  *
- * File output: one line per record, filtered by a predicate on the decoded
- * record (ap-replay's citizen, municipality and week filters):
+ * File output: one line per record of the chosen topics:
  *   AP_OUTPUT_JSON  the record as JSON (what `apctl consume` prints)
  *   AP_OUTPUT_HEX   "<topic> <key> <hex of the single-object bytes>": the
  *                   exact bytes, for byte-for-byte comparisons
@@ -37,19 +36,15 @@ typedef struct ap_output {
 
 typedef enum ap_output_format { AP_OUTPUT_JSON, AP_OUTPUT_HEX } ap_output_format_t;
 
-/** @brief Decides whether a decoded output record is written (1) or skipped (0). */
-typedef int (*ap_output_keep_fn)(void *ctx, const ap_event_t *ev);
-
 typedef struct ap_output_file ap_output_file_t;
 
 /**
- * @brief Opens path for writing ("-" is standard output). keep (may be NULL:
- * keep all) is asked for every record; only records of the given topics are
- * written (NULL-terminated list; NULL: all topics).
+ * @brief Opens path for writing ("-" is standard output). Only records of
+ * the given topics are written (NULL-terminated list; NULL: all topics).
  * @return the file output, or NULL with err set.
  */
 ap_output_file_t *ap_output_file_open(const char *path, ap_output_format_t format, const char *const *topics,
-                                      ap_output_keep_fn keep, void *keep_ctx, char *err, size_t errlen);
+                                      char *err, size_t errlen);
 /** @return the output interface of f (valid until close). */
 ap_output_t ap_output_file(ap_output_file_t *f);
 /** @return records written so far. */

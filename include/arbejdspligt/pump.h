@@ -60,6 +60,12 @@ int ap_pump_mark_end(ap_pump_t *p, char *err, size_t errlen);
 /** @return 1 when every input partition has been read up to its marked end. */
 int ap_pump_at_end(ap_pump_t *p);
 
+/**
+ * @brief The services' retry pause: sleeps *ms, then doubles it up to 5 s
+ * (quick after a blip, gentle in an outage).
+ */
+void ap_pump_backoff(int *ms);
+
 /** @brief Leaves the group and frees the consumer. */
 void ap_pump_destroy(ap_pump_t *p);
 

@@ -126,7 +126,10 @@ int ap_export_close(ap_export_writer_t *w, char *err, size_t errlen) {
 
 /* ----------------------------------------------------------------- reading */
 
+/* An optional bytes field: *p NULL for null, never NULL for a value (avro-c
+ * gives NULL for empty bytes, and an empty record is still a record). */
 static int get_opt_bytes(avro_value_t *rec, const char *name, const void **p, size_t *n) {
+    static const uint8_t empty[1];
     avro_value_t f, branch;
     int disc;
     *p = NULL;
@@ -135,7 +138,9 @@ static int get_opt_bytes(avro_value_t *rec, const char *name, const void **p, si
         avro_value_get_current_branch(&f, &branch))
         return -1;
     if (disc == 0) return 0;
-    return avro_value_get_bytes(&branch, p, n);
+    if (avro_value_get_bytes(&branch, p, n)) return -1;
+    if (!*p) *p = empty;
+    return 0;
 }
 
 static int read_ocf(const char *path, ap_export_fn fn, void *ctx, char *err, size_t errlen) {
@@ -147,7 +152,6 @@ static int read_ocf(const char *path, ap_export_fn fn, void *ctx, char *err, siz
     avro_generic_value_new(iface, &v);
     int rc = 0;
     long n = 0;
-    static const uint8_t empty[1];
     while (rc == 0) {
         int e = avro_file_reader_read_value(rd, &v);
         if (e == EOF) break;
@@ -168,14 +172,6 @@ static int read_ocf(const char *path, ap_export_fn fn, void *ctx, char *err, siz
             break;
         }
         r.topic = topic;
-        /* avro-c gives NULL for empty bytes; an empty value is still a value */
-        if (!r.payload && r.len == 0) {
-            avro_value_t vf, br;
-            int disc = 0;
-            if (!avro_value_get_by_name(&v, "value", &vf, NULL) && !avro_value_get_discriminant(&vf, &disc) && disc == 1 &&
-                !avro_value_get_current_branch(&vf, &br))
-                r.payload = empty;
-        }
         if (fn(ctx, &r)) rc = 1;
     }
     avro_value_decref(&v);

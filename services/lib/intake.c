@@ -304,14 +304,25 @@ static void drain(ap_intake_t *in, lane_t *l, int k) {
  * processor sees the same records before each tick whatever the fetch timing
  * (a record after tick T of one topic never slips in before the equal tick
  * of another topic). */
-static int tick_ready(const lane_t *l, int k) {
-    const lane_topic_t *t = &l->t[k];
+int ap_intake_tick_ready(int k, const int waiting[AP_INTAKE_TOPICS], const int64_t held_time[AP_INTAKE_TOPICS],
+                         const int64_t released[AP_INTAKE_TOPICS], const int assigned[AP_INTAKE_TOPICS]) {
     for (int j = 0; j < AP_INTAKE_TOPICS; j++) {
-        const lane_topic_t *o = &l->t[j];
-        if (j == k || !o->assigned) continue; /* an unassigned topic cannot hold the lane */
-        if (!(((o->held || o->phantom) && o->held_time >= t->held_time) || o->released_time >= t->held_time)) return 0;
+        if (j == k || !assigned[j]) continue; /* an unassigned topic cannot hold the lane */
+        if (!((waiting[j] && held_time[j] >= held_time[k]) || released[j] >= held_time[k])) return 0;
     }
     return 1;
+}
+
+static int tick_ready(const lane_t *l, int k) {
+    int waiting[AP_INTAKE_TOPICS], assigned[AP_INTAKE_TOPICS];
+    int64_t held_time[AP_INTAKE_TOPICS], released[AP_INTAKE_TOPICS];
+    for (int j = 0; j < AP_INTAKE_TOPICS; j++) {
+        waiting[j] = l->t[j].held != NULL || l->t[j].phantom;
+        assigned[j] = l->t[j].assigned;
+        held_time[j] = l->t[j].held_time;
+        released[j] = l->t[j].released_time;
+    }
+    return ap_intake_tick_ready(k, waiting, held_time, released, assigned);
 }
 
 static void release_ticks(ap_intake_t *in, lane_t *l) {

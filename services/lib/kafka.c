@@ -120,6 +120,21 @@ int ap_kafka_partition_count(rd_kafka_t *rk, const char *topic, int timeout_ms, 
     return n;
 }
 
+int ap_kafka_watermarks(rd_kafka_t *rk, const char *topic, int64_t *low, int64_t *high, int max, int timeout_ms,
+                        char *err, size_t errlen) {
+    int parts = ap_kafka_partition_count(rk, topic, timeout_ms, err, errlen);
+    if (parts > max) {
+        snprintf(err, errlen, "topic %s has more than %d partitions", topic, max);
+        return -1;
+    }
+    for (int32_t q = 0; q < parts; q++)
+        if (rd_kafka_query_watermark_offsets(rk, topic, q, &low[q], &high[q], timeout_ms)) {
+            snprintf(err, errlen, "offsets of %s unavailable", topic);
+            return -1;
+        }
+    return parts;
+}
+
 int ap_kafka_create_topics(rd_kafka_t *rk, const char *const *topics, size_t n, int partitions, int timeout_ms,
                            char *err, size_t errlen) {
     rd_kafka_NewTopic_t *nt[16];

@@ -15,15 +15,13 @@ struct ap_output_file {
     ap_output_format_t format;
     char *topics[MAX_TOPICS];
     size_t n_topics;
-    ap_output_keep_fn keep;
-    void *keep_ctx;
     ap_buf_t line;
     uint64_t written;
     int failed;
 };
 
 ap_output_file_t *ap_output_file_open(const char *path, ap_output_format_t format, const char *const *topics,
-                                      ap_output_keep_fn keep, void *keep_ctx, char *err, size_t errlen) {
+                                      char *err, size_t errlen) {
     ap_output_file_t *o = calloc(1, sizeof *o);
     if (!o) abort();
     if (strcmp(path, "-") == 0) o->f = stdout;
@@ -37,8 +35,6 @@ ap_output_file_t *ap_output_file_open(const char *path, ap_output_format_t forma
         if (!(o->topics[i] = strdup(topics[i]))) abort();
         o->n_topics++;
     }
-    o->keep = keep;
-    o->keep_ctx = keep_ctx;
     return o;
 }
 
@@ -53,16 +49,15 @@ static int file_produce(void *ctx, const char *topic, const void *key, size_t ke
                         char *err, size_t errlen) {
     ap_output_file_t *o = ctx;
     if (!wanted_topic(o, topic)) return 0;
-    ap_event_t ev;
-    ap_codec_error_t cerr;
-    /* Our own output always decodes; a failure here is a bug worth stopping for. */
-    if (ap_events_decode(value, len, &ev, &cerr) != AP_CODEC_OK) {
-        snprintf(err, errlen, "output record does not decode: %s", cerr.msg);
-        return -1;
-    }
-    if (o->keep && !o->keep(o->keep_ctx, &ev)) return 0;
     ap_buf_reset(&o->line);
     if (o->format == AP_OUTPUT_JSON) {
+        ap_event_t ev;
+        ap_codec_error_t cerr;
+        /* Our own output always decodes; a failure here is a bug worth stopping for. */
+        if (ap_events_decode(value, len, &ev, &cerr) != AP_CODEC_OK) {
+            snprintf(err, errlen, "output record does not decode: %s", cerr.msg);
+            return -1;
+        }
         ap_events_to_json(&ev, &o->line);
     } else {
         ap_buf_append_str(&o->line, topic);

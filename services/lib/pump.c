@@ -39,8 +39,10 @@ static void sleep_ms(int ms) {
     nanosleep(&ts, NULL);
 }
 
-/* Retry delays double up to 5 s: quick after a blip, gentle in an outage. */
-static int next_backoff(int ms) { return ms * 2 > 5000 ? 5000 : ms * 2; }
+void ap_pump_backoff(int *ms) {
+    sleep_ms(*ms);
+    *ms = *ms * 2 > 5000 ? 5000 : *ms * 2;
+}
 
 static int topic_kind(const ap_pump_t *p, const char *topic) {
     for (int k = 0; k < AP_INTAKE_TOPICS; k++)
@@ -81,8 +83,7 @@ static int tick_time(void *ctx, const rd_kafka_message_t *m, int64_t *at) {
 static void await_store(ap_pump_t *p) {
     for (int backoff = 200; *p->run && ap_store_ping(p->store) && ap_store_reconnect(p->store);) {
         ap_log_warn("state store unavailable, retrying", "error=\"%s\" retry_ms=%d", ap_store_error(p->store), backoff);
-        sleep_ms(backoff);
-        backoff = next_backoff(backoff);
+        ap_pump_backoff(&backoff);
     }
 }
 
@@ -121,29 +122,28 @@ static int lookup_offsets(ap_pump_t *p, int64_t at_time, tp_offset_t **out, size
     if (!list) abort();
     size_t count = 0;
     int rc = 0;
+    static int64_t low[MAX_PARTITIONS], high[MAX_PARTITIONS];
     for (int k = 0; k < AP_INTAKE_TOPICS && rc == 0; k++) {
-        int parts = ap_kafka_partition_count(rk, p->topics[k], 10000, err, errlen);
-        if (parts < 0) { rc = -1; break; }
+        int parts = ap_kafka_watermarks(rk, p->topics[k], low, high, MAX_PARTITIONS, 10000, err, errlen);
+        if (parts < 0 || count + (size_t)parts > MAX_PARTITIONS) {
+            if (parts >= 0) snprintf(err, errlen, "more than %d input partitions", MAX_PARTITIONS);
+            rc = -1;
+            break;
+        }
+        if (!at_time) {
+            for (int32_t q = 0; q < parts; q++) list[count++] = (tp_offset_t){k, q, high[q]};
+            continue;
+        }
         rd_kafka_topic_partition_list_t *tl = rd_kafka_topic_partition_list_new(parts);
-        for (int32_t q = 0; q < parts; q++) {
-            int64_t low = 0, high = 0;
-            if (at_time) rd_kafka_topic_partition_list_add(tl, p->topics[k], q)->offset = at_time;
-            else if (rd_kafka_query_watermark_offsets(rk, p->topics[k], q, &low, &high, 10000)) {
-                snprintf(err, errlen, "end offsets of %s unavailable", p->topics[k]);
-                rc = -1;
-                break;
-            } else if (count < MAX_PARTITIONS) list[count++] = (tp_offset_t){k, q, high};
+        for (int32_t q = 0; q < parts; q++) rd_kafka_topic_partition_list_add(tl, p->topics[k], q)->offset = at_time;
+        if (rd_kafka_offsets_for_times(rk, tl, 10000)) {
+            snprintf(err, errlen, "offsets for the start time of %s unavailable", p->topics[k]);
+            rc = -1;
         }
-        if (rc == 0 && at_time) {
-            if (rd_kafka_offsets_for_times(rk, tl, 10000)) {
-                snprintf(err, errlen, "offsets for the start time of %s unavailable", p->topics[k]);
-                rc = -1;
-            }
-            for (int i = 0; rc == 0 && i < tl->cnt && count < MAX_PARTITIONS; i++)
-                /* -1: no record at or after the time; start at the end */
-                list[count++] = (tp_offset_t){k, tl->elems[i].partition,
-                                              tl->elems[i].offset < 0 ? RD_KAFKA_OFFSET_END : tl->elems[i].offset};
-        }
+        for (int i = 0; rc == 0 && i < tl->cnt; i++)
+            /* -1: no record at or after the time; start at the end */
+            list[count++] = (tp_offset_t){k, tl->elems[i].partition,
+                                          tl->elems[i].offset < 0 ? RD_KAFKA_OFFSET_END : tl->elems[i].offset};
         rd_kafka_topic_partition_list_destroy(tl);
     }
     rd_kafka_destroy(rk);
@@ -217,8 +217,7 @@ long ap_pump_step(ap_pump_t *p, int timeout_ms) {
             ap_log_warn("stopping with unrecorded records; they will be read again", "records=%zu", n - off);
             break;
         }
-        sleep_ms(backoff);
-        backoff = next_backoff(backoff);
+        ap_pump_backoff(&backoff);
         if (ap_store_ping(p->store)) {
             /* The store went away. Redis may come back without its last
              * second of writes (AOF everysec), positions included: reconnect,

@@ -2,7 +2,6 @@
 #include "arbejdspligt/store_redis.h"
 
 #include <inttypes.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -79,8 +78,8 @@ typedef struct redis_store {
     char apply_sha[41];
     int stale;      /* the server lost our script (restarted): reconnect before use */
     ap_buf_t value; /* reused per call: the arguments of one apply script call */
-    const char **argv;
-    size_t *argl;
+    const char **argv; /* ... and its arguments: pointers, offsets into value, lengths */
+    size_t *argoff, *argl;
 } redis_store_t;
 
 #define R(s) ((redis_store_t *)(s))
@@ -141,6 +140,7 @@ static void redis_destroy(ap_store_t *base) {
     if (s->c) redisFree(s->c);
     ap_buf_free(&s->value);
     free(s->argv);
+    free(s->argoff);
     free(s->argl);
     free(s);
 }
@@ -166,7 +166,10 @@ static void week_key(const redis_store_t *s, char *out, size_t len, const char *
     citizen_key(s, out, len, citizen, suffix);
 }
 
-/* Where an entity lives: hash key suffix and entity id. */
+static void partition_key(const redis_store_t *s, char *out, size_t len, int32_t partition, const char *suffix) {
+    snprintf(out, len, "%s:{p:%" PRId32 "}:%s", s->prefix, partition, suffix);
+}
+
 /* Where an entity lives: hash key suffix and entity id. */
 static const char *entity_of(const ap_event_t *ev, const char **id) {
     switch (ev->type) {
@@ -179,84 +182,80 @@ static const char *entity_of(const ap_event_t *ev, const char **id) {
     }
 }
 
-/* Appends one argument to the call being built: its offset and length go
- * into argl (offset first; pointers are set once the buffer stops moving). */
+/* Appends one argument to the call being built: its offset and length
+ * (pointers are set once the buffer stops moving). */
 static void add_arg(redis_store_t *s, size_t *argc, const void *p, size_t n) {
-    s->argl[2 * *argc] = s->value.len;
-    s->argl[2 * *argc + 1] = n;
+    s->argoff[*argc] = s->value.len;
+    s->argl[*argc] = n;
     ap_buf_append(&s->value, p, n);
     (*argc)++;
 }
 
-static void add_argf(redis_store_t *s, size_t *argc, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-static void add_argf(redis_store_t *s, size_t *argc, const char *fmt, ...) {
-    char tmp[256];
-    va_list ap;
-    va_start(ap, fmt);
-    int n = vsnprintf(tmp, sizeof tmp, fmt, ap);
-    va_end(ap);
-    add_arg(s, argc, tmp, n < 0 ? 0 : (size_t)n >= sizeof tmp ? sizeof tmp - 1 : (size_t)n);
+static void add_str(redis_store_t *s, size_t *argc, const char *str) { add_arg(s, argc, str, strlen(str)); }
+
+static void add_int(redis_store_t *s, size_t *argc, long v) {
+    char tmp[24];
+    snprintf(tmp, sizeof tmp, "%ld", v);
+    add_str(s, argc, tmp);
 }
 
 /* One script call for items[0..m): queued on the pipeline. */
 static void append_apply(redis_store_t *s, const ap_store_item_t *items, size_t m, int32_t partition) {
     size_t argc = 0;
-    char numkeys[16];
+    char key[160], dirty[96];
     ap_buf_reset(&s->value);
-    add_arg(s, &argc, "EVALSHA", 7);
+    add_str(s, &argc, "EVALSHA");
     add_arg(s, &argc, s->apply_sha, 40);
-    snprintf(numkeys, sizeof numkeys, "%zu", 4 * m + 1);
-    add_arg(s, &argc, numkeys, strlen(numkeys));
+    add_int(s, &argc, (long)(4 * m + 1));
+    partition_key(s, dirty, sizeof dirty, partition, "dirty");
     for (size_t i = 0; i < m; i++) { /* KEYS */
         const ap_event_t *ev = items[i].event;
         const char *id, *suffix = entity_of(ev, &id), *cit = ev->u.h.citizen_id;
-        add_argf(s, &argc, "%s:{c:%s}:applied", s->prefix, cit);
-        if (ev->type == AP_EV_HOURS)
-            add_argf(s, &argc, "%s:{c:%s}:h:%" PRId32, s->prefix, cit, ap_cal_week_start(ev->u.hours.activity_date));
-        else add_argf(s, &argc, "%s:{c:%s}:%s", s->prefix, cit, suffix);
-        add_argf(s, &argc, "%s:{p:%" PRId32 "}:dirty", s->prefix, partition);
-        if (ev->type == AP_EV_HOURS) add_argf(s, &argc, "%s:{c:%s}:hx", s->prefix, cit);
-        else add_arg(s, &argc, "", 0);
+        citizen_key(s, key, sizeof key, cit, "applied");
+        add_str(s, &argc, key);
+        if (ev->type == AP_EV_HOURS) week_key(s, key, sizeof key, cit, ap_cal_week_start(ev->u.hours.activity_date));
+        else citizen_key(s, key, sizeof key, cit, suffix);
+        add_str(s, &argc, key);
+        add_str(s, &argc, dirty);
+        if (ev->type == AP_EV_HOURS) citizen_key(s, key, sizeof key, cit, "hx");
+        add_str(s, &argc, ev->type == AP_EV_HOURS ? key : "");
     }
-    add_argf(s, &argc, "%s:{p:%" PRId32 "}:citizens", s->prefix, partition);
+    partition_key(s, key, sizeof key, partition, "citizens");
+    add_str(s, &argc, key);
     for (size_t i = 0; i < m; i++) { /* ARGV */
         const ap_event_t *ev = items[i].event;
         const char *id;
         entity_of(ev, &id);
         size_t tlen = strlen(items[i].topic);
         if (tlen >= AP_TOPIC_NAME_CAP) tlen = AP_TOPIC_NAME_CAP - 1;
-        add_arg(s, &argc, ev->u.h.event_id, strlen(ev->u.h.event_id));
-        add_arg(s, &argc, id, strlen(id));
+        add_str(s, &argc, ev->u.h.event_id);
+        add_str(s, &argc, id);
+        /* The stored value: version, source, record (see store_redis.h). */
         size_t at = s->value.len;
         ap_buf_appendf(&s->value, "%020" PRId64 "%-36.36s%010" PRId32 "%020" PRId64 "%03zu", ev->u.h.recorded_at,
                        ev->u.h.event_id, partition, items[i].offset, tlen);
         ap_buf_append(&s->value, items[i].topic, tlen);
         ap_buf_append(&s->value, items[i].encoded.ptr, items[i].encoded.len);
-        s->argl[2 * argc] = at;
-        s->argl[2 * argc + 1] = s->value.len - at;
-        argc++;
-        add_argf(s, &argc, "%d", ev->type == AP_EV_HOURS ? AP_MAX_HOURS_PER_WEEK : AP_MAX_ENTITIES);
-        add_argf(s, &argc, "%" PRId32, items[i].dirty.from_monday);
-        add_argf(s, &argc, "%" PRId32, items[i].dirty.to_monday);
-        add_arg(s, &argc, ev->u.h.citizen_id, strlen(ev->u.h.citizen_id));
+        s->argoff[argc] = at;
+        s->argl[argc++] = s->value.len - at;
+        add_int(s, &argc, ev->type == AP_EV_HOURS ? AP_MAX_HOURS_PER_WEEK : AP_MAX_ENTITIES);
+        add_int(s, &argc, items[i].dirty.from_monday);
+        add_int(s, &argc, items[i].dirty.to_monday);
+        add_str(s, &argc, ev->u.h.citizen_id);
     }
-    /* The buffer no longer moves: turn offsets into pointers. */
-    size_t *lens = s->argl + 2 * (3 + 11 * APPLY_CHUNK + 1);
-    for (size_t k = 0; k < argc; k++) {
-        s->argv[k] = s->value.data + s->argl[2 * k];
-        lens[k] = s->argl[2 * k + 1];
-    }
-    redisAppendCommandArgv(s->c, (int)argc, s->argv, lens);
+    for (size_t k = 0; k < argc; k++) s->argv[k] = s->value.data + s->argoff[k]; /* the buffer no longer moves */
+    redisAppendCommandArgv(s->c, (int)argc, s->argv, s->argl);
 }
 
 static int redis_apply(ap_store_t *base, const ap_store_item_t *items, size_t n, int32_t partition, int *outcomes) {
     redis_store_t *s = R(base);
     if (!s->c) return fail(s, "not connected");
-    size_t max_args = 3 + 11 * APPLY_CHUNK + 1;
-    if (!s->argv) {
+    if (!s->argv) { /* EVALSHA, sha, numkeys, 4 keys and 7 arguments per event, the citizen set */
+        size_t max_args = 3 + 11 * APPLY_CHUNK + 1;
         s->argv = calloc(max_args, sizeof *s->argv);
-        s->argl = calloc(3 * max_args, sizeof *s->argl); /* offsets and lengths, then lengths for hiredis */
-        if (!s->argv || !s->argl) abort();
+        s->argoff = calloc(max_args, sizeof *s->argoff);
+        s->argl = calloc(max_args, sizeof *s->argl);
+        if (!s->argv || !s->argoff || !s->argl) abort();
     }
     size_t calls = 0;
     for (size_t i = 0; i < n; i += APPLY_CHUNK, calls++)
@@ -285,7 +284,7 @@ static int redis_apply(ap_store_t *base, const ap_store_item_t *items, size_t n,
 static redisReply *partition_members(redis_store_t *s, int32_t partition, const char *suffix) {
     if (!s->c) { fail(s, "not connected"); return NULL; }
     char key[96];
-    snprintf(key, sizeof key, "%s:{p:%" PRId32 "}:%s", s->prefix, partition, suffix);
+    partition_key(s, key, sizeof key, partition, suffix);
     redisReply *r = redisCommand(s->c, "SMEMBERS %s", key);
     if (r && r->type == REDIS_REPLY_ARRAY) return r;
     if (r) freeReplyObject(r);
@@ -413,15 +412,11 @@ static int redis_load_weeks(ap_store_t *base, const char *const *citizens, const
     return 0;
 }
 
-static void clock_key(const redis_store_t *s, char *out, size_t len, int32_t partition) {
-    snprintf(out, len, "%s:{p:%" PRId32 "}:clock", s->prefix, partition);
-}
-
 static int redis_clock_get(ap_store_t *base, int32_t partition, ap_partition_clock_t *out) {
     redis_store_t *s = R(base);
     if (!s->c) return fail(s, "not connected");
     char key[96];
-    clock_key(s, key, sizeof key, partition);
+    partition_key(s, key, sizeof key, partition, "clock");
     memset(out, 0, sizeof *out);
     out->first_monday = out->closed_monday = AP_NO_DATE;
     redisReply *r = redisCommand(s->c, "HMGET %s t0 t1 t2 first closed", key);
@@ -495,7 +490,7 @@ static int redis_commit_cycle(ap_store_t *base, const ap_store_result_t *results
     size_t queued = 2 + n_results + n_clocks + n_positions + n_evaluated;
     redisAppendCommand(s->c, "MULTI");
     for (size_t i = 0; i < n_evaluated; i++) {
-        snprintf(key, sizeof key, "%s:{p:%" PRId32 "}:dirty", s->prefix, evaluated[i].partition);
+        partition_key(s, key, sizeof key, evaluated[i].partition, "dirty");
         snprintf(member, sizeof member, "%s|%" PRId32, evaluated[i].citizen, evaluated[i].monday);
         redisAppendCommand(s->c, "SREM %s %s", key, member);
     }
@@ -506,12 +501,12 @@ static int redis_commit_cycle(ap_store_t *base, const ap_store_result_t *results
     }
     for (size_t i = 0; i < n_clocks; i++) {
         const ap_partition_clock_t *c = &clocks[i].clock;
-        clock_key(s, key, sizeof key, clocks[i].partition);
+        partition_key(s, key, sizeof key, clocks[i].partition, "clock");
         redisAppendCommand(s->c, "HSET %s t0 %lld t1 %lld t2 %lld first %d closed %d", key, (long long)c->tick[0],
                            (long long)c->tick[1], (long long)c->tick[2], (int)c->first_monday, (int)c->closed_monday);
     }
     for (size_t i = 0; i < n_positions; i++) {
-        snprintf(key, sizeof key, "%s:{p:%" PRId32 "}:offsets", s->prefix, positions[i].partition);
+        partition_key(s, key, sizeof key, positions[i].partition, "offsets");
         redisAppendCommand(s->c, "HSET %s %s %lld", key, positions[i].topic, (long long)positions[i].next);
     }
     redisAppendCommand(s->c, "EXEC");
@@ -532,7 +527,7 @@ static int redis_position_get(ap_store_t *base, const char *topic, int32_t parti
     redis_store_t *s = R(base);
     if (!s->c) return fail(s, "not connected");
     char key[96];
-    snprintf(key, sizeof key, "%s:{p:%" PRId32 "}:offsets", s->prefix, partition);
+    partition_key(s, key, sizeof key, partition, "offsets");
     redisReply *r = redisCommand(s->c, "HGET %s %s", key, topic);
     if (!r) return fail(s, "HGET offsets");
     int rc = 1;

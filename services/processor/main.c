@@ -84,19 +84,12 @@ static void on_signal(int sig) {
     run = 0;
 }
 
-static void sleep_ms(int ms) {
-    struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000L};
-    nanosleep(&ts, NULL);
-}
-
 static double now_s(void) {
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return (double)ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
-/* Retry delays double up to 5 s: quick after a blip, gentle in an outage. */
-static int next_backoff(int ms) { return ms * 2 > 5000 ? 5000 : ms * 2; }
 
 typedef struct producer_owner {
     const char *brokers;
@@ -154,8 +147,7 @@ int main(int argc, char **argv) {
     for (int backoff = 200; run && !(store = ap_store_redis_connect(cfg.redis_host, cfg.redis_port, cfg.redis_prefix,
                                                                      5000, err, sizeof err));) {
         ap_log_warn("redis unavailable, retrying", "error=\"%s\" retry_ms=%d", err, backoff);
-        sleep_ms(backoff);
-        backoff = next_backoff(backoff);
+        ap_pump_backoff(&backoff);
     }
     if (!store) goto cleanup;
 

@@ -32,6 +32,7 @@
 #include "arbejdspligt/config.h"
 #include "arbejdspligt/events.h"
 #include "arbejdspligt/export.h"
+#include "arbejdspligt/intake.h"
 #include "arbejdspligt/kafka.h"
 #include "arbejdspligt/log.h"
 #include "arbejdspligt/output.h"
@@ -276,10 +277,11 @@ static int cmp_held(const void *a, const void *b) {
 
 /* The processing order of one partition's records [lo, hi) (sorted by
  * topic kind, then offset), as the intake's lanes deliver them live: each
- * topic runs up to its next tick; a held tick goes out once every other topic
- * holds or has passed a tick at least as late; every ready tick goes out
- * before any record behind one. Ticks never released stay held (as live). */
+ * topic runs up to its next tick; a held tick goes out by the intake's own
+ * barrier rule (ap_intake_tick_ready); every ready tick goes out before any
+ * record behind one. Ticks never released stay held (as live). */
 static size_t lane_order(const held_t *recs, size_t lo, size_t hi, size_t *order) {
+    static const int assigned[AP_TOPIC_KINDS] = {1, 1, 1}; /* a lane is every input topic's partition N */
     size_t start[AP_TOPIC_KINDS], end[AP_TOPIC_KINDS], pos[AP_TOPIC_KINDS];
     int held[AP_TOPIC_KINDS] = {0};
     int64_t held_time[AP_TOPIC_KINDS] = {0}, released[AP_TOPIC_KINDS] = {0};
@@ -302,11 +304,7 @@ static size_t lane_order(const held_t *recs, size_t lo, size_t hi, size_t *order
         while (changed) {
             changed = 0;
             for (int k = 0; k < AP_TOPIC_KINDS; k++) {
-                if (!held[k]) continue;
-                int ready = 1;
-                for (int j = 0; j < AP_TOPIC_KINDS && ready; j++)
-                    if (j != k) ready = (held[j] && held_time[j] >= held_time[k]) || released[j] >= held_time[k];
-                if (!ready) continue;
+                if (!held[k] || !ap_intake_tick_ready(k, held, held_time, released, assigned)) continue;
                 order[n++] = pos[k]++;
                 released[k] = held_time[k];
                 held[k] = 0;
@@ -396,25 +394,16 @@ static int run_export(const settings_t *cfg, char *err, size_t errlen) {
     /* Every input topic-partition at once, each from its start to its end at
      * this moment; the file keeps each partition's order, which is all a
      * replay needs (it sorts by topic, partition and offset). */
+    enum { MAX_PARTS = 1024 };
+    static int64_t low[MAX_PARTS], ends[AP_TOPIC_KINDS * MAX_PARTS];
     rd_kafka_topic_partition_list_t *all = rd_kafka_topic_partition_list_new(64);
-    int64_t *ends = NULL;
     size_t n_parts = 0, open_parts = 0;
     for (int k = 0; k < AP_TOPIC_KINDS; k++) {
-        int parts = ap_kafka_partition_count(rk, cfg->topics[k], 10000, err, errlen);
+        int parts = ap_kafka_watermarks(rk, cfg->topics[k], low, ends + n_parts, MAX_PARTS, 10000, err, errlen);
         if (parts < 0) { rd_kafka_topic_partition_list_destroy(all); goto done; }
-        for (int32_t q = 0; q < parts; q++) {
-            int64_t low, high;
-            if (rd_kafka_query_watermark_offsets(rk, cfg->topics[k], q, &low, &high, 10000)) {
-                snprintf(err, errlen, "end offsets of %s unavailable", cfg->topics[k]);
-                rd_kafka_topic_partition_list_destroy(all);
-                goto done;
-            }
-            rd_kafka_topic_partition_t *tp = rd_kafka_topic_partition_list_add(all, cfg->topics[k], q);
-            tp->offset = low;
-            ends = realloc(ends, (n_parts + 1) * sizeof *ends);
-            if (!ends) abort();
-            ends[n_parts++] = high;
-            if (high > low) open_parts++;
+        for (int32_t q = 0; q < parts; q++, n_parts++) {
+            rd_kafka_topic_partition_list_add(all, cfg->topics[k], q)->offset = low[q];
+            if (ends[n_parts] > low[q]) open_parts++;
         }
     }
     rd_kafka_assign(rk, all);
@@ -436,7 +425,6 @@ static int run_export(const settings_t *cfg, char *err, size_t errlen) {
             if (export_write(w, &r)) {
                 rd_kafka_message_destroy(m);
                 rd_kafka_topic_partition_list_destroy(all);
-                free(ends);
                 goto done;
             }
             written++;
@@ -446,7 +434,6 @@ static int run_export(const settings_t *cfg, char *err, size_t errlen) {
         rd_kafka_message_destroy(m);
     }
     rd_kafka_topic_partition_list_destroy(all);
-    free(ends);
     rc = run ? 0 : -1;
     if (!run) snprintf(err, errlen, "interrupted");
 done:
@@ -545,7 +532,7 @@ int main(int argc, char **argv) {
             goto fail;
         }
         const char *topics[] = {pcfg.compliance_topic, cfg.alerts ? pcfg.alerts_topic : NULL, NULL};
-        if (!(file = ap_output_file_open(cfg.output, fmt, topics, NULL, NULL, err, sizeof err))) goto fail;
+        if (!(file = ap_output_file_open(cfg.output, fmt, topics, err, sizeof err))) goto fail;
         fout.inner = ap_output_file(file);
     }
     proc = ap_processor_create(&pcfg, store, (ap_output_t){filtered_produce, filtered_flush, &fout});
