@@ -15,14 +15,16 @@
 # input it waited for) to the result's timestamp in Kafka.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/../.." && pwd)
-citizens=21000; weeks=52; seed=1; lat_citizens=2000; lat_rate=10000
+citizens=21000; weeks=52; seed=1; lat_citizens=2000; lat_rate=10000; parts=e2e,offline,latency
 while [ $# -gt 0 ]; do
   case $1 in
     --citizens) citizens=$2; shift 2 ;;
     --weeks) weeks=$2; shift 2 ;;
     --seed) seed=$2; shift 2 ;;
     --latency-citizens) lat_citizens=$2; shift 2 ;;
-    *) echo "usage: bench.sh [--citizens N] [--weeks N] [--seed N] [--latency-citizens N]" >&2; exit 2 ;;
+    --parts) parts=$2; shift 2 ;;
+    *) echo "usage: bench.sh [--citizens N] [--weeks N] [--seed N] [--latency-citizens N] [--parts e2e,offline,latency]" >&2
+       exit 2 ;;
   esac
 done
 "$root/deploy/scripts/setup.sh" >/dev/null
@@ -61,75 +63,94 @@ kcat_s=$(elapsed "$t0" "$t1")
 # Ceiling for Redis: pipelined SET/GET.
 redis_rps=$(redis-benchmark -p "$AP_REDIS_PORT" -P 16 -n 2000000 -t set -q 2>/dev/null | sed -n 's/.*SET: \([0-9.]*\) requests.*/\1/p' | tail -1)
 
+want() { case ",$parts," in *",$1,"*) return 0 ;; *) return 1 ;; esac; }
+# CPU seconds (user + system) a process has used so far.
+cpu_s() { awk -v hz="$(getconf CLK_TCK)" '{ printf "%.2f", ($14 + $15) / hz }' "/proc/$1/stat" 2>/dev/null || echo 0; }
+e2e_s=null; results=0; rss_kb=0; cpu_proc=null; cpu_redis=null; cpu_kafka=null
+offline_rate=null; offline_s=null; offline_rss=null; lat_p50=null; lat_p99=null; lat_n=0; lat_events=0
+
 # End to end: processor from the first record to lag 0 (every output acknowledged and recorded).
-t0=$(now)
-AP_TOPIC_PLACEMENT=b.placement AP_TOPIC_HOURS=b.hours AP_TOPIC_EXEMPTION=b.exemption AP_TOPIC_COMPLIANCE=b.compliance \
-AP_TOPIC_ALERTS=b.alerts AP_TOPIC_DEAD_LETTER=b.dead-letter AP_GROUP_ID=bench AP_REDIS_PREFIX=bench AP_STATS_INTERVAL_S=30 \
-  "$bin/ap-processor" > "$run/processor.log" 2>&1 &
-proc=$!
-rss_kb=0
-while :; do
-  lag=$("$bin/apctl" lag --group bench --topic b.placement --topic b.hours --topic b.exemption 2>/dev/null || echo x)
-  r=$(sed -n 's/VmHWM:\s*\([0-9]*\) kB/\1/p' "/proc/$proc/status" 2>/dev/null || echo 0)
-  [ -n "$r" ] && [ "$r" -gt "$rss_kb" ] && rss_kb=$r
-  [ "$lag" = "0" ] && break
-  sleep 0.5
-done
-t1=$(now)
-kill -TERM "$proc"; wait "$proc" || true; proc=
-e2e_s=$(elapsed "$t0" "$t1")
-results=$(grep -o 'results=[0-9]*' "$run/processor.log" | tail -1 | cut -d= -f2)
+if want e2e; then
+  kafka_pid=$(cat "$run/env/kafka.pid"); redis_pid=$(cat "$run/env/redis.pid")
+  k0=$(cpu_s "$kafka_pid"); r0=$(cpu_s "$redis_pid")
+  t0=$(now)
+  AP_TOPIC_PLACEMENT=b.placement AP_TOPIC_HOURS=b.hours AP_TOPIC_EXEMPTION=b.exemption AP_TOPIC_COMPLIANCE=b.compliance \
+  AP_TOPIC_ALERTS=b.alerts AP_TOPIC_DEAD_LETTER=b.dead-letter AP_GROUP_ID=bench AP_REDIS_PREFIX=bench AP_STATS_INTERVAL_S=30 \
+    "$bin/ap-processor" > "$run/processor.log" 2>&1 &
+  proc=$!
+  while :; do
+    lag=$("$bin/apctl" lag --group bench --topic b.placement --topic b.hours --topic b.exemption 2>/dev/null || echo x)
+    r=$(sed -n 's/VmHWM:\s*\([0-9]*\) kB/\1/p' "/proc/$proc/status" 2>/dev/null || echo 0)
+    [ -n "$r" ] && [ "$r" -gt "$rss_kb" ] && rss_kb=$r
+    [ "$lag" = "0" ] && break
+    sleep 0.5
+  done
+  t1=$(now)
+  cpu_proc=$(cpu_s "$proc"); cpu_kafka=$(elapsed "$k0" "$(cpu_s "$kafka_pid")"); cpu_redis=$(elapsed "$r0" "$(cpu_s "$redis_pid")")
+  kill -TERM "$proc"; wait "$proc" || true; proc=
+  e2e_s=$(elapsed "$t0" "$t1")
+  results=$(grep -o 'results=[0-9]*' "$run/processor.log" | tail -1 | cut -d= -f2)
+fi
 
 # Offline replay: the same stream as an exported file, through the engine with
 # in-process state. Wall time includes reading the file.
-"$bin/ap-generate" --citizens "$citizens" --weeks "$weeks" --seed "$seed" --invalid-rate 0.02 --export "$run/stream.avro" \
-  --topic-prefix b 2>/dev/null
-/usr/bin/time -f '%M' -o "$run/offline.rss" "$bin/ap-replay" file --set replay.input="$run/stream.avro" \
-  --set replay.output=/dev/null --set topic.placement=b.placement --set topic.hours=b.hours \
-  --set topic.exemption=b.exemption --set log.level=info 2> "$run/offline.log" >/dev/null
-offline_rate=$(sed -n 's/.*replay done.*records_per_s=\([0-9]*\).*/\1/p' "$run/offline.log")
-offline_s=$(sed -n 's/.*replay done.*seconds=\([0-9.]*\).*/\1/p' "$run/offline.log")
-offline_rss=$(( $(cat "$run/offline.rss") / 1024 ))
-rm -f "$run/stream.avro"
+if want offline; then
+  "$bin/ap-generate" --citizens "$citizens" --weeks "$weeks" --seed "$seed" --invalid-rate 0.02 --export "$run/stream.avro" \
+    --topic-prefix b 2>/dev/null
+  /usr/bin/time -f '%M' -o "$run/offline.rss" "$bin/ap-replay" file --set replay.input="$run/stream.avro" \
+    --set replay.output=/dev/null --set topic.placement=b.placement --set topic.hours=b.hours \
+    --set topic.exemption=b.exemption --set log.level=info 2> "$run/offline.log" >/dev/null
+  offline_rate=$(sed -n 's/.*replay done.*records_per_s=\([0-9]*\).*/\1/p' "$run/offline.log")
+  offline_s=$(sed -n 's/.*replay done.*seconds=\([0-9.]*\).*/\1/p' "$run/offline.log")
+  offline_rss=$(( $(cat "$run/offline.rss") / 1024 ))
+  rm -f "$run/stream.avro"
+fi
 
 # Latency: a fresh processor, then a steady stream at 10,000 records/s.
-AP_TOPIC_PLACEMENT=l.placement AP_TOPIC_HOURS=l.hours AP_TOPIC_EXEMPTION=l.exemption AP_TOPIC_COMPLIANCE=l.compliance \
-AP_TOPIC_ALERTS=l.alerts AP_TOPIC_DEAD_LETTER=l.dead-letter AP_GROUP_ID=latency AP_REDIS_PREFIX=latency \
-AP_STATS_INTERVAL_S=30 "$bin/ap-processor" > "$run/latency.log" 2>&1 &
-proc=$!
-sleep 3
-"$bin/ap-generate" --citizens "$lat_citizens" --weeks 8 --seed "$seed" --rate "$lat_rate" --kafka --topic-prefix l \
-  2> "$run/lat-gen.txt"
-until [ "$("$bin/apctl" lag --group latency --topic l.placement --topic l.hours --topic l.exemption 2>/dev/null)" = 0 ]; do
-  sleep 0.5
-done
-kill -TERM "$proc"; wait "$proc" || true; proc=
-lat_events=$(sed -n 's/^ap-generate: \([0-9]*\) records.*/\1/p' "$run/lat-gen.txt")
-# Ticks are the records without a key; a result's closing tick is the latest
-# tick written before it (the generator ticks every partition at once).
-for t in placement hours exemption; do
-  kcat -C -b "$AP_KAFKA_BROKERS" -t "l.$t" -o beginning -e -q -f '%T %k|\n'
-done | awk '$2 == "|" { print $1, "T" }' > "$run/ticks"
-kcat -C -b "$AP_KAFKA_BROKERS" -t l.compliance -o beginning -e -q -f '%T R\n' > "$run/results.ts"
-sort -n -k1,1 -k2,2r "$run/ticks" "$run/results.ts" | awk '$2 == "T" { tick = $1; next } tick { print $1 - tick }' |
-  sort -n > "$run/latencies"
-lat_n=$(wc -l < "$run/latencies")
-pct() { [ "$lat_n" -gt 0 ] && sed -n "$(( (lat_n - 1) * $1 / 100 + 1 ))p" "$run/latencies" || echo null; }
-lat_p50=$(pct 50); lat_p99=$(pct 99)
+if want latency; then
+  AP_TOPIC_PLACEMENT=l.placement AP_TOPIC_HOURS=l.hours AP_TOPIC_EXEMPTION=l.exemption AP_TOPIC_COMPLIANCE=l.compliance \
+  AP_TOPIC_ALERTS=l.alerts AP_TOPIC_DEAD_LETTER=l.dead-letter AP_GROUP_ID=latency AP_REDIS_PREFIX=latency \
+  AP_STATS_INTERVAL_S=30 "$bin/ap-processor" > "$run/latency.log" 2>&1 &
+  proc=$!
+  sleep 3
+  "$bin/ap-generate" --citizens "$lat_citizens" --weeks 8 --seed "$seed" --rate "$lat_rate" --kafka --topic-prefix l \
+    2> "$run/lat-gen.txt"
+  until [ "$("$bin/apctl" lag --group latency --topic l.placement --topic l.hours --topic l.exemption 2>/dev/null)" = 0 ]; do
+    sleep 0.5
+  done
+  kill -TERM "$proc"; wait "$proc" || true; proc=
+  lat_events=$(sed -n 's/^ap-generate: \([0-9]*\) records.*/\1/p' "$run/lat-gen.txt")
+  # Ticks are the records without a key; a result's closing tick is the latest
+  # tick written before it (the generator ticks every partition at once).
+  for t in placement hours exemption; do
+    kcat -C -b "$AP_KAFKA_BROKERS" -t "l.$t" -o beginning -e -q -f '%T %k|\n'
+  done | awk '$2 == "|" { print $1, "T" }' > "$run/ticks"
+  kcat -C -b "$AP_KAFKA_BROKERS" -t l.compliance -o beginning -e -q -f '%T R\n' > "$run/results.ts"
+  sort -n -k1,1 -k2,2r "$run/ticks" "$run/results.ts" | awk '$2 == "T" { tick = $1; next } tick { print $1 - tick }' |
+    sort -n > "$run/latencies"
+  lat_n=$(wc -l < "$run/latencies")
+  pct() { [ "$lat_n" -gt 0 ] && sed -n "$(( (lat_n - 1) * $1 / 100 + 1 ))p" "$run/latencies" || echo null; }
+  lat_p50=$(pct 50); lat_p99=$(pct 99)
+fi
 
-e2e_rate=$(rate "$events" "$e2e_s")
 kcat_rate=$(rate "$kcat_records" "$kcat_s")
-ratio=$(awk -v a="$e2e_rate" -v b="$kcat_rate" 'BEGIN { printf "%.1f", 100 * a / b }')
+e2e_rate=null; ratio=null
+if [ "$e2e_s" != null ]; then
+  e2e_rate=$(rate "$events" "$e2e_s")
+  ratio=$(awk -v a="$e2e_rate" -v b="$kcat_rate" 'BEGIN { printf "%.1f", 100 * a / b }')
+fi
 printf '\n%-44s %s\n' "machine" "$(nproc) cores, $(free -g | awk '/Mem:/{print $2}') GiB, $(uname -r)"
 printf '%-44s %s\n' "stream" "$citizens citizens x $weeks weeks: $events records (2 % damaged)"
 printf '%-44s %s\n' "generate + load into Kafka" "$(printf '%.1f' "$gen_s") s ($(rate "$events" "$gen_s") records/s)"
 printf '%-44s %s\n' "kcat consume ceiling (3 topics in parallel)" "$kcat_rate records/s"
 printf '%-44s %s\n' "redis-benchmark SET -P 16 ceiling" "${redis_rps:-n/a} requests/s"
-printf '%-44s %s\n' "end to end (first in -> lag 0)" "$(printf '%.1f' "$e2e_s") s = $e2e_rate events/s (${ratio} % of kcat)"
+printf '%-44s %s\n' "end to end (first in -> lag 0)" "$e2e_s s = $e2e_rate events/s (${ratio} % of kcat)"
+printf '%-44s %s\n' "  CPU during it: processor, Redis, broker" "$cpu_proc s, $cpu_redis s, $cpu_kafka s (of $e2e_s s x $(nproc) cores)"
 printf '%-44s %s\n' "compliance results emitted" "${results:-0}"
 printf '%-44s %s\n' "processor peak RSS" "$((rss_kb / 1024)) MiB"
 printf '%-44s %s\n' "offline replay (file, in-process state)" "${offline_s:-?} s = ${offline_rate:-?} events/s, peak RSS ${offline_rss} MiB"
 printf '%-44s %s\n' "latency tick -> result at $lat_rate records/s" "p50 ${lat_p50} ms, p99 ${lat_p99} ms ($lat_n results, $lat_events records, $lat_citizens citizens)"
-printf '{"citizens":%s,"weeks":%s,"events":%s,"generate_rps":%s,"kcat_rps":%s,"redis_set_rps":%s,"e2e_rps":%s,"e2e_vs_kcat_pct":%s,"e2e_seconds":%.1f,"results":%s,"peak_rss_mib":%s,"latency_rate_rps":%s,"latency_p50_ms":%s,"latency_p99_ms":%s,"offline_rps":%s,"offline_seconds":%s,"offline_peak_rss_mib":%s}\n' \
+printf '{"citizens":%s,"weeks":%s,"events":%s,"generate_rps":%s,"kcat_rps":%s,"redis_set_rps":%s,"e2e_rps":%s,"e2e_vs_kcat_pct":%s,"e2e_seconds":%s,"results":%s,"peak_rss_mib":%s,"latency_rate_rps":%s,"latency_p50_ms":%s,"latency_p99_ms":%s,"offline_rps":%s,"offline_seconds":%s,"offline_peak_rss_mib":%s,"cpu_processor_s":%s,"cpu_redis_s":%s,"cpu_kafka_s":%s}\n' \
   "$citizens" "$weeks" "$events" "$(rate "$events" "$gen_s")" "$kcat_rate" "${redis_rps:-null}" "$e2e_rate" "$ratio" "$e2e_s" \
-  "${results:-0}" "$((rss_kb / 1024))" "$lat_rate" "$lat_p50" "$lat_p99" "${offline_rate:-null}" "${offline_s:-null}" "$offline_rss"
+  "${results:-0}" "$((rss_kb / 1024))" "$lat_rate" "$lat_p50" "$lat_p99" "${offline_rate:-null}" "${offline_s:-null}" "$offline_rss" \
+  "$cpu_proc" "$cpu_redis" "$cpu_kafka"
