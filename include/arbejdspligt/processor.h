@@ -72,6 +72,11 @@ typedef struct ap_record {
 typedef struct ap_processor_stats {
     uint64_t applied, duplicates, superseded, dead_letters, ticks;
     uint64_t results, alerts, weeks_closed;
+    uint64_t cycles;
+    /* Monotonic time spent per stage, in microseconds (for tuning; never
+     * part of a result): decode and apply, evaluation at ticks, waiting for
+     * output acknowledgement, the cycle transaction. */
+    uint64_t us_apply, us_evaluate, us_flush, us_commit;
 } ap_processor_stats_t;
 
 typedef struct ap_processor ap_processor_t;

@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "arbejdspligt/calendar.h"
 #include "arbejdspligt/log.h"
@@ -65,6 +66,13 @@ struct ap_processor {
     int failed;
     char err[256];
 };
+
+/* Microseconds on the monotonic clock: stage timings only, never in a result. */
+static uint64_t now_us(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
+}
 
 static void *xcalloc(size_t n, size_t size) {
     void *p = calloc(n ? n : 1, size);
@@ -501,6 +509,7 @@ static int commit_cycle(ap_processor_t *p, const ap_record_t *records, size_t n)
 int ap_processor_process(ap_processor_t *p, const ap_record_t *records, size_t n, size_t *consumed, char *err,
                          size_t errlen) {
     reset_cycle(p);
+    uint64_t t0 = now_us(), t1, t2, t3;
     if (n > AP_PROCESSOR_MAX_BATCH) n = AP_PROCESSOR_MAX_BATCH;
     size_t n_apply = 0, i;
     const ap_record_t *tick_rec = NULL;
@@ -566,7 +575,9 @@ int ap_processor_process(ap_processor_t *p, const ap_record_t *records, size_t n
         int32_t from = p->apply_from[a];
         if (c->first_monday == AP_NO_DATE || from < c->first_monday) { c->first_monday = from; mark_dirty(p, c); }
     }
+    t1 = now_us();
     if (tick_rec && on_tick(p, topic_kind(p, tick_rec->topic), tick_rec->partition, &tick_ev->u.tick)) goto failed;
+    t2 = now_us();
 
     /* Outputs first, then state: a result is recorded as emitted only once
      * Kafka has acknowledged it, so a crash in between re-emits (same ids)
@@ -576,7 +587,13 @@ int ap_processor_process(ap_processor_t *p, const ap_record_t *records, size_t n
         fail(p, "%s", why);
         goto failed;
     }
+    t3 = now_us();
     if (commit_cycle(p, records, *consumed)) goto failed;
+    p->stats.cycles++;
+    p->stats.us_apply += t1 - t0;
+    p->stats.us_evaluate += t2 - t1;
+    p->stats.us_flush += t3 - t2;
+    p->stats.us_commit += now_us() - t3;
     return 0;
 
 failed:

@@ -114,9 +114,10 @@ static void recover_producer(void *ctx) {
 static void log_stats(const ap_processor_stats_t *s) {
     ap_log_info("progress",
                 "applied=%" PRIu64 " duplicates=%" PRIu64 " superseded=%" PRIu64 " dead_letters=%" PRIu64
-                " ticks=%" PRIu64 " weeks_closed=%" PRIu64 " results=%" PRIu64 " alerts=%" PRIu64,
+                " ticks=%" PRIu64 " weeks_closed=%" PRIu64 " results=%" PRIu64 " alerts=%" PRIu64 " cycles=%" PRIu64
+                " ms_apply=%" PRIu64 " ms_evaluate=%" PRIu64 " ms_flush=%" PRIu64 " ms_commit=%" PRIu64,
                 s->applied, s->duplicates, s->superseded, s->dead_letters, s->ticks, s->weeks_closed, s->results,
-                s->alerts);
+                s->alerts, s->cycles, s->us_apply / 1000, s->us_evaluate / 1000, s->us_flush / 1000, s->us_commit / 1000);
 }
 
 int main(int argc, char **argv) {
