@@ -32,6 +32,8 @@ void ap_buf_append_str(ap_buf_t *b, const char *s);
 void ap_buf_append_byte(ap_buf_t *b, uint8_t c);
 /** @brief Appends n bytes as lower-case hex (2n characters). */
 void ap_buf_append_hex(ap_buf_t *b, const void *p, size_t n);
+/** @brief Appends a decimal integer (no printf: it is on the output hot path). */
+void ap_buf_append_int(ap_buf_t *b, int64_t v);
 /** @brief printf-style append. */
 void ap_buf_appendf(ap_buf_t *b, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));

@@ -52,6 +52,18 @@ void ap_buf_appendf(ap_buf_t *b, const char *fmt, ...) {
     b->len += (size_t)n;
 }
 
+void ap_buf_append_int(ap_buf_t *b, int64_t v) {
+    char tmp[20];
+    size_t n = 0;
+    /* Negate in unsigned arithmetic: INT64_MIN has no positive twin. */
+    uint64_t u = v < 0 ? 0 - (uint64_t)v : (uint64_t)v;
+    do { tmp[n++] = (char)('0' + u % 10); u /= 10; } while (u);
+    ap_buf_reserve(b, n + 1);
+    if (v < 0) b->data[b->len++] = '-';
+    while (n) b->data[b->len++] = tmp[--n];
+    b->data[b->len] = '\0';
+}
+
 void ap_buf_append_hex(ap_buf_t *b, const void *p, size_t n) {
     static const char hex[] = "0123456789abcdef";
     ap_buf_reserve(b, 2 * n);

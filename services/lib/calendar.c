@@ -90,11 +90,21 @@ int64_t ap_cal_cph_midnight(int32_t day) {
     return base - (ap_cal_cph_is_summer(base - 2 * MS_PER_HOUR) ? 2 : 1) * MS_PER_HOUR;
 }
 
+/* Writes v as exactly n decimal digits (zero-padded): formatting is on the output hot path. */
+static void put_digits(char *out, unsigned v, int n) {
+    for (int i = n - 1; i >= 0; i--) { out[i] = (char)('0' + v % 10); v /= 10; }
+}
+
 void ap_cal_format_date(int32_t day, char out[static 11]) {
     int y, m, d;
     ap_cal_civil_from_days(day, &y, &m, &d);
     if (y < 0 || y > 9999) { memcpy(out, "0000-00-00", 11); return; }
-    snprintf(out, 11, "%04d-%02d-%02d", y, m, d);
+    put_digits(out, y, 4);
+    out[4] = '-';
+    put_digits(out + 5, m, 2);
+    out[7] = '-';
+    put_digits(out + 8, d, 2);
+    out[10] = '\0';
 }
 
 static int digits(const char *s, int n, int *out) {
@@ -131,7 +141,16 @@ void ap_cal_format_timestamp(int64_t utc_ms, char out[static 25]) {
     unsigned h = (unsigned)(ms / MS_PER_HOUR) % 24u, mi = (unsigned)(ms / 60000 % 60), s = (unsigned)(ms / 1000 % 60),
              f = (unsigned)(ms % 1000);
     memcpy(out, date, 10);
-    snprintf(out + 10, 15, "T%02u:%02u:%02u.%03uZ", h % 100u, mi % 100u, s % 100u, f % 1000u);
+    out[10] = 'T';
+    put_digits(out + 11, h, 2);
+    out[13] = ':';
+    put_digits(out + 14, mi, 2);
+    out[16] = ':';
+    put_digits(out + 17, s, 2);
+    out[19] = '.';
+    put_digits(out + 20, f, 3);
+    out[23] = 'Z';
+    out[24] = '\0';
 }
 
 int ap_cal_parse_timestamp(const char *s, size_t len, int64_t *utc_ms) {

@@ -468,7 +468,7 @@ static void json_scalar_int(const ap_field_desc_t *f, int64_t x, ap_buf_t *out) 
         ap_cal_format_timestamp(x, s);
         ap_json_write_string(out, s, strlen(s));
     } else {
-        ap_buf_appendf(out, "%lld", (long long)x);
+        ap_buf_append_int(out, x);
     }
 }
 

@@ -285,7 +285,8 @@ int ap_json_is_string(const ap_json_node_t *n, const char *s) {
 
 void ap_json_write_string(ap_buf_t *out, const char *s, size_t len) {
     static const char hex[] = "0123456789abcdef";
-    ap_buf_append_byte(out, '"');
+    ap_buf_reserve(out, len + 2); /* the usual case: nothing to escape */
+    out->data[out->len++] = '"';
     size_t run = 0;
     for (size_t i = 0; i < len; i++) {
         unsigned char c = (unsigned char)s[i];
@@ -306,6 +307,9 @@ void ap_json_write_string(ap_buf_t *out, const char *s, size_t len) {
         }
         }
     }
-    ap_buf_append(out, s + run, len - run);
-    ap_buf_append_byte(out, '"');
+    ap_buf_reserve(out, len - run + 1);
+    memcpy(out->data + out->len, s + run, len - run);
+    out->len += len - run;
+    out->data[out->len++] = '"';
+    out->data[out->len] = '\0'; /* the buffer stays a C string (buf.h) */
 }

@@ -375,7 +375,10 @@ static void planning_rules(const ctx_t *c, int32_t ws, ap_week_eval_t *out) {
 /* ----------------------------------------------------------- evaluation */
 
 int ap_rules_evaluate(const ap_week_input_t *in, ap_week_eval_t *out) {
-    memset(out, 0, sizeof *out);
+    /* Alerts are cleared as they are added (add_alert): clearing all
+     * AP_MAX_ALERTS of them here cost more than the evaluation. */
+    memset(&out->result, 0, sizeof out->result);
+    out->n_alerts = 0;
     ap_result_t *r = &out->result;
     const int32_t ws = in->week_start;
     snprintf(r->citizen_id, sizeof r->citizen_id, "%s", in->citizen_id ? in->citizen_id : "");

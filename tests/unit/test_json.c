@@ -3,6 +3,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <string.h>
 #include <cmocka.h>
 
@@ -88,11 +89,31 @@ static void writer_escapes_what_it_must(void **state) {
     ap_buf_free(&b);
 }
 
+/* ap_buf_append_int replaced printf on the output path: same digits, edge values too. */
+static void integers_written_like_printf(void **state) {
+    (void)state;
+    const int64_t values[] = {0, 7, -7, 10, -10, 1234567890123LL, INT64_MAX, INT64_MIN, INT32_MIN, -1};
+    ap_buf_t b = AP_BUF_INIT;
+    char want[32];
+    for (size_t i = 0; i < sizeof values / sizeof *values; i++) {
+        ap_buf_reset(&b);
+        ap_buf_append_str(&b, "x=");
+        ap_buf_append_int(&b, values[i]);
+        snprintf(want, sizeof want, "x=%lld", (long long)values[i]);
+        assert_string_equal(b.data, want); /* also checks the terminating NUL */
+        assert_int_equal(b.len, strlen(want));
+    }
+    ap_json_write_string(&b, "a\"b", 3);
+    assert_int_equal(b.data[b.len], '\0');
+    ap_buf_free(&b);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(parses_objects_arrays_and_scalars), cmocka_unit_test(decodes_escapes_and_surrogates),
         cmocka_unit_test(integer_bounds),  cmocka_unit_test(rejects_malformed_input),
         cmocka_unit_test(rejects_deep_nesting), cmocka_unit_test(writer_escapes_what_it_must),
+        cmocka_unit_test(integers_written_like_printf),
     };
     int rc = cmocka_run_group_tests(tests, NULL, NULL);
     ap_json_doc_free(&doc);
