@@ -15,6 +15,10 @@ void ap_log_set_component(const char *name);
 /** @brief Writes one line: ts=... level=... component=... msg="..." then the formatted key=value pairs. */
 void ap_log(ap_log_level_t level, const char *msg, const char *kv_fmt, ...) __attribute__((format(printf, 3, 4)));
 
+/** @brief Seconds on the monotonic clock: for durations, rates and deadlines in
+ * logs and tools, never for rules or results (those use the stream clock). */
+double ap_log_monotonic_s(void);
+
 #define ap_log_debug(msg, ...) ap_log(AP_LOG_DEBUG, msg, __VA_ARGS__)
 #define ap_log_info(msg, ...) ap_log(AP_LOG_INFO, msg, __VA_ARGS__)
 #define ap_log_warn(msg, ...) ap_log(AP_LOG_WARN, msg, __VA_ARGS__)

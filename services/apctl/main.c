@@ -274,12 +274,6 @@ static int64_t total_available(rd_kafka_t *rk, const char *topic, int parts, int
     return total;
 }
 
-static double mono_ms(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
-}
-
 static int cmd_consume(const opts_t *o) {
     if (o->n_topics != 1) return usage();
     char err[512];
@@ -296,10 +290,10 @@ static int cmd_consume(const opts_t *o) {
     int parts = ap_kafka_partition_count(rk, o->topics[0], 10000, err, sizeof err), rc = 0;
     if (parts < 0) { fprintf(stderr, "apctl: %s\n", err); rd_kafka_destroy(rk); return 1; }
     int64_t *low = calloc((size_t)parts, sizeof *low), *high = calloc((size_t)parts, sizeof *high);
-    double deadline = mono_ms() + (double)o->timeout_ms;
+    double deadline = ap_log_monotonic_s() + o->timeout_ms / 1e3;
     int64_t avail;
     /* Wait until at least --wait-for records exist (or the timeout), then read to the end. */
-    while ((avail = total_available(rk, o->topics[0], parts, low, high)) < o->wait_for && mono_ms() < deadline) {
+    while ((avail = total_available(rk, o->topics[0], parts, low, high)) < o->wait_for && ap_log_monotonic_s() < deadline) {
         struct timespec ts = {0, 200 * 1000000L};
         nanosleep(&ts, NULL);
     }
@@ -318,7 +312,7 @@ static int cmd_consume(const opts_t *o) {
     rd_kafka_assign(rk, list);
     rd_kafka_topic_partition_list_destroy(list);
     ap_buf_t out = AP_BUF_INIT;
-    while (remaining > 0 && mono_ms() < deadline + 30000) {
+    while (remaining > 0 && ap_log_monotonic_s() < deadline + 30) {
         rd_kafka_message_t *m = rd_kafka_consumer_poll(rk, 500);
         if (!m) continue;
         if (!m->err && m->offset < high[m->partition]) {

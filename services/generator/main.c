@@ -83,20 +83,14 @@ static int topic_of(ap_event_type_t t) {
     return t == AP_EV_PLACEMENT ? 0 : t == AP_EV_HOURS ? 1 : 2;
 }
 
-static double mono_s(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + ts.tv_nsec / 1e9;
-}
-
 /* --rate: a steady stream (for latency measurements) instead of a burst. */
 static void pace(gen_t *g) {
     static double start;
     static long sent;
     if (!g->o.rate) return;
-    if (!sent) start = mono_s();
+    if (!sent) start = ap_log_monotonic_s();
     if (++sent % 100) return;
-    double ahead = (double)sent / (double)g->o.rate - (mono_s() - start);
+    double ahead = (double)sent / (double)g->o.rate - (ap_log_monotonic_s() - start);
     if (ahead > 0) {
         struct timespec ts = {(time_t)ahead, (long)((ahead - (double)(time_t)ahead) * 1e9)};
         nanosleep(&ts, NULL);

@@ -38,3 +38,9 @@ void ap_log(ap_log_level_t level, const char *msg, const char *kv_fmt, ...) {
     /* One write per line so lines from threads do not interleave. */
     fprintf(stderr, "%s\n", line);
 }
+
+double ap_log_monotonic_s(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}

@@ -5,7 +5,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "arbejdspligt/calendar.h"
 #include "arbejdspligt/log.h"
@@ -68,11 +67,7 @@ struct ap_processor {
 };
 
 /* Microseconds on the monotonic clock: stage timings only, never in a result. */
-static uint64_t now_us(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
-}
+static uint64_t now_us(void) { return (uint64_t)(ap_log_monotonic_s() * 1e6); }
 
 static void *xcalloc(size_t n, size_t size) {
     void *p = calloc(n ? n : 1, size);

@@ -13,7 +13,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "arbejdspligt/config.h"
 #include "arbejdspligt/events.h"
@@ -82,12 +81,6 @@ static volatile sig_atomic_t run = 1;
 static void on_signal(int sig) {
     (void)sig;
     run = 0;
-}
-
-static double now_s(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
 
@@ -178,12 +171,12 @@ int main(int argc, char **argv) {
 
     ap_log_info("started", "brokers=%s group=%s inputs=%s,%s,%s redis=%s:%d prefix=%s", cfg.brokers, cfg.group_id,
                 cfg.topics[0], cfg.topics[1], cfg.topics[2], cfg.redis_host, cfg.redis_port, cfg.redis_prefix);
-    double last_stats = now_s();
+    double last_stats = ap_log_monotonic_s();
     exit_code = 0;
     while (ap_pump_step(pump, 100) >= 0) {
-        if (now_s() - last_stats >= cfg.stats_interval_s) {
+        if (ap_log_monotonic_s() - last_stats >= cfg.stats_interval_s) {
             log_stats(ap_processor_stats(proc));
-            last_stats = now_s();
+            last_stats = ap_log_monotonic_s();
         }
     }
     log_stats(ap_processor_stats(proc));

@@ -26,7 +26,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "arbejdspligt/calendar.h"
 #include "arbejdspligt/config.h"
@@ -112,12 +111,6 @@ static volatile sig_atomic_t run = 1;
 static void on_signal(int sig) {
     (void)sig;
     run = 0;
-}
-
-static double now_s(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
 /* ---------------------------------------------------------------- filters */
@@ -318,11 +311,11 @@ static size_t lane_order(const held_t *recs, size_t lo, size_t hi, size_t *order
 
 static int run_offline(const settings_t *cfg, ap_processor_t *proc, uint64_t *records_in, char *err, size_t errlen) {
     offline_t o = {cfg, NULL, 0, 0, AP_BUF_INIT, 0};
-    double t0 = now_s();
+    double t0 = ap_log_monotonic_s();
     int rc = ap_export_read(cfg->input, collect, &o, err, errlen);
     if (rc < 0) goto done;
     rc = 0;
-    ap_log_info("file read", "records=%zu seconds=%.3f", o.n, now_s() - t0);
+    ap_log_info("file read", "records=%zu seconds=%.3f", o.n, ap_log_monotonic_s() - t0);
     if (o.ignored) ap_log_warn("records of other topics ignored", "records=%" PRIu64, o.ignored);
     if (o.n) qsort(o.recs, o.n, sizeof *o.recs, cmp_held);
     /* The same record twice in a file (overlapping exports): keep one. */
@@ -537,7 +530,7 @@ int main(int argc, char **argv) {
     }
     proc = ap_processor_create(&pcfg, store, (ap_output_t){filtered_produce, filtered_flush, &fout});
 
-    double t0 = now_s();
+    double t0 = ap_log_monotonic_s();
     if (strcmp(mode, "file") == 0) {
         ap_log_info("offline replay", "input=%s", cfg.input);
         if (run_offline(&cfg, proc, &records_in, err, sizeof err)) goto fail;
@@ -566,7 +559,7 @@ int main(int argc, char **argv) {
         }
         if (!run) { snprintf(err, sizeof err, "interrupted"); goto fail; }
     }
-    double secs = now_s() - t0;
+    double secs = ap_log_monotonic_s() - t0;
     const ap_processor_stats_t *st = ap_processor_stats(proc);
     ap_log_info("replay done",
                 "records=%" PRIu64 " seconds=%.3f records_per_s=%.0f applied=%" PRIu64 " dead_letters=%" PRIu64
