@@ -96,7 +96,9 @@ log4j.logger.kafka.server.KafkaServer=INFO
 log4j.logger.kafka.server.KafkaRaftServer=INFO
 PROPS
   echo "$kafka_port" > "$dir/kafka.port"
-  cluster_id=$(head -c 16 /dev/urandom | base64 | tr '+/' '-_' | tr -d '=')
+  # Base64url of 16 random bytes, without '-': an id starting with '-' reads as
+  # an option to the storage tool (it failed 1 start in 64).
+  cluster_id=$(head -c 16 /dev/urandom | base64 | tr '+/' 'AB' | tr -d '=')
   java "${java_opts[@]}" -cp "$kafka_home/libs/*" kafka.tools.StorageTool format -t "$cluster_id" \
        -c "$dir/server.properties" > "$dir/kafka-format.log" 2>&1 || { cat "$dir/kafka-format.log"; exit 1; }
   start_kafka
