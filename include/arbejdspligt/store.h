@@ -17,6 +17,11 @@
  * Every stored entity keeps the input record it came from (topic, partition,
  * offset, event id): the lineage of the results evaluated from it.
  *
+ * Every event of one citizen arrives on the same input partition (Kafka
+ * partitions by key, and the processor dead-letters a record whose key is not
+ * its citizen id); the Redis store keeps its dedup set and report index per
+ * partition and relies on it.
+ *
  * Delivery guarantee: applying an event and recording its id as applied are
  * one atomic step, so a redelivered event changes nothing; and an entity only
  * moves to a newer version (recorded_at, then event id), so the state is the

@@ -3,13 +3,15 @@
  *
  * Key layout (cluster-safe hash tags, though a standalone Redis with AOF is
  * required: the apply script and the cycle transaction span tags):
- *   <prefix>:{c:ID}:applied      SET   event ids already applied (dedup)
  *   <prefix>:{c:ID}:cv|pl|ex|rd  HASH  coverage / placements / exemptions /
  *                                       reductions: entity id -> stored value
  *   <prefix>:{c:ID}:h:<monday>   HASH  hours reports of one ISO week
- *   <prefix>:{c:ID}:hx           HASH  report id -> key of the week holding it
  *   <prefix>:{c:ID}:res          HASH  monday -> "revision:digest" of the last
  *                                       emitted result for that week
+ *   <prefix>:{p:N}:applied       SET   "citizen|event id" of the events applied
+ *                                       on partition N (dedup)
+ *   <prefix>:{p:N}:hx            HASH  "citizen|report id" -> Monday of the week
+ *                                       holding that hours report
  *   <prefix>:{p:N}:clock         HASH  stream clock of input partition N
  *   <prefix>:{p:N}:citizens      SET   citizens seen on partition N
  *   <prefix>:{p:N}:dirty         SET   "citizen|monday" of closed weeks changed
@@ -19,9 +21,10 @@
  * the source (partition 10 digits, offset 20, topic length 3, topic), then
  * the event's single-object bytes.
  *
- * Applying is one Lua script per event (dedup, version compare, dirty marks);
- * a cycle ends in one MULTI/EXEC, which Redis writes to its AOF whole or not
- * at all.
+ * Applying is one Lua script per chunk of up to 256 events (dedup, version
+ * compare, dirty marks); the applied set and the report index are per
+ * partition so that a chunk reads and writes each with one command. A cycle
+ * ends in one MULTI/EXEC, which Redis writes to its AOF whole or not at all.
  *
  * Ownership: see store.h; release with ap_store_destroy().
  */
