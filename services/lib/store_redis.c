@@ -286,6 +286,15 @@ static void append_apply(redis_store_t *s, const ap_store_item_t *items, size_t 
     redisAppendCommandArgv(s->c, (int)argc, s->argv, s->argl);
 }
 
+/* Writes what the pipeline holds to the socket (hiredis would wait for the
+ * first read), so Redis starts on it while we go on. @return 0 or -1. */
+static int send_pending(redis_store_t *s) {
+    int done = 0;
+    while (!done)
+        if (redisBufferWrite(s->c, &done) != REDIS_OK) return -1;
+    return 0;
+}
+
 static int redis_apply(ap_store_t *base, const ap_store_item_t *items, size_t n, int32_t partition, int *outcomes) {
     redis_store_t *s = R(base);
     if (!s->c) return fail(s, "not connected");
@@ -297,8 +306,11 @@ static int redis_apply(ap_store_t *base, const ap_store_item_t *items, size_t n,
         if (!s->argv || !s->argoff || !s->argl) abort();
     }
     size_t calls = 0;
-    for (size_t i = 0; i < n; i += APPLY_CHUNK, calls++)
+    for (size_t i = 0; i < n; i += APPLY_CHUNK, calls++) {
         append_apply(s, items + i, n - i < APPLY_CHUNK ? n - i : APPLY_CHUNK, partition);
+        /* Out now: Redis runs this call while we build the next one. */
+        if (send_pending(s)) return fail(s, "EVALSHA");
+    }
     int rc = 0;
     /* Read every reply even after a bad one, so the connection stays in step. */
     for (size_t c = 0; c < calls; c++) {
@@ -400,22 +412,32 @@ static int decode_entities(redis_store_t *s, const redisReply *r, ap_event_type_
     return (int)count;
 }
 
+/* Queues the loads of citizens [from, to): four entity hashes and the week's hours each. */
+static void append_loads(redis_store_t *s, const char *const *citizens, const int32_t *mondays, size_t from, size_t to) {
+    static const char *const suffixes[] = {"cv", "pl", "ex", "rd"};
+    char key[160];
+    for (size_t i = from; i < to; i++) {
+        for (int k = 0; k < 4; k++) {
+            citizen_key(s, key, sizeof key, citizens[i], suffixes[k]);
+            redisAppendCommand(s->c, "HGETALL %s", key);
+        }
+        week_key(s, key, sizeof key, citizens[i], mondays[i]);
+        redisAppendCommand(s->c, "HGETALL %s", key);
+    }
+}
+
 static int redis_load_weeks(ap_store_t *base, const char *const *citizens, const int32_t *mondays, size_t n,
                             ap_citizen_state_t *st, ap_store_week_fn fn, void *ctx) {
     redis_store_t *s = R(base);
     if (!s->c) return fail(s, "not connected");
-    static const char *const suffixes[] = {"cv", "pl", "ex", "rd"};
-    char key[160];
+    /* Chunk b+1 is sent before chunk b's replies are read: Redis reads the
+     * next citizens while we evaluate these. */
+    append_loads(s, citizens, mondays, 0, n < LOAD_CHUNK ? n : LOAD_CHUNK);
     for (size_t b = 0; b < n; b += LOAD_CHUNK) {
         size_t end = b + LOAD_CHUNK < n ? b + LOAD_CHUNK : n;
-        for (size_t i = b; i < end; i++) {
-            for (int k = 0; k < 4; k++) {
-                citizen_key(s, key, sizeof key, citizens[i], suffixes[k]);
-                redisAppendCommand(s->c, "HGETALL %s", key);
-            }
-            week_key(s, key, sizeof key, citizens[i], mondays[i]);
-            redisAppendCommand(s->c, "HGETALL %s", key);
-        }
+        size_t next_end = end + LOAD_CHUNK < n ? end + LOAD_CHUNK : n;
+        if (end < n) append_loads(s, citizens, mondays, end, next_end);
+        if (send_pending(s)) return fail(s, "HGETALL");
         int rc = 0, stop = 0;
         for (size_t i = b; i < end; i++) {
             redisReply *r[5] = {0};
@@ -446,7 +468,14 @@ static int redis_load_weeks(ap_store_t *base, const char *const *citizens, const
             }
             for (int k = 0; k < 5; k++) freeReplyObject(r[k]);
         }
-        if (rc || stop) return rc;
+        if (rc || stop) { /* read the chunk read ahead too: keep the connection in step */
+            for (size_t i = 5 * end; i < 5 * next_end; i++) {
+                redisReply *r;
+                if (redisGetReply(s->c, (void **)&r) != REDIS_OK) return fail(s, "HGETALL");
+                freeReplyObject(r);
+            }
+            return rc;
+        }
     }
     return 0;
 }
