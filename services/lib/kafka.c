@@ -75,6 +75,27 @@ int ap_kafka_produce(rd_kafka_t *rk, const char *topic, int32_t partition, const
     }
 }
 
+int ap_kafka_producer_warm(rd_kafka_t *rk, const char *const *topics, size_t n, int timeout_ms, char *err,
+                           size_t errlen) {
+    for (size_t i = 0; i < n; i++) {
+        rd_kafka_topic_t *rkt = rd_kafka_topic_new(rk, topics[i], NULL);
+        if (!rkt) {
+            snprintf(err, errlen, "topic %s: %s", topics[i], rd_kafka_err2str(rd_kafka_last_error()));
+            return -1;
+        }
+        const struct rd_kafka_metadata *md = NULL;
+        rd_kafka_resp_err_t e = rd_kafka_metadata(rk, 0, rkt, &md, timeout_ms);
+        if (!e && (md->topic_cnt != 1 || md->topics[0].err)) e = md->topic_cnt == 1 ? md->topics[0].err : RD_KAFKA_RESP_ERR__UNKNOWN_TOPIC;
+        if (md) rd_kafka_metadata_destroy(md);
+        rd_kafka_topic_destroy(rkt);
+        if (e) {
+            snprintf(err, errlen, "metadata of %s: %s", topics[i], rd_kafka_err2str(e));
+            return -1;
+        }
+    }
+    return 0;
+}
+
 int ap_kafka_producer_drain(rd_kafka_t *rk, int timeout_ms) {
     rd_kafka_flush(rk, timeout_ms);
     return rd_kafka_outq_len(rk);

@@ -151,6 +151,9 @@ int main(int argc, char **argv) {
         ap_log_error("cannot create producer", "error=\"%s\"", err);
         goto cleanup;
     }
+    const char *outputs[] = {cfg.compliance_topic, cfg.alerts_topic, cfg.dead_letter_topic};
+    if (ap_kafka_producer_warm(producer.out.rk, outputs, 3, 5000, err, sizeof err))
+        ap_log_warn("output topics not looked up yet", "error=\"%s\"", err); /* the first produce will */
     ap_processor_config_t pcfg;
     memset(&pcfg, 0, sizeof pcfg);
     for (int k = 0; k < AP_TOPIC_KINDS; k++) memcpy(pcfg.input_topics[k], cfg.topics[k], AP_TOPIC_CAP);

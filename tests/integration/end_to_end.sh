@@ -160,6 +160,13 @@ rc=0; wait "$proc_pid" || rc=$?
 proc_pid=
 check "SIGTERM exits 0" "0" "$rc"
 grep -q 'msg="stopping"' "$work/processor.log" && echo "ok   shutdown logged" || { echo "FAIL shutdown not logged"; failures=$((failures + 1)); }
+# The output topics' metadata is looked up at start-up (else the first week
+# close waits for it); a failed lookup is logged.
+if grep -q 'output topics not looked up' "$work/processor.log"; then
+  echo "FAIL output topics not looked up at start-up"; failures=$((failures + 1))
+else
+  echo "ok   output topics looked up at start-up"
+fi
 if grep -E 'c-(anna|bo|cecilie|dan|emil)|0101901234' "$work/processor.log"; then
   echo "FAIL the log contains citizen ids"; failures=$((failures + 1))
 else
