@@ -85,8 +85,11 @@ ap_processor_t *ap_processor_create(const ap_processor_config_t *cfg, ap_store_t
 void ap_processor_destroy(ap_processor_t *p);
 
 /**
- * @brief Processes records[0..n) in order, up to and including the first
- * StreamTick (weeks close on it), and sets *consumed to how many it took.
+ * @brief Processes records[0..n) in order as one cycle and sets *consumed
+ * to how many it took. Weeks close on StreamTicks; the cycle goes on past a
+ * tick but stops before any record of a partition whose tick evaluated
+ * something (its records written at the end of the cycle must be seen
+ * first), so ticks of several partitions share one acknowledgement wait.
  * @return 0 when the consumed records' effects are durable and their offsets
  *         may be committed; -1 on a retryable failure (Redis or Kafka down):
  *         commit nothing, and calling again with the same records is safe.
