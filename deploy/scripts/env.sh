@@ -100,7 +100,8 @@ PROPS
   # an option to the storage tool (it failed 1 start in 64).
   cluster_id=$(head -c 16 /dev/urandom | base64 | tr '+/' 'AB' | tr -d '=')
   java "${java_opts[@]}" -cp "$kafka_home/libs/*" kafka.tools.StorageTool format -t "$cluster_id" \
-       -c "$dir/server.properties" > "$dir/kafka-format.log" 2>&1 || { cat "$dir/kafka-format.log"; exit 1; }
+       -c "$dir/server.properties" > "$dir/kafka-format.log" 2>&1 ||
+    { cat "$dir/kafka-format.log"; "$0" stop "$dir"; exit 1; } # stop Redis too: nothing left running
   start_kafka
 }
 
@@ -123,7 +124,7 @@ start)
     kill -KILL "$(cat "$dir/kafka.pid")" 2>/dev/null || true
     rm -rf "$dir/kafka-data"; mkdir -p "$dir/kafka-data"; : > "$dir/kafka.log"
   done
-  wait_redis || { echo "env: redis did not start"; cat "$dir/redis.log"; exit 1; }
+  wait_redis || { echo "env: redis did not start"; cat "$dir/redis.log"; "$0" stop "$dir"; exit 1; }
   [ "$started" = 1 ] || { echo "env: kafka did not start"; tail -50 "$dir/kafka.log"; "$0" stop "$dir"; exit 1; }
   cat > "$dir/env.sh" <<ENV
 export AP_KAFKA_BROKERS=127.0.0.1:$kafka_port
