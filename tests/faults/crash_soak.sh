@@ -7,11 +7,8 @@
 set -euo pipefail
 env_dir=$1; build=$2
 id="soak$$"
-work=$(mktemp -d)
 here=$(cd "$(dirname "$0")" && pwd)
 source "$here/lib.sh"
-pid=
-trap 'if [ -n "$pid" ]; then kill -KILL "$pid" 2>/dev/null || true; fi; rm -rf "$work"' EXIT
 CITIZENS=${SOAK_CITIZENS:-2000}; WEEKS=${SOAK_WEEKS:-15}; KILLS=${SOAK_KILLS:-20}
 
 topics "$id"; topics "$id.ref"; topics "$id.run"

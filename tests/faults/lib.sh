@@ -1,8 +1,14 @@
-# Helpers for the fault tests (sourced). Needs: env_dir, build, id.
+# Helpers for the fault and replay tests (sourced). Needs: env_dir, build, id.
+# Sets work (a scratch directory), pid and the EXIT trap that cleans up.
 # shellcheck source=/dev/null
 source "$env_dir/env.sh"
 apctl="$build/apctl"
 failures=0
+# The test's scratch directory, and the processor it runs in the background
+# ($pid, see start_processor): both gone when the test exits, however.
+work=$(mktemp -d)
+pid=
+trap 'if [ -n "$pid" ]; then kill -KILL "$pid" 2>/dev/null || true; fi; rm -rf "$work"' EXIT
 check() { # check NAME EXPECTED ACTUAL
   if [ "$2" == "$3" ]; then echo "ok   $1"; else echo "FAIL $1: expected [$2] got [$3]"; failures=$((failures + 1)); fi
 }

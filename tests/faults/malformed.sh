@@ -6,12 +6,9 @@
 set -euo pipefail
 env_dir=$1; build=$2
 id="bad$$"
-work=$(mktemp -d)
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/../.." && pwd)
 source "$here/lib.sh"
-pid=
-trap 'if [ -n "$pid" ]; then kill -KILL "$pid" 2>/dev/null || true; fi; rm -rf "$work"' EXIT
 PARTITIONS=3 topics "$id"
 start_processor "$id" "$id" "$id"
 

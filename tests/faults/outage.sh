@@ -7,12 +7,9 @@
 set -euo pipefail
 env_dir=$1; build=$2
 id="down$$"
-work=$(mktemp -d)
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/../.." && pwd)
 source "$here/lib.sh"
-pid=
-trap 'if [ -n "$pid" ]; then kill -KILL "$pid" 2>/dev/null || true; fi; rm -rf "$work"' EXIT
 env_sh="$root/deploy/scripts/env.sh"
 topics "$id"; topics "$id.ref"; topics "$id.run"
 gen() { "$build/ap-generate" --citizens 500 --weeks 8 --seed 9 --late-rate 0.05 --kafka --topic-prefix "$id" "$@" 2>&1; }

@@ -6,10 +6,9 @@
 set -euo pipefail
 env_dir=$1; build=$2
 id="move$$"
-work=$(mktemp -d)
 here=$(cd "$(dirname "$0")" && pwd)
 source "$here/lib.sh"
-pid=; a=; b=
+a=; b=
 trap 'for p in $pid $a $b; do kill -KILL "$p" 2>/dev/null || true; done; rm -rf "$work"' EXIT
 topics "$id"; topics "$id.ref"; topics "$id.run"
 "$build/ap-generate" --citizens 1000 --weeks 8 --seed 3 --late-rate 0.03 --kafka --topic-prefix "$id" 2>&1

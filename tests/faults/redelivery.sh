@@ -5,11 +5,8 @@
 set -euo pipefail
 env_dir=$1; build=$2
 id="redo$$"
-work=$(mktemp -d)
 here=$(cd "$(dirname "$0")" && pwd)
 source "$here/lib.sh"
-pid=
-trap 'if [ -n "$pid" ]; then kill -KILL "$pid" 2>/dev/null || true; fi; rm -rf "$work"' EXIT
 topics "$id.once"; topics "$id.twice"
 gen() { "$build/ap-generate" --citizens 300 --weeks 6 --seed 5 --late-rate 0.05 --kafka --topic-prefix "$1" 2>&1; }
 gen "$id.once"

@@ -8,11 +8,8 @@
 set -euo pipefail
 env_dir=$1; build=$2
 id="audit$$"
-work=$(mktemp -d)
 here=$(cd "$(dirname "$0")/../faults" && pwd)
 source "$here/lib.sh"
-pid=
-trap 'if [ -n "$pid" ]; then kill -KILL "$pid" 2>/dev/null || true; fi; rm -rf "$work"' EXIT
 topics "$id"; topics "$id.live"; topics "$id.r1"; topics "$id.r2"; topics "$id.r3"
 "$build/ap-generate" --citizens 400 --weeks 6 --seed 21 --invalid-rate 0.01 --late-rate 0.05 --kafka --topic-prefix "$id" 2>&1
 

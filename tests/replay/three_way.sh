@@ -11,11 +11,8 @@
 set -euo pipefail
 env_dir=$1; build=$2
 id="tw$$"
-work=$(mktemp -d)
 here=$(cd "$(dirname "$0")/../faults" && pwd)
 source "$here/lib.sh"
-pid=
-trap 'if [ -n "$pid" ]; then kill -KILL "$pid" 2>/dev/null || true; fi; rm -rf "$work"' EXIT
 replay="$build/ap-replay"
 topics "$id"; topics "$id.live"; topics "$id.audit"
 "$build/ap-generate" --citizens 300 --weeks 6 --seed 33 --invalid-rate 0.01 --late-rate 0.05 --kafka --topic-prefix "$id" 2>&1

@@ -24,8 +24,8 @@
 #include "arbejdspligt/store.h"
 
 #if AP_CONTRACT_REDIS
-#include <hiredis/hiredis.h>
 #include "arbejdspligt/store_redis.h"
+#include "../support/redis_fixture.h"
 #define EXPECTED_KIND "redis"
 #else
 #include "arbejdspligt/store_memory.h"
@@ -48,14 +48,7 @@ static char prefix[32];
 
 static int group_setup(void **state) {
     (void)state;
-    const char *dir = getenv("AP_TEST_ENV");
-    char path[512], line[256];
-    if (!dir) { fprintf(stderr, "AP_TEST_ENV not set\n"); return -1; }
-    snprintf(path, sizeof path, "%s/env.sh", dir);
-    FILE *f = fopen(path, "r");
-    if (!f) { fprintf(stderr, "no %s: is the env fixture running?\n", path); return -1; }
-    while (fgets(line, sizeof line, f)) sscanf(line, "export AP_REDIS_PORT=%d", &redis_port);
-    fclose(f);
+    if (fixture_redis_port(&redis_port)) return -1;
     ap_codec_error_t cerr;
     return ap_events_init(&cerr);
 }
@@ -76,13 +69,7 @@ static int close_store(void **state) {
     (void)state;
     ap_store_destroy(store);
     store = NULL;
-    redisContext *c = redisConnect("127.0.0.1", redis_port);
-    if (!c || c->err) { if (c) redisFree(c); return 0; }
-    redisReply *keys = redisCommand(c, "KEYS %s:*", prefix);
-    for (size_t i = 0; keys && keys->type == REDIS_REPLY_ARRAY && i < keys->elements; i++)
-        freeReplyObject(redisCommand(c, "DEL %b", keys->element[i]->str, keys->element[i]->len));
-    if (keys) freeReplyObject(keys);
-    redisFree(c);
+    fixture_redis_drop(redis_port, prefix);
     return 0;
 }
 #else
