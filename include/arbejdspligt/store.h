@@ -145,6 +145,7 @@ typedef struct ap_store_ops {
                         const ap_store_clock_t *clocks, size_t n_clocks, const ap_store_position_t *positions,
                         size_t n_positions, const ap_store_evaluated_t *evaluated, size_t n_evaluated);
     int (*position_get)(ap_store_t *s, const char *topic, int32_t partition, int64_t *next);
+    void (*invalidate)(ap_store_t *s); /* NULL: caches nothing */
 } ap_store_ops_t;
 
 /* Every implementation's struct starts with this. */
@@ -214,5 +215,12 @@ int ap_store_commit_cycle(ap_store_t *s, const ap_store_result_t *results, size_
 
 /** @brief Reads the stored next offset. @return 0 with *next set, 1 if none stored, -1 on error. */
 int ap_store_position_get(ap_store_t *s, const char *topic, int32_t partition, int64_t *next);
+
+/**
+ * @brief Forgets whatever the store keeps in process about the stored state
+ * (the Redis store's entity cache). Call when another writer may have changed
+ * the store: when input partitions are assigned to this instance.
+ */
+void ap_store_invalidate(ap_store_t *s);
 
 #endif

@@ -26,6 +26,13 @@
  * partition so that a chunk reads and writes each with one command. A cycle
  * ends in one MULTI/EXEC, which Redis writes to its AOF whole or not at all.
  *
+ * Entity cache (off unless set): a bounded copy, in process, of each
+ * citizen's coverage, placements, exemptions and reductions as last read, so
+ * a week close reads only the week's hours. It relies on this instance being
+ * the only writer of its partitions' citizens: its own applies drop what they
+ * change, a reconnect drops everything, and the owner of the store calls
+ * ap_store_invalidate() whenever partitions are assigned to it.
+ *
  * Ownership: see store.h; release with ap_store_destroy().
  */
 #ifndef AP_STORE_REDIS_H
@@ -38,5 +45,8 @@
 /** @return a connected store using key prefix `prefix`, or NULL with err set. */
 ap_store_t *ap_store_redis_connect(const char *host, int port, const char *prefix, int timeout_ms, char *err,
                                    size_t errlen);
+
+/** @brief Bounds the entity cache to max_bytes (0: no cache, the default) and empties it. */
+void ap_store_redis_set_cache(ap_store_t *s, size_t max_bytes);
 
 #endif

@@ -421,13 +421,13 @@ static int on_tick(ap_processor_t *p, int kind, int32_t partition, const ap_tick
     int rc = 0;
     for (int32_t w = from; w <= last && rc == 0; w += 7) {
         for (size_t i = 0; i < n; i++) add_work(p, citizens[i], w, wm);
-        uint64_t before = p->stats.results;
+        uint64_t before = p->stats.results, t0 = now_us();
         rc = evaluate_work(p);
         char label[9];
         ap_cal_format_week(w, label);
         if (rc == 0)
-            ap_log_info("week closed", "partition=%" PRId32 " week=%s citizens=%zu results=%" PRIu64, partition, label, n,
-                        p->stats.results - before);
+            ap_log_info("week closed", "partition=%" PRId32 " week=%s citizens=%zu results=%" PRIu64 " ms=%.1f", partition,
+                        label, n, p->stats.results - before, (double)(now_us() - t0) / 1000);
         p->stats.weeks_closed++;
     }
     ap_store_free_list(citizens, n);

@@ -54,6 +54,8 @@ static int topic_kind(const ap_pump_t *p, const char *topic) {
  * position, else the configured start. */
 static int start_position(void *ctx, const char *topic, int32_t partition, int64_t *next) {
     ap_pump_t *p = ctx;
+    /* Assigned anew: another instance may have written it meanwhile. */
+    ap_store_invalidate(p->store);
     int rc = ap_store_position_get(p->store, topic, partition, next);
     if (rc != 1) return rc;
     int k = topic_kind(p, topic);

@@ -53,3 +53,7 @@ int ap_store_commit_cycle(ap_store_t *s, const ap_store_result_t *results, size_
 int ap_store_position_get(ap_store_t *s, const char *topic, int32_t partition, int64_t *next) {
     return s->ops->position_get(s, topic, partition, next);
 }
+
+void ap_store_invalidate(ap_store_t *s) {
+    if (s->ops->invalidate) s->ops->invalidate(s);
+}

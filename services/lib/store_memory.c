@@ -932,6 +932,7 @@ static const ap_store_ops_t mem_ops = {
     "memory",      mem_destroy,      mem_reconnect,  mem_ping,
     mem_apply,     mem_dirty,        mem_load_weeks, mem_clock_get,
     mem_citizens,  mem_results_get,  mem_commit_cycle, mem_position_get,
+    NULL, /* invalidate: nothing is cached, the memory is the store */
 };
 
 ap_store_t *ap_store_memory_create(void) {

@@ -112,9 +112,131 @@ typedef struct redis_store {
     ap_buf_t value; /* reused per call: the arguments of one apply script call */
     const char **argv; /* ... and its arguments: pointers, offsets into value, lengths */
     size_t *argoff, *argl;
+    /* The entity cache (see "entity cache" below). */
+    struct cache_entry **buckets;
+    size_t n_buckets, n_entries, cache_bytes, cache_max;
+    struct cache_entry **hits; /* reused per load: each citizen's entry, NULL if read from Redis */
+    size_t cap_hits;
 } redis_store_t;
 
 #define R(s) ((redis_store_t *)(s))
+
+/* ------------------------------------------------------------ entity cache */
+
+/* A citizen's coverage, placements, exemptions and reductions as last read
+ * from Redis, so that closing a week reads only that week's hours: those
+ * four reads were four of the five per citizen and most of a week close's
+ * time. The cached bytes are the stored values themselves, in the order
+ * Redis returned them, so a cached load decodes exactly what a read would.
+ * It stays true because one instance alone writes a partition's citizens
+ * (co-partitioning, see store.h) and this store sees every write: an apply
+ * that changes an entity drops its citizen's entry; ap_store_invalidate()
+ * drops all when partitions are assigned (another instance may have written
+ * them meanwhile); a reconnect drops all (Redis may have restarted and lost
+ * its last second of writes). Bounded in bytes: once full, further citizens
+ * are read from Redis every time (no eviction churn when a week close walks
+ * every citizen in the same order). */
+typedef struct cache_entry {
+    struct cache_entry *next; /* hash chain */
+    uint32_t hash;
+    uint16_t count[4];        /* entities per kind: cv, pl, ex, rd */
+    size_t size;              /* bytes charged against the bound */
+    uint8_t *blob;            /* per entity: 4-byte length, then the stored value */
+    char citizen[];
+} cache_entry_t;
+
+static uint32_t cache_hash(const char *citizen) {
+    uint32_t h = 2166136261u; /* FNV-1a */
+    for (const unsigned char *c = (const unsigned char *)citizen; *c; c++) h = (h ^ *c) * 16777619u;
+    return h;
+}
+
+static cache_entry_t *cache_find(const redis_store_t *s, const char *citizen) {
+    if (!s->n_buckets) return NULL;
+    uint32_t h = cache_hash(citizen);
+    for (cache_entry_t *e = s->buckets[h & (s->n_buckets - 1)]; e; e = e->next)
+        if (e->hash == h && strcmp(e->citizen, citizen) == 0) return e;
+    return NULL;
+}
+
+static void cache_drop(redis_store_t *s, const char *citizen) {
+    if (!s->n_entries) return;
+    uint32_t h = cache_hash(citizen);
+    for (cache_entry_t **at = &s->buckets[h & (s->n_buckets - 1)]; *at; at = &(*at)->next) {
+        cache_entry_t *e = *at;
+        if (e->hash != h || strcmp(e->citizen, citizen) != 0) continue;
+        *at = e->next;
+        s->cache_bytes -= e->size;
+        s->n_entries--;
+        free(e);
+        return;
+    }
+}
+
+static void cache_clear(redis_store_t *s) {
+    for (size_t b = 0; b < s->n_buckets; b++)
+        for (cache_entry_t *e = s->buckets[b], *next; e; e = next) {
+            next = e->next;
+            free(e);
+        }
+    if (s->n_buckets) memset(s->buckets, 0, s->n_buckets * sizeof *s->buckets);
+    s->n_entries = 0;
+    s->cache_bytes = 0;
+}
+
+static void cache_grow(redis_store_t *s) {
+    size_t n = s->n_buckets ? s->n_buckets * 2 : 1024;
+    cache_entry_t **b = calloc(n, sizeof *b);
+    if (!b) abort();
+    for (size_t i = 0; i < s->n_buckets; i++)
+        for (cache_entry_t *e = s->buckets[i], *next; e; e = next) {
+            next = e->next;
+            e->next = b[e->hash & (n - 1)];
+            b[e->hash & (n - 1)] = e;
+        }
+    free(s->buckets);
+    s->buckets = b;
+    s->n_buckets = n;
+}
+
+/* Keeps a copy of a citizen's four entity replies (already checked to be
+ * arrays of strings), if the bound allows. */
+static void cache_put(redis_store_t *s, const char *citizen, redisReply *const r[4]) {
+    size_t clen = strlen(citizen) + 1, blob = 0;
+    for (int k = 0; k < 4; k++)
+        for (size_t i = 1; i < r[k]->elements; i += 2) blob += 4 + r[k]->element[i]->len;
+    size_t size = sizeof(cache_entry_t) + clen + blob + 16; /* 16: the allocator's own */
+    if (s->cache_bytes + size > s->cache_max || cache_find(s, citizen)) return;
+    if (s->n_entries >= s->n_buckets) cache_grow(s);
+    cache_entry_t *e = malloc(sizeof *e + clen + blob);
+    if (!e) abort();
+    memcpy(e->citizen, citizen, clen);
+    e->blob = (uint8_t *)e->citizen + clen;
+    uint8_t *w = e->blob;
+    for (int k = 0; k < 4; k++) {
+        e->count[k] = (uint16_t)(r[k]->elements / 2);
+        for (size_t i = 1; i < r[k]->elements; i += 2) {
+            uint32_t len = (uint32_t)r[k]->element[i]->len;
+            memcpy(w, &len, 4);
+            memcpy(w + 4, r[k]->element[i]->str, len);
+            w += 4 + len;
+        }
+    }
+    e->size = size;
+    e->hash = cache_hash(citizen);
+    e->next = s->buckets[e->hash & (s->n_buckets - 1)];
+    s->buckets[e->hash & (s->n_buckets - 1)] = e;
+    s->n_entries++;
+    s->cache_bytes += size;
+}
+
+void ap_store_redis_set_cache(ap_store_t *base, size_t max_bytes) {
+    redis_store_t *s = R(base);
+    cache_clear(s);
+    s->cache_max = max_bytes;
+}
+
+static void redis_invalidate(ap_store_t *base) { cache_clear(R(base)); }
 
 static int fail(redis_store_t *s, const char *what) {
     snprintf(s->base.err, sizeof s->base.err, "redis %.40s: %.180s", what, s->c && s->c->err ? s->c->errstr : "unexpected reply");
@@ -123,6 +245,7 @@ static int fail(redis_store_t *s, const char *what) {
 
 static int connect_now(redis_store_t *s) {
     struct timeval tv = {s->timeout_ms / 1000, (s->timeout_ms % 1000) * 1000};
+    cache_clear(s); /* Redis may have restarted and lost its last writes */
     if (s->c) redisFree(s->c);
     s->c = redisConnectWithTimeout(s->host, s->port, tv);
     if (!s->c || s->c->err) {
@@ -174,6 +297,9 @@ static void redis_destroy(ap_store_t *base) {
     free(s->argv);
     free(s->argoff);
     free(s->argl);
+    cache_clear(s);
+    free(s->buckets);
+    free(s->hits);
     free(s);
 }
 
@@ -295,8 +421,7 @@ static int send_pending(redis_store_t *s) {
     return 0;
 }
 
-static int redis_apply(ap_store_t *base, const ap_store_item_t *items, size_t n, int32_t partition, int *outcomes) {
-    redis_store_t *s = R(base);
+static int apply_calls(redis_store_t *s, const ap_store_item_t *items, size_t n, int32_t partition, int *outcomes) {
     if (!s->c) return fail(s, "not connected");
     if (!s->argv) { /* EVALSHA, sha, numkeys, 4 partition keys, prefix and 2 limits, 8 per event */
         size_t max_args = 3 + 4 + 3 + 8 * APPLY_CHUNK;
@@ -318,7 +443,12 @@ static int redis_apply(ap_store_t *base, const ap_store_item_t *items, size_t n,
         redisReply *r = NULL;
         if (redisGetReply(s->c, (void **)&r) != REDIS_OK) return fail(s, "EVALSHA");
         if (r->type == REDIS_REPLY_ARRAY && r->elements == m) {
-            for (size_t k = 0; k < m; k++) outcomes[first + k] = (int)r->element[k]->integer;
+            for (size_t k = 0; k < m; k++) {
+                outcomes[first + k] = (int)r->element[k]->integer;
+                const ap_event_t *ev = items[first + k].event;
+                if (outcomes[first + k] == AP_APPLY_APPLIED && ev->type != AP_EV_HOURS)
+                    cache_drop(s, ev->u.h.citizen_id);
+            }
         } else if (!rc) {
             snprintf(s->base.err, sizeof s->base.err, "redis apply: %.200s",
                      r->type == REDIS_REPLY_ERROR ? r->str : "bad reply");
@@ -328,6 +458,13 @@ static int redis_apply(ap_store_t *base, const ap_store_item_t *items, size_t n,
         }
         freeReplyObject(r);
     }
+    return rc;
+}
+
+static int redis_apply(ap_store_t *base, const ap_store_item_t *items, size_t n, int32_t partition, int *outcomes) {
+    redis_store_t *s = R(base);
+    int rc = apply_calls(s, items, n, partition, outcomes);
+    if (rc) cache_clear(s); /* what a failed call changed is unknown */
     return rc;
 }
 
@@ -385,40 +522,73 @@ static long parse_stored(const char *v, size_t len, ap_input_ref_t *src) {
     return (long)(VERSION_LEN + SOURCE_FIXED_LEN + tlen);
 }
 
-/* Decodes the entities of one HGETALL reply into arr (sources into src); returns count or -1. */
-static int decode_entities(redis_store_t *s, const redisReply *r, ap_event_type_t type, void *arr, size_t item_size,
-                           ap_input_ref_t *src, size_t max) {
+/* Decodes one stored value into dst (its source into src). @return 0 or -1. */
+static int decode_value(redis_store_t *s, const ap_record_desc_t *d, const char *v, size_t len, void *dst,
+                        ap_input_ref_t *src) {
+    ap_codec_error_t e;
+    long at = parse_stored(v, len, src);
+    if (at < 0 || ap_codec_decode(d, (const uint8_t *)v + at, len - (size_t)at, dst, &e) != AP_CODEC_OK) {
+        snprintf(s->base.err, sizeof s->base.err, "corrupt stored %s record", d->name);
+        return -1;
+    }
+    return 0;
+}
+
+/* Checks one HGETALL reply: an array of strings of at most max entities. @return 0 or -1. */
+static int check_reply(redis_store_t *s, const redisReply *r, size_t max) {
     if (r->type != REDIS_REPLY_ARRAY) {
         snprintf(s->base.err, sizeof s->base.err, "redis load: %.200s",
                  r->type == REDIS_REPLY_ERROR ? r->str : "bad reply");
         return -1;
     }
-    size_t count = r->elements / 2;
-    if (count > max) {
+    if (r->elements / 2 > max) {
         snprintf(s->base.err, sizeof s->base.err, "stored state exceeds %zu entities", max);
         return -1;
     }
-    const ap_record_desc_t *d = ap_events_desc(type);
-    for (size_t i = 0; i < count; i++) {
-        const redisReply *v = r->element[2 * i + 1];
-        ap_codec_error_t e;
-        long at = v->type == REDIS_REPLY_STRING ? parse_stored(v->str, v->len, &src[i]) : -1;
-        if (at < 0 || ap_codec_decode(d, (const uint8_t *)v->str + at, v->len - (size_t)at, (char *)arr + i * item_size,
-                                      &e) != AP_CODEC_OK) {
-            snprintf(s->base.err, sizeof s->base.err, "corrupt stored %s record", d->name);
+    for (size_t i = 0; i < r->elements; i++)
+        if (r->element[i]->type != REDIS_REPLY_STRING) {
+            snprintf(s->base.err, sizeof s->base.err, "redis load: bad reply");
             return -1;
         }
+    return 0;
+}
+
+/* Decodes the entities of one checked HGETALL reply into arr (sources into src); returns count or -1. */
+static int decode_reply(redis_store_t *s, const redisReply *r, ap_event_type_t type, void *arr, size_t item_size,
+                        ap_input_ref_t *src) {
+    const ap_record_desc_t *d = ap_events_desc(type);
+    size_t count = r->elements / 2;
+    for (size_t i = 0; i < count; i++) {
+        const redisReply *v = r->element[2 * i + 1];
+        if (decode_value(s, d, v->str, v->len, (char *)arr + i * item_size, &src[i])) return -1;
     }
     return (int)count;
 }
 
-/* Queues the loads of citizens [from, to): four entity hashes and the week's hours each. */
+/* Decodes the next `count` values of a cache entry's blob at *at. @return count or -1. */
+static int decode_cached(redis_store_t *s, const uint8_t **at, size_t count, ap_event_type_t type, void *arr,
+                         size_t item_size, ap_input_ref_t *src) {
+    const ap_record_desc_t *d = ap_events_desc(type);
+    for (size_t i = 0; i < count; i++) {
+        uint32_t len;
+        memcpy(&len, *at, 4);
+        if (decode_value(s, d, (const char *)*at + 4, len, (char *)arr + i * item_size, &src[i])) return -1;
+        *at += 4 + len;
+    }
+    return (int)count;
+}
+
+/* The four entity kinds of a citizen, in the order they are read and cached. */
+static const char *const entity_suffixes[4] = {"cv", "pl", "ex", "rd"};
+
+/* Queues the loads of citizens [from, to): the week's hours each, and the
+ * four entity hashes of a citizen the cache does not hold (hits[i] set). */
 static void append_loads(redis_store_t *s, const char *const *citizens, const int32_t *mondays, size_t from, size_t to) {
-    static const char *const suffixes[] = {"cv", "pl", "ex", "rd"};
     char key[160];
     for (size_t i = from; i < to; i++) {
-        for (int k = 0; k < 4; k++) {
-            citizen_key(s, key, sizeof key, citizens[i], suffixes[k]);
+        s->hits[i] = cache_find(s, citizens[i]);
+        for (int k = 0; k < 4 && !s->hits[i]; k++) {
+            citizen_key(s, key, sizeof key, citizens[i], entity_suffixes[k]);
             redisAppendCommand(s->c, "HGETALL %s", key);
         }
         week_key(s, key, sizeof key, citizens[i], mondays[i]);
@@ -426,10 +596,65 @@ static void append_loads(redis_store_t *s, const char *const *citizens, const in
     }
 }
 
+/* Reads citizen i's replies (one, or five without a cache entry) into r. @return 0 or -1. */
+static int read_loads(redis_store_t *s, size_t i, redisReply *r[5]) {
+    int first = s->hits[i] ? 4 : 0;
+    for (int k = first; k < 5; k++)
+        if (redisGetReply(s->c, (void **)&r[k]) != REDIS_OK) {
+            for (int j = first; j < k; j++) freeReplyObject(r[j]);
+            return fail(s, "HGETALL");
+        }
+    return 0;
+}
+
+/* Decodes citizen i's week (from its replies and cache entry) and calls fn. @return fn's answer, or -1. */
+static int visit_week(redis_store_t *s, const char *const *citizens, const int32_t *mondays, size_t i,
+                      redisReply *r[5], ap_citizen_state_t *st, ap_store_week_fn fn, void *ctx) {
+    int n[5];
+    cache_entry_t *e = s->hits[i];
+    if (!e) {
+        static const size_t max[4] = {AP_MAX_ENTITIES, AP_MAX_ENTITIES, AP_MAX_ENTITIES, AP_MAX_ENTITIES};
+        for (int k = 0; k < 4; k++)
+            if (check_reply(s, r[k], max[k])) return -1;
+    }
+    if (check_reply(s, r[4], AP_MAX_HOURS_PER_WEEK)) return -1;
+    if (e) {
+        const uint8_t *at = e->blob;
+        n[0] = decode_cached(s, &at, e->count[0], AP_EV_COVERAGE, st->coverage, sizeof st->coverage[0], st->coverage_src);
+        n[1] = n[0] < 0 ? -1 : decode_cached(s, &at, e->count[1], AP_EV_PLACEMENT, st->placements,
+                                             sizeof st->placements[0], st->placements_src);
+        n[2] = n[1] < 0 ? -1 : decode_cached(s, &at, e->count[2], AP_EV_EXEMPTION, st->exemptions,
+                                             sizeof st->exemptions[0], st->exemptions_src);
+        n[3] = n[2] < 0 ? -1 : decode_cached(s, &at, e->count[3], AP_EV_REDUCTION, st->reductions,
+                                             sizeof st->reductions[0], st->reductions_src);
+    } else {
+        n[0] = decode_reply(s, r[0], AP_EV_COVERAGE, st->coverage, sizeof st->coverage[0], st->coverage_src);
+        n[1] = decode_reply(s, r[1], AP_EV_PLACEMENT, st->placements, sizeof st->placements[0], st->placements_src);
+        n[2] = decode_reply(s, r[2], AP_EV_EXEMPTION, st->exemptions, sizeof st->exemptions[0], st->exemptions_src);
+        n[3] = decode_reply(s, r[3], AP_EV_REDUCTION, st->reductions, sizeof st->reductions[0], st->reductions_src);
+        /* Only what decoded cleanly is kept. */
+        if (n[0] >= 0 && n[1] >= 0 && n[2] >= 0 && n[3] >= 0 && s->cache_max) cache_put(s, citizens[i], r);
+    }
+    n[4] = decode_reply(s, r[4], AP_EV_HOURS, st->hours, sizeof st->hours[0], st->hours_src);
+    for (int k = 0; k < 5; k++)
+        if (n[k] < 0) return -1;
+    ap_week_input_t in = {citizens[i], mondays[i], st->coverage, (size_t)n[0], st->placements, (size_t)n[1],
+                          st->hours, (size_t)n[4], st->exemptions, (size_t)n[2], st->reductions, (size_t)n[3]};
+    ap_week_sources_t src = {st->coverage_src, st->placements_src, st->hours_src, st->exemptions_src,
+                             st->reductions_src};
+    return fn(ctx, i, &in, &src) ? 1 : 0;
+}
+
 static int redis_load_weeks(ap_store_t *base, const char *const *citizens, const int32_t *mondays, size_t n,
                             ap_citizen_state_t *st, ap_store_week_fn fn, void *ctx) {
     redis_store_t *s = R(base);
     if (!s->c) return fail(s, "not connected");
+    if (n > s->cap_hits) {
+        free(s->hits);
+        s->cap_hits = n;
+        s->hits = calloc(n, sizeof *s->hits);
+        if (!s->hits) abort();
+    }
     /* Chunk b+1 is sent before chunk b's replies are read: Redis reads the
      * next citizens while we evaluate these. */
     append_loads(s, citizens, mondays, 0, n < LOAD_CHUNK ? n : LOAD_CHUNK);
@@ -438,43 +663,22 @@ static int redis_load_weeks(ap_store_t *base, const char *const *citizens, const
         size_t next_end = end + LOAD_CHUNK < n ? end + LOAD_CHUNK : n;
         if (end < n) append_loads(s, citizens, mondays, end, next_end);
         if (send_pending(s)) return fail(s, "HGETALL");
-        int rc = 0, stop = 0;
+        int rc = 0;
         for (size_t i = b; i < end; i++) {
             redisReply *r[5] = {0};
+            if (read_loads(s, i, r)) return -1;
+            if (rc == 0) rc = visit_week(s, citizens, mondays, i, r, st, fn, ctx);
             for (int k = 0; k < 5; k++)
-                if (redisGetReply(s->c, (void **)&r[k]) != REDIS_OK) {
-                    for (int j = 0; j < k; j++) freeReplyObject(r[j]);
-                    return fail(s, "HGETALL");
-                }
-            if (rc == 0 && !stop) {
-                int nc = decode_entities(s, r[0], AP_EV_COVERAGE, st->coverage, sizeof st->coverage[0],
-                                         st->coverage_src, AP_MAX_ENTITIES);
-                int np = decode_entities(s, r[1], AP_EV_PLACEMENT, st->placements, sizeof st->placements[0],
-                                         st->placements_src, AP_MAX_ENTITIES);
-                int ne = decode_entities(s, r[2], AP_EV_EXEMPTION, st->exemptions, sizeof st->exemptions[0],
-                                         st->exemptions_src, AP_MAX_ENTITIES);
-                int nr = decode_entities(s, r[3], AP_EV_REDUCTION, st->reductions, sizeof st->reductions[0],
-                                         st->reductions_src, AP_MAX_ENTITIES);
-                int nh = decode_entities(s, r[4], AP_EV_HOURS, st->hours, sizeof st->hours[0], st->hours_src,
-                                         AP_MAX_HOURS_PER_WEEK);
-                if (nc < 0 || np < 0 || ne < 0 || nr < 0 || nh < 0) rc = -1;
-                else {
-                    ap_week_input_t in = {citizens[i], mondays[i], st->coverage, (size_t)nc, st->placements, (size_t)np,
-                                          st->hours, (size_t)nh, st->exemptions, (size_t)ne, st->reductions, (size_t)nr};
-                    ap_week_sources_t src = {st->coverage_src, st->placements_src, st->hours_src, st->exemptions_src,
-                                             st->reductions_src};
-                    stop = fn(ctx, i, &in, &src);
-                }
-            }
-            for (int k = 0; k < 5; k++) freeReplyObject(r[k]);
+                if (r[k]) freeReplyObject(r[k]);
         }
-        if (rc || stop) { /* read the chunk read ahead too: keep the connection in step */
-            for (size_t i = 5 * end; i < 5 * next_end; i++) {
-                redisReply *r;
-                if (redisGetReply(s->c, (void **)&r) != REDIS_OK) return fail(s, "HGETALL");
-                freeReplyObject(r);
+        if (rc) { /* read the chunk read ahead too: keep the connection in step */
+            for (size_t i = end; i < next_end; i++) {
+                redisReply *r[5] = {0};
+                if (read_loads(s, i, r)) return -1;
+                for (int k = 0; k < 5; k++)
+                    if (r[k]) freeReplyObject(r[k]);
             }
-            return rc;
+            return rc < 0 ? -1 : 0;
         }
     }
     return 0;
@@ -609,4 +813,5 @@ static const ap_store_ops_t redis_ops = {
     "redis",          redis_destroy,      redis_reconnect,   redis_ping,
     redis_apply,      redis_dirty,        redis_load_weeks,  redis_clock_get,
     redis_citizens,   redis_results_get,  redis_commit_cycle, redis_position_get,
+    redis_invalidate,
 };

@@ -35,6 +35,7 @@ typedef struct settings {
     char redis_host[256];
     int redis_port;
     char redis_prefix[32];
+    int redis_cache_mib;
     int batch_size;
     int grace_days;
     int flush_timeout_ms;
@@ -65,6 +66,8 @@ static const ap_setting_t table[] = {
     S("redis.port", "AP_REDIS_PORT", AP_SET_INT, "6379", redis_port, 1, 65535, "Redis port"),
     S("redis.prefix", "AP_REDIS_PREFIX", AP_SET_STRING, "ap", redis_prefix, 0, 0,
       "Key prefix: separates state namespaces (production, replay, tests)"),
+    S("redis.cache_mib", "AP_REDIS_CACHE_MIB", AP_SET_INT, "8", redis_cache_mib, 0, 4096,
+      "Bound of the in-process copy of citizens' entities, so week closes read only hours (0: off)"),
     S("batch.size", "AP_BATCH_SIZE", AP_SET_INT, "1000", batch_size, 1, AP_PROCESSOR_MAX_BATCH,
       "Records per processing cycle (one Redis pipeline, one commit)"),
     S("week.grace_days", "AP_GRACE_DAYS", AP_SET_INT, "2", grace_days, 0, 60,
@@ -152,6 +155,7 @@ int main(int argc, char **argv) {
         ap_pump_backoff(&backoff);
     }
     if (!store) goto cleanup;
+    ap_store_redis_set_cache(store, (size_t)cfg.redis_cache_mib << 20);
 
     producer.brokers = cfg.brokers;
     producer.out.delivery = &delivery;

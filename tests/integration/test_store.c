@@ -1,8 +1,8 @@
 /* What only the Redis store does, against a real redis-server (started by the
  * env fixture): its connection (failure to connect, a dropped connection, a
- * server that lost the apply script) and its key layout (store_redis.h); and
- * random call sequences against it and the memory store side by side, every
- * answer compared. What every store answers is in
+ * server that lost the apply script), its key layout and its entity cache
+ * (store_redis.h); and random call sequences against it (with and without
+ * the cache) and the memory store side by side, every answer compared. What every store answers is in
  * tests/unit/test_store_contract.c, which also runs against Redis
  * (integration_store_contract). */
 #include <setjmp.h>
@@ -167,6 +167,86 @@ static void a_lost_script_forces_a_reconnect(void **state) {
     assert_int_equal(apply_at(&ev, 0, "t", 0, &outcome, &b), 0);
     assert_int_equal(outcome, AP_APPLY_APPLIED); /* the failed call applied nothing */
     ap_buf_free(&b);
+}
+
+/* ------------------------------------------------------------ entity cache */
+
+static ap_event_t placement_event(int n, int planned_minutes) {
+    ap_event_t ev;
+    memset(&ev, 0, sizeof ev);
+    ev.type = AP_EV_PLACEMENT;
+    snprintf(ev.u.placement.h.event_id, AP_UUID_CAP, "00000000-0000-4000-8000-0000000001%02d", n);
+    strcpy(ev.u.placement.h.citizen_id, "c-cache");
+    strcpy(ev.u.placement.h.municipality_code, "101");
+    ev.u.placement.h.occurred_at = 1767600000000LL;
+    ev.u.placement.h.recorded_at = 1767600000000LL + n; /* each a newer version */
+    strcpy(ev.u.placement.h.source_system, "test");
+    strcpy(ev.u.placement.placement_id, "p-cache");
+    ev.u.placement.job_type = -1;
+    ap_cal_parse_date("2026-01-05", 10, &ev.u.placement.start_date);
+    ap_cal_parse_date("2026-06-28", 10, &ev.u.placement.end_date);
+    ev.u.placement.planned_minutes_per_week = planned_minutes;
+    return ev;
+}
+
+static int planned_seen(void *ctx, size_t index, const ap_week_input_t *in, const ap_week_sources_t *src) {
+    (void)index;
+    (void)src;
+    *(int *)ctx = in->n_placements == 1 ? in->placements[0].planned_minutes_per_week : -1;
+    return 0;
+}
+
+/* The planned minutes of c-cache's one placement, as store s loads them. */
+static int planned(ap_store_t *s) {
+    static ap_citizen_state_t scratch;
+    const char *citizen = "c-cache";
+    int32_t monday;
+    ap_cal_parse_date("2026-01-12", 10, &monday);
+    int seen = -2;
+    assert_int_equal(ap_store_load_weeks(s, &citizen, &monday, 1, &scratch, planned_seen, &seen), 0);
+    return seen;
+}
+
+static void write_placement(ap_store_t *s, int n, int planned_minutes) {
+    ap_buf_t b = AP_BUF_INIT;
+    ap_event_t ev = placement_event(n, planned_minutes);
+    ap_events_encode(&ev, &b);
+    ap_store_item_t item = {&ev, {(const uint8_t *)b.data, b.len}, {1, 0}, "in.placement", n};
+    int outcome = -1;
+    assert_int_equal(ap_store_apply(s, &item, 1, 0, &outcome), 0);
+    assert_int_equal(outcome, AP_APPLY_APPLIED);
+    ap_buf_free(&b);
+}
+
+/* The cache holds what its store last read and wrote; a write by another
+ * instance (`other`, same namespace) is seen once the store is told to
+ * forget (partitions assigned), or after a reconnect. The stale read in
+ * between is the proof that loads were served from the cache: the cache is
+ * only correct because one instance alone writes a partition's citizens. */
+static void the_entity_cache_forgets_on_request(void **state) {
+    (void)state;
+    char err[256];
+    ap_store_t *other = ap_store_redis_connect("127.0.0.1", redis_port, prefix, 5000, err, sizeof err);
+    assert_non_null(other);
+    ap_store_redis_set_cache(store, 1 << 20);
+    write_placement(store, 1, 600);
+    assert_int_equal(planned(store), 600);
+    write_placement(other, 2, 900);
+    assert_int_equal(planned(store), 600); /* from the cache */
+    ap_store_invalidate(store);
+    assert_int_equal(planned(store), 900);
+    write_placement(store, 3, 1200); /* its own write drops the entry */
+    assert_int_equal(planned(store), 1200);
+    write_placement(other, 4, 1500);
+    assert_int_equal(ap_store_reconnect(store), 0); /* Redis may have restarted */
+    assert_int_equal(planned(store), 1500);
+    ap_store_redis_set_cache(store, 64); /* too small for any citizen: every load reads Redis */
+    assert_int_equal(planned(store), 1500);
+    write_placement(other, 5, 1800);
+    assert_int_equal(planned(store), 1800);
+    ap_store_redis_set_cache(store, 0);
+    assert_int_equal(planned(other), 1800); /* `other` has no cache at all */
+    ap_store_destroy(other);
 }
 
 /* ------------------------------------------- the memory store answers alike */
@@ -377,14 +457,16 @@ static void sim_compare_reads(ap_store_t *const st[2], const char *const *topics
     }
 }
 
-static void the_memory_store_answers_alike(void **state) {
-    (void)state;
+/* Random call sequences against the memory store and a Redis store whose
+ * entity cache holds up to cache_bytes. */
+static void simulate(const char *name, size_t cache_bytes) {
     /* An empty Redis namespace of its own, under the prefix teardown clears. */
     char sim_prefix[40], err[256];
-    snprintf(sim_prefix, sizeof sim_prefix, "%s:sim", prefix);
+    snprintf(sim_prefix, sizeof sim_prefix, "%s:%s", prefix, name);
     ap_store_t *st[2] = {ap_store_memory_create(),
                          ap_store_redis_connect("127.0.0.1", redis_port, sim_prefix, 5000, err, sizeof err)};
     assert_non_null(st[1]);
+    ap_store_redis_set_cache(st[1], cache_bytes);
     int32_t monday = ap_cal_days_from_civil(2026, 1, 5);
     memset(long_topic, 't', sizeof long_topic - 1); /* past Kafka's 249: Redis keeps 249 */
     const char *topics[3] = {"in.a", "in.b", long_topic};
@@ -458,13 +540,27 @@ static void the_memory_store_answers_alike(void **state) {
     ap_store_destroy(st[1]);
 }
 
+static void the_memory_store_answers_alike(void **state) {
+    (void)state;
+    simulate("sim", 0);
+}
+
+/* With the entity cache: 4 KiB holds a few of the citizens, so loads come
+ * from the cache, from Redis, and from Redis once the cache is full. */
+static void a_cached_redis_store_answers_alike(void **state) {
+    (void)state;
+    simulate("simc", 4096);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(a_closed_port_fails_to_connect),
         cmocka_unit_test(stored_values_follow_the_key_layout),
         cmocka_unit_test(a_dropped_connection_is_noticed),
         cmocka_unit_test(a_lost_script_forces_a_reconnect),
+        cmocka_unit_test(the_entity_cache_forgets_on_request),
         cmocka_unit_test(the_memory_store_answers_alike),
+        cmocka_unit_test(a_cached_redis_store_answers_alike),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

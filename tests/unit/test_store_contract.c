@@ -4,6 +4,8 @@
  *   test_store_memory           against ap_store_memory_create()
  *   test_store_redis_contract   (-DAP_CONTRACT_REDIS=1) against a real
  *                               redis-server from the env fixture ($AP_TEST_ENV)
+ *   test_store_redis_cached_contract  (... and -DAP_CONTRACT_CACHE=1) the
+ *                               same, with the Redis store's entity cache on
  * Both must pass unchanged: that is what makes offline replays (memory) and
  * live runs (Redis) byte-identical. Each test gets an empty store (a fresh
  * store, or a fresh key prefix in Redis). The memory build adds one test of
@@ -61,6 +63,9 @@ static int open_store(void **state) {
     snprintf(prefix, sizeof prefix, "ct%d-%d", (int)getpid(), ++n);
     store = ap_store_redis_connect("127.0.0.1", redis_port, prefix, 5000, err, sizeof err);
     if (!store) fprintf(stderr, "%s\n", err);
+#if AP_CONTRACT_CACHE
+    if (store) ap_store_redis_set_cache(store, 1 << 20);
+#endif
     return store ? 0 : -1;
 }
 
