@@ -106,6 +106,33 @@ static void crc64_empty_input_is_the_seed(void **state) {
     assert_true(a == b);
 }
 
+/* The Avro specification's own definition, one bit at a time. */
+static uint64_t spec_crc64(const unsigned char *p, size_t len) {
+    uint64_t fp = AP_SCHEMA_CRC64_EMPTY;
+    for (size_t i = 0; i < len; i++) {
+        fp ^= p[i];
+        for (int b = 0; b < 8; b++) fp = (fp >> 1) ^ (AP_SCHEMA_CRC64_EMPTY & (0 - (fp & 1)));
+    }
+    return fp;
+}
+
+/* Eight bytes per step must equal the definition at every length, start
+ * alignment and split point. */
+static void crc64_equals_the_spec_definition(void **state) {
+    (void)state;
+    unsigned char buf[200];
+    uint32_t x = 12345;
+    for (size_t i = 0; i < sizeof buf; i++) { x = x * 1103515245u + 12345u; buf[i] = (unsigned char)(x >> 16); }
+    for (size_t start = 0; start < 8; start++)
+        for (size_t len = 0; start + len <= sizeof buf; len += 1 + len / 16) {
+            uint64_t want = spec_crc64(buf + start, len);
+            if (ap_schema_crc64(buf + start, len) != want) fail_msg("start %zu length %zu", start, len);
+            size_t cut = len / 3;
+            uint64_t parts = ap_schema_crc64_update(ap_schema_crc64(buf + start, cut), buf + start + cut, len - cut);
+            if (parts != want) fail_msg("start %zu length %zu split at %zu", start, len, cut);
+        }
+}
+
 static void logical_types_and_nested_namespaces(void **state) {
     (void)state;
     const char *in = "{\"type\":\"record\",\"name\":\"R\",\"namespace\":\"a.b\",\"fields\":["
@@ -142,6 +169,7 @@ int main(void) {
         cmocka_unit_test(spec_vectors_canonical_form),
         cmocka_unit_test(spec_vectors_fingerprint),
         cmocka_unit_test(crc64_empty_input_is_the_seed),
+        cmocka_unit_test(crc64_equals_the_spec_definition),
         cmocka_unit_test(logical_types_and_nested_namespaces),
         cmocka_unit_test(malformed_schemas_are_errors),
     };
