@@ -1,7 +1,10 @@
 #!/usr/bin/env bash
 # Rebalance: a second processor joins the group mid-run (half the lanes move
-# to it), then the first is stopped with SIGTERM (its lanes move back). The
-# final results and the revisions emitted must equal an undisturbed run's.
+# to it) and leaves again (they move back to the first, which must not trust
+# what it cached of them before: the entity cache is dropped on assignment);
+# a third joins, then the first is stopped with SIGTERM (its lanes move to the
+# third). The final results and the revisions emitted must equal an
+# undisturbed run's.
 #   rebalance.sh ENV_DIR BUILD_DIR
 set -euo pipefail
 env_dir=$1; build=$2
@@ -20,6 +23,11 @@ stop_processor "$pid"; pid=
 start_processor "$id-run" "$id" "$id.run" AP_BATCH_SIZE=50; a=$pid
 sleep 2
 start_processor "$id-run" "$id" "$id.run" AP_BATCH_SIZE=50 AP_INSTANCE_ID="$id-run-2"; b=$pid
+sleep 4
+rc=0; stop_processor "$b" || rc=$?; b=
+check "the second instance left the group cleanly (exit 0)" "0" "$rc"
+sleep 2
+start_processor "$id-run" "$id" "$id.run" AP_BATCH_SIZE=50 AP_INSTANCE_ID="$id-run-3"; b=$pid
 sleep 4
 rc=0; stop_processor "$a" || rc=$?; a=
 check "the first instance left the group cleanly (exit 0)" "0" "$rc"
