@@ -610,34 +610,27 @@ static int read_loads(redis_store_t *s, size_t i, redisReply *r[5]) {
 /* Decodes citizen i's week (from its replies and cache entry) and calls fn. @return fn's answer, or -1. */
 static int visit_week(redis_store_t *s, const char *const *citizens, const int32_t *mondays, size_t i,
                       redisReply *r[5], ap_citizen_state_t *st, ap_store_week_fn fn, void *ctx) {
-    int n[5];
+    /* The four entity kinds, in entity_suffixes order: where each decodes to. */
+    const struct { ap_event_type_t type; void *arr; size_t size; ap_input_ref_t *src; } kinds[4] = {
+        {AP_EV_COVERAGE, st->coverage, sizeof st->coverage[0], st->coverage_src},
+        {AP_EV_PLACEMENT, st->placements, sizeof st->placements[0], st->placements_src},
+        {AP_EV_EXEMPTION, st->exemptions, sizeof st->exemptions[0], st->exemptions_src},
+        {AP_EV_REDUCTION, st->reductions, sizeof st->reductions[0], st->reductions_src},
+    };
     cache_entry_t *e = s->hits[i];
-    if (!e) {
-        static const size_t max[4] = {AP_MAX_ENTITIES, AP_MAX_ENTITIES, AP_MAX_ENTITIES, AP_MAX_ENTITIES};
-        for (int k = 0; k < 4; k++)
-            if (check_reply(s, r[k], max[k])) return -1;
-    }
+    const uint8_t *at = e ? e->blob : NULL;
+    int n[5];
+    for (int k = e ? 4 : 0; k < 4; k++)
+        if (check_reply(s, r[k], AP_MAX_ENTITIES)) return -1;
     if (check_reply(s, r[4], AP_MAX_HOURS_PER_WEEK)) return -1;
-    if (e) {
-        const uint8_t *at = e->blob;
-        n[0] = decode_cached(s, &at, e->count[0], AP_EV_COVERAGE, st->coverage, sizeof st->coverage[0], st->coverage_src);
-        n[1] = n[0] < 0 ? -1 : decode_cached(s, &at, e->count[1], AP_EV_PLACEMENT, st->placements,
-                                             sizeof st->placements[0], st->placements_src);
-        n[2] = n[1] < 0 ? -1 : decode_cached(s, &at, e->count[2], AP_EV_EXEMPTION, st->exemptions,
-                                             sizeof st->exemptions[0], st->exemptions_src);
-        n[3] = n[2] < 0 ? -1 : decode_cached(s, &at, e->count[3], AP_EV_REDUCTION, st->reductions,
-                                             sizeof st->reductions[0], st->reductions_src);
-    } else {
-        n[0] = decode_reply(s, r[0], AP_EV_COVERAGE, st->coverage, sizeof st->coverage[0], st->coverage_src);
-        n[1] = decode_reply(s, r[1], AP_EV_PLACEMENT, st->placements, sizeof st->placements[0], st->placements_src);
-        n[2] = decode_reply(s, r[2], AP_EV_EXEMPTION, st->exemptions, sizeof st->exemptions[0], st->exemptions_src);
-        n[3] = decode_reply(s, r[3], AP_EV_REDUCTION, st->reductions, sizeof st->reductions[0], st->reductions_src);
-        /* Only what decoded cleanly is kept. */
-        if (n[0] >= 0 && n[1] >= 0 && n[2] >= 0 && n[3] >= 0 && s->cache_max) cache_put(s, citizens[i], r);
-    }
-    n[4] = decode_reply(s, r[4], AP_EV_HOURS, st->hours, sizeof st->hours[0], st->hours_src);
-    for (int k = 0; k < 5; k++)
+    for (int k = 0; k < 4; k++) {
+        n[k] = e ? decode_cached(s, &at, e->count[k], kinds[k].type, kinds[k].arr, kinds[k].size, kinds[k].src)
+                 : decode_reply(s, r[k], kinds[k].type, kinds[k].arr, kinds[k].size, kinds[k].src);
         if (n[k] < 0) return -1;
+    }
+    if (!e && s->cache_max) cache_put(s, citizens[i], r); /* only what decoded cleanly is kept */
+    n[4] = decode_reply(s, r[4], AP_EV_HOURS, st->hours, sizeof st->hours[0], st->hours_src);
+    if (n[4] < 0) return -1;
     ap_week_input_t in = {citizens[i], mondays[i], st->coverage, (size_t)n[0], st->placements, (size_t)n[1],
                           st->hours, (size_t)n[4], st->exemptions, (size_t)n[2], st->reductions, (size_t)n[3]};
     ap_week_sources_t src = {st->coverage_src, st->placements_src, st->hours_src, st->exemptions_src,

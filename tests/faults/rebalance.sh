@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Rebalance: a second processor joins the group mid-run (half the lanes move
 # to it) and leaves again (they move back to the first, which must not trust
-# what it cached of them before: the entity cache is dropped on assignment);
+# what it cached of them before: the entity cache is dropped on assignment;
+# this run need not reach a stale entry, integration_store's
+# the_entity_cache_forgets_on_request proves the drop itself);
 # a third joins, then the first is stopped with SIGTERM (its lanes move to the
 # third). The final results and the revisions emitted must equal an
 # undisturbed run's.
