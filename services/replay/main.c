@@ -268,6 +268,40 @@ static int cmp_held(const void *a, const void *b) {
     return (x->offset > y->offset) - (x->offset < y->offset);
 }
 
+/* Sorts the records by partition, topic kind and offset. An export lists
+ * each topic-partition in offset order, so a stable counting pass over
+ * (partition, kind) does the work and only a bucket found out of order is
+ * sorted further (qsort moved the 72-byte records ~20 times each). */
+static void sort_held(offline_t *o) {
+    int32_t top = -1;
+    for (size_t i = 0; i < o->n; i++)
+        if (o->recs[i].partition > top) top = o->recs[i].partition;
+    size_t nb = (size_t)top + 1;
+    int small = top >= 0 && top < (1 << 16);
+    for (size_t i = 0; small && i < o->n; i++) small = o->recs[i].partition >= 0;
+    if (!small) { /* a partition number no Kafka topic has: keep it general */
+        if (o->n) qsort(o->recs, o->n, sizeof *o->recs, cmp_held);
+        return;
+    }
+    size_t *at = calloc(nb * AP_TOPIC_KINDS + 1, sizeof *at);
+    held_t *out = malloc((o->n ? o->n : 1) * sizeof *out);
+    if (!at || !out) abort();
+    for (size_t i = 0; i < o->n; i++) at[(size_t)o->recs[i].partition * AP_TOPIC_KINDS + (size_t)o->recs[i].kind + 1]++;
+    for (size_t b = 1; b <= nb * AP_TOPIC_KINDS; b++) at[b] += at[b - 1];
+    for (size_t i = 0; i < o->n; i++)
+        out[at[(size_t)o->recs[i].partition * AP_TOPIC_KINDS + (size_t)o->recs[i].kind]++] = o->recs[i];
+    /* at[b] is now the end of bucket b; out of order inside one: sort it. */
+    for (size_t b = 0, lo = 0; b < nb * AP_TOPIC_KINDS; lo = at[b++]) {
+        size_t i = lo + 1;
+        while (i < at[b] && out[i - 1].offset <= out[i].offset) i++;
+        if (i < at[b]) qsort(out + lo, at[b] - lo, sizeof *out, cmp_held);
+    }
+    free(at);
+    free(o->recs);
+    o->recs = out;
+    o->cap = o->n;
+}
+
 /* The processing order of one partition's records [lo, hi) (sorted by
  * topic kind, then offset), as the intake's lanes deliver them live: each
  * topic runs up to its next tick; a held tick goes out by the intake's own
@@ -317,7 +351,7 @@ static int run_offline(const settings_t *cfg, ap_processor_t *proc, uint64_t *re
     rc = 0;
     ap_log_info("file read", "records=%zu seconds=%.3f", o.n, ap_log_monotonic_s() - t0);
     if (o.ignored) ap_log_warn("records of other topics ignored", "records=%" PRIu64, o.ignored);
-    if (o.n) qsort(o.recs, o.n, sizeof *o.recs, cmp_held);
+    sort_held(&o);
     /* The same record twice in a file (overlapping exports): keep one. */
     size_t w = 0;
     for (size_t i = 0; i < o.n; i++)
