@@ -23,6 +23,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "arbejdspligt/buf.h"
 #include "arbejdspligt/events.h"
 
 typedef struct ap_output {
@@ -47,6 +48,17 @@ ap_output_file_t *ap_output_file_open(const char *path, ap_output_format_t forma
                                       char *err, size_t errlen);
 /** @return the output interface of f (valid until close). */
 ap_output_t ap_output_file(ap_output_file_t *f);
+/**
+ * @brief Appends record as f writes it (one line, newline included) to line,
+ * for callers that format on several threads and write in an order of their
+ * own. Reads f's settings only, so it may run on several threads at once.
+ * @return 1 if appended, 0 if f does not write this topic, -1 with err.
+ */
+int ap_output_file_format(const ap_output_file_t *f, const char *topic, const void *key, size_t keylen,
+                          const void *value, size_t len, ap_buf_t *line, char *err, size_t errlen);
+/** @brief Writes n_lines formatted lines (len bytes) to f; one thread at a time. @return 0, or -1 with err. */
+int ap_output_file_write(ap_output_file_t *f, const void *lines, size_t len, uint64_t n_lines, char *err,
+                         size_t errlen);
 /** @return records written so far. */
 uint64_t ap_output_file_written(const ap_output_file_t *f);
 /** @brief Flushes and closes. @return 0, or -1 with err if anything failed to be written. */

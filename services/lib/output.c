@@ -45,11 +45,9 @@ static int wanted_topic(const ap_output_file_t *o, const char *topic) {
     return 0;
 }
 
-static int file_produce(void *ctx, const char *topic, const void *key, size_t keylen, const void *value, size_t len,
-                        char *err, size_t errlen) {
-    ap_output_file_t *o = ctx;
+int ap_output_file_format(const ap_output_file_t *o, const char *topic, const void *key, size_t keylen,
+                          const void *value, size_t len, ap_buf_t *line, char *err, size_t errlen) {
     if (!wanted_topic(o, topic)) return 0;
-    ap_buf_reset(&o->line);
     if (o->format == AP_OUTPUT_JSON) {
         ap_event_t ev;
         ap_codec_error_t cerr;
@@ -58,22 +56,35 @@ static int file_produce(void *ctx, const char *topic, const void *key, size_t ke
             snprintf(err, errlen, "output record does not decode: %s", cerr.msg);
             return -1;
         }
-        ap_events_to_json(&ev, &o->line);
+        ap_events_to_json(&ev, line);
     } else {
-        ap_buf_append_str(&o->line, topic);
-        ap_buf_append_byte(&o->line, ' ');
-        ap_buf_append(&o->line, key, keylen);
-        ap_buf_append_byte(&o->line, ' ');
-        ap_buf_append_hex(&o->line, value, len);
+        ap_buf_append_str(line, topic);
+        ap_buf_append_byte(line, ' ');
+        ap_buf_append(line, key, keylen);
+        ap_buf_append_byte(line, ' ');
+        ap_buf_append_hex(line, value, len);
     }
-    ap_buf_append_byte(&o->line, '\n');
-    if (fwrite(o->line.data, 1, o->line.len, o->f) != o->line.len) {
+    ap_buf_append_byte(line, '\n');
+    return 1;
+}
+
+int ap_output_file_write(ap_output_file_t *o, const void *lines, size_t len, uint64_t n_lines, char *err,
+                         size_t errlen) {
+    if (len && fwrite(lines, 1, len, o->f) != len) {
         o->failed = 1;
         snprintf(err, errlen, "write failed: %s", strerror(errno));
         return -1;
     }
-    o->written++;
+    o->written += n_lines;
     return 0;
+}
+
+static int file_produce(void *ctx, const char *topic, const void *key, size_t keylen, const void *value, size_t len,
+                        char *err, size_t errlen) {
+    ap_output_file_t *o = ctx;
+    ap_buf_reset(&o->line);
+    int got = ap_output_file_format(o, topic, key, keylen, value, len, &o->line, err, errlen);
+    return got <= 0 ? got : ap_output_file_write(o, o->line.data, o->line.len, 1, err, errlen);
 }
 
 static int file_flush(void *ctx, int timeout_ms, char *err, size_t errlen) {

@@ -21,11 +21,13 @@
  * results are byte-identical to the live services' and to a Kafka replay.
  */
 #include <inttypes.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "arbejdspligt/calendar.h"
 #include "arbejdspligt/config.h"
@@ -46,6 +48,7 @@ typedef struct settings {
     char topics[AP_TOPIC_KINDS][AP_TOPIC_CAP];
     int grace_days;
     int batch_size;
+    int workers;
     char input[1024];
     char output[1024];
     char format[8];
@@ -76,6 +79,8 @@ static const ap_setting_t table[] = {
     S("week.grace_days", "AP_GRACE_DAYS", AP_SET_INT, "2", grace_days, 0, 60,
       "Must equal production's, or weeks close at other ticks"),
     S("batch.size", "AP_BATCH_SIZE", AP_SET_INT, "2048", batch_size, 1, AP_PROCESSOR_MAX_BATCH, "Records per cycle"),
+    S("replay.workers", "AP_REPLAY_WORKERS", AP_SET_INT, "0", workers, 0, 64,
+      "file: partitions replayed at once (0: one per CPU); the output is the same"),
     S("replay.input", "AP_REPLAY_INPUT", AP_SET_STRING, "-", input, 0, 0, "file: the exported file (- for stdin)"),
     S("replay.output", "AP_REPLAY_OUTPUT", AP_SET_STRING, "-", output, 0, 0,
       "Results file (- for stdout); export: the file to write"),
@@ -343,8 +348,158 @@ static size_t lane_order(const held_t *recs, size_t lo, size_t hi, size_t *order
     return n;
 }
 
-static int run_offline(const settings_t *cfg, ap_processor_t *proc, uint64_t *records_in, char *err, size_t errlen) {
+/* Partitions are independent (all events of a citizen arrive on one
+ * partition, and each partition has its own stream clock), so workers replay
+ * whole partitions side by side, each with its own processor and in-process
+ * store, and the lines are written in partition order: the same bytes one
+ * worker writes. A partition's lines wait in memory until every partition
+ * before it is written; from then on they stream. */
+typedef struct part_out {
+    size_t lo, hi;  /* its records in the sorted file */
+    ap_buf_t lines; /* formatted, not yet written */
+    uint64_t n_lines;
+    int done;
+} part_out_t;
+
+typedef struct offline_run {
+    const settings_t *cfg;
+    const ap_processor_config_t *pcfg;
+    filter_t *filter;
+    ap_output_file_t *file;
+    const offline_t *o;
+    part_out_t *parts;
+    size_t n_parts, longest;
+    pthread_mutex_t mu; /* guards what follows, and writes to file */
+    size_t next;        /* next partition to take */
+    size_t head;        /* first partition not wholly written */
+    int failed;
+    char err[512];
+    ap_processor_stats_t stats; /* summed over workers */
+} offline_run_t;
+
+typedef struct worker {
+    offline_run_t *run;
+    size_t part; /* the partition being replayed */
+    pthread_t thread;
+} worker_t;
+
+/* Streams a partition's lines once every partition before it is written. */
+#define STREAM_BYTES (256 * 1024)
+
+static int part_produce(void *ctx, const char *topic, const void *key, size_t keylen, const void *value, size_t len,
+                        char *err, size_t errlen) {
+    worker_t *w = ctx;
+    part_out_t *po = &w->run->parts[w->part];
+    int got = ap_output_file_format(w->run->file, topic, key, keylen, value, len, &po->lines, err, errlen);
+    if (got > 0) po->n_lines++;
+    return got < 0 ? -1 : 0;
+}
+
+static int part_flush(void *ctx, int timeout_ms, char *err, size_t errlen) {
+    (void)timeout_ms;
+    worker_t *w = ctx;
+    offline_run_t *r = w->run;
+    part_out_t *po = &r->parts[w->part];
+    if (po->lines.len < STREAM_BYTES) return 0;
+    int rc = 0;
+    pthread_mutex_lock(&r->mu);
+    if (r->head == w->part) {
+        rc = ap_output_file_write(r->file, po->lines.data, po->lines.len, po->n_lines, err, errlen);
+        ap_buf_reset(&po->lines);
+        po->n_lines = 0;
+    }
+    pthread_mutex_unlock(&r->mu);
+    return rc;
+}
+
+/* Marks a partition replayed and writes every finished one in order. */
+static int part_done(offline_run_t *r, size_t part, char *err, size_t errlen) {
+    int rc = 0;
+    pthread_mutex_lock(&r->mu);
+    r->parts[part].done = 1;
+    while (rc == 0 && r->head < r->n_parts && r->parts[r->head].done) {
+        part_out_t *po = &r->parts[r->head++];
+        rc = ap_output_file_write(r->file, po->lines.data, po->lines.len, po->n_lines, err, errlen);
+        ap_buf_free(&po->lines);
+    }
+    pthread_mutex_unlock(&r->mu);
+    return rc;
+}
+
+static int replay_partition(offline_run_t *r, ap_processor_t *proc, const part_out_t *po, size_t *order,
+                            ap_record_t *batch, char *err, size_t errlen) {
+    const held_t *recs = r->o->recs;
+    const uint8_t *arena = (const uint8_t *)r->o->arena.data;
+    size_t n = lane_order(recs, po->lo, po->hi, order);
+    if (n < po->hi - po->lo)
+        ap_log_info("records wait behind ticks the other topics never reached", "partition=%" PRId32 " records=%zu",
+                    recs[po->lo].partition, po->hi - po->lo - n);
+    for (size_t i = 0; i < n && run;) {
+        size_t m = 0;
+        for (; m < (size_t)r->cfg->batch_size && i + m < n; m++) {
+            const held_t *h = &recs[order[i + m]];
+            batch[m] = (ap_record_t){r->cfg->topics[h->kind], h->partition, h->offset, h->timestamp,
+                                     h->has_key ? arena + h->key_at : NULL, h->keylen,
+                                     h->has_value ? arena + h->value_at : NULL, h->len};
+        }
+        for (size_t off = 0; off < m;) {
+            size_t consumed = 0;
+            if (ap_processor_process(proc, batch + off, m - off, &consumed, err, errlen)) return -1;
+            off += consumed;
+        }
+        i += m;
+    }
+    if (!run) { snprintf(err, errlen, "interrupted"); return -1; }
+    return 0;
+}
+
+static void sum_stats(ap_processor_stats_t *to, const ap_processor_stats_t *s) {
+    to->applied += s->applied, to->duplicates += s->duplicates, to->superseded += s->superseded;
+    to->dead_letters += s->dead_letters, to->ticks += s->ticks, to->results += s->results;
+    to->alerts += s->alerts, to->weeks_closed += s->weeks_closed, to->cycles += s->cycles;
+    to->us_apply += s->us_apply, to->us_evaluate += s->us_evaluate, to->us_flush += s->us_flush;
+    to->us_commit += s->us_commit;
+}
+
+static void *worker_main(void *arg) {
+    worker_t *w = arg;
+    offline_run_t *r = w->run;
+    char err[512] = "";
+    ap_store_t *store = ap_store_memory_create();
+    filtered_output_t fout = {{part_produce, part_flush, w}, r->filter, r->pcfg->dead_letter_topic};
+    ap_processor_t *proc = ap_processor_create(r->pcfg, store, (ap_output_t){filtered_produce, filtered_flush, &fout});
+    size_t *order = calloc(r->longest ? r->longest : 1, sizeof *order);
+    ap_record_t *batch = calloc(AP_PROCESSOR_MAX_BATCH, sizeof *batch);
+    if (!order || !batch) abort();
+    int rc = 0;
+    for (;;) {
+        pthread_mutex_lock(&r->mu);
+        size_t part = r->failed ? r->n_parts : r->next++;
+        pthread_mutex_unlock(&r->mu);
+        if (part >= r->n_parts) break;
+        w->part = part;
+        if ((rc = replay_partition(r, proc, &r->parts[part], order, batch, err, sizeof err)) ||
+            (rc = part_done(r, part, err, sizeof err)))
+            break;
+    }
+    pthread_mutex_lock(&r->mu);
+    if (rc && !r->failed) { r->failed = 1; snprintf(r->err, sizeof r->err, "%s", err); }
+    sum_stats(&r->stats, ap_processor_stats(proc));
+    pthread_mutex_unlock(&r->mu);
+    free(order);
+    free(batch);
+    ap_processor_destroy(proc);
+    ap_store_destroy(store);
+    return NULL;
+}
+
+static int run_offline(const settings_t *cfg, const ap_processor_config_t *pcfg, filter_t *filter,
+                       ap_output_file_t *file, uint64_t *records_in, ap_processor_stats_t *stats, char *err,
+                       size_t errlen) {
     offline_t o = {cfg, NULL, 0, 0, AP_BUF_INIT, 0};
+    offline_run_t r = {.cfg = cfg, .pcfg = pcfg, .filter = filter, .file = file, .o = &o};
+    worker_t *workers = NULL;
+    size_t n_workers = 0;
     double t0 = ap_log_monotonic_s();
     int rc = ap_export_read(cfg->input, collect, &o, err, errlen);
     if (rc < 0) goto done;
@@ -358,38 +513,34 @@ static int run_offline(const settings_t *cfg, ap_processor_t *proc, uint64_t *re
         if (w == 0 || cmp_held(&o.recs[w - 1], &o.recs[i]) != 0) o.recs[w++] = o.recs[i];
     o.n = w;
     *records_in = o.n;
-    size_t *order = calloc(o.n ? o.n : 1, sizeof *order);
-    ap_record_t *batch = calloc(AP_PROCESSOR_MAX_BATCH, sizeof *batch);
-    if (!order || !batch) abort();
-    const uint8_t *arena = (const uint8_t *)o.arena.data;
-    for (size_t lo = 0; lo < o.n && rc == 0 && run;) {
-        size_t hi = lo;
-        while (hi < o.n && o.recs[hi].partition == o.recs[lo].partition) hi++;
-        size_t n = lane_order(o.recs, lo, hi, order);
-        if (n < hi - lo)
-            ap_log_info("records wait behind ticks the other topics never reached", "partition=%" PRId32 " records=%zu",
-                        o.recs[lo].partition, hi - lo - n);
-        for (size_t i = 0; i < n && rc == 0;) {
-            size_t m = 0;
-            for (; m < (size_t)cfg->batch_size && i + m < n; m++) {
-                const held_t *h = &o.recs[order[i + m]];
-                batch[m] = (ap_record_t){cfg->topics[h->kind], h->partition, h->offset, h->timestamp,
-                                         h->has_key ? arena + h->key_at : NULL, h->keylen,
-                                         h->has_value ? arena + h->value_at : NULL, h->len};
-            }
-            size_t off = 0;
-            while (off < m) {
-                size_t consumed = 0;
-                if (ap_processor_process(proc, batch + off, m - off, &consumed, err, errlen)) { rc = -1; break; }
-                off += consumed;
-            }
-            i += m;
-        }
-        lo = hi;
+    for (size_t lo = 0, hi; lo < o.n; lo = hi) {
+        for (hi = lo; hi < o.n && o.recs[hi].partition == o.recs[lo].partition;) hi++;
+        r.n_parts++;
+        if (hi - lo > r.longest) r.longest = hi - lo;
     }
-    free(order);
-    free(batch);
+    if (!(r.parts = calloc(r.n_parts ? r.n_parts : 1, sizeof *r.parts))) abort();
+    for (size_t lo = 0, hi, k = 0; lo < o.n; lo = hi, k++) {
+        for (hi = lo; hi < o.n && o.recs[hi].partition == o.recs[lo].partition;) hi++;
+        r.parts[k] = (part_out_t){lo, hi, AP_BUF_INIT, 0, 0};
+    }
+    long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+    n_workers = cfg->workers ? (size_t)cfg->workers : cpus > 0 ? (size_t)cpus : 1;
+    if (n_workers > r.n_parts) n_workers = r.n_parts ? r.n_parts : 1;
+    ap_log_info("replaying partitions", "partitions=%zu workers=%zu", r.n_parts, n_workers);
+    pthread_mutex_init(&r.mu, NULL);
+    if (!(workers = calloc(n_workers, sizeof *workers))) abort();
+    for (size_t i = 0; i < n_workers; i++) {
+        workers[i].run = &r;
+        if (pthread_create(&workers[i].thread, NULL, worker_main, &workers[i])) abort();
+    }
+    for (size_t i = 0; i < n_workers; i++) pthread_join(workers[i].thread, NULL);
+    pthread_mutex_destroy(&r.mu);
+    *stats = r.stats;
+    if (r.failed) { snprintf(err, errlen, "%s", r.err); rc = -1; }
 done:
+    for (size_t k = 0; k < r.n_parts; k++) ap_buf_free(&r.parts[k].lines);
+    free(r.parts);
+    free(workers);
     free(o.recs);
     ap_buf_free(&o.arena);
     return rc;
@@ -538,11 +689,15 @@ int main(int argc, char **argv) {
     ap_processor_t *proc = NULL;
     ap_pump_t *pump = NULL;
     uint64_t records_in = 0;
+    ap_processor_stats_t offline_stats = {0};
+    int offline = strcmp(mode, "file") == 0;
 
-    if (strcmp(mode, "kafka") == 0 && strcmp(cfg.state, "redis") == 0) {
+    if (offline) {
+        /* each offline worker makes its own in-process store */
+    } else if (strcmp(cfg.state, "redis") == 0) {
         if (strcmp(cfg.ns, "ap") == 0) { fprintf(stderr, "ap-replay: replay.namespace must not be production's (ap)\n"); return 2; }
         if (!(store = ap_store_redis_connect(cfg.redis_host, cfg.redis_port, cfg.ns, 5000, err, sizeof err))) goto fail;
-    } else if (strcmp(cfg.state, "memory") == 0 || strcmp(mode, "file") == 0) {
+    } else if (strcmp(cfg.state, "memory") == 0) {
         store = ap_store_memory_create();
     } else {
         snprintf(err, sizeof err, "replay.state must be memory or redis");
@@ -562,13 +717,13 @@ int main(int argc, char **argv) {
         if (!(file = ap_output_file_open(cfg.output, fmt, topics, err, sizeof err))) goto fail;
         fout.inner = ap_output_file(file);
     }
-    proc = ap_processor_create(&pcfg, store, (ap_output_t){filtered_produce, filtered_flush, &fout});
 
     double t0 = ap_log_monotonic_s();
-    if (strcmp(mode, "file") == 0) {
+    if (offline) {
         ap_log_info("offline replay", "input=%s", cfg.input);
-        if (run_offline(&cfg, proc, &records_in, err, sizeof err)) goto fail;
+        if (run_offline(&cfg, &pcfg, &filter, file, &records_in, &offline_stats, err, sizeof err)) goto fail;
     } else {
+        proc = ap_processor_create(&pcfg, store, (ap_output_t){filtered_produce, filtered_flush, &fout});
         int64_t from_time = 0;
         if (cfg.from_time[0] && ap_cal_parse_timestamp(cfg.from_time, strlen(cfg.from_time), &from_time)) {
             snprintf(err, sizeof err, "replay.from_time: not an RFC 3339 time: %s", cfg.from_time);
@@ -594,7 +749,7 @@ int main(int argc, char **argv) {
         if (!run) { snprintf(err, sizeof err, "interrupted"); goto fail; }
     }
     double secs = ap_log_monotonic_s() - t0;
-    const ap_processor_stats_t *st = ap_processor_stats(proc);
+    const ap_processor_stats_t *st = offline ? &offline_stats : ap_processor_stats(proc);
     ap_log_info("replay done",
                 "records=%" PRIu64 " seconds=%.3f records_per_s=%.0f applied=%" PRIu64 " dead_letters=%" PRIu64
                 " results=%" PRIu64 " alerts=%" PRIu64 " written=%" PRIu64,

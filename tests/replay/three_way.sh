@@ -65,9 +65,15 @@ for f in avro jsonl; do
     --set replay.output="$work/off-$f.raw" 2> "$work/off-$f.log"
   check "offline replay of the .$f export = live, byte for byte" "$(md5sum < "$work/live")" "$(bytes_of "$work/off-$f.raw" | md5sum)"
 done
-# Twice in a row offline: identical bytes in identical order.
-"$replay" file --set replay.input="$work/stream.avro" --set replay.format=hex --set replay.output="$work/off2.raw" 2>/dev/null
-check "offline replay twice: identical output file" "$(md5sum < "$work/off-avro.raw")" "$(md5sum < "$work/off2.raw")"
+# Again with one worker and with three (partitions replayed side by side):
+# identical bytes in identical order.
+for workers in 1 3; do
+  "$replay" file --set replay.input="$work/stream.avro" --set replay.format=hex --set replay.workers=$workers \
+    --set replay.output="$work/off-w$workers.raw" 2> "$work/off-w$workers.log"
+  check "offline replay with $workers worker(s): identical output file" "$(md5sum < "$work/off-avro.raw")" \
+    "$(md5sum < "$work/off-w$workers.raw")"
+done
+check "three workers took three partitions at once" "workers=3" "$(grep -o 'workers=[0-9]*' "$work/off-w3.log")"
 
 # (3) Redis state in its own namespace, audit topics, two restarts in the middle.
 start_replay() {
