@@ -15,7 +15,8 @@
  * sees what the services saw, dead letters included.
  *
  * Ownership: a writer from ap_export_create() is released by
- * ap_export_close(). Records passed to a read callback live during the call.
+ * ap_export_close(). Records passed to ap_export_read's callback live during
+ * the call; those of ap_export_read_view until the view is freed.
  */
 #ifndef AP_EXPORT_H
 #define AP_EXPORT_H
@@ -41,5 +42,24 @@ typedef int (*ap_export_fn)(void *ctx, const ap_record_t *r);
  * @return 0, 1 if fn stopped it, or -1 with err set (names the line or record).
  */
 int ap_export_read(const char *path, ap_export_fn fn, void *ctx, char *err, size_t errlen);
+
+/* Records read in place: see ap_export_read_view. */
+typedef struct ap_export_view ap_export_view_t;
+
+/**
+ * @brief Reads every record like ap_export_read, but what a record points to
+ * (topic, key, value) stays valid until ap_export_view_free(*view), so a
+ * caller can hold the whole file without copying it. A container written
+ * with the null codec and ExportedRecord's schema (what `ap-replay export`
+ * writes) is decoded in place from a memory map; anything else is read as
+ * ap_export_read reads it and copied into *view.
+ * @return as ap_export_read; *view is set in every case (free it).
+ */
+int ap_export_read_view(const char *path, ap_export_view_t **view, ap_export_fn fn, void *ctx, char *err,
+                        size_t errlen);
+/** @return 1 if the view's records were decoded in place (no copy), else 0. */
+int ap_export_view_in_place(const ap_export_view_t *view);
+/** @brief Releases a view; NULL is ignored. */
+void ap_export_view_free(ap_export_view_t *view);
 
 #endif

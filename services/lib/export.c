@@ -2,16 +2,20 @@
 #include "arbejdspligt/export.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <avro.h>
 
 #include "arbejdspligt/buf.h"
 #include "arbejdspligt/json.h"
+#include "arbejdspligt/schema.h"
 
 /* Room for the largest record (64 KiB) with its envelope, and fewer blocks. */
 #define OCF_BLOCK_SIZE (1024 * 1024)
@@ -210,7 +214,8 @@ static int parse_line(const ap_json_doc_t *doc, ap_buf_t *bytes, ap_record_t *r,
         r->keylen = n->len;
     }
     ap_buf_reset(bytes);
-    if ((n = ap_json_member(doc, root, "value")) && n->type == AP_JSON_STRING) {
+    const ap_json_node_t *value = ap_json_member(doc, root, "value");
+    if ((n = value) && n->type == AP_JSON_STRING) {
         if (n->len % 2) return snprintf(why, whylen, "\"value\" is not hex"), -1;
         for (uint32_t i = 0; i < n->len; i += 2) {
             int a = hexval(n->str[i]), b = hexval(n->str[i + 1]);
@@ -232,7 +237,7 @@ static int parse_line(const ap_json_doc_t *doc, ap_buf_t *bytes, ap_record_t *r,
         ap_events_encode(&ev, bytes);
         r->payload = bytes->data;
         r->len = bytes->len;
-    } else if (!n || n->type != AP_JSON_NULL) {
+    } else if (!value || value->type != AP_JSON_NULL) {
         return snprintf(why, whylen, "needs \"value\" (hex or null) or \"event\""), -1;
     }
     return 0;
@@ -282,4 +287,227 @@ int ap_export_read(const char *path, ap_export_fn fn, void *ctx, char *err, size
     int rc = read_jsonl(f, path, fn, ctx, err, errlen);
     if (f != stdin) fclose(f);
     return rc;
+}
+
+/* ------------------------------------------------------- reading in place */
+
+/* Copies of records that cannot be read in place: chunks that never move. */
+typedef struct view_chunk {
+    struct view_chunk *next;
+    size_t len, cap;
+    uint8_t data[];
+} view_chunk_t;
+
+#define VIEW_TOPICS 16
+
+struct ap_export_view {
+    void *map; /* the whole file, when read in place */
+    size_t map_len;
+    view_chunk_t *chunks;
+    char *topics[VIEW_TOPICS]; /* NUL-terminated topic names seen */
+    size_t n_topics;
+    ap_export_fn fn; /* the caller's, when copying */
+    void *ctx;
+};
+
+static const uint8_t *view_keep(ap_export_view_t *v, const void *p, size_t n) {
+    if (!v->chunks || v->chunks->cap - v->chunks->len < n) {
+        size_t cap = n > (1u << 20) ? n : (1u << 20);
+        view_chunk_t *c = malloc(sizeof *c + cap);
+        if (!c) abort();
+        *c = (view_chunk_t){v->chunks, 0, cap};
+        v->chunks = c;
+    }
+    uint8_t *at = v->chunks->data + v->chunks->len;
+    if (n) memcpy(at, p, n);
+    v->chunks->len += n;
+    return at;
+}
+
+/* A topic name as a stable C string; an export holds a handful of topics. */
+static const char *view_topic(ap_export_view_t *v, const char *name, size_t len) {
+    for (size_t i = 0; i < v->n_topics; i++)
+        if (strncmp(v->topics[i], name, len) == 0 && v->topics[i][len] == '\0') return v->topics[i];
+    char *t = (char *)view_keep(v, name, len + 1);
+    t[len] = '\0';
+    if (v->n_topics < VIEW_TOPICS) v->topics[v->n_topics++] = t;
+    return t;
+}
+
+static int view_copy(void *ctx, const ap_record_t *r) {
+    ap_export_view_t *v = ctx;
+    ap_record_t c = *r;
+    c.topic = view_topic(v, r->topic, strlen(r->topic));
+    if (r->key) c.key = view_keep(v, r->key, r->keylen);
+    if (r->payload) c.payload = view_keep(v, r->payload, r->len);
+    return v->fn(v->ctx, &c);
+}
+
+/* Avro binary decoding over [p, end): zig-zag varints and length-prefixed bytes. */
+typedef struct ocf_in {
+    const uint8_t *p, *end;
+} ocf_in_t;
+
+static int ocf_long(ocf_in_t *in, int64_t *out) {
+    uint64_t u = 0;
+    for (int shift = 0; shift < 64; shift += 7) {
+        if (in->p >= in->end) return -1;
+        uint8_t b = *in->p++;
+        u |= (uint64_t)(b & 0x7f) << shift;
+        if (!(b & 0x80)) {
+            *out = (int64_t)(u >> 1) ^ -(int64_t)(u & 1);
+            return 0;
+        }
+    }
+    return -1;
+}
+
+static int ocf_bytes(ocf_in_t *in, const uint8_t **p, size_t *n) {
+    int64_t len;
+    if (ocf_long(in, &len) || len < 0 || len > in->end - in->p) return -1;
+    *p = in->p;
+    *n = (size_t)len;
+    in->p += len;
+    return 0;
+}
+
+/* An optional bytes field (union of null and bytes): NULL for null. */
+static int ocf_opt_bytes(ocf_in_t *in, const void **p, size_t *n) {
+    static const uint8_t empty[1];
+    int64_t branch;
+    const uint8_t *b;
+    *p = NULL;
+    *n = 0;
+    if (ocf_long(in, &branch) || (branch != 0 && branch != 1)) return -1;
+    if (branch == 0) return 0;
+    if (ocf_bytes(in, &b, n)) return -1;
+    *p = *n ? b : empty; /* an empty value is still a value */
+    return 0;
+}
+
+/* The header's metadata: 1 if this reader can read the blocks in place (no
+ * compression, and the writer's schema is ExportedRecord's), 0 if avro-c
+ * must, -1 if the header is broken. */
+static int ocf_header(ocf_in_t *in, uint8_t sync[16]) {
+    int plain = 1, schema_ok = 0;
+    uint64_t want = 0;
+    size_t tlen;
+    const char *text = ap_events_schema_text("ExportedRecord", &tlen);
+    char why[128];
+    if (!text || ap_schema_fingerprint(text, tlen, &want, why, sizeof why)) return -1;
+    in->p += 4; /* "Obj\x01" */
+    for (;;) {
+        int64_t count, size;
+        if (ocf_long(in, &count)) return -1;
+        if (count == 0) break;
+        if (count < 0) {
+            if (ocf_long(in, &size)) return -1;
+            count = -count;
+        }
+        for (int64_t i = 0; i < count; i++) {
+            const uint8_t *k, *val;
+            size_t kn, vn;
+            if (ocf_bytes(in, &k, &kn) || ocf_bytes(in, &val, &vn)) return -1;
+            if (kn == 10 && memcmp(k, "avro.codec", 10) == 0) plain = vn == 4 && memcmp(val, "null", 4) == 0;
+            if (kn == 11 && memcmp(k, "avro.schema", 11) == 0) {
+                uint64_t fp;
+                schema_ok = ap_schema_fingerprint((const char *)val, vn, &fp, why, sizeof why) == 0 && fp == want;
+            }
+        }
+    }
+    if (in->end - in->p < 16) return -1;
+    memcpy(sync, in->p, 16);
+    in->p += 16;
+    return plain && schema_ok;
+}
+
+/* Reads the blocks of a null-codec container in place. 0, 1 if fn stopped, -1 with err. */
+static int ocf_blocks(ap_export_view_t *v, ocf_in_t *in, const uint8_t sync[16], const char *path, ap_export_fn fn,
+                      void *ctx, char *err, size_t errlen) {
+    long block = 0, n = 0;
+    while (in->p < in->end) {
+        int64_t count, size;
+        block++;
+        if (ocf_long(in, &count) || ocf_long(in, &size) || count < 0 || size < 0 || size > in->end - in->p ||
+            in->end - in->p - size < 16) {
+            snprintf(err, errlen, "%s: block %ld: truncated or not an Avro block", path, block);
+            return -1;
+        }
+        ocf_in_t data = {in->p, in->p + size};
+        in->p += size;
+        if (memcmp(in->p, sync, 16) != 0) {
+            snprintf(err, errlen, "%s: block %ld: sync marker does not match the header's", path, block);
+            return -1;
+        }
+        in->p += 16;
+        for (int64_t i = 0; i < count; i++) {
+            ap_record_t r;
+            const uint8_t *topic;
+            size_t tlen;
+            int64_t partition;
+            n++;
+            memset(&r, 0, sizeof r);
+            if (ocf_bytes(&data, &topic, &tlen) || ocf_long(&data, &partition) || partition < INT32_MIN ||
+                partition > INT32_MAX || ocf_long(&data, &r.offset) || ocf_long(&data, &r.timestamp) ||
+                ocf_opt_bytes(&data, &r.key, &r.keylen) || ocf_opt_bytes(&data, &r.payload, &r.len)) {
+                snprintf(err, errlen, "%s: record %ld is not an ExportedRecord", path, n);
+                return -1;
+            }
+            r.partition = (int32_t)partition;
+            r.topic = view_topic(v, (const char *)topic, tlen);
+            if (fn(ctx, &r)) return 1;
+        }
+        if (data.p != data.end) {
+            snprintf(err, errlen, "%s: block %ld: %td bytes after its %" PRId64 " records", path, block,
+                     data.end - data.p, count);
+            return -1;
+        }
+    }
+    return 0;
+}
+
+int ap_export_read_view(const char *path, ap_export_view_t **view, ap_export_fn fn, void *ctx, char *err,
+                        size_t errlen) {
+    ap_export_view_t *v = calloc(1, sizeof *v);
+    if (!v) abort();
+    *view = v;
+    v->fn = fn;
+    v->ctx = ctx;
+    int fd = strcmp(path, "-") == 0 ? -1 : open(path, O_RDONLY);
+    struct stat st;
+    if (fd >= 0 && fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && st.st_size >= 4) {
+        v->map = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
+        if (v->map == MAP_FAILED) v->map = NULL;
+        else v->map_len = (size_t)st.st_size;
+    }
+    if (fd >= 0) close(fd);
+    if (v->map && memcmp(v->map, "Obj\x01", 4) == 0) {
+        posix_madvise(v->map, v->map_len, POSIX_MADV_SEQUENTIAL);
+        ocf_in_t in = {v->map, (const uint8_t *)v->map + v->map_len};
+        uint8_t sync[16];
+        int h = ocf_header(&in, sync);
+        if (h < 0) {
+            snprintf(err, errlen, "%s: not an Avro object container (broken header)", path);
+            return -1;
+        }
+        if (h == 1) return ocf_blocks(v, &in, sync, path, fn, ctx, err, errlen);
+    }
+    /* Compressed, another writer's schema, JSON lines or a pipe: read as
+     * ap_export_read does, keeping a copy of every record. */
+    if (v->map) munmap(v->map, v->map_len);
+    v->map = NULL;
+    return ap_export_read(path, view_copy, v, err, errlen);
+}
+
+int ap_export_view_in_place(const ap_export_view_t *v) { return v && v->map ? 1 : 0; }
+
+void ap_export_view_free(ap_export_view_t *v) {
+    if (!v) return;
+    if (v->map) munmap(v->map, v->map_len);
+    while (v->chunks) {
+        view_chunk_t *next = v->chunks->next;
+        free(v->chunks);
+        v->chunks = next;
+    }
+    free(v);
 }

@@ -218,23 +218,22 @@ static int filtered_flush(void *ctx, int timeout_ms, char *err, size_t errlen) {
 
 /* ---------------------------------------------------------------- offline */
 
-/* One input record of the file, held in memory (offsets into the arena). */
+/* One input record of the file, held in memory (pointing into the view). */
 typedef struct held {
-    int kind;
     int32_t partition;
+    uint8_t kind, is_tick;
+    uint32_t keylen, len;
     int64_t offset, timestamp;
-    size_t key_at, keylen, value_at, len;
-    int has_key, has_value;
-    int is_tick;
     int64_t tick_time;
+    const uint8_t *key, *value; /* NULL: none */
 } held_t;
 
 typedef struct offline {
     const settings_t *cfg;
     held_t *recs;
     size_t n, cap;
-    ap_buf_t arena;
-    uint64_t ignored; /* records of other topics */
+    ap_export_view_t *view; /* owns what recs point to */
+    uint64_t ignored;       /* records of other topics */
 } offline_t;
 
 static int collect(void *ctx, const ap_record_t *r) {
@@ -250,19 +249,15 @@ static int collect(void *ctx, const ap_record_t *r) {
     }
     held_t *h = &o->recs[o->n++];
     memset(h, 0, sizeof *h);
-    h->kind = kind;
+    h->kind = (uint8_t)kind;
     h->partition = r->partition;
     h->offset = r->offset;
     h->timestamp = r->timestamp;
-    h->has_key = r->key != NULL;
-    h->key_at = o->arena.len;
-    h->keylen = r->key ? r->keylen : 0;
-    if (r->key) ap_buf_append(&o->arena, r->key, r->keylen);
-    h->has_value = r->payload != NULL;
-    h->value_at = o->arena.len;
-    h->len = r->payload ? r->len : 0;
-    if (r->payload) ap_buf_append(&o->arena, r->payload, r->len);
-    h->is_tick = ap_events_tick_time(r->payload, r->len, &h->tick_time); /* as the intake decides */
+    h->key = r->key;
+    h->keylen = (uint32_t)r->keylen;
+    h->value = r->payload;
+    h->len = (uint32_t)r->len;
+    h->is_tick = (uint8_t)ap_events_tick_time(r->payload, r->len, &h->tick_time); /* as the intake decides */
     return 0;
 }
 
@@ -429,7 +424,6 @@ static int part_done(offline_run_t *r, size_t part, char *err, size_t errlen) {
 static int replay_partition(offline_run_t *r, ap_processor_t *proc, const part_out_t *po, size_t *order,
                             ap_record_t *batch, char *err, size_t errlen) {
     const held_t *recs = r->o->recs;
-    const uint8_t *arena = (const uint8_t *)r->o->arena.data;
     size_t n = lane_order(recs, po->lo, po->hi, order);
     if (n < po->hi - po->lo)
         ap_log_info("records wait behind ticks the other topics never reached", "partition=%" PRId32 " records=%zu",
@@ -439,8 +433,7 @@ static int replay_partition(offline_run_t *r, ap_processor_t *proc, const part_o
         for (; m < (size_t)r->cfg->batch_size && i + m < n; m++) {
             const held_t *h = &recs[order[i + m]];
             batch[m] = (ap_record_t){r->cfg->topics[h->kind], h->partition, h->offset, h->timestamp,
-                                     h->has_key ? arena + h->key_at : NULL, h->keylen,
-                                     h->has_value ? arena + h->value_at : NULL, h->len};
+                                     h->key, h->keylen, h->value, h->len};
         }
         for (size_t off = 0; off < m;) {
             size_t consumed = 0;
@@ -496,15 +489,16 @@ static void *worker_main(void *arg) {
 static int run_offline(const settings_t *cfg, const ap_processor_config_t *pcfg, filter_t *filter,
                        ap_output_file_t *file, uint64_t *records_in, ap_processor_stats_t *stats, char *err,
                        size_t errlen) {
-    offline_t o = {cfg, NULL, 0, 0, AP_BUF_INIT, 0};
+    offline_t o = {cfg, NULL, 0, 0, NULL, 0};
     offline_run_t r = {.cfg = cfg, .pcfg = pcfg, .filter = filter, .file = file, .o = &o};
     worker_t *workers = NULL;
     size_t n_workers = 0;
     double t0 = ap_log_monotonic_s();
-    int rc = ap_export_read(cfg->input, collect, &o, err, errlen);
+    int rc = ap_export_read_view(cfg->input, &o.view, collect, &o, err, errlen);
     if (rc < 0) goto done;
     rc = 0;
-    ap_log_info("file read", "records=%zu seconds=%.3f", o.n, ap_log_monotonic_s() - t0);
+    ap_log_info("file read", "records=%zu seconds=%.3f in_place=%d", o.n, ap_log_monotonic_s() - t0,
+                ap_export_view_in_place(o.view));
     if (o.ignored) ap_log_warn("records of other topics ignored", "records=%" PRIu64, o.ignored);
     sort_held(&o);
     /* The same record twice in a file (overlapping exports): keep one. */
@@ -542,7 +536,7 @@ done:
     free(r.parts);
     free(workers);
     free(o.recs);
-    ap_buf_free(&o.arena);
+    ap_export_view_free(o.view);
     return rc;
 }
 

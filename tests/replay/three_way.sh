@@ -65,6 +65,8 @@ for f in avro jsonl; do
     --set replay.output="$work/off-$f.raw" 2> "$work/off-$f.log"
   check "offline replay of the .$f export = live, byte for byte" "$(md5sum < "$work/live")" "$(bytes_of "$work/off-$f.raw" | md5sum)"
 done
+check "our own container is decoded in place, JSON lines are copied" "in_place=1 in_place=0" \
+  "$(grep -ho 'in_place=[01]' "$work/off-avro.log" "$work/off-jsonl.log" | xargs)"
 # Again with one worker and with three (partitions replayed side by side):
 # identical bytes in identical order.
 for workers in 1 3; do
