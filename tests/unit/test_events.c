@@ -78,6 +78,26 @@ static void header_rules(void **state) {
     ap_event_t ev = placement();
     strcpy(ev.u.placement.h.event_id, "not-a-uuid");
     expect_invalid(&ev, "UUID");
+    const char *not_uuids[] = {
+        "0e8f5b2c-3a1d-4c6e-9b7a-5d2f1e0c8a9",   /* 35 characters */
+        "0e8f5b2c-3a1d-4c6e-9b7a-5d2f1e0c8a9bb", /* 37 */
+        "0e8f5b2c-3a1d-4c6e-9b7a-5d2f1e0c8a9g",  /* not hex */
+        "0e8f5b2c-3a1d-4c6e-9b7a-5d2f1e0c8a-b",  /* a dash for a digit */
+        "0e8f5b2c3-a1d-4c6e-9b7a-5d2f1e0c8a9b",  /* a dash out of place */
+        "0e8f5b2c-3a1d-4c6e-9b7a-5d2f1e0c8a9 ",  /* a space */
+    };
+    for (size_t i = 0; i < sizeof not_uuids / sizeof *not_uuids; i++) {
+        ev = placement();
+        strcpy(ev.u.placement.h.event_id, not_uuids[i]);
+        expect_invalid(&ev, "UUID");
+    }
+    const char *uuids[] = {"0e8f5b2c-3a1d-4c6e-9b7a-5d2f1e0c8a9b", "0E8F5B2C-3A1D-4C6E-9B7A-5D2F1E0C8A9B"};
+    for (size_t i = 0; i < 2; i++) {
+        ev = placement();
+        strcpy(ev.u.placement.h.event_id, uuids[i]);
+        char why[128];
+        assert_int_equal(ap_events_validate(&ev, why, sizeof why), 0);
+    }
     ev = placement();
     strcpy(ev.u.placement.h.municipality_code, "1a1");
     expect_invalid(&ev, "municipality_code");

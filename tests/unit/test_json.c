@@ -8,6 +8,7 @@
 #include <cmocka.h>
 
 #include "arbejdspligt/json.h"
+#include "arbejdspligt/utf8.h"
 
 static ap_json_doc_t doc = AP_JSON_DOC_INIT;
 
@@ -108,12 +109,47 @@ static void integers_written_like_printf(void **state) {
     ap_buf_free(&b);
 }
 
+/* Strict UTF-8 at every position of a string longer than the eight-byte
+ * ASCII step, so both the step and the byte-wise path see each case. */
+static void utf8_checked_at_every_position(void **state) {
+    (void)state;
+    static const struct {
+        const char *bytes;
+        size_t len;
+        int valid;
+    } seqs[] = {
+        {"\xC3\xA6", 2, 1},          /* ae */
+        {"\xE2\x82\xAC", 3, 1},      /* euro sign */
+        {"\xF0\x9F\x98\x80", 4, 1},  /* outside the BMP */
+        {"\xC3", 1, 0},              /* cut short */
+        {"\xE2\x82", 2, 0},          /* cut short */
+        {"\xC3\x28", 2, 0},          /* bad continuation */
+        {"\xC0\xAF", 2, 0},          /* overlong */
+        {"\xED\xA0\x80", 3, 0},      /* surrogate */
+        {"\xF4\x90\x80\x80", 4, 0},  /* past U+10FFFF */
+        {"\x80", 1, 0},              /* lone continuation */
+        {"\xFF", 1, 0},
+    };
+    char buf[64];
+    for (size_t k = 0; k < sizeof seqs / sizeof *seqs; k++)
+        for (size_t at = 0; at + seqs[k].len <= 40; at++) {
+            memset(buf, 'a', 40);
+            memcpy(buf + at, seqs[k].bytes, seqs[k].len);
+            if (ap_utf8_valid(buf, 40) != seqs[k].valid) fail_msg("sequence %zu at %zu: wrong verdict", k, at);
+            /* ending right after it: a cut sequence at the very end */
+            if (ap_utf8_valid(buf, at + seqs[k].len) != seqs[k].valid) fail_msg("sequence %zu ending at %zu", k, at);
+        }
+    memset(buf, 'a', 40);
+    assert_true(ap_utf8_valid(buf, 40));
+    assert_true(ap_utf8_valid(buf, 0));
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(parses_objects_arrays_and_scalars), cmocka_unit_test(decodes_escapes_and_surrogates),
         cmocka_unit_test(integer_bounds),  cmocka_unit_test(rejects_malformed_input),
         cmocka_unit_test(rejects_deep_nesting), cmocka_unit_test(writer_escapes_what_it_must),
-        cmocka_unit_test(integers_written_like_printf),
+        cmocka_unit_test(integers_written_like_printf), cmocka_unit_test(utf8_checked_at_every_position),
     };
     int rc = cmocka_run_group_tests(tests, NULL, NULL);
     ap_json_doc_free(&doc);
