@@ -261,6 +261,7 @@ typedef struct mem_ent {
     uint16_t id_at;      /* entity id and event id: NUL-terminated strings in data */
     uint16_t evid_at;
     int32_t monday;      /* hours: the week it is dated in */
+    uint16_t size16;     /* its room in the store's chunks, in 16-byte units */
     unsigned char data[]; /* the struct, packed */
 } mem_ent_t;
 
@@ -423,6 +424,9 @@ typedef struct mem_store {
     mem_layout_t layouts[MEM_KINDS];
     mem_work_t *work; /* per item of an apply call, reused */
     size_t cap_work;
+    struct mem_chunk *chunks; /* where entities live, newest first */
+    void **free_ents;         /* rooms of replaced entities, by size16 */
+    size_t n_sizes;
 } mem_store_t;
 
 #define M(s) ((mem_store_t *)(s))
@@ -585,11 +589,52 @@ static int mem_kind_of(const ap_event_t *ev, const char **id) {
     }
 }
 
+/* Entities live in chunks the store owns: a new one is a pointer bump, a
+ * replaced one's room goes on a free list of its size for the next of that
+ * size, and destroying the store frees a few chunks, not every entity (a
+ * national year holds millions). */
+#define MEM_CHUNK (1u << 20)
+
+typedef struct mem_chunk {
+    struct mem_chunk *next;
+    size_t used;
+    unsigned char data[]; /* 16-byte aligned: two 8-byte fields before it */
+} mem_chunk_t;
+
+static mem_ent_t *mem_ent_alloc(mem_store_t *s, size_t n) {
+    size_t size16 = (n + 15) / 16;
+    if (size16 >= s->n_sizes) abort(); /* larger than any input struct packed */
+    void *room = s->free_ents[size16];
+    if (room) {
+        memcpy(&s->free_ents[size16], room, sizeof room);
+    } else {
+        if (!s->chunks || MEM_CHUNK - s->chunks->used < size16 * 16) {
+            mem_chunk_t *c = mem_alloc(sizeof *c + MEM_CHUNK);
+            c->next = s->chunks;
+            c->used = 0;
+            s->chunks = c;
+        }
+        room = s->chunks->data + s->chunks->used;
+        s->chunks->used += size16 * 16;
+    }
+    mem_ent_t *e = room;
+    e->size16 = (uint16_t)size16;
+    return e;
+}
+
+static void mem_ent_free(mem_store_t *s, mem_ent_t *e) {
+    if (!e) return;
+    size_t size16 = e->size16;
+    void *room = e;
+    memcpy(room, &s->free_ents[size16], sizeof room);
+    s->free_ents[size16] = room;
+}
+
 static mem_ent_t *mem_ent_new(mem_store_t *s, int kind, const ap_store_item_t *it, int32_t partition,
                               uint32_t hash) {
     const mem_layout_t *l = &s->layouts[kind];
     const char *v = (const char *)&it->event->u;
-    mem_ent_t *e = mem_alloc(sizeof *e + mem_packed_size(l, v));
+    mem_ent_t *e = mem_ent_alloc(s, offsetof(mem_ent_t, data) + mem_packed_size(l, v));
     e->recorded_at = it->event->u.h.recorded_at;
     e->offset = it->offset;
     e->topic = mem_topic(s, it->topic);
@@ -618,7 +663,7 @@ static int mem_apply_listed(mem_store_t *s, mem_citizen_t *c, int kind, const ap
     mem_ent_t *e = mem_ent_new(s, kind, it, partition, hash);
     if (cur) list->items[at] = e;
     else mem_ents_push(list, e);
-    free(cur);
+    mem_ent_free(s, cur);
     return AP_APPLY_APPLIED;
 }
 
@@ -639,7 +684,7 @@ static int mem_apply_hours(mem_store_t *s, mem_citizen_t *c, const ap_store_item
     if (cur) {
         c->reports.items[ref - 1] = e; /* same index: the report index and its week stay valid */
         if (moves) mem_week_remove(mem_week_find(c, cur->monday), ref);
-        free(cur);
+        mem_ent_free(s, cur);
     } else {
         mem_ents_push(&c->reports, e);
         ref = c->reports.n;
@@ -888,12 +933,9 @@ invalid:
 
 /* ------------------------------------------------------- life and plumbing */
 
+/* Its entities go with the store's chunks. */
 static void mem_citizen_free(mem_citizen_t *c) {
-    for (int k = 0; k < MEM_LISTED; k++) {
-        for (uint32_t j = 0; j < c->kinds[k].n; j++) free(c->kinds[k].items[j]);
-        free(c->kinds[k].items);
-    }
-    for (uint32_t j = 0; j < c->reports.n; j++) free(c->reports.items[j]);
+    for (int k = 0; k < MEM_LISTED; k++) free(c->kinds[k].items);
     free(c->reports.items);
     for (uint32_t j = 0; j < c->n_weeks; j++) free(c->weeks[j].reports);
     free(c->weeks);
@@ -921,6 +963,12 @@ static void mem_destroy(ap_store_t *base) {
     for (uint32_t i = 0; i < s->n_topics; i++) free(s->topics[i]);
     free(s->topics);
     free(s->work);
+    while (s->chunks) {
+        mem_chunk_t *next = s->chunks->next;
+        free(s->chunks);
+        s->chunks = next;
+    }
+    free(s->free_ents);
     free(s);
 }
 
@@ -943,5 +991,12 @@ ap_store_t *ap_store_memory_create(void) {
     mem_layout_init(&s->layouts[MEM_EXEMPTION], AP_EV_EXEMPTION, offsetof(ap_exemption_t, exemption_id));
     mem_layout_init(&s->layouts[MEM_REDUCTION], AP_EV_REDUCTION, offsetof(ap_reduction_t, reduction_id));
     mem_layout_init(&s->layouts[MEM_HOURS], AP_EV_HOURS, offsetof(ap_hours_t, report_id));
+    /* No struct packs larger than it is, strings included (length byte + NUL
+     * instead of the full capacity may add 1 each). */
+    size_t largest = 0;
+    for (int k = 0; k < MEM_KINDS; k++)
+        if (s->layouts[k].size + s->layouts[k].n > largest) largest = s->layouts[k].size + s->layouts[k].n;
+    s->n_sizes = (offsetof(mem_ent_t, data) + largest + 15) / 16 + 1;
+    s->free_ents = mem_zalloc(s->n_sizes, sizeof *s->free_ents);
     return &s->base;
 }
