@@ -29,7 +29,12 @@ void ap_buf_reset(ap_buf_t *b);
 void ap_buf_reserve(ap_buf_t *b, size_t n);
 void ap_buf_append(ap_buf_t *b, const void *p, size_t n);
 void ap_buf_append_str(ap_buf_t *b, const char *s);
-void ap_buf_append_byte(ap_buf_t *b, uint8_t c);
+/** @brief Appends one byte (inline: the JSON writer appends many). */
+static inline void ap_buf_append_byte(ap_buf_t *b, uint8_t c) {
+    if (b->len + 2 > b->cap) ap_buf_reserve(b, 1);
+    b->data[b->len++] = (char)c;
+    b->data[b->len] = '\0';
+}
 /** @brief Appends n bytes as lower-case hex (2n characters). */
 void ap_buf_append_hex(ap_buf_t *b, const void *p, size_t n);
 /** @brief Appends a decimal integer (no printf: it is on the output hot path). */

@@ -37,7 +37,6 @@ void ap_buf_append(ap_buf_t *b, const void *p, size_t n) {
 
 void ap_buf_append_str(ap_buf_t *b, const char *s) { ap_buf_append(b, s, strlen(s)); }
 
-void ap_buf_append_byte(ap_buf_t *b, uint8_t c) { ap_buf_append(b, &c, 1); }
 
 void ap_buf_appendf(ap_buf_t *b, const char *fmt, ...) {
     va_list ap;

@@ -283,12 +283,25 @@ int ap_json_is_string(const ap_json_node_t *n, const char *s) {
     return n && n->type == AP_JSON_STRING && strlen(s) == n->len && memcmp(n->str, s, n->len) == 0;
 }
 
+/* Non-zero if any byte of w is below 0x20, '"' or '\\' (the classic
+ * "has a byte less than n" and "has a zero byte" word tests). */
+static uint64_t json_special8(uint64_t w) {
+    const uint64_t ones = 0x0101010101010101ULL, highs = 0x8080808080808080ULL;
+    uint64_t quote = w ^ (ones * '"'), backslash = w ^ (ones * '\\');
+    return ((w - ones * 0x20) & ~w & highs) | ((quote - ones) & ~quote & highs) |
+           ((backslash - ones) & ~backslash & highs);
+}
+
 void ap_json_write_string(ap_buf_t *out, const char *s, size_t len) {
     static const char hex[] = "0123456789abcdef";
     ap_buf_reserve(out, len + 2); /* the usual case: nothing to escape */
     out->data[out->len++] = '"';
     size_t run = 0;
     for (size_t i = 0; i < len; i++) {
+        /* Eight bytes at a time while none is a control, '"' or '\\'. */
+        uint64_t w;
+        while (len - i >= 8 && (memcpy(&w, s + i, 8), !json_special8(w))) i += 8;
+        if (i >= len) break;
         unsigned char c = (unsigned char)s[i];
         if (c >= 0x20 && c != '"' && c != '\\') continue;
         ap_buf_append(out, s + run, i - run);

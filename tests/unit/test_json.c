@@ -90,6 +90,37 @@ static void writer_escapes_what_it_must(void **state) {
     ap_buf_free(&b);
 }
 
+/* Every byte value at every position of a string longer than the writer's
+ * eight-byte step, against a byte-by-byte escaper written from RFC 8259. */
+static void writer_escapes_every_byte_at_every_position(void **state) {
+    (void)state;
+    ap_buf_t got = AP_BUF_INIT;
+    char in[40], want[40 * 6 + 3];
+    for (int c = 0; c < 256; c++)
+        for (size_t at = 0; at < sizeof in; at++) {
+            memset(in, 'x', sizeof in);
+            in[at] = (char)c;
+            size_t n = 0;
+            want[n++] = '"';
+            for (size_t i = 0; i < sizeof in; i++) {
+                unsigned char b = (unsigned char)in[i];
+                if (b == '"' || b == '\\') want[n++] = '\\', want[n++] = (char)b;
+                else if (b == '\n') want[n++] = '\\', want[n++] = 'n';
+                else if (b == '\r') want[n++] = '\\', want[n++] = 'r';
+                else if (b == '\t') want[n++] = '\\', want[n++] = 't';
+                else if (b == '\b') want[n++] = '\\', want[n++] = 'b';
+                else if (b == '\f') want[n++] = '\\', want[n++] = 'f';
+                else if (b < 0x20) n += (size_t)snprintf(want + n, 7, "\\u%04x", b);
+                else want[n++] = (char)b;
+            }
+            want[n++] = '"';
+            ap_buf_reset(&got);
+            ap_json_write_string(&got, in, sizeof in);
+            if (got.len != n || memcmp(got.data, want, n) != 0) fail_msg("byte 0x%02x at %zu escaped wrongly", c, at);
+        }
+    ap_buf_free(&got);
+}
+
 /* ap_buf_append_int replaced printf on the output path: same digits, edge values too. */
 static void integers_written_like_printf(void **state) {
     (void)state;
@@ -149,6 +180,7 @@ int main(void) {
         cmocka_unit_test(parses_objects_arrays_and_scalars), cmocka_unit_test(decodes_escapes_and_surrogates),
         cmocka_unit_test(integer_bounds),  cmocka_unit_test(rejects_malformed_input),
         cmocka_unit_test(rejects_deep_nesting), cmocka_unit_test(writer_escapes_what_it_must),
+        cmocka_unit_test(writer_escapes_every_byte_at_every_position),
         cmocka_unit_test(integers_written_like_printf), cmocka_unit_test(utf8_checked_at_every_position),
     };
     int rc = cmocka_run_group_tests(tests, NULL, NULL);
