@@ -27,9 +27,11 @@
 #include "arbejdspligt/events.h"
 
 typedef struct ap_output {
-    /** Queues one record; 0, or -1 with err for a permanent failure. */
+    /** Queues one record; 0, or -1 with err for a permanent failure. event
+     * is the record decoded (value is its encoding), so an output that
+     * formats records need not decode them again; it may be NULL. */
     int (*produce)(void *ctx, const char *topic, const void *key, size_t keylen, const void *value, size_t len,
-                   char *err, size_t errlen);
+                   const ap_event_t *event, char *err, size_t errlen);
     /** Waits until every queued record is durable; 0, or -1 with err (the cycle is retried). */
     int (*flush)(void *ctx, int timeout_ms, char *err, size_t errlen);
     void *ctx;
@@ -49,13 +51,15 @@ ap_output_file_t *ap_output_file_open(const char *path, ap_output_format_t forma
 /** @return the output interface of f (valid until close). */
 ap_output_t ap_output_file(ap_output_file_t *f);
 /**
- * @brief Appends record as f writes it (one line, newline included) to line,
+ * @brief Appends record as f writes it (one line, newline included) to line
+ * (event: the record decoded, or NULL to decode value here),
  * for callers that format on several threads and write in an order of their
  * own. Reads f's settings only, so it may run on several threads at once.
  * @return 1 if appended, 0 if f does not write this topic, -1 with err.
  */
 int ap_output_file_format(const ap_output_file_t *f, const char *topic, const void *key, size_t keylen,
-                          const void *value, size_t len, ap_buf_t *line, char *err, size_t errlen);
+                          const void *value, size_t len, const ap_event_t *event, ap_buf_t *line, char *err,
+                          size_t errlen);
 /** @brief Writes n_lines formatted lines (len bytes) to f; one thread at a time. @return 0, or -1 with err. */
 int ap_output_file_write(ap_output_file_t *f, const void *lines, size_t len, uint64_t n_lines, char *err,
                          size_t errlen);

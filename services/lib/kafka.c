@@ -102,7 +102,8 @@ int ap_kafka_producer_drain(rd_kafka_t *rk, int timeout_ms) {
 }
 
 static int output_produce(void *ctx, const char *topic, const void *key, size_t keylen, const void *value, size_t len,
-                          char *err, size_t errlen) {
+                          const ap_event_t *event, char *err, size_t errlen) {
+    (void)event;
     ap_kafka_output_t *ko = ctx;
     return ap_kafka_produce(ko->rk, topic, RD_KAFKA_PARTITION_UA, key, keylen, value, len, err, errlen);
 }

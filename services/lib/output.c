@@ -46,17 +46,18 @@ static int wanted_topic(const ap_output_file_t *o, const char *topic) {
 }
 
 int ap_output_file_format(const ap_output_file_t *o, const char *topic, const void *key, size_t keylen,
-                          const void *value, size_t len, ap_buf_t *line, char *err, size_t errlen) {
+                          const void *value, size_t len, const ap_event_t *event, ap_buf_t *line, char *err,
+                          size_t errlen) {
     if (!wanted_topic(o, topic)) return 0;
     if (o->format == AP_OUTPUT_JSON) {
         ap_event_t ev;
         ap_codec_error_t cerr;
         /* Our own output always decodes; a failure here is a bug worth stopping for. */
-        if (ap_events_decode(value, len, &ev, &cerr) != AP_CODEC_OK) {
+        if (!event && ap_events_decode(value, len, &ev, &cerr) != AP_CODEC_OK) {
             snprintf(err, errlen, "output record does not decode: %s", cerr.msg);
             return -1;
         }
-        ap_events_to_json(&ev, line);
+        ap_events_to_json(event ? event : &ev, line);
     } else {
         ap_buf_append_str(line, topic);
         ap_buf_append_byte(line, ' ');
@@ -80,10 +81,10 @@ int ap_output_file_write(ap_output_file_t *o, const void *lines, size_t len, uin
 }
 
 static int file_produce(void *ctx, const char *topic, const void *key, size_t keylen, const void *value, size_t len,
-                        char *err, size_t errlen) {
+                        const ap_event_t *event, char *err, size_t errlen) {
     ap_output_file_t *o = ctx;
     ap_buf_reset(&o->line);
-    int got = ap_output_file_format(o, topic, key, keylen, value, len, &o->line, err, errlen);
+    int got = ap_output_file_format(o, topic, key, keylen, value, len, event, &o->line, err, errlen);
     return got <= 0 ? got : ap_output_file_write(o, o->line.data, o->line.len, 1, err, errlen);
 }
 

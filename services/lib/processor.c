@@ -133,9 +133,10 @@ static int fail(ap_processor_t *p, const char *fmt, const char *detail) {
     return -1;
 }
 
-static int produce(ap_processor_t *p, const char *topic, const void *key, size_t keylen) {
+/* Hands the output the record in p->out, which encodes ev. */
+static int produce(ap_processor_t *p, const char *topic, const void *key, size_t keylen, const ap_event_t *ev) {
     char err[256];
-    if (p->output.produce(p->output.ctx, topic, key, keylen, p->out.data, p->out.len, err, sizeof err))
+    if (p->output.produce(p->output.ctx, topic, key, keylen, p->out.data, p->out.len, ev, err, sizeof err))
         return fail(p, "%s", err);
     return 0;
 }
@@ -166,7 +167,7 @@ static int dead_letter(ap_processor_t *p, const ap_record_t *r, int reason, cons
     ap_log_warn("dead letter", "topic=%s partition=%" PRId32 " offset=%" PRId64 " reason=%d detail=\"%s\"", r->topic,
                 r->partition, r->offset, reason, why);
     p->stats.dead_letters++;
-    return produce(p, p->cfg.dead_letter_topic, r->key, r->key ? r->keylen : 0);
+    return produce(p, p->cfg.dead_letter_topic, r->key, r->key ? r->keylen : 0, &ev);
 }
 
 /* --------------------------------------------------------------- the clock */
@@ -331,7 +332,7 @@ static int on_week(void *ctx, size_t i, const ap_week_input_t *in, const ap_week
     ap_buf_reset(&p->out);
     ap_events_encode(&ev, &p->out);
     size_t keylen = strlen(in->citizen_id);
-    if (produce(p, p->cfg.compliance_topic, in->citizen_id, keylen)) return 1;
+    if (produce(p, p->cfg.compliance_topic, in->citizen_id, keylen, &ev)) return 1;
     p->stats.results++;
     for (size_t k = 0; k < eval.n_alerts; k++) {
         ap_alert_t *a = &eval.alerts[k];
@@ -344,7 +345,7 @@ static int on_week(void *ctx, size_t i, const ap_week_input_t *in, const ap_week
         ev.u.alert = *a;
         ap_buf_reset(&p->out);
         ap_events_encode(&ev, &p->out);
-        if (produce(p, p->cfg.alerts_topic, in->citizen_id, keylen)) return 1;
+        if (produce(p, p->cfg.alerts_topic, in->citizen_id, keylen, &ev)) return 1;
         p->stats.alerts++;
     }
     add_pending(p, in->citizen_id, in->week_start, (ap_result_record_t){r->revision, digest});

@@ -197,18 +197,18 @@ typedef struct filtered_output {
 } filtered_output_t;
 
 static int filtered_produce(void *ctx, const char *topic, const void *key, size_t keylen, const void *value,
-                            size_t len, char *err, size_t errlen) {
+                            size_t len, const ap_event_t *event, char *err, size_t errlen) {
     filtered_output_t *fo = ctx;
     if (fo->filter->active && strcmp(topic, fo->dead_letter_topic) != 0) {
         ap_event_t ev;
         ap_codec_error_t cerr;
-        if (ap_events_decode(value, len, &ev, &cerr) != AP_CODEC_OK) {
+        if (!event && ap_events_decode(value, len, &ev, &cerr) != AP_CODEC_OK) {
             snprintf(err, errlen, "output record does not decode: %s", cerr.msg);
             return -1;
         }
-        if (!keep(fo->filter, &ev)) return 0;
+        if (!keep(fo->filter, event ? event : &ev)) return 0;
     }
-    return fo->inner.produce(fo->inner.ctx, topic, key, keylen, value, len, err, errlen);
+    return fo->inner.produce(fo->inner.ctx, topic, key, keylen, value, len, event, err, errlen);
 }
 
 static int filtered_flush(void *ctx, int timeout_ms, char *err, size_t errlen) {
@@ -382,10 +382,10 @@ typedef struct worker {
 #define STREAM_BYTES (256 * 1024)
 
 static int part_produce(void *ctx, const char *topic, const void *key, size_t keylen, const void *value, size_t len,
-                        char *err, size_t errlen) {
+                        const ap_event_t *event, char *err, size_t errlen) {
     worker_t *w = ctx;
     part_out_t *po = &w->run->parts[w->part];
-    int got = ap_output_file_format(w->run->file, topic, key, keylen, value, len, &po->lines, err, errlen);
+    int got = ap_output_file_format(w->run->file, topic, key, keylen, value, len, event, &po->lines, err, errlen);
     if (got > 0) po->n_lines++;
     return got < 0 ? -1 : 0;
 }
