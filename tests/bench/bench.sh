@@ -33,6 +33,24 @@ cmake --build "$root/build" -j"$(nproc)" >/dev/null
 bin="$root/build"
 run="$root/.run/bench"
 rm -rf "$run"; mkdir -p "$run"
+want() { case ",$parts," in *",$1,"*) return 0 ;; *) return 1 ;; esac; }
+offline_rate=null; offline_s=null; offline_rss=null
+# Offline replay: the same stream as an exported file, through the engine with
+# in-process state. Wall time includes reading the file. It runs first, before
+# the broker and Redis start: an offline replay needs neither, and a broker
+# still busy after the load would share the two cores with it.
+if want offline; then
+  "$bin/ap-generate" --citizens "$citizens" --weeks "$weeks" --seed "$seed" --invalid-rate 0.02 --export "$run/stream.avro" \
+    --topic-prefix b 2>/dev/null
+  /usr/bin/time -f '%M' -o "$run/offline.rss" "$bin/ap-replay" file --set replay.input="$run/stream.avro" \
+    --set replay.output=/dev/null --set topic.placement=b.placement --set topic.hours=b.hours \
+    --set topic.exemption=b.exemption --set log.level=info 2> "$run/offline.log" >/dev/null
+  offline_rate=$(sed -n 's/.*replay done.*records_per_s=\([0-9]*\).*/\1/p' "$run/offline.log")
+  offline_s=$(sed -n 's/.*replay done.*seconds=\([0-9.]*\).*/\1/p' "$run/offline.log")
+  offline_rss=$(( $(cat "$run/offline.rss") / 1024 ))
+  rm -f "$run/stream.avro"
+fi
+
 "$root/deploy/scripts/env.sh" start "$run/env" >/dev/null
 proc=
 trap '[ -z "$proc" ] || kill -TERM "$proc" 2>/dev/null || true; "$root/deploy/scripts/env.sh" stop "$run/env" >/dev/null' EXIT
@@ -63,11 +81,10 @@ kcat_s=$(elapsed "$t0" "$t1")
 # Ceiling for Redis: pipelined SET/GET.
 redis_rps=$(redis-benchmark -p "$AP_REDIS_PORT" -P 16 -n 2000000 -t set -q 2>/dev/null | sed -n 's/.*SET: \([0-9.]*\) requests.*/\1/p' | tail -1)
 
-want() { case ",$parts," in *",$1,"*) return 0 ;; *) return 1 ;; esac; }
 # CPU seconds (user + system) a process has used so far.
 cpu_s() { awk -v hz="$(getconf CLK_TCK)" '{ printf "%.2f", ($14 + $15) / hz }' "/proc/$1/stat" 2>/dev/null || echo 0; }
 e2e_s=null; results=0; rss_kb=0; cpu_proc=null; cpu_redis=null; cpu_kafka=null
-offline_rate=null; offline_s=null; offline_rss=null; lat_p50=null; lat_p99=null; lat_n=0; lat_events=0
+lat_p50=null; lat_p99=null; lat_n=0; lat_events=0
 
 # End to end: processor from the first record to lag 0 (every output acknowledged and recorded).
 if want e2e; then
@@ -90,20 +107,6 @@ if want e2e; then
   kill -TERM "$proc"; wait "$proc" || true; proc=
   e2e_s=$(elapsed "$t0" "$t1")
   results=$(grep -o 'results=[0-9]*' "$run/processor.log" | tail -1 | cut -d= -f2)
-fi
-
-# Offline replay: the same stream as an exported file, through the engine with
-# in-process state. Wall time includes reading the file.
-if want offline; then
-  "$bin/ap-generate" --citizens "$citizens" --weeks "$weeks" --seed "$seed" --invalid-rate 0.02 --export "$run/stream.avro" \
-    --topic-prefix b 2>/dev/null
-  /usr/bin/time -f '%M' -o "$run/offline.rss" "$bin/ap-replay" file --set replay.input="$run/stream.avro" \
-    --set replay.output=/dev/null --set topic.placement=b.placement --set topic.hours=b.hours \
-    --set topic.exemption=b.exemption --set log.level=info 2> "$run/offline.log" >/dev/null
-  offline_rate=$(sed -n 's/.*replay done.*records_per_s=\([0-9]*\).*/\1/p' "$run/offline.log")
-  offline_s=$(sed -n 's/.*replay done.*seconds=\([0-9.]*\).*/\1/p' "$run/offline.log")
-  offline_rss=$(( $(cat "$run/offline.rss") / 1024 ))
-  rm -f "$run/stream.avro"
 fi
 
 # Latency: a fresh processor, then a steady stream at 10,000 records/s.
