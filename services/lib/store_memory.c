@@ -20,12 +20,14 @@
  *
  * Not thread-safe. Allocation failure aborts (see buf.h).
  */
+#define _DEFAULT_SOURCE /* madvise(MADV_HUGEPAGE) */
 #include "arbejdspligt/store_memory.h"
 
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 
 #include "arbejdspligt/calendar.h"
 
@@ -592,14 +594,31 @@ static int mem_kind_of(const ap_event_t *ev, const char **id) {
 /* Entities live in chunks the store owns: a new one is a pointer bump, a
  * replaced one's room goes on a free list of its size for the next of that
  * size, and destroying the store frees a few chunks, not every entity (a
- * national year holds millions). */
-#define MEM_CHUNK (1u << 20)
+ * national year holds millions, over a gigabyte). A chunk is one huge page
+ * where the kernel offers them: first touching a year's entities then takes
+ * one page fault per 2 MiB instead of 512 (zeroing fresh pages was a third
+ * of a 52-week offline replay's time). */
+#define MEM_CHUNK (2u << 20)
 
 typedef struct mem_chunk {
     struct mem_chunk *next;
     size_t used;
     unsigned char data[]; /* 16-byte aligned: two 8-byte fields before it */
 } mem_chunk_t;
+
+#define MEM_CHUNK_ROOM (MEM_CHUNK - offsetof(mem_chunk_t, data))
+
+static mem_chunk_t *mem_chunk_new(mem_chunk_t *next) {
+    void *p = NULL;
+    if (posix_memalign(&p, MEM_CHUNK, MEM_CHUNK)) abort();
+#ifdef MADV_HUGEPAGE
+    (void)madvise(p, MEM_CHUNK, MADV_HUGEPAGE); /* a hint: without it, small pages */
+#endif
+    mem_chunk_t *c = p;
+    c->next = next;
+    c->used = 0;
+    return c;
+}
 
 static mem_ent_t *mem_ent_alloc(mem_store_t *s, size_t n) {
     size_t size16 = (n + 15) / 16;
@@ -608,12 +627,7 @@ static mem_ent_t *mem_ent_alloc(mem_store_t *s, size_t n) {
     if (room) {
         memcpy(&s->free_ents[size16], room, sizeof room);
     } else {
-        if (!s->chunks || MEM_CHUNK - s->chunks->used < size16 * 16) {
-            mem_chunk_t *c = mem_alloc(sizeof *c + MEM_CHUNK);
-            c->next = s->chunks;
-            c->used = 0;
-            s->chunks = c;
-        }
+        if (!s->chunks || MEM_CHUNK_ROOM - s->chunks->used < size16 * 16) s->chunks = mem_chunk_new(s->chunks);
         room = s->chunks->data + s->chunks->used;
         s->chunks->used += size16 * 16;
     }

@@ -230,8 +230,9 @@ typedef struct held {
 
 typedef struct offline {
     const settings_t *cfg;
-    held_t *recs;
+    held_t *recs;  /* in file order */
     size_t n, cap;
+    uint32_t *idx; /* recs sorted (sort_held) */
     ap_export_view_t *view; /* owns what recs point to */
     uint64_t ignored;       /* records of other topics */
 } offline_t;
@@ -268,71 +269,77 @@ static int cmp_held(const void *a, const void *b) {
     return (x->offset > y->offset) - (x->offset < y->offset);
 }
 
-/* Sorts the records by partition, topic kind and offset. An export lists
- * each topic-partition in offset order, so a stable counting pass over
- * (partition, kind) does the work and only a bucket found out of order is
- * sorted further (qsort moved the 72-byte records ~20 times each). */
+/* Orders the records by partition, topic kind and offset, as indices
+ * (o->idx) into the records, which stay where they were read: a second copy
+ * of a national year's records would be half a gigabyte of fresh pages. An
+ * export lists each topic-partition in offset order, so a stable counting
+ * pass over (partition, kind) does the work; a file out of that order (or
+ * with partition numbers no Kafka topic has) is sorted in place instead. */
 static void sort_held(offline_t *o) {
+    if (o->n > UINT32_MAX) abort(); /* 4 billion records: far beyond a year */
+    if (!(o->idx = malloc((o->n ? o->n : 1) * sizeof *o->idx))) abort();
     int32_t top = -1;
-    for (size_t i = 0; i < o->n; i++)
+    int small = 1;
+    for (size_t i = 0; i < o->n; i++) {
         if (o->recs[i].partition > top) top = o->recs[i].partition;
+        if (o->recs[i].partition < 0) small = 0;
+    }
     size_t nb = (size_t)top + 1;
-    int small = top >= 0 && top < (1 << 16);
-    for (size_t i = 0; small && i < o->n; i++) small = o->recs[i].partition >= 0;
-    if (!small) { /* a partition number no Kafka topic has: keep it general */
-        if (o->n) qsort(o->recs, o->n, sizeof *o->recs, cmp_held);
-        return;
-    }
-    size_t *at = calloc(nb * AP_TOPIC_KINDS + 1, sizeof *at);
-    held_t *out = malloc((o->n ? o->n : 1) * sizeof *out);
-    if (!at || !out) abort();
-    for (size_t i = 0; i < o->n; i++) at[(size_t)o->recs[i].partition * AP_TOPIC_KINDS + (size_t)o->recs[i].kind + 1]++;
-    for (size_t b = 1; b <= nb * AP_TOPIC_KINDS; b++) at[b] += at[b - 1];
-    for (size_t i = 0; i < o->n; i++)
-        out[at[(size_t)o->recs[i].partition * AP_TOPIC_KINDS + (size_t)o->recs[i].kind]++] = o->recs[i];
-    /* at[b] is now the end of bucket b; out of order inside one: sort it. */
-    for (size_t b = 0, lo = 0; b < nb * AP_TOPIC_KINDS; lo = at[b++]) {
-        size_t i = lo + 1;
-        while (i < at[b] && out[i - 1].offset <= out[i].offset) i++;
-        if (i < at[b]) qsort(out + lo, at[b] - lo, sizeof *out, cmp_held);
-    }
+    small = small && top < (1 << 16);
+    size_t *at = small ? calloc(nb * AP_TOPIC_KINDS + 1, sizeof *at) : NULL;
+    if (small && !at) abort();
+    for (size_t i = 0; small && i < o->n; i++)
+        at[(size_t)o->recs[i].partition * AP_TOPIC_KINDS + o->recs[i].kind + 1]++;
+    for (size_t b = 1; small && b <= nb * AP_TOPIC_KINDS; b++) at[b] += at[b - 1];
+    for (size_t i = 0; small && i < o->n; i++)
+        o->idx[at[(size_t)o->recs[i].partition * AP_TOPIC_KINDS + o->recs[i].kind]++] = (uint32_t)i;
+    /* at[b] is now the end of bucket b: is every bucket in offset order? */
+    int sorted = small;
+    for (size_t b = 0, lo = 0; sorted && b < nb * AP_TOPIC_KINDS; lo = at[b++])
+        for (size_t i = lo + 1; sorted && i < at[b]; i++)
+            sorted = o->recs[o->idx[i - 1]].offset <= o->recs[o->idx[i]].offset;
     free(at);
-    free(o->recs);
-    o->recs = out;
-    o->cap = o->n;
+    if (!sorted) {
+        if (o->n) qsort(o->recs, o->n, sizeof *o->recs, cmp_held);
+        for (size_t i = 0; i < o->n; i++) o->idx[i] = (uint32_t)i;
+    }
 }
 
-/* The processing order of one partition's records [lo, hi) (sorted by
- * topic kind, then offset), as the intake's lanes deliver them live: each
- * topic runs up to its next tick; a held tick goes out by the intake's own
- * barrier rule (ap_intake_tick_ready); every ready tick goes out before any
- * record behind one. Ticks never released stay held (as live). */
-static size_t lane_order(const held_t *recs, size_t lo, size_t hi, size_t *order) {
+/* Record i of the sorted order. */
+static const held_t *sorted_at(const offline_t *o, size_t i) { return &o->recs[o->idx[i]]; }
+
+/* The processing order of one partition's records [lo, hi) of the sorted
+ * order (by topic kind, then offset), as the intake's lanes deliver them
+ * live: each topic runs up to its next tick; a held tick goes out by the
+ * intake's own barrier rule (ap_intake_tick_ready); every ready tick goes out
+ * before any record behind one. Ticks never released stay held (as live).
+ * order gets indices into o->recs. */
+static size_t lane_order(const offline_t *o, size_t lo, size_t hi, size_t *order) {
     static const int assigned[AP_TOPIC_KINDS] = {1, 1, 1}; /* a lane is every input topic's partition N */
     size_t start[AP_TOPIC_KINDS], end[AP_TOPIC_KINDS], pos[AP_TOPIC_KINDS];
     int held[AP_TOPIC_KINDS] = {0};
     int64_t held_time[AP_TOPIC_KINDS] = {0}, released[AP_TOPIC_KINDS] = {0};
     size_t n = 0;
     for (int k = 0; k < AP_TOPIC_KINDS; k++) start[k] = end[k] = hi;
-    for (size_t i = hi; i-- > lo;) start[recs[i].kind] = i;
+    for (size_t i = hi; i-- > lo;) start[sorted_at(o, i)->kind] = i;
     for (int k = 0; k < AP_TOPIC_KINDS; k++) {
         end[k] = start[k];
-        while (end[k] < hi && recs[end[k]].kind == k) end[k]++;
+        while (end[k] < hi && sorted_at(o, end[k])->kind == k) end[k]++;
         pos[k] = start[k];
     }
     for (;;) {
         for (int k = 0; k < AP_TOPIC_KINDS; k++)
             while (!held[k] && pos[k] < end[k]) {
-                const held_t *h = &recs[pos[k]];
+                const held_t *h = sorted_at(o, pos[k]);
                 if (h->is_tick) { held[k] = 1; held_time[k] = h->tick_time; break; }
-                order[n++] = pos[k]++;
+                order[n++] = o->idx[pos[k]++];
             }
         int changed = 1, any = 0;
         while (changed) {
             changed = 0;
             for (int k = 0; k < AP_TOPIC_KINDS; k++) {
                 if (!held[k] || !ap_intake_tick_ready(k, held, held_time, released, assigned)) continue;
-                order[n++] = pos[k]++;
+                order[n++] = o->idx[pos[k]++];
                 released[k] = held_time[k];
                 held[k] = 0;
                 changed = any = 1;
@@ -423,15 +430,15 @@ static int part_done(offline_run_t *r, size_t part, char *err, size_t errlen) {
 
 static int replay_partition(offline_run_t *r, ap_processor_t *proc, const part_out_t *po, size_t *order,
                             ap_record_t *batch, char *err, size_t errlen) {
-    const held_t *recs = r->o->recs;
-    size_t n = lane_order(recs, po->lo, po->hi, order);
+    const offline_t *o = r->o;
+    size_t n = lane_order(o, po->lo, po->hi, order);
     if (n < po->hi - po->lo)
         ap_log_info("records wait behind ticks the other topics never reached", "partition=%" PRId32 " records=%zu",
-                    recs[po->lo].partition, po->hi - po->lo - n);
+                    sorted_at(o, po->lo)->partition, po->hi - po->lo - n);
     for (size_t i = 0; i < n && run;) {
         size_t m = 0;
         for (; m < (size_t)r->cfg->batch_size && i + m < n; m++) {
-            const held_t *h = &recs[order[i + m]];
+            const held_t *h = &o->recs[order[i + m]];
             batch[m] = (ap_record_t){r->cfg->topics[h->kind], h->partition, h->offset, h->timestamp,
                                      h->key, h->keylen, h->value, h->len};
         }
@@ -454,42 +461,48 @@ static void sum_stats(ap_processor_stats_t *to, const ap_processor_stats_t *s) {
     to->us_commit += s->us_commit;
 }
 
+/* Each partition gets a processor and store of its own, released when it is
+ * done: under the store contract (store.h: all events of a citizen arrive on
+ * one partition, as live) nothing of one partition's state is read by
+ * another, and a national year's state is never in memory all at once. */
 static void *worker_main(void *arg) {
     worker_t *w = arg;
     offline_run_t *r = w->run;
     char err[512] = "";
-    ap_store_t *store = ap_store_memory_create();
     filtered_output_t fout = {{part_produce, part_flush, w}, r->filter, r->pcfg->dead_letter_topic};
-    ap_processor_t *proc = ap_processor_create(r->pcfg, store, (ap_output_t){filtered_produce, filtered_flush, &fout});
     size_t *order = calloc(r->longest ? r->longest : 1, sizeof *order);
     ap_record_t *batch = calloc(AP_PROCESSOR_MAX_BATCH, sizeof *batch);
     if (!order || !batch) abort();
     int rc = 0;
-    for (;;) {
+    while (rc == 0) {
         pthread_mutex_lock(&r->mu);
         size_t part = r->failed ? r->n_parts : r->next++;
         pthread_mutex_unlock(&r->mu);
         if (part >= r->n_parts) break;
         w->part = part;
-        if ((rc = replay_partition(r, proc, &r->parts[part], order, batch, err, sizeof err)) ||
-            (rc = part_done(r, part, err, sizeof err)))
-            break;
+        ap_store_t *store = ap_store_memory_create();
+        ap_processor_t *proc =
+            ap_processor_create(r->pcfg, store, (ap_output_t){filtered_produce, filtered_flush, &fout});
+        if (!(rc = replay_partition(r, proc, &r->parts[part], order, batch, err, sizeof err)))
+            rc = part_done(r, part, err, sizeof err);
+        pthread_mutex_lock(&r->mu);
+        sum_stats(&r->stats, ap_processor_stats(proc));
+        pthread_mutex_unlock(&r->mu);
+        ap_processor_destroy(proc);
+        ap_store_destroy(store);
     }
     pthread_mutex_lock(&r->mu);
     if (rc && !r->failed) { r->failed = 1; snprintf(r->err, sizeof r->err, "%s", err); }
-    sum_stats(&r->stats, ap_processor_stats(proc));
     pthread_mutex_unlock(&r->mu);
     free(order);
     free(batch);
-    ap_processor_destroy(proc);
-    ap_store_destroy(store);
     return NULL;
 }
 
 static int run_offline(const settings_t *cfg, const ap_processor_config_t *pcfg, filter_t *filter,
                        ap_output_file_t *file, uint64_t *records_in, ap_processor_stats_t *stats, char *err,
                        size_t errlen) {
-    offline_t o = {cfg, NULL, 0, 0, NULL, 0};
+    offline_t o = {cfg, NULL, 0, 0, NULL, NULL, 0};
     offline_run_t r = {.cfg = cfg, .pcfg = pcfg, .filter = filter, .file = file, .o = &o};
     worker_t *workers = NULL;
     size_t n_workers = 0;
@@ -504,17 +517,17 @@ static int run_offline(const settings_t *cfg, const ap_processor_config_t *pcfg,
     /* The same record twice in a file (overlapping exports): keep one. */
     size_t w = 0;
     for (size_t i = 0; i < o.n; i++)
-        if (w == 0 || cmp_held(&o.recs[w - 1], &o.recs[i]) != 0) o.recs[w++] = o.recs[i];
+        if (w == 0 || cmp_held(sorted_at(&o, w - 1), sorted_at(&o, i)) != 0) o.idx[w++] = o.idx[i];
     o.n = w;
     *records_in = o.n;
     for (size_t lo = 0, hi; lo < o.n; lo = hi) {
-        for (hi = lo; hi < o.n && o.recs[hi].partition == o.recs[lo].partition;) hi++;
+        for (hi = lo; hi < o.n && sorted_at(&o, hi)->partition == sorted_at(&o, lo)->partition;) hi++;
         r.n_parts++;
         if (hi - lo > r.longest) r.longest = hi - lo;
     }
     if (!(r.parts = calloc(r.n_parts ? r.n_parts : 1, sizeof *r.parts))) abort();
     for (size_t lo = 0, hi, k = 0; lo < o.n; lo = hi, k++) {
-        for (hi = lo; hi < o.n && o.recs[hi].partition == o.recs[lo].partition;) hi++;
+        for (hi = lo; hi < o.n && sorted_at(&o, hi)->partition == sorted_at(&o, lo)->partition;) hi++;
         r.parts[k] = (part_out_t){lo, hi, AP_BUF_INIT, 0, 0};
     }
     long cpus = sysconf(_SC_NPROCESSORS_ONLN);
@@ -536,6 +549,7 @@ done:
     free(r.parts);
     free(workers);
     free(o.recs);
+    free(o.idx);
     ap_export_view_free(o.view);
     return rc;
 }

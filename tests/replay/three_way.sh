@@ -65,6 +65,12 @@ for f in avro jsonl; do
     --set replay.output="$work/off-$f.raw" 2> "$work/off-$f.log"
   check "offline replay of the .$f export = live, byte for byte" "$(md5sum < "$work/live")" "$(bytes_of "$work/off-$f.raw" | md5sum)"
 done
+# The records of a file in any order (a merge of several exports, say): the same output.
+shuf --random-source=<(yes) "$work/stream.jsonl" > "$work/shuffled.jsonl"
+"$replay" file --set replay.input="$work/shuffled.jsonl" --set replay.format=hex --set replay.output="$work/off-shuf.raw" \
+  2>/dev/null
+check "offline replay of the export in shuffled order: identical output file" "$(md5sum < "$work/off-jsonl.raw")" \
+  "$(md5sum < "$work/off-shuf.raw")"
 check "our own container is decoded in place, JSON lines are copied" "in_place=1 in_place=0" \
   "$(grep -ho 'in_place=[01]' "$work/off-avro.log" "$work/off-jsonl.log" | xargs)"
 # Again with one worker and with three (partitions replayed side by side):
