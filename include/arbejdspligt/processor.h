@@ -85,16 +85,21 @@ ap_processor_t *ap_processor_create(const ap_processor_config_t *cfg, ap_store_t
 void ap_processor_destroy(ap_processor_t *p);
 
 /**
- * @brief Processes records[0..n) in order as one cycle and sets *consumed
- * to how many it took. Weeks close on StreamTicks; the cycle goes on past a
- * tick but stops before any record of a partition whose tick evaluated
- * something (its records written at the end of the cycle must be seen
- * first), so ticks of several partitions share one acknowledgement wait.
- * @return 0 when the consumed records' effects are durable and their offsets
+ * @brief Processes records[0..n) as one cycle. Weeks close on StreamTicks;
+ * the cycle goes on past a tick, so ticks of several partitions share one
+ * acknowledgement wait, but once a partition's tick has evaluated something
+ * its later records are left for the next cycle (what the evaluation wrote
+ * at the cycle's end must be seen first). Each partition's records are taken
+ * in their order, so for every topic-partition the records taken come
+ * before those left.
+ * On return records[0..*consumed) are the records taken, in the order they
+ * were processed, and records[*consumed..n) those left, in their order;
+ * tags (NULL, or n caller values, e.g. the messages) are moved alongside.
+ * @return 0 when the taken records' effects are durable and their offsets
  *         may be committed; -1 on a retryable failure (Redis or Kafka down):
  *         commit nothing, and calling again with the same records is safe.
  */
-int ap_processor_process(ap_processor_t *p, const ap_record_t *records, size_t n, size_t *consumed, char *err,
+int ap_processor_process(ap_processor_t *p, ap_record_t *records, size_t n, size_t *consumed, void **tags, char *err,
                          size_t errlen);
 
 /** @brief Running totals since create. */

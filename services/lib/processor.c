@@ -47,6 +47,9 @@ struct ap_processor {
     ap_store_item_t *apply;
     int32_t *apply_part;
     int32_t *apply_from; /* first week each event touches */
+    uint8_t *deferred;   /* per record of a cycle: left for the next */
+    ap_record_t *moved;  /* reordering room: deferred records */
+    void **moved_tags;
     int *outcomes;
     ap_citizen_state_t *scratch;
     ap_input_ref_t *lineage; /* one result's inputs, LINEAGE_CAP */
@@ -85,6 +88,9 @@ ap_processor_t *ap_processor_create(const ap_processor_config_t *cfg, ap_store_t
     p->apply_part = xcalloc(AP_PROCESSOR_MAX_BATCH, sizeof *p->apply_part);
     p->lineage = xcalloc(LINEAGE_CAP, sizeof *p->lineage);
     p->apply_from = xcalloc(AP_PROCESSOR_MAX_BATCH, sizeof *p->apply_from);
+    p->deferred = xcalloc(AP_PROCESSOR_MAX_BATCH, sizeof *p->deferred);
+    p->moved = xcalloc(AP_PROCESSOR_MAX_BATCH, sizeof *p->moved);
+    p->moved_tags = xcalloc(AP_PROCESSOR_MAX_BATCH, sizeof *p->moved_tags);
     p->outcomes = xcalloc(AP_PROCESSOR_MAX_BATCH, sizeof *p->outcomes);
     p->scratch = xcalloc(1, sizeof *p->scratch);
     return p;
@@ -97,6 +103,9 @@ void ap_processor_destroy(ap_processor_t *p) {
     free(p->apply_part);
     free(p->lineage);
     free(p->apply_from);
+    free(p->deferred);
+    free(p->moved);
+    free(p->moved_tags);
     free(p->evaluated);
     free(p->outcomes);
     free(p->scratch);
@@ -517,8 +526,8 @@ static int commit_cycle(ap_processor_t *p, const ap_record_t *records, size_t n)
 }
 
 /* Decodes and applies records [from, *next) up to and including the first
- * tick (returned in *tick, else NULL), stopping before a record of a
- * partition in `stop`. Returns 0 or -1. */
+ * tick (returned in *tick, else NULL), deferring every record of a
+ * partition in `stop` (p->deferred). Returns 0 or -1. */
 static int apply_segment(ap_processor_t *p, const ap_record_t *records, size_t from, size_t n, size_t *next,
                          const int32_t *stop, size_t n_stop, const ap_record_t **tick) {
     size_t n_apply = 0, i;
@@ -526,7 +535,7 @@ static int apply_segment(ap_processor_t *p, const ap_record_t *records, size_t f
     for (i = from; i < n; i++) {
         size_t k = 0;
         while (k < n_stop && stop[k] != records[i].partition) k++;
-        if (k < n_stop) break;
+        if (k < n_stop) { p->deferred[i] = 1; continue; }
         int c = classify(p, &records[i], &p->events[i]);
         if (c < 0) return -1;
         if (c == 1) {
@@ -586,19 +595,41 @@ static int apply_segment(ap_processor_t *p, const ap_record_t *records, size_t f
     return 0;
 }
 
-int ap_processor_process(ap_processor_t *p, const ap_record_t *records, size_t n, size_t *consumed, char *err,
+/* Moves the deferred records (and their tags) behind the taken ones, each
+ * group in its order; returns how many were taken. */
+static size_t put_deferred_last(ap_processor_t *p, ap_record_t *records, void **tags, size_t n) {
+    size_t taken = 0, moved = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (p->deferred[i]) {
+            p->moved[moved] = records[i];
+            if (tags) p->moved_tags[moved] = tags[i];
+            moved++;
+            continue;
+        }
+        records[taken] = records[i];
+        if (tags) tags[taken] = tags[i];
+        taken++;
+    }
+    memcpy(records + taken, p->moved, moved * sizeof *records);
+    if (tags) memcpy(tags + taken, p->moved_tags, moved * sizeof *tags);
+    return taken;
+}
+
+int ap_processor_process(ap_processor_t *p, ap_record_t *records, size_t n, size_t *consumed, void **tags, char *err,
                          size_t errlen) {
     reset_cycle(p);
     uint64_t t_apply = 0, t_evaluate = 0, t0, t1;
     if (n > AP_PROCESSOR_MAX_BATCH) n = AP_PROCESSOR_MAX_BATCH;
+    memset(p->deferred, 0, n);
     /* A cycle goes on past a tick, so that the week closes of several
      * partitions share one acknowledgement wait and one transaction (each
      * close in its own cycle put ~20 ms between one partition's results
-     * and the next). It stops before any record of a partition whose tick
-     * evaluated something: that evaluation's result records and cleared
-     * dirty marks are written only at the end of the cycle, and a later
-     * record or tick of the same partition must see them. Partitions share
-     * no citizens, so the others are unaffected. */
+     * and the next). Once a partition's tick has evaluated something, its
+     * later records wait for the next cycle: that evaluation's result
+     * records and cleared dirty marks are written only at the end of the
+     * cycle, and a later record or tick of the same partition must see them.
+     * Partitions share no citizens, so the others go on (before, they
+     * stopped too, and the ticks behind them waited a whole cycle). */
     int32_t evaluated_parts[MAX_CLOCKS];
     size_t n_evaluated_parts = 0, i = 0;
     while (i < n) {
@@ -617,7 +648,8 @@ int ap_processor_process(ap_processor_t *p, const ap_record_t *records, size_t n
             evaluated_parts[n_evaluated_parts++] = tick->partition;
         if (n_evaluated_parts == MAX_CLOCKS) break;
     }
-    *consumed = i;
+    for (size_t k = i; k < n; k++) p->deferred[k] = 1; /* not reached */
+    *consumed = put_deferred_last(p, records, tags, n);
 
     /* Outputs first, then state: a result is recorded as emitted only once
      * Kafka has acknowledged it, so a crash in between re-emits (same ids)

@@ -29,6 +29,7 @@ struct ap_pump {
     void *recover_ctx;
     ap_intake_t *intake;
     rd_kafka_message_t **msgs;
+    void **tags; /* msgs as the processor reorders them with the records */
     ap_record_t *records;
     tp_offset_t *starts, *ends;
     size_t n_starts, n_ends;
@@ -169,8 +170,9 @@ ap_pump_t *ap_pump_create(const ap_pump_config_t *cfg, ap_store_t *store, ap_pro
     p->recover = recover;
     p->recover_ctx = recover_ctx;
     p->msgs = calloc(p->cfg.batch_size, sizeof *p->msgs);
+    p->tags = calloc(p->cfg.batch_size, sizeof *p->tags);
     p->records = calloc(p->cfg.batch_size, sizeof *p->records);
-    if (!p->msgs || !p->records) abort();
+    if (!p->msgs || !p->tags || !p->records) abort();
     if (cfg->start_time_ms > 0 && lookup_offsets(p, cfg->start_time_ms, &p->starts, &p->n_starts, err, errlen)) goto fail;
     if (cfg->start_time_ms <= 0 && cfg->start_offset > 0) {
         /* An offset past a partition's end would be "out of range", and the
@@ -198,6 +200,7 @@ long ap_pump_step(ap_pump_t *p, int timeout_ms) {
     size_t n = ap_intake_poll(p->intake, p->msgs, p->cfg.batch_size, timeout_ms);
     for (size_t i = 0; i < n; i++) {
         rd_kafka_message_t *m = p->msgs[i];
+        p->tags[i] = m;
         p->records[i] = (ap_record_t){rd_kafka_topic_name(m->rkt), m->partition, m->offset,
                                       rd_kafka_message_timestamp(m, NULL), m->key, m->key_len, m->payload, m->len};
     }
@@ -205,7 +208,9 @@ long ap_pump_step(ap_pump_t *p, int timeout_ms) {
     int backoff = 100, rewind = 0;
     while (off < n && !rewind) {
         size_t consumed = 0;
-        if (ap_processor_process(p->proc, p->records + off, n - off, &consumed, err, sizeof err) == 0) {
+        int rc = ap_processor_process(p->proc, p->records + off, n - off, &consumed, p->tags + off, err, sizeof err);
+        for (size_t i = off; i < n; i++) p->msgs[i] = p->tags[i]; /* in the records' new order */
+        if (rc == 0) {
             /* The store holds the new positions with the state; the broker
              * commit only feeds lag monitoring. */
             ap_intake_commit(p->intake, p->msgs + off, consumed);
@@ -268,6 +273,7 @@ void ap_pump_destroy(ap_pump_t *p) {
         ap_intake_destroy(p->intake);
     }
     free(p->msgs);
+    free(p->tags);
     free(p->records);
     free(p->starts);
     free(p->ends);

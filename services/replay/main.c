@@ -444,7 +444,7 @@ static int replay_partition(offline_run_t *r, ap_processor_t *proc, const part_o
         }
         for (size_t off = 0; off < m;) {
             size_t consumed = 0;
-            if (ap_processor_process(proc, batch + off, m - off, &consumed, err, errlen)) return -1;
+            if (ap_processor_process(proc, batch + off, m - off, &consumed, NULL, err, errlen)) return -1;
             off += consumed;
         }
         i += m;

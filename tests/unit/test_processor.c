@@ -1,0 +1,175 @@
+/* The processor's cycle, against the in-process store and an output that
+ * keeps what it is given: which records a cycle takes when ticks of several
+ * partitions share it. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "arbejdspligt/calendar.h"
+#include "arbejdspligt/events.h"
+#include "arbejdspligt/processor.h"
+#include "arbejdspligt/store_memory.h"
+
+#define DAY_MS 86400000LL
+
+/* Output: counts compliance results per citizen key, and dead letters. */
+typedef struct seen {
+    int results_a, results_b, dead_letters;
+} seen_t;
+
+static int keep(void *ctx, const char *topic, const void *key, size_t keylen, const void *value, size_t len,
+                const ap_event_t *event, char *err, size_t errlen) {
+    (void)value, (void)len, (void)event, (void)err, (void)errlen;
+    seen_t *s = ctx;
+    if (strcmp(topic, "t.dead-letter") == 0) s->dead_letters++;
+    if (strcmp(topic, "t.compliance") != 0) return 0;
+    if (keylen == 1 && memcmp(key, "a", 1) == 0) s->results_a++;
+    if (keylen == 1 && memcmp(key, "b", 1) == 0) s->results_b++;
+    return 0;
+}
+
+static int flushed(void *ctx, int timeout_ms, char *err, size_t errlen) {
+    (void)ctx, (void)timeout_ms, (void)err, (void)errlen;
+    return 0;
+}
+
+static int next_event;
+
+static void header(ap_header_t *h, const char *citizen, int64_t at) {
+    snprintf(h->event_id, AP_UUID_CAP, "00000000-0000-4000-8000-%012d", ++next_event);
+    snprintf(h->citizen_id, AP_ID_CAP, "%s", citizen);
+    strcpy(h->municipality_code, "101");
+    h->occurred_at = at;
+    h->recorded_at = at;
+    strcpy(h->source_system, "test");
+}
+
+static ap_event_t coverage(const char *citizen) {
+    ap_event_t ev;
+    memset(&ev, 0, sizeof ev);
+    ev.type = AP_EV_COVERAGE;
+    header(&ev.u.coverage.h, citizen, ap_cal_days_from_civil(2026, 1, 5) * DAY_MS);
+    strcpy(ev.u.coverage.coverage_id, "cv-1");
+    ev.u.coverage.action = AP_COVERAGE_STARTED;
+    ev.u.coverage.from_date = ap_cal_days_from_civil(2026, 1, 5);
+    ev.u.coverage.to_date = AP_NO_DATE;
+    ev.u.coverage.benefit_type = AP_BEN_KONTANTHJAELP;
+    return ev;
+}
+
+static ap_event_t hours(const char *citizen, const char *report, int32_t date) {
+    ap_event_t ev;
+    memset(&ev, 0, sizeof ev);
+    ev.type = AP_EV_HOURS;
+    header(&ev.u.hours.h, citizen, ((int64_t)date + 1) * DAY_MS);
+    snprintf(ev.u.hours.report_id, AP_ID_CAP, "%s", report);
+    ev.u.hours.action = AP_HOURS_REPORTED;
+    ev.u.hours.activity_date = date;
+    ev.u.hours.activity_kind = AP_ACT_VIRKSOMHEDSPRAKTIK;
+    ev.u.hours.minutes = 240;
+    return ev;
+}
+
+static ap_event_t tick(int64_t at) {
+    ap_event_t ev;
+    memset(&ev, 0, sizeof ev);
+    ev.type = AP_EV_TICK;
+    snprintf(ev.u.tick.event_id, AP_UUID_CAP, "00000000-0000-4000-8000-%012d", ++next_event);
+    ev.u.tick.occurred_at = at;
+    strcpy(ev.u.tick.source_system, "test");
+    return ev;
+}
+
+static const char *topics[AP_TOPIC_KINDS] = {"t.placement", "t.hours", "t.exemption"};
+static ap_buf_t bytes[16];
+static ap_record_t records[16];
+static size_t n_records;
+static int64_t offsets[2][AP_TOPIC_KINDS];
+
+static void add(int32_t partition, int kind, const ap_event_t *ev, const char *key) {
+    size_t i = n_records++;
+    ap_buf_reset(&bytes[i]);
+    ap_events_encode(ev, &bytes[i]);
+    records[i] = (ap_record_t){topics[kind], partition, offsets[partition][kind]++, 0, key, key ? strlen(key) : 0,
+                               bytes[i].data, bytes[i].len};
+}
+
+static void add_ticks(int32_t partition, int64_t at) {
+    for (int k = 0; k < AP_TOPIC_KINDS; k++) {
+        ap_event_t t = tick(at);
+        add(partition, k, &t, NULL);
+    }
+}
+
+/* Partition 0 closes week 2026-W02 at its ticks, and a late hours report of
+ * partition 0 follows in the batch; partition 1's records and ticks come
+ * after it. The late record waits for the next cycle (it changes the week
+ * just evaluated, whose result is written at the cycle's end), but
+ * partition 1 goes on in this cycle: its week closes now, not a cycle later. */
+static void a_closed_partition_waits_and_the_others_go_on(void **state) {
+    (void)state;
+    ap_codec_error_t cerr;
+    assert_int_equal(ap_events_init(&cerr), 0);
+    int64_t after_w02 = ap_cal_days_from_civil(2026, 1, 15) * DAY_MS; /* W02 ends Jan 11, + 2 days grace */
+    ap_event_t ev;
+    ev = coverage("a"), add(0, AP_TOPIC_EXEMPTION, &ev, "a");
+    ev = hours("a", "r-1", ap_cal_days_from_civil(2026, 1, 6)), add(0, AP_TOPIC_HOURS, &ev, "a");
+    add_ticks(0, after_w02);
+    const size_t late = n_records;
+    ev = hours("a", "r-2", ap_cal_days_from_civil(2026, 1, 7)), add(0, AP_TOPIC_HOURS, &ev, "a");
+    ev = coverage("b"), add(1, AP_TOPIC_EXEMPTION, &ev, "b");
+    add_ticks(1, after_w02);
+    assert_int_equal(n_records, 10);
+
+    seen_t seen = {0};
+    ap_store_t *store = ap_store_memory_create();
+    ap_processor_config_t cfg;
+    memset(&cfg, 0, sizeof cfg);
+    for (int k = 0; k < AP_TOPIC_KINDS; k++) snprintf(cfg.input_topics[k], AP_TOPIC_CAP, "%s", topics[k]);
+    strcpy(cfg.compliance_topic, "t.compliance");
+    strcpy(cfg.alerts_topic, "t.alerts");
+    strcpy(cfg.dead_letter_topic, "t.dead-letter");
+    cfg.grace_days = 2;
+    ap_processor_t *proc = ap_processor_create(&cfg, store, (ap_output_t){keep, flushed, &seen});
+
+    void *tags[16];
+    for (size_t i = 0; i < n_records; i++) tags[i] = &records[0] + i; /* any distinct values */
+    const ap_record_t late_record = records[late];
+    void *late_tag = tags[late];
+    size_t consumed = 0;
+    char err[256];
+    assert_int_equal(ap_processor_process(proc, records, n_records, &consumed, tags, err, sizeof err), 0);
+    assert_int_equal(consumed, n_records - 1);
+    assert_int_equal(seen.results_a, 1);
+    assert_int_equal(seen.results_b, 1); /* partition 1 closed in the same cycle */
+    assert_int_equal(seen.dead_letters, 0);
+    /* The late record is last, its tag with it; the taken keep their order. */
+    assert_ptr_equal(records[n_records - 1].payload, late_record.payload);
+    assert_ptr_equal(tags[n_records - 1], late_tag);
+    for (size_t i = 1; i < consumed; i++)
+        if (records[i - 1].partition == records[i].partition && records[i - 1].topic == records[i].topic)
+            assert_true(records[i - 1].offset < records[i].offset);
+    assert_int_equal(records[late].partition, 1); /* partition 1's records moved up */
+
+    /* The next cycle takes it: week W02 of "a" is marked dirty for the
+     * partition's next tick, and nothing is emitted yet. */
+    assert_int_equal(ap_processor_process(proc, records + consumed, 1, &consumed, tags + n_records - 1, err, sizeof err), 0);
+    assert_int_equal(consumed, 1);
+    assert_int_equal(seen.results_a, 1);
+    assert_int_equal(ap_processor_stats(proc)->applied, 4);
+
+    ap_processor_destroy(proc);
+    ap_store_destroy(store);
+    for (size_t i = 0; i < 16; i++) ap_buf_free(&bytes[i]);
+}
+
+int main(void) {
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(a_closed_partition_waits_and_the_others_go_on),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
