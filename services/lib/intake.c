@@ -45,7 +45,14 @@ struct ap_intake {
     /* the batch being filled by ap_intake_poll */
     rd_kafka_message_t **out;
     size_t n_out, max_out;
+    size_t ticks_out; /* ticks released into it */
 };
+
+/* After a tick is released into a batch, the poll waits this long for more:
+ * a scheduler ticks every partition at once, and ticks that miss the batch
+ * would wait a whole cycle (acknowledgement and transaction) to close their
+ * weeks, instead of sharing this one. */
+#define TICK_GATHER_MS 5
 
 static int topic_index(const ap_intake_t *in, const char *topic) {
     for (int k = 0; k < AP_INTAKE_TOPICS; k++)
@@ -344,7 +351,7 @@ static void release_ticks(ap_intake_t *in, lane_t *l) {
         for (int k = 0; k < AP_INTAKE_TOPICS && in->n_out < in->max_out; k++) {
             lane_topic_t *t = &l->t[k];
             if (!(t->held || t->phantom) || !tick_ready(l, k)) continue;
-            if (t->held) in->out[in->n_out++] = t->held; /* a phantom was processed already */
+            if (t->held) in->out[in->n_out++] = t->held, in->ticks_out++; /* a phantom was processed already */
             t->released_time = t->held_time;
             t->held = NULL;
             t->phantom = 0;
@@ -365,12 +372,20 @@ size_t ap_intake_poll(ap_intake_t *in, rd_kafka_message_t **msgs, size_t max, in
     in->out = msgs;
     in->n_out = 0;
     in->max_out = max;
+    in->ticks_out = 0;
+    double gather_until = 0;
     /* What waits behind released barriers goes first. */
     for (size_t i = 0; i < MAX_LANES && in->n_out < max; i++)
         if (in->lanes[i].used) release_ticks(in, &in->lanes[i]);
     int wait = timeout_ms;
     while (in->n_out < max && !in->store_failed) {
-        rd_kafka_message_t *m = rd_kafka_consumer_poll(in->rk, in->n_out ? 0 : wait);
+        int t = in->n_out ? 0 : wait;
+        if (in->ticks_out) {
+            double now = ap_log_monotonic_s();
+            if (!gather_until) gather_until = now + TICK_GATHER_MS / 1000.0;
+            t = now < gather_until ? (int)((gather_until - now) * 1000) + 1 : 0;
+        }
+        rd_kafka_message_t *m = rd_kafka_consumer_poll(in->rk, t);
         wait = 0;
         if (!m) break;
         if (m->err) {
