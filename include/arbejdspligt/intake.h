@@ -51,10 +51,11 @@ typedef struct ap_intake ap_intake_t;
  * instance_id (may be "") makes the member static (KIP-345): a restarted
  * instance with the same id takes its partitions back at once instead of
  * waiting for the session timeout of its predecessor.
- * offset_fn and tick_fn (with ctx) are called from ap_intake_poll().
+ * queue_kib bounds what librdkafka prefetches for the whole consumer (0:
+ * 8192). offset_fn and tick_fn (with ctx) are called from ap_intake_poll().
  */
 ap_intake_t *ap_intake_create(const char *brokers, const char *group_id, const char *instance_id,
-                              int session_timeout_ms, const char *const topics[AP_INTAKE_TOPICS],
+                              int session_timeout_ms, int queue_kib, const char *const topics[AP_INTAKE_TOPICS],
                               ap_intake_offset_fn offset_fn, ap_intake_clock_fn clock_fn, ap_intake_tick_fn tick_fn,
                               void *ctx, char *err, size_t errlen);
 

@@ -33,6 +33,7 @@ typedef struct ap_pump_config {
     size_t batch_size;       /* records per poll, at most AP_PROCESSOR_MAX_BATCH */
     int64_t start_offset;    /* for partitions without a stored position */
     int64_t start_time_ms;   /* > 0: start there instead (offsets for times) */
+    int queue_kib;           /* librdkafka's prefetch bound, 0: its default here (see intake.h) */
 } ap_pump_config_t;
 
 /** @brief Called after a cycle failed for a reason other than the store (e.g. to recreate a producer). */

@@ -92,7 +92,8 @@ static void await_store(ap_pump_t *p) {
 
 static ap_intake_t *open_intake(ap_pump_t *p, char *err, size_t errlen) {
     const char *topics[AP_INTAKE_TOPICS] = {p->topics[0], p->topics[1], p->topics[2]};
-    return ap_intake_create(p->cfg.brokers, p->cfg.group_id, p->cfg.instance_id, p->cfg.session_timeout_ms, topics,
+    return ap_intake_create(p->cfg.brokers, p->cfg.group_id, p->cfg.instance_id, p->cfg.session_timeout_ms,
+                            p->cfg.queue_kib, topics,
                             start_position, stored_ticks, tick_time, p, err, errlen);
 }
 

@@ -28,6 +28,7 @@ typedef struct settings {
     char group_id[128];
     char instance_id[128];
     int session_timeout_ms;
+    int queue_kib;
     char topics[AP_TOPIC_KINDS][AP_TOPIC_CAP];
     char compliance_topic[AP_TOPIC_CAP];
     char alerts_topic[AP_TOPIC_CAP];
@@ -52,6 +53,8 @@ static const ap_setting_t table[] = {
       "Static group member id (e.g. the host name): a restarted instance gets its partitions back at once"),
     S("kafka.session_timeout_ms", "AP_SESSION_TIMEOUT_MS", AP_SET_INT, "45000", session_timeout_ms, 6000, 300000,
       "How long the group waits for a silent member before moving its partitions"),
+    S("kafka.queue_kib", "AP_KAFKA_QUEUE_KIB", AP_SET_INT, "8192", queue_kib, 1024, 1048576,
+      "Input prefetched by the consumer; below a second of input the fetcher idles (README Benchmark)"),
     S("topic.placement", "AP_TOPIC_PLACEMENT", AP_SET_STRING, "ap.placement", topics[AP_TOPIC_PLACEMENT], 0, 0,
       "Input: PlacementEvent"),
     S("topic.hours", "AP_TOPIC_HOURS", AP_SET_STRING, "ap.hours", topics[AP_TOPIC_HOURS], 0, 0, "Input: HoursEvent"),
@@ -178,7 +181,7 @@ int main(int argc, char **argv) {
 
     ap_pump_config_t pc = {cfg.brokers, cfg.group_id, cfg.instance_id, cfg.session_timeout_ms,
                            {cfg.topics[0], cfg.topics[1], cfg.topics[2]}, (size_t)cfg.batch_size,
-                           RD_KAFKA_OFFSET_BEGINNING, 0};
+                           RD_KAFKA_OFFSET_BEGINNING, 0, cfg.queue_kib};
     if (!(pump = ap_pump_create(&pc, store, proc, &run, recover_producer, &producer, err, sizeof err))) {
         ap_log_error("cannot create consumer", "error=\"%s\"", err);
         goto cleanup;

@@ -741,7 +741,7 @@ int main(int argc, char **argv) {
         snprintf(group, sizeof group, "%s", cfg.ns);
         ap_pump_config_t pc = {cfg.brokers, group, "", 10000, {cfg.topics[0], cfg.topics[1], cfg.topics[2]},
                                (size_t)cfg.batch_size, cfg.from_offset ? cfg.from_offset : RD_KAFKA_OFFSET_BEGINNING,
-                               from_time};
+                               from_time, 0};
         if (!(pump = ap_pump_create(&pc, store, proc, &run, NULL, NULL, err, sizeof err))) goto fail;
         if (ap_pump_mark_end(pump, err, sizeof err)) goto fail;
         ap_log_info("kafka replay", "group=%s state=%s from_offset=%d from_time=%s", group, ap_store_kind(store),
