@@ -327,7 +327,7 @@ static const uint8_t *view_keep(ap_export_view_t *v, const void *p, size_t n) {
 /* A topic name as a stable C string; an export holds a handful of topics. */
 static const char *view_topic(ap_export_view_t *v, const char *name, size_t len) {
     for (size_t i = 0; i < v->n_topics; i++)
-        if (strncmp(v->topics[i], name, len) == 0 && v->topics[i][len] == '\0') return v->topics[i];
+        if (strlen(v->topics[i]) == len && memcmp(v->topics[i], name, len) == 0) return v->topics[i];
     char *t = (char *)view_keep(v, name, len + 1);
     t[len] = '\0';
     if (v->n_topics < VIEW_TOPICS) v->topics[v->n_topics++] = t;
@@ -449,7 +449,8 @@ static int ocf_blocks(ap_export_view_t *v, ocf_in_t *in, const uint8_t sync[16],
             memset(&r, 0, sizeof r);
             if (ocf_bytes(&data, &topic, &tlen) || ocf_long(&data, &partition) || partition < INT32_MIN ||
                 partition > INT32_MAX || ocf_long(&data, &r.offset) || ocf_long(&data, &r.timestamp) ||
-                ocf_opt_bytes(&data, &r.key, &r.keylen) || ocf_opt_bytes(&data, &r.payload, &r.len)) {
+                ocf_opt_bytes(&data, &r.key, &r.keylen) || ocf_opt_bytes(&data, &r.payload, &r.len) ||
+                memchr(topic, 0, tlen)) { /* a topic name has no NUL */
                 snprintf(err, errlen, "%s: record %ld is not an ExportedRecord", path, n);
                 return -1;
             }
