@@ -252,6 +252,49 @@ static void a_broken_container_is_refused_with_where(void **state) {
     expect_error(path, "broken header");
 }
 
+/* Any damaged byte of a container: a clear refusal or a reading, never a
+ * read outside the file (AddressSanitizer watches). */
+static void damaged_containers_never_read_outside_the_file(void **state) {
+    (void)state;
+    char path[128], bad[128], err[256];
+    path_of(path, sizeof path, "small.avro");
+    path_of(bad, sizeof bad, "damaged.avro");
+    ap_export_writer_t *w = ap_export_create(path, err, sizeof err);
+    assert_non_null(w);
+    for (int i = 0; i < 60; i++) {
+        ap_record_t r = as_record(&written[i]);
+        assert_int_equal(ap_export_write(w, &r, err, sizeof err), 0);
+    }
+    assert_int_equal(ap_export_close(w, err, sizeof err), 0);
+    FILE *f = fopen(path, "rb");
+    assert_non_null(f);
+    static uint8_t buf[256 * 1024];
+    size_t n = fread(buf, 1, sizeof buf, f);
+    fclose(f);
+    assert_true(n > 1000 && n < sizeof buf);
+    uint32_t x = 7;
+    int refused = 0;
+    for (int round = 0; round < 300; round++) {
+        x = x * 1103515245u + 12345u;
+        size_t at = (x >> 8) % n;
+        uint8_t was = buf[at];
+        buf[at] ^= (uint8_t)(1u << (x % 8));
+        size_t len = round % 3 == 0 ? at + 1 : n; /* some also cut short there */
+        f = fopen(bad, "wb");
+        assert_non_null(f);
+        assert_int_equal(fwrite(buf, 1, len, f), len);
+        fclose(f);
+        ap_export_view_t *v = NULL;
+        memset(&seen, 0, sizeof seen);
+        int rc = ap_export_read_view(bad, &v, keep_view, &seen, err, sizeof err);
+        ap_export_view_free(v);
+        assert_true(rc == 0 || rc == -1);
+        if (rc) refused++;
+        buf[at] = was;
+    }
+    assert_true(refused > 0); /* damage is noticed */
+}
+
 static int setup(void **state) {
     (void)state;
     ap_codec_error_t cerr;
@@ -263,7 +306,8 @@ static int setup(void **state) {
 
 static int teardown(void **state) {
     (void)state;
-    const char *names[] = {"plain.avro", "deflate.avro", "export.jsonl", "cut.avro", "sync.avro", "header.avro"};
+    const char *names[] = {"plain.avro", "deflate.avro", "export.jsonl", "cut.avro",
+                           "sync.avro",  "header.avro",  "small.avro",   "damaged.avro"};
     char path[128];
     for (size_t i = 0; i < sizeof names / sizeof *names; i++) {
         path_of(path, sizeof path, names[i]);
@@ -279,6 +323,7 @@ int main(void) {
         cmocka_unit_test(a_deflate_container_is_read_through_avro_c),
         cmocka_unit_test(json_lines_are_copied_into_the_view),
         cmocka_unit_test(a_broken_container_is_refused_with_where),
+        cmocka_unit_test(damaged_containers_never_read_outside_the_file),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
