@@ -269,39 +269,69 @@ static int cmp_held(const void *a, const void *b) {
     return (x->offset > y->offset) - (x->offset < y->offset);
 }
 
+/* One partition's records: [lo, hi) of the sorted order. */
+typedef struct part_range {
+    size_t lo, hi;
+} part_range_t;
+
 /* Orders the records by partition, topic kind and offset, as indices
- * (o->idx) into the records, which stay where they were read: a second copy
- * of a national year's records would be half a gigabyte of fresh pages. An
- * export lists each topic-partition in offset order, so a stable counting
- * pass over (partition, kind) does the work; a file out of that order (or
- * with partition numbers no Kafka topic has) is sorted in place instead. */
-static void sort_held(offline_t *o) {
+ * (o->idx) into the records, which stay where they were read (a second copy
+ * of a national year's records would be half a gigabyte of fresh pages), and
+ * lists each partition's range. An export lists each topic-partition in
+ * strictly increasing offsets, so one pass counts the records per (partition,
+ * kind) and checks that order, and a second places the indices: no random
+ * access, and no duplicates to drop. A file in any other order (a merge of
+ * overlapping exports, say), or with partition numbers no Kafka topic has, is
+ * sorted in place and its repeated records dropped. */
+static void sort_held(offline_t *o, part_range_t **ranges, size_t *n_ranges) {
     if (o->n > UINT32_MAX) abort(); /* 4 billion records: far beyond a year */
     if (!(o->idx = malloc((o->n ? o->n : 1) * sizeof *o->idx))) abort();
     int32_t top = -1;
-    int small = 1;
+    int ordered = 1;
     for (size_t i = 0; i < o->n; i++) {
         if (o->recs[i].partition > top) top = o->recs[i].partition;
-        if (o->recs[i].partition < 0) small = 0;
+        if (o->recs[i].partition < 0) ordered = 0;
     }
-    size_t nb = (size_t)top + 1;
-    small = small && top < (1 << 16);
-    size_t *at = small ? calloc(nb * AP_TOPIC_KINDS + 1, sizeof *at) : NULL;
-    if (small && !at) abort();
-    for (size_t i = 0; small && i < o->n; i++)
-        at[(size_t)o->recs[i].partition * AP_TOPIC_KINDS + o->recs[i].kind + 1]++;
-    for (size_t b = 1; small && b <= nb * AP_TOPIC_KINDS; b++) at[b] += at[b - 1];
-    for (size_t i = 0; small && i < o->n; i++)
-        o->idx[at[(size_t)o->recs[i].partition * AP_TOPIC_KINDS + o->recs[i].kind]++] = (uint32_t)i;
-    /* at[b] is now the end of bucket b: is every bucket in offset order? */
-    int sorted = small;
-    for (size_t b = 0, lo = 0; sorted && b < nb * AP_TOPIC_KINDS; lo = at[b++])
-        for (size_t i = lo + 1; sorted && i < at[b]; i++)
-            sorted = o->recs[o->idx[i - 1]].offset <= o->recs[o->idx[i]].offset;
+    size_t nb = ordered && top < (1 << 16) ? ((size_t)top + 1) * AP_TOPIC_KINDS : 0;
+    size_t *at = nb ? calloc(nb + 1, sizeof *at) : NULL;
+    int64_t *last = nb ? malloc(nb * sizeof *last) : NULL;
+    if (nb && (!at || !last)) abort();
+    ordered = nb > 0;
+    for (size_t b = 0; b < nb; b++) last[b] = INT64_MIN;
+    for (size_t i = 0; ordered && i < o->n; i++) {
+        size_t b = (size_t)o->recs[i].partition * AP_TOPIC_KINDS + o->recs[i].kind;
+        ordered = o->recs[i].offset > last[b];
+        last[b] = o->recs[i].offset;
+        at[b + 1]++;
+    }
+    free(last);
+    *ranges = NULL;
+    *n_ranges = 0;
+    if (ordered) {
+        for (size_t b = 1; b <= nb; b++) at[b] += at[b - 1];
+        size_t *next = malloc((nb ? nb : 1) * sizeof *next);
+        if (!next) abort();
+        memcpy(next, at, nb * sizeof *next);
+        for (size_t i = 0; i < o->n; i++)
+            o->idx[next[(size_t)o->recs[i].partition * AP_TOPIC_KINDS + o->recs[i].kind]++] = (uint32_t)i;
+        free(next);
+        if (!(*ranges = malloc((nb / AP_TOPIC_KINDS + 1) * sizeof **ranges))) abort();
+        for (size_t b = 0; b < nb; b += AP_TOPIC_KINDS)
+            if (at[b + AP_TOPIC_KINDS] > at[b]) (*ranges)[(*n_ranges)++] = (part_range_t){at[b], at[b + AP_TOPIC_KINDS]};
+        free(at);
+        return;
+    }
     free(at);
-    if (!sorted) {
-        if (o->n) qsort(o->recs, o->n, sizeof *o->recs, cmp_held);
-        for (size_t i = 0; i < o->n; i++) o->idx[i] = (uint32_t)i;
+    if (o->n) qsort(o->recs, o->n, sizeof *o->recs, cmp_held);
+    size_t w = 0; /* the same record twice (overlapping exports): keep one */
+    for (size_t i = 0; i < o->n; i++)
+        if (w == 0 || cmp_held(&o->recs[w - 1], &o->recs[i]) != 0) o->recs[w++] = o->recs[i];
+    o->n = w;
+    for (size_t i = 0; i < o->n; i++) o->idx[i] = (uint32_t)i;
+    if (!(*ranges = malloc((o->n ? o->n : 1) * sizeof **ranges))) abort();
+    for (size_t lo = 0, hi; lo < o->n; lo = hi) {
+        for (hi = lo; hi < o->n && o->recs[hi].partition == o->recs[lo].partition;) hi++;
+        (*ranges)[(*n_ranges)++] = (part_range_t){lo, hi};
     }
 }
 
@@ -513,23 +543,15 @@ static int run_offline(const settings_t *cfg, const ap_processor_config_t *pcfg,
     ap_log_info("file read", "records=%zu seconds=%.3f in_place=%d", o.n, ap_log_monotonic_s() - t0,
                 ap_export_view_in_place(o.view));
     if (o.ignored) ap_log_warn("records of other topics ignored", "records=%" PRIu64, o.ignored);
-    sort_held(&o);
-    /* The same record twice in a file (overlapping exports): keep one. */
-    size_t w = 0;
-    for (size_t i = 0; i < o.n; i++)
-        if (w == 0 || cmp_held(sorted_at(&o, w - 1), sorted_at(&o, i)) != 0) o.idx[w++] = o.idx[i];
-    o.n = w;
+    part_range_t *ranges;
+    sort_held(&o, &ranges, &r.n_parts);
     *records_in = o.n;
-    for (size_t lo = 0, hi; lo < o.n; lo = hi) {
-        for (hi = lo; hi < o.n && sorted_at(&o, hi)->partition == sorted_at(&o, lo)->partition;) hi++;
-        r.n_parts++;
-        if (hi - lo > r.longest) r.longest = hi - lo;
-    }
     if (!(r.parts = calloc(r.n_parts ? r.n_parts : 1, sizeof *r.parts))) abort();
-    for (size_t lo = 0, hi, k = 0; lo < o.n; lo = hi, k++) {
-        for (hi = lo; hi < o.n && sorted_at(&o, hi)->partition == sorted_at(&o, lo)->partition;) hi++;
-        r.parts[k] = (part_out_t){lo, hi, AP_BUF_INIT, 0, 0};
+    for (size_t k = 0; k < r.n_parts; k++) {
+        r.parts[k] = (part_out_t){ranges[k].lo, ranges[k].hi, AP_BUF_INIT, 0, 0};
+        if (ranges[k].hi - ranges[k].lo > r.longest) r.longest = ranges[k].hi - ranges[k].lo;
     }
+    free(ranges);
     long cpus = sysconf(_SC_NPROCESSORS_ONLN);
     n_workers = cfg->workers ? (size_t)cfg->workers : cpus > 0 ? (size_t)cpus : 1;
     if (n_workers > r.n_parts) n_workers = r.n_parts ? r.n_parts : 1;

@@ -71,6 +71,12 @@ shuf --random-source=<(yes) "$work/stream.jsonl" > "$work/shuffled.jsonl"
   2>/dev/null
 check "offline replay of the export in shuffled order: identical output file" "$(md5sum < "$work/off-jsonl.raw")" \
   "$(md5sum < "$work/off-shuf.raw")"
+# Overlapping exports: every record twice in one file is replayed once.
+cat "$work/stream.jsonl" "$work/stream.jsonl" > "$work/doubled.jsonl"
+"$replay" file --set replay.input="$work/doubled.jsonl" --set replay.format=hex --set replay.output="$work/off-double.raw" \
+  2>/dev/null
+check "offline replay of the export twice over: identical output file" "$(md5sum < "$work/off-jsonl.raw")" \
+  "$(md5sum < "$work/off-double.raw")"
 check "our own container is decoded in place, JSON lines are copied" "in_place=1 in_place=0" \
   "$(grep -ho 'in_place=[01]' "$work/off-avro.log" "$work/off-jsonl.log" | xargs)"
 # Again with one worker and with three (partitions replayed side by side):
