@@ -18,6 +18,8 @@
  * and an event after a tick is always processed after the close it follows.
  * A stopped topic-partition is paused (librdkafka stops fetching it); records
  * fetched before the pause wait behind the tick in order, in a small backlog.
+ * Once a tick is released into a batch, the poll waits a few milliseconds
+ * for more, so ticks written to every partition at once share a cycle.
  *
  * Ownership: the intake owns its consumer handle and the messages it hands
  * out until ap_intake_release(). Call ap_intake_close() before destroy.
