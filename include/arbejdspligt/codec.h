@@ -124,6 +124,14 @@ int ap_codec_bind(ap_record_desc_t *desc, const char *schema_text, size_t len, a
 /** @brief Appends the single-object encoding of value to out. */
 void ap_codec_encode(const ap_record_desc_t *desc, const void *value, ap_buf_t *out);
 
+/**
+ * @brief Reads one Avro long (a zig-zag varint) from [*p, end) and moves *p
+ * past it (Avro bodies other than ours, e.g. an object container's, use it too).
+ * @return AP_CODEC_OK, AP_CODEC_TRUNCATED (the input ends inside it), or
+ *         AP_CODEC_BAD_VARINT (it overflows 64 bits or runs past 10 bytes).
+ */
+ap_codec_status_t ap_codec_read_long(const uint8_t **p, const uint8_t *end, int64_t *out);
+
 /** @brief Reads the fingerprint of a single-object encoded buffer. @return AP_CODEC_OK or a status. */
 ap_codec_status_t ap_codec_peek(const uint8_t *buf, size_t len, uint64_t *fingerprint, ap_codec_error_t *err);
 

@@ -249,20 +249,29 @@ typedef struct reader {
     ap_codec_error_t *err;
 } reader_t;
 
-static ap_codec_status_t get_long(reader_t *r, const char *field, int64_t *out) {
+ap_codec_status_t ap_codec_read_long(const uint8_t **p, const uint8_t *end, int64_t *out) {
     uint64_t z = 0;
     for (int shift = 0; shift < 70; shift += 7) {
-        if (r->p >= r->end) return set_err(r->err, AP_CODEC_TRUNCATED, "field %s: input ends inside a number", field);
-        uint8_t b = *r->p++;
-        if (shift == 63 && (b & 0x7e))
-            return set_err(r->err, AP_CODEC_BAD_VARINT, "field %s: varint overflows 64 bits", field);
+        if (*p >= end) return AP_CODEC_TRUNCATED;
+        uint8_t b = *(*p)++;
+        if (shift == 63 && (b & 0x7e)) return AP_CODEC_BAD_VARINT; /* bits beyond the 64th */
         z |= (uint64_t)(b & 0x7f) << shift;
         if (!(b & 0x80)) {
             *out = (int64_t)(z >> 1) ^ -(int64_t)(z & 1);
             return AP_CODEC_OK;
         }
     }
-    return set_err(r->err, AP_CODEC_BAD_VARINT, "field %s: varint longer than 10 bytes", field);
+    return AP_CODEC_BAD_VARINT;
+}
+
+static ap_codec_status_t get_long(reader_t *r, const char *field, int64_t *out) {
+    ap_codec_status_t st = ap_codec_read_long(&r->p, r->end, out);
+    if (st == AP_CODEC_TRUNCATED) return set_err(r->err, st, "field %s: input ends inside a number", field);
+    /* The tenth byte tells the two apart: value bits beyond 64, or a continuation. */
+    if (st != AP_CODEC_OK)
+        return set_err(r->err, st, r->p[-1] & 0x7e ? "field %s: varint overflows 64 bits"
+                                                   : "field %s: varint longer than 10 bytes", field);
+    return AP_CODEC_OK;
 }
 
 static ap_codec_status_t get_int(reader_t *r, const char *field, int32_t *out) {

@@ -14,6 +14,7 @@
 #include <avro.h>
 
 #include "arbejdspligt/buf.h"
+#include "arbejdspligt/codec.h"
 #include "arbejdspligt/json.h"
 #include "arbejdspligt/schema.h"
 
@@ -349,17 +350,7 @@ typedef struct ocf_in {
 } ocf_in_t;
 
 static int ocf_long(ocf_in_t *in, int64_t *out) {
-    uint64_t u = 0;
-    for (int shift = 0; shift < 64; shift += 7) {
-        if (in->p >= in->end) return -1;
-        uint8_t b = *in->p++;
-        u |= (uint64_t)(b & 0x7f) << shift;
-        if (!(b & 0x80)) {
-            *out = (int64_t)(u >> 1) ^ -(int64_t)(u & 1);
-            return 0;
-        }
-    }
-    return -1;
+    return ap_codec_read_long(&in->p, in->end, out) == AP_CODEC_OK ? 0 : -1;
 }
 
 static int ocf_bytes(ocf_in_t *in, const uint8_t **p, size_t *n) {
