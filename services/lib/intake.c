@@ -113,9 +113,6 @@ static void assign(ap_intake_t *in, rd_kafka_topic_partition_list_t *parts) {
         rd_kafka_topic_partition_t *p = &parts->elems[i];
         int64_t next;
         int rc = in->offset_fn(in->ctx, p->topic, p->partition, &next);
-        /* Without a stored position (new partition, or the store is down),
-         * fall back to the broker's committed offset: it is never ahead of
-         * the store's, because the store is written first. */
         /* The store is the only source of positions. Without one, start at
          * the beginning (applying again is a no-op), never at the broker's
          * committed offset: after Redis loses its last second of writes that
@@ -127,6 +124,18 @@ static void assign(ap_intake_t *in, rd_kafka_topic_partition_list_t *parts) {
     }
     rd_kafka_resp_err_t e = rd_kafka_assign(in->rk, parts);
     if (e) ap_log_error("assign failed", "error=\"%s\"", rd_kafka_err2str(e));
+    /* Lag monitoring reads the broker's committed offsets, which trail the
+     * store's positions when an instance died between its cycle's
+     * transaction and its (asynchronous) broker commit. Commit the stored
+     * positions now: with nothing left to read, no cycle would ever do it,
+     * and the group would show lag it does not have. */
+    rd_kafka_topic_partition_list_t *stored = rd_kafka_topic_partition_list_new(parts->cnt);
+    for (int i = 0; i < parts->cnt; i++)
+        if (parts->elems[i].offset >= 0)
+            rd_kafka_topic_partition_list_add(stored, parts->elems[i].topic, parts->elems[i].partition)->offset =
+                parts->elems[i].offset;
+    if (stored->cnt) rd_kafka_commit(in->rk, stored, 1);
+    rd_kafka_topic_partition_list_destroy(stored);
     for (int i = 0; i < parts->cnt; i++) {
         rd_kafka_topic_partition_t *p = &parts->elems[i];
         int k = topic_index(in, p->topic);
