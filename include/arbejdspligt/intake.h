@@ -54,7 +54,7 @@ typedef struct ap_intake ap_intake_t;
  * instance with the same id takes its partitions back at once instead of
  * waiting for the session timeout of its predecessor.
  * queue_kib bounds what librdkafka prefetches for the whole consumer (0:
- * 8192). offset_fn and tick_fn (with ctx) are called from ap_intake_poll().
+ * 4096). offset_fn and tick_fn (with ctx) are called from ap_intake_poll().
  */
 ap_intake_t *ap_intake_create(const char *brokers, const char *group_id, const char *instance_id,
                               int session_timeout_ms, int queue_kib, const char *const topics[AP_INTAKE_TOPICS],

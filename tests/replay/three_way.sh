@@ -7,6 +7,7 @@
 #     middle and restarted, writing to audit topics.
 # Every way must give the same set of results and alerts as live, byte for
 # byte (keys and values). Also: the filters give exactly the filtered subset.
+# The live run uses a prefetch queue small enough to fill (see below).
 #   three_way.sh ENV_DIR BUILD_DIR
 set -euo pipefail
 env_dir=$1; build=$2
@@ -17,9 +18,14 @@ replay="$build/ap-replay"
 topics "$id"; topics "$id.live"; topics "$id.audit"
 "$build/ap-generate" --citizens 300 --weeks 6 --seed 33 --invalid-rate 0.01 --late-rate 0.05 --kafka --topic-prefix "$id" 2>&1
 
-start_processor "$id-live" "$id" "$id.live"
+# The live run with the smallest prefetch queue (1 MiB, a few thousand
+# records): the queue fills, librdkafka parks the fetcher, and the intake
+# must wake it when the queue runs dry; every comparison below covers it.
+start_processor "$id-live" "$id" "$id.live" AP_KAFKA_QUEUE_KIB=1024 AP_LOG_LEVEL=debug
 wait_caught_up "$id-live" "$id" 300
 stop_processor "$pid"; pid=
+check "live run with a full prefetch queue woke its parked fetcher" "1" \
+  "$(grep -q 'msg="waking parked fetchers"' "$work/$id-live.log" && echo 1 || echo 0)"
 
 live_digest() { # every live key with its content
   redis-cli -p "$AP_REDIS_PORT" --scan --pattern "$id-live:*" | sort |
