@@ -21,6 +21,12 @@
  * Once a tick is released into a batch, the poll waits a few milliseconds
  * for more, so ticks written to every partition at once share a cycle.
  *
+ * Prefetch: librdkafka 2.0 parks a fetcher for up to a second once its
+ * queue is full; when the queue runs dry while assigned partitions still
+ * have records, the poll wakes their leaders' fetchers with a small request
+ * (see wake_fetchers in intake.c), so a small queue reads as fast as a
+ * large one.
+ *
  * Ownership: the intake owns its consumer handle and the messages it hands
  * out until ap_intake_release(). Call ap_intake_close() before destroy.
  */
