@@ -230,7 +230,7 @@ typedef struct held {
 
 typedef struct offline {
     const settings_t *cfg;
-    held_t *recs;  /* in file order */
+    held_t *recs;  /* in file order (sorted in place if the file was not in export order) */
     size_t n, cap;
     uint32_t *idx; /* recs sorted (sort_held) */
     ap_export_view_t *view; /* owns what recs point to */
