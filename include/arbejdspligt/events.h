@@ -96,7 +96,9 @@ typedef enum { AP_SEV_INFO, AP_SEV_WARNING, AP_SEV_CRITICAL } ap_severity_t;
 typedef enum {
     AP_DL_WRONG_TOPIC = 10, /* a valid record of a schema that does not belong on this topic */
     AP_DL_INVALID_EVENT = 11, /* decodes, but breaks a validation rule */
-    AP_DL_STATE_LIMIT = 12  /* would push a citizen's state past a safety bound */
+    AP_DL_STATE_LIMIT = 12, /* would push a citizen's state past a safety bound */
+    AP_DL_WRONG_PARTITION = 13, /* not on the partition murmur2(key) names: its citizen's state is elsewhere */
+    AP_DL_ID_CONFLICT = 14  /* an event id already applied with different content */
 } ap_dl_reason_t;
 
 /* Fields every input event starts with. */

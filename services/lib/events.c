@@ -40,7 +40,8 @@ static const char *const alert_codes[] = {
 static const char *const severities[] = {"INFO", "WARNING", "CRITICAL"};
 static const char *const dl_reasons[] = {
     "TRUNCATED", "BAD_MARKER", "UNKNOWN_FINGERPRINT", "BAD_LENGTH", "TOO_LONG", "BAD_UTF8", "BAD_ENUM",
-    "BAD_UNION", "BAD_VARINT", "TRAILING_BYTES", "WRONG_TOPIC", "INVALID_EVENT", "STATE_LIMIT"};
+    "BAD_UNION", "BAD_VARINT", "TRAILING_BYTES", "WRONG_TOPIC", "INVALID_EVENT", "STATE_LIMIT",
+    "WRONG_PARTITION", "ID_CONFLICT"};
 
 /* Field descriptor helpers: scalar/string, enum, array. */
 #define FS(T, nm, mem, type, lt, cap) {nm, type, lt, offsetof(T, mem), cap, NULL, 0, NULL, 0, 0}
@@ -205,7 +206,7 @@ static ap_record_desc_t descs[AP_EV_COUNT] = {
 };
 
 _Static_assert(NSYM(activity_kinds) == AP_ACT_COUNT, "ActivityKind symbols and enum differ");
-_Static_assert(NSYM(dl_reasons) == AP_DL_STATE_LIMIT + 1, "DeadLetterReason symbols and enum differ");
+_Static_assert(NSYM(dl_reasons) == AP_DL_ID_CONFLICT + 1, "DeadLetterReason symbols and enum differ");
 _Static_assert(AP_CODEC_TRAILING_BYTES == 9 && AP_DL_WRONG_TOPIC == 10, "codec statuses must map to dead-letter reasons");
 
 int ap_events_init(ap_codec_error_t *err) {
