@@ -379,7 +379,8 @@ int ap_events_validate(const ap_event_t *ev, char *why, size_t len) {
         if (!x->report_id[0]) return why_fail(why, len, "report_id is empty");
         if (!valid_day(x->activity_date)) return why_fail(why, len, "activity_date out of range");
         /* Hours are reported for days that have been, and within a year. */
-        int32_t reported = (int32_t)(x->h.occurred_at / 86400000LL);
+        /* In 64 bits: any occurred_at a record may carry, without overflow. */
+        int64_t reported = x->h.occurred_at / 86400000LL;
         if (x->activity_date > reported + 1 || x->activity_date < reported - 366)
             return why_fail(why, len, "activity_date is not within the year before the report");
         if (x->minutes < 0 || x->minutes > 24 * 60) return why_fail(why, len, "minutes outside 0..1440 for one day");

@@ -138,6 +138,16 @@ static void hours_and_reduction_rules(void **state) {
     ev.u.hours.minutes = 60;
     ev.u.hours.activity_date = ap_cal_days_from_civil(2024, 12, 1); /* over a year before the report */
     expect_invalid(&ev, "within the year");
+    /* Report times a fuzzer finds: the day arithmetic must not overflow
+     * (UBSan aborts the test on a signed overflow). */
+    static const int64_t odd[] = {INT64_MAX, (int64_t)INT32_MAX * 86400000LL, (int64_t)INT32_MAX * 86400000LL + 1,
+                                  (int64_t)INT32_MIN * -86400000LL, 1};
+    ev.u.hours.activity_date = ap_cal_days_from_civil(2026, 1, 5);
+    for (size_t i = 0; i < sizeof odd / sizeof *odd; i++) {
+        ev.u.hours.h.occurred_at = odd[i];
+        expect_invalid(&ev, "within the year");
+    }
+    ev.u.hours.h = placement().u.placement.h;
     ev.u.hours.activity_date = ap_cal_days_from_civil(2026, 1, 7); /* after the report */
     expect_invalid(&ev, "within the year");
     ev.u.hours.activity_date = ap_cal_days_from_civil(2013, 12, 31); /* before any rule version */
