@@ -11,6 +11,17 @@
 struct ap_embedded_schema { const char *stem; const char *text; size_t len; };
 extern const struct ap_embedded_schema ap_embedded_schemas[];
 
+/* The project version comes from CMakeLists.txt (project(... VERSION)). */
+#ifndef AP_PROJECT_VERSION
+#error "AP_PROJECT_VERSION must be defined by the build"
+#endif
+#define AP_STR_(x) #x
+#define AP_STR(x) AP_STR_(x)
+static const char engine_version[] = AP_PROJECT_VERSION "/format-" AP_STR(AP_OUTPUT_FORMAT);
+_Static_assert(sizeof engine_version <= AP_ENGINE_VERSION_CAP, "engine version fits its field");
+
+const char *ap_events_engine_version(void) { return engine_version; }
+
 #define NSYM(a) ((int32_t)(sizeof(a) / sizeof(a)[0]))
 
 static const char *const activity_kinds[] = {
@@ -161,6 +172,7 @@ static const ap_field_desc_t result_fields[] = {
        AP_MAX_ADJUSTMENTS),
     {"inputs", AP_FT_ARRAY_VIEW, AP_LT_NONE, offsetof(ap_result_t, inputs), AP_MAX_INPUTS, NULL, 0, &input_ref_desc,
      sizeof(ap_input_ref_t), 0},
+    FS(ap_result_t, "engine_version", engine_version, AP_FT_STRING, AP_LT_NONE, AP_ENGINE_VERSION_CAP),
 };
 
 static const ap_field_desc_t alert_fields[] = {
@@ -178,6 +190,7 @@ static const ap_field_desc_t alert_fields[] = {
     FS(ap_alert_t, "credited_minutes", credited_minutes, AP_FT_INT, AP_LT_NONE, 0),
     FS(ap_alert_t, "shortfall_minutes", shortfall_minutes, AP_FT_INT, AP_LT_NONE, 0),
     FS(ap_alert_t, "detail", detail, AP_FT_STRING, AP_LT_NONE, AP_TEXT_CAP),
+    FS(ap_alert_t, "engine_version", engine_version, AP_FT_STRING, AP_LT_NONE, AP_ENGINE_VERSION_CAP),
 };
 
 static const ap_field_desc_t dead_letter_fields[] = {
