@@ -14,7 +14,9 @@
  * alerts are written; every input record is still processed, because a
  * citizen's week can depend on the partition's stream clock, which all
  * citizens of the partition move. So a filtered result is the very result
- * production emitted.
+ * production emitted. Dead letters pass every filter and go to
+ * replay.dead_letters (a file) or, with replay.audit_prefix, to P.dead-letter:
+ * the same records, ids and bytes the live processor writes.
  *
  * Offline, the three input topics of each partition are merged exactly as
  * the intake merges them live (tick-aligned lanes, see intake.h), so the
