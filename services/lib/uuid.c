@@ -20,18 +20,7 @@ void ap_uuid_v5(const ap_uuid_t *ns, const void *name, size_t len, ap_uuid_t *ou
     uuid_generate_sha1(out->bytes, ns->bytes, name, len);
 }
 
-void ap_uuid_format(const ap_uuid_t *u, char out[static AP_UUID_CAP]) {
-    /* By hand, not uuid_unparse_lower(): called once per result and alert,
-     * and this is a table lookup per nibble with no format string. */
-    static const char hex[] = "0123456789abcdef";
-    char *o = out;
-    for (int i = 0; i < 16; i++) {
-        if (i == 4 || i == 6 || i == 8 || i == 10) *o++ = '-';
-        *o++ = hex[u->bytes[i] >> 4];
-        *o++ = hex[u->bytes[i] & 15];
-    }
-    *o = '\0';
-}
+void ap_uuid_format(const ap_uuid_t *u, char out[static AP_UUID_CAP]) { uuid_unparse_lower(u->bytes, out); }
 
 void ap_uuid_derive(const char *name, char out[static AP_UUID_CAP]) {
     ap_uuid_t u;
