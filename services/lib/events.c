@@ -334,6 +334,11 @@ int ap_events_writer(int i, ap_event_type_t *type, uint64_t *fingerprint, int *v
 ap_codec_status_t ap_events_decode_as(ap_event_type_t t, const uint8_t *buf, size_t len, void *value,
                                       ap_codec_error_t *err) {
     uint64_t fp;
+    if ((unsigned)t >= AP_EV_COUNT) {
+        err->status = AP_CODEC_UNKNOWN_FINGERPRINT;
+        snprintf(err->msg, sizeof err->msg, "no record type %d", (int)t);
+        return err->status;
+    }
     ap_codec_status_t st = ap_codec_peek(buf, len, &fp, err);
     if (st != AP_CODEC_OK) return st;
     if (fp == descs[t].fingerprint) return ap_codec_decode(&descs[t], buf, len, value, err);
