@@ -255,8 +255,9 @@ static int add_writer(ap_event_type_t t, const char *text, size_t len, int versi
     uint64_t fp;
     if (ap_schema_fingerprint(text, len, &fp, why, sizeof why)) return init_fail(err, "%s: %s", origin, why);
     if (ap_resolve_check(d->schema_text, d->schema_len, text, len, why, sizeof why))
-        return init_fail(err, "%s (fingerprint %016llx) cannot be read as schemas/%s.avsc: %s", origin,
-                         (unsigned long long)fp, d->name, why);
+        /* The reason first: the message is bounded, the origin known to the caller. */
+        return init_fail(err, "cannot be read as schemas/%s.avsc: %s (writer fingerprint %016llx, %s)", d->name, why,
+                         (unsigned long long)fp, origin);
     if (fp == d->fingerprint || writer_by_fingerprint(fp)) return 0;
     if (ap_events_type_by_fingerprint(fp) != AP_EV_COUNT)
         return init_fail(err, "%s has the fingerprint of another current schema", origin);
