@@ -360,7 +360,7 @@ static void *vec_grow(void *v, int32_t n, int32_t *cap, size_t size, int32_t k) 
         if (!(v = realloc(v, (size_t)c * size))) abort();
         *cap = c;
     }
-    memset((char *)v + (size_t)n * size, 0, (size_t)k * size);
+    if (k) memset((char *)v + (size_t)n * size, 0, (size_t)k * size);
     return v;
 }
 /* Appends k zeroed elements; evaluates to the index of the first. */

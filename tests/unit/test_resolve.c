@@ -689,6 +689,32 @@ static void an_incompatible_writer_is_refused_at_start_up(void **state) {
     assert_non_null(strstr(err.msg, "Nope"));
 }
 
+/* A tick written with a newer StreamTick is still a lane barrier (the
+ * intake and ap-replay ask ap_events_tick_time), once its schema is known. */
+static void a_tick_of_a_newer_version_is_a_tick(void **state) {
+    (void)state;
+    ap_codec_error_t err;
+    assert_int_equal(ap_events_init(&err), 0);
+    size_t len;
+    const char *tick = ap_events_schema_text("StreamTick", &len), *end = strrchr(tick, ']');
+    char v2[4096];
+    snprintf(v2, sizeof v2, "%.*s, {\"name\": \"lane\", \"type\": [\"null\", \"int\"], \"default\": null}%s",
+             (int)(end - tick), tick, end);
+    static const char *const as[] = {"event_id=s:6f1c2b9e-2d7a-4e0b-9a51-3c8d0f6e7a13", "occurred_at=l:1767700000000",
+                                     "source_system=s:sched", "lane=u1/i:3", NULL};
+    uint8_t rec[512];
+    size_t n = write_record(v2, as, rec, sizeof rec);
+    int64_t at = 0;
+    assert_int_equal(ap_events_tick_time(rec, n, &at), 0); /* unknown writer: not a tick */
+    assert_int_equal(ap_events_add_writer(v2, strlen(v2), "StreamTick.v2.avsc", &err), 0);
+    assert_int_equal(ap_events_tick_time(rec, n, &at), 1);
+    assert_int_equal(at, 1767700000000LL);
+    ap_event_t ev;
+    assert_int_equal(ap_events_decode(rec, n, &ev, &err), AP_CODEC_OK);
+    assert_int_equal(ev.type, AP_EV_TICK);
+    assert_string_equal(ev.u.tick.source_system, "sched");
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(each_resolution_rule),
@@ -700,6 +726,7 @@ int main(void) {
         cmocka_unit_test(breaking_changes_are_refused),
         cmocka_unit_test(a_newer_compatible_hours_event_is_resolved),
         cmocka_unit_test(an_incompatible_writer_is_refused_at_start_up),
+        cmocka_unit_test(a_tick_of_a_newer_version_is_a_tick),
     };
     return cmocka_run_group_tests(tests, setup, NULL);
 }
