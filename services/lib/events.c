@@ -7,9 +7,9 @@
 #include <string.h>
 
 #include "arbejdspligt/calendar.h"
-#include "arbejdspligt/schema.h"
 #include "arbejdspligt/json.h"
 #include "arbejdspligt/resolve.h"
+#include "arbejdspligt/schema.h"
 
 /* Schema texts embedded at build time by schemas/embed_schemas.cmake: the
  * current schemas, and every released version of each. */
