@@ -715,6 +715,58 @@ static void a_tick_of_a_newer_version_is_a_tick(void **state) {
     assert_string_equal(ev.u.tick.source_system, "sched");
 }
 
+/* Output schemas evolve the same way: a consumer on the current
+ * ComplianceResult reads a result written by a newer processor version (one
+ * more field, e.g. an engine version), lineage view included. */
+static void a_result_of_a_newer_processor_is_read_by_a_consumer(void **state) {
+    (void)state;
+    ap_codec_error_t err;
+    assert_int_equal(ap_events_init(&err), 0);
+    size_t len;
+    const char *cur = ap_events_schema_text("ComplianceResult", &len), *end = strrchr(cur, ']');
+    char v2[16384];
+    snprintf(v2, sizeof v2, "%.*s, {\"name\": \"engine_version\", \"type\": \"string\", \"default\": \"\"}%s",
+             (int)(end - cur), cur, end);
+    assert_int_equal(ap_events_add_writer(v2, strlen(v2), "ComplianceResult.v2.avsc", &err), 0);
+    uint64_t fp;
+    char msg[128];
+    assert_int_equal(ap_schema_fingerprint(v2, strlen(v2), &fp, msg, sizeof msg), 0);
+
+    static const ap_input_ref_t inputs[2] = {{"ap.hours", 1, 40, "00000000-0000-8000-8000-00000000000b"},
+                                             {"ap.placement", 1, 3, "00000000-0000-8000-8000-00000000000c"}};
+    ap_event_t ev, got;
+    memset(&ev, 0, sizeof ev);
+    ev.type = AP_EV_RESULT;
+    ap_result_t *r = &ev.u.result;
+    strcpy(r->event_id, "00000000-0000-8000-8000-000000000001");
+    strcpy(r->citizen_id, "c-3");
+    strcpy(r->municipality_code, "101");
+    strcpy(r->rule_version, "AP-2025.1");
+    r->iso_year = 2026, r->iso_week = 2, r->revision = 1, r->required_minutes = 2220;
+    r->n_breakdown = 1;
+    r->breakdown[0] = (ap_credited_t){AP_ACT_TRANSPORT, 300};
+    r->inputs = (ap_array_view_t){inputs, 2, {NULL, 0}};
+    ap_buf_t a = AP_BUF_INIT, b = AP_BUF_INIT;
+    ap_events_encode(&ev, &a);
+    ap_buf_append(&b, a.data, a.len);
+    for (int i = 0; i < 8; i++) b.data[2 + i] = (char)(fp >> (8 * i));
+    ap_buf_append(&b, "\x06" "eng", 4); /* engine_version = "eng" */
+    if (ap_events_decode((const uint8_t *)b.data, b.len, &got, &err) != AP_CODEC_OK) fail_msg("%s", err.msg);
+    assert_int_equal(got.type, AP_EV_RESULT);
+    assert_int_equal(got.u.result.inputs.n, 2);
+    ap_input_ref_t item;
+    assert_int_equal(ap_codec_view_item(&ap_events_desc(AP_EV_RESULT)->fields[16], &got.u.result.inputs, 1, &item, &err),
+                     AP_CODEC_OK);
+    assert_string_equal(item.topic, "ap.placement");
+    ap_buf_t c = AP_BUF_INIT;
+    ap_events_encode(&got, &c); /* back to the current encoding, byte for byte */
+    assert_int_equal(c.len, a.len);
+    assert_memory_equal(c.data, a.data, a.len);
+    ap_buf_free(&a);
+    ap_buf_free(&b);
+    ap_buf_free(&c);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(each_resolution_rule),
@@ -727,6 +779,7 @@ int main(void) {
         cmocka_unit_test(a_newer_compatible_hours_event_is_resolved),
         cmocka_unit_test(an_incompatible_writer_is_refused_at_start_up),
         cmocka_unit_test(a_tick_of_a_newer_version_is_a_tick),
+        cmocka_unit_test(a_result_of_a_newer_processor_is_read_by_a_consumer),
     };
     return cmocka_run_group_tests(tests, setup, NULL);
 }
