@@ -222,14 +222,15 @@ static int compat(chk_t *c, const ap_json_node_t *rn, const ap_json_node_t *wn, 
             rc = compat(c, rn, b, path);
     } else if (rk == K_UNION) {
         /* The first reader branch that can hold the writer's value. */
-        char *why = c->why, scratch[256];
+        char *why = c->why, scratch[256] = "";
         size_t len = c->len;
         c->why = scratch, c->len = sizeof scratch;
         rc = -1;
         for (const ap_json_node_t *b = ap_json_first(c->r, rd); b && rc; b = ap_json_next(c->r, b))
             rc = compat(c, b, wn, path);
         c->why = why, c->len = len;
-        if (rc) rc = chk_fail(c, path, "no branch of the reader's union can hold the writer's %s", kind_name(wk));
+        /* The last branch's reason: for an optional ["null", X] it is X's. */
+        if (rc) rc = chk_fail(c, path, "no branch of the reader's union can hold the writer's %s (%.120s)", kind_name(wk), scratch);
     } else if (!promotes(wk, rk)) {
         rc = chk_fail(c, path, "the writer's %s cannot be read as %s", kind_name(wk), kind_name(rk));
     } else if (rk == K_RECORD || rk == K_ENUM || rk == K_FIXED) {
