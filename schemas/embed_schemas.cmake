@@ -1,5 +1,9 @@
-# Writes every schemas/*.avsc into one C file as NUL-terminated byte arrays,
-# named ap_schema_text_<FileStem>, plus a table of (stem, text) pairs.
+# Writes every schemas/*.avsc (the current schemas: what the processor reads
+# and writes) into one C file as NUL-terminated byte arrays, with a table of
+# (stem, text) pairs, and every released version schemas/released/<Name>/v<N>.avsc
+# (what producers and earlier processors may have written) with a table of
+# (name, version, text). Releasing a version is copying a file: see README
+# "Schema evolution".
 file(GLOB files ${SCHEMA_DIR}/*.avsc)
 list(SORT files)
 set(body "/* Generated from the .avsc files in schemas/ by schemas/embed_schemas.cmake. Do not edit. */\n#include <stddef.h>\n\n")
@@ -13,5 +17,24 @@ foreach(f ${files})
 endforeach()
 string(APPEND body "\nstruct ap_embedded_schema { const char *stem; const char *text; size_t len; };\n")
 string(APPEND body "const struct ap_embedded_schema ap_embedded_schemas[] = {\n${table}  {NULL, NULL, 0}\n};\n")
+
+file(GLOB released ${SCHEMA_DIR}/released/*/v*.avsc)
+list(SORT released)
+set(rtable "")
+foreach(f ${released})
+  get_filename_component(dir ${f} DIRECTORY)
+  get_filename_component(name ${dir} NAME)
+  get_filename_component(vstem ${f} NAME_WE)
+  if(NOT vstem MATCHES "^v([1-9][0-9]*)$")
+    message(FATAL_ERROR "${f}: released schemas are named v<N>.avsc (N = 1, 2, ...)")
+  endif()
+  set(version ${CMAKE_MATCH_1})
+  file(READ ${f} hex HEX)
+  string(REGEX REPLACE "([0-9a-f][0-9a-f])" "0x\\1," hex "${hex}")
+  string(APPEND body "static const char released_${name}_v${version}[] = {${hex}0x00};\n")
+  string(APPEND rtable "  {\"${name}\", ${version}, released_${name}_v${version}, sizeof(released_${name}_v${version}) - 1},\n")
+endforeach()
+string(APPEND body "\nstruct ap_released_schema { const char *name; int version; const char *text; size_t len; };\n")
+string(APPEND body "const struct ap_released_schema ap_released_schemas[] = {\n${rtable}  {NULL, 0, NULL, 0}\n};\n")
 file(WRITE ${OUT}.tmp "${body}")
 execute_process(COMMAND ${CMAKE_COMMAND} -E copy_if_different ${OUT}.tmp ${OUT})

@@ -42,4 +42,15 @@ void ap_config_print_help(const ap_setting_t *table, size_t n, const char *usage
 int ap_config_set(const ap_setting_t *table, size_t n, void *settings, const char *name, const char *value,
                   char *err, size_t errlen);
 
+/**
+ * @brief Registers every writer schema file (name ending .avsc) in dir (setting
+ * schemas.writers_dir), in name order, with ap_events_add_writer: a
+ * publisher's newer compatible schema version is then resolved instead of
+ * dead-lettered. Call after ap_events_init. "" loads nothing. On success
+ * *n (may be NULL) is the number of files read.
+ * @return 0, or -1 with err set (unreadable directory or file, or a schema
+ *         the current one cannot read: refuse to start).
+ */
+int ap_config_load_writer_schemas(const char *dir, int *n, char *err, size_t errlen);
+
 #endif

@@ -282,10 +282,18 @@ typedef struct ap_event {
     } u;
 } ap_event_t;
 
+/* Most writer schemas besides the current ones (released versions plus
+ * those registered at start-up); a fixed table keeps lookups bounded. */
+#define AP_EVENTS_MAX_WRITERS 64
+
 /**
  * @brief Binds every descriptor to its embedded schema (checks the tables,
- * computes fingerprints). Call once at start-up, before any thread starts.
- * @return 0, or -1 with err set (a programming error: table and schema differ).
+ * computes fingerprints), checks that each current schema reads every
+ * released version of it (schemas/released/<Name>/v<N>.avsc) and builds the
+ * resolution programs for those (see resolve.h). Call once at start-up,
+ * before any thread starts; calling it again forgets registered writers.
+ * @return 0, or -1 with err set (a programming error: table and schema
+ *         differ, or a schema change that breaks a released version).
  */
 int ap_events_init(ap_codec_error_t *err);
 
@@ -297,6 +305,20 @@ int ap_events_init(ap_codec_error_t *err);
  */
 const char *ap_events_engine_version(void);
 
+/**
+ * @brief Registers one more writer schema (JSON text of a record type known
+ * here, e.g. a publisher's newer version) so records carrying its
+ * fingerprint are resolved to the current schema instead of dead-lettered.
+ * Refused if the current schema cannot read it (ap_resolve_check). Call after
+ * ap_events_init and before any thread starts; `origin` (a file name) is for
+ * messages. A schema already known is accepted and changes nothing.
+ * @return 0, or -1 with err set.
+ */
+int ap_events_add_writer(const char *text, size_t len, const char *origin, ap_codec_error_t *err);
+
+/** @brief Writer schema i (0..): its type, fingerprint and released version (0: registered). @return 0, or -1 past the end. */
+int ap_events_writer(int i, ap_event_type_t *type, uint64_t *fingerprint, int *version);
+
 /** @return the descriptor of a record type (bound after ap_events_init). */
 const ap_record_desc_t *ap_events_desc(ap_event_type_t type);
 /** @return the embedded text of schemas/<stem>.avsc (length in *len), or NULL. */
@@ -307,10 +329,21 @@ ap_event_type_t ap_events_type_by_name(const char *name, size_t len);
 ap_event_type_t ap_events_type_by_fingerprint(uint64_t fp);
 
 /**
- * @brief Decodes any known single-object encoded record into ev.
+ * @brief Decodes any known single-object encoded record into ev: written
+ * with a current schema directly, with another known writer schema by
+ * resolving it to the current one (resolve.h).
  * @return AP_CODEC_OK or the status (AP_CODEC_UNKNOWN_FINGERPRINT for unknown schemas).
  */
 ap_codec_status_t ap_events_decode(const uint8_t *buf, size_t len, ap_event_t *ev, ap_codec_error_t *err);
+/**
+ * @brief Decodes a record that must be of type t (a stored value, a tick),
+ * written with its current schema or any known writer schema of t, into value.
+ * @return AP_CODEC_OK or the status.
+ */
+ap_codec_status_t ap_events_decode_as(ap_event_type_t t, const uint8_t *buf, size_t len, void *value,
+                                      ap_codec_error_t *err);
+/** @return 1 if buf carries the fingerprint of a current schema (its bytes are what ap_events_encode writes). */
+int ap_events_is_current(const uint8_t *buf, size_t len);
 /**
  * @brief Tells whether a raw record is a valid StreamTick (how the intake
  * recognises the barriers of its lanes) and gives its time.

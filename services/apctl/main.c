@@ -13,6 +13,8 @@
  *   apctl fingerprints
  *
  * The broker comes from --brokers or AP_KAFKA_BROKERS (default 127.0.0.1:9092).
+ * AP_SCHEMAS_WRITERS_DIR names extra writer schemas, as ap-processor's
+ * schemas.writers_dir does (records written with them are resolved).
  * JSON field names are the schema's; dates are "YYYY-MM-DD", timestamps
  * RFC 3339, enums their symbols, optional fields null or absent. A line's
  * record type is its "schema" member (or --schema).
@@ -25,6 +27,7 @@
 #include <time.h>
 
 #include "arbejdspligt/calendar.h"
+#include "arbejdspligt/config.h"
 #include "arbejdspligt/events.h"
 #include "arbejdspligt/kafka.h"
 #include "arbejdspligt/log.h"
@@ -62,7 +65,8 @@ static int usage(void) {
             "  apctl lag --group G --topic T [--topic T ...]   (records not yet committed by G)\n"
             "  apctl diff LEFT.jsonl RIGHT.jsonl [--json REPORT] [--ignore field,field]\n"
             "  apctl fingerprints\n"
-            "common: --brokers HOST:PORT (default $AP_KAFKA_BROKERS or 127.0.0.1:9092)\n");
+            "common: --brokers HOST:PORT (default $AP_KAFKA_BROKERS or 127.0.0.1:9092)\n"
+            "        $AP_SCHEMAS_WRITERS_DIR: extra writer schemas (*.avsc), as ap-processor's schemas.writers_dir\n");
     return 2;
 }
 
@@ -620,7 +624,16 @@ static int cmd_diff(const opts_t *o) {
 static int cmd_fingerprints(void) {
     for (int t = 0; t < AP_EV_COUNT; t++) {
         const ap_record_desc_t *d = ap_events_desc((ap_event_type_t)t);
-        printf("%-18s %016" PRIx64 "\n", d->name, d->fingerprint);
+        printf("%-18s %016" PRIx64 " current\n", d->name, d->fingerprint);
+    }
+    /* The other writer schemas read by resolution: released versions that
+     * differ from the current one, and $AP_SCHEMAS_WRITERS_DIR's. */
+    ap_event_type_t type;
+    uint64_t fp;
+    int version;
+    for (int i = 0; ap_events_writer(i, &type, &fp, &version) == 0; i++) {
+        if (version) printf("%-18s %016" PRIx64 " released v%d\n", ap_events_desc(type)->name, fp, version);
+        else printf("%-18s %016" PRIx64 " registered\n", ap_events_desc(type)->name, fp);
     }
     return 0;
 }
@@ -634,6 +647,12 @@ int main(int argc, char **argv) {
      * warnings would only be noise here unless asked for. */
     if (ap_log_set_level(getenv("AP_LOG_LEVEL") ? getenv("AP_LOG_LEVEL") : "error")) ap_log_set_level("error");
     if (ap_events_init(&cerr)) { fprintf(stderr, "apctl: %s\n", cerr.msg); return 1; }
+    /* The processor's schemas.writers_dir, so consume reads what it reads. */
+    char err[512];
+    if (ap_config_load_writer_schemas(getenv("AP_SCHEMAS_WRITERS_DIR"), NULL, err, sizeof err)) {
+        fprintf(stderr, "apctl: %s\n", err);
+        return 1;
+    }
     if (parse_opts(argc, argv, &o)) return 2;
     const char *cmd = argv[1];
     int rc;

@@ -1,9 +1,13 @@
 /* config.c - settings table: defaults, file, environment, --set. See config.h. */
 #include "arbejdspligt/config.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include "arbejdspligt/buf.h"
+#include "arbejdspligt/events.h"
 
 static const ap_setting_t *find(const ap_setting_t *t, size_t n, const char *name, size_t len) {
     for (size_t i = 0; i < n; i++)
@@ -146,4 +150,66 @@ int ap_config_load(const ap_setting_t *table, size_t n, void *settings, int argc
             return -1;
         }
     return 0;
+}
+
+static int cmp_names(const void *a, const void *b) { return strcmp(*(char *const *)a, *(char *const *)b); }
+
+/* Reads a whole (small) file into out. @return 0 or -1. */
+static int read_file(const char *path, ap_buf_t *out) {
+    FILE *f = fopen(path, "rb");
+    char chunk[4096];
+    size_t n;
+    if (!f) return -1;
+    while ((n = fread(chunk, 1, sizeof chunk, f)) > 0) ap_buf_append(out, chunk, n);
+    int bad = ferror(f);
+    fclose(f);
+    return bad ? -1 : 0;
+}
+
+int ap_config_load_writer_schemas(const char *dir, int *n, char *err, size_t errlen) {
+    char **names = NULL;
+    size_t count = 0, cap = 0;
+    ap_buf_t text = AP_BUF_INIT, path = AP_BUF_INIT;
+    int rc = -1;
+    if (n) *n = 0;
+    if (!dir || !*dir) return 0;
+    DIR *d = opendir(dir);
+    if (!d) {
+        snprintf(err, errlen, "schemas.writers_dir %s: %s", dir, strerror(errno));
+        return -1;
+    }
+    /* Name order, so every instance registers the same schemas the same way. */
+    for (struct dirent *e; (e = readdir(d));) {
+        size_t len = strlen(e->d_name);
+        if (len < 6 || strcmp(e->d_name + len - 5, ".avsc") != 0) continue;
+        if (count == cap) {
+            cap = cap ? cap * 2 : 16;
+            if (!(names = realloc(names, cap * sizeof *names))) abort();
+        }
+        if (!(names[count++] = strdup(e->d_name))) abort();
+    }
+    closedir(d);
+    if (count) qsort(names, count, sizeof *names, cmp_names);
+    for (size_t i = 0; i < count; i++) {
+        ap_codec_error_t cerr;
+        ap_buf_reset(&path);
+        ap_buf_appendf(&path, "%s/%s", dir, names[i]);
+        ap_buf_reset(&text);
+        if (read_file(path.data, &text)) {
+            snprintf(err, errlen, "%s: %s", path.data, strerror(errno));
+            goto cleanup;
+        }
+        if (ap_events_add_writer(text.data, text.len, path.data, &cerr)) {
+            snprintf(err, errlen, "%s", cerr.msg);
+            goto cleanup;
+        }
+    }
+    if (n) *n = (int)count;
+    rc = 0;
+cleanup:
+    for (size_t i = 0; i < count; i++) free(names[i]);
+    free(names);
+    ap_buf_free(&text);
+    ap_buf_free(&path);
+    return rc;
 }

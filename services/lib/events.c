@@ -1,15 +1,22 @@
 /* events.c - domain events: descriptors, registry, validation. See events.h. */
 #include "arbejdspligt/events.h"
 
+#include <stdarg.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "arbejdspligt/calendar.h"
+#include "arbejdspligt/json.h"
+#include "arbejdspligt/resolve.h"
+#include "arbejdspligt/schema.h"
 
-/* Schema texts embedded at build time by schemas/embed_schemas.cmake. */
+/* Schema texts embedded at build time by schemas/embed_schemas.cmake: the
+ * current schemas, and every released version of each. */
 struct ap_embedded_schema { const char *stem; const char *text; size_t len; };
 extern const struct ap_embedded_schema ap_embedded_schemas[];
+struct ap_released_schema { const char *name; int version; const char *text; size_t len; };
+extern const struct ap_released_schema ap_released_schemas[];
 
 /* The project version comes from CMakeLists.txt (project(... VERSION)). */
 #ifndef AP_PROJECT_VERSION
@@ -222,34 +229,160 @@ _Static_assert(NSYM(activity_kinds) == AP_ACT_COUNT, "ActivityKind symbols and e
 _Static_assert(NSYM(dl_reasons) == AP_DL_ID_CONFLICT + 1, "DeadLetterReason symbols and enum differ");
 _Static_assert(AP_CODEC_TRAILING_BYTES == 9 && AP_DL_WRONG_TOPIC == 10, "codec statuses must map to dead-letter reasons");
 
+/* Writer schemas other than the current ones that records may carry: the
+ * released versions (embedded) and those registered at start-up
+ * (ap_events_add_writer), each with its resolution program. Filled before
+ * any thread starts, read only afterwards. */
+typedef struct writer {
+    uint64_t fingerprint;
+    ap_event_type_t type;
+    int version; /* released version, 0: registered at run time */
+    ap_resolve_program_t *prog;
+} writer_t;
+static writer_t writers[AP_EVENTS_MAX_WRITERS];
+static int n_writers;
+
+static int init_fail(ap_codec_error_t *err, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static int init_fail(ap_codec_error_t *err, const char *fmt, ...) {
+    va_list ap;
+    va_start(ap, fmt);
+    err->status = AP_CODEC_BAD_JSON;
+    vsnprintf(err->msg, sizeof err->msg, fmt, ap);
+    va_end(ap);
+    return -1;
+}
+
+static const writer_t *writer_by_fingerprint(uint64_t fp) {
+    for (int i = 0; i < n_writers; i++)
+        if (writers[i].fingerprint == fp) return &writers[i];
+    return NULL;
+}
+
+/* Checks that the current schema reads `text` (a writer schema of record
+ * type t) and, unless it is the current schema or already known, adds its
+ * program. Returns 0 or -1 with err set. */
+static int add_writer(ap_event_type_t t, const char *text, size_t len, int version, const char *origin,
+                      ap_codec_error_t *err) {
+    const ap_record_desc_t *d = &descs[t];
+    char why[200];
+    uint64_t fp;
+    if (ap_schema_fingerprint(text, len, &fp, why, sizeof why)) return init_fail(err, "%s: %s", origin, why);
+    if (ap_resolve_check(d->schema_text, d->schema_len, text, len, why, sizeof why))
+        /* The reason first: the message is bounded, the origin known to the caller. */
+        return init_fail(err, "cannot be read as schemas/%s.avsc: %s (writer fingerprint %016llx, %s)", d->name, why,
+                         (unsigned long long)fp, origin);
+    if (fp == d->fingerprint || writer_by_fingerprint(fp)) return 0;
+    if (ap_events_type_by_fingerprint(fp) != AP_EV_COUNT)
+        return init_fail(err, "%s has the fingerprint of another current schema", origin);
+    if (n_writers == AP_EVENTS_MAX_WRITERS) return init_fail(err, "%s: more than %d writer schemas", origin, AP_EVENTS_MAX_WRITERS);
+    ap_resolve_program_t *prog = ap_resolve_build(d, text, len, err);
+    if (!prog) return -1;
+    writers[n_writers++] = (writer_t){fp, t, version, prog};
+    return 0;
+}
+
 int ap_events_init(ap_codec_error_t *err) {
+    for (int i = 0; i < n_writers; i++) ap_resolve_destroy(writers[i].prog);
+    n_writers = 0;
     for (int t = 0; t < AP_EV_COUNT; t++) {
         const struct ap_embedded_schema *s = ap_embedded_schemas;
         while (s->stem && strcmp(s->stem, descs[t].name) != 0) s++;
-        if (!s->stem) {
-            err->status = AP_CODEC_BAD_JSON;
-            snprintf(err->msg, sizeof err->msg, "no schema file schemas/%s.avsc", descs[t].name);
-            return -1;
-        }
+        if (!s->stem) return init_fail(err, "no schema file schemas/%s.avsc", descs[t].name);
         if (ap_codec_bind(&descs[t], s->text, s->len, err)) return -1;
     }
     for (int a = 0; a < AP_EV_COUNT; a++)
         for (int b = a + 1; b < AP_EV_COUNT; b++)
-            if (descs[a].fingerprint == descs[b].fingerprint) {
-                err->status = AP_CODEC_BAD_JSON;
-                snprintf(err->msg, sizeof err->msg, "%s and %s share a fingerprint", descs[a].name, descs[b].name);
-                return -1;
-            }
+            if (descs[a].fingerprint == descs[b].fingerprint)
+                return init_fail(err, "%s and %s share a fingerprint", descs[a].name, descs[b].name);
+    /* Every released version must stay readable: topics and exports keep
+     * records of every version, and a replay reads them all. */
+    for (const struct ap_released_schema *r = ap_released_schemas; r->name; r++) {
+        char origin[96], why[200];
+        size_t clen;
+        const char *current = ap_events_schema_text(r->name, &clen);
+        snprintf(origin, sizeof origin, "schemas/released/%s/v%d.avsc", r->name, r->version);
+        if (!current) return init_fail(err, "%s: there is no schemas/%s.avsc", origin, r->name);
+        ap_event_type_t t = ap_events_type_by_name(r->name, strlen(r->name));
+        if (t != AP_EV_COUNT) {
+            if (add_writer(t, r->text, r->len, r->version, origin, err)) return -1;
+        } else if (ap_resolve_check(current, clen, r->text, r->len, why, sizeof why)) {
+            /* A schema without a record type here (ExportedRecord): checked only. */
+            return init_fail(err, "%s cannot be read as schemas/%s.avsc: %s", origin, r->name, why);
+        }
+    }
     return 0;
+}
+
+int ap_events_add_writer(const char *text, size_t len, const char *origin, ap_codec_error_t *err) {
+    ap_json_doc_t doc = AP_JSON_DOC_INIT;
+    int rc = -1;
+    if (ap_json_parse(&doc, text, len)) {
+        init_fail(err, "%s: not JSON: %s", origin, doc.err);
+        goto cleanup;
+    }
+    const ap_json_node_t *name = ap_json_member(&doc, &doc.nodes[0], "name");
+    if (!name || name->type != AP_JSON_STRING) {
+        init_fail(err, "%s: not a named record schema", origin);
+        goto cleanup;
+    }
+    const char *dot = strrchr(name->str, '.'), *shortname = dot ? dot + 1 : name->str;
+    ap_event_type_t t = ap_events_type_by_name(shortname, strlen(shortname));
+    if (t == AP_EV_COUNT) {
+        init_fail(err, "%s: no record type here is named %.60s", origin, shortname);
+        goto cleanup;
+    }
+    rc = add_writer(t, text, len, 0, origin, err);
+cleanup:
+    ap_json_doc_free(&doc);
+    return rc;
+}
+
+int ap_events_writer(int i, ap_event_type_t *type, uint64_t *fingerprint, int *version) {
+    if (i < 0 || i >= n_writers) return -1;
+    *type = writers[i].type;
+    *fingerprint = writers[i].fingerprint;
+    *version = writers[i].version;
+    return 0;
+}
+
+ap_codec_status_t ap_events_decode_as(ap_event_type_t t, const uint8_t *buf, size_t len, void *value,
+                                      ap_codec_error_t *err) {
+    uint64_t fp;
+    if ((unsigned)t >= AP_EV_COUNT) {
+        err->status = AP_CODEC_UNKNOWN_FINGERPRINT;
+        snprintf(err->msg, sizeof err->msg, "no record type %d", (int)t);
+        return err->status;
+    }
+    ap_codec_status_t st = ap_codec_peek(buf, len, &fp, err);
+    if (st != AP_CODEC_OK) return st;
+    if (fp == descs[t].fingerprint) return ap_codec_decode(&descs[t], buf, len, value, err);
+    const writer_t *w = writer_by_fingerprint(fp);
+    if (!w || w->type != t) {
+        err->status = AP_CODEC_UNKNOWN_FINGERPRINT;
+        snprintf(err->msg, sizeof err->msg, "fingerprint %016llx is no known version of %s", (unsigned long long)fp,
+                 descs[t].name);
+        return err->status;
+    }
+    return ap_resolve_decode(w->prog, buf, len, value, err);
 }
 
 int ap_events_tick_time(const void *payload, size_t len, int64_t *at) {
     uint64_t fp;
     ap_codec_error_t err;
     ap_tick_t tick;
+    ap_codec_status_t st;
     const ap_record_desc_t *d = &descs[AP_EV_TICK];
-    if (!payload || ap_codec_peek(payload, len, &fp, &err) != AP_CODEC_OK || fp != d->fingerprint) return 0;
-    if (ap_codec_decode(d, payload, len, &tick, &err) != AP_CODEC_OK) return 0;
+    /* Called for every input record: anything not a tick is turned away on
+     * its fingerprint, without formatting an error. */
+    if (!payload || ap_codec_peek(payload, len, &fp, &err) != AP_CODEC_OK) return 0;
+    if (fp == d->fingerprint) {
+        st = ap_codec_decode(d, payload, len, &tick, &err);
+    } else {
+        const writer_t *w = writer_by_fingerprint(fp); /* a tick of another version */
+        if (!w || w->type != AP_EV_TICK) return 0;
+        st = ap_resolve_decode(w->prog, payload, len, &tick, &err);
+    }
+    if (st != AP_CODEC_OK) return 0;
     *at = tick.occurred_at;
     return 1;
 }
@@ -284,13 +417,24 @@ ap_codec_status_t ap_events_decode(const uint8_t *buf, size_t len, ap_event_t *e
     ap_codec_status_t st = ap_codec_peek(buf, len, &fp, err);
     if (st != AP_CODEC_OK) return st;
     ap_event_type_t t = ap_events_type_by_fingerprint(fp);
-    if (t == AP_EV_COUNT) {
+    if (t != AP_EV_COUNT) { /* the current schema: the direct path */
+        ev->type = t;
+        return ap_codec_decode(&descs[t], buf, len, &ev->u, err);
+    }
+    const writer_t *w = writer_by_fingerprint(fp);
+    if (!w) {
         err->status = AP_CODEC_UNKNOWN_FINGERPRINT;
         snprintf(err->msg, sizeof err->msg, "no known schema has fingerprint %016llx", (unsigned long long)fp);
         return err->status;
     }
-    ev->type = t;
-    return ap_codec_decode(&descs[t], buf, len, &ev->u, err);
+    ev->type = w->type;
+    return ap_resolve_decode(w->prog, buf, len, &ev->u, err);
+}
+
+int ap_events_is_current(const uint8_t *buf, size_t len) {
+    uint64_t fp;
+    ap_codec_error_t err;
+    return ap_codec_peek(buf, len, &fp, &err) == AP_CODEC_OK && ap_events_type_by_fingerprint(fp) != AP_EV_COUNT;
 }
 
 void ap_events_encode(const ap_event_t *ev, ap_buf_t *out) { ap_codec_encode(&descs[ev->type], &ev->u, out); }

@@ -58,6 +58,11 @@ struct ap_processor {
     ap_record_t *moved;  /* reordering room: deferred records */
     void **moved_tags;
     int *outcomes;
+    /* Records written with another known schema version are stored as the
+     * current schema's bytes (so stored state has one encoding): those bytes,
+     * per segment, and where each apply item's are (len 0: its own record's). */
+    ap_buf_t resolved;
+    struct resolved_span { size_t at, len; } *resolved_span;
     ap_citizen_state_t *scratch;
     ap_input_ref_t *lineage; /* one result's inputs, LINEAGE_CAP */
     ap_buf_t out;
@@ -101,6 +106,7 @@ ap_processor_t *ap_processor_create(const ap_processor_config_t *cfg, ap_store_t
     p->moved = xcalloc(AP_PROCESSOR_MAX_BATCH, sizeof *p->moved);
     p->moved_tags = xcalloc(AP_PROCESSOR_MAX_BATCH, sizeof *p->moved_tags);
     p->outcomes = xcalloc(AP_PROCESSOR_MAX_BATCH, sizeof *p->outcomes);
+    p->resolved_span = xcalloc(AP_PROCESSOR_MAX_BATCH, sizeof *p->resolved_span);
     p->scratch = xcalloc(1, sizeof *p->scratch);
     return p;
 }
@@ -117,6 +123,8 @@ void ap_processor_destroy(ap_processor_t *p) {
     free(p->moved_tags);
     free(p->evaluated);
     free(p->outcomes);
+    free(p->resolved_span);
+    ap_buf_free(&p->resolved);
     free(p->scratch);
     free(p->pending);
     free(p->work);
@@ -512,6 +520,7 @@ static int apply_segment(ap_processor_t *p, const ap_record_t *records, size_t f
                          const int32_t *stop, size_t n_stop, const ap_record_t **tick) {
     size_t n_apply = 0, i;
     *tick = NULL;
+    ap_buf_reset(&p->resolved);
     for (i = from; i < n; i++) {
         size_t k = 0;
         while (k < n_stop && stop[k] != records[i].partition) k++;
@@ -521,6 +530,14 @@ static int apply_segment(ap_processor_t *p, const ap_record_t *records, size_t f
         if (c == 1) {
             p->apply[n_apply] = (ap_store_item_t){&p->events[i], {records[i].payload, records[i].len}, {1, 0},
                                                   records[i].topic, records[i].offset};
+            p->resolved_span[n_apply].len = 0;
+            if (!ap_events_is_current(records[i].payload, records[i].len)) {
+                /* Written with an earlier or registered schema version and
+                 * resolved: store it as the current schema writes it. */
+                size_t at = p->resolved.len;
+                ap_events_encode(&p->events[i], &p->resolved);
+                p->resolved_span[n_apply] = (struct resolved_span){at, p->resolved.len - at};
+            }
             p->apply_part[n_apply++] = records[i].partition;
         } else if (c == 2) {
             *tick = &records[i];
@@ -529,6 +546,11 @@ static int apply_segment(ap_processor_t *p, const ap_record_t *records, size_t f
         }
     }
     *next = i;
+    /* The buffer has stopped growing: point the resolved items at their bytes. */
+    for (size_t a = 0; a < n_apply; a++)
+        if (p->resolved_span[a].len)
+            p->apply[a].encoded = (ap_bytes_t){(const uint8_t *)p->resolved.data + p->resolved_span[a].at,
+                                               p->resolved_span[a].len};
 
     /* The closed weeks each change touches (its new version's and the
      * replaced version's, which only the store knows) are marked dirty with

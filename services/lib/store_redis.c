@@ -605,7 +605,13 @@ static int decode_value(redis_store_t *s, const ap_record_desc_t *d, const char 
                         ap_input_ref_t *src) {
     ap_codec_error_t e;
     long at = parse_stored(v, len, src);
-    if (at < 0 || ap_codec_decode(d, (const uint8_t *)v + at, len - (size_t)at, dst, &e) != AP_CODEC_OK) {
+    ap_codec_status_t st = at < 0 ? AP_CODEC_TRUNCATED : ap_codec_decode(d, (const uint8_t *)v + at, len - (size_t)at, dst, &e);
+    /* A value stored by an earlier version of the processor carries that
+     * version's fingerprint: every released version is resolved like input. */
+    if (st == AP_CODEC_UNKNOWN_FINGERPRINT)
+        st = ap_events_decode_as(ap_events_type_by_name(d->name, strlen(d->name)), (const uint8_t *)v + at,
+                                 len - (size_t)at, dst, &e);
+    if (st != AP_CODEC_OK) {
         snprintf(s->base.err, sizeof s->base.err, "corrupt stored %s record", d->name);
         return -1;
     }

@@ -41,6 +41,7 @@ typedef struct settings {
     int grace_days;
     int flush_timeout_ms;
     int stats_interval_s;
+    char writers_dir[1024];
     char log_level[16];
 } settings_t;
 
@@ -79,6 +80,8 @@ static const ap_setting_t table[] = {
       "How long a cycle waits for outputs to be acknowledged before retrying"),
     S("log.stats_interval_s", "AP_STATS_INTERVAL_S", AP_SET_INT, "10", stats_interval_s, 1, 3600,
       "Seconds between progress lines"),
+    S("schemas.writers_dir", "AP_SCHEMAS_WRITERS_DIR", AP_SET_STRING, "", writers_dir, 0, 0,
+      "Directory of extra writer schemas (*.avsc): newer compatible versions publishers write, resolved instead of dead-lettered; one the current schemas cannot read stops start-up"),
     S("log.level", "AP_LOG_LEVEL", AP_SET_STRING, "info", log_level, 0, 0, "debug, info, warn or error"),
 };
 #define NSETTINGS (sizeof table / sizeof *table)
@@ -147,6 +150,12 @@ int main(int argc, char **argv) {
 
     ap_codec_error_t cerr;
     if (ap_events_init(&cerr)) { ap_log_error("schemas do not match the codec tables", "detail=\"%s\"", cerr.msg); return 1; }
+    int n_writers;
+    if (ap_config_load_writer_schemas(cfg.writers_dir, &n_writers, err, sizeof err)) {
+        ap_log_error("writer schema refused", "detail=\"%s\"", err);
+        return 1;
+    }
+    if (n_writers) ap_log_info("writer schemas registered", "dir=\"%s\" files=%d", cfg.writers_dir, n_writers);
 
     signal(SIGINT, on_signal);
     signal(SIGTERM, on_signal);

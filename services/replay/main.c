@@ -67,6 +67,7 @@ typedef struct settings {
     char weeks[32];
     int alerts;
     char rule_override[64];
+    char writers_dir[1024];
     char log_level[16];
 } settings_t;
 
@@ -113,6 +114,8 @@ static const ap_setting_t table[] = {
     S("replay.alerts", "AP_REPLAY_ALERTS", AP_SET_INT, "1", alerts, 0, 1, "Also write alerts (file output)"),
     S("replay.rule_override", "AP_REPLAY_RULE_OVERRIDE", AP_SET_STRING, "", rule_override, 0, 0,
       "Audit what-if: weekly_minutes=N replaces the 37-hour norm (results name the changed rule version)"),
+    S("schemas.writers_dir", "AP_SCHEMAS_WRITERS_DIR", AP_SET_STRING, "", writers_dir, 0, 0,
+      "Directory of extra writer schemas (*.avsc): newer compatible versions publishers write, resolved instead of dead-lettered; one the current schemas cannot read stops start-up"),
     S("log.level", "AP_LOG_LEVEL", AP_SET_STRING, "info", log_level, 0, 0, "debug, info, warn or error"),
 };
 #define NSETTINGS (sizeof table / sizeof *table)
@@ -718,6 +721,12 @@ int main(int argc, char **argv) {
     }
     ap_codec_error_t cerr;
     if (ap_events_init(&cerr)) { ap_log_error("schemas do not match the codec tables", "detail=\"%s\"", cerr.msg); return 1; }
+    int n_writers;
+    if (ap_config_load_writer_schemas(cfg.writers_dir, &n_writers, err, sizeof err)) {
+        ap_log_error("writer schema refused", "detail=\"%s\"", err);
+        return 1;
+    }
+    if (n_writers) ap_log_info("writer schemas registered", "dir=\"%s\" files=%d", cfg.writers_dir, n_writers);
     signal(SIGINT, on_signal);
     signal(SIGTERM, on_signal);
 

@@ -285,6 +285,40 @@ static void the_entity_cache_forgets_on_request(void **state) {
     ap_store_destroy(other);
 }
 
+/* A value stored by a processor of another schema version (here one whose
+ * PlacementEvent had one more optional field) is read through resolution,
+ * like input: upgrading the processor does not make stored state unreadable. */
+static void a_value_stored_in_another_schema_version_loads(void **state) {
+    (void)state;
+    char err[256], ns[40];
+    ap_codec_error_t cerr;
+    size_t len;
+    const char *cur = ap_events_schema_text("PlacementEvent", &len), *end = strrchr(cur, ']');
+    char other[8192];
+    snprintf(other, sizeof other, "%.*s, {\"name\": \"legacy_ref\", \"type\": [\"null\", \"string\"], \"default\": null}%s",
+             (int)(end - cur), cur, end);
+    assert_int_equal(ap_events_add_writer(other, strlen(other), "PlacementEvent.other.avsc", &cerr), 0);
+    uint64_t fp;
+    assert_int_equal(ap_schema_fingerprint(other, strlen(other), &fp, err, sizeof err), 0);
+    snprintf(ns, sizeof ns, "%sv", prefix);
+    ap_store_t *s = ap_store_redis_connect("127.0.0.1", redis_port, ns, 5000, err, sizeof err);
+    assert_non_null(s);
+    ap_event_t ev = placement_event(1, 720);
+    ap_buf_t b = AP_BUF_INIT;
+    ap_events_encode(&ev, &b);
+    for (int i = 0; i < 8; i++) b.data[2 + i] = (char)(fp >> (8 * i));
+    ap_buf_append(&b, "\x02\x04L7", 4); /* legacy_ref = "L7" */
+    ap_store_item_t item = {&ev, {(const uint8_t *)b.data, b.len}, {1, 0}, "in.placement", 1};
+    int outcome = -1;
+    assert_int_equal(ap_store_apply(s, &item, 1, 0, &outcome), 0);
+    assert_int_equal(outcome, AP_APPLY_APPLIED);
+    assert_int_equal(planned(s), 720);
+    ap_buf_free(&b);
+    ap_store_destroy(s);
+    fixture_redis_drop(redis_port, ns);
+    assert_int_equal(ap_events_init(&cerr), 0); /* forget it again */
+}
+
 /* ------------------------------------------- the memory store answers alike */
 
 static uint64_t rng_state;
@@ -603,6 +637,7 @@ int main(void) {
         cmocka_unit_test(a_dropped_connection_is_noticed),
         cmocka_unit_test(a_lost_script_forces_a_reconnect),
         cmocka_unit_test(the_entity_cache_forgets_on_request),
+        cmocka_unit_test(a_value_stored_in_another_schema_version_loads),
         cmocka_unit_test(the_memory_store_answers_alike),
         cmocka_unit_test(a_cached_redis_store_answers_alike),
     };

@@ -9,6 +9,7 @@
 #include <cmocka.h>
 
 #include "arbejdspligt/config.h"
+#include "arbejdspligt/events.h"
 
 typedef struct cfg {
     char brokers[64];
@@ -108,8 +109,51 @@ static void long_lines_are_not_split(void **state) {
     remove(path);
 }
 
+/* Writes a file into dir. */
+static void put(const char *dir, const char *name, const char *text, size_t len) {
+    char path[256];
+    snprintf(path, sizeof path, "%s/%s", dir, name);
+    FILE *f = fopen(path, "w");
+    assert_non_null(f);
+    assert_int_equal(fwrite(text, 1, len, f), len);
+    fclose(f);
+}
+
+/* schemas.writers_dir: a publisher's newer compatible schema is registered;
+ * an incompatible one refuses start-up, naming the field; other files are ignored. */
+static void writer_schemas_from_a_directory(void **state) {
+    (void)state;
+    ap_codec_error_t cerr;
+    assert_int_equal(ap_events_init(&cerr), 0);
+    char dir[] = "/tmp/ap-writers-test-XXXXXX", err[512], text[8192];
+    assert_non_null(mkdtemp(dir));
+    size_t len;
+    const char *hours = ap_events_schema_text("HoursEvent", &len);
+    const char *end = strrchr(hours, ']');
+    int n = snprintf(text, sizeof text, "%.*s, {\"name\": \"approved_by\", \"type\": [\"null\", \"string\"], \"default\": null}%s",
+                     (int)(end - hours), hours, end);
+    put(dir, "HoursEvent.v2.avsc", text, (size_t)n);
+    put(dir, "README.txt", "not a schema", 12);
+    assert_int_equal(ap_config_load_writer_schemas("", &n, err, sizeof err), 0);
+    assert_int_equal(n, 0);
+    assert_int_equal(ap_config_load_writer_schemas(dir, &n, err, sizeof err), 0);
+    assert_int_equal(n, 1);
+    const char *at = strstr(hours, "\"type\": \"int\", \"doc\": \"Whole minutes");
+    assert_non_null(at);
+    n = snprintf(text, sizeof text, "%.*s\"type\": \"string\"%s", (int)(at - hours), hours, at + strlen("\"type\": \"int\""));
+    put(dir, "a-broken.avsc", text, (size_t)n);
+    assert_int_equal(ap_config_load_writer_schemas(dir, &n, err, sizeof err), -1);
+    assert_non_null(strstr(err, "HoursEvent.minutes"));
+    assert_int_equal(ap_config_load_writer_schemas("/nonexistent/ap-writers", &n, err, sizeof err), -1);
+    assert_non_null(strstr(err, "schemas.writers_dir"));
+    char cmd[300];
+    snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
+    assert_int_equal(system(cmd), 0);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {cmocka_unit_test(precedence), cmocka_unit_test(errors_are_clear),
-                                       cmocka_unit_test(long_lines_are_not_split)};
+                                       cmocka_unit_test(long_lines_are_not_split),
+                                       cmocka_unit_test(writer_schemas_from_a_directory)};
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -12,6 +12,7 @@
 #include "arbejdspligt/calendar.h"
 #include "arbejdspligt/events.h"
 #include "arbejdspligt/processor.h"
+#include "arbejdspligt/schema.h"
 #include "arbejdspligt/store_memory.h"
 #include "arbejdspligt/uuid.h"
 
@@ -20,15 +21,21 @@
 /* Output: counts compliance results per citizen key, and dead letters. */
 typedef struct seen {
     int results_a, results_b, dead_letters;
+    int32_t credited_a; /* credited minutes of a's last result */
 } seen_t;
 
 static int keep(void *ctx, const char *topic, const void *key, size_t keylen, const void *value, size_t len,
                 const ap_event_t *event, char *err, size_t errlen) {
-    (void)value, (void)len, (void)event, (void)err, (void)errlen;
+    (void)event, (void)err, (void)errlen;
     seen_t *s = ctx;
     if (strcmp(topic, "t.dead-letter") == 0) s->dead_letters++;
     if (strcmp(topic, "t.compliance") != 0) return 0;
-    if (keylen == 1 && memcmp(key, "a", 1) == 0) s->results_a++;
+    if (keylen == 1 && memcmp(key, "a", 1) == 0) {
+        ap_event_t ev;
+        ap_codec_error_t cerr;
+        s->results_a++;
+        if (ap_events_decode(value, len, &ev, &cerr) == AP_CODEC_OK) s->credited_a = ev.u.result.credited_minutes;
+    }
     if (keylen == 1 && memcmp(key, "b", 1) == 0) s->results_b++;
     return 0;
 }
@@ -168,6 +175,91 @@ static void a_closed_partition_waits_and_the_others_go_on(void **state) {
     for (size_t i = 0; i < 16; i++) ap_buf_free(&bytes[i]);
 }
 
+/* A store that keeps the bytes it is asked to store (the memory store keeps structs). */
+static const ap_store_ops_t *real_ops;
+static ap_store_ops_t spy_ops;
+static ap_buf_t stored[16];
+static size_t n_stored;
+
+static int spy_apply(ap_store_t *s, const ap_store_item_t *items, size_t n, int32_t partition, int *outcomes) {
+    for (size_t i = 0; i < n && n_stored < 16; i++) {
+        ap_buf_reset(&stored[n_stored]);
+        ap_buf_append(&stored[n_stored++], items[i].encoded.ptr, items[i].encoded.len);
+    }
+    return real_ops->apply(s, items, n, partition, outcomes);
+}
+
+/* Issue 14 §5: a publisher writes HoursEvent with one more optional field
+ * (default null). Once that schema is known (registered at start-up, as
+ * schemas.writers_dir does), its records are applied, not dead-lettered,
+ * and stored as the current schema's bytes. */
+static void a_newer_compatible_schema_is_applied_not_dead_lettered(void **state) {
+    (void)state;
+    ap_codec_error_t cerr;
+    assert_int_equal(ap_events_init(&cerr), 0);
+    size_t clen;
+    const char *current = ap_events_schema_text("HoursEvent", &clen);
+    const char *end = strrchr(current, ']');
+    char v2[8192];
+    snprintf(v2, sizeof v2, "%.*s, {\"name\": \"approved_by\", \"type\": [\"null\", \"string\"], \"default\": null}%s",
+             (int)(end - current), current, end);
+    assert_int_equal(ap_events_add_writer(v2, strlen(v2), "HoursEvent.v2.avsc", &cerr), 0);
+    uint64_t fp2;
+    char msg[128];
+    assert_int_equal(ap_schema_fingerprint(v2, strlen(v2), &fp2, msg, sizeof msg), 0);
+
+    n_records = 0;
+    memset(offsets, 0, sizeof offsets);
+    int64_t after_w02 = ap_cal_days_from_civil(2026, 1, 15) * DAY_MS;
+    ap_event_t ev = coverage("a"), h = hours("a", "r-1", ap_cal_days_from_civil(2026, 1, 6));
+    add(0, AP_TOPIC_EXEMPTION, &ev, "a");
+    add(0, AP_TOPIC_HOURS, &h, "a");
+    /* As v2 writes it: v2's fingerprint, the v1 fields, then the new field
+     * (Avro writes fields in schema order): union branch 1, "team-lead". */
+    ap_buf_t *b = &bytes[n_records - 1];
+    for (int i = 0; i < 8; i++) b->data[2 + i] = (char)(fp2 >> (8 * i));
+    ap_buf_append(b, "\x02\x12team-lead", 11);
+    records[n_records - 1].payload = b->data, records[n_records - 1].len = b->len;
+    add_ticks(0, after_w02);
+
+    seen_t seen = {0};
+    ap_store_t *store = ap_store_memory_create();
+    real_ops = store->ops;
+    spy_ops = *real_ops;
+    spy_ops.apply = spy_apply;
+    store->ops = &spy_ops;
+    n_stored = 0;
+    ap_processor_config_t cfg;
+    memset(&cfg, 0, sizeof cfg);
+    for (int k = 0; k < AP_TOPIC_KINDS; k++) snprintf(cfg.input_topics[k], AP_TOPIC_CAP, "%s", topics[k]);
+    strcpy(cfg.compliance_topic, "t.compliance");
+    strcpy(cfg.alerts_topic, "t.alerts");
+    strcpy(cfg.dead_letter_topic, "t.dead-letter");
+    cfg.grace_days = 2;
+    ap_processor_t *proc = ap_processor_create(&cfg, store, (ap_output_t){keep, flushed, &seen});
+    size_t consumed = 0;
+    char err[256];
+    assert_int_equal(ap_processor_process(proc, records, n_records, &consumed, NULL, err, sizeof err), 0);
+    assert_int_equal(consumed, n_records);
+    assert_int_equal(seen.dead_letters, 0);
+    assert_int_equal(ap_processor_stats(proc)->applied, 2);
+    assert_int_equal(seen.results_a, 1);
+    assert_int_equal(seen.credited_a, 240); /* the v2 report's minutes count */
+
+    /* Stored: the current schema's encoding of the report. */
+    ap_buf_t want = AP_BUF_INIT;
+    ap_events_encode(&h, &want);
+    assert_int_equal(n_stored, 2);
+    assert_int_equal(stored[1].len, want.len);
+    assert_memory_equal(stored[1].data, want.data, want.len);
+    ap_buf_free(&want);
+
+    store->ops = real_ops;
+    ap_processor_destroy(proc);
+    ap_store_destroy(store);
+    for (size_t i = 0; i < 16; i++) ap_buf_free(&bytes[i]), ap_buf_free(&stored[i]);
+}
+
 /* Output that decodes and keeps what it is given (the first of each kind). */
 typedef struct captured {
     ap_event_t result, alert, dead_letter;
@@ -254,6 +346,7 @@ int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(a_closed_partition_waits_and_the_others_go_on),
         cmocka_unit_test(outputs_carry_engine_version_and_v5_ids),
+        cmocka_unit_test(a_newer_compatible_schema_is_applied_not_dead_lettered),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
