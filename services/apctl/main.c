@@ -8,6 +8,7 @@
  *   apctl consume --topic T [--wait-for N] [--timeout-ms MS] [--hex]
  *                 (--hex: "<topic> <key> <hex of the value>", the exact bytes)
  *   apctl create-topics --partitions N T [T ...]
+ *   apctl partition --partitions N KEY [KEY ...]   (where murmur2 puts each key)
  *   apctl redrive --topic DEAD_LETTER_TOPIC [--reason CODE] [--from RFC3339] [--to RFC3339]
  *                 [--from-offset N] [--to-offset N] [--dry-run]
  *   apctl lag --group G --topic T [--topic T ...]
@@ -67,6 +68,7 @@ static int usage(void) {
             "  apctl tick --topic T [--topic T ...] --at RFC3339 [--source NAME]\n"
             "  apctl consume --topic T [--wait-for N] [--timeout-ms MS] [--hex]\n"
             "  apctl create-topics --partitions N TOPIC...\n"
+            "  apctl partition --partitions N KEY...   (the partition murmur2 names for each key)\n"
             "  apctl redrive --topic DEAD_LETTER_TOPIC [--reason CODE (WRONG_PARTITION)] [--from RFC3339] [--to RFC3339]\n"
             "                [--from-offset N] [--to-offset N] [--dry-run]   (re-publish dead letters where they belong)\n"
             "  apctl lag --group G --topic T [--topic T ...]   (records not yet committed by G)\n"
@@ -415,6 +417,13 @@ static int cmd_create_topics(const opts_t *o) {
     return rc ? 1 : 0;
 }
 
+
+/* Prints the partition each key belongs on: what a producer must choose. */
+static int cmd_partition(const opts_t *o) {
+    if (!o->n_rest || o->partitions < 1) return usage();
+    for (int i = 0; i < o->n_rest; i++) printf("%d\n", (int)ap_partition_for_key(o->rest[i], strlen(o->rest[i]), o->partitions));
+    return 0;
+}
 
 /* ---------------------------------------------------------------- redrive */
 
@@ -803,6 +812,7 @@ int main(int argc, char **argv) {
     else if (strcmp(cmd, "consume") == 0) rc = cmd_consume(&o);
     else if (strcmp(cmd, "create-topics") == 0) rc = cmd_create_topics(&o);
     else if (strcmp(cmd, "redrive") == 0) rc = cmd_redrive(&o);
+    else if (strcmp(cmd, "partition") == 0) rc = cmd_partition(&o);
     else if (strcmp(cmd, "lag") == 0) rc = cmd_lag(&o);
     else if (strcmp(cmd, "diff") == 0) rc = cmd_diff(&o);
     else if (strcmp(cmd, "fingerprints") == 0) rc = cmd_fingerprints();
