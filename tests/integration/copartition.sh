@@ -101,6 +101,23 @@ timeout 60 env AP_TOPIC_PLACEMENT="$id.mixed.placement" AP_TOPIC_HOURS="$id.mixe
 check "different partition counts: the processor exits 1 at start-up" "1" "$rc"
 check "saying which" "1" "$(grep -c "ap-processor: input topics have different partition counts ($id.mixed.placement=3 $id.mixed.hours=2 $id.mixed.exemption=3)" "$work/mixed.log")"
 
+# --- 2b. partitions added while it runs: at the next assignment (here: a
+# second member joins the group) the processor reads the counts again and
+# stops, exit 1, instead of reading keys that now hash elsewhere.
+topics "$id.grow"
+start_processor "$id-grow" "$id.grow" "$id.grow"; p_grow=$pid
+"$apctl" tick $(inputs "$id.grow") --at 2026-01-28T00:00:00+01:00 2>/dev/null
+wait_caught_up "$id-grow" "$id.grow" 120
+"$build/tests/add_partitions" "$AP_KAFKA_BROKERS" 4 "$id.grow.placement" "$id.grow.hours" "$id.grow.exemption"
+kcat -b "$AP_KAFKA_BROKERS" -G "$id-grow" -o end -q "$id.grow.placement" > /dev/null 2>&1 & joiner=$!
+rc=0
+for _ in $(seq 1 60); do kill -0 "$p_grow" 2>/dev/null || break; sleep 1; done
+kill "$joiner" 2>/dev/null || true
+if kill -0 "$p_grow" 2>/dev/null; then rc=alive; kill -KILL "$p_grow"; wait "$p_grow" || true; else wait "$p_grow" || rc=$?; fi
+pid=
+check "partitions added: the processor stops with exit 1" "1" "$rc"
+check "saying why" "1" "$(grep -c 'ap-processor: the input topics now have 4 partitions each; started with 3' "$work/$id-grow.log")"
+
 # --- 3. create-topics: every topic, and an existing one with another count
 many=(); for i in $(seq 1 20); do many+=("$id.many.$i"); done
 "$apctl" create-topics --partitions 2 "${many[@]}"
