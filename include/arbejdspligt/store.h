@@ -23,7 +23,9 @@
  * partition and relies on it.
  *
  * Delivery guarantee: applying an event and recording its id as applied are
- * one atomic step, so a redelivered event changes nothing; and an entity only
+ * one atomic step, so a redelivered event changes nothing (an id is recorded
+ * with a digest of the record's bytes: the same id with other bytes is not a
+ * redelivery but a conflict, and changes nothing either); and an entity only
  * moves to a newer version (recorded_at, then event id), so the state is the
  * same whatever order the events arrive in.
  *
@@ -47,8 +49,10 @@ typedef enum ap_apply_outcome {
     AP_APPLY_DUPLICATE = 0,  /* event id seen before: nothing changed */
     AP_APPLY_APPLIED = 1,    /* entity created or moved to this version */
     AP_APPLY_SUPERSEDED = 2, /* recorded as seen; a newer version was already there */
-    AP_APPLY_LIMIT = 3       /* would exceed AP_MAX_ENTITIES (AP_MAX_HOURS_PER_WEEK for a
+    AP_APPLY_LIMIT = 3,      /* would exceed AP_MAX_ENTITIES (AP_MAX_HOURS_PER_WEEK for a
                                 week's hours): not applied, not marked */
+    AP_APPLY_CONFLICT = 4    /* event id applied before with other content (bytes):
+                                nothing changed; a publisher's bug to report */
 } ap_apply_outcome_t;
 
 /* Reusable decoding space for one citizen's state in one week; src[i] is
@@ -83,16 +87,21 @@ typedef struct ap_result_record {
     uint64_t digest;
 } ap_result_record_t;
 
-/* Closed weeks an event changes: Mondays from..to (empty if from > to). */
+/* The closed weeks of the event's partition that a change may revise:
+ * Mondays from..to (empty if from > to, when no week has closed). */
 typedef struct ap_store_dirty {
     int32_t from_monday, to_monday;
 } ap_store_dirty_t;
+
+/* Most weeks one change marks dirty: a period open for years revises only
+ * the last ten years of closed weeks. */
+#define AP_STORE_MAX_LATE_WEEKS 520
 
 /* One validated input event to apply. */
 typedef struct ap_store_item {
     const ap_event_t *event;
     ap_bytes_t encoded;     /* its single-object bytes (what is stored) */
-    ap_store_dirty_t dirty; /* closed weeks to mark dirty if it changes state */
+    ap_store_dirty_t dirty; /* closed weeks: those the change touches are marked dirty (see ap_store_apply) */
     const char *topic;      /* where it was read (lineage); partition is the call's */
     int64_t offset;
 } ap_store_item_t;
@@ -164,11 +173,30 @@ int ap_store_ping(ap_store_t *s);
 const char *ap_store_kind(const ap_store_t *s);
 
 /**
+ * @brief The weeks whose evaluation an entity version can change, as
+ * Mondays: an hours report its week's; a coverage period, placement,
+ * exemption or reduction from the first week whose rules read its start
+ * (week W reads days up to W + 14: the next week, and whether a placement
+ * ending on its Sunday is followed, see rules.c) to the week it ends
+ * (INT32_MAX if open-ended).
+ */
+void ap_store_event_span(const ap_event_t *ev, int32_t *from, int32_t *to);
+
+/**
+ * @brief The part of span from..to inside the closed weeks `closed`, at
+ * most AP_STORE_MAX_LATE_WEEKS of them (the latest).
+ * @return 1 with *lo..*hi set, or 0 if they do not meet.
+ */
+int ap_store_span_clip(int32_t from, int32_t to, ap_store_dirty_t closed, int32_t *lo, int32_t *hi);
+
+/**
  * @brief Applies n validated input events in order, each atomically with its
  * dedup mark and, when it changes state, the dirty marks of the closed weeks
- * it touches (items[i].dirty). Every item, whatever its outcome, registers
- * its citizen on input partition `partition`. A duplicate changes nothing
- * else and marks nothing.
+ * (items[i].dirty) that either the new version or the version it replaces
+ * touches (ap_store_event_span): a change that moves, shortens or retracts
+ * an entity revises the weeks it leaves as well as those it enters. Every
+ * item, whatever its outcome, registers its citizen on input partition
+ * `partition`. A duplicate changes nothing else and marks nothing.
  * @return 0 with outcomes[i] set, or -1 (nothing can be assumed applied; retry is safe).
  */
 int ap_store_apply(ap_store_t *s, const ap_store_item_t *items, size_t n, int32_t partition, int *outcomes);

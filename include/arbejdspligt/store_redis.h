@@ -8,8 +8,11 @@
  *   <prefix>:{c:ID}:h:<monday>   HASH  hours reports of one ISO week
  *   <prefix>:{c:ID}:res          HASH  monday -> "revision:digest" of the last
  *                                       emitted result for that week
- *   <prefix>:{p:N}:applied       SET   "citizen|event id" of the events applied
- *                                       on partition N (dedup)
+ *   <prefix>:layout              STRING  the key layout, "2" (see ap_store_redis_connect)
+ *   <prefix>:{p:N}:applied       HASH  "citizen|event id" -> CRC-64 (16 hex) of the
+ *                                       record, for the events applied on
+ *                                       partition N (dedup; other bytes under
+ *                                       the same id: a conflict)
  *   <prefix>:{p:N}:hx            HASH  "citizen|report id" -> Monday of the week
  *                                       holding that hours report
  *   <prefix>:{p:N}:clock         HASH  stream clock of input partition N
@@ -18,8 +21,11 @@
  *                                       since their last evaluation
  *   <prefix>:{p:N}:offsets       HASH  input topic -> next offset on partition N
  * A stored value is the version (recorded_at as 20 digits, event id as 36),
- * the source (partition 10 digits, offset 20, topic length 3, topic), then
- * the event's single-object bytes.
+ * the span (the first and last Monday whose evaluation it can change,
+ * ap_store_event_span, 11 characters each), the source (partition 10
+ * digits, offset 20, topic length 3, topic), then the event's single-object
+ * bytes. Composite fields split one way only: citizen ids hold no '|', '{'
+ * or '}' (events.c refuses them), event ids are UUIDs, Mondays numbers.
  *
  * Applying is one Lua script per chunk of up to 256 events (dedup, version
  * compare, dirty marks); the applied set and the report index are per
@@ -42,7 +48,12 @@
 
 #include "arbejdspligt/store.h"
 
-/** @return a connected store using key prefix `prefix`, or NULL with err set. */
+/**
+ * @return a connected store using key prefix `prefix`, or NULL with err set.
+ * An empty prefix is claimed for this build's key layout ("<prefix>:layout");
+ * a prefix holding another layout is refused with err starting "layout:"
+ * (permanent: retrying will not help; replay into a new prefix).
+ */
 ap_store_t *ap_store_redis_connect(const char *host, int port, const char *prefix, int timeout_ms, char *err,
                                    size_t errlen);
 

@@ -4,6 +4,9 @@
  * (unevenly, as the real population), coverage, placements that start and
  * end, daily hours reports, corrections, late corrections, exemptions,
  * reductions, a share of invalid records, and a StreamTick after every week.
+ * --late-moves F adds, per citizen and week with probability F, a late change
+ * that moves, shortens, extends, ends or retracts an earlier entity of any
+ * kind (tests/replay/late_changes.sh).
  *
  *   ap-generate --citizens 2000 --weeks 15 --seed 7 --kafka --topic-prefix ap
  *   ap-generate --citizens 20 --weeks 3 --jsonl > stream.jsonl
@@ -43,7 +46,7 @@ static const char *const municipalities[] = {
 typedef struct opts {
     long citizens, weeks, seed, from_week;
     int32_t first_monday;
-    double invalid_rate, late_rate;
+    double invalid_rate, late_rate, late_moves;
     int kafka, jsonl, partitions;
     long rate; /* --rate: records per second at most (kafka), 0 = as fast as possible */
     const char *brokers, *prefix, *export_path;
@@ -244,6 +247,88 @@ static int placements_on(const citizen_t *c, int32_t day, int32_t *start, int32_
     return period;
 }
 
+/* --late-moves: one late change, recorded in week `monday` after the weeks
+ * it touches have closed, that moves, shortens, extends, ends or retracts an
+ * earlier entity (hours report, placement, coverage period, exemption,
+ * reduction) in either direction: the final results must not depend on when
+ * such changes arrive (issue 14). Drawn from a random stream of its own, so
+ * a stream without the option is unchanged. */
+static void late_move(gen_t *g, const citizen_t *c, int32_t monday, rng_t *lr) {
+    int64_t now = at_local(monday + 2, 11); /* after every version it replaces */
+    int32_t ps, pe;
+    int period = placements_on(c, monday - 7, &ps, &pe);
+    int two = period % 2 == 0;
+    char id[AP_ID_CAP];
+    ap_event_t ev;
+    memset(&ev, 0, sizeof ev);
+    switch (range(lr, 0, 5)) {
+    case 0:   /* last week's report moved into the week before it or into this week */
+    case 1: { /* ... or retracted */
+        int32_t day = monday - 7 + (int32_t)range(lr, 0, 4), to = day;
+        int move = next(lr) & 1;
+        if (move) to = next(lr) & 1 ? monday + (int32_t)range(lr, 0, 1) : day - 7 - (int32_t)range(lr, 0, 4);
+        snprintf(id, sizeof id, "hr-%s-%d-a", c->id, (int)day);
+        char pid[AP_ID_CAP];
+        snprintf(pid, sizeof pid, "pl-%s-%d", c->id, period);
+        hours(g, c, id, to, two ? AP_ACT_NYTTEINDSATS : AP_ACT_LOENTILSKUD, two ? 240 : 444, pid,
+              move ? AP_HOURS_CORRECTED : AP_HOURS_RETRACTED, now, lr);
+        return;
+    }
+    case 2: { /* last week's placement ended early, or extended */
+        if (pe < ps) return;
+        ev.type = AP_EV_PLACEMENT;
+        ap_placement_t *p = &ev.u.placement;
+        header(g, &p->h, c->id, c->muni, now - 3600000);
+        p->action = AP_PLACEMENT_CHANGED;
+        snprintf(p->placement_id, sizeof p->placement_id, "pl-%s-%d", c->id, period);
+        p->offer_type = two ? AP_ACT_NYTTEINDSATS : AP_ACT_LOENTILSKUD;
+        p->job_type = two ? 0 : -1;
+        p->start_date = ps;
+        p->end_date = next(lr) & 1 ? pe + 7 * (int32_t)range(lr, 1, 2) : monday - 7 - (int32_t)range(lr, 0, 10);
+        if (p->end_date < ps) p->end_date = ps;
+        p->planned_minutes_per_week = two ? 1200 : 2220;
+        p->benefit_type = c->benefit;
+        break;
+    }
+    case 3: { /* the coverage start corrected a week later or earlier */
+        ev.type = AP_EV_COVERAGE;
+        header(g, &ev.u.coverage.h, c->id, c->muni, now - 3600000);
+        ev.u.coverage.action = AP_COVERAGE_CHANGED;
+        snprintf(ev.u.coverage.coverage_id, AP_ID_CAP, "cv-%s", c->id);
+        ev.u.coverage.from_date = c->start + (next(lr) & 1 ? 7 : -7) + (int32_t)range(lr, 0, 2);
+        ev.u.coverage.to_date = AP_NO_DATE;
+        ev.u.coverage.benefit_type = c->benefit;
+        break;
+    }
+    case 4: { /* an exemption granted late for days of the last two weeks */
+        ev.type = AP_EV_EXEMPTION;
+        header(g, &ev.u.exemption.h, c->id, c->muni, now - 3600000);
+        snprintf(ev.u.exemption.exemption_id, AP_ID_CAP, "lx-%s-%d", c->id, (int)monday);
+        ev.u.exemption.kind = (int32_t)range(lr, AP_EXEMPT_HEALTH, AP_EXEMPT_STU);
+        ev.u.exemption.from_date = monday - 14 + (int32_t)range(lr, 0, 6);
+        ev.u.exemption.to_date = ev.u.exemption.from_date + (int32_t)range(lr, 0, 9);
+        break;
+    }
+    default: { /* the period's reduction ended early */
+        if (!c->reduced || pe < ps) return;
+        ev.type = AP_EV_REDUCTION;
+        ap_reduction_t *x = &ev.u.reduction;
+        header(g, &x->h, c->id, c->muni, now - 3600000);
+        x->action = AP_REDUCTION_ENDED;
+        snprintf(x->reduction_id, AP_ID_CAP, "rd-%s-%d", c->id, period);
+        x->reduced_minutes_per_week = c->reduced;
+        x->valid_from = ps;
+        x->valid_to = monday - 7 - (int32_t)range(lr, 0, 6);
+        if (x->valid_to < ps) x->valid_to = ps;
+        x->assessed_on = ps - 3;
+        x->n_assessed = 1;
+        snprintf(x->assessed_placement_ids[0], AP_ID_CAP, "pl-%s-%d", c->id, period);
+        break;
+    }
+    }
+    emit(g, &ev, lr);
+}
+
 static void generate(gen_t *g) {
     citizen_t *cs = calloc((size_t)g->o.citizens, sizeof *cs);
     for (long i = 0; i < g->o.citizens; i++) profile(g, i, &cs[i]);
@@ -339,6 +424,10 @@ static void generate(gen_t *g) {
                           AP_HOURS_CORRECTED, at_local(monday + 1, 9), &r);
                 }
             }
+            if (g->o.late_moves > 0 && w > 1 && c->start < monday - 7) {
+                rng_t lr = {mix((uint64_t)g->o.seed * 6007ULL + (uint64_t)i * 7727ULL + (uint64_t)w + 0x1a7eULL)};
+                if (unit(&lr) < g->o.late_moves) late_move(g, c, monday, &lr);
+            }
         }
         /* The week is complete: tick on every partition (closes it with a grace of up to 2 days). */
         tick(g, ap_cal_cph_midnight(monday + 7 + 3));
@@ -348,7 +437,7 @@ static void generate(gen_t *g) {
 
 static int usage(void) {
     fprintf(stderr, "usage: ap-generate [--citizens N] [--weeks N] [--from-week K] [--seed N] [--first-week YYYY-MM-DD]\n"
-                    "                   [--invalid-rate F] [--late-rate F] [--rate RECORDS_PER_S]\n"
+                    "                   [--invalid-rate F] [--late-rate F] [--late-moves F] [--rate RECORDS_PER_S]\n"
                     "                   (--jsonl | --kafka [--brokers B] [--topic-prefix P]\n"
                     "                    | --export FILE[.avro] [--partitions N] [--topic-prefix P])\n");
     return 2;
@@ -378,6 +467,7 @@ int main(int argc, char **argv) {
         else if (strcmp(a, "--seed") == 0) o->seed = atol(v), i++;
         else if (strcmp(a, "--invalid-rate") == 0) o->invalid_rate = atof(v), i++;
         else if (strcmp(a, "--late-rate") == 0) o->late_rate = atof(v), i++;
+        else if (strcmp(a, "--late-moves") == 0) o->late_moves = atof(v), i++;
         else if (strcmp(a, "--brokers") == 0) o->brokers = v, i++;
         else if (strcmp(a, "--topic-prefix") == 0) o->prefix = v, i++;
         else if (strcmp(a, "--export") == 0) o->export_path = v, i++;

@@ -344,10 +344,12 @@ static int valid_day(int32_t d) { return d >= DAY_MIN && d <= DAY_MAX; }
 static int validate_header(const ap_header_t *h, char *why, size_t len) {
     if (!is_uuid(h->event_id)) return why_fail(why, len, "event_id is not a UUID");
     if (!h->citizen_id[0]) return why_fail(why, len, "citizen_id is empty");
-    /* It names Redis keys inside a {hash tag}: no braces, spaces or controls. */
+    /* It names Redis keys inside a {hash tag} and is the first part of the
+     * store's "citizen|id" fields: no braces, '|', spaces or controls, so
+     * every composite key and field splits one way only. */
     for (const char *c = h->citizen_id; *c; c++)
-        if (*c == '{' || *c == '}' || (unsigned char)*c <= ' ')
-            return why_fail(why, len, "citizen_id contains a brace, space or control character");
+        if (*c == '{' || *c == '}' || *c == '|' || (unsigned char)*c <= ' ')
+            return why_fail(why, len, "citizen_id contains a brace, '|', space or control character");
     /* Pseudonymisation guard: a CPR number must never enter the system. */
     if (ap_events_looks_like_cpr(h->citizen_id)) return why_fail(why, len, "citizen_id looks like a CPR number");
     if (!is_digits(h->municipality_code, 3)) return why_fail(why, len, "municipality_code is not 3 digits");

@@ -14,8 +14,6 @@
 
 /* Weeks before the first rule version are never closed. */
 #define FIRST_RULE_MONDAY ap_rules_first_monday()
-/* A correction reaches back at most this many weeks (10 years). */
-#define MAX_LATE_WEEKS 520
 #define MAX_CLOCKS 64
 /* Most inputs one week can have: every entity plus a full week of hours. */
 #define LINEAGE_CAP (4 * AP_MAX_ENTITIES + AP_MAX_HOURS_PER_WEEK)
@@ -221,20 +219,6 @@ static int64_t watermark(const ap_partition_clock_t *c) {
 }
 
 /* Weeks an input event can change, as Mondays [*from, *to]. */
-static void weeks_touched(const ap_event_t *ev, int32_t *from, int32_t *to) {
-    int32_t a, b;
-    switch (ev->type) {
-    case AP_EV_HOURS: a = b = ev->u.hours.activity_date; break;
-    case AP_EV_PLACEMENT: a = ev->u.placement.start_date; b = ev->u.placement.end_date; break;
-    case AP_EV_EXEMPTION: a = ev->u.exemption.from_date; b = ev->u.exemption.to_date; break;
-    case AP_EV_REDUCTION: a = ev->u.reduction.valid_from; b = ev->u.reduction.valid_to; break;
-    case AP_EV_COVERAGE: a = ev->u.coverage.from_date; b = ev->u.coverage.to_date; break;
-    default: a = b = 0; break;
-    }
-    *from = ap_cal_week_start(a);
-    *to = b == AP_NO_DATE ? INT32_MAX : ap_cal_week_start(b);
-}
-
 /* ------------------------------------------------------------- evaluation */
 
 /* Room for element n of a growable array (capacity doubles); returns the array. */
@@ -573,20 +557,17 @@ static int apply_segment(ap_processor_t *p, const ap_record_t *records, size_t f
     }
     *next = i;
 
-    /* The closed weeks each event changes are marked dirty with it, in the
-     * same atomic step, and re-evaluated at the partition's next tick. */
+    /* The closed weeks each change touches (its new version's and the
+     * replaced version's, which only the store knows) are marked dirty with
+     * it, in the same atomic step, and re-evaluated at the partition's next
+     * tick: so a week's last revision does not depend on when changes came. */
     for (size_t a = 0; a < n_apply; a++) {
         ap_partition_clock_t *c = clock_of(p, p->apply_part[a]);
         if (!c) return -1;
         int32_t wfrom, wto;
-        weeks_touched(p->apply[a].event, &wfrom, &wto);
+        ap_store_event_span(p->apply[a].event, &wfrom, &wto);
         p->apply_from[a] = wfrom;
-        if (c->closed_monday != AP_NO_DATE && wfrom <= c->closed_monday) {
-            int32_t lo = wfrom < FIRST_RULE_MONDAY ? FIRST_RULE_MONDAY : wfrom;
-            int32_t hi = wto < c->closed_monday ? wto : c->closed_monday;
-            if (hi - lo > 7 * MAX_LATE_WEEKS) lo = hi - 7 * MAX_LATE_WEEKS;
-            p->apply[a].dirty = (ap_store_dirty_t){lo, hi};
-        }
+        if (c->closed_monday != AP_NO_DATE) p->apply[a].dirty = (ap_store_dirty_t){FIRST_RULE_MONDAY, c->closed_monday};
     }
     /* Apply, partition by partition (the store registers citizens per partition). */
     for (size_t a = 0; a < n_apply;) {
@@ -606,6 +587,14 @@ static int apply_segment(ap_processor_t *p, const ap_record_t *records, size_t f
         case AP_APPLY_LIMIT: {
             const ap_record_t *r = &records[ev - p->events];
             if (dead_letter(p, r, AP_DL_STATE_LIMIT, "citizen already has the maximum number of such records")) return -1;
+            continue;
+        }
+        case AP_APPLY_CONFLICT: {
+            /* Not a redelivery (those have the same bytes): the publisher
+             * reused an id. The first content stands; this one is refused
+             * visibly instead of dropped as a repeat. */
+            const ap_record_t *r = &records[ev - p->events];
+            if (dead_letter(p, r, AP_DL_ID_CONFLICT, "event_id was applied before with different content")) return -1;
             continue;
         }
         default: p->stats.applied++; break;

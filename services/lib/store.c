@@ -3,6 +3,38 @@
 
 #include <stdlib.h>
 
+#include "arbejdspligt/calendar.h"
+
+void ap_store_event_span(const ap_event_t *ev, int32_t *from, int32_t *to) {
+    int32_t a, b;
+    switch (ev->type) {
+    case AP_EV_HOURS:
+        *from = *to = ap_cal_week_start(ev->u.hours.activity_date);
+        return;
+    case AP_EV_PLACEMENT: a = ev->u.placement.start_date; b = ev->u.placement.end_date; break;
+    case AP_EV_EXEMPTION: a = ev->u.exemption.from_date; b = ev->u.exemption.to_date; break;
+    case AP_EV_REDUCTION: a = ev->u.reduction.valid_from; b = ev->u.reduction.valid_to; break;
+    case AP_EV_COVERAGE: a = ev->u.coverage.from_date; b = ev->u.coverage.to_date; break;
+    default: *from = 1, *to = 0; return;
+    }
+    /* Week W's rules read up to day W + 14: its alerts look at the next
+     * week (plan gap, what ends then, lineage) and ask whether a placement
+     * ending on that week's Sunday is followed the day after. So the first
+     * week it can change is the first W with W + 14 >= a. */
+    *from = ap_cal_week_start(a - 8);
+    *to = b == AP_NO_DATE ? INT32_MAX : ap_cal_week_start(b);
+}
+
+int ap_store_span_clip(int32_t from, int32_t to, ap_store_dirty_t closed, int32_t *lo, int32_t *hi) {
+    int32_t l = from > closed.from_monday ? from : closed.from_monday;
+    int32_t h = to < closed.to_monday ? to : closed.to_monday;
+    if (l > h) return 0;
+    if ((int64_t)h - l > 7 * AP_STORE_MAX_LATE_WEEKS) l = h - 7 * AP_STORE_MAX_LATE_WEEKS;
+    *lo = l;
+    *hi = h;
+    return 1;
+}
+
 void ap_store_destroy(ap_store_t *s) {
     if (s) s->ops->destroy(s);
 }

@@ -7,7 +7,7 @@
  *
  * What is where (compare the key layout in store_redis.h):
  *   store      citizens (hash table id -> citizen), input partitions, topic names
- *   citizen    applied event ids (hash set over a string arena); coverage,
+ *   citizen    applied event ids with their records' digests (hash over a string arena); coverage,
  *              placements, exemptions, reductions (small arrays of at most
  *              AP_MAX_ENTITIES); every hours report (array, hash-indexed by
  *              report id); its weeks, sorted by Monday, each listing the
@@ -30,6 +30,7 @@
 #include <sys/mman.h>
 
 #include "arbejdspligt/calendar.h"
+#include "arbejdspligt/schema.h"
 
 /* ------------------------------------------------------------ allocation */
 
@@ -263,6 +264,7 @@ typedef struct mem_ent {
     uint16_t id_at;      /* entity id and event id: NUL-terminated strings in data */
     uint16_t evid_at;
     int32_t monday;      /* hours: the week it is dated in */
+    int32_t span_from, span_to; /* weeks it can change (ap_store_event_span): its replacement revises them */
     uint16_t size16;     /* its room in the store's chunks, in 16-byte units */
     unsigned char data[]; /* the struct, packed */
 } mem_ent_t;
@@ -377,7 +379,7 @@ typedef struct mem_citizen {
     uint32_t hash;
     uint32_t number;           /* its index in the store: dirty marks name it by this */
     mem_tab_t applied;         /* event ids applied: refs are offsets + 1 into ids */
-    char *ids;                 /* the applied event ids, NUL-terminated, one after another */
+    char *ids;                 /* the applied event ids, each after the 8-byte digest of its record, NUL-terminated */
     size_t ids_len, ids_cap;
     mem_ents_t kinds[MEM_LISTED]; /* coverage, placements, exemptions, reductions */
     mem_ents_t reports;        /* every hours report, wherever dated */
@@ -467,22 +469,30 @@ static mem_citizen_t *mem_citizen_get(mem_store_t *s, const char *id) {
     return c;
 }
 
-static int mem_applied_has(const mem_citizen_t *c, const char *evid, uint32_t hash) {
+/* The digest an applied event id was recorded with (stored just before the
+ * id), 0 with *found = 0 if it was not applied. */
+static uint64_t mem_applied_get(const mem_citizen_t *c, const char *evid, uint32_t hash, int *found) {
     const mem_slot_t *sl = mem_tab_find(&c->applied, hash, evid, mem_applied_key, c);
-    return sl && sl->ref;
+    uint64_t digest = 0;
+    *found = sl && sl->ref;
+    if (*found) memcpy(&digest, c->ids + sl->ref - 1 - sizeof digest, sizeof digest);
+    return digest;
 }
 
-/* Marks an event id applied (the caller checked it is not). */
-static void mem_applied_add(mem_citizen_t *c, const char *evid, uint32_t hash) {
-    size_t len = strlen(evid);
-    if (c->ids_len + len + 1 > c->ids_cap) {
+/* Marks an event id applied with the digest of its record (the caller
+ * checked it is not): the digest, then the id and its NUL. */
+static void mem_applied_add(mem_citizen_t *c, const char *evid, uint32_t hash, uint64_t digest) {
+    size_t len = strlen(evid), need = sizeof digest + len + 1;
+    if (c->ids_len + need > c->ids_cap) {
         size_t cap = c->ids_cap ? c->ids_cap * 2 : 256;
-        while (cap < c->ids_len + len + 1) cap *= 2;
+        while (cap < c->ids_len + need) cap *= 2;
         if (cap > UINT32_MAX) abort(); /* refs are 32-bit */
         c->ids = realloc(c->ids, cap);
         if (!c->ids) abort();
         c->ids_cap = cap;
     }
+    memcpy(c->ids + c->ids_len, &digest, sizeof digest);
+    c->ids_len += sizeof digest;
     memcpy(c->ids + c->ids_len, evid, len + 1);
     mem_tab_reserve(&c->applied);
     mem_tab_put(&c->applied, mem_tab_find(&c->applied, hash, evid, mem_applied_key, c), hash,
@@ -655,6 +665,7 @@ static mem_ent_t *mem_ent_new(mem_store_t *s, int kind, const ap_store_item_t *i
     e->partition = partition;
     e->hash = hash;
     e->monday = kind == MEM_HOURS ? ap_cal_week_start(it->event->u.hours.activity_date) : 0;
+    ap_store_event_span(it->event, &e->span_from, &e->span_to);
     mem_pack(l, v, e);
     return e;
 }
@@ -667,7 +678,7 @@ static int mem_supersedes(const mem_ent_t *cur, const ap_event_t *ev) {
 
 /* Stores a coverage period, placement, exemption or reduction. @return the outcome. */
 static int mem_apply_listed(mem_store_t *s, mem_citizen_t *c, int kind, const ap_store_item_t *it,
-                            int32_t partition, const char *id, uint32_t hash) {
+                            int32_t partition, const char *id, uint32_t hash, int32_t old_span[2]) {
     mem_ents_t *list = &c->kinds[kind];
     uint32_t at = 0;
     while (at < list->n && (list->items[at]->hash != hash || strcmp(mem_ent_id(list->items[at]), id) != 0)) at++;
@@ -675,8 +686,12 @@ static int mem_apply_listed(mem_store_t *s, mem_citizen_t *c, int kind, const ap
     if (cur && mem_supersedes(cur, it->event)) return AP_APPLY_SUPERSEDED;
     if (!cur && list->n >= AP_MAX_ENTITIES) return AP_APPLY_LIMIT;
     mem_ent_t *e = mem_ent_new(s, kind, it, partition, hash);
-    if (cur) list->items[at] = e;
-    else mem_ents_push(list, e);
+    if (cur) {
+        list->items[at] = e;
+        old_span[0] = cur->span_from, old_span[1] = cur->span_to;
+    } else {
+        mem_ents_push(list, e);
+    }
     mem_ent_free(s, cur);
     return AP_APPLY_APPLIED;
 }
@@ -684,7 +699,7 @@ static int mem_apply_listed(mem_store_t *s, mem_citizen_t *c, int kind, const ap
 /* Stores an hours report in the week of its activity date, moving it out of
  * the week it was in if a correction changed that. @return the outcome. */
 static int mem_apply_hours(mem_store_t *s, mem_citizen_t *c, const ap_store_item_t *it, int32_t partition,
-                           const char *id, uint32_t hash) {
+                           const char *id, uint32_t hash, int32_t old_span[2]) {
     int32_t monday = ap_cal_week_start(it->event->u.hours.activity_date);
     const mem_slot_t *sl = mem_tab_find(&c->report_index, hash, id, mem_report_key, c);
     uint32_t ref = sl ? sl->ref : 0;
@@ -696,6 +711,7 @@ static int mem_apply_hours(mem_store_t *s, mem_citizen_t *c, const ap_store_item
 
     mem_ent_t *e = mem_ent_new(s, MEM_HOURS, it, partition, hash);
     if (cur) {
+        old_span[0] = cur->span_from, old_span[1] = cur->span_to;
         c->reports.items[ref - 1] = e; /* same index: the report index and its week stay valid */
         if (moves) mem_week_remove(mem_week_find(c, cur->monday), ref);
         mem_ent_free(s, cur);
@@ -720,15 +736,24 @@ static int mem_apply_one(mem_store_t *s, mem_part_t *p, const ap_store_item_t *i
     uint32_t evh = w->evh, idh = w->idh;
     /* Whatever the outcome, as Redis runs SADD citizens after every script. */
     mem_part_register(p, c);
-    if (mem_applied_has(c, evid, evh)) return AP_APPLY_DUPLICATE;
-    int outcome = kind == MEM_HOURS ? mem_apply_hours(s, c, it, partition, id, idh)
-                                    : mem_apply_listed(s, c, kind, it, partition, id, idh);
+    /* Redis keeps the digest as 16 hex digits of the same CRC-64. */
+    uint64_t digest = ap_schema_crc64(it->encoded.ptr, it->encoded.len);
+    int found;
+    uint64_t before = mem_applied_get(c, evid, evh, &found);
+    if (found) return before == digest ? AP_APPLY_DUPLICATE : AP_APPLY_CONFLICT;
+    int32_t old_span[2] = {1, 0}; /* the replaced version's weeks, if any */
+    int outcome = kind == MEM_HOURS ? mem_apply_hours(s, c, it, partition, id, idh, old_span)
+                                    : mem_apply_listed(s, c, kind, it, partition, id, idh, old_span);
     /* A limit leaves no mark, so the event is refused again if redelivered. */
     if (outcome == AP_APPLY_LIMIT) return outcome;
-    mem_applied_add(c, evid, evh);
-    if (outcome == AP_APPLY_APPLIED)
-        for (int64_t m = it->dirty.from_monday; m <= it->dirty.to_monday; m += 7)
-            mem_pairs_add(&p->dirty, mem_pair(c->number, (int32_t)m));
+    mem_applied_add(c, evid, evh, digest);
+    if (outcome == AP_APPLY_APPLIED) {
+        int32_t spans[2][2] = {{1, 0}, {old_span[0], old_span[1]}}, lo, hi;
+        ap_store_event_span(ev, &spans[0][0], &spans[0][1]);
+        for (int k = 0; k < 2; k++)
+            if (ap_store_span_clip(spans[k][0], spans[k][1], it->dirty, &lo, &hi))
+                for (int64_t m = lo; m <= hi; m += 7) mem_pairs_add(&p->dirty, mem_pair(c->number, (int32_t)m));
+    }
     return outcome;
 }
 

@@ -9,12 +9,17 @@
 #include <hiredis/hiredis.h>
 
 #include "arbejdspligt/calendar.h"
+#include "arbejdspligt/schema.h"
 
 /* Version prefix of every stored entity: recorded_at as 20 digits, then the
  * event id (36). Byte order equals (recorded_at, event_id) order, so Lua can
  * compare versions as strings. */
 #define VERSION_LEN 56
-/* Source after the version: partition (10), offset (20), topic length (3), topic. */
+/* Then the weeks it can change (ap_store_event_span): two Mondays as 11
+ * characters each ("%011d"), so the script marks them when it is replaced. */
+#define SPAN_LEN 22
+#define HEAD_LEN (VERSION_LEN + SPAN_LEN)
+/* Source after the span: partition (10), offset (20), topic length (3), topic. */
 #define SOURCE_FIXED_LEN 33
 /* Citizens per pipelined load, to bound reply memory. */
 #define LOAD_CHUNK 256
@@ -22,44 +27,60 @@
 /* Applies a chunk of events, each atomically with its applied mark (the
  * script as a whole is atomic), and returns one outcome per event: 0
  * duplicate, 1 applied, 2 superseded (marked, state unchanged), 3 entity
- * limit. One script call per chunk, and inside it one command per chunk
- * wherever the keys allow (the partition's applied set and report index are
- * read with one SMISMEMBER / HMGET and written with one SADD / HSET): the
- * per-command cost in Redis, not the work, dominated. Lookups made earlier
- * in the same call are kept in Lua tables, so a chunk that applies an event
- * twice, or creates a report and corrects it, gets the same outcomes as one
- * event per call.
- * Applied ids are kept as "citizen|event id", so two citizens' events never
- * count as each other's duplicates.
- * KEYS: the partition's applied set, report index, citizen set and dirty
+ * limit, 4 id conflict (the id was applied with other content: nothing
+ * changes). One script call per chunk, and inside it one command per chunk
+ * wherever the keys allow (the partition's applied hash and report index are
+ * read with one HMGET each and written with one HSET each): the per-command
+ * cost in Redis, not the work, dominated. Lookups made earlier in the same
+ * call are kept in Lua tables, so a chunk that applies an event twice, or
+ * creates a report and corrects it, gets the same outcomes as one event per
+ * call.
+ * Applied ids are kept as "citizen|event id" -> digest of the record, so two
+ * citizens' events never count as each other's duplicates, and an id reused
+ * with other content is told from a redelivery.
+ * When an event changes state, the closed weeks (ARGV window) that its new
+ * version or the version it replaces can change are marked dirty: each
+ * stored value carries its weeks (the span, see store_redis.h), so a change
+ * that moves an entity out of a week revises that week too.
+ * KEYS: the partition's applied hash, report index, citizen set and dirty
  * set, then per event the hash it goes to (entity hash or week hash).
  * ARGV: the week-key prefix "<prefix>:{c:", the limits for a week's hours
- * and for one kind of entity, then per event its id, entity id, stored
- * value, first and last closed Monday it changes ("" "" if none; marked
- * dirty when applied, re-evaluated at the next tick), citizen, and for an
- * hours report its week's Monday ("" for other events). Per event the
- * script does only what that event needs (the profile: Lua's own work was
- * the largest share of the call). */
+ * and for one kind of entity, the most days a change marks dirty, then per
+ * event its id, entity id, stored value, first and last closed Monday
+ * ("" "" if none), citizen, digest, and for an hours report its week's
+ * Monday ("" for other events). Per event the script does only what that
+ * event needs (the profile: Lua's own work was the largest share). */
 static const char apply_lua[] =
     "local applied, index, citizens, dirty = KEYS[1], KEYS[2], KEYS[3], KEYS[4]\n"
     "local n, wk = #KEYS - 4, ARGV[1]\n"
-    "local hours_limit, entity_limit = tonumber(ARGV[2]), tonumber(ARGV[3])\n"
+    "local hours_limit, entity_limit, reach = tonumber(ARGV[2]), tonumber(ARGV[3]), tonumber(ARGV[4])\n"
+    /* The weeks of a stored value's span inside the window, as dirty marks. */
+    "local function mark(citizen, v, lo, hi)\n"
+    "  local f, t = tonumber(string.sub(v, 57, 67)), tonumber(string.sub(v, 68, 78))\n"
+    "  if f < lo then f = lo end\n"
+    "  if t > hi then t = hi end\n"
+    "  if t - f > reach then f = t - reach end\n"
+    "  local m = {}\n"
+    "  for w = f, t, 7 do m[#m + 1] = citizen .. '|' .. w end\n"
+    "  if #m > 0 then redis.call('SADD', dirty, unpack(m)) end\n"
+    "end\n"
     "local ids, fields, at = {}, {}, {}\n"
     "for i = 1, n do\n"
-    "  local a = 7 * i - 3\n"
+    "  local a = 8 * i - 3\n"
     "  ids[i] = ARGV[a + 5] .. '|' .. ARGV[a]\n"
-    "  if ARGV[a + 6] ~= '' then fields[#fields + 1] = ARGV[a + 5] .. '|' .. ARGV[a + 1]; at[i] = #fields end\n"
+    "  if ARGV[a + 7] ~= '' then fields[#fields + 1] = ARGV[a + 5] .. '|' .. ARGV[a + 1]; at[i] = #fields end\n"
     "end\n"
-    "local seen = redis.call('SMISMEMBER', applied, unpack(ids))\n"
+    "local seen = redis.call('HMGET', applied, unpack(ids))\n"
     "local locs = #fields > 0 and redis.call('HMGET', index, unpack(fields)) or {}\n"
-    "local out, marked, moved, mark, relocate, who, registered = {}, {}, {}, {}, {}, {}, {}\n"
+    "local out, marked, moved, mark_ids, relocate, who, registered = {}, {}, {}, {}, {}, {}, {}\n"
     "for i = 1, n do\n"
-    "  local a = 7 * i - 3\n"
-    "  local id, citizen = ids[i], ARGV[a + 5]\n"
+    "  local a = 8 * i - 3\n"
+    "  local id, citizen, digest = ids[i], ARGV[a + 5], ARGV[a + 6]\n"
     "  if not registered[citizen] then registered[citizen] = true; who[#who + 1] = citizen end\n"
     "  local rc\n"
-    "  if seen[i] == 1 or marked[id] then rc = 0 else\n"
-    "    local ent, value, monday, target = ARGV[a + 1], ARGV[a + 2], ARGV[a + 6], KEYS[4 + i]\n"
+    "  local before = marked[id] or seen[i]\n"
+    "  if before then rc = before == digest and 0 or 4 else\n"
+    "    local ent, value, monday, target = ARGV[a + 1], ARGV[a + 2], ARGV[a + 7], KEYS[4 + i]\n"
     "    local cur_key, cur, field, limit = target, nil, nil, entity_limit\n"
     "    if monday ~= '' then\n"
     /* An hours report not in the index is stored nowhere yet. */
@@ -81,18 +102,18 @@ static const char apply_lua[] =
     "        moved[field] = monday; relocate[#relocate + 1] = field; relocate[#relocate + 1] = monday\n"
     "      end\n"
     "      if ARGV[a + 3] ~= '' then\n"
-    "        for m = tonumber(ARGV[a + 3]), tonumber(ARGV[a + 4]), 7 do\n"
-    "          redis.call('SADD', dirty, citizen .. '|' .. m)\n"
-    "        end\n"
+    "        local lo, hi = tonumber(ARGV[a + 3]), tonumber(ARGV[a + 4])\n"
+    "        mark(citizen, value, lo, hi)\n"
+    "        if cur then mark(citizen, cur, lo, hi) end\n"
     "      end\n"
     "      rc = 1\n"
     "    end\n"
     /* A refusal is not marked: the same event may apply once there is room. */
-    "    if rc ~= 3 then marked[id] = true; mark[#mark + 1] = id end\n"
+    "    if rc ~= 3 then marked[id] = digest; mark_ids[#mark_ids + 1] = id; mark_ids[#mark_ids + 1] = digest end\n"
     "  end\n"
     "  out[i] = rc\n"
     "end\n"
-    "if #mark > 0 then redis.call('SADD', applied, unpack(mark)) end\n"
+    "if #mark_ids > 0 then redis.call('HSET', applied, unpack(mark_ids)) end\n"
     "if #relocate > 0 then redis.call('HSET', index, unpack(relocate)) end\n"
     "redis.call('SADD', citizens, unpack(who))\n"
     "return out\n";
@@ -273,6 +294,57 @@ static int connect_now(redis_store_t *s) {
 
 static const ap_store_ops_t redis_ops;
 
+/* The key layout this code reads and writes (store_redis.h), kept under
+ * "<prefix>:layout". Layout 2 added each value's span and the applied
+ * hash's digests; data of layout 1 would be misread, so it is refused. */
+#define LAYOUT "2"
+
+/* Claims an empty namespace for this layout, or checks the one found.
+ * @return 0, or -1 with the reason in s->base.err. */
+static int check_layout(redis_store_t *s) {
+    char key[64];
+    snprintf(key, sizeof key, "%s:layout", s->prefix);
+    redisReply *r = redisCommand(s->c, "GET %s", key);
+    if (!r || (r->type != REDIS_REPLY_STRING && r->type != REDIS_REPLY_NIL)) {
+        if (r) freeReplyObject(r);
+        return fail(s, "GET layout");
+    }
+    if (r->type == REDIS_REPLY_STRING) {
+        int ok = strcmp(r->str, LAYOUT) == 0;
+        if (!ok)
+            snprintf(s->base.err, sizeof s->base.err,
+                     "layout: redis prefix '%s' holds key layout %.20s, this build uses %s: replay into a new prefix "
+                     "(ap-replay kafka, README 'Audit replay')", s->prefix, r->str, LAYOUT);
+        freeReplyObject(r);
+        return ok ? 0 : -1;
+    }
+    freeReplyObject(r);
+    /* No layout key: a new namespace, or one written before layouts were
+     * named (layout 1). Any key under the prefix means the latter. */
+    char match[48], cursor[32] = "0";
+    snprintf(match, sizeof match, "%s:*", s->prefix);
+    do {
+        r = redisCommand(s->c, "SCAN %s MATCH %s COUNT 1000", cursor, match);
+        if (!r || r->type != REDIS_REPLY_ARRAY || r->elements != 2) {
+            if (r) freeReplyObject(r);
+            return fail(s, "SCAN");
+        }
+        snprintf(cursor, sizeof cursor, "%s", r->element[0]->str);
+        size_t found = r->element[1]->elements;
+        freeReplyObject(r);
+        if (found) {
+            snprintf(s->base.err, sizeof s->base.err,
+                     "layout: redis prefix '%s' holds data of key layout 1, this build uses %s: replay into a new prefix "
+                     "(ap-replay kafka, README 'Audit replay')", s->prefix, LAYOUT);
+            return -1;
+        }
+    } while (strcmp(cursor, "0") != 0);
+    r = redisCommand(s->c, "SET %s %s NX", key, LAYOUT);
+    int ok = r && (r->type == REDIS_REPLY_STATUS || r->type == REDIS_REPLY_NIL);
+    if (r) freeReplyObject(r);
+    return ok ? 0 : fail(s, "SET layout");
+}
+
 ap_store_t *ap_store_redis_connect(const char *host, int port, const char *prefix, int timeout_ms, char *err,
                                    size_t errlen) {
     redis_store_t *s = calloc(1, sizeof *s);
@@ -282,7 +354,7 @@ ap_store_t *ap_store_redis_connect(const char *host, int port, const char *prefi
     s->port = port;
     s->timeout_ms = timeout_ms;
     snprintf(s->prefix, sizeof s->prefix, "%s", prefix);
-    if (connect_now(s)) {
+    if (connect_now(s) || check_layout(s)) {
         snprintf(err, errlen, "%s", s->base.err);
         ap_store_destroy(&s->base);
         return NULL;
@@ -381,6 +453,7 @@ static void append_apply(redis_store_t *s, const ap_store_item_t *items, size_t 
     add_str(s, &argc, key);
     add_int(s, &argc, AP_MAX_HOURS_PER_WEEK);
     add_int(s, &argc, AP_MAX_ENTITIES);
+    add_int(s, &argc, 7 * AP_STORE_MAX_LATE_WEEKS);
     for (size_t i = 0; i < m; i++) { /* ARGV */
         const ap_event_t *ev = items[i].event;
         const char *id;
@@ -389,10 +462,12 @@ static void append_apply(redis_store_t *s, const ap_store_item_t *items, size_t 
         if (tlen >= AP_TOPIC_NAME_CAP) tlen = AP_TOPIC_NAME_CAP - 1;
         add_str(s, &argc, ev->u.h.event_id);
         add_str(s, &argc, id);
-        /* The stored value: version, source, record (see store_redis.h). */
+        /* The stored value: version, span, source, record (see store_redis.h). */
+        int32_t span_from, span_to;
+        ap_store_event_span(ev, &span_from, &span_to);
         size_t at = s->value.len;
-        ap_buf_appendf(&s->value, "%020" PRId64 "%-36.36s%010" PRId32 "%020" PRId64 "%03zu", ev->u.h.recorded_at,
-                       ev->u.h.event_id, partition, items[i].offset, tlen);
+        ap_buf_appendf(&s->value, "%020" PRId64 "%-36.36s%011" PRId32 "%011" PRId32 "%010" PRId32 "%020" PRId64 "%03zu",
+                       ev->u.h.recorded_at, ev->u.h.event_id, span_from, span_to, partition, items[i].offset, tlen);
         ap_buf_append(&s->value, items[i].topic, tlen);
         ap_buf_append(&s->value, items[i].encoded.ptr, items[i].encoded.len);
         s->argoff[argc] = at;
@@ -405,6 +480,9 @@ static void append_apply(redis_store_t *s, const ap_store_item_t *items, size_t 
             add_str(s, &argc, "");
         }
         add_str(s, &argc, ev->u.h.citizen_id);
+        char digest[17];
+        snprintf(digest, sizeof digest, "%016" PRIx64, ap_schema_crc64(items[i].encoded.ptr, items[i].encoded.len));
+        add_str(s, &argc, digest);
         if (ev->type == AP_EV_HOURS) add_int(s, &argc, ap_cal_week_start(ev->u.hours.activity_date));
         else add_str(s, &argc, "");
     }
@@ -423,8 +501,8 @@ static int send_pending(redis_store_t *s) {
 
 static int apply_calls(redis_store_t *s, const ap_store_item_t *items, size_t n, int32_t partition, int *outcomes) {
     if (!s->c) return fail(s, "not connected");
-    if (!s->argv) { /* EVALSHA, sha, numkeys, 4 partition keys, prefix and 2 limits, 8 per event */
-        size_t max_args = 3 + 4 + 3 + 8 * APPLY_CHUNK;
+    if (!s->argv) { /* EVALSHA, sha, numkeys, 4 partition keys, prefix and 3 limits, 9 per event */
+        size_t max_args = 3 + 4 + 4 + 9 * APPLY_CHUNK;
         s->argv = calloc(max_args, sizeof *s->argv);
         s->argoff = calloc(max_args, sizeof *s->argoff);
         s->argl = calloc(max_args, sizeof *s->argl);
@@ -503,23 +581,23 @@ static int redis_dirty(ap_store_t *base, int32_t partition, char ***citizens, in
 
 /* Parses a stored value's version and source; returns the offset of the record bytes or -1. */
 static long parse_stored(const char *v, size_t len, ap_input_ref_t *src) {
-    if (len < VERSION_LEN + SOURCE_FIXED_LEN) return -1;
+    if (len < HEAD_LEN + SOURCE_FIXED_LEN) return -1;
     char num[21];
     memcpy(src->event_id, v + 20, 36);
     src->event_id[36] = '\0';
-    memcpy(num, v + VERSION_LEN, 10);
+    memcpy(num, v + HEAD_LEN, 10);
     num[10] = '\0';
     src->partition = (int32_t)strtol(num, NULL, 10);
-    memcpy(num, v + VERSION_LEN + 10, 20);
+    memcpy(num, v + HEAD_LEN + 10, 20);
     num[20] = '\0';
     src->offset = strtoll(num, NULL, 10);
-    memcpy(num, v + VERSION_LEN + 30, 3);
+    memcpy(num, v + HEAD_LEN + 30, 3);
     num[3] = '\0';
     size_t tlen = (size_t)strtoul(num, NULL, 10);
-    if (tlen >= AP_TOPIC_NAME_CAP || len < VERSION_LEN + SOURCE_FIXED_LEN + tlen) return -1;
-    memcpy(src->topic, v + VERSION_LEN + SOURCE_FIXED_LEN, tlen);
+    if (tlen >= AP_TOPIC_NAME_CAP || len < HEAD_LEN + SOURCE_FIXED_LEN + tlen) return -1;
+    memcpy(src->topic, v + HEAD_LEN + SOURCE_FIXED_LEN, tlen);
     src->topic[tlen] = '\0';
-    return (long)(VERSION_LEN + SOURCE_FIXED_LEN + tlen);
+    return (long)(HEAD_LEN + SOURCE_FIXED_LEN + tlen);
 }
 
 /* Decodes one stored value into dst (its source into src). @return 0 or -1. */

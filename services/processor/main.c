@@ -154,6 +154,10 @@ int main(int argc, char **argv) {
     /* Redis may come up after us: wait for it rather than crash-loop. */
     for (int backoff = 200; run && !(store = ap_store_redis_connect(cfg.redis_host, cfg.redis_port, cfg.redis_prefix,
                                                                      5000, err, sizeof err));) {
+        if (strncmp(err, "layout:", 7) == 0) { /* not a matter of waiting */
+            ap_log_error("redis state of another key layout", "error=\"%s\"", err + 8);
+            break;
+        }
         ap_log_warn("redis unavailable, retrying", "error=\"%s\" retry_ms=%d", err, backoff);
         ap_pump_backoff(&backoff);
     }

@@ -104,6 +104,22 @@ static void header_rules(void **state) {
     ev = placement();
     strcpy(ev.u.placement.h.citizen_id, "c-{1}");
     expect_invalid(&ev, "citizen_id");
+    /* '|' joins the store's composite fields ("citizen|report id"): a citizen
+     * id holding it could name another citizen's report (issue 14, 3). */
+    static const char *const joined[] = {"c-a|x", "|", "c|", "|c"};
+    for (size_t i = 0; i < sizeof joined / sizeof *joined; i++) {
+        ev = placement();
+        strcpy(ev.u.placement.h.citizen_id, joined[i]);
+        expect_invalid(&ev, "citizen_id");
+    }
+    /* Other punctuation stays allowed: ids are the publishers'. */
+    static const char *const fine[] = {"c:a", "c-a:x", "K\xc3\xb8ge/17", "a.b_c-d"};
+    for (size_t i = 0; i < sizeof fine / sizeof *fine; i++) {
+        ev = placement();
+        strcpy(ev.u.placement.h.citizen_id, fine[i]);
+        char why[128];
+        assert_int_equal(ap_events_validate(&ev, why, sizeof why), 0);
+    }
     ev = placement();
     strcpy(ev.u.placement.workplace_p_number, "12345");
     expect_invalid(&ev, "P-number");

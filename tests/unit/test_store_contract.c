@@ -305,20 +305,41 @@ static void store_says_its_kind(void **state) {
     assert_int_equal(ap_store_ping(store), 0);
 }
 
-/* A redelivered event changes nothing (store.h: delivery guarantee). */
+/* A redelivered event changes nothing (store.h: delivery guarantee); the
+ * same id with other content is a conflict, and changes nothing either. */
 static void redelivery_is_a_duplicate(void **state) {
     (void)state;
     int32_t mon = day(2026, 1, 5);
+    ap_store_dirty_t closed = {mon, mon + 7};
     ap_event_t v1 = hours("c-1", "r-1", 1000, mon, 100);
     assert_int_equal(apply(&v1), AP_APPLY_APPLIED);
-    assert_int_equal(apply(&v1), AP_APPLY_DUPLICATE);
-    ap_event_t same_id = hours("c-1", "r-1", 9000, mon + 1, 999); /* same event id, other content */
+    assert_int_equal(apply_at(&v1, 0, TOPIC, 5, closed), AP_APPLY_DUPLICATE);
+    ap_event_t same_id = hours("c-1", "r-1", 9000, mon + 8, 999); /* same event id, other content */
     strcpy(same_id.u.hours.h.event_id, v1.u.hours.h.event_id);
-    assert_int_equal(apply(&same_id), AP_APPLY_DUPLICATE);
+    assert_int_equal(apply_at(&same_id, 0, TOPIC, 6, closed), AP_APPLY_CONFLICT);
+    assert_int_equal(apply_at(&same_id, 0, TOPIC, 6, closed), AP_APPLY_CONFLICT); /* and stays one */
+    assert_int_equal(apply(&v1), AP_APPLY_DUPLICATE);
+    assert_int_equal(dirty_count(0), 0);
     loaded_t l = load("c-1", mon);
     assert_int_equal(l.in.n_hours, 1);
     assert_int_equal(l.in.hours[0].minutes, 100);
     assert_int_equal(l.in.hours[0].activity_date, mon);
+    assert_int_equal(load("c-1", mon + 7).in.n_hours, 0);
+}
+
+/* In one call too: the second of two records with one id is told apart by content. */
+static void conflict_within_one_call(void **state) {
+    (void)state;
+    int32_t mon = day(2026, 1, 5);
+    ap_event_t evs[3] = {hours("c-1", "r-1", 1000, mon, 100), hours("c-1", "r-2", 1000, mon, 50)};
+    evs[2] = evs[0];
+    strcpy(evs[1].u.hours.h.event_id, evs[0].u.hours.h.event_id);
+    int out[3];
+    apply_batch(evs, 3, 0, TOPIC, 0, NO_DIRTY, out);
+    assert_int_equal(out[0], AP_APPLY_APPLIED);
+    assert_int_equal(out[1], AP_APPLY_CONFLICT);
+    assert_int_equal(out[2], AP_APPLY_DUPLICATE);
+    assert_int_equal(load("c-1", mon).in.n_hours, 1);
 }
 
 /* Dedup is per citizen: the same event id for another citizen is another event. */
@@ -629,7 +650,7 @@ static void dirty_marks_come_with_a_change_only(void **state) {
     (void)state;
     int32_t w1 = day(2026, 1, 5), w2 = w1 + 7, w3 = w1 + 14;
     ap_store_dirty_t three = {w1, w3};
-    ap_event_t ev = hours("c-1", "r-1", 5000, w1 + 2, 90);
+    ap_event_t ev = coverage("c-1", "cv-1", 5000); /* open-ended, from 2025 */
     assert_int_equal(dirty_count(5), 0);
     assert_int_equal(apply_at(&ev, 5, TOPIC, 0, three), AP_APPLY_APPLIED);
     assert_int_equal(dirty_count(5), 3);
@@ -640,9 +661,9 @@ static void dirty_marks_come_with_a_change_only(void **state) {
     assert_int_equal(ap_store_commit_cycle(store, NULL, 0, NULL, 0, NULL, 0, done, 3), 0);
     assert_int_equal(dirty_count(5), 0);
     assert_int_equal(apply_at(&ev, 5, TOPIC, 0, three), AP_APPLY_DUPLICATE);
-    ap_event_t older = hours("c-1", "r-1", 4000, w1 + 2, 80);
+    ap_event_t older = coverage("c-1", "cv-1", 4000);
     assert_int_equal(apply_at(&older, 5, TOPIC, 1, three), AP_APPLY_SUPERSEDED);
-    ap_event_t none = hours("c-1", "r-2", 5000, w1 + 2, 10);
+    ap_event_t none = coverage("c-1", "cv-2", 5000);
     assert_int_equal(apply_at(&none, 5, TOPIC, 2, NO_DIRTY), AP_APPLY_APPLIED);
     assert_int_equal(dirty_count(5), 0);
 
@@ -679,11 +700,128 @@ static void clearing_takes_only_the_evaluated_marks(void **state) {
     assert_int_equal(dirty_count(2), 4);
 }
 
+/* A change marks only the closed weeks it touches: an hours report its week,
+ * an entity from the week whose rules first read its start (week W reads up
+ * to W + 14) to the week it ends. */
+static void marks_are_the_weeks_a_version_touches(void **state) {
+    (void)state;
+    int32_t w1 = day(2026, 1, 5), w8 = w1 + 7 * 7;
+    ap_store_dirty_t closed = {w1 - 70, w8};
+    ap_event_t h = hours("c-1", "r-1", 1000, w1 + 9, 60); /* a Wednesday of w2 */
+    assert_int_equal(apply_at(&h, 3, TOPIC, 0, closed), AP_APPLY_APPLIED);
+    assert_int_equal(dirty_count(3), 1);
+    assert_true(dirty_has(3, "c-1", w1 + 7));
+    ap_event_t pl = placement("c-2", "pl-1", 1000); /* Mon 2026-01-05 .. Fri 2026-03-27 */
+    pl.u.placement.end_date = w1 + 18;               /* Fri of w3 */
+    assert_int_equal(apply_at(&pl, 4, TOPIC, 0, closed), AP_APPLY_APPLIED);
+    assert_int_equal(dirty_count(4), 5); /* w1 - 14 .. w3 */
+    assert_true(dirty_has(4, "c-2", w1 - 14) && dirty_has(4, "c-2", w1 + 14));
+    assert_false(dirty_has(4, "c-2", w1 - 21) || dirty_has(4, "c-2", w1 + 21));
+}
+
+/* Issue 14, 1: a change that moves an entity out of a closed week, shortens
+ * or retracts it, marks the weeks the replaced version touched too, so those
+ * weeks get their revision whenever the change arrives. */
+static void a_change_revises_the_weeks_it_leaves(void **state) {
+    (void)state;
+    int32_t w1 = day(2026, 1, 5);
+    ap_store_dirty_t none = NO_DIRTY, closed = {w1 - 70, w1 + 7 * 20};
+    /* An hours report corrected from w1 into w3: w1 and w3, not w2. */
+    ap_event_t h = hours("c-1", "r-1", 1000, w1 + 1, 60), moved = hours("c-1", "r-1", 2000, w1 + 15, 60);
+    assert_int_equal(apply_at(&h, 1, TOPIC, 0, none), AP_APPLY_APPLIED);
+    assert_int_equal(apply_at(&moved, 1, TOPIC, 1, closed), AP_APPLY_APPLIED);
+    assert_int_equal(dirty_count(1), 2);
+    assert_true(dirty_has(1, "c-1", w1) && dirty_has(1, "c-1", w1 + 14));
+    /* ... and retracted back in w1's week? No: a retraction keeps its date. */
+    ap_event_t gone = moved;
+    gone.u.hours.action = AP_HOURS_RETRACTED;
+    header(&gone.u.hours.h, "c-1", 3000);
+    clear_dirty("c-1", w1, 1);
+    clear_dirty("c-1", w1 + 14, 1);
+    assert_int_equal(apply_at(&gone, 1, TOPIC, 2, closed), AP_APPLY_APPLIED);
+    assert_int_equal(dirty_count(1), 1);
+    assert_true(dirty_has(1, "c-1", w1 + 14));
+
+    /* A placement whose end is brought forward from 2026-03-27 to w1's Friday:
+     * every week it left is marked (the new version's alone reach w1). */
+    ap_event_t pl = placement("c-2", "pl-1", 1000), shorter = placement("c-2", "pl-1", 2000);
+    shorter.u.placement.end_date = w1 + 4;
+    assert_int_equal(apply_at(&pl, 2, TOPIC, 0, none), AP_APPLY_APPLIED);
+    assert_int_equal(apply_at(&shorter, 2, TOPIC, 1, closed), AP_APPLY_APPLIED);
+    assert_true(dirty_has(2, "c-2", w1));
+    assert_true(dirty_has(2, "c-2", day(2026, 3, 23))); /* the old end's week */
+    assert_int_equal(dirty_count(2), (size_t)((day(2026, 3, 23) - (w1 - 14)) / 7 + 1));
+
+    /* A coverage period whose start moves later, and an exemption and a
+     * reduction ended early: the weeks they left. */
+    ap_event_t cv = coverage("c-3", "cv-1", 1000), later_cv = coverage("c-3", "cv-1", 2000);
+    later_cv.u.coverage.from_date = day(2026, 3, 2);
+    ap_store_dirty_t window = {w1, w1 + 7 * 3};
+    assert_int_equal(apply_at(&cv, 6, TOPIC, 0, none), AP_APPLY_APPLIED);
+    assert_int_equal(apply_at(&later_cv, 6, TOPIC, 1, window), AP_APPLY_APPLIED);
+    assert_int_equal(dirty_count(6), 4); /* the new version starts after the window */
+    ap_event_t ex = exemption("c-4", "ex-1", 1000), ex_end = exemption("c-4", "ex-1", 2000);
+    ex_end.u.exemption.action = AP_EXEMPTION_ENDED;
+    ex_end.u.exemption.to_date = day(2026, 2, 3);
+    ap_store_dirty_t feb = {day(2026, 2, 9), day(2026, 2, 9)};
+    assert_int_equal(apply_at(&ex, 7, TOPIC, 0, none), AP_APPLY_APPLIED);
+    assert_int_equal(apply_at(&ex_end, 7, TOPIC, 1, feb), AP_APPLY_APPLIED);
+    assert_true(dirty_has(7, "c-4", day(2026, 2, 9)));
+    ap_event_t rd = reduction("c-5", "rd-1", 1000), rd_end = reduction("c-5", "rd-1", 2000);
+    rd_end.u.reduction.valid_to = day(2026, 1, 9);
+    ap_store_dirty_t later_weeks = {day(2026, 2, 2), day(2026, 2, 16)};
+    assert_int_equal(apply_at(&rd, 8, TOPIC, 0, none), AP_APPLY_APPLIED);
+    assert_int_equal(apply_at(&rd_end, 8, TOPIC, 1, later_weeks), AP_APPLY_APPLIED);
+    assert_int_equal(dirty_count(8), 3);
+    /* A superseded version marks nothing. */
+    ap_event_t stale = reduction("c-5", "rd-1", 1500);
+    clear_dirty("c-5", day(2026, 2, 2), 8);
+    assert_int_equal(apply_at(&stale, 8, TOPIC, 2, later_weeks), AP_APPLY_SUPERSEDED);
+    assert_int_equal(dirty_count(8), 2);
+}
+
+/* Issue 14, 3: ids that look like the layout's separators never make two
+ * citizens' or two reports' state meet. Citizen ids are refused with '|',
+ * '{', '}' at the door (events.c); everything else a publisher may send. */
+static void adversarial_ids_stay_apart(void **state) {
+    (void)state;
+    static const char *const citizens[] = {"c-a", "c-a:x", "c:a", "c-a:h", "x", "K\xc3\xb8ge:1", "c-a:x:r"};
+    static const char *const reports[] = {"x|r", "r", "x", "|", "r|", "}:h:1", "{c:x}", "a b", "x|r|"};
+    enum { NC = sizeof citizens / sizeof *citizens, NR = sizeof reports / sizeof *reports };
+    int32_t w1 = day(2026, 1, 5);
+    int64_t offset = 0;
+    for (int c = 0; c < NC; c++)
+        for (int r = 0; r < NR; r++) { /* report r of citizen c: r + 1 minutes, on w1 */
+            ap_event_t h = hours(citizens[c], reports[r], 1000, w1, 100 * c + r + 1);
+            assert_int_equal(apply_at(&h, 0, TOPIC, offset++, NO_DIRTY), AP_APPLY_APPLIED);
+        }
+    /* Then every report moves to a week of its own: the index must find each one. */
+    ap_store_dirty_t closed = {w1, w1 + 7 * NR};
+    for (int c = 0; c < NC; c++)
+        for (int r = 0; r < NR; r++) {
+            ap_event_t h = hours(citizens[c], reports[r], 2000, w1 + 7 * (r + 1), 100 * c + r + 1);
+            assert_int_equal(apply_at(&h, 0, TOPIC, offset++, closed), AP_APPLY_APPLIED);
+        }
+    for (int c = 0; c < NC; c++) {
+        assert_int_equal(load(citizens[c], w1).in.n_hours, 0);
+        for (int r = 0; r < NR; r++) {
+            loaded_t l = load(citizens[c], w1 + 7 * (r + 1));
+            assert_int_equal(l.in.n_hours, 1);
+            assert_string_equal(l.in.hours[0].report_id, reports[r]);
+            assert_string_equal(l.in.hours[0].h.citizen_id, citizens[c]);
+            assert_int_equal(l.in.hours[0].minutes, 100 * c + r + 1);
+            assert_true(dirty_has(0, citizens[c], w1 + 7 * (r + 1)));
+        }
+        assert_true(dirty_has(0, citizens[c], w1));
+    }
+    assert_int_equal(dirty_count(0), (size_t)NC * (NR + 1));
+}
+
 /* Many marks come and go (exercises growth and removal of the set). */
 static void many_dirty_marks_come_and_go(void **state) {
     (void)state;
     enum { CITIZENS = 60, WEEKS = 12 };
-    int32_t w1 = day(2025, 1, 6);
+    int32_t w1 = day(2025, 6, 2); /* the coverage runs from 2025-06-01 on */
     ap_store_dirty_t range = {w1, w1 + 7 * (WEEKS - 1)};
     static ap_event_t evs[CITIZENS];
     int out[CITIZENS];
@@ -953,6 +1091,7 @@ int main(void) {
     const struct CMUnitTest tests[] = {
         T(store_says_its_kind),
         T(redelivery_is_a_duplicate),
+        T(conflict_within_one_call),
         T(dedup_is_per_citizen),
         T(newest_version_wins_in_any_order),
         T(event_id_breaks_a_recorded_at_tie),
@@ -966,6 +1105,9 @@ int main(void) {
         T(the_week_bound_counts_moves),
         T(dirty_marks_come_with_a_change_only),
         T(clearing_takes_only_the_evaluated_marks),
+        T(marks_are_the_weeks_a_version_touches),
+        T(a_change_revises_the_weeks_it_leaves),
+        T(adversarial_ids_stay_apart),
         T(many_dirty_marks_come_and_go),
         T(every_outcome_registers_the_citizen),
         T(citizens_are_listed_sorted_per_partition),
