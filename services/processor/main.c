@@ -191,6 +191,14 @@ int main(int argc, char **argv) {
         fprintf(stderr, "ap-processor: %s\n", err);
         goto cleanup;
     }
+    /* ...and the state in this namespace must be partitioned by that count
+     * (a restart after partitions were added would read keys that now hash
+     * elsewhere). Not retried: only a replay into a new prefix helps. */
+    if (ap_store_redis_claim_partitions(store, counts[0], err, sizeof err)) {
+        ap_log_error("cannot start", "error=\"%s\"", err);
+        fprintf(stderr, "ap-processor: %s\n", err);
+        goto cleanup;
+    }
     ap_processor_config_t pcfg;
     memset(&pcfg, 0, sizeof pcfg);
     for (int k = 0; k < AP_TOPIC_KINDS; k++) pcfg.partitions[k] = counts[k];

@@ -787,6 +787,9 @@ int main(int argc, char **argv) {
                        : -1;
         if (meta) rd_kafka_destroy(meta);
         if (prc) goto fail;
+        /* A resumable replay's namespace holds state partitioned by one count. */
+        if (strcmp(cfg.state, "redis") == 0 && ap_store_redis_claim_partitions(store, pcfg.partitions[0], err, sizeof err))
+            goto fail;
         proc = ap_processor_create(&pcfg, store, (ap_output_t){filtered_produce, filtered_flush, &fout});
         int64_t from_time = 0;
         if (cfg.from_time[0] && ap_cal_parse_timestamp(cfg.from_time, strlen(cfg.from_time), &from_time)) {

@@ -117,6 +117,14 @@ if kill -0 "$p_grow" 2>/dev/null; then rc=alive; kill -KILL "$p_grow"; wait "$p_
 pid=
 check "partitions added: the processor stops with exit 1" "1" "$rc"
 check "saying why" "1" "$(grep -c 'ap-processor: the input topics now have 4 partitions each; started with 3' "$work/$id-grow.log")"
+# Restarted on the same namespace, it refuses: the state is partitioned by 3.
+rc=0
+timeout 60 env AP_TOPIC_PLACEMENT="$id.grow.placement" AP_TOPIC_HOURS="$id.grow.hours" \
+  AP_TOPIC_EXEMPTION="$id.grow.exemption" AP_TOPIC_COMPLIANCE="$id.grow.compliance" AP_TOPIC_ALERTS="$id.grow.alerts" \
+  AP_TOPIC_DEAD_LETTER="$id.grow.dead-letter" AP_GROUP_ID="$id-grow" AP_REDIS_PREFIX="$id-grow" \
+  "$build/ap-processor" > "$work/grow2.log" 2>&1 || rc=$?
+check "restarted on the old namespace: refused, exit 1, saying why" "1 1" \
+  "$rc $(grep -c "ap-processor: redis prefix '$id-grow' holds state of input topics with 3 partitions, the topics now have 4" "$work/grow2.log")"
 
 # --- 3. create-topics: every topic, and an existing one with another count
 many=(); for i in $(seq 1 20); do many+=("$id.many.$i"); done
