@@ -5,9 +5,11 @@
  * Delivery guarantees decided here:
  * - Producers are idempotent with acks=all, so a broker retry never writes a
  *   record twice, and they use the murmur2 partitioner (the Java client's), so
- *   records keyed by citizen_id land on the same partition number whichever
- *   client wrote them: that co-partitioning is what lets one consumer own all
- *   of a citizen's events.
+ *   records keyed by citizen_id land on the same partition number as any
+ *   other murmur2 producer's: that co-partitioning is what lets one consumer
+ *   own all of a citizen's events. Records written elsewhere (librdkafka's
+ *   default CRC32 partitioner) are dead-lettered by the processor
+ *   (partition.h, README Co-partitioning).
  * - The consuming side is intake.h: offsets are owned by the store there.
  *
  * Ownership: a producer returned by ap_kafka_producer_create() is destroyed
