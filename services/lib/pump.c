@@ -135,6 +135,7 @@ static int reopen_intake(ap_pump_t *p) {
     ap_intake_close(p->intake);
     ap_intake_destroy(p->intake);
     p->intake = NULL;
+    p->assignments_checked = 0; /* the new intake counts its assignments from 0 */
     await_store(p);
     while (*p->run && !(p->intake = open_intake(p, err, sizeof err))) {
         ap_log_error("cannot recreate consumer, retrying", "error=\"%s\"", err);
