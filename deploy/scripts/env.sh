@@ -126,12 +126,14 @@ start)
   done
   wait_redis || { echo "env: redis did not start"; cat "$dir/redis.log"; "$0" stop "$dir"; exit 1; }
   [ "$started" = 1 ] || { echo "env: kafka did not start"; tail -50 "$dir/kafka.log"; "$0" stop "$dir"; exit 1; }
-  cat > "$dir/env.sh" <<ENV
-export AP_KAFKA_BROKERS=127.0.0.1:$kafka_port
-export AP_REDIS_HOST=127.0.0.1
-export AP_REDIS_PORT=$redis_port
-export AP_ENV_DIR=$dir
-ENV
+  # Sourced by the tests: the directory is quoted for the shell (%q), so a
+  # path with spaces or $(...) stays a path.
+  {
+    echo "export AP_KAFKA_BROKERS=127.0.0.1:$kafka_port"
+    echo "export AP_REDIS_HOST=127.0.0.1"
+    echo "export AP_REDIS_PORT=$redis_port"
+    printf 'export AP_ENV_DIR=%q\n' "$dir"
+  } > "$dir/env.sh"
   echo "env: kafka 127.0.0.1:$kafka_port (pid $(cat "$dir/kafka.pid")), redis 127.0.0.1:$redis_port (pid $(cat "$dir/redis.pid"))"
   ;;
 stop)

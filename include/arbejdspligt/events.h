@@ -17,10 +17,10 @@
 #include <stdint.h>
 
 #include "arbejdspligt/codec.h"
+#include "arbejdspligt/uuid.h"
 
 /* String capacities (including the NUL). Sized for real ids, and bounded so
  * a hostile record cannot make us allocate or copy more. */
-#define AP_UUID_CAP 37
 #define AP_ID_CAP 65
 #define AP_MUNI_CAP 4
 #define AP_SOURCE_CAP 33
@@ -29,6 +29,14 @@
 #define AP_TEXT_CAP 256
 #define AP_MAX_ASSESSED 16
 #define AP_MAX_ADJUSTMENTS 32
+/* "<project version>/format-<n>": see ap_events_engine_version(). */
+#define AP_ENGINE_VERSION_CAP 32
+
+/* The output format of results and alerts: raised whenever the bytes
+ * written for the same input change, so a consumer can tell which rules of
+ * derivation a record follows. 1 (no engine_version field): ids from two
+ * CRC-64 runs. 2: ids are version-5 UUIDs (uuid.h); engine_version added. */
+#define AP_OUTPUT_FORMAT 2
 /* Largest input record accepted (dead letters keep the whole record). */
 #define AP_MAX_RECORD_BYTES (64 * 1024)
 
@@ -213,6 +221,7 @@ typedef struct ap_result {
     uint32_t n_adjustments;
     ap_adjustment_t adjustments[AP_MAX_ADJUSTMENTS];
     ap_array_view_t inputs; /* lineage: ap_input_ref_t items, sorted by topic, partition, offset */
+    char engine_version[AP_ENGINE_VERSION_CAP]; /* the build that wrote it: ap_events_engine_version() */
 } ap_result_t;
 
 typedef struct ap_alert {
@@ -227,6 +236,7 @@ typedef struct ap_alert {
     int32_t revision;
     int32_t required_minutes, credited_minutes, shortfall_minutes;
     char detail[AP_TEXT_CAP];
+    char engine_version[AP_ENGINE_VERSION_CAP]; /* the build that wrote it: ap_events_engine_version() */
 } ap_alert_t;
 
 typedef struct ap_dead_letter {
@@ -278,6 +288,14 @@ typedef struct ap_event {
  * @return 0, or -1 with err set (a programming error: table and schema differ).
  */
 int ap_events_init(ap_codec_error_t *err);
+
+/**
+ * @brief The engine_version written into every result and alert:
+ * "<project version>/format-<AP_OUTPUT_FORMAT>", e.g. "0.1.0/format-2". It
+ * depends on the build alone (the version in CMakeLists.txt), so live
+ * services and every replay of one build write the same bytes.
+ */
+const char *ap_events_engine_version(void);
 
 /** @return the descriptor of a record type (bound after ap_events_init). */
 const ap_record_desc_t *ap_events_desc(ap_event_type_t type);

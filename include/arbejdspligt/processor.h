@@ -110,7 +110,4 @@ int ap_processor_process(ap_processor_t *p, ap_record_t *records, size_t n, size
 /** @brief Running totals since create. */
 const ap_processor_stats_t *ap_processor_stats(const ap_processor_t *p);
 
-/** @brief Formats a derived (name-based) UUID for `name` into out: same name, same id. */
-void ap_processor_derive_id(const char *name, char out[static AP_UUID_CAP]);
-
 #endif

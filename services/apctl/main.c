@@ -33,6 +33,7 @@
 #include "arbejdspligt/log.h"
 #include "arbejdspligt/partition.h"
 #include "arbejdspligt/processor.h"
+#include "arbejdspligt/uuid.h"
 
 #define MAX_TOPICS 8
 
@@ -271,7 +272,7 @@ static int cmd_tick(const opts_t *o) {
             memset(&ev, 0, sizeof ev);
             ev.type = AP_EV_TICK;
             snprintf(name, sizeof name, "tick|%s|%d|%" PRId64 "|%s", o->topics[t], p, at, o->source);
-            ap_processor_derive_id(name, ev.u.tick.event_id);
+            ap_uuid_derive(name, ev.u.tick.event_id);
             ev.u.tick.occurred_at = at;
             snprintf(ev.u.tick.source_system, sizeof ev.u.tick.source_system, "%s", o->source);
             ap_buf_reset(&out);

@@ -31,6 +31,7 @@
 #include "arbejdspligt/log.h"
 #include "arbejdspligt/processor.h"
 #include "arbejdspligt/schema.h"
+#include "arbejdspligt/uuid.h"
 
 /* The 98 municipality codes (kommunekoder). */
 static const char *const municipalities[] = {
@@ -80,7 +81,7 @@ static long range(rng_t *r, long lo, long hi) { return lo + (long)(next(r) % (ui
 static void new_id(gen_t *g, char out[AP_UUID_CAP]) {
     char name[64];
     snprintf(name, sizeof name, "gen|%ld|%" PRIu64, g->o.seed, g->counter++);
-    ap_processor_derive_id(name, out);
+    ap_uuid_derive(name, out);
 }
 
 static int topic_of(ap_event_type_t t) {

@@ -133,10 +133,12 @@ int ap_cal_parse_date(const char *s, size_t len, int32_t *day) {
 }
 
 void ap_cal_format_timestamp(int64_t utc_ms, char out[static 25]) {
-    int64_t day = floor_div(utc_ms, MS_PER_DAY);
-    int64_t ms = utc_ms - day * MS_PER_DAY;
+    /* Day and remainder without multiplying back (INT64_MIN would overflow). */
+    int64_t day = utc_ms / MS_PER_DAY, ms = utc_ms % MS_PER_DAY;
+    if (ms < 0) ms += MS_PER_DAY, day--;
     char date[11];
-    ap_cal_format_date((int32_t)day, date);
+    /* Days past the years 0..9999 print as 0000-00-00, as ap_cal_format_date does. */
+    ap_cal_format_date(day < -800000 || day > 3000000 ? INT32_MIN : (int32_t)day, date);
     /* ms is in [0, MS_PER_DAY), so every part has exactly its width. */
     unsigned h = (unsigned)(ms / MS_PER_HOUR) % 24u, mi = (unsigned)(ms / 60000 % 60), s = (unsigned)(ms / 1000 % 60),
              f = (unsigned)(ms % 1000);

@@ -61,8 +61,21 @@ static int load_file(const ap_setting_t *table, size_t n, void *settings, const 
     int lineno = 0, rc = 0;
     while (rc == 0 && fgets(line, sizeof line, f)) {
         lineno++;
+        /* A line longer than the buffer: its tail must not be read as a
+         * line of its own (a long comment ending in "key=value" set it). */
+        int whole = strchr(line, '\n') != NULL || feof(f);
+        if (!whole) {
+            int ch;
+            while ((ch = fgetc(f)) != EOF && ch != '\n') {}
+        }
         char *l = trim(line);
-        if (*l == '\0' || *l == '#') continue;
+        if (*l == '#') continue;
+        if (!whole) {
+            snprintf(err, errlen, "%s:%d: line longer than %zu bytes", path, lineno, sizeof line - 2);
+            rc = -1;
+            break;
+        }
+        if (*l == '\0') continue;
         char *eq = strchr(l, '=');
         if (!eq) {
             snprintf(err, errlen, "%s:%d: expected key = value", path, lineno);

@@ -11,6 +11,17 @@
 struct ap_embedded_schema { const char *stem; const char *text; size_t len; };
 extern const struct ap_embedded_schema ap_embedded_schemas[];
 
+/* The project version comes from CMakeLists.txt (project(... VERSION)). */
+#ifndef AP_PROJECT_VERSION
+#error "AP_PROJECT_VERSION must be defined by the build"
+#endif
+#define AP_STR_(x) #x
+#define AP_STR(x) AP_STR_(x)
+static const char engine_version[] = AP_PROJECT_VERSION "/format-" AP_STR(AP_OUTPUT_FORMAT);
+_Static_assert(sizeof engine_version <= AP_ENGINE_VERSION_CAP, "engine version fits its field");
+
+const char *ap_events_engine_version(void) { return engine_version; }
+
 #define NSYM(a) ((int32_t)(sizeof(a) / sizeof(a)[0]))
 
 static const char *const activity_kinds[] = {
@@ -161,6 +172,7 @@ static const ap_field_desc_t result_fields[] = {
        AP_MAX_ADJUSTMENTS),
     {"inputs", AP_FT_ARRAY_VIEW, AP_LT_NONE, offsetof(ap_result_t, inputs), AP_MAX_INPUTS, NULL, 0, &input_ref_desc,
      sizeof(ap_input_ref_t), 0},
+    FS(ap_result_t, "engine_version", engine_version, AP_FT_STRING, AP_LT_NONE, AP_ENGINE_VERSION_CAP),
 };
 
 static const ap_field_desc_t alert_fields[] = {
@@ -178,6 +190,7 @@ static const ap_field_desc_t alert_fields[] = {
     FS(ap_alert_t, "credited_minutes", credited_minutes, AP_FT_INT, AP_LT_NONE, 0),
     FS(ap_alert_t, "shortfall_minutes", shortfall_minutes, AP_FT_INT, AP_LT_NONE, 0),
     FS(ap_alert_t, "detail", detail, AP_FT_STRING, AP_LT_NONE, AP_TEXT_CAP),
+    FS(ap_alert_t, "engine_version", engine_version, AP_FT_STRING, AP_LT_NONE, AP_ENGINE_VERSION_CAP),
 };
 
 static const ap_field_desc_t dead_letter_fields[] = {
@@ -316,17 +329,79 @@ static int is_uuid(const char *s) {
     return digits == 32; /* every place but the four dashes */
 }
 
-int ap_events_looks_like_cpr(const char *s) {
-    char d[11];
-    size_t n = 0;
-    for (const char *p = s; *p; p++) {
-        if (*p >= '0' && *p <= '9') { if (n == 10) return 0; d[n++] = *p; }
-        else if (*p == '-' && p - s == 6) continue;
-        else return 0;
+/* The code point of the UTF-8 character at s (its length in *len); an
+ * invalid byte is itself (the codec refuses invalid UTF-8 before this). */
+static uint32_t code_point(const unsigned char *s, size_t *len) {
+    if (*s < 0x80) { *len = 1; return *s; }
+    if ((*s & 0xE0) == 0xC0 && (s[1] & 0xC0) == 0x80) { *len = 2; return (uint32_t)(s[0] & 0x1F) << 6 | (s[1] & 0x3F); }
+    if ((*s & 0xF0) == 0xE0 && (s[1] & 0xC0) == 0x80 && (s[2] & 0xC0) == 0x80) {
+        *len = 3;
+        return (uint32_t)(s[0] & 0x0F) << 12 | (uint32_t)(s[1] & 0x3F) << 6 | (s[2] & 0x3F);
     }
-    if (n != 10) return 0;
-    int day = (d[0] - '0') * 10 + d[1] - '0', month = (d[2] - '0') * 10 + d[3] - '0';
-    return day >= 1 && day <= 31 && month >= 1 && month <= 12;
+    if ((*s & 0xF8) == 0xF0 && (s[1] & 0xC0) == 0x80 && (s[2] & 0xC0) == 0x80 && (s[3] & 0xC0) == 0x80) {
+        *len = 4;
+        return (uint32_t)(s[0] & 0x07) << 18 | (uint32_t)(s[1] & 0x3F) << 12 | (uint32_t)(s[2] & 0x3F) << 6 | (s[3] & 0x3F);
+    }
+    *len = 1;
+    return *s;
+}
+
+/* The digit value of a code point, or -1: ASCII and the decimal digits a
+ * phone, a copy from a PDF or a right-to-left text put in a number
+ * (fullwidth, Arabic-Indic, extended Arabic-Indic, Devanagari, Bengali,
+ * mathematical). */
+static int digit_value(uint32_t cp) {
+    static const uint32_t zeros[] = {'0', 0x0660, 0x06F0, 0x0966, 0x09E6, 0xFF10,
+                                     0x1D7CE, 0x1D7D8, 0x1D7E2, 0x1D7EC, 0x1D7F6};
+    for (size_t i = 0; i < sizeof zeros / sizeof *zeros; i++)
+        if (cp >= zeros[i] && cp <= zeros[i] + 9) return (int)(cp - zeros[i]);
+    return -1;
+}
+
+/* Punctuation and spaces that may sit between a CPR number's digits: ASCII
+ * other than letters, the no-break and soft hyphen, general punctuation
+ * (dashes, dots), the minus sign, fullwidth punctuation, small hyphen,
+ * ideographic space. Anything else (letters of any script) ends a number. */
+static int separator(uint32_t cp) {
+    if (cp < 0x80) return !((cp | 0x20) >= 'a' && (cp | 0x20) <= 'z');
+    return cp == 0xA0 || cp == 0xAD || (cp >= 0x2000 && cp <= 0x206F) || cp == 0x2212 ||
+           (cp >= 0xFF01 && cp <= 0xFF0F) || cp == 0xFE63 || cp == 0x3000;
+}
+
+/* Do ten digits form a CPR number: a real date DDMMYY, the century read from
+ * the seventh digit as the CPR office assigns it? */
+static int cpr_date(const int d[10]) {
+    int day = d[0] * 10 + d[1], month = d[2] * 10 + d[3], yy = d[4] * 10 + d[5], c = d[6];
+    int year = c <= 3 ? 1900 + yy : (c == 4 || c == 9) ? (yy <= 36 ? 2000 : 1900) + yy : (yy <= 57 ? 2000 : 1800) + yy;
+    static const int days[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+    if (month < 1 || month > 12 || day < 1) return 0;
+    int leap = (year % 4 == 0 && year % 100 != 0) || year % 400 == 0;
+    return day <= days[month - 1] + (month == 2 && leap);
+}
+
+int ap_events_looks_like_cpr(const char *str) {
+    /* Groups of digits, each digit at most three separators after the one
+     * before: a group of exactly ten digits that is a CPR number is one,
+     * whatever prefix, separators or digit forms it wears. A longer group is
+     * some other number (a timestamp, an offset), a shorter one no CPR. */
+    const unsigned char *s = (const unsigned char *)str;
+    int d[10], n = 0, gap = 0;
+    for (;;) {
+        size_t len = 0;
+        uint32_t cp = *s ? code_point(s, &len) : 0;
+        int v = *s ? digit_value(cp) : -1;
+        if (v >= 0) {
+            if (n < 10) d[n] = v;
+            n++;
+            gap = 0;
+        } else if (!*s || !separator(cp) || ++gap > 3) { /* the group ends */
+            if (n == 10 && cpr_date(d)) return 1;
+            n = 0;
+            gap = 0;
+            if (!*s) return 0;
+        }
+        s += len;
+    }
 }
 
 static int why_fail(char *why, size_t len, const char *msg) {
@@ -352,11 +427,35 @@ static int validate_header(const ap_header_t *h, char *why, size_t len) {
             return why_fail(why, len, "citizen_id contains a brace, '|', space or control character");
     /* Pseudonymisation guard: a CPR number must never enter the system. */
     if (ap_events_looks_like_cpr(h->citizen_id)) return why_fail(why, len, "citizen_id looks like a CPR number");
+    if (ap_events_looks_like_cpr(h->source_system)) return why_fail(why, len, "source_system looks like a CPR number");
     if (!is_digits(h->municipality_code, 3)) return why_fail(why, len, "municipality_code is not 3 digits");
     if (h->occurred_at <= 0 || h->recorded_at <= 0) return why_fail(why, len, "occurred_at/recorded_at missing");
     if (!h->source_system[0]) return why_fail(why, len, "source_system is empty");
     return 0;
 }
+
+/* The free-text fields other than the header's, by record type: none may
+ * carry a CPR number (the P-number is not among them: a P-number is ten
+ * digits by definition, and its format is checked). */
+#define TEXT(T, f) {offsetof(T, f), #f}
+typedef struct text_field { size_t off; const char *name; } text_field_t;
+static const text_field_t placement_texts[] = {TEXT(ap_placement_t, placement_id), TEXT(ap_placement_t, journal_ref)};
+static const text_field_t hours_texts[] = {TEXT(ap_hours_t, report_id), TEXT(ap_hours_t, placement_id),
+                                           TEXT(ap_hours_t, journal_ref)};
+static const text_field_t exemption_texts[] = {TEXT(ap_exemption_t, exemption_id), TEXT(ap_exemption_t, placement_id)};
+static const text_field_t reduction_texts[] = {TEXT(ap_reduction_t, reduction_id)};
+static const text_field_t coverage_texts[] = {TEXT(ap_coverage_t, coverage_id)};
+
+/* @return 0, or -1 with "<field> looks like a CPR number" (never the value) in why. */
+static int no_cpr(const void *rec, const text_field_t *f, size_t n, char *why, size_t len) {
+    for (size_t i = 0; i < n; i++)
+        if (ap_events_looks_like_cpr((const char *)rec + f[i].off)) {
+            snprintf(why, len, "%s looks like a CPR number", f[i].name);
+            return -1;
+        }
+    return 0;
+}
+#define NO_CPR(rec, texts) no_cpr(rec, texts, NSYM(texts), why, len)
 
 int ap_events_validate(const ap_event_t *ev, char *why, size_t len) {
     switch (ev->type) {
@@ -364,6 +463,7 @@ int ap_events_validate(const ap_event_t *ev, char *why, size_t len) {
         const ap_placement_t *p = &ev->u.placement;
         if (validate_header(&p->h, why, len)) return -1;
         if (!p->placement_id[0]) return why_fail(why, len, "placement_id is empty");
+        if (NO_CPR(p, placement_texts)) return -1;
         /* Seed 002: every offer states a start and an end date. */
         if (!valid_day(p->start_date) || !valid_day(p->end_date)) return why_fail(why, len, "placement start/end date missing or out of range");
         if (p->end_date < p->start_date) return why_fail(why, len, "placement ends before it starts");
@@ -377,9 +477,11 @@ int ap_events_validate(const ap_event_t *ev, char *why, size_t len) {
         const ap_hours_t *x = &ev->u.hours;
         if (validate_header(&x->h, why, len)) return -1;
         if (!x->report_id[0]) return why_fail(why, len, "report_id is empty");
+        if (NO_CPR(x, hours_texts)) return -1;
         if (!valid_day(x->activity_date)) return why_fail(why, len, "activity_date out of range");
         /* Hours are reported for days that have been, and within a year. */
-        int32_t reported = (int32_t)(x->h.occurred_at / 86400000LL);
+        /* In 64 bits: any occurred_at a record may carry, without overflow. */
+        int64_t reported = x->h.occurred_at / 86400000LL;
         if (x->activity_date > reported + 1 || x->activity_date < reported - 366)
             return why_fail(why, len, "activity_date is not within the year before the report");
         if (x->minutes < 0 || x->minutes > 24 * 60) return why_fail(why, len, "minutes outside 0..1440 for one day");
@@ -389,6 +491,7 @@ int ap_events_validate(const ap_event_t *ev, char *why, size_t len) {
         const ap_exemption_t *x = &ev->u.exemption;
         if (validate_header(&x->h, why, len)) return -1;
         if (!x->exemption_id[0]) return why_fail(why, len, "exemption_id is empty");
+        if (NO_CPR(x, exemption_texts)) return -1;
         if (!valid_day(x->from_date)) return why_fail(why, len, "exemption from_date out of range");
         if (x->to_date != AP_NO_DATE && (!valid_day(x->to_date) || x->to_date < x->from_date))
             return why_fail(why, len, "exemption to_date before from_date");
@@ -398,6 +501,10 @@ int ap_events_validate(const ap_event_t *ev, char *why, size_t len) {
         const ap_reduction_t *x = &ev->u.reduction;
         if (validate_header(&x->h, why, len)) return -1;
         if (!x->reduction_id[0]) return why_fail(why, len, "reduction_id is empty");
+        if (NO_CPR(x, reduction_texts)) return -1;
+        for (uint32_t i = 0; i < x->n_assessed && i < AP_MAX_ASSESSED; i++)
+            if (ap_events_looks_like_cpr(x->assessed_placement_ids[i]))
+                return why_fail(why, len, "assessed_placement_ids looks like a CPR number");
         if (x->reduced_minutes_per_week < 0 || x->reduced_minutes_per_week >= 37 * 60)
             return why_fail(why, len, "reduced_minutes_per_week must be below the 37-hour norm");
         /* Whole minutes per working day, so a fifth of the week is exact. */
@@ -413,6 +520,7 @@ int ap_events_validate(const ap_event_t *ev, char *why, size_t len) {
         const ap_coverage_t *x = &ev->u.coverage;
         if (validate_header(&x->h, why, len)) return -1;
         if (!x->coverage_id[0]) return why_fail(why, len, "coverage_id is empty");
+        if (NO_CPR(x, coverage_texts)) return -1;
         if (!valid_day(x->from_date)) return why_fail(why, len, "coverage from_date out of range");
         if (x->to_date != AP_NO_DATE && (!valid_day(x->to_date) || x->to_date < x->from_date))
             return why_fail(why, len, "coverage to_date before from_date");

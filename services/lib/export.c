@@ -444,7 +444,7 @@ static int ocf_header(ocf_in_t *in, uint8_t sync[16]) {
         if (ocf_long(in, &count)) return -1;
         if (count == 0) break;
         if (count < 0) {
-            if (ocf_long(in, &size)) return -1;
+            if (count == INT64_MIN || ocf_long(in, &size)) return -1; /* -INT64_MIN does not exist */
             count = -count;
         }
         for (int64_t i = 0; i < count; i++) {

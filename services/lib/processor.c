@@ -11,6 +11,7 @@
 #include "arbejdspligt/partition.h"
 #include "arbejdspligt/rules.h"
 #include "arbejdspligt/schema.h"
+#include "arbejdspligt/uuid.h"
 
 /* Weeks before the first rule version are never closed. */
 #define FIRST_RULE_MONDAY ap_rules_first_monday()
@@ -127,25 +128,6 @@ void ap_processor_destroy(ap_processor_t *p) {
 
 const ap_processor_stats_t *ap_processor_stats(const ap_processor_t *p) { return &p->stats; }
 
-void ap_processor_derive_id(const char *name, char out[static AP_UUID_CAP]) {
-    /* 128 bits from two CRC-64 runs with different seeds; version 8
-     * (RFC 9562 custom) marks it as derived, not random. */
-    size_t len = strlen(name);
-    uint64_t hi = ap_schema_crc64(name, len);
-    uint64_t lo = ap_schema_crc64_update(0x9e3779b97f4a7c15ULL, name, len);
-    hi = (hi & ~0xf000ULL) | 0x8000ULL;
-    lo = (lo & 0x3fffffffffffffffULL) | 0x8000000000000000ULL;
-    /* 8-4-4-4-12 hex digits of hi then lo, without printf (one per result). */
-    static const char hex[] = "0123456789abcdef";
-    char *o = out;
-    for (int i = 0; i < 32; i++) {
-        if (i == 8 || i == 12 || i == 16 || i == 20) *o++ = '-';
-        uint64_t word = i < 16 ? hi : lo;
-        *o++ = hex[(word >> (60 - 4 * (i % 16))) & 15];
-    }
-    *o = '\0';
-}
-
 static int fail(ap_processor_t *p, const char *fmt, const char *detail) {
     snprintf(p->err, sizeof p->err, fmt, detail);
     p->failed = 1;
@@ -169,7 +151,7 @@ static int dead_letter(ap_processor_t *p, const ap_record_t *r, int reason, cons
     ap_dead_letter_t *d = &ev.u.dead_letter;
     char name[AP_TEXT_CAP + 64];
     snprintf(name, sizeof name, "dead-letter|%s|%" PRId32 "|%" PRId64, r->topic, r->partition, r->offset);
-    ap_processor_derive_id(name, d->event_id);
+    ap_uuid_derive(name, d->event_id);
     snprintf(d->source_topic, sizeof d->source_topic, "%s", r->topic);
     d->source_partition = r->partition;
     d->source_offset = r->offset;
@@ -257,6 +239,9 @@ static uint64_t eval_digest(ap_processor_t *p, const ap_week_eval_t *e) {
     ev.u.result.revision = 0;
     ev.u.result.final = false;
     ev.u.result.closed_at = 0;
+    /* The build that wrote it is not what it says: a new build re-evaluating
+     * a week with the same figures emits no revision. */
+    ev.u.result.engine_version[0] = '\0';
     ap_buf_reset(&p->out);
     ap_events_encode(&ev, &p->out);
     ev.type = AP_EV_ALERT;
@@ -264,6 +249,7 @@ static uint64_t eval_digest(ap_processor_t *p, const ap_week_eval_t *e) {
         ev.u.alert = e->alerts[k];
         ev.u.alert.event_id[0] = '\0';
         ev.u.alert.revision = 0;
+        ev.u.alert.engine_version[0] = '\0';
         ap_events_encode(&ev, &p->out);
     }
     return ap_schema_crc64(p->out.data, p->out.len);
@@ -329,9 +315,10 @@ static int on_week(void *ctx, size_t i, const ap_week_input_t *in, const ap_week
     r->revision = old->revision + 1;
     r->final = true;
     r->closed_at = p->work[i].closed_at;
+    snprintf(r->engine_version, sizeof r->engine_version, "%s", ap_events_engine_version());
     char name[AP_ID_CAP + 64];
     snprintf(name, sizeof name, "result|%s|%d|%d", in->citizen_id, (int)in->week_start, (int)r->revision);
-    ap_processor_derive_id(name, r->event_id);
+    ap_uuid_derive(name, r->event_id);
     ap_event_t ev;
     ev.type = AP_EV_RESULT;
     ev.u.result = *r;
@@ -344,10 +331,11 @@ static int on_week(void *ctx, size_t i, const ap_week_input_t *in, const ap_week
     for (size_t k = 0; k < eval.n_alerts; k++) {
         ap_alert_t *a = &eval.alerts[k];
         a->revision = r->revision;
+        snprintf(a->engine_version, sizeof a->engine_version, "%s", ap_events_engine_version());
         /* Alerts come in a fixed order, so their position names them. */
         snprintf(name, sizeof name, "alert|%s|%d|%d|%zu|%d", in->citizen_id, (int)in->week_start, (int)r->revision, k,
                  (int)a->code);
-        ap_processor_derive_id(name, a->event_id);
+        ap_uuid_derive(name, a->event_id);
         ev.type = AP_EV_ALERT;
         ev.u.alert = *a;
         ap_buf_reset(&p->out);

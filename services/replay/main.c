@@ -14,7 +14,9 @@
  * alerts are written; every input record is still processed, because a
  * citizen's week can depend on the partition's stream clock, which all
  * citizens of the partition move. So a filtered result is the very result
- * production emitted.
+ * production emitted. Dead letters pass every filter and go to
+ * replay.dead_letters (a file) or, with replay.audit_prefix, to P.dead-letter:
+ * the same records, ids and bytes the live processor writes.
  *
  * Offline, the three input topics of each partition are merged exactly as
  * the intake merges them live (tick-aligned lanes, see intake.h), so the
@@ -52,6 +54,7 @@ typedef struct settings {
     int partitions;
     char input[1024];
     char output[1024];
+    char dead_letters[1024];
     char format[8];
     char audit_prefix[96];
     int from_offset;
@@ -87,6 +90,9 @@ static const ap_setting_t table[] = {
     S("replay.input", "AP_REPLAY_INPUT", AP_SET_STRING, "-", input, 0, 0, "file: the exported file (- for stdin)"),
     S("replay.output", "AP_REPLAY_OUTPUT", AP_SET_STRING, "-", output, 0, 0,
       "Results file (- for stdout); export: the file to write"),
+    S("replay.dead_letters", "AP_REPLAY_DEAD_LETTERS", AP_SET_STRING, "", dead_letters, 0, 0,
+      "file, kafka: write the dead letters (refused records, with the reason) to this file, as the live "
+      "processor writes them to its dead-letter topic; all of them, whatever the filters"),
     S("replay.format", "AP_REPLAY_FORMAT", AP_SET_STRING, "json", format, 0, 0,
       "json (what apctl consume prints) or hex (topic, key, exact bytes)"),
     S("replay.audit_prefix", "AP_REPLAY_AUDIT_PREFIX", AP_SET_STRING, "", audit_prefix, 0, 0,
@@ -192,9 +198,14 @@ static int keep(void *ctx, const ap_event_t *ev) {
     return monday >= f->from_monday && monday <= f->to_monday;
 }
 
-/* Kafka audit output, filtered like the file output (dead letters pass). */
+/* The processor's output in a replay: results and alerts through the
+ * filters to inner; dead letters, unfiltered, to dead (the audit topics or
+ * the replay.dead_letters file), or nowhere if dead.produce is NULL. A dead
+ * letter passes every filter: a record that could not be read cannot be
+ * told to belong to a citizen, municipality or week. */
 typedef struct filtered_output {
     ap_output_t inner;
+    ap_output_t dead;
     filter_t *filter;
     const char *dead_letter_topic;
 } filtered_output_t;
@@ -202,7 +213,9 @@ typedef struct filtered_output {
 static int filtered_produce(void *ctx, const char *topic, const void *key, size_t keylen, const void *value,
                             size_t len, const ap_event_t *event, char *err, size_t errlen) {
     filtered_output_t *fo = ctx;
-    if (fo->filter->active && strcmp(topic, fo->dead_letter_topic) != 0) {
+    if (strcmp(topic, fo->dead_letter_topic) == 0)
+        return fo->dead.produce ? fo->dead.produce(fo->dead.ctx, topic, key, keylen, value, len, event, err, errlen) : 0;
+    if (fo->filter->active) {
         ap_event_t ev;
         ap_codec_error_t cerr;
         if (!event && ap_events_decode(value, len, &ev, &cerr) != AP_CODEC_OK) {
@@ -216,7 +229,9 @@ static int filtered_produce(void *ctx, const char *topic, const void *key, size_
 
 static int filtered_flush(void *ctx, int timeout_ms, char *err, size_t errlen) {
     filtered_output_t *fo = ctx;
-    return fo->inner.flush(fo->inner.ctx, timeout_ms, err, errlen);
+    if (fo->inner.flush(fo->inner.ctx, timeout_ms, err, errlen)) return -1;
+    if (fo->dead.flush && fo->dead.ctx != fo->inner.ctx) return fo->dead.flush(fo->dead.ctx, timeout_ms, err, errlen);
+    return 0;
 }
 
 /* ---------------------------------------------------------------- offline */
@@ -390,9 +405,11 @@ static size_t lane_order(const offline_t *o, size_t lo, size_t hi, size_t *order
  * worker writes. A partition's lines wait in memory until every partition
  * before it is written; from then on they stream. */
 typedef struct part_out {
-    size_t lo, hi;  /* its records in the sorted file */
-    ap_buf_t lines; /* formatted, not yet written */
+    size_t lo, hi;     /* its records in the sorted file */
+    ap_buf_t lines;    /* formatted, not yet written */
     uint64_t n_lines;
+    ap_buf_t dl_lines; /* its dead letters, the same way, for dl_file */
+    uint64_t n_dl_lines;
     int done;
 } part_out_t;
 
@@ -401,6 +418,7 @@ typedef struct offline_run {
     const ap_processor_config_t *pcfg;
     filter_t *filter;
     ap_output_file_t *file;
+    ap_output_file_t *dl_file; /* replay.dead_letters, or NULL */
     const offline_t *o;
     part_out_t *parts;
     size_t n_parts, longest;
@@ -425,9 +443,23 @@ static int part_produce(void *ctx, const char *topic, const void *key, size_t ke
                         const ap_event_t *event, char *err, size_t errlen) {
     worker_t *w = ctx;
     part_out_t *po = &w->run->parts[w->part];
-    int got = ap_output_file_format(w->run->file, topic, key, keylen, value, len, event, &po->lines, err, errlen);
-    if (got > 0) po->n_lines++;
+    int dead = strcmp(topic, w->run->pcfg->dead_letter_topic) == 0;
+    if (dead && !w->run->dl_file) return 0;
+    int got = ap_output_file_format(dead ? w->run->dl_file : w->run->file, topic, key, keylen, value, len, event,
+                                    dead ? &po->dl_lines : &po->lines, err, errlen);
+    if (got > 0) (*(dead ? &po->n_dl_lines : &po->n_lines))++;
     return got < 0 ? -1 : 0;
+}
+
+/* Writes what a partition has formatted so far to the two files. */
+static int part_write(offline_run_t *r, part_out_t *po, char *err, size_t errlen) {
+    int rc = ap_output_file_write(r->file, po->lines.data, po->lines.len, po->n_lines, err, errlen);
+    if (rc == 0 && r->dl_file)
+        rc = ap_output_file_write(r->dl_file, po->dl_lines.data, po->dl_lines.len, po->n_dl_lines, err, errlen);
+    ap_buf_reset(&po->lines);
+    ap_buf_reset(&po->dl_lines);
+    po->n_lines = po->n_dl_lines = 0;
+    return rc;
 }
 
 static int part_flush(void *ctx, int timeout_ms, char *err, size_t errlen) {
@@ -435,14 +467,10 @@ static int part_flush(void *ctx, int timeout_ms, char *err, size_t errlen) {
     worker_t *w = ctx;
     offline_run_t *r = w->run;
     part_out_t *po = &r->parts[w->part];
-    if (po->lines.len < STREAM_BYTES) return 0;
+    if (po->lines.len + po->dl_lines.len < STREAM_BYTES) return 0;
     int rc = 0;
     pthread_mutex_lock(&r->mu);
-    if (r->head == w->part) {
-        rc = ap_output_file_write(r->file, po->lines.data, po->lines.len, po->n_lines, err, errlen);
-        ap_buf_reset(&po->lines);
-        po->n_lines = 0;
-    }
+    if (r->head == w->part) rc = part_write(r, po, err, errlen);
     pthread_mutex_unlock(&r->mu);
     return rc;
 }
@@ -454,8 +482,9 @@ static int part_done(offline_run_t *r, size_t part, char *err, size_t errlen) {
     r->parts[part].done = 1;
     while (rc == 0 && r->head < r->n_parts && r->parts[r->head].done) {
         part_out_t *po = &r->parts[r->head++];
-        rc = ap_output_file_write(r->file, po->lines.data, po->lines.len, po->n_lines, err, errlen);
+        rc = part_write(r, po, err, errlen);
         ap_buf_free(&po->lines);
+        ap_buf_free(&po->dl_lines);
     }
     pthread_mutex_unlock(&r->mu);
     return rc;
@@ -502,7 +531,8 @@ static void *worker_main(void *arg) {
     worker_t *w = arg;
     offline_run_t *r = w->run;
     char err[512] = "";
-    filtered_output_t fout = {{part_produce, part_flush, w}, r->filter, r->pcfg->dead_letter_topic};
+    ap_output_t lines = {part_produce, part_flush, w}; /* part_produce sends dead letters to dl_lines */
+    filtered_output_t fout = {lines, lines, r->filter, r->pcfg->dead_letter_topic};
     size_t *order = calloc(r->longest ? r->longest : 1, sizeof *order);
     ap_record_t *batch = calloc(AP_PROCESSOR_MAX_BATCH, sizeof *batch);
     if (!order || !batch) abort();
@@ -533,10 +563,10 @@ static void *worker_main(void *arg) {
 }
 
 static int run_offline(const settings_t *cfg, const ap_processor_config_t *pcfg, filter_t *filter,
-                       ap_output_file_t *file, uint64_t *records_in, ap_processor_stats_t *stats, char *err,
-                       size_t errlen) {
+                       ap_output_file_t *file, ap_output_file_t *dl_file, uint64_t *records_in,
+                       ap_processor_stats_t *stats, char *err, size_t errlen) {
     offline_t o = {cfg, NULL, 0, 0, NULL, NULL, 0};
-    offline_run_t r = {.cfg = cfg, .pcfg = pcfg, .filter = filter, .file = file, .o = &o};
+    offline_run_t r = {.cfg = cfg, .pcfg = pcfg, .filter = filter, .file = file, .dl_file = dl_file, .o = &o};
     worker_t *workers = NULL;
     size_t n_workers = 0;
     double t0 = ap_log_monotonic_s();
@@ -570,7 +600,7 @@ static int run_offline(const settings_t *cfg, const ap_processor_config_t *pcfg,
     *records_in = o.n;
     if (!(r.parts = calloc(r.n_parts ? r.n_parts : 1, sizeof *r.parts))) abort();
     for (size_t k = 0; k < r.n_parts; k++) {
-        r.parts[k] = (part_out_t){ranges[k].lo, ranges[k].hi, AP_BUF_INIT, 0, 0};
+        r.parts[k] = (part_out_t){ranges[k].lo, ranges[k].hi, AP_BUF_INIT, 0, AP_BUF_INIT, 0, 0};
         if (ranges[k].hi - ranges[k].lo > r.longest) r.longest = ranges[k].hi - ranges[k].lo;
     }
     free(ranges);
@@ -589,7 +619,10 @@ static int run_offline(const settings_t *cfg, const ap_processor_config_t *pcfg,
     *stats = r.stats;
     if (r.failed) { snprintf(err, errlen, "%s", r.err); rc = -1; }
 done:
-    for (size_t k = 0; k < r.n_parts; k++) ap_buf_free(&r.parts[k].lines);
+    for (size_t k = 0; k < r.n_parts; k++) {
+        ap_buf_free(&r.parts[k].lines);
+        ap_buf_free(&r.parts[k].dl_lines);
+    }
     free(r.parts);
     free(workers);
     free(o.recs);
@@ -727,6 +760,14 @@ int main(int argc, char **argv) {
         return 2;
     }
     int to_kafka = strcmp(mode, "kafka") == 0 && cfg.audit_prefix[0];
+    if (cfg.dead_letters[0] && to_kafka) {
+        fprintf(stderr, "ap-replay: replay.dead_letters: with replay.audit_prefix they go to P.dead-letter\n");
+        return 2;
+    }
+    if (cfg.dead_letters[0] && strcmp(cfg.dead_letters, cfg.output) == 0) {
+        fprintf(stderr, "ap-replay: replay.dead_letters must name another file than replay.output\n");
+        return 2;
+    }
     ap_processor_config_t pcfg;
     memset(&pcfg, 0, sizeof pcfg);
     for (int k = 0; k < AP_TOPIC_KINDS; k++) memcpy(pcfg.input_topics[k], cfg.topics[k], AP_TOPIC_CAP);
@@ -739,10 +780,10 @@ int main(int argc, char **argv) {
 
     int exit_code = 1;
     ap_store_t *store = NULL;
-    ap_output_file_t *file = NULL;
+    ap_output_file_t *file = NULL, *dl_file = NULL;
     ap_kafka_delivery_t delivery = {0};
     ap_kafka_output_t kout = {0};
-    filtered_output_t fout = {{0}, &filter, pcfg.dead_letter_topic};
+    filtered_output_t fout = {{0}, {0}, &filter, pcfg.dead_letter_topic};
     ap_processor_t *proc = NULL;
     ap_pump_t *pump = NULL;
     uint64_t records_in = 0;
@@ -763,7 +804,7 @@ int main(int argc, char **argv) {
     if (to_kafka) {
         if (!(kout.rk = ap_kafka_producer_create(cfg.brokers, &delivery, NULL, err, sizeof err))) goto fail;
         kout.delivery = &delivery;
-        fout.inner = ap_kafka_output(&kout);
+        fout.inner = fout.dead = ap_kafka_output(&kout);
     } else {
         ap_output_format_t fmt = strcmp(cfg.format, "hex") == 0 ? AP_OUTPUT_HEX : AP_OUTPUT_JSON;
         if (fmt == AP_OUTPUT_JSON && strcmp(cfg.format, "json") != 0) {
@@ -773,12 +814,18 @@ int main(int argc, char **argv) {
         const char *topics[] = {pcfg.compliance_topic, cfg.alerts ? pcfg.alerts_topic : NULL, NULL};
         if (!(file = ap_output_file_open(cfg.output, fmt, topics, err, sizeof err))) goto fail;
         fout.inner = ap_output_file(file);
+        /* As live: the same DeadLetter records, ids and bytes the processor
+         * writes to its dead-letter topic, one per refused record. */
+        const char *dl_topics[] = {pcfg.dead_letter_topic, NULL};
+        if (cfg.dead_letters[0] && !(dl_file = ap_output_file_open(cfg.dead_letters, fmt, dl_topics, err, sizeof err)))
+            goto fail;
+        if (dl_file) fout.dead = ap_output_file(dl_file);
     }
 
     double t0 = ap_log_monotonic_s();
     if (offline) {
         ap_log_info("offline replay", "input=%s", cfg.input);
-        if (run_offline(&cfg, &pcfg, &filter, file, &records_in, &offline_stats, err, sizeof err)) goto fail;
+        if (run_offline(&cfg, &pcfg, &filter, file, dl_file, &records_in, &offline_stats, err, sizeof err)) goto fail;
     } else {
         /* The same partition check as live: the counts from the broker. */
         const char *inputs[AP_TOPIC_KINDS] = {cfg.topics[0], cfg.topics[1], cfg.topics[2]};
@@ -820,9 +867,12 @@ int main(int argc, char **argv) {
     const ap_processor_stats_t *st = offline ? &offline_stats : ap_processor_stats(proc);
     ap_log_info("replay done",
                 "records=%" PRIu64 " seconds=%.3f records_per_s=%.0f applied=%" PRIu64 " dead_letters=%" PRIu64
-                " results=%" PRIu64 " alerts=%" PRIu64 " written=%" PRIu64,
+                " results=%" PRIu64 " alerts=%" PRIu64 " written=%" PRIu64 " dead_letters_written=%" PRIu64,
                 records_in, secs, secs > 0 ? (double)records_in / secs : 0.0, st->applied, st->dead_letters, st->results,
-                st->alerts, file ? ap_output_file_written(file) : 0);
+                st->alerts, file ? ap_output_file_written(file) : 0, dl_file ? ap_output_file_written(dl_file) : 0);
+    if (file && !dl_file && st->dead_letters)
+        ap_log_warn("dead letters not written; set replay.dead_letters=FILE to keep them",
+                    "dead_letters=%" PRIu64, st->dead_letters);
     exit_code = 0;
 fail:
     if (exit_code) fprintf(stderr, "ap-replay: %s\n", err);
@@ -830,6 +880,10 @@ fail:
     ap_processor_destroy(proc);
     if (file && ap_output_file_close(file, err, sizeof err)) {
         fprintf(stderr, "ap-replay: %s\n", err);
+        exit_code = 1;
+    }
+    if (dl_file && ap_output_file_close(dl_file, err, sizeof err)) {
+        fprintf(stderr, "ap-replay: replay.dead_letters: %s\n", err);
         exit_code = 1;
     }
     if (kout.rk) {

@@ -5,8 +5,10 @@
 #     to JSON lines, and replays each offline (no broker, no Redis),
 # (3) ap-replay with Redis state in its own namespace, stopped twice in the
 #     middle and restarted, writing to audit topics.
-# Every way must give the same set of results and alerts as live, byte for
-# byte (keys and values). Also: the filters give exactly the filtered subset.
+# Every way must give the same set of results, alerts and dead letters as
+# live, byte for byte (keys and values): the stream has damaged records, from
+# the generator and one of every codec failure class (malformed_records).
+# Also: the filters give exactly the filtered subset (dead letters pass them).
 # The live run uses a prefetch queue small enough to fill (see below).
 #   three_way.sh ENV_DIR BUILD_DIR
 set -euo pipefail
@@ -33,6 +35,9 @@ misroute "$id.hours" HoursEvent g-000007 1 "$hours"
 misroute "$id.hours" HoursEvent g-000042 2 "$hours"
 misroute "$id.exemption" CoverageEvent g-000100 3 '.recorded_at = "2026-01-06T07:00:00Z"'
 gen --kafka --topic-prefix "$id"
+# Every codec failure class on two input topics, behind the last ticks.
+"$build/tests/malformed_records" > "$work/bad.txt"
+for t in hours exemption; do cut -d' ' -f2 "$work/bad.txt" | "$apctl" produce-hex --topic "$id.$t" --key g-000007; done
 
 # The live run with the smallest prefetch queue (1 MiB, a few thousand
 # records): the queue fills, librdkafka parks the fetcher, and the intake
@@ -55,14 +60,22 @@ before=$(live_digest)
 bytes_of() { cut -d' ' -f2- "$1" | sort; }
 live_set() { { "$apctl" consume --topic "$1.compliance" --hex; "$apctl" consume --topic "$1.alerts" --hex; } > "$work/$2.raw"; bytes_of "$work/$2.raw"; }
 live_set "$id.live" live > "$work/live"
+# The dead letters, as the live processor wrote them.
+dead_set() { "$apctl" consume --topic "$1.dead-letter" --hex > "$work/$2.raw"; bytes_of "$work/$2.raw"; }
+dead_set "$id.live" live-dl > "$work/live-dl"
+check "live dead letters: every codec class twice, and the generator's" "1" \
+  "$([ "$(wc -l < "$work/live-dl")" -gt $(( $(wc -l < "$work/bad.txt") * 2 )) ] && echo 1 || echo 0)"
 check "live results exist" "1" "$([ "$(wc -l < "$work/live")" -gt 1500 ] && echo 1 || echo 0)"
 check "results carry lineage" "1" \
   "$("$apctl" consume --topic "$id.live.compliance" | jq -s '[.[] | select(.status != "NOT_COVERED") | (.inputs | length > 0)] | all' | sed 's/true/1/')"
 
 export AP_TOPIC_PLACEMENT="$id.placement" AP_TOPIC_HOURS="$id.hours" AP_TOPIC_EXEMPTION="$id.exemption"
 # (1) Kafka replay, in-process state
-"$replay" kafka --set replay.namespace="$id-k1" --set replay.format=hex --set replay.output="$work/k1.raw" 2> "$work/k1.log"
+"$replay" kafka --set replay.namespace="$id-k1" --set replay.format=hex --set replay.output="$work/k1.raw" \
+  --set replay.dead_letters="$work/k1-dl.raw" 2> "$work/k1.log"
 check "kafka replay (memory state) = live, byte for byte" "$(md5sum < "$work/live")" "$(bytes_of "$work/k1.raw" | md5sum)"
+check "kafka replay (memory state): dead letters = live, byte for byte" "$(md5sum < "$work/live-dl")" \
+  "$(bytes_of "$work/k1-dl.raw" | md5sum)"
 
 # Where a Kafka replay starts: a time before the stream is the whole stream;
 # a time after it, or an offset past every end, is nothing.
@@ -86,8 +99,10 @@ check "both exports hold every input record" "$(grep -vc '"topic":""' "$work/str
   "$(grep -o 'records=[0-9]*' "$work/export.log" | head -1 | cut -d= -f2)"
 for f in avro jsonl; do
   env -u AP_KAFKA_BROKERS "$replay" file --set replay.input="$work/stream.$f" --set replay.format=hex \
-    --set replay.output="$work/off-$f.raw" 2> "$work/off-$f.log"
+    --set replay.output="$work/off-$f.raw" --set replay.dead_letters="$work/off-$f-dl.raw" 2> "$work/off-$f.log"
   check "offline replay of the .$f export = live, byte for byte" "$(md5sum < "$work/live")" "$(bytes_of "$work/off-$f.raw" | md5sum)"
+  check "offline replay of the .$f export: dead letters = live, byte for byte" "$(md5sum < "$work/live-dl")" \
+    "$(bytes_of "$work/off-$f-dl.raw" | md5sum)"
 done
 # An export written before the partition counts were recorded (none in the
 # file): the replay checks nothing and applies the misrouted records (not
@@ -104,9 +119,11 @@ check "an export without counts, with replay.partitions=6 = live" "$(md5sum < "$
 # The records of a file in any order (a merge of several exports, say): the same output.
 shuf --random-source=<(yes) "$work/stream.jsonl" > "$work/shuffled.jsonl"
 "$replay" file --set replay.input="$work/shuffled.jsonl" --set replay.format=hex --set replay.output="$work/off-shuf.raw" \
-  2>/dev/null
+  2> "$work/off-shuf.log"
 check "offline replay of the export in shuffled order: identical output file" "$(md5sum < "$work/off-jsonl.raw")" \
   "$(md5sum < "$work/off-shuf.raw")"
+check "without replay.dead_letters the replay says how many it did not write" "$(wc -l < "$work/live-dl")" \
+  "$(sed -n 's/.*dead letters not written.* dead_letters=\([0-9]*\).*/\1/p' "$work/off-shuf.log")"
 # Overlapping exports: every record twice in one file is replayed once.
 cat "$work/stream.jsonl" "$work/stream.jsonl" > "$work/doubled.jsonl"
 "$replay" file --set replay.input="$work/doubled.jsonl" --set replay.format=hex --set replay.output="$work/off-double.raw" \
@@ -119,9 +136,12 @@ check "our own container is decoded in place, JSON lines are copied" "in_place=1
 # identical bytes in identical order.
 for workers in 1 3; do
   "$replay" file --set replay.input="$work/stream.avro" --set replay.format=hex --set replay.workers=$workers \
-    --set replay.output="$work/off-w$workers.raw" 2> "$work/off-w$workers.log"
+    --set replay.output="$work/off-w$workers.raw" --set replay.dead_letters="$work/off-w$workers-dl.raw" \
+    2> "$work/off-w$workers.log"
   check "offline replay with $workers worker(s): identical output file" "$(md5sum < "$work/off-avro.raw")" \
     "$(md5sum < "$work/off-w$workers.raw")"
+  check "offline replay with $workers worker(s): identical dead-letter file" "$(md5sum < "$work/off-avro-dl.raw")" \
+    "$(md5sum < "$work/off-w$workers-dl.raw")"
 done
 check "three workers took three partitions at once" "workers=3" "$(grep -o 'workers=[0-9]*' "$work/off-w3.log")"
 
@@ -136,6 +156,9 @@ for _ in 1 2; do sleep 1.5; kill -TERM "$pid" 2>/dev/null || true; wait "$pid" |
 wait "$pid"; pid=
 live_set "$id.audit" audit > "$work/audit"
 check "kafka replay (Redis state, 2 restarts, audit topics) = live" "$(md5sum < "$work/live")" "$(sort -u "$work/audit" | md5sum)"
+dead_set "$id.audit" audit-dl > "$work/audit-dl"
+check "kafka replay (Redis state, 2 restarts, audit topics): dead letters = live" "$(sort -u "$work/live-dl" | md5sum)" \
+  "$(sort -u "$work/audit-dl" | md5sum)"
 check "the replay kept its state in its own namespace" "1" \
   "$([ "$(redis-cli -p "$AP_REDIS_PORT" --scan --pattern "$id-k3:*" | wc -l)" -gt 100 ] && echo 1 || echo 0)"
 check "the live state was not touched by any replay" "$before" "$(live_digest)"
@@ -143,10 +166,13 @@ check "the live state was not touched by any replay" "$before" "$(live_digest)"
 # Filters: one citizen, a municipality, a week range = the same subset of live.
 "$apctl" consume --topic "$id.live.compliance" > "$work/live.json"
 "$replay" file --set replay.input="$work/stream.avro" --set replay.alerts=0 --set replay.citizens=g-000007,g-000042 \
-  --set replay.weeks=2026-W03..2026-W05 --set replay.output="$work/f1.json" 2>/dev/null
+  --set replay.weeks=2026-W03..2026-W05 --set replay.output="$work/f1.json" --set replay.dead_letters="$work/f1-dl.json" \
+  2>/dev/null
 check "filter by citizens and weeks" \
   "$(jq -c 'select((.citizen_id == "g-000007" or .citizen_id == "g-000042") and .iso_year == 2026 and .iso_week >= 3 and .iso_week <= 5)' "$work/live.json" | sort | md5sum)" \
   "$(sort "$work/f1.json" | md5sum)"
+check "filters leave dead letters whole (JSON as apctl consume prints them)" \
+  "$("$apctl" consume --topic "$id.live.dead-letter" | sort | md5sum)" "$(sort "$work/f1-dl.json" | md5sum)"
 muni=$(jq -r '.municipality_code' "$work/live.json" | sort | uniq -c | sort -rn | awk 'NR==1 {print $2}')
 "$replay" file --set replay.input="$work/stream.avro" --set replay.alerts=0 --set replay.municipalities="$muni" \
   --set replay.output="$work/f2.json" 2>/dev/null

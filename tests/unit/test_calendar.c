@@ -96,6 +96,14 @@ static void timestamps_parse_and_format(void **state) {
     assert_int_equal(ap_cal_parse_timestamp("2026-01-05T09:30:00.25+01:00", 28, &t), 0);
     ap_cal_format_timestamp(t, out);
     assert_string_equal(out, "2026-01-05T08:30:00.250Z");
+    /* The extremes a record may carry: no overflow (UBSan aborts on one),
+     * a date outside 0000..9999 shown as zeros, the time of day exact. */
+    ap_cal_format_timestamp(INT64_MIN, out);
+    assert_string_equal(out, "0000-00-00T16:47:04.192Z");
+    ap_cal_format_timestamp(INT64_MAX, out);
+    assert_string_equal(out, "0000-00-00T07:12:55.807Z");
+    ap_cal_format_timestamp(-1, out);
+    assert_string_equal(out, "1969-12-31T23:59:59.999Z");
     const char *bad[] = {"2026-01-05", "2026-01-05T25:00:00Z", "2026-02-30T00:00:00Z", "2026-01-05T08:30:00",
                          "2026-01-05T08:30:00.Z", "2026-01-05T08:30:00Zjunk", "2026-13-01T00:00:00Z"};
     for (size_t i = 0; i < sizeof bad / sizeof *bad; i++)

@@ -80,7 +80,36 @@ static void errors_are_clear(void **state) {
     unsetenv("APT_NAME");
 }
 
+/* A comment longer than the reader's line buffer is still one comment: its
+ * tail was applied as a setting. A setting line that long is an error. */
+static void long_lines_are_not_split(void **state) {
+    (void)state;
+    char path[] = "/tmp/ap-config-test-XXXXXX", err[256];
+    int fd = mkstemp(path);
+    FILE *f = fdopen(fd, "w");
+    fputc('#', f);
+    for (int i = 0; i < 1022; i++) fputc('x', f);
+    fprintf(f, "redis.port = 7777\nname = n\n");
+    fclose(f);
+    cfg_t c;
+    char *argv[] = {"prog", "--config", path, NULL};
+    unsetenv("APT_PORT");
+    unsetenv("APT_NAME");
+    assert_int_equal(load(&c, 3, argv, err), 0);
+    assert_int_equal(c.port, 6379);
+    assert_string_equal(c.required, "n");
+    f = fopen(path, "w");
+    fprintf(f, "kafka.brokers = ");
+    for (int i = 0; i < 1100; i++) fputc('b', f);
+    fprintf(f, "\nname = n\n");
+    fclose(f);
+    assert_int_equal(load(&c, 3, argv, err), -1);
+    assert_non_null(strstr(err, ":1: line longer than"));
+    remove(path);
+}
+
 int main(void) {
-    const struct CMUnitTest tests[] = {cmocka_unit_test(precedence), cmocka_unit_test(errors_are_clear)};
+    const struct CMUnitTest tests[] = {cmocka_unit_test(precedence), cmocka_unit_test(errors_are_clear),
+                                       cmocka_unit_test(long_lines_are_not_split)};
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

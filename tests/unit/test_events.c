@@ -59,18 +59,118 @@ static void placement_dates__seed002(void **state) {
     expect_invalid(&ev, "start/end date");
 }
 
-/* Pseudonymisation: a CPR number must never enter (DOMAIN.md, GDPR). */
+/* Pseudonymisation: a CPR number must never enter (DOMAIN.md, GDPR; issue
+ * 15, 3): any spelling of ten digits forming a CPR number's date, in any
+ * free-text field; ordinary ids pass. */
+static const char *const cpr_spellings[] = {
+    "0101901234", "010190-1234", "3112851111", "c-0101901234", "CPR0101901234", "01-01-90-1234", "010190.1234",
+    "010190_1234", "010190|1234", "010190 1234", "cpr: 010190 - 1234",
+    "010190\xe2\x80\x93" "1234",                                      /* an en dash */
+    "\xef\xbc\x90\xef\xbc\x91\xef\xbc\x90\xef\xbc\x91\xef\xbc\x99\xef\xbc\x90"
+    "\xef\xbc\x91\xef\xbc\x92\xef\xbc\x93\xef\xbc\x94",              /* fullwidth digits */
+    "\xd9\xa0\xd9\xa1\xd9\xa0\xd9\xa1\xd9\xa9\xd9\xa0-\xd9\xa1\xd9\xa2\xd9\xa3\xd9\xa4", /* Arabic-Indic */
+    "2902004321",                                                         /* 29 Feb 2000 (7th digit 4: 2000, a leap year) */
+    "2902044321",                                                         /* 29 Feb 2004 */
+    "borger/010190/1234",
+};
+/* Not CPR numbers: ordinary ids, other numbers, impossible dates. */
+static const char *const not_cpr[] = {
+    "9999999999", "3202901234", "0113901234", "0001901234", "2902011234", "2902001234", /* no such dates (1901, 1900 not leap) */
+    "g-000042", "hr-g-000001-20460-a", "pl-g-000012-3", "c-00042", "1767600000123", "01019012345",
+    "0101 90 1234 5", "010190a1234", "ref 2026-01-05", "r-1", "K\xc3\xb8ge-17", "jr.2026.00017",
+    "01010-1234",                                                         /* nine digits */
+};
+
 static void cpr_numbers_are_refused__domain_gdpr(void **state) {
     (void)state;
-    const char *cprs[] = {"0101901234", "010190-1234", "3112851111"};
-    for (int i = 0; i < 3; i++) {
+    for (size_t i = 0; i < sizeof cpr_spellings / sizeof *cpr_spellings; i++) {
+        if (!ap_events_looks_like_cpr(cpr_spellings[i])) fail_msg("not caught: spelling %zu", i);
         ap_event_t ev = placement();
-        strcpy(ev.u.placement.h.citizen_id, cprs[i]);
-        expect_invalid(&ev, "CPR");
-        assert_true(ap_events_looks_like_cpr(cprs[i]));
+        snprintf(ev.u.placement.h.citizen_id, AP_ID_CAP, "%s", cpr_spellings[i]);
+        /* ('|' and spaces are refused in a citizen id anyway, with their own reason) */
+        expect_invalid(&ev, strpbrk(cpr_spellings[i], "| ") ? "citizen_id" : "citizen_id looks like a CPR");
     }
-    assert_false(ap_events_looks_like_cpr("c-0101901234"));
-    assert_false(ap_events_looks_like_cpr("9999999999")); /* no real date */
+    for (size_t i = 0; i < sizeof not_cpr / sizeof *not_cpr; i++)
+        if (ap_events_looks_like_cpr(not_cpr[i])) fail_msg("false positive: %s", not_cpr[i]);
+}
+
+/* Every free-text field is checked, and the reason names the field, never the value. */
+static void cpr_numbers_are_refused_in_every_text_field(void **state) {
+    (void)state;
+    const char *cpr = "CPR 010190-1234";
+    ap_event_t ev = placement();
+    snprintf(ev.u.placement.placement_id, AP_ID_CAP, "%s", cpr);
+    expect_invalid(&ev, "placement_id looks like a CPR");
+    ev = placement();
+    snprintf(ev.u.placement.journal_ref, AP_ID_CAP, "%s", cpr);
+    expect_invalid(&ev, "journal_ref looks like a CPR");
+    ev = placement();
+    snprintf(ev.u.placement.h.source_system, AP_SOURCE_CAP, "%s", cpr);
+    expect_invalid(&ev, "source_system looks like a CPR");
+    ev = placement();
+    strcpy(ev.u.placement.workplace_p_number, "1012345678"); /* a P-number is ten digits by definition */
+    char why[128];
+    assert_int_equal(ap_events_validate(&ev, why, sizeof why), 0);
+
+    ap_event_t h;
+    memset(&h, 0, sizeof h);
+    h.type = AP_EV_HOURS;
+    h.u.hours.h = placement().u.placement.h;
+    strcpy(h.u.hours.report_id, "r-1");
+    h.u.hours.activity_date = ap_cal_days_from_civil(2026, 1, 5);
+    h.u.hours.minutes = 60;
+    assert_int_equal(ap_events_validate(&h, why, sizeof why), 0);
+    ap_event_t x = h;
+    snprintf(x.u.hours.report_id, AP_ID_CAP, "%s", cpr);
+    expect_invalid(&x, "report_id looks like a CPR");
+    x = h;
+    snprintf(x.u.hours.placement_id, AP_ID_CAP, "%s", cpr);
+    expect_invalid(&x, "placement_id looks like a CPR");
+    x = h;
+    snprintf(x.u.hours.journal_ref, AP_ID_CAP, "%s", cpr);
+    expect_invalid(&x, "journal_ref looks like a CPR");
+    assert_int_equal(ap_events_validate(&x, why, sizeof why), -1);
+    assert_null(strstr(why, "0101")); /* the reason never repeats the number */
+
+    ap_event_t e;
+    memset(&e, 0, sizeof e);
+    e.type = AP_EV_EXEMPTION;
+    e.u.exemption.h = h.u.hours.h;
+    strcpy(e.u.exemption.exemption_id, "ex-1");
+    e.u.exemption.from_date = ap_cal_days_from_civil(2026, 1, 5);
+    e.u.exemption.to_date = AP_NO_DATE;
+    assert_int_equal(ap_events_validate(&e, why, sizeof why), 0);
+    snprintf(e.u.exemption.placement_id, AP_ID_CAP, "%s", cpr);
+    expect_invalid(&e, "placement_id looks like a CPR");
+    strcpy(e.u.exemption.placement_id, "");
+    snprintf(e.u.exemption.exemption_id, AP_ID_CAP, "%s", cpr);
+    expect_invalid(&e, "exemption_id looks like a CPR");
+
+    ap_event_t r;
+    memset(&r, 0, sizeof r);
+    r.type = AP_EV_REDUCTION;
+    r.u.reduction.h = h.u.hours.h;
+    strcpy(r.u.reduction.reduction_id, "rd-1");
+    r.u.reduction.reduced_minutes_per_week = 900;
+    r.u.reduction.valid_from = r.u.reduction.assessed_on = ap_cal_days_from_civil(2026, 1, 5);
+    r.u.reduction.valid_to = AP_NO_DATE;
+    r.u.reduction.n_assessed = 2;
+    strcpy(r.u.reduction.assessed_placement_ids[0], "pl-1");
+    assert_int_equal(ap_events_validate(&r, why, sizeof why), 0);
+    snprintf(r.u.reduction.assessed_placement_ids[1], AP_ID_CAP, "%s", cpr);
+    expect_invalid(&r, "assessed_placement_ids looks like a CPR");
+    strcpy(r.u.reduction.assessed_placement_ids[1], "pl-2");
+    snprintf(r.u.reduction.reduction_id, AP_ID_CAP, "%s", cpr);
+    expect_invalid(&r, "reduction_id looks like a CPR");
+
+    ap_event_t c;
+    memset(&c, 0, sizeof c);
+    c.type = AP_EV_COVERAGE;
+    c.u.coverage.h = h.u.hours.h;
+    c.u.coverage.from_date = ap_cal_days_from_civil(2026, 1, 5);
+    c.u.coverage.to_date = AP_NO_DATE;
+    snprintf(c.u.coverage.coverage_id, AP_ID_CAP, "%s", cpr);
+    expect_invalid(&c, "coverage_id looks like a CPR");
 }
 
 static void header_rules(void **state) {
@@ -138,6 +238,16 @@ static void hours_and_reduction_rules(void **state) {
     ev.u.hours.minutes = 60;
     ev.u.hours.activity_date = ap_cal_days_from_civil(2024, 12, 1); /* over a year before the report */
     expect_invalid(&ev, "within the year");
+    /* Report times a fuzzer finds: the day arithmetic must not overflow
+     * (UBSan aborts the test on a signed overflow). */
+    static const int64_t odd[] = {INT64_MAX, (int64_t)INT32_MAX * 86400000LL, (int64_t)INT32_MAX * 86400000LL + 1,
+                                  (int64_t)INT32_MIN * -86400000LL, 1};
+    ev.u.hours.activity_date = ap_cal_days_from_civil(2026, 1, 5);
+    for (size_t i = 0; i < sizeof odd / sizeof *odd; i++) {
+        ev.u.hours.h.occurred_at = odd[i];
+        expect_invalid(&ev, "within the year");
+    }
+    ev.u.hours.h = placement().u.placement.h;
     ev.u.hours.activity_date = ap_cal_days_from_civil(2026, 1, 7); /* after the report */
     expect_invalid(&ev, "within the year");
     ev.u.hours.activity_date = ap_cal_days_from_civil(2013, 12, 31); /* before any rule version */
@@ -178,22 +288,23 @@ static void registry_is_complete_and_distinct(void **state) {
 static void derived_ids_are_stable_uuids(void **state) {
     (void)state;
     char a[AP_UUID_CAP], b[AP_UUID_CAP], c[AP_UUID_CAP];
-    ap_processor_derive_id("result|c-1|20458|1", a);
-    ap_processor_derive_id("result|c-1|20458|1", b);
-    ap_processor_derive_id("result|c-1|20458|2", c);
+    ap_uuid_derive("result|c-1|20458|1", a);
+    ap_uuid_derive("result|c-1|20458|1", b);
+    ap_uuid_derive("result|c-1|20458|2", c);
     assert_string_equal(a, b);
     assert_string_not_equal(a, c);
     ap_event_t ev = placement();
     strcpy(ev.u.placement.h.event_id, a);
     char why[AP_TEXT_CAP];
     assert_int_equal(ap_events_validate(&ev, why, sizeof why), 0); /* a well-formed UUID */
-    assert_int_equal(a[14], '8');                                  /* version 8: derived */
+    assert_int_equal(a[14], '5');                                  /* version 5: name-based (uuid.h) */
 }
 
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(valid_placement_passes),   cmocka_unit_test(placement_dates__seed002),
-        cmocka_unit_test(cpr_numbers_are_refused__domain_gdpr), cmocka_unit_test(header_rules),
+        cmocka_unit_test(cpr_numbers_are_refused__domain_gdpr),
+        cmocka_unit_test(cpr_numbers_are_refused_in_every_text_field), cmocka_unit_test(header_rules),
         cmocka_unit_test(hours_and_reduction_rules), cmocka_unit_test(registry_is_complete_and_distinct),
         cmocka_unit_test(derived_ids_are_stable_uuids),
     };

@@ -250,6 +250,13 @@ static void a_broken_container_is_refused_with_where(void **state) {
     fputs("Obj\x01\x02", f); /* a map block that never ends */
     fclose(f);
     expect_error(path, "broken header");
+    /* A map block count of INT64_MIN (zig-zag 2^64 - 1): negating it was a
+     * signed overflow (UBSan aborts); it is a broken header. */
+    f = fopen(path, "wb");
+    assert_non_null(f);
+    fwrite("Obj\x01\xff\xff\xff\xff\xff\xff\xff\xff\xff\x01\x02\x00\x00", 1, 17, f);
+    fclose(f);
+    expect_error(path, "broken header");
 }
 
 /* Any damaged byte of a container: a clear refusal or a reading, never a

@@ -14,6 +14,7 @@
 #include "arbejdspligt/partition.h"
 #include "arbejdspligt/processor.h"
 #include "arbejdspligt/store_memory.h"
+#include "arbejdspligt/uuid.h"
 
 #define DAY_MS 86400000LL
 
@@ -176,6 +177,88 @@ static void a_closed_partition_waits_and_the_others_go_on(void **state) {
     for (size_t i = 0; i < 16; i++) ap_buf_free(&bytes[i]);
 }
 
+/* Output that decodes and keeps what it is given (the first of each kind). */
+typedef struct captured {
+    ap_event_t result, alert, dead_letter;
+    int results, alerts, dead_letters;
+} captured_t;
+
+static int capture(void *ctx, const char *topic, const void *key, size_t keylen, const void *value, size_t len,
+                   const ap_event_t *event, char *err, size_t errlen) {
+    (void)topic, (void)key, (void)keylen, (void)event, (void)err, (void)errlen;
+    captured_t *c = ctx;
+    ap_event_t ev;
+    ap_codec_error_t cerr;
+    assert_int_equal(ap_events_decode(value, len, &ev, &cerr), AP_CODEC_OK); /* the bytes, not the struct */
+    if (ev.type == AP_EV_RESULT && !c->results++) c->result = ev;
+    if (ev.type == AP_EV_ALERT && !c->alerts++) c->alert = ev;
+    if (ev.type == AP_EV_DEAD_LETTER && !c->dead_letters++) c->dead_letter = ev;
+    return 0;
+}
+
+/* Output format 2 (issue 14): results and alerts name the build that wrote
+ * them, and every derived id is the version-5 UUID of its name (uuid.h), so
+ * anyone can recompute it from the record. */
+static void outputs_carry_engine_version_and_v5_ids(void **state) {
+    (void)state;
+    ap_codec_error_t cerr;
+    assert_int_equal(ap_events_init(&cerr), 0);
+    n_records = 0;
+    memset(offsets, 0, sizeof offsets);
+    int32_t monday = ap_cal_days_from_civil(2026, 1, 5);
+    ap_event_t ev;
+    ev = coverage("c"), add(0, AP_TOPIC_EXEMPTION, &ev, "c");
+    ev = hours("c", "r-1", monday + 1), add(0, AP_TOPIC_HOURS, &ev, "c"); /* 240 of 2220 minutes: short */
+    records[n_records] = (ap_record_t){topics[AP_TOPIC_HOURS], 0, offsets[0][AP_TOPIC_HOURS]++, 0, "c", 1,
+                                       "\xc3\x01garbage", 9};
+    n_records++;
+    add_ticks(0, ap_cal_days_from_civil(2026, 1, 15) * DAY_MS);
+
+    captured_t got;
+    memset(&got, 0, sizeof got);
+    ap_store_t *store = ap_store_memory_create();
+    ap_processor_config_t cfg;
+    memset(&cfg, 0, sizeof cfg);
+    for (int k = 0; k < AP_TOPIC_KINDS; k++) snprintf(cfg.input_topics[k], AP_TOPIC_CAP, "%s", topics[k]);
+    strcpy(cfg.compliance_topic, "t.compliance");
+    strcpy(cfg.alerts_topic, "t.alerts");
+    strcpy(cfg.dead_letter_topic, "t.dead-letter");
+    cfg.grace_days = 2;
+    ap_processor_t *proc = ap_processor_create(&cfg, store, (ap_output_t){capture, flushed, &got});
+    size_t consumed = 0;
+    char err[256];
+    assert_int_equal(ap_processor_process(proc, records, n_records, &consumed, NULL, err, sizeof err), 0);
+    assert_int_equal(consumed, n_records);
+    assert_int_equal(got.results, 1);
+    assert_true(got.alerts >= 1);
+    assert_int_equal(got.dead_letters, 1);
+
+    /* "<major>.<minor>.<patch>/format-2", the same in results and alerts */
+    const char *version = got.result.u.result.engine_version;
+    int major, minor, patch, format, end = 0;
+    assert_int_equal(sscanf(version, "%d.%d.%d/format-%d%n", &major, &minor, &patch, &format, &end), 4);
+    assert_int_equal((size_t)end, strlen(version));
+    assert_int_equal(format, AP_OUTPUT_FORMAT);
+    assert_int_equal(format, 2);
+    assert_string_equal(version, ap_events_engine_version());
+    assert_string_equal(got.alert.u.alert.engine_version, version);
+
+    char name[128], want[AP_UUID_CAP];
+    snprintf(name, sizeof name, "result|c|%d|1", (int)monday);
+    ap_uuid_derive(name, want);
+    assert_string_equal(got.result.u.result.event_id, want);
+    snprintf(name, sizeof name, "alert|c|%d|1|0|%d", (int)monday, (int)got.alert.u.alert.code);
+    ap_uuid_derive(name, want);
+    assert_string_equal(got.alert.u.alert.event_id, want);
+    ap_uuid_derive("dead-letter|t.hours|0|1", want);
+    assert_string_equal(got.dead_letter.u.dead_letter.event_id, want);
+    assert_int_equal(got.result.u.result.event_id[14], '5');
+
+    ap_processor_destroy(proc);
+    ap_store_destroy(store);
+    for (size_t i = 0; i < 16; i++) ap_buf_free(&bytes[i]);
+}
+
 /* Co-partitioning (issue 14): with 4 partitions, citizen "a" belongs on
  * murmur2("a") mod 4. Her coverage is there; one hours report was written
  * to the next partition (as a librdkafka producer with its default CRC32
@@ -236,6 +319,7 @@ static void a_record_off_its_murmur2_partition_is_a_dead_letter(void **state) {
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(a_closed_partition_waits_and_the_others_go_on),
+        cmocka_unit_test(outputs_carry_engine_version_and_v5_ids),
         cmocka_unit_test(a_record_off_its_murmur2_partition_is_a_dead_letter),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
