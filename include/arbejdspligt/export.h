@@ -14,6 +14,17 @@
  * The value is kept byte for byte (bad records too), so an offline replay
  * sees what the services saw, dead letters included.
  *
+ * Partition counts: the processor dead-letters a record that is not on
+ * partition murmur2(key) mod its topic's partition count (processor.h), so
+ * an offline replay needs the counts the topics had. An export starts with
+ * one *count record* per topic: an ExportedRecord with the empty topic ""
+ * (no Kafka topic has that name), the topic's name as key, its partition
+ * count as partition, offset -1, timestamp 0 and no value; in JSON lines
+ * {"topic":"","partition":6,"offset":-1,"timestamp":0,"key":"ap.hours","value":null}.
+ * Readers never hand count records to the callback; a view keeps them
+ * (ap_export_view_partitions). A file written before has none and reads as
+ * before (its replay then checks nothing unless told the count).
+ *
  * Ownership: a writer from ap_export_create() is released by
  * ap_export_close(). Records passed to ap_export_read's callback live during
  * the call; those of ap_export_read_view until the view is freed.
@@ -31,6 +42,12 @@ typedef struct ap_export_writer ap_export_writer_t;
 ap_export_writer_t *ap_export_create(const char *path, char *err, size_t errlen);
 /** @return 0, or -1 with err set. */
 int ap_export_write(ap_export_writer_t *w, const ap_record_t *r, char *err, size_t errlen);
+/**
+ * @brief Records topic's partition count in the file (a count record, see
+ * above). Call before writing that topic's records.
+ * @return 0, or -1 with err set.
+ */
+int ap_export_write_partitions(ap_export_writer_t *w, const char *topic, int32_t count, char *err, size_t errlen);
 /** @brief Finishes the file. @return 0, or -1 with err set (the file is then incomplete). */
 int ap_export_close(ap_export_writer_t *w, char *err, size_t errlen);
 
@@ -38,7 +55,8 @@ int ap_export_close(ap_export_writer_t *w, char *err, size_t errlen);
 typedef int (*ap_export_fn)(void *ctx, const ap_record_t *r);
 
 /**
- * @brief Reads every record of an exported file, in file order.
+ * @brief Reads every record of an exported file, in file order (count
+ * records, see above, are skipped).
  * @return 0, 1 if fn stopped it, or -1 with err set (names the line or record).
  */
 int ap_export_read(const char *path, ap_export_fn fn, void *ctx, char *err, size_t errlen);
@@ -57,6 +75,8 @@ typedef struct ap_export_view ap_export_view_t;
  */
 int ap_export_read_view(const char *path, ap_export_view_t **view, ap_export_fn fn, void *ctx, char *err,
                         size_t errlen);
+/** @return the partition count the file records for topic, or 0 if it records none (an older export). */
+int32_t ap_export_view_partitions(const ap_export_view_t *view, const char *topic);
 /** @return 1 if the view's records were decoded in place (no copy), else 0. */
 int ap_export_view_in_place(const ap_export_view_t *view);
 /** @brief Releases a view; NULL is ignored. */

@@ -93,6 +93,12 @@ void ap_intake_destroy(ap_intake_t *in);
  */
 int ap_intake_fatal(const ap_intake_t *in, char *err, size_t errlen);
 
+/** @return how many assignments the intake has served (it grows with every rebalance that assigns). */
+unsigned long ap_intake_assignments(const ap_intake_t *in);
+
+/** @return the consumer handle, for metadata requests (the intake keeps owning it). */
+rd_kafka_t *ap_intake_handle(ap_intake_t *in);
+
 /** @return the number of partitions currently assigned. */
 size_t ap_intake_assigned(const ap_intake_t *in);
 

@@ -5,9 +5,11 @@
  * Delivery guarantees decided here:
  * - Producers are idempotent with acks=all, so a broker retry never writes a
  *   record twice, and they use the murmur2 partitioner (the Java client's), so
- *   records keyed by citizen_id land on the same partition number whichever
- *   client wrote them: that co-partitioning is what lets one consumer own all
- *   of a citizen's events.
+ *   records keyed by citizen_id land on the same partition number as any
+ *   other murmur2 producer's: that co-partitioning is what lets one consumer
+ *   own all of a citizen's events. Records written elsewhere (librdkafka's
+ *   default CRC32 partitioner) are dead-lettered by the processor
+ *   (partition.h, README Co-partitioning).
  * - The consuming side is intake.h: offsets are owned by the store there.
  *
  * Ownership: a producer returned by ap_kafka_producer_create() is destroyed
@@ -80,8 +82,25 @@ int ap_kafka_partition_count(rd_kafka_t *rk, const char *topic, int timeout_ms, 
 int ap_kafka_watermarks(rd_kafka_t *rk, const char *topic, int64_t *low, int64_t *high, int max, int timeout_ms,
                         char *err, size_t errlen);
 
-/** @brief Creates topics that do not exist yet (existing ones are fine). @return 0 or -1 with err. */
+/**
+ * @brief Creates every topic of topics[0..n) that does not exist yet, with
+ * `partitions` partitions. An existing topic with that count is fine; one
+ * with another count is an error (co-partitioning needs one count, and
+ * creating cannot change it), as is any topic the broker refused.
+ * @return 0, or -1 with err naming the failed topics (the others were created).
+ */
 int ap_kafka_create_topics(rd_kafka_t *rk, const char *const *topics, size_t n, int partitions, int timeout_ms,
                            char *err, size_t errlen);
+
+/**
+ * @brief The partition count of each of topics[0..n), from the broker's
+ * metadata, into counts[] (what the processor's partition check needs).
+ * @return 0 when every topic exists and all have the same count; 1 when
+ *         they exist but their counts differ (err lists each topic's count:
+ *         co-partitioning is impossible); -1 when a topic is missing or the
+ *         metadata could not be read (err set).
+ */
+int ap_kafka_input_partitions(rd_kafka_t *rk, const char *const *topics, size_t n, int32_t *counts, int timeout_ms,
+                              char *err, size_t errlen);
 
 #endif

@@ -53,6 +53,11 @@ typedef struct ap_processor_config {
     char compliance_topic[AP_TOPIC_CAP];
     char alerts_topic[AP_TOPIC_CAP];
     char dead_letter_topic[AP_TOPIC_CAP];
+    /* Partition count of each input topic: a record not on partition
+     * murmur2(key) mod count is a WRONG_PARTITION dead letter (partition.h).
+     * 0: unknown, no record is checked (only an export written before the
+     * counts were recorded, replayed without replay.partitions). */
+    int32_t partitions[AP_TOPIC_KINDS];
     int grace_days;        /* a week closes this many days after it ends */
     int flush_timeout_ms;  /* how long to wait for output acknowledgement */
 } ap_processor_config_t;

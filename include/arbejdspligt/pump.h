@@ -34,6 +34,12 @@ typedef struct ap_pump_config {
     int64_t start_offset;    /* for partitions without a stored position */
     int64_t start_time_ms;   /* > 0: start there instead (offsets for times) */
     int queue_kib;           /* librdkafka's prefetch bound, 0: its default here (see intake.h) */
+    /* The input topics' partition count the processor checks records
+     * against (processor.h), 0: not watched. After every assignment the pump
+     * reads the counts again; if any changed (partitions added), it stops:
+     * the stored state is partitioned by the old count (README
+     * Co-partitioning), and ap_pump_stopped() says why. */
+    int32_t partitions;
 } ap_pump_config_t;
 
 /** @brief Called after a cycle failed for a reason other than the store (e.g. to recreate a producer). */
@@ -66,6 +72,12 @@ int ap_pump_at_end(ap_pump_t *p);
  * (quick after a blip, gentle in an outage).
  */
 void ap_pump_backoff(int *ms);
+
+/**
+ * @return 1 (with err set) if the pump stopped for good because the input
+ * topics' partition counts changed under it (see ap_pump_config_t), else 0.
+ */
+int ap_pump_stopped(const ap_pump_t *p, char *err, size_t errlen);
 
 /** @brief Leaves the group and frees the consumer. */
 void ap_pump_destroy(ap_pump_t *p);

@@ -9,6 +9,8 @@
  *   <prefix>:{c:ID}:res          HASH  monday -> "revision:digest" of the last
  *                                       emitted result for that week
  *   <prefix>:layout              STRING  the key layout, "2" (see ap_store_redis_connect)
+ *   <prefix>:partitions          STRING  the input topics' partition count the
+ *                                       state is partitioned by (ap_store_redis_claim_partitions)
  *   <prefix>:{p:N}:applied       HASH  "citizen|event id" -> CRC-64 (16 hex) of the
  *                                       record, for the events applied on
  *                                       partition N (dedup; other bytes under
@@ -45,6 +47,7 @@
 #define AP_STORE_REDIS_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include "arbejdspligt/store.h"
 
@@ -56,6 +59,16 @@
  */
 ap_store_t *ap_store_redis_connect(const char *host, int port, const char *prefix, int timeout_ms, char *err,
                                    size_t errlen);
+
+/**
+ * @brief Claims the namespace for input topics of `count` partitions, or
+ * checks the count it was claimed for ("<prefix>:partitions"): its state is
+ * partitioned by that count, so with another count keys would hash to other
+ * partitions than their state (README Co-partitioning).
+ * @return 0; 1 if the namespace holds another count (err says which); -1 on
+ *         a Redis error (err set).
+ */
+int ap_store_redis_claim_partitions(ap_store_t *s, int32_t count, char *err, size_t errlen);
 
 /** @brief Bounds the entity cache to max_bytes (0: no cache, the default) and empties it. */
 void ap_store_redis_set_cache(ap_store_t *s, size_t max_bytes);

@@ -2,12 +2,15 @@
  * apctl - operator's tool: publish events from JSON lines, publish stream
  * ticks, print topics as JSON lines, create topics, show schema fingerprints.
  *
- *   apctl produce --topic T [--schema NAME] [--no-validate] < events.jsonl
+ *   apctl produce --topic T [--schema NAME] [--no-validate] [--partition N] < events.jsonl
  *   apctl produce-hex --topic T [--key K] < records.hex     (raw bytes; for tests)
  *   apctl tick --topic T [--topic T ...] --at 2026-02-02T00:00:00Z
  *   apctl consume --topic T [--wait-for N] [--timeout-ms MS] [--hex]
  *                 (--hex: "<topic> <key> <hex of the value>", the exact bytes)
  *   apctl create-topics --partitions N T [T ...]
+ *   apctl partition --partitions N KEY [KEY ...]   (where murmur2 puts each key)
+ *   apctl redrive --topic DEAD_LETTER_TOPIC [--reason CODE] [--from RFC3339] [--to RFC3339]
+ *                 [--from-offset N] [--to-offset N] [--dry-run]
  *   apctl lag --group G --topic T [--topic T ...]
  *   apctl diff LEFT.jsonl RIGHT.jsonl [--json REPORT] [--ignore field,field]
  *   apctl fingerprints
@@ -31,6 +34,8 @@
 #include "arbejdspligt/events.h"
 #include "arbejdspligt/kafka.h"
 #include "arbejdspligt/log.h"
+#include "arbejdspligt/partition.h"
+#include "arbejdspligt/processor.h"
 #include "arbejdspligt/uuid.h"
 
 #define MAX_TOPICS 8
@@ -47,7 +52,12 @@ typedef struct opts {
     const char *ignore;      /* diff --ignore */
     int validate;
     int hex; /* consume --hex */
+    int dry_run; /* redrive --dry-run */
     int partitions;
+    int partition;          /* produce --partition: explicit, else -1 (the murmur2 partitioner) */
+    const char *reason;     /* redrive --reason */
+    const char *from, *to;  /* redrive --from/--to: the original records' timestamps */
+    int64_t from_offset, to_offset; /* redrive: dead-letter topic offsets, inclusive */
     long wait_for;
     long timeout_ms;
     char **rest;
@@ -57,11 +67,14 @@ typedef struct opts {
 static int usage(void) {
     fprintf(stderr,
             "usage:\n"
-            "  apctl produce --topic T [--schema NAME] [--no-validate] < events.jsonl\n"
+            "  apctl produce --topic T [--schema NAME] [--no-validate] [--partition N] < events.jsonl\n"
             "  apctl produce-hex --topic T [--key K] < records.hex\n"
             "  apctl tick --topic T [--topic T ...] --at RFC3339 [--source NAME]\n"
             "  apctl consume --topic T [--wait-for N] [--timeout-ms MS] [--hex]\n"
             "  apctl create-topics --partitions N TOPIC...\n"
+            "  apctl partition --partitions N KEY...   (the partition murmur2 names for each key)\n"
+            "  apctl redrive --topic DEAD_LETTER_TOPIC [--reason CODE (WRONG_PARTITION)] [--from RFC3339] [--to RFC3339]\n"
+            "                [--from-offset N] [--to-offset N] [--dry-run]   (re-publish dead letters where they belong)\n"
             "  apctl lag --group G --topic T [--topic T ...]   (records not yet committed by G)\n"
             "  apctl diff LEFT.jsonl RIGHT.jsonl [--json REPORT] [--ignore field,field]\n"
             "  apctl fingerprints\n"
@@ -75,6 +88,9 @@ static int parse_opts(int argc, char **argv, opts_t *o) {
     o->brokers = getenv("AP_KAFKA_BROKERS") ? getenv("AP_KAFKA_BROKERS") : "127.0.0.1:9092";
     o->validate = 1;
     o->partitions = 3;
+    o->partition = RD_KAFKA_PARTITION_UA;
+    o->reason = "WRONG_PARTITION";
+    o->to_offset = INT64_MAX;
     o->timeout_ms = 10000;
     o->source = "apctl";
     o->rest = calloc((size_t)argc, sizeof *o->rest);
@@ -82,6 +98,7 @@ static int parse_opts(int argc, char **argv, opts_t *o) {
         const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
         if (strcmp(a, "--no-validate") == 0) { o->validate = 0; continue; }
         if (strcmp(a, "--hex") == 0) { o->hex = 1; continue; }
+        if (strcmp(a, "--dry-run") == 0) { o->dry_run = 1; continue; }
         if (a[0] == '-' && a[1] == '-') {
             if (!v) { fprintf(stderr, "apctl: %s needs a value\n", a); return -1; }
             i++;
@@ -94,6 +111,12 @@ static int parse_opts(int argc, char **argv, opts_t *o) {
             else if (strcmp(a, "--ignore") == 0) o->ignore = v;
             else if (strcmp(a, "--source") == 0) o->source = v;
             else if (strcmp(a, "--partitions") == 0) o->partitions = atoi(v);
+            else if (strcmp(a, "--partition") == 0) o->partition = atoi(v);
+            else if (strcmp(a, "--reason") == 0) o->reason = v;
+            else if (strcmp(a, "--from") == 0) o->from = v;
+            else if (strcmp(a, "--to") == 0) o->to = v;
+            else if (strcmp(a, "--from-offset") == 0) o->from_offset = strtoll(v, NULL, 10);
+            else if (strcmp(a, "--to-offset") == 0) o->to_offset = strtoll(v, NULL, 10);
             else if (strcmp(a, "--wait-for") == 0) o->wait_for = strtol(v, NULL, 10);
             else if (strcmp(a, "--timeout-ms") == 0) o->timeout_ms = strtol(v, NULL, 10);
             else { fprintf(stderr, "apctl: unknown option %s\n", a); return -1; }
@@ -180,8 +203,9 @@ static int cmd_produce(const opts_t *o) {
             const char *key = ev.type <= AP_EV_COVERAGE ? ev.u.h.citizen_id
                               : ev.type == AP_EV_RESULT ? ev.u.result.citizen_id
                               : ev.type == AP_EV_ALERT  ? ev.u.alert.citizen_id : NULL;
-            if (ap_kafka_produce(rk, o->topics[0], RD_KAFKA_PARTITION_UA, key, key ? strlen(key) : 0, out.data, out.len,
-                                 err, sizeof err))
+            /* --partition overrides the partitioner (tests use it to misroute on purpose). */
+            if (ap_kafka_produce(rk, o->topics[0], o->partition, key, key ? strlen(key) : 0, out.data, out.len, err,
+                                 sizeof err))
                 rc = 1;
             sent++;
         }
@@ -398,6 +422,152 @@ static int cmd_create_topics(const opts_t *o) {
     return rc ? 1 : 0;
 }
 
+
+/* Prints the partition each key belongs on: what a producer must choose. */
+static int cmd_partition(const opts_t *o) {
+    if (!o->n_rest || o->partitions < 1) return usage();
+    for (int i = 0; i < o->n_rest; i++) printf("%d\n", (int)ap_partition_for_key(o->rest[i], strlen(o->rest[i]), o->partitions));
+    return 0;
+}
+
+/* ---------------------------------------------------------------- redrive */
+
+/* A dead-letter reason symbol (schemas/DeadLetter.avsc) to its code, or -1. */
+static int reason_code(const char *name) {
+    const ap_record_desc_t *d = ap_events_desc(AP_EV_DEAD_LETTER);
+    for (size_t f = 0; f < d->nfields; f++) {
+        if (strcmp(d->fields[f].name, "reason_code") != 0) continue;
+        for (int32_t k = 0; k < d->fields[f].nsymbols; k++)
+            if (strcmp(d->fields[f].symbols[k], name) == 0) return k;
+    }
+    return -1;
+}
+
+/* A topic's partition count, looked up once per topic. */
+typedef struct counts {
+    char topic[8][AP_TEXT_CAP];
+    int n[8];
+    int used;
+} counts_t;
+
+static int count_of(rd_kafka_t *rk, counts_t *c, const char *topic, char *err, size_t errlen) {
+    for (int i = 0; i < c->used; i++)
+        if (strcmp(c->topic[i], topic) == 0) return c->n[i];
+    int n = ap_kafka_partition_count(rk, topic, 10000, err, errlen);
+    if (n > 0 && c->used < 8) {
+        snprintf(c->topic[c->used], sizeof c->topic[0], "%s", topic);
+        c->n[c->used++] = n;
+    }
+    return n;
+}
+
+/* Re-publishes chosen dead letters (by reason, the original records' time,
+ * and/or offsets on the dead-letter topic) to their source topic, key and
+ * bytes unchanged, on the partition murmur2 names: once a misconfigured
+ * producer is fixed, nothing it wrote is lost. Idempotent: a redriven event
+ * keeps its event id, and the processor applies an event id once (the
+ * store's dedup set), so redriving twice changes no result. Reads the
+ * dead-letter topic up to its end at start. */
+static int cmd_redrive(const opts_t *o) {
+    int64_t from = INT64_MIN, to = INT64_MAX;
+    int want = reason_code(o->reason);
+    if (o->n_topics != 1 || want < 0 || (o->from && ap_cal_parse_timestamp(o->from, strlen(o->from), &from)) ||
+        (o->to && ap_cal_parse_timestamp(o->to, strlen(o->to), &to))) {
+        fprintf(stderr, "apctl: redrive needs --topic DEAD_LETTER_TOPIC; --reason a DeadLetterReason symbol; "
+                        "--from/--to RFC 3339 times\n");
+        return 2;
+    }
+    char err[512];
+    rd_kafka_conf_t *conf = rd_kafka_conf_new();
+    if (rd_kafka_conf_set(conf, "bootstrap.servers", o->brokers, err, sizeof err) ||
+        rd_kafka_conf_set(conf, "group.id", "apctl-redrive", err, sizeof err) ||
+        rd_kafka_conf_set(conf, "enable.auto.commit", "false", err, sizeof err)) {
+        fprintf(stderr, "apctl: %s\n", err);
+        rd_kafka_conf_destroy(conf);
+        return 1;
+    }
+    rd_kafka_t *rk = rd_kafka_new(RD_KAFKA_CONSUMER, conf, err, sizeof err);
+    if (!rk) { fprintf(stderr, "apctl: %s\n", err); rd_kafka_conf_destroy(conf); return 1; }
+    ap_kafka_delivery_t d = {0};
+    rd_kafka_t *prod = o->dry_run ? NULL : producer(o, &d);
+    int parts = ap_kafka_partition_count(rk, o->topics[0], 10000, err, sizeof err), rc = 0;
+    if (parts < 0 || (!o->dry_run && !prod)) {
+        if (parts < 0) fprintf(stderr, "apctl: %s\n", err);
+        if (prod) rd_kafka_destroy(prod);
+        rd_kafka_destroy(rk);
+        return 1;
+    }
+    int64_t *low = calloc((size_t)parts, sizeof *low), *high = calloc((size_t)parts, sizeof *high);
+    if (!low || !high) abort();
+    total_available(rk, o->topics[0], parts, low, high);
+    rd_kafka_topic_partition_list_t *list = rd_kafka_topic_partition_list_new(parts);
+    int64_t remaining = 0;
+    for (int p = 0; p < parts; p++) {
+        int64_t start = low[p] > o->from_offset ? low[p] : o->from_offset;
+        int64_t end = o->to_offset < high[p] - 1 ? o->to_offset + 1 : high[p];
+        if (end <= start) { high[p] = low[p]; continue; }
+        rd_kafka_topic_partition_list_add(list, o->topics[0], p)->offset = start;
+        high[p] = end;
+        remaining += end - start;
+    }
+    rd_kafka_assign(rk, list);
+    rd_kafka_topic_partition_list_destroy(list);
+    counts_t counts = {0};
+    long sent = 0, chosen = 0, unkeyed = 0;
+    double deadline = ap_log_monotonic_s() + o->timeout_ms / 1e3 + 30;
+    while (remaining > 0 && rc == 0 && ap_log_monotonic_s() < deadline) {
+        rd_kafka_message_t *m = rd_kafka_consumer_poll(rk, 500);
+        if (!m) continue;
+        ap_event_t ev;
+        ap_codec_error_t cerr;
+        if (m->err || m->offset >= high[m->partition]) { rd_kafka_message_destroy(m); continue; }
+        remaining--;
+        if (ap_events_decode(m->payload, m->len, &ev, &cerr) != AP_CODEC_OK || ev.type != AP_EV_DEAD_LETTER) {
+            fprintf(stderr, "apctl: %s partition %d offset %" PRId64 " is not a DeadLetter; skipped\n", o->topics[0],
+                    (int)m->partition, m->offset);
+            rd_kafka_message_destroy(m);
+            continue;
+        }
+        const ap_dead_letter_t *dl = &ev.u.dead_letter;
+        if (dl->reason_code != want || dl->record_timestamp < from || dl->record_timestamp > to) {
+            rd_kafka_message_destroy(m);
+            continue;
+        }
+        chosen++;
+        /* Without a key there is no partition to name (the processor
+         * dead-letters such records as INVALID_EVENT anyway). */
+        if (!dl->key.len) { unkeyed++; rd_kafka_message_destroy(m); continue; }
+        int n = count_of(rk, &counts, dl->source_topic, err, sizeof err);
+        int32_t to_part = n > 0 ? ap_partition_for_key(dl->key.ptr, dl->key.len, n) : -1;
+        if (to_part < 0) {
+            fprintf(stderr, "apctl: %s\n", err);
+            rc = 1;
+        } else if (o->dry_run) {
+            /* No key printed: it is a citizen id. */
+            printf("%s partition %d offset %" PRId64 " -> partition %d\n", dl->source_topic, (int)dl->source_partition,
+                   dl->source_offset, (int)to_part);
+        } else if (ap_kafka_produce(prod, dl->source_topic, to_part, dl->key.ptr, dl->key.len, dl->payload.ptr,
+                                    dl->payload.len, err, sizeof err)) {
+            fprintf(stderr, "apctl: %s\n", err);
+            rc = 1;
+        } else {
+            sent++;
+        }
+        rd_kafka_message_destroy(m);
+    }
+    if (remaining > 0 && rc == 0) {
+        fprintf(stderr, "apctl: %" PRId64 " dead letters not read in time\n", remaining);
+        rc = 1;
+    }
+    free(low);
+    free(high);
+    rd_kafka_consumer_close(rk);
+    rd_kafka_destroy(rk);
+    fprintf(stderr, "apctl: %ld dead letters chosen (%s), %ld without a key skipped\n", chosen, o->reason, unkeyed);
+    if (o->dry_run) return rc;
+    int frc = finish(prod, &d, sent);
+    return rc ? rc : frc;
+}
 
 /* ----------------------------------------------------------------- diff */
 
@@ -661,6 +831,8 @@ int main(int argc, char **argv) {
     else if (strcmp(cmd, "tick") == 0) rc = cmd_tick(&o);
     else if (strcmp(cmd, "consume") == 0) rc = cmd_consume(&o);
     else if (strcmp(cmd, "create-topics") == 0) rc = cmd_create_topics(&o);
+    else if (strcmp(cmd, "redrive") == 0) rc = cmd_redrive(&o);
+    else if (strcmp(cmd, "partition") == 0) rc = cmd_partition(&o);
     else if (strcmp(cmd, "lag") == 0) rc = cmd_lag(&o);
     else if (strcmp(cmd, "diff") == 0) rc = cmd_diff(&o);
     else if (strcmp(cmd, "fingerprints") == 0) rc = cmd_fingerprints();

@@ -26,6 +26,7 @@
 #include "arbejdspligt/calendar.h"
 #include "arbejdspligt/events.h"
 #include "arbejdspligt/export.h"
+#include "arbejdspligt/partition.h"
 #include "arbejdspligt/kafka.h"
 #include "arbejdspligt/log.h"
 #include "arbejdspligt/processor.h"
@@ -105,9 +106,9 @@ static void emit_bytes(gen_t *g, int topic, const char *key, const void *data, s
     char err[256];
     pace(g);
     if (g->export) {
-        /* Co-partitioned by key, as the services need (a hash, not Kafka's murmur2:
-         * the file is never compared with a broker's partitioning). */
-        if (partition == RD_KAFKA_PARTITION_UA) partition = (int32_t)(ap_schema_crc64(key, strlen(key)) % (uint64_t)g->o.partitions);
+        /* Co-partitioned by key with Kafka's murmur2, as a producer must
+         * (the replay dead-letters a record anywhere else). */
+        if (partition == RD_KAFKA_PARTITION_UA) partition = ap_partition_for_key(key, strlen(key), g->o.partitions);
         int64_t *off = &g->next_offset[topic * g->o.partitions + partition];
         ap_record_t rec = {g->topics[topic], partition, (*off)++, 0, key, key ? strlen(key) : 0, data, len};
         if (ap_export_write(g->export, &rec, err, sizeof err)) {
@@ -512,6 +513,10 @@ int main(int argc, char **argv) {
         for (int t = 0; t < 3; t++) {
             snprintf(g.topics[t], sizeof g.topics[t], "%s.%s", o->prefix, names[t]);
             g.partitions[t] = o->partitions;
+            if (ap_export_write_partitions(g.export, g.topics[t], o->partitions, err, sizeof err)) {
+                fprintf(stderr, "ap-generate: %s\n", err);
+                return 1;
+            }
         }
     }
     generate(&g);

@@ -112,6 +112,11 @@ int ap_export_write(ap_export_writer_t *w, const ap_record_t *r, char *err, size
     return 0;
 }
 
+int ap_export_write_partitions(ap_export_writer_t *w, const char *topic, int32_t count, char *err, size_t errlen) {
+    ap_record_t r = {"", count, -1, 0, topic, strlen(topic), NULL, 0};
+    return ap_export_write(w, &r, err, errlen);
+}
+
 int ap_export_close(ap_export_writer_t *w, char *err, size_t errlen) {
     if (!w) return 0;
     int rc = 0;
@@ -131,6 +136,18 @@ int ap_export_close(ap_export_writer_t *w, char *err, size_t errlen) {
 
 /* ----------------------------------------------------------------- reading */
 
+/* A count record (export.h): the empty topic. */
+static int is_count_record(const ap_record_t *r) { return r->topic[0] == '\0'; }
+
+static void note_count(ap_export_view_t *v, const ap_record_t *r);
+
+/* Hands a record to fn, or a count record to the view (if any) instead. */
+static int deliver(ap_export_view_t *v, ap_export_fn fn, void *ctx, const ap_record_t *r) {
+    if (!is_count_record(r)) return fn(ctx, r);
+    if (v) note_count(v, r);
+    return 0;
+}
+
 /* An optional bytes field: *p NULL for null, never NULL for a value (avro-c
  * gives NULL for empty bytes, and an empty record is still a record). */
 static int get_opt_bytes(avro_value_t *rec, const char *name, const void **p, size_t *n) {
@@ -148,7 +165,7 @@ static int get_opt_bytes(avro_value_t *rec, const char *name, const void **p, si
     return 0;
 }
 
-static int read_ocf(const char *path, ap_export_fn fn, void *ctx, char *err, size_t errlen) {
+static int read_ocf(const char *path, ap_export_view_t *counts, ap_export_fn fn, void *ctx, char *err, size_t errlen) {
     avro_file_reader_t rd;
     if (avro_file_reader(path, &rd)) return avro_fail(err, errlen, path);
     avro_schema_t ws = avro_file_reader_get_writer_schema(rd);
@@ -177,7 +194,7 @@ static int read_ocf(const char *path, ap_export_fn fn, void *ctx, char *err, siz
             break;
         }
         r.topic = topic;
-        if (fn(ctx, &r)) rc = 1;
+        if (deliver(counts, fn, ctx, &r)) rc = 1;
     }
     avro_value_decref(&v);
     avro_value_iface_decref(iface);
@@ -205,7 +222,8 @@ static int parse_line(const ap_json_doc_t *doc, ap_buf_t *bytes, ap_record_t *r,
     if (!(n = ap_json_member(doc, root, "partition")) || ap_json_int64(n, &x) || x < 0 || x > INT32_MAX)
         return snprintf(why, whylen, "\"partition\" missing or not an int"), -1;
     r->partition = (int32_t)x;
-    if (!(n = ap_json_member(doc, root, "offset")) || ap_json_int64(n, &r->offset) || r->offset < 0)
+    if (!(n = ap_json_member(doc, root, "offset")) || ap_json_int64(n, &r->offset) ||
+        r->offset < (r->topic[0] ? 0 : -1)) /* a count record's is -1 */
         return snprintf(why, whylen, "\"offset\" missing or negative"), -1;
     if ((n = ap_json_member(doc, root, "timestamp")) && ap_json_int64(n, &r->timestamp))
         return snprintf(why, whylen, "\"timestamp\" is not an int"), -1;
@@ -244,7 +262,8 @@ static int parse_line(const ap_json_doc_t *doc, ap_buf_t *bytes, ap_record_t *r,
     return 0;
 }
 
-static int read_jsonl(FILE *f, const char *path, ap_export_fn fn, void *ctx, char *err, size_t errlen) {
+static int read_jsonl(FILE *f, const char *path, ap_export_view_t *counts, ap_export_fn fn, void *ctx, char *err,
+                      size_t errlen) {
     char *line = NULL;
     size_t cap = 0;
     ssize_t len;
@@ -264,7 +283,7 @@ static int read_jsonl(FILE *f, const char *path, ap_export_fn fn, void *ctx, cha
         } else if (parse_line(&doc, &bytes, &r, why, sizeof why)) {
             snprintf(err, errlen, "%s:%ld: %s", path, lineno, why);
             rc = -1;
-        } else if (fn(ctx, &r)) rc = 1;
+        } else if (deliver(counts, fn, ctx, &r)) rc = 1;
     }
     free(line);
     ap_buf_free(&bytes);
@@ -272,7 +291,8 @@ static int read_jsonl(FILE *f, const char *path, ap_export_fn fn, void *ctx, cha
     return rc;
 }
 
-int ap_export_read(const char *path, ap_export_fn fn, void *ctx, char *err, size_t errlen) {
+/* Reads a file of either format; count records go to `counts` (if not NULL). */
+static int read_file(const char *path, ap_export_view_t *counts, ap_export_fn fn, void *ctx, char *err, size_t errlen) {
     FILE *f = strcmp(path, "-") == 0 ? stdin : fopen(path, "rb");
     if (!f) {
         snprintf(err, errlen, "cannot read %s: %s", path, strerror(errno));
@@ -282,12 +302,16 @@ int ap_export_read(const char *path, ap_export_fn fn, void *ctx, char *err, size
     size_t got = f == stdin ? 0 : fread(magic, 1, 4, f);
     if (got == 4 && memcmp(magic, "Obj\x01", 4) == 0) {
         fclose(f);
-        return read_ocf(path, fn, ctx, err, errlen);
+        return read_ocf(path, counts, fn, ctx, err, errlen);
     }
     if (f != stdin) rewind(f);
-    int rc = read_jsonl(f, path, fn, ctx, err, errlen);
+    int rc = read_jsonl(f, path, counts, fn, ctx, err, errlen);
     if (f != stdin) fclose(f);
     return rc;
+}
+
+int ap_export_read(const char *path, ap_export_fn fn, void *ctx, char *err, size_t errlen) {
+    return read_file(path, NULL, fn, ctx, err, errlen);
 }
 
 /* ------------------------------------------------------- reading in place */
@@ -301,7 +325,15 @@ typedef struct view_chunk {
 
 #define VIEW_TOPICS 16
 
+/* A topic's partition count, from a count record (see export.h). */
+typedef struct topic_count {
+    char topic[AP_TOPIC_NAME_CAP];
+    int32_t count;
+} topic_count_t;
+
 struct ap_export_view {
+    topic_count_t counts[VIEW_TOPICS];
+    size_t n_counts;
     void *map; /* the whole file, when read in place */
     size_t map_len;
     view_chunk_t *chunks;
@@ -333,6 +365,26 @@ static const char *view_topic(ap_export_view_t *v, const char *name, size_t len)
     t[len] = '\0';
     if (v->n_topics < VIEW_TOPICS) v->topics[v->n_topics++] = t;
     return t;
+}
+
+static void note_count(ap_export_view_t *v, const ap_record_t *r) {
+    if (!r->key || r->keylen == 0 || r->keylen >= AP_TOPIC_NAME_CAP || r->partition < 1) return; /* not a count */
+    size_t i = 0;
+    while (i < v->n_counts && !(strlen(v->counts[i].topic) == r->keylen && memcmp(v->counts[i].topic, r->key, r->keylen) == 0))
+        i++;
+    if (i == VIEW_TOPICS) return;
+    if (i == v->n_counts) {
+        memcpy(v->counts[i].topic, r->key, r->keylen);
+        v->counts[i].topic[r->keylen] = '\0';
+        v->n_counts++;
+    }
+    v->counts[i].count = r->partition; /* a merged file repeats them: the last says */
+}
+
+int32_t ap_export_view_partitions(const ap_export_view_t *v, const char *topic) {
+    for (size_t i = 0; v && i < v->n_counts; i++)
+        if (strcmp(v->counts[i].topic, topic) == 0) return v->counts[i].count;
+    return 0;
 }
 
 static int view_copy(void *ctx, const ap_record_t *r) {
@@ -446,6 +498,11 @@ static int ocf_blocks(ap_export_view_t *v, ocf_in_t *in, const uint8_t sync[16],
                 return -1;
             }
             r.partition = (int32_t)partition;
+            if (tlen == 0) { /* a count record: one per topic, at the start */
+                r.topic = "";
+                note_count(v, &r);
+                continue;
+            }
             r.topic = view_topic(v, (const char *)topic, tlen);
             if (fn(ctx, &r)) return 1;
         }
@@ -488,7 +545,7 @@ int ap_export_read_view(const char *path, ap_export_view_t **view, ap_export_fn 
      * ap_export_read does, keeping a copy of every record. */
     if (v->map) munmap(v->map, v->map_len);
     v->map = NULL;
-    return ap_export_read(path, view_copy, v, err, errlen);
+    return read_file(path, v, view_copy, v, err, errlen);
 }
 
 int ap_export_view_in_place(const ap_export_view_t *v) { return v && v->map ? 1 : 0; }

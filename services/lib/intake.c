@@ -41,6 +41,7 @@ struct ap_intake {
     void *ctx;
     lane_t *lanes;
     size_t assigned;  /* topic-partitions assigned */
+    unsigned long assignments; /* rebalances that assigned (the pump re-reads partition counts after one) */
     int store_failed; /* positions or barriers could not be read: consume nothing, recreate */
     /* the batch being filled by ap_intake_poll */
     rd_kafka_message_t **out;
@@ -116,6 +117,7 @@ static void set_paused(ap_intake_t *in, int k, int32_t partition, lane_topic_t *
 static void restore_barrier(ap_intake_t *in, lane_t *l);
 
 static void assign(ap_intake_t *in, rd_kafka_topic_partition_list_t *parts) {
+    in->assignments++;
     for (int i = 0; i < parts->cnt; i++) {
         rd_kafka_topic_partition_t *p = &parts->elems[i];
         int64_t next;
@@ -498,6 +500,10 @@ void ap_intake_commit(ap_intake_t *in, rd_kafka_message_t *const *msgs, size_t n
 }
 
 size_t ap_intake_assigned(const ap_intake_t *in) { return in->assigned; }
+
+unsigned long ap_intake_assignments(const ap_intake_t *in) { return in->assignments; }
+
+rd_kafka_t *ap_intake_handle(ap_intake_t *in) { return in->rk; }
 
 int ap_intake_position(ap_intake_t *in, const char *topic, int32_t partition, int64_t *next) {
     rd_kafka_topic_partition_list_t *list = rd_kafka_topic_partition_list_new(1);

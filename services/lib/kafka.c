@@ -1,7 +1,9 @@
 /* kafka.c - librdkafka set-up and never-drop produce. See kafka.h. */
 #include "arbejdspligt/kafka.h"
 
+#include <inttypes.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "arbejdspligt/log.h"
@@ -157,15 +159,29 @@ int ap_kafka_watermarks(rd_kafka_t *rk, const char *topic, int64_t *low, int64_t
     return parts;
 }
 
+/* Appends "; text" (or text) to err: every failed topic is named. */
+static void add_error(char *err, size_t errlen, const char *text) {
+    size_t used = strnlen(err, errlen);
+    if (used + 3 >= errlen) return;
+    snprintf(err + used, errlen - used, "%s%s", used ? "; " : "", text);
+}
+
 int ap_kafka_create_topics(rd_kafka_t *rk, const char *const *topics, size_t n, int partitions, int timeout_ms,
                            char *err, size_t errlen) {
-    rd_kafka_NewTopic_t *nt[16];
+    /* All of them in one request (there used to be a silent limit of 16). */
+    rd_kafka_NewTopic_t **nt = calloc(n ? n : 1, sizeof *nt);
     rd_kafka_queue_t *q = rd_kafka_queue_new(rk);
     rd_kafka_AdminOptions_t *opt = rd_kafka_AdminOptions_new(rk, RD_KAFKA_ADMIN_OP_CREATETOPICS);
+    char text[512];
     int rc = -1;
-    if (n > 16) n = 16;
+    if (!nt) abort();
+    if (errlen) err[0] = '\0';
     rd_kafka_AdminOptions_set_operation_timeout(opt, timeout_ms, NULL, 0);
-    for (size_t i = 0; i < n; i++) nt[i] = rd_kafka_NewTopic_new(topics[i], partitions, 1, NULL, 0);
+    for (size_t i = 0; i < n; i++)
+        if (!(nt[i] = rd_kafka_NewTopic_new(topics[i], partitions, 1, text, sizeof text))) {
+            snprintf(err, errlen, "topic %s: %s", topics[i], text);
+            goto cleanup;
+        }
     rd_kafka_CreateTopics(rk, nt, n, opt, q);
     rd_kafka_event_t *ev = rd_kafka_queue_poll(q, timeout_ms + 5000);
     if (!ev) {
@@ -179,18 +195,53 @@ int ap_kafka_create_topics(rd_kafka_t *rk, const char *const *topics, size_t n, 
     }
     size_t cnt;
     const rd_kafka_topic_result_t **res = rd_kafka_CreateTopics_result_topics(rd_kafka_event_CreateTopics_result(ev), &cnt);
-    rc = 0;
+    rc = cnt == n ? 0 : -1;
+    if (cnt != n) add_error(err, errlen, "the broker answered for fewer topics than were asked");
     for (size_t i = 0; i < cnt; i++) {
+        const char *name = rd_kafka_topic_result_name(res[i]);
         rd_kafka_resp_err_t e = rd_kafka_topic_result_error(res[i]);
-        if (e && e != RD_KAFKA_RESP_ERR_TOPIC_ALREADY_EXISTS) {
-            snprintf(err, errlen, "create topic %s: %s", rd_kafka_topic_result_name(res[i]), rd_kafka_err2str(e));
-            rc = -1;
+        if (e == RD_KAFKA_RESP_ERR_TOPIC_ALREADY_EXISTS) {
+            /* Existing is fine only with the count asked for: a topic with
+             * another count cannot be co-partitioned with the rest. */
+            char why[256];
+            int have = ap_kafka_partition_count(rk, name, timeout_ms, why, sizeof why);
+            if (have == partitions) continue;
+            if (have < 0) snprintf(text, sizeof text, "topic %s exists, but %s", name, why);
+            else snprintf(text, sizeof text, "topic %s already exists with %d partitions, not %d", name, have, partitions);
+        } else if (e) {
+            snprintf(text, sizeof text, "create topic %s: %s", name, rd_kafka_err2str(e));
+        } else {
+            continue;
         }
+        add_error(err, errlen, text);
+        rc = -1;
     }
     rd_kafka_event_destroy(ev);
 cleanup:
-    for (size_t i = 0; i < n; i++) rd_kafka_NewTopic_destroy(nt[i]);
+    for (size_t i = 0; i < n; i++)
+        if (nt[i]) rd_kafka_NewTopic_destroy(nt[i]);
+    free(nt);
     rd_kafka_AdminOptions_destroy(opt);
     rd_kafka_queue_destroy(q);
     return rc;
+}
+
+int ap_kafka_input_partitions(rd_kafka_t *rk, const char *const *topics, size_t n, int32_t *counts, int timeout_ms,
+                              char *err, size_t errlen) {
+    int same = 1;
+    for (size_t i = 0; i < n; i++) {
+        int c = ap_kafka_partition_count(rk, topics[i], timeout_ms, err, errlen);
+        if (c < 0) return -1;
+        counts[i] = c;
+        same &= counts[i] == counts[0];
+    }
+    if (same) return 0;
+    int used = snprintf(err, errlen, "input topics have different partition counts (");
+    for (size_t i = 0; i < n && used >= 0 && (size_t)used < errlen; i++)
+        used += snprintf(err + used, errlen - (size_t)used, "%s%s=%" PRId32, i ? " " : "", topics[i], counts[i]);
+    if (used >= 0 && (size_t)used < errlen)
+        snprintf(err + used, errlen - (size_t)used,
+                 "): a citizen's events would be on different partitions of different topics; "
+                 "every input topic needs the same count (README Co-partitioning)");
+    return 1;
 }

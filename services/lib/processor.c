@@ -8,6 +8,7 @@
 
 #include "arbejdspligt/calendar.h"
 #include "arbejdspligt/log.h"
+#include "arbejdspligt/partition.h"
 #include "arbejdspligt/rules.h"
 #include "arbejdspligt/schema.h"
 #include "arbejdspligt/uuid.h"
@@ -471,6 +472,20 @@ static int classify(ap_processor_t *p, const ap_record_t *r, ap_event_t *ev) {
     /* The key must be the citizen id: co-partitioning depends on it. */
     if (!r->key || r->keylen != strlen(ev->u.h.citizen_id) || memcmp(r->key, ev->u.h.citizen_id, r->keylen) != 0)
         return dead_letter(p, r, AP_DL_INVALID_EVENT, "record key is not the event's citizen_id") ? -1 : 0;
+    /* Co-partitioning: the citizen's state lives with partition murmur2(key)
+     * mod count (README Co-partitioning). A record elsewhere (a producer with
+     * librdkafka's default CRC32 partitioner, an explicit partition) would mix
+     * two partitions' state and clocks, so it is never applied; it goes to the
+     * dead-letter topic whole, from where `apctl redrive` re-publishes it to
+     * the right partition. Ticks belong on every partition and are not
+     * checked; a record without a key failed the check above. */
+    int32_t count = p->cfg.partitions[kind];
+    int32_t want = count > 0 ? ap_partition_for_key(r->key, r->keylen, count) : r->partition;
+    if (want != r->partition) {
+        snprintf(why, sizeof why, "key belongs on partition %" PRId32 " of %" PRId32 " (murmur2), not %" PRId32, want,
+                 count, r->partition);
+        return dead_letter(p, r, AP_DL_WRONG_PARTITION, why) ? -1 : 0;
+    }
     return 1;
 }
 

@@ -33,7 +33,38 @@ struct ap_pump {
     ap_record_t *records;
     tp_offset_t *starts, *ends;
     size_t n_starts, n_ends;
+    unsigned long assignments_checked; /* the intake's assignment count when the partition counts were last read */
+    int stopped;                       /* the partition counts changed: stop (see pump.h) */
+    char why[512];
 };
+
+/* After an assignment: are the input topics still partitioned as the
+ * processor checks records (cfg.partitions)? 0 yes (or not watched), 1 no
+ * (p->stopped set), -1 unknown for now (metadata unavailable: asked again at
+ * the next step). */
+static int partitions_changed(ap_pump_t *p) {
+    unsigned long seen = ap_intake_assignments(p->intake);
+    if (p->cfg.partitions <= 0 || seen == p->assignments_checked) return 0;
+    const char *topics[AP_INTAKE_TOPICS] = {p->topics[0], p->topics[1], p->topics[2]};
+    int32_t counts[AP_INTAKE_TOPICS];
+    char err[512];
+    int rc = ap_kafka_input_partitions(ap_intake_handle(p->intake), topics, AP_INTAKE_TOPICS, counts, 2000, err,
+                                       sizeof err);
+    if (rc < 0) {
+        ap_log_warn("partition counts not read after assignment; asking again", "error=\"%s\"", err);
+        return -1;
+    }
+    p->assignments_checked = seen;
+    if (rc == 0 && counts[0] == p->cfg.partitions) return 0;
+    if (rc == 0)
+        snprintf(err, sizeof err, "the input topics now have %" PRId32 " partitions each", counts[0]);
+    snprintf(p->why, sizeof p->why,
+             "%.300s; started with %" PRId32 ": the stored state is partitioned by the old count, so keys would move "
+             "between partitions; replay into a fresh namespace (README Co-partitioning)",
+             err, p->cfg.partitions);
+    p->stopped = 1;
+    return 1;
+}
 
 static void sleep_ms(int ms) {
     struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000L};
@@ -104,6 +135,7 @@ static int reopen_intake(ap_pump_t *p) {
     ap_intake_close(p->intake);
     ap_intake_destroy(p->intake);
     p->intake = NULL;
+    p->assignments_checked = 0; /* the new intake counts its assignments from 0 */
     await_store(p);
     while (*p->run && !(p->intake = open_intake(p, err, sizeof err))) {
         ap_log_error("cannot recreate consumer, retrying", "error=\"%s\"", err);
@@ -191,7 +223,7 @@ fail:
 
 long ap_pump_step(ap_pump_t *p, int timeout_ms) {
     char err[512];
-    if (!*p->run) return -1;
+    if (!*p->run || p->stopped) return -1;
     /* A fatal client error (a fenced static member) is not the end: make a
      * new consumer. Positions live in the store: nothing skipped or repeated. */
     if (ap_intake_fatal(p->intake, err, sizeof err)) {
@@ -199,6 +231,13 @@ long ap_pump_step(ap_pump_t *p, int timeout_ms) {
         if (reopen_intake(p)) return -1;
     }
     size_t n = ap_intake_poll(p->intake, p->msgs, p->cfg.batch_size, timeout_ms);
+    /* Partitions added under us: stop before processing anything more (the
+     * records are released unprocessed; their positions are not recorded). */
+    if (partitions_changed(p) == 1) {
+        ap_log_error("input partition counts changed; stopping", "error=\"%s\"", p->why);
+        ap_intake_release(p->msgs, n);
+        return -1;
+    }
     for (size_t i = 0; i < n; i++) {
         rd_kafka_message_t *m = p->msgs[i];
         p->tags[i] = m;
@@ -264,6 +303,12 @@ int ap_pump_at_end(ap_pump_t *p) {
         }
         if (pos < e->offset) return 0;
     }
+    return 1;
+}
+
+int ap_pump_stopped(const ap_pump_t *p, char *err, size_t errlen) {
+    if (!p->stopped) return 0;
+    snprintf(err, errlen, "%s", p->why);
     return 1;
 }
 

@@ -362,6 +362,32 @@ ap_store_t *ap_store_redis_connect(const char *host, int port, const char *prefi
     return &s->base;
 }
 
+int ap_store_redis_claim_partitions(ap_store_t *base, int32_t count, char *err, size_t errlen) {
+    redis_store_t *s = R(base);
+    char key[64], want[16];
+    snprintf(key, sizeof key, "%s:partitions", s->prefix);
+    snprintf(want, sizeof want, "%" PRId32, count);
+    /* SET NX then GET: the first processor on a namespace claims it; every
+     * later one (and every restart) must find the same count. */
+    redisReply *r = s->c ? redisCommand(s->c, "SET %s %s NX", key, want) : NULL;
+    int ok = r && (r->type == REDIS_REPLY_STATUS || r->type == REDIS_REPLY_NIL);
+    if (r) freeReplyObject(r);
+    r = ok ? redisCommand(s->c, "GET %s", key) : NULL;
+    if (!r || r->type != REDIS_REPLY_STRING) {
+        snprintf(err, errlen, "redis: %s partition count not readable", key);
+        if (r) freeReplyObject(r);
+        return -1;
+    }
+    int rc = strcmp(r->str, want) == 0 ? 0 : 1;
+    if (rc)
+        snprintf(err, errlen,
+                 "redis prefix '%s' holds state of input topics with %.12s partitions, the topics now have %s: keys "
+                 "would hash to other partitions than their state; replay into a new prefix (README Co-partitioning)",
+                 s->prefix, r->str, want);
+    freeReplyObject(r);
+    return rc;
+}
+
 static void redis_destroy(ap_store_t *base) {
     redis_store_t *s = R(base);
     if (s->c) redisFree(s->c);

@@ -182,8 +182,35 @@ int main(int argc, char **argv) {
     const char *outputs[] = {cfg.compliance_topic, cfg.alerts_topic, cfg.dead_letter_topic};
     if (ap_kafka_producer_warm(producer.out.rk, outputs, 3, 5000, err, sizeof err))
         ap_log_warn("output topics not looked up yet", "error=\"%s\"", err); /* the first produce will */
+    /* Co-partitioning is checked, not assumed: every input topic must have
+     * the same partition count (a citizen's placement and hours must meet on
+     * one partition number), and the processor checks each record against
+     * it. Topics may be created after we start: wait for them, as for Redis. */
+    const char *inputs[AP_TOPIC_KINDS] = {cfg.topics[0], cfg.topics[1], cfg.topics[2]};
+    int32_t counts[AP_TOPIC_KINDS] = {0};
+    int prc;
+    for (int backoff = 200; run && (prc = ap_kafka_input_partitions(producer.out.rk, inputs, AP_TOPIC_KINDS, counts,
+                                                                    5000, err, sizeof err)) < 0;) {
+        ap_log_warn("input topics unavailable, retrying", "error=\"%s\" retry_ms=%d", err, backoff);
+        ap_pump_backoff(&backoff);
+    }
+    if (!run) goto cleanup;
+    if (prc > 0) {
+        ap_log_error("cannot start", "error=\"%s\"", err);
+        fprintf(stderr, "ap-processor: %s\n", err);
+        goto cleanup;
+    }
+    /* ...and the state in this namespace must be partitioned by that count
+     * (a restart after partitions were added would read keys that now hash
+     * elsewhere). Not retried: only a replay into a new prefix helps. */
+    if (ap_store_redis_claim_partitions(store, counts[0], err, sizeof err)) {
+        ap_log_error("cannot start", "error=\"%s\"", err);
+        fprintf(stderr, "ap-processor: %s\n", err);
+        goto cleanup;
+    }
     ap_processor_config_t pcfg;
     memset(&pcfg, 0, sizeof pcfg);
+    for (int k = 0; k < AP_TOPIC_KINDS; k++) pcfg.partitions[k] = counts[k];
     for (int k = 0; k < AP_TOPIC_KINDS; k++) memcpy(pcfg.input_topics[k], cfg.topics[k], AP_TOPIC_CAP);
     memcpy(pcfg.compliance_topic, cfg.compliance_topic, AP_TOPIC_CAP);
     memcpy(pcfg.alerts_topic, cfg.alerts_topic, AP_TOPIC_CAP);
@@ -194,14 +221,15 @@ int main(int argc, char **argv) {
 
     ap_pump_config_t pc = {cfg.brokers, cfg.group_id, cfg.instance_id, cfg.session_timeout_ms,
                            {cfg.topics[0], cfg.topics[1], cfg.topics[2]}, (size_t)cfg.batch_size,
-                           RD_KAFKA_OFFSET_BEGINNING, 0, cfg.queue_kib};
+                           RD_KAFKA_OFFSET_BEGINNING, 0, cfg.queue_kib, counts[0]};
     if (!(pump = ap_pump_create(&pc, store, proc, &run, recover_producer, &producer, err, sizeof err))) {
         ap_log_error("cannot create consumer", "error=\"%s\"", err);
         goto cleanup;
     }
 
-    ap_log_info("started", "brokers=%s group=%s inputs=%s,%s,%s redis=%s:%d prefix=%s", cfg.brokers, cfg.group_id,
-                cfg.topics[0], cfg.topics[1], cfg.topics[2], cfg.redis_host, cfg.redis_port, cfg.redis_prefix);
+    ap_log_info("started", "brokers=%s group=%s inputs=%s,%s,%s partitions=%" PRId32 " redis=%s:%d prefix=%s",
+                cfg.brokers, cfg.group_id, cfg.topics[0], cfg.topics[1], cfg.topics[2], counts[0], cfg.redis_host,
+                cfg.redis_port, cfg.redis_prefix);
     double last_stats = ap_log_monotonic_s();
     exit_code = 0;
     while (ap_pump_step(pump, 100) >= 0) {
@@ -211,7 +239,13 @@ int main(int argc, char **argv) {
         }
     }
     log_stats(ap_processor_stats(proc));
-    ap_log_info("stopping", "%s", "reason=signal");
+    if (ap_pump_stopped(pump, err, sizeof err)) {
+        /* Not a clean stop: a supervisor must not just restart us into it. */
+        fprintf(stderr, "ap-processor: %s\n", err);
+        exit_code = 1;
+    } else {
+        ap_log_info("stopping", "%s", "reason=signal");
+    }
 
 cleanup:
     ap_pump_destroy(pump);

@@ -51,6 +51,7 @@ typedef struct settings {
     int grace_days;
     int batch_size;
     int workers;
+    int partitions;
     char input[1024];
     char output[1024];
     char dead_letters[1024];
@@ -85,6 +86,8 @@ static const ap_setting_t table[] = {
     S("batch.size", "AP_BATCH_SIZE", AP_SET_INT, "2048", batch_size, 1, AP_PROCESSOR_MAX_BATCH, "Records per cycle"),
     S("replay.workers", "AP_REPLAY_WORKERS", AP_SET_INT, "0", workers, 0, 64,
       "file: partitions replayed at once (0: one per CPU); the output is the same"),
+    S("replay.partitions", "AP_REPLAY_PARTITIONS", AP_SET_INT, "0", partitions, 0, 1000000,
+      "file: the input topics' partition count when the file records none (exports before 0.2); 0: no partition check"),
     S("replay.input", "AP_REPLAY_INPUT", AP_SET_STRING, "-", input, 0, 0, "file: the exported file (- for stdin)"),
     S("replay.output", "AP_REPLAY_OUTPUT", AP_SET_STRING, "-", output, 0, 0,
       "Results file (- for stdout); export: the file to write"),
@@ -576,6 +579,25 @@ static int run_offline(const settings_t *cfg, const ap_processor_config_t *pcfg,
     ap_log_info("file read", "records=%zu seconds=%.3f in_place=%d", o.n, ap_log_monotonic_s() - t0,
                 ap_export_view_in_place(o.view));
     if (o.ignored) ap_log_warn("records of other topics ignored", "records=%" PRIu64, o.ignored);
+    /* The partition check needs the counts the topics had: from the file's
+     * count records (export.h), else replay.partitions, else no check. */
+    ap_processor_config_t checked = *pcfg;
+    r.pcfg = &checked;
+    for (int k = 0; k < AP_TOPIC_KINDS; k++) {
+        checked.partitions[k] = ap_export_view_partitions(o.view, cfg->topics[k]);
+        if (!checked.partitions[k]) checked.partitions[k] = cfg->partitions;
+        if (checked.partitions[k] != checked.partitions[0]) {
+            snprintf(err, errlen,
+                     "input topics have different partition counts (%s=%" PRId32 " %s=%" PRId32
+                     "): the live processor refuses to start on them (README Co-partitioning)",
+                     cfg->topics[0], checked.partitions[0], cfg->topics[k], checked.partitions[k]);
+            rc = -1;
+            goto done;
+        }
+    }
+    if (!checked.partitions[0])
+        ap_log_warn("the file records no partition counts; records are not checked against murmur2 partitions",
+                    "hint=\"%s\"", "set replay.partitions to the topics' count");
     part_range_t *ranges;
     sort_held(&o, &ranges, &r.n_parts);
     *records_in = o.n;
@@ -645,6 +667,11 @@ static int run_export(const settings_t *cfg, char *err, size_t errlen) {
     for (int k = 0; k < AP_TOPIC_KINDS; k++) {
         int parts = ap_kafka_watermarks(rk, cfg->topics[k], low, ends + n_parts, MAX_PARTS, 10000, err, errlen);
         if (parts < 0) { rd_kafka_topic_partition_list_destroy(all); goto done; }
+        /* The counts go first: an offline replay checks partitions with them. */
+        if (ap_export_write_partitions(w, cfg->topics[k], parts, err, errlen)) {
+            rd_kafka_topic_partition_list_destroy(all);
+            goto done;
+        }
         for (int32_t q = 0; q < parts; q++, n_parts++) {
             rd_kafka_topic_partition_list_add(all, cfg->topics[k], q)->offset = low[q];
             if (ends[n_parts] > low[q]) open_parts++;
@@ -809,6 +836,16 @@ int main(int argc, char **argv) {
         ap_log_info("offline replay", "input=%s", cfg.input);
         if (run_offline(&cfg, &pcfg, &filter, file, dl_file, &records_in, &offline_stats, err, sizeof err)) goto fail;
     } else {
+        /* The same partition check as live: the counts from the broker. */
+        const char *inputs[AP_TOPIC_KINDS] = {cfg.topics[0], cfg.topics[1], cfg.topics[2]};
+        rd_kafka_t *meta = ap_kafka_producer_create(cfg.brokers, NULL, NULL, err, sizeof err);
+        int prc = meta ? ap_kafka_input_partitions(meta, inputs, AP_TOPIC_KINDS, pcfg.partitions, 10000, err, sizeof err)
+                       : -1;
+        if (meta) rd_kafka_destroy(meta);
+        if (prc) goto fail;
+        /* A resumable replay's namespace holds state partitioned by one count. */
+        if (strcmp(cfg.state, "redis") == 0 && ap_store_redis_claim_partitions(store, pcfg.partitions[0], err, sizeof err))
+            goto fail;
         proc = ap_processor_create(&pcfg, store, (ap_output_t){filtered_produce, filtered_flush, &fout});
         int64_t from_time = 0;
         if (cfg.from_time[0] && ap_cal_parse_timestamp(cfg.from_time, strlen(cfg.from_time), &from_time)) {
@@ -819,7 +856,7 @@ int main(int argc, char **argv) {
         snprintf(group, sizeof group, "%s", cfg.ns);
         ap_pump_config_t pc = {cfg.brokers, group, "", 10000, {cfg.topics[0], cfg.topics[1], cfg.topics[2]},
                                (size_t)cfg.batch_size, cfg.from_offset ? cfg.from_offset : RD_KAFKA_OFFSET_BEGINNING,
-                               from_time, 0};
+                               from_time, 0, pcfg.partitions[0]};
         if (!(pump = ap_pump_create(&pc, store, proc, &run, NULL, NULL, err, sizeof err))) goto fail;
         if (ap_pump_mark_end(pump, err, sizeof err)) goto fail;
         ap_log_info("kafka replay", "group=%s state=%s from_offset=%d from_time=%s", group, ap_store_kind(store),
@@ -832,6 +869,7 @@ int main(int argc, char **argv) {
             records_in += (uint64_t)got;
             idle = got == 0 && ap_pump_at_end(pump) ? idle + 1 : 0;
         }
+        if (ap_pump_stopped(pump, err, sizeof err)) goto fail;
         if (!run) { snprintf(err, sizeof err, "interrupted"); goto fail; }
     }
     double secs = ap_log_monotonic_s() - t0;

@@ -18,7 +18,23 @@ here=$(cd "$(dirname "$0")/../faults" && pwd)
 source "$here/lib.sh"
 replay="$build/ap-replay"
 topics "$id"; topics "$id.live"; topics "$id.audit"
-"$build/ap-generate" --citizens 300 --weeks 6 --seed 33 --invalid-rate 0.01 --late-rate 0.05 --kafka --topic-prefix "$id" 2>&1
+# Two hours reports and a coverage period written to the wrong partition
+# (issue 14: as a librdkafka producer with its default partitioner would):
+# every way must give the same verdict on them (dead letters, never applied;
+# applied, the coverage would give its citizen results on that partition too).
+gen() { "$build/ap-generate" --citizens 300 --weeks 6 --seed 33 --invalid-rate 0.01 --late-rate 0.05 "$@" 2>&1; }
+gen --jsonl > "$work/stream-events.jsonl"
+misroute() { # misroute TOPIC SCHEMA CITIZEN N JQ
+  grep -m1 "\"$2\".*\"$3\"" "$work/stream-events.jsonl" |
+    jq -c --arg n "$4" '.event_id = "6f1c2b9e-2d7a-4e0b-9a51-3c8d0f6e7b0\($n)" | '"$5" |
+    "$apctl" produce --topic "$1" --partition $(( ($("$apctl" partition --partitions 6 "$3") + 1) % 6 )) 2>/dev/null
+}
+hours='.report_id += "-misrouted" | .activity_date = "2026-01-13" | .minutes = 60
+       | .occurred_at = "2026-01-13T16:00:00Z" | .recorded_at = "2026-01-13T17:00:00Z"'
+misroute "$id.hours" HoursEvent g-000007 1 "$hours"
+misroute "$id.hours" HoursEvent g-000042 2 "$hours"
+misroute "$id.exemption" CoverageEvent g-000100 3 '.recorded_at = "2026-01-06T07:00:00Z"'
+gen --kafka --topic-prefix "$id"
 # Every codec failure class on two input topics, behind the last ticks.
 "$build/tests/malformed_records" > "$work/bad.txt"
 for t in hours exemption; do cut -d' ' -f2 "$work/bad.txt" | "$apctl" produce-hex --topic "$id.$t" --key g-000007; done
@@ -31,6 +47,8 @@ wait_caught_up "$id-live" "$id" 300
 stop_processor "$pid"; pid=
 check "live run with a full prefetch queue woke its parked fetcher" "1" \
   "$(grep -q 'msg="waking parked fetchers"' "$work/$id-live.log" && echo 1 || echo 0)"
+check "live: the three misrouted records are WRONG_PARTITION dead letters" "3" \
+  "$("$apctl" consume --topic "$id.live.dead-letter" | jq -s '[.[] | select(.reason_code == "WRONG_PARTITION")] | length')"
 
 live_digest() { # every live key with its content
   redis-cli -p "$AP_REDIS_PORT" --scan --pattern "$id-live:*" | sort |
@@ -77,7 +95,7 @@ check "from an offset past the end: no records, no results" "0 0" \
 "$replay" export --set replay.output="$work/stream.avro" 2> "$work/export.log"
 "$replay" export --set replay.output="$work/stream.jsonl" 2>> "$work/export.log"
 check "the export is an Avro object container file" "Obj" "$(head -c 3 "$work/stream.avro")"
-check "both exports hold every input record" "$(wc -l < "$work/stream.jsonl")" \
+check "both exports hold every input record" "$(grep -vc '"topic":""' "$work/stream.jsonl")" \
   "$(grep -o 'records=[0-9]*' "$work/export.log" | head -1 | cut -d= -f2)"
 for f in avro jsonl; do
   env -u AP_KAFKA_BROKERS "$replay" file --set replay.input="$work/stream.$f" --set replay.format=hex \
@@ -86,6 +104,18 @@ for f in avro jsonl; do
   check "offline replay of the .$f export: dead letters = live, byte for byte" "$(md5sum < "$work/live-dl")" \
     "$(bytes_of "$work/off-$f-dl.raw" | md5sum)"
 done
+# An export written before the partition counts were recorded (none in the
+# file): the replay checks nothing and applies the misrouted records (not
+# what live did), unless told the count.
+grep -v '"topic":""' "$work/stream.jsonl" > "$work/old.jsonl"
+check "the JSON lines export starts with the three partition counts" "3" "$(head -3 "$work/stream.jsonl" | grep -c '"topic":"","partition":6,"offset":-1')"
+"$replay" file --set replay.input="$work/old.jsonl" --set replay.format=hex --set replay.output="$work/off-old.raw" \
+  2> "$work/off-old.log"
+check "an export without counts, replayed as is: differs from live, with a warning" "differs 1" \
+  "$(cmp -s <(bytes_of "$work/off-old.raw") "$work/live" && echo same || echo differs) $(grep -c 'records no partition counts' "$work/off-old.log")"
+"$replay" file --set replay.input="$work/old.jsonl" --set replay.partitions=6 --set replay.format=hex \
+  --set replay.output="$work/off-old6.raw" 2>/dev/null
+check "an export without counts, with replay.partitions=6 = live" "$(md5sum < "$work/live")" "$(bytes_of "$work/off-old6.raw" | md5sum)"
 # The records of a file in any order (a merge of several exports, say): the same output.
 shuf --random-source=<(yes) "$work/stream.jsonl" > "$work/shuffled.jsonl"
 "$replay" file --set replay.input="$work/shuffled.jsonl" --set replay.format=hex --set replay.output="$work/off-shuf.raw" \

@@ -302,6 +302,56 @@ static void damaged_containers_never_read_outside_the_file(void **state) {
     assert_true(refused > 0); /* damage is noticed */
 }
 
+/* Partition counts (issue 14): an export's count records give each topic's
+ * count to ap_export_view_partitions, in both formats and both reading paths
+ * (in place and copied), and are never handed out as records; a file
+ * without them (written before) reads as before, with no counts. */
+static void partition_counts_travel_with_the_export(void **state) {
+    (void)state;
+    static const char *const names[] = {"counts.avro", "counts.jsonl"};
+    char err[256];
+    for (size_t f = 0; f < 2; f++) {
+        char path[512];
+        path_of(path, sizeof path, names[f]);
+        ap_export_writer_t *w = ap_export_create(path, err, sizeof err);
+        assert_non_null(w);
+        assert_int_equal(ap_export_write_partitions(w, "t.placement", 6, err, sizeof err), 0);
+        assert_int_equal(ap_export_write_partitions(w, "t.hours", 6, err, sizeof err), 0);
+        assert_int_equal(ap_export_write_partitions(w, "t.exemption", 5, err, sizeof err), 0);
+        for (int i = 0; i < N_RECORDS; i++) {
+            ap_record_t r = as_record(&written[i]);
+            assert_int_equal(ap_export_write(w, &r, err, sizeof err), 0);
+        }
+        assert_int_equal(ap_export_close(w, err, sizeof err), 0);
+
+        ap_export_view_t *v = NULL;
+        memset(&seen, 0, sizeof seen);
+        assert_int_equal(ap_export_read_view(path, &v, keep_view, &seen, err, sizeof err), 0);
+        assert_int_equal(ap_export_view_in_place(v), f == 0); /* the container in place, JSON lines copied */
+        assert_same_as_written(&seen);                        /* no count record among them */
+        assert_int_equal(ap_export_view_partitions(v, "t.placement"), 6);
+        assert_int_equal(ap_export_view_partitions(v, "t.hours"), 6);
+        assert_int_equal(ap_export_view_partitions(v, "t.exemption"), 5);
+        assert_int_equal(ap_export_view_partitions(v, "t.other"), 0);
+        ap_export_view_free(v);
+
+        static copies_t copies;
+        copies.n = 0;
+        assert_int_equal(ap_export_read(path, keep_copy, &copies, err, sizeof err), 0);
+        assert_int_equal(copies.n, N_RECORDS);
+    }
+    /* Written before: no counts. */
+    char old[512];
+    path_of(old, sizeof old, "old.avro");
+    write_export(old);
+    ap_export_view_t *v = NULL;
+    memset(&seen, 0, sizeof seen);
+    assert_int_equal(ap_export_read_view(old, &v, keep_view, &seen, err, sizeof err), 0);
+    assert_same_as_written(&seen);
+    assert_int_equal(ap_export_view_partitions(v, "t.hours"), 0);
+    ap_export_view_free(v);
+}
+
 static int setup(void **state) {
     (void)state;
     ap_codec_error_t cerr;
@@ -331,6 +381,7 @@ int main(void) {
         cmocka_unit_test(json_lines_are_copied_into_the_view),
         cmocka_unit_test(a_broken_container_is_refused_with_where),
         cmocka_unit_test(damaged_containers_never_read_outside_the_file),
+        cmocka_unit_test(partition_counts_travel_with_the_export),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -11,6 +11,7 @@
 
 #include "arbejdspligt/calendar.h"
 #include "arbejdspligt/events.h"
+#include "arbejdspligt/partition.h"
 #include "arbejdspligt/processor.h"
 #include "arbejdspligt/schema.h"
 #include "arbejdspligt/store_memory.h"
@@ -21,13 +22,19 @@
 /* Output: counts compliance results per citizen key, and dead letters. */
 typedef struct seen {
     int results_a, results_b, dead_letters;
-    int32_t credited_a; /* credited minutes of a's last result */
+    int reason[8];           /* reason codes of the dead letters */
+    char why[8][AP_TEXT_CAP]; /* and their texts */
+    int32_t credited_a;      /* credited minutes of a's last result */
 } seen_t;
 
 static int keep(void *ctx, const char *topic, const void *key, size_t keylen, const void *value, size_t len,
                 const ap_event_t *event, char *err, size_t errlen) {
     (void)event, (void)err, (void)errlen;
     seen_t *s = ctx;
+    if (strcmp(topic, "t.dead-letter") == 0 && s->dead_letters < 8) {
+        s->reason[s->dead_letters] = event->u.dead_letter.reason_code;
+        snprintf(s->why[s->dead_letters], AP_TEXT_CAP, "%s", event->u.dead_letter.reason);
+    }
     if (strcmp(topic, "t.dead-letter") == 0) s->dead_letters++;
     if (strcmp(topic, "t.compliance") != 0) return 0;
     if (keylen == 1 && memcmp(key, "a", 1) == 0) {
@@ -96,7 +103,7 @@ static const char *topics[AP_TOPIC_KINDS] = {"t.placement", "t.hours", "t.exempt
 static ap_buf_t bytes[16];
 static ap_record_t records[16];
 static size_t n_records;
-static int64_t offsets[2][AP_TOPIC_KINDS];
+static int64_t offsets[8][AP_TOPIC_KINDS];
 
 static void add(int32_t partition, int kind, const ap_event_t *ev, const char *key) {
     size_t i = n_records++;
@@ -342,11 +349,69 @@ static void outputs_carry_engine_version_and_v5_ids(void **state) {
     for (size_t i = 0; i < 16; i++) ap_buf_free(&bytes[i]);
 }
 
+/* Co-partitioning (issue 14): with 4 partitions, citizen "a" belongs on
+ * murmur2("a") mod 4. Her coverage is there; one hours report was written
+ * to the next partition (as a librdkafka producer with its default CRC32
+ * partitioner would) and one has no key. Both are dead letters, the first
+ * WRONG_PARTITION naming the right partition, and neither is applied: her
+ * week has no credited minutes. Ticks go to every partition unchecked. */
+static void a_record_off_its_murmur2_partition_is_a_dead_letter(void **state) {
+    (void)state;
+    ap_codec_error_t cerr;
+    assert_int_equal(ap_events_init(&cerr), 0);
+    n_records = 0;
+    memset(offsets, 0, sizeof offsets);
+    int32_t home = ap_partition_for_key("a", 1, 4), wrong = (home + 1) % 4;
+    int64_t after_w02 = ap_cal_days_from_civil(2026, 1, 15) * DAY_MS;
+    ap_event_t ev;
+    ev = coverage("a"), add(home, AP_TOPIC_EXEMPTION, &ev, "a");
+    ev = hours("a", "r-1", ap_cal_days_from_civil(2026, 1, 6)), add(wrong, AP_TOPIC_HOURS, &ev, "a");
+    ev = hours("a", "r-2", ap_cal_days_from_civil(2026, 1, 7)), add(home, AP_TOPIC_HOURS, &ev, NULL);
+    add_ticks(home, after_w02);
+    add_ticks(wrong, after_w02);
+
+    seen_t seen = {0};
+    ap_store_t *store = ap_store_memory_create();
+    ap_processor_config_t cfg;
+    memset(&cfg, 0, sizeof cfg);
+    for (int k = 0; k < AP_TOPIC_KINDS; k++) {
+        snprintf(cfg.input_topics[k], AP_TOPIC_CAP, "%s", topics[k]);
+        cfg.partitions[k] = 4;
+    }
+    strcpy(cfg.compliance_topic, "t.compliance");
+    strcpy(cfg.alerts_topic, "t.alerts");
+    strcpy(cfg.dead_letter_topic, "t.dead-letter");
+    cfg.grace_days = 2;
+    ap_processor_t *proc = ap_processor_create(&cfg, store, (ap_output_t){keep, flushed, &seen});
+    char err[256], want[AP_TEXT_CAP];
+    size_t done = 0;
+    while (done < n_records) {
+        size_t consumed = 0;
+        assert_int_equal(ap_processor_process(proc, records + done, n_records - done, &consumed, NULL, err, sizeof err), 0);
+        done += consumed;
+    }
+    assert_int_equal(seen.dead_letters, 2);
+    assert_int_equal(seen.reason[0], AP_DL_WRONG_PARTITION);
+    snprintf(want, sizeof want, "key belongs on partition %d of 4 (murmur2), not %d", (int)home, (int)wrong);
+    assert_string_equal(seen.why[0], want);
+    /* No key: the key is not the citizen id, checked first (there is no
+     * partition a missing key could be redriven to). */
+    assert_int_equal(seen.reason[1], AP_DL_INVALID_EVENT);
+    assert_int_equal(ap_processor_stats(proc)->applied, 1); /* the coverage only */
+    assert_int_equal(seen.results_a, 1);
+    assert_int_equal(seen.credited_a, 0);
+
+    ap_processor_destroy(proc);
+    ap_store_destroy(store);
+    for (size_t i = 0; i < 16; i++) ap_buf_free(&bytes[i]);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(a_closed_partition_waits_and_the_others_go_on),
         cmocka_unit_test(outputs_carry_engine_version_and_v5_ids),
         cmocka_unit_test(a_newer_compatible_schema_is_applied_not_dead_lettered),
+        cmocka_unit_test(a_record_off_its_murmur2_partition_is_a_dead_letter),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
