@@ -213,3 +213,42 @@ cleanup:
     ap_buf_free(&path);
     return rc;
 }
+
+int ap_config_read_secret(const char *file, const char *env, char *out, size_t outlen, char *err, size_t errlen) {
+    const char *value = env ? getenv(env) : NULL;
+    int rc = -1;
+    out[0] = '\0';
+    if (!file || !*file) {
+        if (!value) return 0;
+        if (strlen(value) >= outlen) {
+            snprintf(err, errlen, "%s is longer than %zu characters", env, outlen - 1);
+            return -1;
+        }
+        memcpy(out, value, strlen(value) + 1);
+        return 0;
+    }
+    if (value) {
+        snprintf(err, errlen, "both %s and a password file (%.200s) are set: give one", env, file);
+        return -1;
+    }
+    FILE *f = fopen(file, "r");
+    if (!f) {
+        snprintf(err, errlen, "cannot read password file %.200s: %s", file, strerror(errno));
+        return -1;
+    }
+    /* One line; a trailing line end is how editors and `echo` write it. */
+    size_t n = fread(out, 1, outlen, f);
+    int bad = ferror(f);
+    fclose(f);
+    while (n > 0 && (out[n - 1] == '\n' || out[n - 1] == '\r')) n--;
+    if (bad) snprintf(err, errlen, "cannot read password file %.200s", file);
+    else if (n >= outlen) snprintf(err, errlen, "password file %.200s holds more than %zu characters", file, outlen - 1);
+    else if (n == 0) snprintf(err, errlen, "password file %.200s is empty", file);
+    else if (memchr(out, '\n', n) || memchr(out, '\r', n) || memchr(out, '\0', n))
+        snprintf(err, errlen, "password file %.200s holds more than one line", file);
+    else rc = 0;
+    if (rc) n = 0;
+    out[n] = '\0';
+    if (rc) memset(out, 0, outlen); /* nothing of a refused secret stays around */
+    return rc;
+}
