@@ -10,7 +10,7 @@ env_dir=$1; build=$2
 root=$(cd "$(dirname "$0")/../.." && pwd)
 # shellcheck source=/dev/null
 source "$env_dir/env.sh"
-id="e2e$$"
+id="ap-e2e$$"
 work=$(mktemp -d)
 export AP_TOPIC_PLACEMENT=$id.placement AP_TOPIC_HOURS=$id.hours AP_TOPIC_EXEMPTION=$id.exemption
 export AP_TOPIC_COMPLIANCE=$id.compliance AP_TOPIC_ALERTS=$id.alerts AP_TOPIC_DEAD_LETTER=$id.dead-letter
@@ -171,6 +171,14 @@ if grep -E 'c-(anna|bo|cecilie|dan|emil)|0101901234' "$work/processor.log"; then
   echo "FAIL the log contains citizen ids"; failures=$((failures + 1))
 else
   echo "ok   no citizen ids in the log"
+fi
+
+# It ran as the env's least-privilege Redis user, whose password is nowhere in the log.
+check "connected to Redis as the ACL user" "1" "$(grep -c 'msg="started".* redis_user=ap ' "$work/processor.log")"
+if grep -qF -- "$(cat "$AP_REDIS_PASSWORD_FILE")" "$work/processor.log"; then
+  echo "FAIL the log contains the Redis password"; failures=$((failures + 1))
+else
+  echo "ok   no Redis password in the log"
 fi
 
 if [ "$failures" -ne 0 ]; then echo "--- processor log"; tail -40 "$work/processor.log"; exit 1; fi
