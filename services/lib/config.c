@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "arbejdspligt/buf.h"
 #include "arbejdspligt/events.h"
@@ -211,5 +212,32 @@ cleanup:
     free(names);
     ap_buf_free(&text);
     ap_buf_free(&path);
+    return rc;
+}
+
+int ap_config_read_secret(const char *path, void *out, size_t cap, size_t *len, char *err, size_t errlen) {
+    *len = 0;
+    if (!path || !*path) return 0;
+    FILE *f = fopen(path, "rb");
+    if (!f) {
+        snprintf(err, errlen, "cannot open secret file %.200s: %s", path, strerror(errno));
+        return -1;
+    }
+    struct stat st;
+    int rc = -1;
+    if (fstat(fileno(f), &st) != 0) {
+        snprintf(err, errlen, "cannot stat secret file %.200s: %s", path, strerror(errno));
+    } else if (st.st_mode & 077) {
+        snprintf(err, errlen, "secret file %.200s may be read by others (mode %03o): chmod 600 it", path,
+                 (unsigned)(st.st_mode & 0777));
+    } else {
+        size_t n = fread(out, 1, cap, f);
+        int more = fgetc(f) != EOF;
+        if (n > 0 && ((unsigned char *)out)[n - 1] == '\n' && !more) n--;
+        if (more) snprintf(err, errlen, "secret file %.200s is longer than %zu bytes", path, cap);
+        else if (n == 0) snprintf(err, errlen, "secret file %.200s is empty", path);
+        else *len = n, rc = 0;
+    }
+    fclose(f);
     return rc;
 }

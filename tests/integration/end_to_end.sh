@@ -122,13 +122,13 @@ check "lineage: the inputs behind c-bo's week 3" "$expected_inputs" \
 check "lineage: sorted by topic and offset, real offsets" "ok" \
   "$(jq -r 'select(.citizen_id == "c-bo" and .iso_week == 3) | .inputs | if (. == sort_by(.topic, .offset)) and all(.offset >= 0) and length > 3 then "ok" else "bad" end' "$work/results.jsonl")"
 
-check "dead letters keep the reason and the original bytes" "$(cat <<'TXT'
+check "dead letters keep the reason and the original bytes (not those refused for a CPR number)" "$(cat <<'TXT'
 BAD_MARKER deadbeef00
-INVALID_EVENT citizen_id looks like a CPR number
+INVALID_EVENT citizen_id looks like a CPR number; record withheld (personal data) key= payload=
 TRUNCATED c301
 WRONG_TOPIC HoursEvent does not belong on topic PLACEMENT
 TXT
-)" "$(jq -r 'if .reason_code == "INVALID_EVENT" then "\(.reason_code) \(.reason)"
+)" "$(jq -r 'if .reason_code == "INVALID_EVENT" then "\(.reason_code) \(.reason) key=\(.key) payload=\(.payload)"
              elif .reason_code == "WRONG_TOPIC" then "\(.reason_code) \(.reason | sub(" [^ ]+$"; " PLACEMENT"))"
              else "\(.reason_code) \(.payload)" end' "$work/dead.jsonl" | sort)"
 
