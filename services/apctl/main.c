@@ -776,9 +776,10 @@ static int cmd_diff(const opts_t *o) {
            changed, missing, extra);
     int rc = changed + missing + extra ? 1 : 0;
     if (o->json_report) {
-        FILE *f = fopen(o->json_report, "w");
+        char err[256] = "";
+        FILE *f = ap_output_create_private(o->json_report, err, sizeof err) ? NULL : fopen(o->json_report, "w");
         if (!f || fprintf(f, "%s\n", json.data) < 0 || fclose(f)) {
-            fprintf(stderr, "apctl: cannot write %s\n", o->json_report);
+            fprintf(stderr, "apctl: cannot write %s%s%s\n", o->json_report, err[0] ? ": " : "", err);
             rc = 2;
         }
     }
