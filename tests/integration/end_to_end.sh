@@ -173,5 +173,30 @@ else
   echo "ok   no citizen ids in the log"
 fi
 
+# Retention (issue 15 §5): the input topics are the audit record, so
+# create-topics keeps their records until deleted; other settings on request;
+# a replication factor the cluster cannot give is a clear error.
+check "input topics keep records until deleted (retention.ms -1)" "-1 -1" \
+  "$("$apctl" topic-config "$AP_TOPIC_HOURS" retention.ms) $("$apctl" topic-config "$AP_TOPIC_COMPLIANCE" retention.ms)"
+"$apctl" create-topics --partitions 3 --retention-ms 604800000 --config cleanup.policy=compact "$id.short"
+check "create-topics sets retention and other configs on request" "604800000 compact" \
+  "$("$apctl" topic-config "$id.short" retention.ms) $("$apctl" topic-config "$id.short" cleanup.policy)"
+rc=0; "$apctl" create-topics --partitions 3 --replication-factor 3 "$id.replicated" 2> "$work/rf.err" || rc=$?
+check "a replication factor above the brokers is refused" "1 1" "$rc $(grep -ci 'replication' "$work/rf.err" | sed 's/^[1-9][0-9]*$/1/')"
+
+# Erasure (issue 15 §5): one citizen's state leaves Redis; the others stay;
+# the citizen id is not printed.
+"$apctl" forget c-anna > "$work/forget.txt"
+check "forget says what it removed, not whom" "1 0" \
+  "$(grep -c 'keys and entries removed' "$work/forget.txt") $(grep -c 'c-anna' "$work/forget.txt" || true)"
+rcli() { redis-cli -p "$AP_REDIS_PORT" "$@"; }
+check "no key of the forgotten citizen is left" "0" "$(rcli --scan --pattern "$id:{c:c-anna}:*" | wc -l | tr -d ' ')"
+check "the forgotten citizen is in no partition set or hash" "0" \
+  "$(for k in $(rcli --scan --pattern "$id:{p:*}:*"); do
+       case $k in *:citizens) rcli sismember "$k" c-anna ;; *:applied|*:hx) rcli hscan "$k" 0 match 'c-anna|*' count 100000 | tail -n +2 | { grep -c . || true; } ;;
+                  *:dirty) rcli sscan "$k" 0 match 'c-anna|*' count 100000 | tail -n +2 | { grep -c . || true; } ;; *) echo 0 ;; esac
+     done | awk '{s += $1} END {print s + 0}')"
+check "the other citizens' state is untouched" "1" "$(rcli --scan --pattern "$id:{c:c-bo}:*" | grep -c ':res$')"
+
 if [ "$failures" -ne 0 ]; then echo "--- processor log"; tail -40 "$work/processor.log"; exit 1; fi
 echo "end_to_end: all checks passed"
