@@ -108,6 +108,16 @@ static ap_record_t records[16];
 static size_t n_records;
 static int64_t offsets[8][AP_TOPIC_KINDS];
 
+/* The processor's settings every test here starts from. */
+static void test_config(ap_processor_config_t *cfg) {
+    memset(cfg, 0, sizeof *cfg);
+    for (int k = 0; k < AP_TOPIC_KINDS; k++) snprintf(cfg->input_topics[k], AP_TOPIC_CAP, "%s", topics[k]);
+    strcpy(cfg->compliance_topic, "t.compliance");
+    strcpy(cfg->alerts_topic, "t.alerts");
+    strcpy(cfg->dead_letter_topic, "t.dead-letter");
+    cfg->grace_days = 2;
+}
+
 static void add(int32_t partition, int kind, const ap_event_t *ev, const char *key) {
     size_t i = n_records++;
     ap_buf_reset(&bytes[i]);
@@ -146,12 +156,7 @@ static void a_closed_partition_waits_and_the_others_go_on(void **state) {
     seen_t seen = {0};
     ap_store_t *store = ap_store_memory_create();
     ap_processor_config_t cfg;
-    memset(&cfg, 0, sizeof cfg);
-    for (int k = 0; k < AP_TOPIC_KINDS; k++) snprintf(cfg.input_topics[k], AP_TOPIC_CAP, "%s", topics[k]);
-    strcpy(cfg.compliance_topic, "t.compliance");
-    strcpy(cfg.alerts_topic, "t.alerts");
-    strcpy(cfg.dead_letter_topic, "t.dead-letter");
-    cfg.grace_days = 2;
+    test_config(&cfg);
     ap_processor_t *proc = ap_processor_create(&cfg, store, (ap_output_t){keep, flushed, &seen});
 
     void *tags[16];
@@ -240,12 +245,7 @@ static void a_newer_compatible_schema_is_applied_not_dead_lettered(void **state)
     store->ops = &spy_ops;
     n_stored = 0;
     ap_processor_config_t cfg;
-    memset(&cfg, 0, sizeof cfg);
-    for (int k = 0; k < AP_TOPIC_KINDS; k++) snprintf(cfg.input_topics[k], AP_TOPIC_CAP, "%s", topics[k]);
-    strcpy(cfg.compliance_topic, "t.compliance");
-    strcpy(cfg.alerts_topic, "t.alerts");
-    strcpy(cfg.dead_letter_topic, "t.dead-letter");
-    cfg.grace_days = 2;
+    test_config(&cfg);
     ap_processor_t *proc = ap_processor_create(&cfg, store, (ap_output_t){keep, flushed, &seen});
     size_t consumed = 0;
     char err[256];
@@ -311,12 +311,7 @@ static void outputs_carry_engine_version_and_v5_ids(void **state) {
     memset(&got, 0, sizeof got);
     ap_store_t *store = ap_store_memory_create();
     ap_processor_config_t cfg;
-    memset(&cfg, 0, sizeof cfg);
-    for (int k = 0; k < AP_TOPIC_KINDS; k++) snprintf(cfg.input_topics[k], AP_TOPIC_CAP, "%s", topics[k]);
-    strcpy(cfg.compliance_topic, "t.compliance");
-    strcpy(cfg.alerts_topic, "t.alerts");
-    strcpy(cfg.dead_letter_topic, "t.dead-letter");
-    cfg.grace_days = 2;
+    test_config(&cfg);
     ap_processor_t *proc = ap_processor_create(&cfg, store, (ap_output_t){capture, flushed, &got});
     size_t consumed = 0;
     char err[256];
@@ -376,15 +371,8 @@ static void a_record_off_its_murmur2_partition_is_a_dead_letter(void **state) {
     seen_t seen = {0};
     ap_store_t *store = ap_store_memory_create();
     ap_processor_config_t cfg;
-    memset(&cfg, 0, sizeof cfg);
-    for (int k = 0; k < AP_TOPIC_KINDS; k++) {
-        snprintf(cfg.input_topics[k], AP_TOPIC_CAP, "%s", topics[k]);
-        cfg.partitions[k] = 4;
-    }
-    strcpy(cfg.compliance_topic, "t.compliance");
-    strcpy(cfg.alerts_topic, "t.alerts");
-    strcpy(cfg.dead_letter_topic, "t.dead-letter");
-    cfg.grace_days = 2;
+    test_config(&cfg);
+    for (int k = 0; k < AP_TOPIC_KINDS; k++) cfg.partitions[k] = 4;
     ap_processor_t *proc = ap_processor_create(&cfg, store, (ap_output_t){keep, flushed, &seen});
     char err[256], want[AP_TEXT_CAP];
     size_t done = 0;
@@ -463,12 +451,7 @@ static void a_record_with_personal_data_is_withheld(void **state) {
     memset(&got, 0, sizeof got);
     ap_store_t *store = ap_store_memory_create();
     ap_processor_config_t cfg;
-    memset(&cfg, 0, sizeof cfg);
-    for (int k = 0; k < AP_TOPIC_KINDS; k++) snprintf(cfg.input_topics[k], AP_TOPIC_CAP, "%s", topics[k]);
-    strcpy(cfg.compliance_topic, "t.compliance");
-    strcpy(cfg.alerts_topic, "t.alerts");
-    strcpy(cfg.dead_letter_topic, "t.dead-letter");
-    cfg.grace_days = 2;
+    test_config(&cfg);
     memcpy(cfg.dead_letter_hash_key, "publisher-shared-secret", 23);
     cfg.dead_letter_hash_key_len = 23;
     ap_processor_t *proc = ap_processor_create(&cfg, store, (ap_output_t){keep_letters, flushed, &got});
