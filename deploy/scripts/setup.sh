@@ -10,7 +10,7 @@ sudo_cmd=()
 [ "$(id -u)" -eq 0 ] || sudo_cmd=(sudo)
 
 # stunnel4 and openssl: Redis over TLS for hiredis 0.14, which has none (README Security).
-packages=(build-essential cmake pkg-config librdkafka-dev libavro-dev libhiredis-dev uuid-dev libcmocka-dev
+packages=(build-essential cmake pkg-config librdkafka-dev libavro-dev libhiredis-dev uuid-dev libssl-dev libcmocka-dev
           redis-server redis-tools kcat jq stunnel4 openssl)
 missing=()
 for p in "${packages[@]}"; do

@@ -54,15 +54,26 @@ int ap_config_set(const ap_setting_t *table, size_t n, void *settings, const cha
 int ap_config_load_writer_schemas(const char *dir, int *n, char *err, size_t errlen);
 
 /**
- * @brief Reads a secret (e.g. the Redis password): the one line of the file
- * named `file` (a setting such as redis.password_file; the line end is not
- * part of it) or, when file is "" or NULL, environment variable `env`.
- * A secret is never a setting itself, so it never appears on a command line
- * (--set is visible to every local user), in a configuration file or in
- * --help. Both given is refused: which one wins would be a guess.
- * @return 0 with the secret in out ("" when neither is given), or -1 with
- *         err set; err names the file or variable, never the secret.
+ * @brief Reads a secret (a key, a password) from the file path into out
+ * (at most cap bytes; one trailing newline dropped), for `..._file`
+ * settings: secrets never need the command line. A file that its group or
+ * others may read is refused (chmod 600), and nothing of the content is
+ * ever put into err. "" reads nothing (*len = 0).
+ * @return 0, or -1 with err set.
  */
-int ap_config_read_secret(const char *file, const char *env, char *out, size_t outlen, char *err, size_t errlen);
+int ap_config_read_secret(const char *path, void *out, size_t cap, size_t *len, char *err, size_t errlen);
+
+/**
+ * @brief Reads a password (e.g. Redis's): the one line of the file named
+ * `file` (a setting such as redis.password_file, read with
+ * ap_config_read_secret, so mode 600) or, when file is "" or NULL,
+ * environment variable `env`. A password is never a setting itself, so it
+ * never appears on a command line (--set is visible to every local user),
+ * in a configuration file or in --help. Both given is refused: which one
+ * wins would be a guess.
+ * @return 0 with the password in out ("" when neither is given), or -1 with
+ *         err set; err names the file or variable, never the password.
+ */
+int ap_config_read_password(const char *file, const char *env, char *out, size_t outlen, char *err, size_t errlen);
 
 #endif

@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "arbejdspligt/buf.h"
 #include "arbejdspligt/events.h"
@@ -214,9 +215,36 @@ cleanup:
     return rc;
 }
 
-int ap_config_read_secret(const char *file, const char *env, char *out, size_t outlen, char *err, size_t errlen) {
-    const char *value = env ? getenv(env) : NULL;
+int ap_config_read_secret(const char *path, void *out, size_t cap, size_t *len, char *err, size_t errlen) {
+    *len = 0;
+    if (!path || !*path) return 0;
+    FILE *f = fopen(path, "rb");
+    if (!f) {
+        snprintf(err, errlen, "cannot open secret file %.200s: %s", path, strerror(errno));
+        return -1;
+    }
+    struct stat st;
     int rc = -1;
+    if (fstat(fileno(f), &st) != 0) {
+        snprintf(err, errlen, "cannot stat secret file %.200s: %s", path, strerror(errno));
+    } else if (st.st_mode & 077) {
+        snprintf(err, errlen, "secret file %.200s may be read by others (mode %03o): chmod 600 it", path,
+                 (unsigned)(st.st_mode & 0777));
+    } else {
+        size_t n = fread(out, 1, cap, f);
+        int more = fgetc(f) != EOF;
+        if (n > 0 && ((unsigned char *)out)[n - 1] == '\n' && !more) n--;
+        if (more) snprintf(err, errlen, "secret file %.200s is longer than %zu bytes", path, cap);
+        else if (n == 0) snprintf(err, errlen, "secret file %.200s is empty", path);
+        else *len = n, rc = 0;
+    }
+    fclose(f);
+    return rc;
+}
+
+int ap_config_read_password(const char *file, const char *env, char *out, size_t outlen, char *err, size_t errlen) {
+    const char *value = env ? getenv(env) : NULL;
+    size_t n = 0;
     out[0] = '\0';
     if (!file || !*file) {
         if (!value) return 0;
@@ -231,24 +259,17 @@ int ap_config_read_secret(const char *file, const char *env, char *out, size_t o
         snprintf(err, errlen, "both %s and a password file (%.200s) are set: give one", env, file);
         return -1;
     }
-    FILE *f = fopen(file, "r");
-    if (!f) {
-        snprintf(err, errlen, "cannot read password file %.200s: %s", file, strerror(errno));
+    if (ap_config_read_secret(file, out, outlen - 1, &n, err, errlen)) {
+        memset(out, 0, outlen); /* nothing of a refused password stays around */
         return -1;
     }
-    /* One line; a trailing line end is how editors and `echo` write it. */
-    size_t n = fread(out, 1, outlen, f);
-    int bad = ferror(f);
-    fclose(f);
-    while (n > 0 && (out[n - 1] == '\n' || out[n - 1] == '\r')) n--;
-    if (bad) snprintf(err, errlen, "cannot read password file %.200s", file);
-    else if (n >= outlen) snprintf(err, errlen, "password file %.200s holds more than %zu characters", file, outlen - 1);
-    else if (n == 0) snprintf(err, errlen, "password file %.200s is empty", file);
-    else if (memchr(out, '\n', n) || memchr(out, '\r', n) || memchr(out, '\0', n))
-        snprintf(err, errlen, "password file %.200s holds more than one line", file);
-    else rc = 0;
-    if (rc) n = 0;
+    /* One line: its end (also a Windows one) is not part of it. */
+    if (n > 0 && out[n - 1] == '\r') n--;
+    if (n == 0 || memchr(out, '\n', n) || memchr(out, '\r', n) || memchr(out, '\0', n)) {
+        snprintf(err, errlen, "password file %.200s must hold the password on one line", file);
+        memset(out, 0, outlen);
+        return -1;
+    }
     out[n] = '\0';
-    if (rc) memset(out, 0, outlen); /* nothing of a refused secret stays around */
-    return rc;
+    return 0;
 }

@@ -55,6 +55,7 @@ typedef struct settings {
     char input[1024];
     char output[1024];
     char dead_letters[1024];
+    char dl_hash_key_file[256];
     char format[8];
     char audit_prefix[96];
     int from_offset;
@@ -96,6 +97,8 @@ static const ap_setting_t table[] = {
     S("replay.dead_letters", "AP_REPLAY_DEAD_LETTERS", AP_SET_STRING, "", dead_letters, 0, 0,
       "file, kafka: write the dead letters (refused records, with the reason) to this file, as the live "
       "processor writes them to its dead-letter topic; all of them, whatever the filters"),
+    S("dead_letter.hash_key_file", "AP_DEAD_LETTER_HASH_KEY_FILE", AP_SET_STRING, "", dl_hash_key_file, 0, 0,
+      "The processor's setting of that name (the HMAC in dead letters withheld for personal data)"),
     S("replay.format", "AP_REPLAY_FORMAT", AP_SET_STRING, "json", format, 0, 0,
       "json (what apctl consume prints) or hex (topic, key, exact bytes)"),
     S("replay.audit_prefix", "AP_REPLAY_AUDIT_PREFIX", AP_SET_STRING, "", audit_prefix, 0, 0,
@@ -793,6 +796,11 @@ int main(int argc, char **argv) {
     snprintf(pcfg.dead_letter_topic, AP_TOPIC_CAP, "%s.dead-letter", prefix);
     pcfg.grace_days = cfg.grace_days;
     pcfg.flush_timeout_ms = 30000;
+    if (ap_config_read_secret(cfg.dl_hash_key_file, pcfg.dead_letter_hash_key, sizeof pcfg.dead_letter_hash_key,
+                              &pcfg.dead_letter_hash_key_len, err, sizeof err)) {
+        fprintf(stderr, "ap-replay: dead_letter.hash_key_file: %s\n", err);
+        return 2;
+    }
 
     int exit_code = 1;
     ap_store_t *store = NULL;
@@ -811,7 +819,7 @@ int main(int argc, char **argv) {
     } else if (strcmp(cfg.state, "redis") == 0) {
         if (strcmp(cfg.ns, "ap") == 0) { fprintf(stderr, "ap-replay: replay.namespace must not be production's (ap)\n"); return 2; }
         char password[256];
-        if (ap_config_read_secret(cfg.redis_password_file, "AP_REDIS_PASSWORD", password, sizeof password, err,
+        if (ap_config_read_password(cfg.redis_password_file, "AP_REDIS_PASSWORD", password, sizeof password, err,
                                   sizeof err))
             goto fail;
         ap_store_redis_conf_t rconf = {cfg.redis_host, cfg.redis_port, cfg.redis_username, password, cfg.ns, 5000};

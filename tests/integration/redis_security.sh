@@ -13,6 +13,7 @@ set -euo pipefail
 env_dir=$1; build=$2
 id="ap-sec$$"
 here=$(cd "$(dirname "$0")/../faults" && pwd)
+root=$(cd "$here/../.." && pwd)
 source "$here/lib.sh"
 proc="$build/ap-processor"
 password=$(cat "$AP_REDIS_PASSWORD_FILE")
@@ -35,6 +36,19 @@ check "the default user is off: no command without AUTH" "NOAUTH" \
   "$(redis-cli -p "$AP_REDIS_PORT" ping 2>&1 | grep -o '^NOAUTH' || true)"
 check "the ACL file holds no password in clear" "0" \
   "$(grep -cF -e "$password" -e "$admin_password" "$env_dir/users.acl" || true)"
+
+# --- a restart from the AOF keeps the ACL user's transactions (Redis replays
+# them as its default user, whose rights EXEC re-checks: with none, every
+# MULTI/EXEC of the AOF was dropped and the processor's state lost)
+as_ap() { REDISCLI_AUTH=$password redis-cli --user ap -p "$AP_REDIS_PORT" "$@"; }
+# (two writes: Redis propagates a transaction of one write without MULTI/EXEC)
+printf 'MULTI\nHSET %s:aof f in-a-transaction\nHSET %s:aof g too\nEXEC\n' "$id" "$id" | as_ap > /dev/null
+sleep 1.5 # appendfsync everysec
+"$root/deploy/scripts/env.sh" redis-kill "$env_dir" > /dev/null
+"$root/deploy/scripts/env.sh" redis-start "$env_dir" > /dev/null
+check "a transaction of the ACL user survives a restart from the AOF" "in-a-transaction too" "$(as_ap HMGET "$id:aof" f g | paste -sd' ')"
+check "Redis refused nothing of its AOF" "0" "$(grep -c 'sending an error to its AOF-loading-client' "$env_dir/redis.log" || true)"
+redis_admin DEL "$id:aof" > /dev/null
 
 # --- the password is never a setting
 rc=0; out=$("$proc" --set redis.password=x 2>&1) || rc=$?

@@ -30,6 +30,7 @@ typedef struct fixture_redis {
     char user[64];          /* the services' ACL user */
     char password[256];
     char admin_password[256];
+    char erasure_password[256]; /* of ap-erasure, the user apctl forget runs as */
 } fixture_redis_t;
 
 /** @brief Reads the fixture's Redis port, user and passwords from $AP_TEST_ENV. @return 0, or -1 with the reason on stderr. */
@@ -47,12 +48,17 @@ static inline int fixture_redis(fixture_redis_t *f) {
     }
     fclose(env);
     snprintf(path, sizeof path, "%s/redis-%s.password", dir, f->user);
-    if (!f->user[0] || ap_config_read_secret(path, NULL, f->password, sizeof f->password, err, sizeof err)) {
+    if (!f->user[0] || ap_config_read_password(path, NULL, f->password, sizeof f->password, err, sizeof err)) {
         fprintf(stderr, "fixture: no Redis user: %s\n", f->user[0] ? err : "AP_REDIS_USERNAME missing");
         return -1;
     }
     snprintf(path, sizeof path, "%s/redis-%s.password", dir, FIXTURE_REDIS_ADMIN);
-    if (ap_config_read_secret(path, NULL, f->admin_password, sizeof f->admin_password, err, sizeof err)) {
+    if (ap_config_read_password(path, NULL, f->admin_password, sizeof f->admin_password, err, sizeof err)) {
+        fprintf(stderr, "fixture: %s\n", err);
+        return -1;
+    }
+    snprintf(path, sizeof path, "%s/redis-ap-erasure.password", dir);
+    if (ap_config_read_password(path, NULL, f->erasure_password, sizeof f->erasure_password, err, sizeof err)) {
         fprintf(stderr, "fixture: %s\n", err);
         return -1;
     }

@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <cmocka.h>
 
 #include "arbejdspligt/config.h"
@@ -151,6 +152,39 @@ static void writer_schemas_from_a_directory(void **state) {
     assert_int_equal(system(cmd), 0);
 }
 
+/* Secret files: read whole (one trailing newline dropped), refused when
+ * others may read them, when empty or too long; the content is never in err. */
+static void secrets_come_from_private_files(void **state) {
+    (void)state;
+    char path[] = "/tmp/ap-secret-test-XXXXXX", err[256];
+    int fd = mkstemp(path); /* mode 600 */
+    FILE *f = fdopen(fd, "w");
+    fputs("s3cret-key\n", f);
+    fclose(f);
+    unsigned char key[16];
+    size_t len = 99;
+    assert_int_equal(ap_config_read_secret("", key, sizeof key, &len, err, sizeof err), 0);
+    assert_int_equal(len, 0);
+    assert_int_equal(ap_config_read_secret(path, key, sizeof key, &len, err, sizeof err), 0);
+    assert_int_equal(len, 10);
+    assert_memory_equal(key, "s3cret-key", 10);
+    assert_int_equal(ap_config_read_secret(path, key, 4, &len, err, sizeof err), -1);
+    assert_non_null(strstr(err, "longer than 4 bytes"));
+    assert_null(strstr(err, "s3cret"));
+    assert_int_equal(chmod(path, 0644), 0);
+    assert_int_equal(ap_config_read_secret(path, key, sizeof key, &len, err, sizeof err), -1);
+    assert_non_null(strstr(err, "chmod 600"));
+    assert_null(strstr(err, "s3cret"));
+    assert_int_equal(chmod(path, 0600), 0);
+    f = fopen(path, "w");
+    fclose(f);
+    assert_int_equal(ap_config_read_secret(path, key, sizeof key, &len, err, sizeof err), -1);
+    assert_non_null(strstr(err, "empty"));
+    remove(path);
+    assert_int_equal(ap_config_read_secret(path, key, sizeof key, &len, err, sizeof err), -1);
+    assert_non_null(strstr(err, "cannot open"));
+}
+
 /* Writes text to a new temporary file; its path into path (a mkstemp template). */
 static void temp_file(char *path, const char *text, size_t len) {
     int fd = mkstemp(path);
@@ -160,49 +194,51 @@ static void temp_file(char *path, const char *text, size_t len) {
     fclose(f);
 }
 
-/* Reads a secret, expecting failure, and checks the error names `names`
+/* Reads a password, expecting failure, and checks the error names `names`
  * and never holds any of the secret's text. */
 static void secret_refused(const char *file, const char *names, const char *secret_part) {
     char out[32], err[256];
     memset(out, 'x', sizeof out);
-    assert_int_equal(ap_config_read_secret(file, "APT_SECRET", out, sizeof out, err, sizeof err), -1);
+    assert_int_equal(ap_config_read_password(file, "APT_SECRET", out, sizeof out, err, sizeof err), -1);
     assert_non_null(strstr(err, names));
     assert_null(strstr(err, secret_part));
     assert_string_equal(out, ""); /* nothing of a refused secret is handed back */
 }
 
-/* The Redis password: one line of a file (redis.password_file), else an
- * environment variable; the line end is not part of it; two sources, an
- * empty or multi-line or oversized file are refused, and no error text
- * quotes the secret. */
-static void secrets_from_a_file_or_the_environment(void **state) {
+/* The Redis password: one line of a private file (redis.password_file),
+ * else an environment variable; the line end is not part of it; two
+ * sources, an empty, multi-line, oversized or group-readable file are
+ * refused, and no error text quotes the password. */
+static void passwords_from_a_file_or_the_environment(void **state) {
     (void)state;
     char out[32], err[256];
     unsetenv("APT_SECRET");
-    assert_int_equal(ap_config_read_secret("", "APT_SECRET", out, sizeof out, err, sizeof err), 0);
+    assert_int_equal(ap_config_read_password("", "APT_SECRET", out, sizeof out, err, sizeof err), 0);
     assert_string_equal(out, ""); /* none given: no AUTH */
     setenv("APT_SECRET", "from-env s3cret", 1);
-    assert_int_equal(ap_config_read_secret("", "APT_SECRET", out, sizeof out, err, sizeof err), 0);
+    assert_int_equal(ap_config_read_password("", "APT_SECRET", out, sizeof out, err, sizeof err), 0);
     assert_string_equal(out, "from-env s3cret");
-    assert_int_equal(ap_config_read_secret(NULL, "APT_SECRET", out, sizeof out, err, sizeof err), 0);
+    assert_int_equal(ap_config_read_password(NULL, "APT_SECRET", out, sizeof out, err, sizeof err), 0);
     assert_string_equal(out, "from-env s3cret");
     char path[] = "/tmp/ap-secret-test-XXXXXX";
-    temp_file(path, "pa ss#word=1\r\n", 14);
+    temp_file(path, "pa ss#word=1\r\n", 14); /* mkstemp: mode 600, as ap_config_read_secret wants */
     secret_refused(path, "both APT_SECRET and a password file", "s3cret");
     unsetenv("APT_SECRET");
-    assert_int_equal(ap_config_read_secret(path, "APT_SECRET", out, sizeof out, err, sizeof err), 0);
+    assert_int_equal(ap_config_read_password(path, "APT_SECRET", out, sizeof out, err, sizeof err), 0);
     assert_string_equal(out, "pa ss#word=1"); /* spaces, '#' and '=' are the password's own */
-    assert_int_equal(ap_config_read_secret(path, NULL, out, sizeof out, err, sizeof err), 0);
+    assert_int_equal(ap_config_read_password(path, NULL, out, sizeof out, err, sizeof err), 0);
     assert_string_equal(out, "pa ss#word=1");
+    assert_int_equal(chmod(path, 0640), 0);
+    secret_refused(path, "chmod 600", "ss#word");
     remove(path);
     char two[] = "/tmp/ap-secret-test-XXXXXX", empty[] = "/tmp/ap-secret-test-XXXXXX", big[] = "/tmp/ap-secret-test-XXXXXX";
     temp_file(two, "line-one\nline-two\n", 18);
-    secret_refused(two, "more than one line", "line-");
+    secret_refused(two, "on one line", "line-");
     temp_file(empty, "\n", 1);
     secret_refused(empty, "is empty", "\n");
     temp_file(big, "0123456789abcdefghijklmnopqrstuvwxyz", 36); /* out holds 31 */
-    secret_refused(big, "more than 31 characters", "0123");
-    secret_refused("/nonexistent/ap-secret", "cannot read password file /nonexistent/ap-secret", "\x01");
+    secret_refused(big, "longer than 31 bytes", "0123");
+    secret_refused("/nonexistent/ap-secret", "cannot open secret file /nonexistent/ap-secret", "\x01");
     setenv("APT_SECRET", "0123456789abcdefghijklmnopqrstuvwxyz", 1);
     secret_refused("", "APT_SECRET is longer than 31", "0123");
     unsetenv("APT_SECRET");
@@ -214,7 +250,8 @@ static void secrets_from_a_file_or_the_environment(void **state) {
 int main(void) {
     const struct CMUnitTest tests[] = {cmocka_unit_test(precedence), cmocka_unit_test(errors_are_clear),
                                        cmocka_unit_test(long_lines_are_not_split),
+                                       cmocka_unit_test(secrets_come_from_private_files),
                                        cmocka_unit_test(writer_schemas_from_a_directory),
-                                       cmocka_unit_test(secrets_from_a_file_or_the_environment)};
+                                       cmocka_unit_test(passwords_from_a_file_or_the_environment)};
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
