@@ -13,7 +13,7 @@
 static const ap_setting_t *find(const ap_setting_t *t, size_t n, const char *name, size_t len) {
     for (size_t i = 0; i < n; i++) {
         size_t l = strlen(t[i].name);
-        if (l == len && strncmp(t[i].name, name, len) == 0) return &t[i];
+        if (t[i].type != AP_SET_PROPERTIES && l == len && strncmp(t[i].name, name, len) == 0) return &t[i];
         if (t[i].type == AP_SET_PROPERTIES && len > l && strncmp(t[i].name, name, l) == 0) return &t[i];
     }
     return NULL;
@@ -233,6 +233,8 @@ static int load_env_secret(const ap_setting_t *s, void *settings, char *err, siz
     snprintf(file_env, sizeof file_env, "%s_FILE", s->env);
     const char *v = getenv(s->env), *path = getenv(file_env);
     char *dst = (char *)settings + s->offset;
+    if (v && !*v) v = NULL; /* VAR= is unset, as a shell user means it */
+    if (path && !*path) path = NULL;
     if (v && path) {
         snprintf(err, errlen, "%s: both %s and %s are set; give one", s->name, s->env, file_env);
         return -1;

@@ -192,12 +192,24 @@ fail:
     return NULL;
 }
 
+/* rd_kafka_new, with a hint where OpenSSL's words are cryptic: a key that
+ * will not load is most often a wrong or missing passphrase. */
+static rd_kafka_t *client_new(rd_kafka_type_t type, rd_kafka_conf_t *conf, const ap_kafka_conn_t *conn, char *err,
+                              size_t errlen) {
+    rd_kafka_t *rk = rd_kafka_new(type, conf, err, errlen);
+    if (rk) return rk; /* rd_kafka_new took conf */
+    rd_kafka_conf_destroy(conf);
+    if (strstr(err, "ssl.key")) {
+        size_t used = strlen(err);
+        snprintf(err + used, errlen - used, " (cannot load kafka.ssl_key_file %.200s: is it PEM, and is its passphrase, "
+                 "kafka.ssl_key_password_file, right?)", conn->ssl_key_file);
+    }
+    return NULL;
+}
+
 rd_kafka_t *ap_kafka_consumer_create(const ap_kafka_conn_t *conn, const char *const *role, char *err, size_t errlen) {
     rd_kafka_conf_t *conf = ap_kafka_conf_new(conn, role, err, errlen);
-    if (!conf) return NULL;
-    rd_kafka_t *rk = rd_kafka_new(RD_KAFKA_CONSUMER, conf, err, errlen);
-    if (!rk) rd_kafka_conf_destroy(conf); /* else rd_kafka_new took it */
-    return rk;
+    return conf ? client_new(RD_KAFKA_CONSUMER, conf, conn, err, errlen) : NULL;
 }
 
 int ap_kafka_await(rd_kafka_t *rk, int timeout_ms, char *err, size_t errlen) {
@@ -255,8 +267,7 @@ rd_kafka_t *ap_kafka_producer_create(const ap_kafka_conn_t *conn, ap_kafka_deliv
     if (!conf) return NULL;
     rd_kafka_conf_set_dr_msg_cb(conf, on_delivery);
     rd_kafka_conf_set_opaque(conf, delivery);
-    rk = rd_kafka_new(RD_KAFKA_PRODUCER, conf, err, errlen);
-    if (!rk) rd_kafka_conf_destroy(conf); /* else rd_kafka_new took ownership */
+    rk = client_new(RD_KAFKA_PRODUCER, conf, conn, err, errlen);
     return rk;
 }
 
