@@ -218,15 +218,16 @@ int ap_kafka_await(rd_kafka_t *rk, int timeout_ms, char *err, size_t errlen) {
         const struct rd_kafka_metadata *md = NULL;
         rd_kafka_resp_err_t e = rd_kafka_metadata(rk, 0, NULL, &md, 500);
         if (md) rd_kafka_metadata_destroy(md);
-        if (!e) return 0;
         rd_kafka_poll(rk, 0); /* serves on_error */
         pthread_mutex_lock(&refusal_lock);
-        int refused = refusal.rk == rk;
-        if (refused) {
+        /* A refusal of rk ends the wait; once connected, an earlier one was
+         * passing (and the slot must not outlive rk). */
+        int refused = e && refusal.rk == rk;
+        if (refused)
             snprintf(err, errlen, "Kafka refused the connection (authentication or TLS): %s", refusal.reason);
-            refusal.rk = NULL;
-        }
+        if (refusal.rk == rk) refusal.rk = NULL;
         pthread_mutex_unlock(&refusal_lock);
+        if (!e) return 0;
         if (refused) return 1;
         if (ap_log_monotonic_s() >= deadline) {
             snprintf(err, errlen, "no Kafka broker answered within %d ms: %s", timeout_ms, rd_kafka_err2str(e));
