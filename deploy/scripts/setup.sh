@@ -9,7 +9,7 @@ root=$(cd "$here/../.." && pwd)
 sudo_cmd=()
 [ "$(id -u)" -eq 0 ] || sudo_cmd=(sudo)
 
-packages=(build-essential cmake pkg-config librdkafka-dev libavro-dev libhiredis-dev uuid-dev libcmocka-dev
+packages=(build-essential cmake pkg-config librdkafka-dev libavro-dev libhiredis-dev uuid-dev libssl-dev libcmocka-dev
           redis-server redis-tools kcat jq openssl)
 missing=()
 for p in "${packages[@]}"; do

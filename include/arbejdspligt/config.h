@@ -85,4 +85,14 @@ int ap_config_property_next(const char *props, size_t *pos, char *name, size_t n
  */
 int ap_config_load_writer_schemas(const char *dir, int *n, char *err, size_t errlen);
 
+/**
+ * @brief Reads a secret (a key, a password) from the file path into out
+ * (at most cap bytes; one trailing newline dropped), for `..._file`
+ * settings: secrets never need the command line. A file that its group or
+ * others may read is refused (chmod 600), and nothing of the content is
+ * ever put into err. "" reads nothing (*len = 0).
+ * @return 0, or -1 with err set.
+ */
+int ap_config_read_secret(const char *path, void *out, size_t cap, size_t *len, char *err, size_t errlen);
+
 #endif

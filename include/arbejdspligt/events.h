@@ -359,7 +359,9 @@ void ap_events_to_json(const ap_event_t *ev, ap_buf_t *out);
  * @brief Checks the domain rules of an input event that the schema cannot
  * express: UUID form, pseudonymous citizen id (never a CPR number), 3-digit
  * municipality code, date order, minute ranges, required journal references.
- * @return 0 if valid, else -1 with a reason (no personal data) in why.
+ * @return 0 if valid, else -1 with a reason (no personal data) in why, or
+ *         -2 if the reason is personal data in the event (a CPR number): the
+ *         caller must not keep or pass on its bytes.
  */
 int ap_events_validate(const ap_event_t *ev, char *why, size_t whylen);
 

@@ -175,15 +175,31 @@ int ap_kafka_partition_count(rd_kafka_t *rk, const char *topic, int timeout_ms, 
 int ap_kafka_watermarks(rd_kafka_t *rk, const char *topic, int64_t *low, int64_t *high, int max, int timeout_ms,
                         char *err, size_t errlen);
 
+/* How topics are created: the input topics are the audit record, so by
+ * default nothing is deleted for age (retention.ms -1, README Security). */
+typedef struct ap_kafka_topic_spec {
+    int partitions;
+    int replication_factor; /* 1 for a single broker; 3 in production */
+    const char *retention_ms; /* "-1": kept until deleted; NULL: the broker's default */
+    const char *const *configs; /* more "key=value" topic configs (NULL-terminated), or NULL */
+} ap_kafka_topic_spec_t;
+
 /**
- * @brief Creates every topic of topics[0..n) that does not exist yet, with
- * `partitions` partitions. An existing topic with that count is fine; one
+ * @brief Creates every topic of topics[0..n) that does not exist yet, as
+ * spec says. An existing topic with spec's partition count is fine; one
  * with another count is an error (co-partitioning needs one count, and
  * creating cannot change it), as is any topic the broker refused.
  * @return 0, or -1 with err naming the failed topics (the others were created).
  */
-int ap_kafka_create_topics(rd_kafka_t *rk, const char *const *topics, size_t n, int partitions, int timeout_ms,
-                           char *err, size_t errlen);
+int ap_kafka_create_topics(rd_kafka_t *rk, const char *const *topics, size_t n, const ap_kafka_topic_spec_t *spec,
+                           int timeout_ms, char *err, size_t errlen);
+
+/**
+ * @brief Reads topic config `name` of topic (e.g. "retention.ms") into out.
+ * @return 0, or -1 with err set.
+ */
+int ap_kafka_topic_config(rd_kafka_t *rk, const char *topic, const char *name, char *out, size_t outlen, int timeout_ms,
+                          char *err, size_t errlen);
 
 /**
  * @brief The partition count of each of topics[0..n), from the broker's

@@ -48,6 +48,15 @@ typedef struct ap_output_file ap_output_file_t;
  */
 ap_output_file_t *ap_output_file_open(const char *path, ap_output_format_t format, const char *const *topics,
                                       char *err, size_t errlen);
+/**
+ * @brief Creates (or empties) path as a file only its owner may read and
+ * write (mode 0600, also when it existed with another mode), for every file
+ * that may hold personal data: outputs, exports, reports. Writers then open
+ * it as usual. "-" (standard output) is left alone.
+ * @return 0, or -1 with err set.
+ */
+int ap_output_create_private(const char *path, char *err, size_t errlen);
+
 /** @return the output interface of f (valid until close). */
 ap_output_t ap_output_file(ap_output_file_t *f);
 /**

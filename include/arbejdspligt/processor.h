@@ -60,6 +60,11 @@ typedef struct ap_processor_config {
     int32_t partitions[AP_TOPIC_KINDS];
     int grace_days;        /* a week closes this many days after it ends */
     int flush_timeout_ms;  /* how long to wait for output acknowledgement */
+    /* Key of the HMAC-SHA256 that a dead letter withheld for personal data
+     * carries instead of the record (dead_letter.hash_key_file); length 0:
+     * no hash, the source topic, partition and offset alone locate it. */
+    unsigned char dead_letter_hash_key[64];
+    size_t dead_letter_hash_key_len;
 } ap_processor_config_t;
 
 /* One consumed input record (a view; nothing is owned). */

@@ -70,6 +70,19 @@ ap_store_t *ap_store_redis_connect(const char *host, int port, const char *prefi
  */
 int ap_store_redis_claim_partitions(ap_store_t *s, int32_t count, char *err, size_t errlen);
 
+/**
+ * @brief Erases one citizen's state (right to erasure): every key of the
+ * citizen ({c:ID}: entities, hours, result records) and the citizen's
+ * entries in every partition's sets and hashes (registration, applied ids,
+ * report index, dirty marks). Another citizen's state is untouched. Events
+ * of the citizen that arrive later are applied anew (stop their publishing
+ * first). A running processor may still hold the citizen in its entity
+ * cache: erase while it is stopped, or restart it after. *removed counts
+ * the keys and entries removed.
+ * @return 0, or -1 with the reason in ap_store_error().
+ */
+int ap_store_redis_forget(ap_store_t *s, const char *citizen, size_t *removed);
+
 /** @brief Bounds the entity cache to max_bytes (0: no cache, the default) and empties it. */
 void ap_store_redis_set_cache(ap_store_t *s, size_t max_bytes);
 

@@ -7,7 +7,9 @@
  *   apctl tick --topic T [--topic T ...] --at 2026-02-02T00:00:00Z
  *   apctl consume --topic T [--wait-for N] [--timeout-ms MS] [--hex]
  *                 (--hex: "<topic> <key> <hex of the value>", the exact bytes)
- *   apctl create-topics --partitions N T [T ...]
+ *   apctl create-topics --partitions N [--replication-factor R] [--retention-ms MS] [--config k=v] T [T ...]
+ *   apctl topic-config TOPIC KEY
+ *   apctl forget CITIZEN_ID [--redis-host H] [--redis-port P] [--prefix P]
  *   apctl partition --partitions N KEY [KEY ...]   (where murmur2 puts each key)
  *   apctl redrive --topic DEAD_LETTER_TOPIC [--reason CODE] [--from RFC3339] [--to RFC3339]
  *                 [--from-offset N] [--to-offset N] [--dry-run]
@@ -18,7 +20,7 @@
  * The broker comes from --brokers or AP_KAFKA_BROKERS (default 127.0.0.1:9092);
  * TLS and SASL from the kafka.* settings every binary shares (kafka.h,
  * README Security): the environment (AP_KAFKA_SECURITY_PROTOCOL, ...,
- * AP_KAFKA_SASL_PASSWORD or _FILE), --config FILE (kafka.* keys) and
+ * AP_KAFKA_SASL_PASSWORD or _FILE), --kafka-config FILE (kafka.* keys) and
  * --set key=value, in that order.
  * AP_SCHEMAS_WRITERS_DIR names extra writer schemas, as ap-processor's
  * schemas.writers_dir does (records written with them are resolved).
@@ -41,13 +43,14 @@
 #include "arbejdspligt/log.h"
 #include "arbejdspligt/partition.h"
 #include "arbejdspligt/processor.h"
+#include "arbejdspligt/store_redis.h"
 #include "arbejdspligt/uuid.h"
 
 #define MAX_TOPICS 8
 
 typedef struct opts {
     ap_kafka_conn_t kafka;
-    const char *config;     /* --config: a file of kafka.* settings */
+    const char *config;     /* --kafka-config: a file of kafka.* settings */
     const char *topics[MAX_TOPICS];
     int n_topics;
     const char *schema;
@@ -60,6 +63,12 @@ typedef struct opts {
     int hex; /* consume --hex */
     int dry_run; /* redrive --dry-run */
     int partitions;
+    int replication_factor; /* create-topics */
+    const char *retention_ms; /* create-topics: "-1" (kept until deleted) by default */
+    const char *configs[MAX_TOPICS + 1]; /* create-topics --config key=value */
+    int n_configs;
+    const char *redis_host, *redis_prefix; /* forget */
+    int redis_port;
     int partition;          /* produce --partition: explicit, else -1 (the murmur2 partitioner) */
     const char *reason;     /* redrive --reason */
     const char *from, *to;  /* redrive --from/--to: the original records' timestamps */
@@ -77,7 +86,11 @@ static int usage(void) {
             "  apctl produce-hex --topic T [--key K] < records.hex\n"
             "  apctl tick --topic T [--topic T ...] --at RFC3339 [--source NAME]\n"
             "  apctl consume --topic T [--wait-for N] [--timeout-ms MS] [--hex]\n"
-            "  apctl create-topics --partitions N TOPIC...\n"
+            "  apctl create-topics --partitions N [--replication-factor R (1)] [--retention-ms MS|default (-1: kept)]\n"
+            "                [--config key=value ...] TOPIC...\n"
+            "  apctl topic-config TOPIC KEY   (e.g. retention.ms)\n"
+            "  apctl forget CITIZEN_ID [--redis-host H] [--redis-port P] [--prefix P]   (erase the citizen's state\n"
+            "                from Redis; defaults $AP_REDIS_HOST, $AP_REDIS_PORT, $AP_REDIS_PREFIX or ap)\n"
             "  apctl partition --partitions N KEY...   (the partition murmur2 names for each key)\n"
             "  apctl redrive --topic DEAD_LETTER_TOPIC [--reason CODE (WRONG_PARTITION)] [--from RFC3339] [--to RFC3339]\n"
             "                [--from-offset N] [--to-offset N] [--dry-run]   (re-publish dead letters where they belong)\n"
@@ -85,7 +98,7 @@ static int usage(void) {
             "  apctl diff LEFT.jsonl RIGHT.jsonl [--json REPORT] [--ignore field,field]\n"
             "  apctl fingerprints\n"
             "common: --brokers HOST:PORT (default $AP_KAFKA_BROKERS or 127.0.0.1:9092)\n"
-            "        --config FILE, --set kafka.KEY=VALUE, $AP_KAFKA_*: TLS and SASL (README Security;\n"
+            "        --kafka-config FILE, --set kafka.KEY=VALUE, $AP_KAFKA_*: TLS and SASL (README Security;\n"
             "        passwords only from files or the environment)\n"
             "        $AP_SCHEMAS_WRITERS_DIR: extra writer schemas (*.avsc), as ap-processor's schemas.writers_dir\n");
     return 2;
@@ -103,6 +116,11 @@ static int parse_opts(int argc, char **argv, opts_t *o) {
     const char *brokers = NULL;
     o->validate = 1;
     o->partitions = 3;
+    o->replication_factor = 1;
+    o->redis_host = getenv("AP_REDIS_HOST") ? getenv("AP_REDIS_HOST") : "127.0.0.1";
+    o->redis_port = getenv("AP_REDIS_PORT") ? atoi(getenv("AP_REDIS_PORT")) : 6379;
+    o->redis_prefix = getenv("AP_REDIS_PREFIX") ? getenv("AP_REDIS_PREFIX") : "ap";
+    o->retention_ms = "-1";
     o->partition = RD_KAFKA_PARTITION_UA;
     o->reason = "WRONG_PARTITION";
     o->to_offset = INT64_MAX;
@@ -118,7 +136,7 @@ static int parse_opts(int argc, char **argv, opts_t *o) {
             if (!v) { fprintf(stderr, "apctl: %s needs a value\n", a); return -1; }
             i++;
             if (strcmp(a, "--brokers") == 0) brokers = v;
-            else if (strcmp(a, "--config") == 0) o->config = v;
+            else if (strcmp(a, "--kafka-config") == 0) o->config = v;
             else if (strcmp(a, "--set") == 0) continue; /* applied below, after the environment */
             else if (strcmp(a, "--topic") == 0 && o->n_topics < MAX_TOPICS) o->topics[o->n_topics++] = v;
             else if (strcmp(a, "--schema") == 0 || strcmp(a, "--group") == 0) o->schema = v;
@@ -128,6 +146,12 @@ static int parse_opts(int argc, char **argv, opts_t *o) {
             else if (strcmp(a, "--ignore") == 0) o->ignore = v;
             else if (strcmp(a, "--source") == 0) o->source = v;
             else if (strcmp(a, "--partitions") == 0) o->partitions = atoi(v);
+            else if (strcmp(a, "--replication-factor") == 0) o->replication_factor = atoi(v);
+            else if (strcmp(a, "--redis-host") == 0) o->redis_host = v;
+            else if (strcmp(a, "--redis-port") == 0) o->redis_port = atoi(v);
+            else if (strcmp(a, "--prefix") == 0) o->redis_prefix = v;
+            else if (strcmp(a, "--retention-ms") == 0) o->retention_ms = strcmp(v, "default") == 0 ? NULL : v;
+            else if (strcmp(a, "--config") == 0 && o->n_configs < MAX_TOPICS) o->configs[o->n_configs++] = v;
             else if (strcmp(a, "--partition") == 0) o->partition = atoi(v);
             else if (strcmp(a, "--reason") == 0) o->reason = v;
             else if (strcmp(a, "--from") == 0) o->from = v;
@@ -141,7 +165,7 @@ static int parse_opts(int argc, char **argv, opts_t *o) {
             o->rest[o->n_rest++] = argv[i];
         }
     }
-    /* Kafka settings: default < --config < environment < --set < --brokers. */
+    /* Kafka settings: default < --kafka-config < environment < --set < --brokers. */
     if (ap_config_load_env(kafka_table, NKAFKA, o, o->config, err, sizeof err)) {
         fprintf(stderr, "apctl: %s\n", err);
         return -1;
@@ -451,13 +475,48 @@ static int cmd_lag(const opts_t *o) {
     return rc;
 }
 
+static int cmd_topic_config(const opts_t *o) {
+    if (o->n_rest != 2) return usage();
+    ap_kafka_delivery_t d = {0};
+    rd_kafka_t *rk = producer(o, &d);
+    char err[512], value[512];
+    if (!rk) return 1;
+    int rc = ap_kafka_topic_config(rk, o->rest[0], o->rest[1], value, sizeof value, 10000, err, sizeof err);
+    if (rc) fprintf(stderr, "apctl: %s\n", err);
+    else printf("%s\n", value);
+    rd_kafka_destroy(rk);
+    return rc ? 1 : 0;
+}
+
+/* Right to erasure: one citizen's state out of Redis (store_redis.h). The
+ * citizen id is never printed or logged: it may be the subject's only link
+ * to the request. */
+static int cmd_forget(const opts_t *o) {
+    if (o->n_rest != 1) return usage();
+    char err[512];
+    ap_store_t *store = ap_store_redis_connect(o->redis_host, o->redis_port, o->redis_prefix, 5000, err, sizeof err);
+    if (!store) {
+        fprintf(stderr, "apctl: %s\n", err);
+        return 1;
+    }
+    size_t removed = 0;
+    int rc = ap_store_redis_forget(store, o->rest[0], &removed);
+    if (rc) fprintf(stderr, "apctl: forget: %s\n", ap_store_error(store));
+    else printf("forgot one citizen under prefix %s: %zu keys and entries removed\n", o->redis_prefix, removed);
+    ap_store_destroy(store);
+    return rc ? 1 : 0;
+}
+
 static int cmd_create_topics(const opts_t *o) {
-    if (!o->n_rest || o->partitions < 1) return usage();
+    if (!o->n_rest || o->partitions < 1 || o->replication_factor < 1) return usage();
     ap_kafka_delivery_t d = {0};
     rd_kafka_t *rk = producer(o, &d);
     char err[512];
     if (!rk) return 1;
-    int rc = ap_kafka_create_topics(rk, (const char *const *)o->rest, (size_t)o->n_rest, o->partitions, 20000, err, sizeof err);
+    /* Input topics are the audit record: nothing is deleted for age unless
+     * asked (--retention-ms); README Security, "Retention and erasure". */
+    ap_kafka_topic_spec_t spec = {o->partitions, o->replication_factor, o->retention_ms, o->configs};
+    int rc = ap_kafka_create_topics(rk, (const char *const *)o->rest, (size_t)o->n_rest, &spec, 20000, err, sizeof err);
     if (rc) fprintf(stderr, "apctl: %s\n", err);
     rd_kafka_destroy(rk);
     return rc ? 1 : 0;
@@ -809,9 +868,10 @@ static int cmd_diff(const opts_t *o) {
            changed, missing, extra);
     int rc = changed + missing + extra ? 1 : 0;
     if (o->json_report) {
-        FILE *f = fopen(o->json_report, "w");
+        char err[256] = "";
+        FILE *f = ap_output_create_private(o->json_report, err, sizeof err) ? NULL : fopen(o->json_report, "w");
         if (!f || fprintf(f, "%s\n", json.data) < 0 || fclose(f)) {
-            fprintf(stderr, "apctl: cannot write %s\n", o->json_report);
+            fprintf(stderr, "apctl: cannot write %s%s%s\n", o->json_report, err[0] ? ": " : "", err);
             rc = 2;
         }
     }
@@ -864,6 +924,8 @@ int main(int argc, char **argv) {
     else if (strcmp(cmd, "tick") == 0) rc = cmd_tick(&o);
     else if (strcmp(cmd, "consume") == 0) rc = cmd_consume(&o);
     else if (strcmp(cmd, "create-topics") == 0) rc = cmd_create_topics(&o);
+    else if (strcmp(cmd, "topic-config") == 0) rc = cmd_topic_config(&o);
+    else if (strcmp(cmd, "forget") == 0) rc = cmd_forget(&o);
     else if (strcmp(cmd, "redrive") == 0) rc = cmd_redrive(&o);
     else if (strcmp(cmd, "partition") == 0) rc = cmd_partition(&o);
     else if (strcmp(cmd, "lag") == 0) rc = cmd_lag(&o);

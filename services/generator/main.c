@@ -52,7 +52,7 @@ typedef struct opts {
     int kafka, jsonl, partitions;
     long rate; /* --rate: records per second at most (kafka), 0 = as fast as possible */
     const char *brokers, *prefix, *export_path;
-    const char *config; /* --config: a file of kafka.* settings */
+    const char *config; /* --kafka-config: a file of kafka.* settings */
     ap_kafka_conn_t conn; /* --kafka: brokers, TLS, SASL */
 } opts_t;
 
@@ -448,7 +448,7 @@ static void generate(gen_t *g) {
 static int usage(void) {
     fprintf(stderr, "usage: ap-generate [--citizens N] [--weeks N] [--from-week K] [--seed N] [--first-week YYYY-MM-DD]\n"
                     "                   [--invalid-rate F] [--late-rate F] [--late-moves F] [--rate RECORDS_PER_S]\n"
-                    "                   (--jsonl | --kafka [--brokers B] [--config FILE] [--set kafka.KEY=VALUE ...]\n"
+                    "                   (--jsonl | --kafka [--brokers B] [--kafka-config FILE] [--set kafka.KEY=VALUE ...]\n"
                     "                              [--topic-prefix P]   (TLS, SASL: README Security)\n"
                     "                    | --export FILE[.avro] [--partitions N] [--topic-prefix P])\n");
     return 2;
@@ -480,7 +480,7 @@ int main(int argc, char **argv) {
         else if (strcmp(a, "--late-rate") == 0) o->late_rate = atof(v), i++;
         else if (strcmp(a, "--late-moves") == 0) o->late_moves = atof(v), i++;
         else if (strcmp(a, "--brokers") == 0) o->brokers = v, i++;
-        else if (strcmp(a, "--config") == 0) o->config = v, i++;
+        else if (strcmp(a, "--kafka-config") == 0) o->config = v, i++;
         else if (strcmp(a, "--set") == 0) i++; /* applied below, after the environment */
         else if (strcmp(a, "--topic-prefix") == 0) o->prefix = v, i++;
         else if (strcmp(a, "--export") == 0) o->export_path = v, i++;
@@ -502,7 +502,7 @@ int main(int argc, char **argv) {
     static const char *const names[3] = {"placement", "hours", "exemption"};
     if (o->kafka) {
         char err[512];
-        /* default < --config < environment < --set < --brokers, as apctl */
+        /* default < --kafka-config < environment < --set < --brokers, as apctl */
         if (ap_config_load_env(kafka_table, NKAFKA, o, o->config, err, sizeof err)) {
             fprintf(stderr, "ap-generate: %s\n", err);
             return 2;

@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "arbejdspligt/buf.h"
 #include "arbejdspligt/events.h"
@@ -19,30 +20,26 @@ static const ap_setting_t *find(const ap_setting_t *t, size_t n, const char *nam
     return NULL;
 }
 
-/* Reads a secret's file: its first line, without the newline. The messages
- * name the file, never what is in it. */
+/* Reads a secret's file with ap_config_read_secret (mode 600, the content
+ * never echoed); a password is one line. */
 static int read_secret(const ap_setting_t *s, char *dst, const char *path, const char *origin, char *err,
                        size_t errlen) {
-    FILE *f = fopen(path, "r");
-    if (!f) {
-        snprintf(err, errlen, "%s (from %s): cannot read %s: %s", s->name, origin, path, strerror(errno));
+    size_t len;
+    char why[300];
+    if (!*path) { /* "" unsets */
+        dst[0] = '\0';
+        return 0;
+    }
+    if (ap_config_read_secret(path, dst, s->size - 1, &len, why, sizeof why)) {
+        memset(dst, 0, s->size);
+        snprintf(err, errlen, "%s (from %s): %s", s->name, origin, why);
         return -1;
     }
-    size_t got = fread(dst, 1, s->size, f);
-    fclose(f);
-    char *nl = memchr(dst, '\n', got);
-    size_t len = nl ? (size_t)(nl - dst) : got;
     if (len > 0 && dst[len - 1] == '\r') len--;
-    if (len >= s->size) {
-        memset(dst, 0, s->size);
-        snprintf(err, errlen, "%s (from %s): the secret in %s is longer than %zu bytes", s->name, origin, path,
-                 s->size - 1);
-        return -1;
-    }
     dst[len] = '\0';
-    if (len == 0 || memchr(dst, '\0', len)) {
+    if (len == 0 || strlen(dst) != len || strchr(dst, '\n')) {
         memset(dst, 0, s->size);
-        snprintf(err, errlen, "%s (from %s): %s holds no secret on its first line", s->name, origin, path);
+        snprintf(err, errlen, "%s (from %s): %s must hold the secret on one line", s->name, origin, path);
         return -1;
     }
     return 0;
@@ -368,5 +365,32 @@ cleanup:
     free(names);
     ap_buf_free(&text);
     ap_buf_free(&path);
+    return rc;
+}
+
+int ap_config_read_secret(const char *path, void *out, size_t cap, size_t *len, char *err, size_t errlen) {
+    *len = 0;
+    if (!path || !*path) return 0;
+    FILE *f = fopen(path, "rb");
+    if (!f) {
+        snprintf(err, errlen, "cannot open secret file %.200s: %s", path, strerror(errno));
+        return -1;
+    }
+    struct stat st;
+    int rc = -1;
+    if (fstat(fileno(f), &st) != 0) {
+        snprintf(err, errlen, "cannot stat secret file %.200s: %s", path, strerror(errno));
+    } else if (st.st_mode & 077) {
+        snprintf(err, errlen, "secret file %.200s may be read by others (mode %03o): chmod 600 it", path,
+                 (unsigned)(st.st_mode & 0777));
+    } else {
+        size_t n = fread(out, 1, cap, f);
+        int more = fgetc(f) != EOF;
+        if (n > 0 && ((unsigned char *)out)[n - 1] == '\n' && !more) n--;
+        if (more) snprintf(err, errlen, "secret file %.200s is longer than %zu bytes", path, cap);
+        else if (n == 0) snprintf(err, errlen, "secret file %.200s is empty", path);
+        else *len = n, rc = 0;
+    }
+    fclose(f);
     return rc;
 }

@@ -553,6 +553,12 @@ static int why_fail(char *why, size_t len, const char *msg) {
     return -1;
 }
 
+/* A refusal for personal data: -2, so the caller withholds the record (events.h). */
+static int pii_fail(char *why, size_t len, const char *field) {
+    snprintf(why, len, "%s looks like a CPR number", field);
+    return -2;
+}
+
 /* Dates the system can mean: from the first rule version (nytteindsats
  * rules of 2014) to 2099. Anything earlier is a broken record, and letting
  * it in would make the processor close every week since. */
@@ -570,8 +576,8 @@ static int validate_header(const ap_header_t *h, char *why, size_t len) {
         if (*c == '{' || *c == '}' || *c == '|' || (unsigned char)*c <= ' ')
             return why_fail(why, len, "citizen_id contains a brace, '|', space or control character");
     /* Pseudonymisation guard: a CPR number must never enter the system. */
-    if (ap_events_looks_like_cpr(h->citizen_id)) return why_fail(why, len, "citizen_id looks like a CPR number");
-    if (ap_events_looks_like_cpr(h->source_system)) return why_fail(why, len, "source_system looks like a CPR number");
+    if (ap_events_looks_like_cpr(h->citizen_id)) return pii_fail(why, len, "citizen_id");
+    if (ap_events_looks_like_cpr(h->source_system)) return pii_fail(why, len, "source_system");
     if (!is_digits(h->municipality_code, 3)) return why_fail(why, len, "municipality_code is not 3 digits");
     if (h->occurred_at <= 0 || h->recorded_at <= 0) return why_fail(why, len, "occurred_at/recorded_at missing");
     if (!h->source_system[0]) return why_fail(why, len, "source_system is empty");
@@ -590,24 +596,22 @@ static const text_field_t exemption_texts[] = {TEXT(ap_exemption_t, exemption_id
 static const text_field_t reduction_texts[] = {TEXT(ap_reduction_t, reduction_id)};
 static const text_field_t coverage_texts[] = {TEXT(ap_coverage_t, coverage_id)};
 
-/* @return 0, or -1 with "<field> looks like a CPR number" (never the value) in why. */
+/* @return 0, or -2 with "<field> looks like a CPR number" (never the value) in why. */
 static int no_cpr(const void *rec, const text_field_t *f, size_t n, char *why, size_t len) {
     for (size_t i = 0; i < n; i++)
-        if (ap_events_looks_like_cpr((const char *)rec + f[i].off)) {
-            snprintf(why, len, "%s looks like a CPR number", f[i].name);
-            return -1;
-        }
+        if (ap_events_looks_like_cpr((const char *)rec + f[i].off)) return pii_fail(why, len, f[i].name);
     return 0;
 }
 #define NO_CPR(rec, texts) no_cpr(rec, texts, NSYM(texts), why, len)
 
 int ap_events_validate(const ap_event_t *ev, char *why, size_t len) {
+    int rc;
     switch (ev->type) {
     case AP_EV_PLACEMENT: {
         const ap_placement_t *p = &ev->u.placement;
-        if (validate_header(&p->h, why, len)) return -1;
+        if ((rc = validate_header(&p->h, why, len))) return rc;
         if (!p->placement_id[0]) return why_fail(why, len, "placement_id is empty");
-        if (NO_CPR(p, placement_texts)) return -1;
+        if (NO_CPR(p, placement_texts)) return -2;
         /* Seed 002: every offer states a start and an end date. */
         if (!valid_day(p->start_date) || !valid_day(p->end_date)) return why_fail(why, len, "placement start/end date missing or out of range");
         if (p->end_date < p->start_date) return why_fail(why, len, "placement ends before it starts");
@@ -619,9 +623,9 @@ int ap_events_validate(const ap_event_t *ev, char *why, size_t len) {
     }
     case AP_EV_HOURS: {
         const ap_hours_t *x = &ev->u.hours;
-        if (validate_header(&x->h, why, len)) return -1;
+        if ((rc = validate_header(&x->h, why, len))) return rc;
         if (!x->report_id[0]) return why_fail(why, len, "report_id is empty");
-        if (NO_CPR(x, hours_texts)) return -1;
+        if (NO_CPR(x, hours_texts)) return -2;
         if (!valid_day(x->activity_date)) return why_fail(why, len, "activity_date out of range");
         /* Hours are reported for days that have been, and within a year. */
         /* In 64 bits: any occurred_at a record may carry, without overflow. */
@@ -633,9 +637,9 @@ int ap_events_validate(const ap_event_t *ev, char *why, size_t len) {
     }
     case AP_EV_EXEMPTION: {
         const ap_exemption_t *x = &ev->u.exemption;
-        if (validate_header(&x->h, why, len)) return -1;
+        if ((rc = validate_header(&x->h, why, len))) return rc;
         if (!x->exemption_id[0]) return why_fail(why, len, "exemption_id is empty");
-        if (NO_CPR(x, exemption_texts)) return -1;
+        if (NO_CPR(x, exemption_texts)) return -2;
         if (!valid_day(x->from_date)) return why_fail(why, len, "exemption from_date out of range");
         if (x->to_date != AP_NO_DATE && (!valid_day(x->to_date) || x->to_date < x->from_date))
             return why_fail(why, len, "exemption to_date before from_date");
@@ -643,12 +647,12 @@ int ap_events_validate(const ap_event_t *ev, char *why, size_t len) {
     }
     case AP_EV_REDUCTION: {
         const ap_reduction_t *x = &ev->u.reduction;
-        if (validate_header(&x->h, why, len)) return -1;
+        if ((rc = validate_header(&x->h, why, len))) return rc;
         if (!x->reduction_id[0]) return why_fail(why, len, "reduction_id is empty");
-        if (NO_CPR(x, reduction_texts)) return -1;
+        if (NO_CPR(x, reduction_texts)) return -2;
         for (uint32_t i = 0; i < x->n_assessed && i < AP_MAX_ASSESSED; i++)
             if (ap_events_looks_like_cpr(x->assessed_placement_ids[i]))
-                return why_fail(why, len, "assessed_placement_ids looks like a CPR number");
+                return pii_fail(why, len, "assessed_placement_ids");
         if (x->reduced_minutes_per_week < 0 || x->reduced_minutes_per_week >= 37 * 60)
             return why_fail(why, len, "reduced_minutes_per_week must be below the 37-hour norm");
         /* Whole minutes per working day, so a fifth of the week is exact. */
@@ -662,9 +666,9 @@ int ap_events_validate(const ap_event_t *ev, char *why, size_t len) {
     }
     case AP_EV_COVERAGE: {
         const ap_coverage_t *x = &ev->u.coverage;
-        if (validate_header(&x->h, why, len)) return -1;
+        if ((rc = validate_header(&x->h, why, len))) return rc;
         if (!x->coverage_id[0]) return why_fail(why, len, "coverage_id is empty");
-        if (NO_CPR(x, coverage_texts)) return -1;
+        if (NO_CPR(x, coverage_texts)) return -2;
         if (!valid_day(x->from_date)) return why_fail(why, len, "coverage from_date out of range");
         if (x->to_date != AP_NO_DATE && (!valid_day(x->to_date) || x->to_date < x->from_date))
             return why_fail(why, len, "coverage to_date before from_date");

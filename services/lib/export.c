@@ -16,6 +16,7 @@
 #include "arbejdspligt/buf.h"
 #include "arbejdspligt/codec.h"
 #include "arbejdspligt/json.h"
+#include "arbejdspligt/output.h"
 #include "arbejdspligt/schema.h"
 
 /* Room for the largest record (64 KiB) with its envelope, and fewer blocks. */
@@ -41,6 +42,9 @@ static int avro_fail(char *err, size_t errlen, const char *what) {
 }
 
 ap_export_writer_t *ap_export_create(const char *path, char *err, size_t errlen) {
+    /* An export holds personal data: owner-only, whoever writes it (the
+     * JSON lines file here; avro-c makes its own, see below). */
+    if (!ends_with(path, ".avro") && ap_output_create_private(path, err, errlen)) return NULL;
     ap_export_writer_t *w = calloc(1, sizeof *w);
     if (!w) abort();
     if (!ends_with(path, ".avro")) {
@@ -61,6 +65,14 @@ ap_export_writer_t *ap_export_create(const char *path, char *err, size_t errlen)
     unlink(path); /* avro-c will not replace a file */
     if (avro_file_writer_create_with_codec(path, w->schema, &w->ocf, "null", OCF_BLOCK_SIZE)) {
         avro_fail(err, errlen, path);
+        avro_schema_decref(w->schema);
+        free(w);
+        return NULL;
+    }
+    /* avro-c created it anew with the umask's mode; no record is in it yet. */
+    if (chmod(path, 0600) != 0) {
+        snprintf(err, errlen, "cannot make %s private: %s", path, strerror(errno));
+        avro_file_writer_close(w->ocf);
         avro_schema_decref(w->schema);
         free(w);
         return NULL;

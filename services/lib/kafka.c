@@ -380,8 +380,9 @@ static void add_error(char *err, size_t errlen, const char *text) {
     snprintf(err + used, errlen - used, "%s%s", used ? "; " : "", text);
 }
 
-int ap_kafka_create_topics(rd_kafka_t *rk, const char *const *topics, size_t n, int partitions, int timeout_ms,
-                           char *err, size_t errlen) {
+int ap_kafka_create_topics(rd_kafka_t *rk, const char *const *topics, size_t n, const ap_kafka_topic_spec_t *spec,
+                           int timeout_ms, char *err, size_t errlen) {
+    int partitions = spec->partitions;
     /* All of them in one request (there used to be a silent limit of 16). */
     rd_kafka_NewTopic_t **nt = calloc(n ? n : 1, sizeof *nt);
     rd_kafka_queue_t *q = rd_kafka_queue_new(rk);
@@ -391,11 +392,29 @@ int ap_kafka_create_topics(rd_kafka_t *rk, const char *const *topics, size_t n, 
     if (!nt) abort();
     if (errlen) err[0] = '\0';
     rd_kafka_AdminOptions_set_operation_timeout(opt, timeout_ms, NULL, 0);
-    for (size_t i = 0; i < n; i++)
-        if (!(nt[i] = rd_kafka_NewTopic_new(topics[i], partitions, 1, text, sizeof text))) {
+    for (size_t i = 0; i < n; i++) {
+        if (!(nt[i] = rd_kafka_NewTopic_new(topics[i], partitions, spec->replication_factor, text, sizeof text))) {
             snprintf(err, errlen, "topic %s: %s", topics[i], text);
             goto cleanup;
         }
+        rd_kafka_resp_err_t e = RD_KAFKA_RESP_ERR_NO_ERROR;
+        if (spec->retention_ms) e = rd_kafka_NewTopic_set_config(nt[i], "retention.ms", spec->retention_ms);
+        for (size_t k = 0; !e && spec->configs && spec->configs[k]; k++) {
+            char kv[256];
+            snprintf(kv, sizeof kv, "%s", spec->configs[k]);
+            char *eq = strchr(kv, '=');
+            if (!eq) {
+                snprintf(err, errlen, "topic config %s: expected key=value", spec->configs[k]);
+                goto cleanup;
+            }
+            *eq = '\0';
+            e = rd_kafka_NewTopic_set_config(nt[i], kv, eq + 1);
+        }
+        if (e) {
+            snprintf(err, errlen, "topic %s: config: %s", topics[i], rd_kafka_err2str(e));
+            goto cleanup;
+        }
+    }
     rd_kafka_CreateTopics(rk, nt, n, opt, q);
     rd_kafka_event_t *ev = rd_kafka_queue_poll(q, timeout_ms + 5000);
     if (!ev) {
@@ -435,6 +454,44 @@ cleanup:
     for (size_t i = 0; i < n; i++)
         if (nt[i]) rd_kafka_NewTopic_destroy(nt[i]);
     free(nt);
+    rd_kafka_AdminOptions_destroy(opt);
+    rd_kafka_queue_destroy(q);
+    return rc;
+}
+
+int ap_kafka_topic_config(rd_kafka_t *rk, const char *topic, const char *name, char *out, size_t outlen, int timeout_ms,
+                          char *err, size_t errlen) {
+    rd_kafka_ConfigResource_t *res = rd_kafka_ConfigResource_new(RD_KAFKA_RESOURCE_TOPIC, topic);
+    rd_kafka_queue_t *q = rd_kafka_queue_new(rk);
+    rd_kafka_AdminOptions_t *opt = rd_kafka_AdminOptions_new(rk, RD_KAFKA_ADMIN_OP_DESCRIBECONFIGS);
+    rd_kafka_AdminOptions_set_request_timeout(opt, timeout_ms, NULL, 0);
+    int rc = -1;
+    rd_kafka_DescribeConfigs(rk, &res, 1, opt, q);
+    rd_kafka_event_t *ev = rd_kafka_queue_poll(q, timeout_ms + 5000);
+    if (!ev) {
+        snprintf(err, errlen, "describe %s: no answer from the broker", topic);
+    } else if (rd_kafka_event_error(ev)) {
+        snprintf(err, errlen, "describe %s: %s", topic, rd_kafka_event_error_string(ev));
+    } else {
+        size_t nres, ncfg;
+        const rd_kafka_ConfigResource_t **r = rd_kafka_DescribeConfigs_result_resources(
+            rd_kafka_event_DescribeConfigs_result(ev), &nres);
+        if (nres != 1 || rd_kafka_ConfigResource_error(r[0])) {
+            snprintf(err, errlen, "describe %s: %s", topic,
+                     nres == 1 ? rd_kafka_ConfigResource_error_string(r[0]) : "no result");
+        } else {
+            const rd_kafka_ConfigEntry_t **c = rd_kafka_ConfigResource_configs(r[0], &ncfg);
+            snprintf(err, errlen, "topic %s has no config %s", topic, name);
+            for (size_t i = 0; i < ncfg && rc; i++)
+                if (strcmp(rd_kafka_ConfigEntry_name(c[i]), name) == 0) {
+                    const char *v = rd_kafka_ConfigEntry_value(c[i]);
+                    snprintf(out, outlen, "%s", v ? v : "");
+                    rc = 0;
+                }
+        }
+    }
+    if (ev) rd_kafka_event_destroy(ev);
+    rd_kafka_ConfigResource_destroy(res);
     rd_kafka_AdminOptions_destroy(opt);
     rd_kafka_queue_destroy(q);
     return rc;

@@ -2,8 +2,11 @@
 #include "arbejdspligt/output.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "arbejdspligt/buf.h"
 
@@ -25,7 +28,10 @@ ap_output_file_t *ap_output_file_open(const char *path, ap_output_format_t forma
     ap_output_file_t *o = calloc(1, sizeof *o);
     if (!o) abort();
     if (strcmp(path, "-") == 0) o->f = stdout;
-    else if (!(o->f = fopen(path, "w"))) {
+    else if (ap_output_create_private(path, err, errlen)) {
+        free(o);
+        return NULL;
+    } else if (!(o->f = fopen(path, "w"))) {
         snprintf(err, errlen, "cannot write %s: %s", path, strerror(errno));
         free(o);
         return NULL;
@@ -112,4 +118,17 @@ int ap_output_file_close(ap_output_file_t *o, char *err, size_t errlen) {
     ap_buf_free(&o->line);
     free(o);
     return rc;
+}
+
+int ap_output_create_private(const char *path, char *err, size_t errlen) {
+    if (strcmp(path, "-") == 0) return 0;
+    int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+    /* An existing file keeps its mode on open: set it. */
+    if (fd < 0 || fchmod(fd, 0600) != 0) {
+        snprintf(err, errlen, "cannot write %s: %s", path, strerror(errno));
+        if (fd >= 0) close(fd);
+        return -1;
+    }
+    close(fd);
+    return 0;
 }

@@ -6,6 +6,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
+
 #include "arbejdspligt/calendar.h"
 #include "arbejdspligt/log.h"
 #include "arbejdspligt/partition.h"
@@ -152,7 +155,12 @@ static int produce(ap_processor_t *p, const char *topic, const void *key, size_t
 
 /* ------------------------------------------------------------ dead letters */
 
-static int dead_letter(ap_processor_t *p, const ap_record_t *r, int reason, const char *why) {
+/* Sends a refused record to the dead-letter topic. With `withhold` (the
+ * record was refused for personal data: a CPR number in it or its key) the
+ * dead letter keeps only where the record is and why, and, if
+ * dead_letter_hash_key is set, an HMAC-SHA256 of its bytes by which its
+ * publisher can find it; never the bytes or the key (README Security). */
+static int dead_letter_as(ap_processor_t *p, const ap_record_t *r, int reason, const char *why, int withhold) {
     ap_event_t ev;
     memset(&ev, 0, sizeof ev);
     ev.type = AP_EV_DEAD_LETTER;
@@ -164,19 +172,51 @@ static int dead_letter(ap_processor_t *p, const ap_record_t *r, int reason, cons
     d->source_partition = r->partition;
     d->source_offset = r->offset;
     d->reason_code = reason;
-    snprintf(d->reason, sizeof d->reason, "%s", why);
-    d->key = (ap_bytes_t){r->key, r->key ? r->keylen : 0};
-    d->payload = (ap_bytes_t){r->payload, r->payload ? r->len : 0};
-    if (d->payload.len > AP_MAX_RECORD_BYTES) d->payload.len = AP_MAX_RECORD_BYTES; /* rejected as TOO_LONG before */
-    if (d->key.len > AP_MAX_RECORD_BYTES) d->key.len = AP_MAX_RECORD_BYTES;
     d->record_timestamp = r->timestamp;
+    const void *key = r->key;
+    size_t keylen = r->key ? r->keylen : 0;
+    if (withhold) {
+        key = NULL, keylen = 0;
+        char hmac[2 * 32 + 1] = ""; /* SHA-256: 32 bytes */
+        if (p->cfg.dead_letter_hash_key_len) {
+            unsigned char md[EVP_MAX_MD_SIZE];
+            unsigned int mdlen = 0;
+            if (!HMAC(EVP_sha256(), p->cfg.dead_letter_hash_key, (int)p->cfg.dead_letter_hash_key_len,
+                      r->payload ? r->payload : (const void *)"", r->payload ? r->len : 0, md, &mdlen))
+                mdlen = 0;
+            for (unsigned int i = 0; i < mdlen && i < 32; i++) snprintf(hmac + 2 * i, 3, "%02x", md[i]);
+        }
+        snprintf(d->reason, sizeof d->reason, "%.120s; record withheld (personal data)%s%.64s", why,
+                 hmac[0] ? "; hmac-sha256 " : "", hmac);
+    } else {
+        snprintf(d->reason, sizeof d->reason, "%s", why);
+        d->key = (ap_bytes_t){r->key, keylen};
+        d->payload = (ap_bytes_t){r->payload, r->payload ? r->len : 0};
+        if (d->payload.len > AP_MAX_RECORD_BYTES) d->payload.len = AP_MAX_RECORD_BYTES; /* rejected as TOO_LONG before */
+        if (d->key.len > AP_MAX_RECORD_BYTES) d->key.len = AP_MAX_RECORD_BYTES;
+    }
     ap_buf_reset(&p->out);
     ap_events_encode(&ev, &p->out);
     /* Logged without the record's content: it may hold personal data. */
     ap_log_warn("dead letter", "topic=%s partition=%" PRId32 " offset=%" PRId64 " reason=%d detail=\"%s\"", r->topic,
                 r->partition, r->offset, reason, why);
     p->stats.dead_letters++;
-    return produce(p, p->cfg.dead_letter_topic, r->key, r->key ? r->keylen : 0, &ev);
+    return produce(p, p->cfg.dead_letter_topic, key, keylen, &ev);
+}
+
+static int dead_letter(ap_processor_t *p, const ap_record_t *r, int reason, const char *why) {
+    return dead_letter_as(p, r, reason, why, 0);
+}
+
+/* Does the record's Kafka key look like a CPR number? (A publisher keying by
+ * CPR number puts it in every copy of the record, the dead letter's too.) */
+static int key_looks_like_cpr(const ap_record_t *r) {
+    char key[AP_TEXT_CAP];
+    if (!r->key || r->keylen == 0) return 0;
+    size_t n = r->keylen < sizeof key - 1 ? r->keylen : sizeof key - 1;
+    memcpy(key, r->key, n);
+    key[n] = '\0';
+    return ap_events_looks_like_cpr(key);
 }
 
 /* --------------------------------------------------------------- the clock */
@@ -463,11 +503,17 @@ static int classify(ap_processor_t *p, const ap_record_t *r, ap_event_t *ev) {
     if (r->len > AP_MAX_RECORD_BYTES) return dead_letter(p, r, AP_CODEC_TOO_LONG, "record larger than 64 KiB") ? -1 : 0;
     ap_codec_status_t st = ap_events_decode(r->payload, r->len, ev, &err);
     if (st != AP_CODEC_OK) return dead_letter(p, r, (int)st, err.msg) ? -1 : 0;
+    /* Personal data first, whatever else is wrong with the record: its
+     * bytes and key must not be copied into the dead-letter topic. */
+    int invalid = ap_events_validate(ev, why, sizeof why);
+    if (invalid == -2) return dead_letter_as(p, r, AP_DL_INVALID_EVENT, why, 1) ? -1 : 0;
+    if (key_looks_like_cpr(r))
+        return dead_letter_as(p, r, AP_DL_INVALID_EVENT, "record key looks like a CPR number", 1) ? -1 : 0;
     if (!allowed_on(kind, ev->type)) {
         snprintf(why, sizeof why, "%s does not belong on topic %s", ap_events_desc(ev->type)->name, r->topic);
         return dead_letter(p, r, AP_DL_WRONG_TOPIC, why) ? -1 : 0;
     }
-    if (ap_events_validate(ev, why, sizeof why)) return dead_letter(p, r, AP_DL_INVALID_EVENT, why) ? -1 : 0;
+    if (invalid) return dead_letter(p, r, AP_DL_INVALID_EVENT, why) ? -1 : 0;
     if (ev->type == AP_EV_TICK) return 2;
     /* The key must be the citizen id: co-partitioning depends on it. */
     if (!r->key || r->keylen != strlen(ev->u.h.citizen_id) || memcmp(r->key, ev->u.h.citizen_id, r->keylen) != 0)

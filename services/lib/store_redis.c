@@ -918,3 +918,119 @@ static const ap_store_ops_t redis_ops = {
     redis_citizens,   redis_results_get,  redis_commit_cycle, redis_position_get,
     redis_invalidate,
 };
+
+/* ---------------------------------------------------------------- erasure */
+
+/* Appends text to a SCAN MATCH pattern with the glob characters escaped, so
+ * a citizen id holding '*', '?', '[' or '\\' matches only itself. */
+static void glob_escape(ap_buf_t *b, const char *text) {
+    for (const char *c = text; *c; c++) {
+        if (*c == '*' || *c == '?' || *c == '[' || *c == ']' || *c == '\\') ap_buf_append_byte(b, '\\');
+        ap_buf_append_byte(b, (uint8_t)*c);
+    }
+}
+
+/* Removes the members or fields of key that match pattern (SSCAN/HSCAN and
+ * SREM/HDEL in batches). @return 0 or -1. */
+static int remove_matching(redis_store_t *s, const char *key, int hash, const char *pattern, size_t *removed) {
+    char cursor[32] = "0";
+    do {
+        redisReply *r = redisCommand(s->c, "%s %s %s MATCH %s COUNT 1000", hash ? "HSCAN" : "SSCAN", key, cursor, pattern);
+        if (!r || r->type != REDIS_REPLY_ARRAY || r->elements != 2) {
+            if (r) freeReplyObject(r);
+            return fail(s, hash ? "HSCAN" : "SSCAN");
+        }
+        snprintf(cursor, sizeof cursor, "%s", r->element[0]->str);
+        const redisReply *items = r->element[1];
+        for (size_t i = 0; i < items->elements; i += hash ? 2 : 1) {
+            redisReply *d = redisCommand(s->c, "%s %s %b", hash ? "HDEL" : "SREM", key, items->element[i]->str,
+                                         items->element[i]->len);
+            if (!d || d->type != REDIS_REPLY_INTEGER) {
+                if (d) freeReplyObject(d);
+                freeReplyObject(r);
+                return fail(s, hash ? "HDEL" : "SREM");
+            }
+            *removed += (size_t)d->integer;
+            freeReplyObject(d);
+        }
+        freeReplyObject(r);
+    } while (strcmp(cursor, "0") != 0);
+    return 0;
+}
+
+/* Calls fn for every key matching pattern (SCAN). @return 0 or -1. */
+static int each_key(redis_store_t *s, const char *pattern, int (*fn)(redis_store_t *, const char *, void *), void *ctx) {
+    char cursor[32] = "0";
+    do {
+        redisReply *r = redisCommand(s->c, "SCAN %s MATCH %s COUNT 1000", cursor, pattern);
+        if (!r || r->type != REDIS_REPLY_ARRAY || r->elements != 2) {
+            if (r) freeReplyObject(r);
+            return fail(s, "SCAN");
+        }
+        snprintf(cursor, sizeof cursor, "%s", r->element[0]->str);
+        for (size_t i = 0; i < r->element[1]->elements; i++)
+            if (fn(s, r->element[1]->element[i]->str, ctx)) { freeReplyObject(r); return -1; }
+        freeReplyObject(r);
+    } while (strcmp(cursor, "0") != 0);
+    return 0;
+}
+
+typedef struct forget_ctx {
+    const char *citizen;
+    const char *field_pattern; /* "<citizen>|*", escaped */
+    size_t removed;
+} forget_ctx_t;
+
+static int forget_key(redis_store_t *s, const char *key, void *ctx) {
+    forget_ctx_t *f = ctx;
+    redisReply *r = redisCommand(s->c, "DEL %s", key);
+    int ok = r && r->type == REDIS_REPLY_INTEGER;
+    if (ok) f->removed += (size_t)r->integer;
+    if (r) freeReplyObject(r);
+    return ok ? 0 : fail(s, "DEL");
+}
+
+/* A partition key: drop the citizen's entries, by the key's kind. */
+static int forget_in_partition(redis_store_t *s, const char *key, void *ctx) {
+    forget_ctx_t *f = ctx;
+    const char *kind = strrchr(key, ':');
+    if (!kind) return 0;
+    kind++;
+    if (strcmp(kind, "citizens") == 0) {
+        redisReply *r = redisCommand(s->c, "SREM %s %s", key, f->citizen);
+        int ok = r && r->type == REDIS_REPLY_INTEGER;
+        if (ok) f->removed += (size_t)r->integer;
+        if (r) freeReplyObject(r);
+        return ok ? 0 : fail(s, "SREM");
+    }
+    if (strcmp(kind, "applied") == 0 || strcmp(kind, "hx") == 0)
+        return remove_matching(s, key, 1, f->field_pattern, &f->removed);
+    if (strcmp(kind, "dirty") == 0) return remove_matching(s, key, 0, f->field_pattern, &f->removed);
+    return 0; /* clock, offsets: no citizen in them */
+}
+
+int ap_store_redis_forget(ap_store_t *base, const char *citizen, size_t *removed) {
+    redis_store_t *s = R(base);
+    *removed = 0;
+    if (!s->c) return fail(s, "not connected");
+    ap_buf_t citizen_keys = AP_BUF_INIT, fields = AP_BUF_INIT, partition_keys = AP_BUF_INIT;
+    /* "<prefix>:{c:<id>}:*": a citizen id holds no '}' (events.c), so this
+     * matches exactly that citizen's keys. */
+    glob_escape(&citizen_keys, s->prefix);
+    ap_buf_append_str(&citizen_keys, ":{c:");
+    glob_escape(&citizen_keys, citizen);
+    ap_buf_append_str(&citizen_keys, "}:*");
+    glob_escape(&fields, citizen);
+    ap_buf_append_str(&fields, "|*");
+    glob_escape(&partition_keys, s->prefix);
+    ap_buf_append_str(&partition_keys, ":{p:*}:*");
+    forget_ctx_t f = {citizen, fields.data, 0};
+    int rc = each_key(s, citizen_keys.data, forget_key, &f) || each_key(s, partition_keys.data, forget_in_partition, &f)
+                 ? -1 : 0;
+    cache_drop(s, citizen);
+    *removed = f.removed;
+    ap_buf_free(&citizen_keys);
+    ap_buf_free(&fields);
+    ap_buf_free(&partition_keys);
+    return rc;
+}

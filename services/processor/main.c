@@ -33,6 +33,7 @@ typedef struct settings {
     char compliance_topic[AP_TOPIC_CAP];
     char alerts_topic[AP_TOPIC_CAP];
     char dead_letter_topic[AP_TOPIC_CAP];
+    char dl_hash_key_file[256];
     char redis_host[256];
     int redis_port;
     char redis_prefix[32];
@@ -66,6 +67,8 @@ static const ap_setting_t table[] = {
     S("topic.alerts", "AP_TOPIC_ALERTS", AP_SET_STRING, "ap.alerts", alerts_topic, 0, 0, "Output: Alert"),
     S("topic.dead_letter", "AP_TOPIC_DEAD_LETTER", AP_SET_STRING, "ap.dead-letter", dead_letter_topic, 0, 0,
       "Output: DeadLetter"),
+    S("dead_letter.hash_key_file", "AP_DEAD_LETTER_HASH_KEY_FILE", AP_SET_STRING, "", dl_hash_key_file, 0, 0,
+      "File (mode 600) with the key of the HMAC-SHA256 a dead letter withheld for personal data carries"),
     S("redis.host", "AP_REDIS_HOST", AP_SET_STRING, "127.0.0.1", redis_host, 0, 0, "Redis host"),
     S("redis.port", "AP_REDIS_PORT", AP_SET_INT, "6379", redis_port, 1, 65535, "Redis port"),
     S("redis.prefix", "AP_REDIS_PREFIX", AP_SET_STRING, "ap", redis_prefix, 0, 0,
@@ -238,6 +241,11 @@ int main(int argc, char **argv) {
     memcpy(pcfg.alerts_topic, cfg.alerts_topic, AP_TOPIC_CAP);
     memcpy(pcfg.dead_letter_topic, cfg.dead_letter_topic, AP_TOPIC_CAP);
     pcfg.grace_days = cfg.grace_days;
+    if (ap_config_read_secret(cfg.dl_hash_key_file, pcfg.dead_letter_hash_key, sizeof pcfg.dead_letter_hash_key,
+                              &pcfg.dead_letter_hash_key_len, err, sizeof err)) {
+        ap_log_error("bad dead_letter.hash_key_file", "error=\"%s\"", err);
+        goto cleanup;
+    }
     pcfg.flush_timeout_ms = cfg.flush_timeout_ms;
     proc = ap_processor_create(&pcfg, store, ap_kafka_output(&producer.out));
 

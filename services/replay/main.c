@@ -55,6 +55,7 @@ typedef struct settings {
     char input[1024];
     char output[1024];
     char dead_letters[1024];
+    char dl_hash_key_file[256];
     char format[8];
     char audit_prefix[96];
     int from_offset;
@@ -94,6 +95,8 @@ static const ap_setting_t table[] = {
     S("replay.dead_letters", "AP_REPLAY_DEAD_LETTERS", AP_SET_STRING, "", dead_letters, 0, 0,
       "file, kafka: write the dead letters (refused records, with the reason) to this file, as the live "
       "processor writes them to its dead-letter topic; all of them, whatever the filters"),
+    S("dead_letter.hash_key_file", "AP_DEAD_LETTER_HASH_KEY_FILE", AP_SET_STRING, "", dl_hash_key_file, 0, 0,
+      "The processor's setting of that name (the HMAC in dead letters withheld for personal data)"),
     S("replay.format", "AP_REPLAY_FORMAT", AP_SET_STRING, "json", format, 0, 0,
       "json (what apctl consume prints) or hex (topic, key, exact bytes)"),
     S("replay.audit_prefix", "AP_REPLAY_AUDIT_PREFIX", AP_SET_STRING, "", audit_prefix, 0, 0,
@@ -785,6 +788,11 @@ int main(int argc, char **argv) {
     snprintf(pcfg.dead_letter_topic, AP_TOPIC_CAP, "%s.dead-letter", prefix);
     pcfg.grace_days = cfg.grace_days;
     pcfg.flush_timeout_ms = 30000;
+    if (ap_config_read_secret(cfg.dl_hash_key_file, pcfg.dead_letter_hash_key, sizeof pcfg.dead_letter_hash_key,
+                              &pcfg.dead_letter_hash_key_len, err, sizeof err)) {
+        fprintf(stderr, "ap-replay: dead_letter.hash_key_file: %s\n", err);
+        return 2;
+    }
 
     int exit_code = 1;
     ap_store_t *store = NULL;

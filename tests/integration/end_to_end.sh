@@ -122,13 +122,13 @@ check "lineage: the inputs behind c-bo's week 3" "$expected_inputs" \
 check "lineage: sorted by topic and offset, real offsets" "ok" \
   "$(jq -r 'select(.citizen_id == "c-bo" and .iso_week == 3) | .inputs | if (. == sort_by(.topic, .offset)) and all(.offset >= 0) and length > 3 then "ok" else "bad" end' "$work/results.jsonl")"
 
-check "dead letters keep the reason and the original bytes" "$(cat <<'TXT'
+check "dead letters keep the reason and the original bytes (not those refused for a CPR number)" "$(cat <<'TXT'
 BAD_MARKER deadbeef00
-INVALID_EVENT citizen_id looks like a CPR number
+INVALID_EVENT citizen_id looks like a CPR number; record withheld (personal data) key= payload=
 TRUNCATED c301
 WRONG_TOPIC HoursEvent does not belong on topic PLACEMENT
 TXT
-)" "$(jq -r 'if .reason_code == "INVALID_EVENT" then "\(.reason_code) \(.reason)"
+)" "$(jq -r 'if .reason_code == "INVALID_EVENT" then "\(.reason_code) \(.reason) key=\(.key) payload=\(.payload)"
              elif .reason_code == "WRONG_TOPIC" then "\(.reason_code) \(.reason | sub(" [^ ]+$"; " PLACEMENT"))"
              else "\(.reason_code) \(.payload)" end' "$work/dead.jsonl" | sort)"
 
@@ -172,6 +172,31 @@ if grep -E 'c-(anna|bo|cecilie|dan|emil)|0101901234' "$work/processor.log"; then
 else
   echo "ok   no citizen ids in the log"
 fi
+
+# Retention (issue 15 §5): the input topics are the audit record, so
+# create-topics keeps their records until deleted; other settings on request;
+# a replication factor the cluster cannot give is a clear error.
+check "input topics keep records until deleted (retention.ms -1)" "-1 -1" \
+  "$("$apctl" topic-config "$AP_TOPIC_HOURS" retention.ms) $("$apctl" topic-config "$AP_TOPIC_COMPLIANCE" retention.ms)"
+"$apctl" create-topics --partitions 3 --retention-ms 604800000 --config cleanup.policy=compact "$id.short"
+check "create-topics sets retention and other configs on request" "604800000 compact" \
+  "$("$apctl" topic-config "$id.short" retention.ms) $("$apctl" topic-config "$id.short" cleanup.policy)"
+rc=0; "$apctl" create-topics --partitions 3 --replication-factor 3 "$id.replicated" 2> "$work/rf.err" || rc=$?
+check "a replication factor above the brokers is refused" "1 1" "$rc $(grep -ci 'replication' "$work/rf.err" | sed 's/^[1-9][0-9]*$/1/')"
+
+# Erasure (issue 15 §5): one citizen's state leaves Redis; the others stay;
+# the citizen id is not printed.
+"$apctl" forget c-anna > "$work/forget.txt"
+check "forget says what it removed, not whom" "1 0" \
+  "$(grep -c 'keys and entries removed' "$work/forget.txt") $(grep -c 'c-anna' "$work/forget.txt" || true)"
+rcli() { redis-cli -p "$AP_REDIS_PORT" "$@"; }
+check "no key of the forgotten citizen is left" "0" "$(rcli --scan --pattern "$id:{c:c-anna}:*" | wc -l | tr -d ' ')"
+check "the forgotten citizen is in no partition set or hash" "0" \
+  "$(for k in $(rcli --scan --pattern "$id:{p:*}:*"); do
+       case $k in *:citizens) rcli sismember "$k" c-anna ;; *:applied|*:hx) rcli hscan "$k" 0 match 'c-anna|*' count 100000 | tail -n +2 | { grep -c . || true; } ;;
+                  *:dirty) rcli sscan "$k" 0 match 'c-anna|*' count 100000 | tail -n +2 | { grep -c . || true; } ;; *) echo 0 ;; esac
+     done | awk '{s += $1} END {print s + 0}')"
+check "the other citizens' state is untouched" "1" "$(rcli --scan --pattern "$id:{c:c-bo}:*" | grep -c ':res$')"
 
 if [ "$failures" -ne 0 ]; then echo "--- processor log"; tail -40 "$work/processor.log"; exit 1; fi
 echo "end_to_end: all checks passed"

@@ -153,7 +153,7 @@ expect_refused processor_untrusted_ca "$refused.*certificate verify failed" \
 n=$(AP_KAFKA_SSL_CA_FILE="$work/other-ca.pem" "$apctl" consume --topic "$AP_TOPIC_COMPLIANCE" --set kafka.ssl_verify=0 \
       --set kafka.ssl_ca_file= 2>> "$work/consume.log" | wc -l)
 check "kafka.ssl_verify=0 connects without a trusted CA" "15" "$n"
-echo "not-the-passphrase" > "$work/bad-key.password"
+echo "not-the-passphrase" > "$work/bad-key.password"; chmod 600 "$work/bad-key.password"
 expect_refused apctl_wrong_key_password "is its passphrase, kafka.ssl_key_password_file, right" \
   env AP_KAFKA_SSL_KEY_PASSWORD_FILE="$work/bad-key.password" "$apctl" consume --topic "$AP_TOPIC_COMPLIANCE"
 expect_refused processor_plaintext_to_tls "PLAIN sends the password in clear" \

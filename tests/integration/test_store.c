@@ -119,6 +119,80 @@ static void another_key_layout_is_refused(void **state) {
     redisFree(c);
 }
 
+/* Number of keys matching pattern, and whether set/hash key holds member/field. */
+static long count_keys(redisContext *c, const char *pattern) {
+    redisReply *r = redisCommand(c, "KEYS %s", pattern);
+    long n = r && r->type == REDIS_REPLY_ARRAY ? (long)r->elements : -1;
+    if (r) freeReplyObject(r);
+    return n;
+}
+
+static long int_reply(redisContext *c, const char *fmt, const char *key, const char *member) {
+    redisReply *r = redisCommand(c, fmt, key, member);
+    long n = r && r->type == REDIS_REPLY_INTEGER ? (long)r->integer : -1;
+    if (r) freeReplyObject(r);
+    return n;
+}
+
+/* Issue 15 §5: apctl forget erases exactly one citizen's state: its own keys
+ * and its entries in the partition's sets and hashes; citizens whose ids a
+ * glob pattern of the first would match are untouched. */
+static void forgetting_a_citizen_removes_exactly_its_state(void **state) {
+    (void)state;
+    static const char *const who[] = {"c*1", "cX1", "c?1", "c[1]", "c*11"};
+    enum { N = sizeof who / sizeof *who };
+    ap_buf_t b = AP_BUF_INIT;
+    int outcome;
+    int32_t monday = ap_cal_days_from_civil(2026, 1, 5);
+    for (int i = 0; i < N; i++) {
+        char id[AP_UUID_CAP];
+        snprintf(id, sizeof id, "00000000-0000-4000-8000-0000000001%02d", i);
+        ap_event_t ev = hours_event(id, 1000, "2026-01-07", 30 + i);
+        strcpy(ev.u.hours.h.citizen_id, who[i]);
+        ap_store_item_t item = {&ev, {NULL, 0}, {monday, monday}, "in.hours", i};
+        ap_buf_reset(&b);
+        ap_events_encode(&ev, &b);
+        item.encoded = (ap_bytes_t){(const uint8_t *)b.data, b.len};
+        assert_int_equal(ap_store_apply(store, &item, 1, 7, &outcome), 0);
+        assert_int_equal(outcome, AP_APPLY_APPLIED);
+        ap_store_result_t res = {who[i], monday, {1, 42}};
+        assert_int_equal(ap_store_commit_cycle(store, &res, 1, NULL, 0, NULL, 0, NULL, 0), 0);
+    }
+    size_t removed = 0;
+    assert_int_equal(ap_store_redis_forget(store, "c*1", &removed), 0);
+    /* week hash, result record; citizens, applied, hx, dirty entries */
+    assert_int_equal(removed, 6);
+    redisContext *c = admin();
+    char key[128], pattern[128];
+    snprintf(pattern, sizeof pattern, "%s:{c:c\\*1}:*", prefix);
+    assert_int_equal(count_keys(c, pattern), 0);
+    snprintf(key, sizeof key, "%s:{p:7}:citizens", prefix);
+    assert_int_equal(int_reply(c, "SISMEMBER %s %s", key, "c*1"), 0);
+    for (int i = 1; i < N; i++) {
+        assert_int_equal(int_reply(c, "SISMEMBER %s %s", key, who[i]), 1);
+        snprintf(pattern, sizeof pattern, "%s:{c:%s}:*", prefix, who[i]);
+        char lit[64];
+        snprintf(lit, sizeof lit, "%s:{c:%s}:res", prefix, who[i]);
+        assert_int_equal(int_reply(c, "EXISTS %s%s", lit, ""), 1);
+    }
+    snprintf(key, sizeof key, "%s:{p:7}:applied", prefix);
+    assert_int_equal(int_reply(c, "HLEN %s%s", key, ""), N - 1);
+    snprintf(key, sizeof key, "%s:{p:7}:hx", prefix);
+    assert_int_equal(int_reply(c, "HLEN %s%s", key, ""), N - 1);
+    snprintf(key, sizeof key, "%s:{p:7}:dirty", prefix);
+    assert_int_equal(int_reply(c, "SCARD %s%s", key, ""), N - 1);
+    redisFree(c);
+    /* The others load as before; the forgotten one has nothing. */
+    ap_result_record_t rec[N];
+    const char *cits[N];
+    int32_t mondays[N];
+    for (int i = 0; i < N; i++) cits[i] = who[i], mondays[i] = monday;
+    assert_int_equal(ap_store_results_get(store, cits, mondays, N, rec), 0);
+    assert_int_equal(rec[0].revision, 0);
+    for (int i = 1; i < N; i++) assert_int_equal(rec[i].revision, 1);
+    ap_buf_free(&b);
+}
+
 /* The key layout of store_redis.h, read back with plain Redis commands: the
  * stored value is the version (recorded_at as 20 digits, event id as 36), the
  * span (two Mondays, 11 characters each), the source (partition 10, offset
@@ -633,6 +707,7 @@ int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(a_closed_port_fails_to_connect),
         cmocka_unit_test(another_key_layout_is_refused),
+        cmocka_unit_test(forgetting_a_citizen_removes_exactly_its_state),
         cmocka_unit_test(stored_values_follow_the_key_layout),
         cmocka_unit_test(a_dropped_connection_is_noticed),
         cmocka_unit_test(a_lost_script_forces_a_reconnect),

@@ -41,4 +41,13 @@ check "weeks under the 2014 rules stay identical (some exist)" "1" "$(jq -r 'if 
 check "only requirement fields changed" "adjustments required_minutes shortfall_minutes status" \
   "$(jq -r '[.differences[].fields[].field] | unique | map(select(. != "adjustments" and . != "required_minutes" and . != "shortfall_minutes" and . != "status")) as $other | if ($other | length) > 0 then $other | join(" ") else "adjustments required_minutes shortfall_minutes status" end' "$work/report.json")"
 check "the readable report names a changed week" "1" "$(grep -c "$(echo "$expected" | head -1)" "$work/report.txt" | sed 's/^[1-9][0-9]*$/1/')"
+# Files with personal data are their owner's alone (issue 15 §4), whatever
+# the umask, also when they existed with another mode.
+umask 022
+touch "$work/again.json" && chmod 644 "$work/again.json"
+"$build/ap-generate" --citizens 20 --weeks 2 --seed 3 --export "$work/small.jsonl" 2>/dev/null
+replay --set replay.input="$work/s.avro" --set replay.output="$work/again.json" --set replay.dead_letters="$work/dl.json"
+"$build/apctl" diff "$work/base.json" "$work/again.json" --json "$work/report2.json" >/dev/null || true
+check "exports, outputs, dead letters and diff reports are mode 600" "600 600 600 600 600" \
+  "$(stat -c %a "$work/s.avro" "$work/small.jsonl" "$work/again.json" "$work/dl.json" "$work/report2.json" | xargs)"
 [ "$failures" -eq 0 ]

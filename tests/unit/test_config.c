@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <cmocka.h>
 
 #include "arbejdspligt/config.h"
@@ -151,9 +152,43 @@ static void writer_schemas_from_a_directory(void **state) {
     assert_int_equal(system(cmd), 0);
 }
 
+/* Secret files: read whole (one trailing newline dropped), refused when
+ * others may read them, when empty or too long; the content is never in err. */
+static void secrets_come_from_private_files(void **state) {
+    (void)state;
+    char path[] = "/tmp/ap-secret-test-XXXXXX", err[256];
+    int fd = mkstemp(path); /* mode 600 */
+    FILE *f = fdopen(fd, "w");
+    fputs("s3cret-key\n", f);
+    fclose(f);
+    unsigned char key[16];
+    size_t len = 99;
+    assert_int_equal(ap_config_read_secret("", key, sizeof key, &len, err, sizeof err), 0);
+    assert_int_equal(len, 0);
+    assert_int_equal(ap_config_read_secret(path, key, sizeof key, &len, err, sizeof err), 0);
+    assert_int_equal(len, 10);
+    assert_memory_equal(key, "s3cret-key", 10);
+    assert_int_equal(ap_config_read_secret(path, key, 4, &len, err, sizeof err), -1);
+    assert_non_null(strstr(err, "longer than 4 bytes"));
+    assert_null(strstr(err, "s3cret"));
+    assert_int_equal(chmod(path, 0644), 0);
+    assert_int_equal(ap_config_read_secret(path, key, sizeof key, &len, err, sizeof err), -1);
+    assert_non_null(strstr(err, "chmod 600"));
+    assert_null(strstr(err, "s3cret"));
+    assert_int_equal(chmod(path, 0600), 0);
+    f = fopen(path, "w");
+    fclose(f);
+    assert_int_equal(ap_config_read_secret(path, key, sizeof key, &len, err, sizeof err), -1);
+    assert_non_null(strstr(err, "empty"));
+    remove(path);
+    assert_int_equal(ap_config_read_secret(path, key, sizeof key, &len, err, sizeof err), -1);
+    assert_non_null(strstr(err, "cannot open"));
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {cmocka_unit_test(precedence), cmocka_unit_test(errors_are_clear),
                                        cmocka_unit_test(long_lines_are_not_split),
+                                       cmocka_unit_test(secrets_come_from_private_files),
                                        cmocka_unit_test(writer_schemas_from_a_directory)};
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 #include <cmocka.h>
 
@@ -46,11 +47,13 @@ static int load(cfg_t *c, int argc, char **argv, char *err) {
     return rc;
 }
 
+/* Secret files are mode 600 (others' readable ones are refused). */
 static void write_file(const char *path, const char *text) {
     FILE *f = fopen(path, "w");
     assert_non_null(f);
     fputs(text, f);
     fclose(f);
+    chmod(path, 0600);
 }
 
 /* Every binary gets the same names and defaults: plaintext, verification on. */
@@ -68,8 +71,8 @@ static void defaults(void **state) {
     assert_int_equal(ap_kafka_conn_check(&c.kafka, err, sizeof err), 0);
 }
 
-/* A secret: from the file its key names (first line, newline dropped), from
- * its variable, or from VAR_FILE; both variables at once is an error. */
+/* A secret: from the file its key names (one line, mode 600), from its
+ * variable, or from VAR_FILE; both variables at once is an error. */
 static void secrets_from_files_and_environment(void **state) {
     (void)state;
     clear_env();
@@ -77,7 +80,7 @@ static void secrets_from_files_and_environment(void **state) {
     assert_non_null(mkdtemp(dir));
     snprintf(path, sizeof path, "%s/pw", dir);
     snprintf(conf, sizeof conf, "%s/client.conf", dir);
-    write_file(path, "s3cret-from-file\r\nsecond line ignored\n");
+    write_file(path, "s3cret-from-file\r\n");
     char line[300];
     snprintf(line, sizeof line, "kafka.sasl_password_file = %s\n", path);
     write_file(conf, line);
@@ -116,7 +119,17 @@ static void secrets_from_files_and_environment(void **state) {
     write_file(path, "\n");
     setenv("AP_KAFKA_SASL_PASSWORD_FILE", path, 1);
     assert_int_equal(load(&c, 1, none, err), -1);
-    assert_non_null(strstr(err, "holds no secret"));
+    assert_non_null(strstr(err, "kafka.sasl_password_file"));
+    write_file(path, "two\nlines\n");
+    assert_int_equal(load(&c, 1, none, err), -1);
+    assert_non_null(strstr(err, "one line"));
+    assert_null(strstr(err, "lines"));
+    /* A file others may read is refused, its content never echoed. */
+    write_file(path, "readable-by-all\n");
+    chmod(path, 0644);
+    assert_int_equal(load(&c, 1, none, err), -1);
+    assert_non_null(strstr(err, "chmod 600"));
+    assert_null(strstr(err, "readable-by-all"));
     unsetenv("AP_KAFKA_SASL_PASSWORD_FILE");
 
     /* Too long for the buffer: an error without the secret in it. */

@@ -9,6 +9,9 @@
 #include <string.h>
 #include <cmocka.h>
 
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
+
 #include "arbejdspligt/calendar.h"
 #include "arbejdspligt/events.h"
 #include "arbejdspligt/partition.h"
@@ -105,6 +108,16 @@ static ap_record_t records[16];
 static size_t n_records;
 static int64_t offsets[8][AP_TOPIC_KINDS];
 
+/* The processor's settings every test here starts from. */
+static void test_config(ap_processor_config_t *cfg) {
+    memset(cfg, 0, sizeof *cfg);
+    for (int k = 0; k < AP_TOPIC_KINDS; k++) snprintf(cfg->input_topics[k], AP_TOPIC_CAP, "%s", topics[k]);
+    strcpy(cfg->compliance_topic, "t.compliance");
+    strcpy(cfg->alerts_topic, "t.alerts");
+    strcpy(cfg->dead_letter_topic, "t.dead-letter");
+    cfg->grace_days = 2;
+}
+
 static void add(int32_t partition, int kind, const ap_event_t *ev, const char *key) {
     size_t i = n_records++;
     ap_buf_reset(&bytes[i]);
@@ -143,12 +156,7 @@ static void a_closed_partition_waits_and_the_others_go_on(void **state) {
     seen_t seen = {0};
     ap_store_t *store = ap_store_memory_create();
     ap_processor_config_t cfg;
-    memset(&cfg, 0, sizeof cfg);
-    for (int k = 0; k < AP_TOPIC_KINDS; k++) snprintf(cfg.input_topics[k], AP_TOPIC_CAP, "%s", topics[k]);
-    strcpy(cfg.compliance_topic, "t.compliance");
-    strcpy(cfg.alerts_topic, "t.alerts");
-    strcpy(cfg.dead_letter_topic, "t.dead-letter");
-    cfg.grace_days = 2;
+    test_config(&cfg);
     ap_processor_t *proc = ap_processor_create(&cfg, store, (ap_output_t){keep, flushed, &seen});
 
     void *tags[16];
@@ -237,12 +245,7 @@ static void a_newer_compatible_schema_is_applied_not_dead_lettered(void **state)
     store->ops = &spy_ops;
     n_stored = 0;
     ap_processor_config_t cfg;
-    memset(&cfg, 0, sizeof cfg);
-    for (int k = 0; k < AP_TOPIC_KINDS; k++) snprintf(cfg.input_topics[k], AP_TOPIC_CAP, "%s", topics[k]);
-    strcpy(cfg.compliance_topic, "t.compliance");
-    strcpy(cfg.alerts_topic, "t.alerts");
-    strcpy(cfg.dead_letter_topic, "t.dead-letter");
-    cfg.grace_days = 2;
+    test_config(&cfg);
     ap_processor_t *proc = ap_processor_create(&cfg, store, (ap_output_t){keep, flushed, &seen});
     size_t consumed = 0;
     char err[256];
@@ -308,12 +311,7 @@ static void outputs_carry_engine_version_and_v5_ids(void **state) {
     memset(&got, 0, sizeof got);
     ap_store_t *store = ap_store_memory_create();
     ap_processor_config_t cfg;
-    memset(&cfg, 0, sizeof cfg);
-    for (int k = 0; k < AP_TOPIC_KINDS; k++) snprintf(cfg.input_topics[k], AP_TOPIC_CAP, "%s", topics[k]);
-    strcpy(cfg.compliance_topic, "t.compliance");
-    strcpy(cfg.alerts_topic, "t.alerts");
-    strcpy(cfg.dead_letter_topic, "t.dead-letter");
-    cfg.grace_days = 2;
+    test_config(&cfg);
     ap_processor_t *proc = ap_processor_create(&cfg, store, (ap_output_t){capture, flushed, &got});
     size_t consumed = 0;
     char err[256];
@@ -373,15 +371,8 @@ static void a_record_off_its_murmur2_partition_is_a_dead_letter(void **state) {
     seen_t seen = {0};
     ap_store_t *store = ap_store_memory_create();
     ap_processor_config_t cfg;
-    memset(&cfg, 0, sizeof cfg);
-    for (int k = 0; k < AP_TOPIC_KINDS; k++) {
-        snprintf(cfg.input_topics[k], AP_TOPIC_CAP, "%s", topics[k]);
-        cfg.partitions[k] = 4;
-    }
-    strcpy(cfg.compliance_topic, "t.compliance");
-    strcpy(cfg.alerts_topic, "t.alerts");
-    strcpy(cfg.dead_letter_topic, "t.dead-letter");
-    cfg.grace_days = 2;
+    test_config(&cfg);
+    for (int k = 0; k < AP_TOPIC_KINDS; k++) cfg.partitions[k] = 4;
     ap_processor_t *proc = ap_processor_create(&cfg, store, (ap_output_t){keep, flushed, &seen});
     char err[256], want[AP_TEXT_CAP];
     size_t done = 0;
@@ -406,12 +397,110 @@ static void a_record_off_its_murmur2_partition_is_a_dead_letter(void **state) {
     for (size_t i = 0; i < 16; i++) ap_buf_free(&bytes[i]);
 }
 
+static int contains(const char *buf, size_t len, const char *needle) {
+    size_t n = strlen(needle);
+    for (size_t i = 0; i + n <= len; i++)
+        if (memcmp(buf + i, needle, n) == 0) return 1;
+    return 0;
+}
+
+/* Output that keeps the dead letters' bytes, Kafka keys and decoded fields. */
+typedef struct letters {
+    int n;
+    ap_dead_letter_t dl[8];
+    size_t kafka_keylen[8];
+    ap_buf_t bytes[8];
+} letters_t;
+
+static int keep_letters(void *ctx, const char *topic, const void *key, size_t keylen, const void *value, size_t len,
+                        const ap_event_t *event, char *err, size_t errlen) {
+    (void)key, (void)event, (void)err, (void)errlen;
+    letters_t *l = ctx;
+    if (strcmp(topic, "t.dead-letter") != 0 || l->n == 8) return 0;
+    ap_buf_reset(&l->bytes[l->n]);
+    ap_buf_append(&l->bytes[l->n], value, len);
+    ap_event_t ev;
+    ap_codec_error_t cerr;
+    assert_int_equal(ap_events_decode((const uint8_t *)l->bytes[l->n].data, len, &ev, &cerr), AP_CODEC_OK);
+    l->dl[l->n] = ev.u.dead_letter;
+    l->kafka_keylen[l->n++] = keylen;
+    return 0;
+}
+
+/* Issue 15 §3: a record refused for personal data (a CPR number in any text
+ * field, or as its Kafka key, also on the wrong topic) is dead-lettered
+ * without its bytes and key: where it is, why, and an HMAC-SHA256 of its
+ * bytes under dead_letter.hash_key by which its publisher can find it.
+ * Other refusals keep the record whole. */
+static void a_record_with_personal_data_is_withheld(void **state) {
+    (void)state;
+    ap_codec_error_t cerr;
+    assert_int_equal(ap_events_init(&cerr), 0);
+    n_records = 0;
+    memset(offsets, 0, sizeof offsets);
+    ap_event_t ev;
+    ev = hours("c-0101901234", "r-1", ap_cal_days_from_civil(2026, 1, 6)), add(0, AP_TOPIC_HOURS, &ev, "c-0101901234");
+    ev = hours("a", "r-2", ap_cal_days_from_civil(2026, 1, 6));
+    strcpy(ev.u.hours.journal_ref, "j/010190-1234");
+    add(0, AP_TOPIC_HOURS, &ev, "a");
+    ev = hours("a", "r-3", ap_cal_days_from_civil(2026, 1, 6)), add(0, AP_TOPIC_HOURS, &ev, "0101901234");
+    ev = hours("c-0101901234", "r-4", ap_cal_days_from_civil(2026, 1, 6)), add(0, AP_TOPIC_PLACEMENT, &ev, "x");
+    ev = hours("a", "r-5", ap_cal_days_from_civil(2026, 1, 6)), add(0, AP_TOPIC_PLACEMENT, &ev, "a");
+
+    letters_t got;
+    memset(&got, 0, sizeof got);
+    ap_store_t *store = ap_store_memory_create();
+    ap_processor_config_t cfg;
+    test_config(&cfg);
+    memcpy(cfg.dead_letter_hash_key, "publisher-shared-secret", 23);
+    cfg.dead_letter_hash_key_len = 23;
+    ap_processor_t *proc = ap_processor_create(&cfg, store, (ap_output_t){keep_letters, flushed, &got});
+    char err[256];
+    size_t done = 0;
+    while (done < n_records) {
+        size_t consumed = 0;
+        assert_int_equal(ap_processor_process(proc, records + done, n_records - done, &consumed, NULL, err, sizeof err), 0);
+        done += consumed;
+    }
+    assert_int_equal(got.n, 5);
+    static const char *const why[4] = {"citizen_id looks like a CPR number", "journal_ref looks like a CPR number",
+                                       "record key looks like a CPR number", "citizen_id looks like a CPR number"};
+    for (int i = 0; i < 4; i++) {
+        const ap_dead_letter_t *d = &got.dl[i];
+        assert_int_equal(d->reason_code, AP_DL_INVALID_EVENT);
+        assert_int_equal(d->key.len, 0);
+        assert_int_equal(d->payload.len, 0);
+        assert_int_equal(got.kafka_keylen[i], 0);
+        assert_int_equal(d->source_offset, records[i].offset);
+        /* The publisher's way to find it: HMAC-SHA256 of the record's bytes. */
+        unsigned char md[32];
+        unsigned int mdlen = 0;
+        assert_non_null(HMAC(EVP_sha256(), "publisher-shared-secret", 23, records[i].payload, records[i].len, md, &mdlen));
+        char want[AP_TEXT_CAP] = "", hex[65];
+        for (unsigned k = 0; k < 32; k++) snprintf(hex + 2 * k, 3, "%02x", md[k]);
+        snprintf(want, sizeof want, "%s; record withheld (personal data); hmac-sha256 %s", why[i], hex);
+        assert_string_equal(d->reason, want);
+        /* Nothing of the number anywhere in the dead letter's bytes. */
+        assert_false(contains(got.bytes[i].data, got.bytes[i].len, "0101901234"));
+        assert_false(contains(got.bytes[i].data, got.bytes[i].len, "010190-1234"));
+    }
+    /* A refusal for anything else keeps the record, as before. */
+    assert_int_equal(got.dl[4].reason_code, AP_DL_WRONG_TOPIC);
+    assert_int_equal(got.dl[4].payload.len, records[4].len);
+    assert_int_equal(got.kafka_keylen[4], 1);
+    assert_int_equal(ap_processor_stats(proc)->applied, 0);
+    ap_processor_destroy(proc);
+    ap_store_destroy(store);
+    for (int i = 0; i < 8; i++) ap_buf_free(&got.bytes[i]);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(a_closed_partition_waits_and_the_others_go_on),
         cmocka_unit_test(outputs_carry_engine_version_and_v5_ids),
         cmocka_unit_test(a_newer_compatible_schema_is_applied_not_dead_lettered),
         cmocka_unit_test(a_record_off_its_murmur2_partition_is_a_dead_letter),
+        cmocka_unit_test(a_record_with_personal_data_is_withheld),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
