@@ -10,7 +10,7 @@ sudo_cmd=()
 [ "$(id -u)" -eq 0 ] || sudo_cmd=(sudo)
 
 packages=(build-essential cmake pkg-config librdkafka-dev libavro-dev libhiredis-dev uuid-dev libssl-dev libcmocka-dev
-          redis-server redis-tools kcat jq)
+          redis-server redis-tools kcat jq openssl)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
