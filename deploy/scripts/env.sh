@@ -3,11 +3,19 @@
 # server on spare loopback ports, with all their files under DIR.
 #
 #   env.sh start DIR   -> writes DIR/env.sh (exports AP_KAFKA_BROKERS, AP_REDIS_HOST, AP_REDIS_PORT,
-#                         AP_REDIS_USERNAME, AP_REDIS_PASSWORD_FILE)
+#                         AP_REDIS_USERNAME, AP_REDIS_PASSWORD_FILE, and for the security test
+#                         AP_ENV_SASL_BROKERS, AP_ENV_SASL_USER, AP_ENV_TLS_DIR)
+# The broker has a PLAINTEXT listener (every test but the security one) and a
+# SASL_SSL listener on the next-but-one port: TLS with a CA made here
+# (DIR/tls), SCRAM-SHA-512, SCRAM-SHA-256 and PLAIN for user "ap", whose
+# password is in DIR/tls/sasl.password; client certificates are requested,
+# not required (DIR/tls/client.pem, its key encrypted with
+# DIR/tls/client-key.password).
 #   env.sh stop DIR    -> stops exactly the processes start recorded (by pid)
 # Redis admits no one without a password: its users come from DIR/users.acl
 # (scripts/redis-acl.sh): `ap`, the least-privilege user of the services and
-# of every test, with its password in DIR/redis-ap.password, and `ap-admin`
+# of every test, with its password in DIR/redis-ap.password, `ap-erasure` for
+# apctl forget, and `ap-admin`
 # (DIR/redis-ap-admin.password) for this script and test helpers.
 # Everything under DIR is readable by its owner only (umask 077): logs,
 # Redis's AOF and the password files.
@@ -31,7 +39,7 @@ spare_port() {
   [ "$low" -gt 12000 ] || low=32768
   for _ in $(seq 1 200); do
     p=$((10000 + RANDOM % (low - 10002)))
-    if port_free "$p" && port_free $((p + 1)); then echo "$p"; return 0; fi
+    if port_free "$p" && port_free $((p + 1)) && port_free $((p + 2)); then echo "$p"; return 0; fi
   done
   echo "env: no spare port found" >&2; return 1
 }
@@ -80,18 +88,56 @@ wait_kafka() {
   return 1
 }
 
+# A CA, the broker's certificate and a client certificate (EC P-256: made in
+# milliseconds), and the passwords, all under DIR/tls (0700; keys and
+# passwords 0600). Valid for 2 days: an environment lives for one test run.
+make_tls() {
+  local t=$dir/tls
+  (umask 077; mkdir -p "$t")
+  (
+    umask 077; cd "$t"
+    head -c 24 /dev/urandom | base64 | tr -d '/+=' > sasl.password
+    head -c 24 /dev/urandom | base64 | tr -d '/+=' > client-key.password
+    openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout ca.key -out ca.pem -days 2 \
+      -subj "/CN=arbejdspligt test CA" 2>/dev/null
+    openssl req -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout broker.key -out broker.csr \
+      -subj "/CN=localhost" 2>/dev/null
+    printf 'subjectAltName=IP:127.0.0.1,DNS:localhost\n' > broker.ext
+    openssl x509 -req -in broker.csr -CA ca.pem -CAkey ca.key -CAcreateserial -days 2 -extfile broker.ext \
+      -out broker.pem 2>/dev/null
+    # Kafka's PEM keystore: the (PKCS#8) key, then the certificate chain.
+    cat broker.key broker.pem ca.pem > broker-keystore.pem
+    openssl req -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout client-plain.key -out client.csr \
+      -subj "/CN=ap-client" 2>/dev/null
+    openssl x509 -req -in client.csr -CA ca.pem -CAkey ca.key -CAcreateserial -days 2 -out client.pem 2>/dev/null
+    openssl pkcs8 -topk8 -v2 aes-256-cbc -in client-plain.key -passout file:client-key.password -out client.key
+    rm -f client-plain.key ./*.csr ./*.ext ca.srl
+  )
+}
+
 # Picks ports, writes the broker's configuration, formats its storage and starts it.
 configure_kafka() {
-  kafka_port=$(spare_port); controller_port=$((kafka_port + 1))
+  kafka_port=$(spare_port); controller_port=$((kafka_port + 1)); sasl_port=$((kafka_port + 2))
+  local pw; pw=$(cat "$dir/tls/sasl.password")
+  (umask 077; : > "$dir/server.properties") # it holds the PLAIN password
   cat > "$dir/server.properties" <<PROPS
 process.roles=broker,controller
 node.id=1
 controller.quorum.voters=1@127.0.0.1:$controller_port
-listeners=PLAINTEXT://127.0.0.1:$kafka_port,CONTROLLER://127.0.0.1:$controller_port
-advertised.listeners=PLAINTEXT://127.0.0.1:$kafka_port
+listeners=PLAINTEXT://127.0.0.1:$kafka_port,CONTROLLER://127.0.0.1:$controller_port,SASL_SSL://127.0.0.1:$sasl_port
+advertised.listeners=PLAINTEXT://127.0.0.1:$kafka_port,SASL_SSL://127.0.0.1:$sasl_port
 controller.listener.names=CONTROLLER
-listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT
+listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT,SASL_SSL:SASL_SSL
 inter.broker.listener.name=PLAINTEXT
+sasl.enabled.mechanisms=SCRAM-SHA-512,SCRAM-SHA-256,PLAIN
+listener.name.sasl_ssl.scram-sha-512.sasl.jaas.config=org.apache.kafka.common.security.scram.ScramLoginModule required;
+listener.name.sasl_ssl.scram-sha-256.sasl.jaas.config=org.apache.kafka.common.security.scram.ScramLoginModule required;
+listener.name.sasl_ssl.plain.sasl.jaas.config=org.apache.kafka.common.security.plain.PlainLoginModule required user_ap="$pw";
+listener.name.sasl_ssl.ssl.client.auth=requested
+ssl.keystore.type=PEM
+ssl.keystore.location=$dir/tls/broker-keystore.pem
+ssl.truststore.type=PEM
+ssl.truststore.location=$dir/tls/ca.pem
 log.dirs=$dir/kafka-data
 num.partitions=3
 auto.create.topics.enable=false
@@ -113,8 +159,11 @@ PROPS
   # Base64url of 16 random bytes, without '-': an id starting with '-' reads as
   # an option to the storage tool (it failed 1 start in 64).
   cluster_id=$(head -c 16 /dev/urandom | base64 | tr '+/' 'AB' | tr -d '=')
+  # The SCRAM user is created with the storage (KRaft: no ZooKeeper to ask later).
   java "${java_opts[@]}" -cp "$kafka_home/libs/*" kafka.tools.StorageTool format -t "$cluster_id" \
-       -c "$dir/server.properties" > "$dir/kafka-format.log" 2>&1 ||
+       -c "$dir/server.properties" \
+       --add-scram "SCRAM-SHA-512=[name=ap,password=$pw]" --add-scram "SCRAM-SHA-256=[name=ap,password=$pw]" \
+       > "$dir/kafka-format.log" 2>&1 ||
     { cat "$dir/kafka-format.log"; "$0" stop "$dir"; exit 1; } # stop Redis too: nothing left running
   start_kafka
 }
@@ -129,6 +178,7 @@ start)
   redis_port=$(spare_port); echo "$redis_port" > "$dir/redis.port"
   "$here/redis-acl.sh" "$dir"
   start_redis
+  make_tls
 
   started=0
   for attempt in 1 2 3; do
@@ -150,8 +200,11 @@ start)
     echo "export AP_REDIS_USERNAME=ap"
     printf 'export AP_REDIS_PASSWORD_FILE=%q\n' "$dir/redis-ap.password"
     printf 'export AP_ENV_DIR=%q\n' "$dir"
+    echo "export AP_ENV_SASL_BROKERS=127.0.0.1:$sasl_port"
+    echo "export AP_ENV_SASL_USER=ap"
+    printf 'export AP_ENV_TLS_DIR=%q\n' "$dir/tls"
   } > "$dir/env.sh"
-  echo "env: kafka 127.0.0.1:$kafka_port (pid $(cat "$dir/kafka.pid")), redis 127.0.0.1:$redis_port (pid $(cat "$dir/redis.pid"))"
+  echo "env: kafka 127.0.0.1:$kafka_port (SASL_SSL :$sasl_port, pid $(cat "$dir/kafka.pid")), redis 127.0.0.1:$redis_port (pid $(cat "$dir/redis.pid"))"
   ;;
 stop)
   stop_pid kafka "$dir/kafka.pid"

@@ -13,7 +13,19 @@
 #include <stddef.h>
 #include <stdio.h>
 
-typedef enum ap_setting_type { AP_SET_STRING, AP_SET_INT } ap_setting_type_t;
+/*
+ * AP_SET_SECRET: a password or key. Its key (file, --set) names a file that
+ * holds it, read at load (first line; a trailing newline is dropped); its
+ * environment variable holds the value itself, and ENV_FILE a file. So a
+ * secret never has to be on the command line, and it is never printed:
+ * not by --help, not in an error message.
+ * AP_SET_PROPERTIES: a family of keys under a prefix ("kafka.property."):
+ * every key PREFIXNAME = VALUE is collected into the field as "NAME=VALUE"
+ * lines (a later source replaces an earlier one's NAME). Its environment
+ * prefix (e.g. AP_KAFKA_PROPERTY_) takes NAME upper-cased with '_' for '.'
+ * (AP_KAFKA_PROPERTY_SOCKET_KEEPALIVE_ENABLE=true).
+ */
+typedef enum ap_setting_type { AP_SET_STRING, AP_SET_INT, AP_SET_SECRET, AP_SET_PROPERTIES } ap_setting_type_t;
 
 typedef struct ap_setting {
     const char *name;   /* key in the file and for --set, e.g. "kafka.brokers" */
@@ -41,6 +53,26 @@ void ap_config_print_help(const ap_setting_t *table, size_t n, const char *usage
 /** @brief Sets one setting by name from text. @return 0, or -1 with err set. */
 int ap_config_set(const ap_setting_t *table, size_t n, void *settings, const char *name, const char *value,
                   char *err, size_t errlen);
+
+/**
+ * @brief For tools with their own arguments (apctl, ap-generate): fills
+ * settings from defaults, file (NULL: none) and the environment; the caller
+ * then applies its options with ap_config_set and checks with
+ * ap_config_check_required. @return 0, or -1 with err set.
+ */
+int ap_config_load_env(const ap_setting_t *table, size_t n, void *settings, const char *file, char *err,
+                       size_t errlen);
+
+/** @return 0 when every required setting has a value, or -1 with err naming the first missing one. */
+int ap_config_check_required(const ap_setting_t *table, size_t n, const void *settings, char *err, size_t errlen);
+
+/**
+ * @brief Iterates the "NAME=VALUE" lines of an AP_SET_PROPERTIES field:
+ * *pos starts at 0. @return 1 with name and value copied (NUL-terminated,
+ * truncated to their sizes), or 0 at the end.
+ */
+int ap_config_property_next(const char *props, size_t *pos, char *name, size_t namelen, char *value,
+                            size_t valuelen);
 
 /**
  * @brief Registers every writer schema file (name ending .avsc) in dir (setting

@@ -38,6 +38,8 @@
 
 #include <librdkafka/rdkafka.h>
 
+#include "arbejdspligt/kafka.h"
+
 #define AP_INTAKE_TOPICS 3
 
 /** @brief Loads the stored next offset of a partition; 0 with *offset set, 1 if none stored, -1 on error. */
@@ -55,14 +57,15 @@ typedef int (*ap_intake_tick_fn)(void *ctx, const rd_kafka_message_t *m, int64_t
 typedef struct ap_intake ap_intake_t;
 
 /**
- * @brief Creates the consumer for group_id over the three input topics.
+ * @brief Creates the consumer for group_id over the three input topics,
+ * reaching the brokers as conn says (brokers, TLS, SASL: kafka.h).
  * instance_id (may be "") makes the member static (KIP-345): a restarted
  * instance with the same id takes its partitions back at once instead of
  * waiting for the session timeout of its predecessor.
  * queue_kib bounds what librdkafka prefetches for the whole consumer (0:
  * 4096). offset_fn and tick_fn (with ctx) are called from ap_intake_poll().
  */
-ap_intake_t *ap_intake_create(const char *brokers, const char *group_id, const char *instance_id,
+ap_intake_t *ap_intake_create(const ap_kafka_conn_t *conn, const char *group_id, const char *instance_id,
                               int session_timeout_ms, int queue_kib, const char *const topics[AP_INTAKE_TOPICS],
                               ap_intake_offset_fn offset_fn, ap_intake_clock_fn clock_fn, ap_intake_tick_fn tick_fn,
                               void *ctx, char *err, size_t errlen);

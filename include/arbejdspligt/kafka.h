@@ -12,6 +12,14 @@
  *   (partition.h, README Co-partitioning).
  * - The consuming side is intake.h: offsets are owned by the store there.
  *
+ * How a client reaches Kafka (brokers, TLS, SASL, extra librdkafka
+ * properties) is one ap_kafka_conn_t, filled from the same settings rows in
+ * every binary (AP_KAFKA_CONN_SETTINGS), and every rd_kafka_conf_t of the
+ * project is built from it by ap_kafka_conf_new(): one place decides
+ * security. Secrets (passwords) come from files or the environment, never
+ * the command line, and are never logged: not by us, and librdkafka redacts
+ * them in its own configuration dumps.
+ *
  * Ownership: a producer returned by ap_kafka_producer_create() is destroyed
  * with rd_kafka_destroy() after ap_kafka_producer_drain().
  */
@@ -23,7 +31,56 @@
 
 #include <librdkafka/rdkafka.h>
 
+#include "arbejdspligt/config.h"
 #include "arbejdspligt/output.h"
+
+/* Room for librdkafka properties given as kafka.property.NAME = VALUE. */
+#define AP_KAFKA_PROPERTIES_CAP 4096
+
+/* Everything a client needs to reach the brokers. Strings are "" when unset. */
+typedef struct ap_kafka_conn {
+    char brokers[512];
+    char security_protocol[16];   /* plaintext, ssl, sasl_plaintext or sasl_ssl */
+    char ssl_ca_file[1024];       /* PEM CA bundle the brokers' certificates must chain to */
+    char ssl_certificate_file[1024]; /* client certificate (PEM), when the brokers ask for one */
+    char ssl_key_file[1024];      /* its private key (PEM) */
+    char ssl_key_password[256];   /* secret: the key's passphrase */
+    int ssl_verify;               /* 1: verify the brokers' certificates and host names */
+    char sasl_mechanism[32];      /* SCRAM-SHA-512, SCRAM-SHA-256, PLAIN or OAUTHBEARER */
+    char sasl_username[256];
+    char sasl_password[256];      /* secret */
+    char properties[AP_KAFKA_PROPERTIES_CAP]; /* "NAME=VALUE" lines, applied last */
+} ap_kafka_conn_t;
+
+/*
+ * The settings rows of an ap_kafka_conn_t embedded as `field` in a service's
+ * settings struct, for its table; S is the service's row macro
+ * (S(name, env, type, default, field, min, max, help)). Every binary that
+ * talks to Kafka lists these, so the names and variables are the same.
+ */
+#define AP_KAFKA_CONN_SETTINGS(S, f)                                                                                \
+    S("kafka.brokers", "AP_KAFKA_BROKERS", AP_SET_STRING, "127.0.0.1:9092", f.brokers, 0, 0,                        \
+      "Kafka bootstrap servers"),                                                                                   \
+    S("kafka.security_protocol", "AP_KAFKA_SECURITY_PROTOCOL", AP_SET_STRING, "plaintext", f.security_protocol, 0, \
+      0, "plaintext, ssl (TLS), sasl_ssl (SASL over TLS) or sasl_plaintext (SCRAM only)"),                         \
+    S("kafka.ssl_ca_file", "AP_KAFKA_SSL_CA_FILE", AP_SET_STRING, "", f.ssl_ca_file, 0, 0,                         \
+      "PEM file of the CA(s) the brokers' certificates must chain to (empty: the system's CAs)"),                  \
+    S("kafka.ssl_certificate_file", "AP_KAFKA_SSL_CERTIFICATE_FILE", AP_SET_STRING, "", f.ssl_certificate_file, 0, \
+      0, "Client certificate (PEM), for brokers that ask for one"),                                                \
+    S("kafka.ssl_key_file", "AP_KAFKA_SSL_KEY_FILE", AP_SET_STRING, "", f.ssl_key_file, 0, 0,                      \
+      "The client certificate's private key (PEM)"),                                                               \
+    S("kafka.ssl_key_password_file", "AP_KAFKA_SSL_KEY_PASSWORD", AP_SET_SECRET, "", f.ssl_key_password, 0, 0,    \
+      "File holding the private key's passphrase (or the variable itself)"),                                       \
+    S("kafka.ssl_verify", "AP_KAFKA_SSL_VERIFY", AP_SET_INT, "1", f.ssl_verify, 0, 1,                              \
+      "1: verify the brokers' certificates and host names; 0 only for a test broker (logged as a warning)"),      \
+    S("kafka.sasl_mechanism", "AP_KAFKA_SASL_MECHANISM", AP_SET_STRING, "", f.sasl_mechanism, 0, 0,                \
+      "SCRAM-SHA-512, SCRAM-SHA-256, PLAIN (sasl_ssl only) or OAUTHBEARER (see README Security)"),                \
+    S("kafka.sasl_username", "AP_KAFKA_SASL_USERNAME", AP_SET_STRING, "", f.sasl_username, 0, 0,                   \
+      "SASL user name"),                                                                                            \
+    S("kafka.sasl_password_file", "AP_KAFKA_SASL_PASSWORD", AP_SET_SECRET, "", f.sasl_password, 0, 0,             \
+      "File holding the SASL password (or the variable itself)"),                                                  \
+    S("kafka.property.", "AP_KAFKA_PROPERTY_", AP_SET_PROPERTIES, "", f.properties, 0, 0,                          \
+      "Any other librdkafka property, applied last (not those above, nor those the delivery guarantees rest on)")
 
 /* Delivery outcome counters of a producer, updated by its delivery callback. */
 typedef struct ap_kafka_delivery {
@@ -33,11 +90,47 @@ typedef struct ap_kafka_delivery {
 } ap_kafka_delivery_t;
 
 /**
+ * @brief Checks a connection's settings against each other (a TLS file
+ * without TLS, SASL without a mechanism or password, PLAIN without TLS, a key
+ * without a certificate, a passthrough property that has a named setting or
+ * that the delivery guarantees rest on). Pure: reads no file.
+ * @return 0, or -1 with err naming the settings (never a secret's value).
+ */
+int ap_kafka_conn_check(const ap_kafka_conn_t *conn, char *err, size_t errlen);
+
+/** @brief One line for the start-up log: protocol, mechanism, verification; no user name, no secret. */
+void ap_kafka_conn_describe(const ap_kafka_conn_t *conn, char *out, size_t outlen);
+
+/**
+ * @brief A new librdkafka configuration for conn: bootstrap servers, then
+ * TLS and SASL, then `role` (NULL or a NULL-terminated key, value list: the
+ * caller's producer or consumer settings), then conn's passthrough
+ * properties; our log and error callbacks. Checks conn first.
+ * @return the conf (the caller owns it until rd_kafka_new takes it), or NULL
+ *         with err set (never a secret's value).
+ */
+rd_kafka_conf_t *ap_kafka_conf_new(const ap_kafka_conn_t *conn, const char *const *role, char *err, size_t errlen);
+
+/** @brief A consumer for conn with role settings (e.g. group.id), or NULL with err set. */
+rd_kafka_t *ap_kafka_consumer_create(const ap_kafka_conn_t *conn, const char *const *role, char *err, size_t errlen);
+
+/**
+ * @brief Waits until rk can read cluster metadata, serving its callbacks.
+ * Authentication and TLS failures are configuration errors that waiting
+ * does not fix: they end the wait at once.
+ * @return 0 connected; 1 refused (authentication or TLS failure; err has
+ *         librdkafka's reason, which names no secret); -1 no broker
+ *         answered within timeout_ms (err set).
+ */
+int ap_kafka_await(rd_kafka_t *rk, int timeout_ms, char *err, size_t errlen);
+
+/**
  * @brief Creates a producer. `delivery` (may be NULL) receives delivery
  * outcomes and must outlive the producer. extra is NULL or a NULL-terminated
- * list of key, value pairs of librdkafka settings.
+ * list of key, value pairs of librdkafka settings (conn's passthrough
+ * properties still win over them).
  */
-rd_kafka_t *ap_kafka_producer_create(const char *brokers, ap_kafka_delivery_t *delivery, const char *const *extra,
+rd_kafka_t *ap_kafka_producer_create(const ap_kafka_conn_t *conn, ap_kafka_delivery_t *delivery, const char *const *extra,
                                      char *err, size_t errlen);
 
 /**

@@ -25,7 +25,7 @@
 #include "arbejdspligt/store.h"
 
 typedef struct ap_pump_config {
-    const char *brokers;
+    const ap_kafka_conn_t *kafka; /* borrowed: brokers, TLS, SASL (kafka.h) */
     const char *group_id;
     const char *instance_id; /* "" for a dynamic member */
     int session_timeout_ms;

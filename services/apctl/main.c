@@ -18,7 +18,11 @@
  *   apctl diff LEFT.jsonl RIGHT.jsonl [--json REPORT] [--ignore field,field]
  *   apctl fingerprints
  *
- * The broker comes from --brokers or AP_KAFKA_BROKERS (default 127.0.0.1:9092).
+ * The broker comes from --brokers or AP_KAFKA_BROKERS (default 127.0.0.1:9092);
+ * TLS and SASL from the kafka.* settings every binary shares (kafka.h,
+ * README Security): the environment (AP_KAFKA_SECURITY_PROTOCOL, ...,
+ * AP_KAFKA_SASL_PASSWORD or _FILE), --kafka-config FILE (kafka.* keys) and
+ * --set key=value, in that order.
  * AP_SCHEMAS_WRITERS_DIR names extra writer schemas, as ap-processor's
  * schemas.writers_dir does (records written with them are resolved).
  * JSON field names are the schema's; dates are "YYYY-MM-DD", timestamps
@@ -27,6 +31,7 @@
  */
 #include <errno.h>
 #include <inttypes.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -45,7 +50,8 @@
 #define MAX_TOPICS 8
 
 typedef struct opts {
-    const char *brokers;
+    ap_kafka_conn_t kafka;
+    const char *config;     /* --kafka-config: a file of kafka.* settings */
     const char *topics[MAX_TOPICS];
     int n_topics;
     const char *schema;
@@ -95,13 +101,22 @@ static int usage(void) {
             "  apctl diff LEFT.jsonl RIGHT.jsonl [--json REPORT] [--ignore field,field]\n"
             "  apctl fingerprints\n"
             "common: --brokers HOST:PORT (default $AP_KAFKA_BROKERS or 127.0.0.1:9092)\n"
+            "        --kafka-config FILE, --set kafka.KEY=VALUE, $AP_KAFKA_*: TLS and SASL (README Security;\n"
+            "        passwords only from files or the environment)\n"
             "        $AP_SCHEMAS_WRITERS_DIR: extra writer schemas (*.avsc), as ap-processor's schemas.writers_dir\n");
     return 2;
 }
 
+#define S(name, env, type, def, field, min, max, help) \
+    {name, env, type, def, offsetof(opts_t, field), sizeof(((opts_t *)0)->field), min, max, help}
+/* The Kafka connection settings, as in every binary. */
+static const ap_setting_t kafka_table[] = {AP_KAFKA_CONN_SETTINGS(S, kafka)};
+#define NKAFKA (sizeof kafka_table / sizeof *kafka_table)
+
 static int parse_opts(int argc, char **argv, opts_t *o) {
     memset(o, 0, sizeof *o);
-    o->brokers = getenv("AP_KAFKA_BROKERS") ? getenv("AP_KAFKA_BROKERS") : "127.0.0.1:9092";
+    char err[512];
+    const char *brokers = NULL;
     o->validate = 1;
     o->partitions = 3;
     o->replication_factor = 1;
@@ -124,7 +139,9 @@ static int parse_opts(int argc, char **argv, opts_t *o) {
         if (a[0] == '-' && a[1] == '-') {
             if (!v) { fprintf(stderr, "apctl: %s needs a value\n", a); return -1; }
             i++;
-            if (strcmp(a, "--brokers") == 0) o->brokers = v;
+            if (strcmp(a, "--brokers") == 0) brokers = v;
+            else if (strcmp(a, "--kafka-config") == 0) o->config = v;
+            else if (strcmp(a, "--set") == 0) continue; /* applied below, after the environment */
             else if (strcmp(a, "--topic") == 0 && o->n_topics < MAX_TOPICS) o->topics[o->n_topics++] = v;
             else if (strcmp(a, "--schema") == 0 || strcmp(a, "--group") == 0) o->schema = v;
             else if (strcmp(a, "--key") == 0) o->key = v;
@@ -153,13 +170,51 @@ static int parse_opts(int argc, char **argv, opts_t *o) {
             o->rest[o->n_rest++] = argv[i];
         }
     }
+    /* Kafka settings: default < --kafka-config < environment < --set < --brokers. */
+    if (ap_config_load_env(kafka_table, NKAFKA, o, o->config, err, sizeof err)) {
+        fprintf(stderr, "apctl: %s\n", err);
+        return -1;
+    }
+    for (int i = 2; i + 1 < argc; i++) {
+        if (strcmp(argv[i], "--set") != 0) continue;
+        char *kv = argv[++i], *eq = strchr(kv, '=');
+        if (!eq) { fprintf(stderr, "apctl: --set expects key=value\n"); return -1; }
+        *eq = '\0';
+        int rc = ap_config_set(kafka_table, NKAFKA, o, kv, eq + 1, err, sizeof err);
+        *eq = '=';
+        if (rc) { fprintf(stderr, "apctl: %s\n", err); return -1; }
+    }
+    if (brokers && ap_config_set(kafka_table, NKAFKA, o, "kafka.brokers", brokers, err, sizeof err)) {
+        fprintf(stderr, "apctl: --brokers: %s\n", err);
+        return -1;
+    }
     return 0;
+}
+
+/* Whether rk reaches the brokers: a refused password or certificate ends
+ * the command at once with librdkafka's reason, not after a timeout. */
+static int reachable(rd_kafka_t *rk) {
+    char err[512];
+    if (ap_kafka_await(rk, 10000, err, sizeof err) == 0) return 1;
+    fprintf(stderr, "apctl: %s\n", err);
+    return 0;
+}
+
+/* A consumer for the commands that read (not in a group's rebalances). */
+static rd_kafka_t *consumer(const opts_t *o, const char *group) {
+    char err[512];
+    const char *role[] = {"group.id", group, "enable.auto.commit", "false", NULL};
+    rd_kafka_t *rk = ap_kafka_consumer_create(&o->kafka, role, err, sizeof err);
+    if (!rk) { fprintf(stderr, "apctl: %s\n", err); return NULL; }
+    if (!reachable(rk)) { rd_kafka_destroy(rk); return NULL; }
+    return rk;
 }
 
 static rd_kafka_t *producer(const opts_t *o, ap_kafka_delivery_t *d) {
     char err[512];
-    rd_kafka_t *rk = ap_kafka_producer_create(o->brokers, d, NULL, err, sizeof err);
+    rd_kafka_t *rk = ap_kafka_producer_create(&o->kafka, d, NULL, err, sizeof err);
     if (!rk) fprintf(stderr, "apctl: %s\n", err);
+    else if (!reachable(rk)) { rd_kafka_destroy(rk); rk = NULL; }
     return rk;
 }
 
@@ -334,16 +389,8 @@ static int64_t total_available(rd_kafka_t *rk, const char *topic, int parts, int
 static int cmd_consume(const opts_t *o) {
     if (o->n_topics != 1) return usage();
     char err[512];
-    rd_kafka_conf_t *conf = rd_kafka_conf_new();
-    if (rd_kafka_conf_set(conf, "bootstrap.servers", o->brokers, err, sizeof err) ||
-        rd_kafka_conf_set(conf, "group.id", "apctl-reader", err, sizeof err) ||
-        rd_kafka_conf_set(conf, "enable.auto.commit", "false", err, sizeof err)) {
-        fprintf(stderr, "apctl: %s\n", err);
-        rd_kafka_conf_destroy(conf);
-        return 1;
-    }
-    rd_kafka_t *rk = rd_kafka_new(RD_KAFKA_CONSUMER, conf, err, sizeof err);
-    if (!rk) { fprintf(stderr, "apctl: %s\n", err); rd_kafka_conf_destroy(conf); return 1; }
+    rd_kafka_t *rk = consumer(o, "apctl-reader");
+    if (!rk) return 1;
     int parts = ap_kafka_partition_count(rk, o->topics[0], 10000, err, sizeof err), rc = 0;
     if (parts < 0) { fprintf(stderr, "apctl: %s\n", err); rd_kafka_destroy(rk); return 1; }
     int64_t *low = calloc((size_t)parts, sizeof *low), *high = calloc((size_t)parts, sizeof *high);
@@ -409,15 +456,9 @@ static int cmd_lag(const opts_t *o) {
         return 2;
     }
     char err[512];
-    rd_kafka_conf_t *conf = rd_kafka_conf_new();
-    if (rd_kafka_conf_set(conf, "bootstrap.servers", o->brokers, err, sizeof err) ||
-        rd_kafka_conf_set(conf, "group.id", o->schema, err, sizeof err)) {
-        fprintf(stderr, "apctl: %s\n", err);
-        rd_kafka_conf_destroy(conf);
-        return 1;
-    }
-    rd_kafka_t *rk = rd_kafka_new(RD_KAFKA_CONSUMER, conf, err, sizeof err);
-    if (!rk) { fprintf(stderr, "apctl: %s\n", err); rd_kafka_conf_destroy(conf); return 1; }
+    /* Reads the group's committed offsets; commits nothing itself. */
+    rd_kafka_t *rk = consumer(o, o->schema);
+    if (!rk) return 1;
     rd_kafka_topic_partition_list_t *list = rd_kafka_topic_partition_list_new(16);
     int rc = 0;
     for (int t = 0; t < o->n_topics && rc == 0; t++) {
@@ -550,16 +591,8 @@ static int cmd_redrive(const opts_t *o) {
         return 2;
     }
     char err[512];
-    rd_kafka_conf_t *conf = rd_kafka_conf_new();
-    if (rd_kafka_conf_set(conf, "bootstrap.servers", o->brokers, err, sizeof err) ||
-        rd_kafka_conf_set(conf, "group.id", "apctl-redrive", err, sizeof err) ||
-        rd_kafka_conf_set(conf, "enable.auto.commit", "false", err, sizeof err)) {
-        fprintf(stderr, "apctl: %s\n", err);
-        rd_kafka_conf_destroy(conf);
-        return 1;
-    }
-    rd_kafka_t *rk = rd_kafka_new(RD_KAFKA_CONSUMER, conf, err, sizeof err);
-    if (!rk) { fprintf(stderr, "apctl: %s\n", err); rd_kafka_conf_destroy(conf); return 1; }
+    rd_kafka_t *rk = consumer(o, "apctl-redrive");
+    if (!rk) return 1;
     ap_kafka_delivery_t d = {0};
     rd_kafka_t *prod = o->dry_run ? NULL : producer(o, &d);
     int parts = ap_kafka_partition_count(rk, o->topics[0], 10000, err, sizeof err), rc = 0;

@@ -18,6 +18,7 @@
  * Synthetic ids only ("g-000042"): no real person is described.
  */
 #include <inttypes.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -51,7 +52,15 @@ typedef struct opts {
     int kafka, jsonl, partitions;
     long rate; /* --rate: records per second at most (kafka), 0 = as fast as possible */
     const char *brokers, *prefix, *export_path;
+    const char *config; /* --kafka-config: a file of kafka.* settings */
+    ap_kafka_conn_t conn; /* --kafka: brokers, TLS, SASL */
 } opts_t;
+
+#define S(name, env, type, def, field, min, max, help) \
+    {name, env, type, def, offsetof(opts_t, field), sizeof(((opts_t *)0)->field), min, max, help}
+/* The Kafka connection settings, as in every binary (README Security). */
+static const ap_setting_t kafka_table[] = {AP_KAFKA_CONN_SETTINGS(S, conn)};
+#define NKAFKA (sizeof kafka_table / sizeof *kafka_table)
 
 typedef struct gen {
     opts_t o;
@@ -439,7 +448,8 @@ static void generate(gen_t *g) {
 static int usage(void) {
     fprintf(stderr, "usage: ap-generate [--citizens N] [--weeks N] [--from-week K] [--seed N] [--first-week YYYY-MM-DD]\n"
                     "                   [--invalid-rate F] [--late-rate F] [--late-moves F] [--rate RECORDS_PER_S]\n"
-                    "                   (--jsonl | --kafka [--brokers B] [--topic-prefix P]\n"
+                    "                   (--jsonl | --kafka [--brokers B] [--kafka-config FILE] [--set kafka.KEY=VALUE ...]\n"
+                    "                              [--topic-prefix P]   (TLS, SASL: README Security)\n"
                     "                    | --export FILE[.avro] [--partitions N] [--topic-prefix P])\n");
     return 2;
 }
@@ -454,7 +464,7 @@ int main(int argc, char **argv) {
     o->invalid_rate = 0.0;
     o->late_rate = 0.01;
     o->first_monday = ap_cal_iso_week_monday(2026, 2);
-    o->brokers = getenv("AP_KAFKA_BROKERS") ? getenv("AP_KAFKA_BROKERS") : "127.0.0.1:9092";
+    o->brokers = NULL;
     o->prefix = "ap";
     o->partitions = 6;
     for (int i = 1; i < argc; i++) {
@@ -470,6 +480,8 @@ int main(int argc, char **argv) {
         else if (strcmp(a, "--late-rate") == 0) o->late_rate = atof(v), i++;
         else if (strcmp(a, "--late-moves") == 0) o->late_moves = atof(v), i++;
         else if (strcmp(a, "--brokers") == 0) o->brokers = v, i++;
+        else if (strcmp(a, "--kafka-config") == 0) o->config = v, i++;
+        else if (strcmp(a, "--set") == 0) i++; /* applied below, after the environment */
         else if (strcmp(a, "--topic-prefix") == 0) o->prefix = v, i++;
         else if (strcmp(a, "--export") == 0) o->export_path = v, i++;
         else if (strcmp(a, "--partitions") == 0) o->partitions = atoi(v), i++;
@@ -490,14 +502,38 @@ int main(int argc, char **argv) {
     static const char *const names[3] = {"placement", "hours", "exemption"};
     if (o->kafka) {
         char err[512];
+        /* default < --kafka-config < environment < --set < --brokers, as apctl */
+        if (ap_config_load_env(kafka_table, NKAFKA, o, o->config, err, sizeof err)) {
+            fprintf(stderr, "ap-generate: %s\n", err);
+            return 2;
+        }
+        for (int i = 1; i + 1 < argc; i++) {
+            if (strcmp(argv[i], "--set") != 0) continue;
+            char *kv = argv[++i], *eq = strchr(kv, '=');
+            if (!eq) return usage();
+            *eq = '\0';
+            int rc = ap_config_set(kafka_table, NKAFKA, o, kv, eq + 1, err, sizeof err);
+            *eq = '=';
+            if (rc) { fprintf(stderr, "ap-generate: %s\n", err); return 2; }
+        }
+        if (o->brokers && ap_config_set(kafka_table, NKAFKA, o, "kafka.brokers", o->brokers, err, sizeof err)) {
+            fprintf(stderr, "ap-generate: %s\n", err);
+            return 2;
+        }
         /* A bulk load batches for throughput; a steady stream (--rate, the
          * latency benchmark) sends like a source system would: a record's
          * timestamp is taken when it is produced, so time spent lingering
          * here would count as the processor's latency. */
         static const char *const bulk[] = {"linger.ms", "50", "queue.buffering.max.messages", "1000000", NULL};
         static const char *const steady[] = {"queue.buffering.max.messages", "1000000", NULL};
-        g.rk = ap_kafka_producer_create(o->brokers, &g.delivery, o->rate ? steady : bulk, err, sizeof err);
+        g.rk = ap_kafka_producer_create(&o->conn, &g.delivery, o->rate ? steady : bulk, err, sizeof err);
         if (!g.rk) { fprintf(stderr, "ap-generate: %s\n", err); return 1; }
+        /* A refused password or certificate: say so now, not after a timeout. */
+        if (ap_kafka_await(g.rk, 10000, err, sizeof err)) {
+            fprintf(stderr, "ap-generate: %s\n", err);
+            rd_kafka_destroy(g.rk);
+            return 1;
+        }
         for (int t = 0; t < 3; t++) {
             snprintf(g.topics[t], sizeof g.topics[t], "%s.%s", o->prefix, names[t]);
             if ((g.partitions[t] = ap_kafka_partition_count(g.rk, g.topics[t], 10000, err, sizeof err)) < 0) {

@@ -10,15 +10,90 @@
 #include "arbejdspligt/buf.h"
 #include "arbejdspligt/events.h"
 
+/* A key's row: its own name, or a property family whose prefix it extends. */
 static const ap_setting_t *find(const ap_setting_t *t, size_t n, const char *name, size_t len) {
-    for (size_t i = 0; i < n; i++)
-        if (strlen(t[i].name) == len && strncmp(t[i].name, name, len) == 0) return &t[i];
+    for (size_t i = 0; i < n; i++) {
+        size_t l = strlen(t[i].name);
+        if (t[i].type != AP_SET_PROPERTIES && l == len && strncmp(t[i].name, name, len) == 0) return &t[i];
+        if (t[i].type == AP_SET_PROPERTIES && len > l && strncmp(t[i].name, name, l) == 0) return &t[i];
+    }
     return NULL;
 }
 
-static int apply(const ap_setting_t *s, void *settings, const char *value, const char *origin, char *err,
-                 size_t errlen) {
+/* Reads a secret's file with ap_config_read_secret (mode 600, the content
+ * never echoed); a password is one line. */
+static int read_secret(const ap_setting_t *s, char *dst, const char *path, const char *origin, char *err,
+                       size_t errlen) {
+    size_t len;
+    char why[300];
+    if (!*path) { /* "" unsets */
+        dst[0] = '\0';
+        return 0;
+    }
+    if (ap_config_read_secret(path, dst, s->size - 1, &len, why, sizeof why)) {
+        memset(dst, 0, s->size);
+        snprintf(err, errlen, "%s (from %s): %s", s->name, origin, why);
+        return -1;
+    }
+    if (len > 0 && dst[len - 1] == '\r') len--;
+    dst[len] = '\0';
+    if (len == 0 || strlen(dst) != len || strchr(dst, '\n')) {
+        memset(dst, 0, s->size);
+        snprintf(err, errlen, "%s (from %s): %s must hold the secret on one line", s->name, origin, path);
+        return -1;
+    }
+    return 0;
+}
+
+/* Adds NAME=VALUE to a property family's lines, replacing an earlier NAME. */
+static int set_property(const ap_setting_t *s, char *dst, const char *name, const char *value, const char *origin,
+                        char *err, size_t errlen) {
+    size_t nlen = strlen(name);
+    int ok = nlen > 0;
+    for (const char *c = name; *c; c++)
+        ok &= (*c >= 'a' && *c <= 'z') || (*c >= 'A' && *c <= 'Z') || (*c >= '0' && *c <= '9') || *c == '.' ||
+              *c == '_' || *c == '-';
+    if (!ok || strchr(value, '\n')) {
+        snprintf(err, errlen, "%s%.60s (from %s): not a property name and one-line value", s->name, name, origin);
+        return -1;
+    }
+    /* Drop an earlier line of this name. */
+    for (char *line = dst; *line;) {
+        char *end = strchr(line, '\n');
+        size_t llen = end ? (size_t)(end - line) + 1 : strlen(line);
+        if (strncmp(line, name, nlen) == 0 && line[nlen] == '=') memmove(line, line + llen, strlen(line + llen) + 1);
+        else line += llen;
+    }
+    size_t used = strlen(dst);
+    if (used + nlen + strlen(value) + 2 >= s->size) {
+        snprintf(err, errlen, "%s%.60s (from %s): the %s properties exceed %zu characters", s->name, name, origin,
+                 s->name, s->size - 1);
+        return -1;
+    }
+    snprintf(dst + used, s->size - used, "%s=%s\n", name, value);
+    return 0;
+}
+
+int ap_config_property_next(const char *props, size_t *pos, char *name, size_t namelen, char *value,
+                            size_t valuelen) {
+    const char *line = props + *pos;
+    if (!*line) return 0;
+    const char *eq = strchr(line, '='), *end = strchr(line, '\n');
+    if (!end) end = line + strlen(line);
+    if (!eq || eq > end) eq = end;
+    snprintf(name, namelen, "%.*s", (int)(eq - line), line);
+    snprintf(value, valuelen, "%.*s", (int)(eq < end ? end - eq - 1 : 0), eq < end ? eq + 1 : eq);
+    *pos = (size_t)(end - props) + (*end ? 1 : 0);
+    return 1;
+}
+
+/* Applies key = value from a file or --set (a secret's value there is the
+ * path of its file; a property family's key carries the property name). */
+static int apply(const ap_setting_t *s, void *settings, const char *key, const char *value, const char *origin,
+                 char *err, size_t errlen) {
     char *dst = (char *)settings + s->offset;
+    if (s->type == AP_SET_SECRET) return read_secret(s, dst, value, origin, err, errlen);
+    if (s->type == AP_SET_PROPERTIES) return set_property(s, dst, key + strlen(s->name), value, origin, err, errlen);
     if (s->type == AP_SET_STRING) {
         if (strlen(value) >= s->size) {
             snprintf(err, errlen, "%s (from %s) is longer than %zu characters", s->name, origin, s->size - 1);
@@ -46,7 +121,7 @@ int ap_config_set(const ap_setting_t *table, size_t n, void *settings, const cha
         snprintf(err, errlen, "unknown setting \"%.60s\"", name);
         return -1;
     }
-    return apply(s, settings, value, "--set", err, errlen);
+    return apply(s, settings, name, value, "--set", err, errlen);
 }
 
 static char *trim(char *s) {
@@ -96,7 +171,7 @@ static int load_file(const ap_setting_t *table, size_t n, void *settings, const 
             break;
         }
         snprintf(origin, sizeof origin, "%.250s:%d", path, lineno);
-        rc = apply(s, settings, value, origin, err, errlen);
+        rc = apply(s, settings, key, value, origin, err, errlen);
     }
     fclose(f);
     return rc;
@@ -104,10 +179,100 @@ static int load_file(const ap_setting_t *table, size_t n, void *settings, const 
 
 void ap_config_print_help(const ap_setting_t *table, size_t n, const char *usage, FILE *out) {
     fprintf(out, "%s\n\nSettings (file key / environment variable, default):\n", usage);
-    for (size_t i = 0; i < n; i++)
-        fprintf(out, "  %-26s %-28s %s\n      %s\n", table[i].name, table[i].env,
-                table[i].def ? table[i].def : "(required)", table[i].help);
+    for (size_t i = 0; i < n; i++) {
+        const ap_setting_t *s = &table[i];
+        char key[96], env[96];
+        if (s->type == AP_SET_PROPERTIES) {
+            snprintf(key, sizeof key, "%sNAME", s->name);
+            snprintf(env, sizeof env, "%sNAME", s->env);
+        } else {
+            snprintf(key, sizeof key, "%s", s->name);
+            snprintf(env, sizeof env, s->type == AP_SET_SECRET ? "%s[_FILE]" : "%s", s->env);
+        }
+        /* A secret's default is never shown (there is none to show). */
+        const char *def = s->type == AP_SET_SECRET ? "(secret: a file, or the environment)"
+                          : s->type == AP_SET_PROPERTIES ? "(none)"
+                          : s->def ? s->def : "(required)";
+        fprintf(out, "  %-26s %-28s %s\n      %s\n", key, env, def, s->help);
+    }
     fprintf(out, "\nPrecedence: default < --config FILE (or AP_CONFIG) < environment < --set key=value\n");
+}
+
+/* Environment variables of a property family: PREFIX_NAME_PARTS -> name.parts. */
+static int load_env_properties(const ap_setting_t *s, void *settings, char *err, size_t errlen) {
+    extern char **environ;
+    size_t plen = strlen(s->env);
+    for (char **e = environ; e && *e; e++) {
+        const char *eq = strchr(*e, '=');
+        if (strncmp(*e, s->env, plen) != 0 || !eq || (size_t)(eq - *e) <= plen) continue;
+        char key[160];
+        size_t klen = strlen(s->name), nlen = (size_t)(eq - *e) - plen;
+        if (klen + nlen >= sizeof key) {
+            snprintf(err, errlen, "%.60s...: name too long", *e);
+            return -1;
+        }
+        memcpy(key, s->name, klen);
+        for (size_t i = 0; i < nlen; i++) {
+            char c = (*e)[plen + i];
+            key[klen + i] = c == '_' ? '.' : (c >= 'A' && c <= 'Z') ? (char)(c - 'A' + 'a') : c;
+        }
+        key[klen + nlen] = '\0';
+        char origin[160];
+        snprintf(origin, sizeof origin, "%.*s", (int)(eq - *e), *e);
+        if (apply(s, settings, key, eq + 1, origin, err, errlen)) return -1;
+    }
+    return 0;
+}
+
+/* A secret from the environment: ENV holds it, ENV_FILE names its file. */
+static int load_env_secret(const ap_setting_t *s, void *settings, char *err, size_t errlen) {
+    char file_env[128];
+    snprintf(file_env, sizeof file_env, "%s_FILE", s->env);
+    const char *v = getenv(s->env), *path = getenv(file_env);
+    char *dst = (char *)settings + s->offset;
+    if (v && !*v) v = NULL; /* VAR= is unset, as a shell user means it */
+    if (path && !*path) path = NULL;
+    if (v && path) {
+        snprintf(err, errlen, "%s: both %s and %s are set; give one", s->name, s->env, file_env);
+        return -1;
+    }
+    if (path) return read_secret(s, dst, path, file_env, err, errlen);
+    if (!v) return 0;
+    if (strlen(v) >= s->size) {
+        snprintf(err, errlen, "%s (from %s) is longer than %zu bytes", s->name, s->env, s->size - 1);
+        return -1;
+    }
+    memcpy(dst, v, strlen(v) + 1);
+    return 0;
+}
+
+int ap_config_load_env(const ap_setting_t *table, size_t n, void *settings, const char *file, char *err,
+                       size_t errlen) {
+    for (size_t i = 0; i < n; i++) {
+        if (table[i].type == AP_SET_SECRET || table[i].type == AP_SET_PROPERTIES)
+            memset((char *)settings + table[i].offset, 0, table[i].size);
+        else if (table[i].def && apply(&table[i], settings, table[i].name, table[i].def, "default", err, errlen))
+            return -1;
+    }
+    if (file && *file && load_file(table, n, settings, file, err, errlen)) return -1;
+    for (size_t i = 0; i < n; i++) {
+        const ap_setting_t *s = &table[i];
+        const char *v = s->type == AP_SET_STRING || s->type == AP_SET_INT ? getenv(s->env) : NULL;
+        if (s->type == AP_SET_SECRET && load_env_secret(s, settings, err, errlen)) return -1;
+        if (s->type == AP_SET_PROPERTIES && load_env_properties(s, settings, err, errlen)) return -1;
+        if (v && apply(s, settings, s->name, v, s->env, err, errlen)) return -1;
+    }
+    return 0;
+}
+
+int ap_config_check_required(const ap_setting_t *table, size_t n, const void *settings, char *err, size_t errlen) {
+    /* Required settings without a default must have been given somewhere. */
+    for (size_t i = 0; i < n; i++)
+        if (!table[i].def && table[i].type == AP_SET_STRING && ((const char *)settings + table[i].offset)[0] == '\0') {
+            snprintf(err, errlen, "setting %s (%s) is required", table[i].name, table[i].env);
+            return -1;
+        }
+    return 0;
 }
 
 int ap_config_load(const ap_setting_t *table, size_t n, void *settings, int argc, char **argv, FILE *out,
@@ -125,13 +290,7 @@ int ap_config_load(const ap_setting_t *table, size_t n, void *settings, int argc
             return -1;
         }
     }
-    for (size_t i = 0; i < n; i++)
-        if (table[i].def && apply(&table[i], settings, table[i].def, "default", err, errlen)) return -1;
-    if (file && *file && load_file(table, n, settings, file, err, errlen)) return -1;
-    for (size_t i = 0; i < n; i++) {
-        const char *v = getenv(table[i].env);
-        if (v && apply(&table[i], settings, v, table[i].env, err, errlen)) return -1;
-    }
+    if (ap_config_load_env(table, n, settings, file, err, errlen)) return -1;
     for (int i = 1; i < argc; i++) {
         if (strcmp(argv[i], "--set") != 0) continue;
         char *kv = argv[++i], *eq = strchr(kv, '=');
@@ -144,13 +303,7 @@ int ap_config_load(const ap_setting_t *table, size_t n, void *settings, int argc
         *eq = '=';
         if (rc) return -1;
     }
-    /* Required settings without a default must have been given somewhere. */
-    for (size_t i = 0; i < n; i++)
-        if (!table[i].def && table[i].type == AP_SET_STRING && ((char *)settings + table[i].offset)[0] == '\0') {
-            snprintf(err, errlen, "setting %s (%s) is required", table[i].name, table[i].env);
-            return -1;
-        }
-    return 0;
+    return ap_config_check_required(table, n, settings, err, errlen);
 }
 
 static int cmp_names(const void *a, const void *b) { return strcmp(*(char *const *)a, *(char *const *)b); }

@@ -213,13 +213,6 @@ static void revoke(ap_intake_t *in, rd_kafka_topic_partition_list_t *parts) {
     rd_kafka_assign(in->rk, NULL);
 }
 
-/* librdkafka's own log lines go through our logger (they carry no personal data). */
-static void on_log(const rd_kafka_t *rk, int level, const char *fac, const char *buf) {
-    (void)rk;
-    ap_log(level <= 3 ? AP_LOG_ERROR : level <= 4 ? AP_LOG_WARN : AP_LOG_DEBUG, "librdkafka", "facility=%s detail=\"%s\"",
-           fac, buf);
-}
-
 static void on_rebalance(rd_kafka_t *rk, rd_kafka_resp_err_t err, rd_kafka_topic_partition_list_t *parts, void *opaque) {
     (void)rk;
     ap_intake_t *in = opaque;
@@ -227,7 +220,7 @@ static void on_rebalance(rd_kafka_t *rk, rd_kafka_resp_err_t err, rd_kafka_topic
     else revoke(in, parts);
 }
 
-ap_intake_t *ap_intake_create(const char *brokers, const char *group_id, const char *instance_id,
+ap_intake_t *ap_intake_create(const ap_kafka_conn_t *conn, const char *group_id, const char *instance_id,
                               int session_timeout_ms, int queue_kib, const char *const topics[AP_INTAKE_TOPICS],
                               ap_intake_offset_fn offset_fn, ap_intake_clock_fn clock_fn, ap_intake_tick_fn tick_fn,
                               void *ctx, char *err, size_t errlen) {
@@ -240,12 +233,11 @@ ap_intake_t *ap_intake_create(const char *brokers, const char *group_id, const c
     in->clock_fn = clock_fn;
     in->tick_fn = tick_fn;
     in->ctx = ctx;
-    rd_kafka_conf_t *conf = rd_kafka_conf_new();
+    rd_kafka_conf_t *conf = NULL;
     rd_kafka_topic_partition_list_t *subs = NULL;
     char queue[16];
     snprintf(queue, sizeof queue, "%d", queue_kib > 0 ? queue_kib : 4096);
     const char *settings[][2] = {
-        {"bootstrap.servers", brokers},
         {"group.id", group_id},
         {"enable.auto.commit", "false"},
         {"enable.auto.offset.store", "false"},
@@ -276,8 +268,14 @@ ap_intake_t *ap_intake_create(const char *brokers, const char *group_id, const c
          * 50 small requests a second. */
         {"fetch.wait.max.ms", "20"},
     };
-    for (size_t i = 0; i < sizeof settings / sizeof *settings; i++)
-        if (rd_kafka_conf_set(conf, settings[i][0], settings[i][1], err, errlen) != RD_KAFKA_CONF_OK) goto fail;
+    /* Brokers, TLS, SASL and the passthrough come from conn (kafka.h). */
+    const char *role[2 * sizeof settings / sizeof *settings + 1];
+    for (size_t i = 0; i < sizeof settings / sizeof *settings; i++) {
+        role[2 * i] = settings[i][0];
+        role[2 * i + 1] = settings[i][1];
+    }
+    role[2 * sizeof settings / sizeof *settings] = NULL;
+    if (!(conf = ap_kafka_conf_new(conn, role, err, errlen))) goto fail;
     char timeout[16];
     snprintf(timeout, sizeof timeout, "%d", session_timeout_ms);
     if (rd_kafka_conf_set(conf, "session.timeout.ms", timeout, err, errlen) != RD_KAFKA_CONF_OK) goto fail;
@@ -285,7 +283,6 @@ ap_intake_t *ap_intake_create(const char *brokers, const char *group_id, const c
         rd_kafka_conf_set(conf, "group.instance.id", instance_id, err, errlen) != RD_KAFKA_CONF_OK)
         goto fail;
     rd_kafka_conf_set_rebalance_cb(conf, on_rebalance);
-    rd_kafka_conf_set_log_cb(conf, on_log);
     rd_kafka_conf_set_opaque(conf, in);
     in->rk = rd_kafka_new(RD_KAFKA_CONSUMER, conf, err, errlen);
     if (!in->rk) goto fail;

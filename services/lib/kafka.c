@@ -2,6 +2,7 @@
 #include "arbejdspligt/kafka.h"
 
 #include <inttypes.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,6 +20,222 @@ static int set_all(rd_kafka_conf_t *conf, const char *const *kv, char *err, size
     return 0;
 }
 
+/* ------------------------------------------------------------ security */
+
+/* Properties a passthrough must not set: those with a named setting (one
+ * way to say a thing; secrets only from files or the environment), and
+ * those the delivery guarantees rest on (kafka.h, intake.h). */
+static const char *const reserved[] = {
+    "bootstrap.servers", "metadata.broker.list", "security.protocol", "ssl.ca.location",
+    "ssl.certificate.location", "ssl.key.location", "ssl.key.password", "enable.ssl.certificate.verification",
+    "ssl.endpoint.identification.algorithm", "sasl.mechanisms", "sasl.mechanism", "sasl.username", "sasl.password",
+    "enable.idempotence", "acks", "request.required.acks", "partitioner", "group.id", "group.instance.id",
+    "enable.auto.commit", "enable.auto.offset.store", "auto.offset.reset", "partition.assignment.strategy",
+    "session.timeout.ms", "queued.max.messages.kbytes", NULL,
+};
+
+static int one_of(const char *v, const char *const *set) {
+    for (; *set; set++)
+        if (strcmp(v, *set) == 0) return 1;
+    return 0;
+}
+
+int ap_kafka_conn_check(const ap_kafka_conn_t *c, char *err, size_t errlen) {
+    static const char *const protocols[] = {"plaintext", "ssl", "sasl_plaintext", "sasl_ssl", NULL};
+    static const char *const mechanisms[] = {"SCRAM-SHA-512", "SCRAM-SHA-256", "PLAIN", "OAUTHBEARER", NULL};
+    if (!one_of(c->security_protocol, protocols)) {
+        snprintf(err, errlen, "kafka.security_protocol must be plaintext, ssl, sasl_plaintext or sasl_ssl, not \"%.20s\"",
+                 c->security_protocol);
+        return -1;
+    }
+    int tls = strstr(c->security_protocol, "ssl") != NULL, sasl = strncmp(c->security_protocol, "sasl_", 5) == 0;
+    /* A TLS file with plaintext is a protocol forgotten, not a wish. */
+    const char *tls_only = c->ssl_ca_file[0] ? "kafka.ssl_ca_file"
+                           : c->ssl_certificate_file[0] ? "kafka.ssl_certificate_file"
+                           : c->ssl_key_file[0] ? "kafka.ssl_key_file"
+                           : c->ssl_key_password[0] ? "kafka.ssl_key_password_file"
+                           : !c->ssl_verify ? "kafka.ssl_verify=0" : NULL;
+    if (!tls && tls_only) {
+        snprintf(err, errlen, "%s is set but kafka.security_protocol is %s: TLS is not used (ssl or sasl_ssl?)",
+                 tls_only, c->security_protocol);
+        return -1;
+    }
+    if (!c->ssl_certificate_file[0] != !c->ssl_key_file[0]) {
+        snprintf(err, errlen, "kafka.ssl_certificate_file and kafka.ssl_key_file go together: give both or neither");
+        return -1;
+    }
+    if (c->ssl_key_password[0] && !c->ssl_key_file[0]) {
+        snprintf(err, errlen, "kafka.ssl_key_password_file is set but there is no kafka.ssl_key_file");
+        return -1;
+    }
+    const char *sasl_only = c->sasl_mechanism[0] ? "kafka.sasl_mechanism"
+                            : c->sasl_username[0] ? "kafka.sasl_username"
+                            : c->sasl_password[0] ? "kafka.sasl_password_file" : NULL;
+    if (!sasl && sasl_only) {
+        snprintf(err, errlen, "%s is set but kafka.security_protocol is %s: SASL is not used (sasl_ssl?)", sasl_only,
+                 c->security_protocol);
+        return -1;
+    }
+    if (sasl && !one_of(c->sasl_mechanism, mechanisms)) {
+        snprintf(err, errlen,
+                 "kafka.security_protocol %s needs kafka.sasl_mechanism SCRAM-SHA-512, SCRAM-SHA-256, PLAIN or "
+                 "OAUTHBEARER (got \"%.20s\")", c->security_protocol, c->sasl_mechanism);
+        return -1;
+    }
+    /* PLAIN sends the password as it is: only inside TLS. */
+    if (sasl && !tls && strcmp(c->sasl_mechanism, "PLAIN") == 0) {
+        snprintf(err, errlen, "kafka.sasl_mechanism PLAIN sends the password in clear: use kafka.security_protocol sasl_ssl");
+        return -1;
+    }
+    if (sasl && strcmp(c->sasl_mechanism, "OAUTHBEARER") != 0 && (!c->sasl_username[0] || !c->sasl_password[0])) {
+        snprintf(err, errlen, "kafka.sasl_mechanism %s needs kafka.sasl_username and a password "
+                 "(kafka.sasl_password_file, AP_KAFKA_SASL_PASSWORD or AP_KAFKA_SASL_PASSWORD_FILE)", c->sasl_mechanism);
+        return -1;
+    }
+    char name[128], value[8];
+    for (size_t pos = 0; ap_config_property_next(c->properties, &pos, name, sizeof name, value, sizeof value);)
+        if (one_of(name, reserved)) {
+            snprintf(err, errlen, "kafka.property.%s is not accepted: it has a named kafka.* setting or the delivery "
+                     "guarantees rest on it (README Security)", name);
+            return -1;
+        }
+    return 0;
+}
+
+void ap_kafka_conn_describe(const ap_kafka_conn_t *c, char *out, size_t outlen) {
+    int tls = strstr(c->security_protocol, "ssl") != NULL;
+    snprintf(out, outlen, "security=%s%s%s%s%s", c->security_protocol, c->sasl_mechanism[0] ? " sasl=" : "",
+             c->sasl_mechanism, tls ? (c->ssl_verify ? " verify=on" : " verify=OFF") : "",
+             c->ssl_certificate_file[0] ? " client_certificate=yes" : "");
+}
+
+/* The last authentication or TLS failure a client reported, for
+ * ap_kafka_await. Error callbacks run on whichever thread polls; a lock
+ * keeps the slot whole. */
+static pthread_mutex_t refusal_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct {
+    const rd_kafka_t *rk;
+    char reason[384];
+} refusal;
+
+static int is_refusal(int err) {
+    return err == RD_KAFKA_RESP_ERR__AUTHENTICATION || err == RD_KAFKA_RESP_ERR__SSL ||
+           err == RD_KAFKA_RESP_ERR_SASL_AUTHENTICATION_FAILED || err == RD_KAFKA_RESP_ERR_TOPIC_AUTHORIZATION_FAILED ||
+           err == RD_KAFKA_RESP_ERR_CLUSTER_AUTHORIZATION_FAILED;
+}
+
+/* librdkafka's errors (a broker down, a failed authentication) as log lines,
+ * as librdkafka logs them without this callback; refusals are remembered. */
+static void on_error(rd_kafka_t *rk, int err, const char *reason, void *opaque) {
+    (void)opaque;
+    ap_log(AP_LOG_ERROR, "librdkafka", "facility=ERROR error=%s detail=\"%s\"", rd_kafka_err2name(err), reason);
+    if (!is_refusal(err)) return;
+    pthread_mutex_lock(&refusal_lock);
+    refusal.rk = rk;
+    snprintf(refusal.reason, sizeof refusal.reason, "%s", reason);
+    pthread_mutex_unlock(&refusal_lock);
+}
+
+/* librdkafka's own log lines go through our logger (they carry no personal data). */
+static void on_log(const rd_kafka_t *rk, int level, const char *fac, const char *buf) {
+    (void)rk;
+    ap_log(level <= 3 ? AP_LOG_ERROR : level <= 4 ? AP_LOG_WARN : AP_LOG_DEBUG, "librdkafka", "facility=%s detail=\"%s\"",
+           fac, buf);
+}
+
+/* Sets a property whose value must not appear in a message: librdkafka's
+ * "Invalid value" text quotes it. */
+static int set_quiet(rd_kafka_conf_t *conf, const char *prefix, const char *k, const char *v, char *err,
+                     size_t errlen) {
+    char why[512];
+    if (rd_kafka_conf_set(conf, k, v, why, sizeof why) == RD_KAFKA_CONF_OK) return 0;
+    if (*v && strstr(why, v)) snprintf(err, errlen, "%s%s: librdkafka refused its value", prefix, k);
+    else snprintf(err, errlen, "%s%s: %s", prefix, k, why);
+    return -1;
+}
+
+rd_kafka_conf_t *ap_kafka_conf_new(const ap_kafka_conn_t *c, const char *const *role, char *err, size_t errlen) {
+    if (ap_kafka_conn_check(c, err, errlen)) return NULL;
+    rd_kafka_conf_t *conf = rd_kafka_conf_new();
+    int tls = strstr(c->security_protocol, "ssl") != NULL;
+    if (set(conf, "bootstrap.servers", c->brokers, err, errlen) ||
+        set(conf, "security.protocol", c->security_protocol, err, errlen))
+        goto fail;
+    if (tls) {
+        /* Verification on by default: the CA chain and (librdkafka 2.0's
+         * default "https") the host name against the certificate. */
+        const char *kv[] = {"ssl.ca.location", c->ssl_ca_file, "ssl.certificate.location", c->ssl_certificate_file,
+                            "ssl.key.location", c->ssl_key_file, NULL};
+        for (int i = 0; kv[i]; i += 2)
+            if (kv[i + 1][0] && set(conf, kv[i], kv[i + 1], err, errlen)) goto fail;
+        if (c->ssl_key_password[0] && set_quiet(conf, "", "ssl.key.password", c->ssl_key_password, err, errlen)) goto fail;
+        if (!c->ssl_verify && (set(conf, "enable.ssl.certificate.verification", "false", err, errlen) ||
+                               set(conf, "ssl.endpoint.identification.algorithm", "none", err, errlen)))
+            goto fail;
+    }
+    if (c->sasl_mechanism[0]) {
+        if (set(conf, "sasl.mechanisms", c->sasl_mechanism, err, errlen)) goto fail;
+        if (c->sasl_username[0] && set(conf, "sasl.username", c->sasl_username, err, errlen)) goto fail;
+        if (c->sasl_password[0] && set_quiet(conf, "", "sasl.password", c->sasl_password, err, errlen)) goto fail;
+    }
+    if (set_all(conf, role, err, errlen)) goto fail;
+    /* The passthrough last: what we did not foresee, including tuning of our
+     * own choices (linger.ms, fetch sizes), but not the reserved ones. */
+    char name[128], value[AP_KAFKA_PROPERTIES_CAP];
+    for (size_t pos = 0; ap_config_property_next(c->properties, &pos, name, sizeof name, value, sizeof value);)
+        if (set_quiet(conf, "kafka.property.", name, value, err, errlen)) goto fail;
+    rd_kafka_conf_set_log_cb(conf, on_log);
+    rd_kafka_conf_set_error_cb(conf, on_error);
+    return conf;
+fail:
+    rd_kafka_conf_destroy(conf);
+    return NULL;
+}
+
+/* rd_kafka_new, with a hint where OpenSSL's words are cryptic: a key that
+ * will not load is most often a wrong or missing passphrase. */
+static rd_kafka_t *client_new(rd_kafka_type_t type, rd_kafka_conf_t *conf, const ap_kafka_conn_t *conn, char *err,
+                              size_t errlen) {
+    rd_kafka_t *rk = rd_kafka_new(type, conf, err, errlen);
+    if (rk) return rk; /* rd_kafka_new took conf */
+    rd_kafka_conf_destroy(conf);
+    if (strstr(err, "ssl.key")) {
+        size_t used = strlen(err);
+        snprintf(err + used, errlen - used, " (cannot load kafka.ssl_key_file %.200s: is it PEM, and is its passphrase, "
+                 "kafka.ssl_key_password_file, right?)", conn->ssl_key_file);
+    }
+    return NULL;
+}
+
+rd_kafka_t *ap_kafka_consumer_create(const ap_kafka_conn_t *conn, const char *const *role, char *err, size_t errlen) {
+    rd_kafka_conf_t *conf = ap_kafka_conf_new(conn, role, err, errlen);
+    return conf ? client_new(RD_KAFKA_CONSUMER, conf, conn, err, errlen) : NULL;
+}
+
+int ap_kafka_await(rd_kafka_t *rk, int timeout_ms, char *err, size_t errlen) {
+    double deadline = ap_log_monotonic_s() + timeout_ms / 1e3;
+    for (;;) {
+        const struct rd_kafka_metadata *md = NULL;
+        rd_kafka_resp_err_t e = rd_kafka_metadata(rk, 0, NULL, &md, 500);
+        if (md) rd_kafka_metadata_destroy(md);
+        rd_kafka_poll(rk, 0); /* serves on_error */
+        pthread_mutex_lock(&refusal_lock);
+        /* A refusal of rk ends the wait; once connected, an earlier one was
+         * passing (and the slot must not outlive rk). */
+        int refused = e && refusal.rk == rk;
+        if (refused)
+            snprintf(err, errlen, "Kafka refused the connection (authentication or TLS): %s", refusal.reason);
+        if (refusal.rk == rk) refusal.rk = NULL;
+        pthread_mutex_unlock(&refusal_lock);
+        if (!e) return 0;
+        if (refused) return 1;
+        if (ap_log_monotonic_s() >= deadline) {
+            snprintf(err, errlen, "no Kafka broker answered within %d ms: %s", timeout_ms, rd_kafka_err2str(e));
+            return -1;
+        }
+    }
+}
+
 static void on_delivery(rd_kafka_t *rk, const rd_kafka_message_t *m, void *opaque) {
     (void)rk;
     ap_kafka_delivery_t *d = opaque;
@@ -31,30 +248,27 @@ static void on_delivery(rd_kafka_t *rk, const rd_kafka_message_t *m, void *opaqu
     }
 }
 
-/* librdkafka's own log lines go through our logger (they carry no personal data). */
-static void on_log(const rd_kafka_t *rk, int level, const char *fac, const char *buf) {
-    (void)rk;
-    ap_log(level <= 3 ? AP_LOG_ERROR : level <= 4 ? AP_LOG_WARN : AP_LOG_DEBUG, "librdkafka", "facility=%s detail=\"%s\"",
-           fac, buf);
-}
-
-rd_kafka_t *ap_kafka_producer_create(const char *brokers, ap_kafka_delivery_t *delivery, const char *const *extra,
+rd_kafka_t *ap_kafka_producer_create(const ap_kafka_conn_t *conn, ap_kafka_delivery_t *delivery, const char *const *extra,
                                      char *err, size_t errlen) {
-    rd_kafka_conf_t *conf = rd_kafka_conf_new();
+    /* Ours first, the caller's extra next (it may tune linger.ms), both
+     * before conn's passthrough (ap_kafka_conf_new). */
+    static const char *const ours[] = {"enable.idempotence", "true", "acks", "all", "linger.ms", "5",
+                                       "batch.num.messages", "10000", "compression.codec", "lz4",
+                                       "partitioner", "murmur2_random", NULL};
+    const char *role[64];
+    size_t n = 0;
+    for (const char *const *kv = ours; *kv; kv++) role[n++] = *kv;
+    for (const char *const *kv = extra; kv && kv[0] && kv[1] && n + 3 < sizeof role / sizeof *role; kv += 2) {
+        role[n++] = kv[0];
+        role[n++] = kv[1];
+    }
+    role[n] = NULL;
+    rd_kafka_conf_t *conf = ap_kafka_conf_new(conn, role, err, errlen);
     rd_kafka_t *rk = NULL;
-    if (set(conf, "bootstrap.servers", brokers, err, errlen) || set(conf, "enable.idempotence", "true", err, errlen) ||
-        set(conf, "acks", "all", err, errlen) || set(conf, "linger.ms", "5", err, errlen) ||
-        set(conf, "batch.num.messages", "10000", err, errlen) ||
-        set(conf, "compression.codec", "lz4", err, errlen) ||
-        set(conf, "partitioner", "murmur2_random", err, errlen) || set_all(conf, extra, err, errlen))
-        goto cleanup;
+    if (!conf) return NULL;
     rd_kafka_conf_set_dr_msg_cb(conf, on_delivery);
     rd_kafka_conf_set_opaque(conf, delivery);
-    rd_kafka_conf_set_log_cb(conf, on_log);
-    rk = rd_kafka_new(RD_KAFKA_PRODUCER, conf, err, errlen);
-    if (rk) conf = NULL; /* rd_kafka_new took ownership */
-cleanup:
-    if (conf) rd_kafka_conf_destroy(conf);
+    rk = client_new(RD_KAFKA_PRODUCER, conf, conn, err, errlen);
     return rk;
 }
 

@@ -123,7 +123,7 @@ static void await_store(ap_pump_t *p) {
 
 static ap_intake_t *open_intake(ap_pump_t *p, char *err, size_t errlen) {
     const char *topics[AP_INTAKE_TOPICS] = {p->topics[0], p->topics[1], p->topics[2]};
-    return ap_intake_create(p->cfg.brokers, p->cfg.group_id, p->cfg.instance_id, p->cfg.session_timeout_ms,
+    return ap_intake_create(p->cfg.kafka, p->cfg.group_id, p->cfg.instance_id, p->cfg.session_timeout_ms,
                             p->cfg.queue_kib, topics,
                             start_position, stored_ticks, tick_time, p, err, errlen);
 }
@@ -147,13 +147,8 @@ static int reopen_intake(ap_pump_t *p) {
 /* Asks the broker for one offset per input topic-partition: the end
  * (high watermark) if at_time is 0, else the first offset at or after it. */
 static int lookup_offsets(ap_pump_t *p, int64_t at_time, tp_offset_t **out, size_t *n, char *err, size_t errlen) {
-    rd_kafka_conf_t *conf = rd_kafka_conf_new();
-    if (rd_kafka_conf_set(conf, "bootstrap.servers", p->cfg.brokers, err, errlen) != RD_KAFKA_CONF_OK) {
-        rd_kafka_conf_destroy(conf);
-        return -1;
-    }
-    rd_kafka_t *rk = rd_kafka_new(RD_KAFKA_CONSUMER, conf, err, errlen);
-    if (!rk) { rd_kafka_conf_destroy(conf); return -1; }
+    rd_kafka_t *rk = ap_kafka_consumer_create(p->cfg.kafka, NULL, err, errlen);
+    if (!rk) return -1;
     tp_offset_t *list = calloc(MAX_PARTITIONS, sizeof *list);
     if (!list) abort();
     size_t count = 0;

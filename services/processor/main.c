@@ -24,7 +24,7 @@
 #include "arbejdspligt/store_redis.h"
 
 typedef struct settings {
-    char brokers[512];
+    ap_kafka_conn_t kafka;
     char group_id[128];
     char instance_id[128];
     int session_timeout_ms;
@@ -51,7 +51,7 @@ typedef struct settings {
 #define S(name, env, type, def, field, min, max, help) \
     {name, env, type, def, offsetof(settings_t, field), sizeof(((settings_t *)0)->field), min, max, help}
 static const ap_setting_t table[] = {
-    S("kafka.brokers", "AP_KAFKA_BROKERS", AP_SET_STRING, "127.0.0.1:9092", brokers, 0, 0, "Kafka bootstrap servers"),
+    AP_KAFKA_CONN_SETTINGS(S, kafka),
     S("kafka.group_id", "AP_GROUP_ID", AP_SET_STRING, "ap-processor", group_id, 0, 0, "Consumer group of the processors"),
     S("kafka.instance_id", "AP_INSTANCE_ID", AP_SET_STRING, "", instance_id, 0, 0,
       "Static group member id (e.g. the host name): a restarted instance gets its partitions back at once"),
@@ -105,7 +105,7 @@ static void on_signal(int sig) {
 
 
 typedef struct producer_owner {
-    const char *brokers;
+    const ap_kafka_conn_t *kafka;
     ap_kafka_output_t out;
 } producer_owner_t;
 
@@ -117,7 +117,7 @@ static void recover_producer(void *ctx) {
     char err[512];
     if (!rd_kafka_fatal_error(o->out.rk, err, sizeof err)) return;
     ap_log_error("producer failed fatally; recreating it", "error=\"%s\"", err);
-    rd_kafka_t *fresh = ap_kafka_producer_create(o->brokers, o->out.delivery, NULL, err, sizeof err);
+    rd_kafka_t *fresh = ap_kafka_producer_create(o->kafka, o->out.delivery, NULL, err, sizeof err);
     if (!fresh) return;
     rd_kafka_purge(o->out.rk, RD_KAFKA_PURGE_F_QUEUE | RD_KAFKA_PURGE_F_INFLIGHT);
     rd_kafka_destroy(o->out.rk);
@@ -157,6 +157,7 @@ int main(int argc, char **argv) {
     if (rc == 1) return 0;
     if (rc < 0) { fprintf(stderr, "ap-processor: %s\n", err); return 2; }
     if (ap_log_set_level(cfg.log_level)) { fprintf(stderr, "ap-processor: bad log.level %s\n", cfg.log_level); return 2; }
+    if (ap_kafka_conn_check(&cfg.kafka, err, sizeof err)) { fprintf(stderr, "ap-processor: %s\n", err); return 2; }
 
     ap_codec_error_t cerr;
     if (ap_events_init(&cerr)) { ap_log_error("schemas do not match the codec tables", "detail=\"%s\"", cerr.msg); return 1; }
@@ -199,11 +200,32 @@ int main(int argc, char **argv) {
     if (!store) goto cleanup;
     ap_store_redis_set_cache(store, (size_t)cfg.redis_cache_mib << 20);
 
-    producer.brokers = cfg.brokers;
+    producer.kafka = &cfg.kafka;
     producer.out.delivery = &delivery;
-    if (!(producer.out.rk = ap_kafka_producer_create(cfg.brokers, &delivery, NULL, err, sizeof err))) {
+    if (!(producer.out.rk = ap_kafka_producer_create(&cfg.kafka, &delivery, NULL, err, sizeof err))) {
         ap_log_error("cannot create producer", "error=\"%s\"", err);
+        fprintf(stderr, "ap-processor: %s\n", err);
+        exit_code = 2;
         goto cleanup;
+    }
+    if (!cfg.kafka.ssl_verify) ap_log_warn("TLS verification of the Kafka brokers is off", "%s", "setting=kafka.ssl_verify");
+    /* Kafka may come up after us: wait for it, as for Redis. But a refused
+     * authentication or certificate is a configuration error that waiting
+     * does not fix: at start-up it is fatal, with the reason (exit 2, as for
+     * a bad setting; a supervisor restarting us would only repeat it). Once
+     * running, the same failure is retried: a rotated password or
+     * certificate must not stop a running service. */
+    for (int backoff = 200; run;) {
+        int arc = ap_kafka_await(producer.out.rk, 5000, err, sizeof err);
+        if (arc == 0) break;
+        if (arc > 0) {
+            ap_log_error("cannot start", "error=\"%s\"", err);
+            fprintf(stderr, "ap-processor: %s\n", err);
+            exit_code = 2;
+            goto cleanup;
+        }
+        ap_log_warn("kafka unavailable, retrying", "error=\"%s\" retry_ms=%d", err, backoff);
+        ap_pump_backoff(&backoff);
     }
     const char *outputs[] = {cfg.compliance_topic, cfg.alerts_topic, cfg.dead_letter_topic};
     if (ap_kafka_producer_warm(producer.out.rk, outputs, 3, 5000, err, sizeof err))
@@ -250,7 +272,7 @@ int main(int argc, char **argv) {
     pcfg.flush_timeout_ms = cfg.flush_timeout_ms;
     proc = ap_processor_create(&pcfg, store, ap_kafka_output(&producer.out));
 
-    ap_pump_config_t pc = {cfg.brokers, cfg.group_id, cfg.instance_id, cfg.session_timeout_ms,
+    ap_pump_config_t pc = {&cfg.kafka, cfg.group_id, cfg.instance_id, cfg.session_timeout_ms,
                            {cfg.topics[0], cfg.topics[1], cfg.topics[2]}, (size_t)cfg.batch_size,
                            RD_KAFKA_OFFSET_BEGINNING, 0, cfg.queue_kib, counts[0]};
     if (!(pump = ap_pump_create(&pc, store, proc, &run, recover_producer, &producer, err, sizeof err))) {
@@ -258,10 +280,12 @@ int main(int argc, char **argv) {
         goto cleanup;
     }
 
+    char security[128];
+    ap_kafka_conn_describe(&cfg.kafka, security, sizeof security);
     ap_log_info("started",
-                "brokers=%s group=%s inputs=%s,%s,%s partitions=%" PRId32 " redis=%s:%d redis_user=%s prefix=%s",
-                cfg.brokers, cfg.group_id, cfg.topics[0], cfg.topics[1], cfg.topics[2], counts[0], cfg.redis_host,
-                cfg.redis_port, cfg.redis_username[0] ? cfg.redis_username : "default", cfg.redis_prefix);
+                "brokers=%s %s group=%s inputs=%s,%s,%s partitions=%" PRId32 " redis=%s:%d redis_user=%s prefix=%s",
+                cfg.kafka.brokers, security, cfg.group_id, cfg.topics[0], cfg.topics[1], cfg.topics[2], counts[0],
+                cfg.redis_host, cfg.redis_port, cfg.redis_username[0] ? cfg.redis_username : "default", cfg.redis_prefix);
     double last_stats = ap_log_monotonic_s();
     exit_code = 0;
     while (ap_pump_step(pump, 100) >= 0) {

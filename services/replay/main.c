@@ -46,7 +46,7 @@
 #include "arbejdspligt/store_redis.h"
 
 typedef struct settings {
-    char brokers[512];
+    ap_kafka_conn_t kafka;
     char topics[AP_TOPIC_KINDS][AP_TOPIC_CAP];
     int grace_days;
     int batch_size;
@@ -78,7 +78,7 @@ typedef struct settings {
 #define S(name, env, type, def, field, min, max, help) \
     {name, env, type, def, offsetof(settings_t, field), sizeof(((settings_t *)0)->field), min, max, help}
 static const ap_setting_t table[] = {
-    S("kafka.brokers", "AP_KAFKA_BROKERS", AP_SET_STRING, "127.0.0.1:9092", brokers, 0, 0, "Kafka bootstrap servers"),
+    AP_KAFKA_CONN_SETTINGS(S, kafka),
     S("topic.placement", "AP_TOPIC_PLACEMENT", AP_SET_STRING, "ap.placement", topics[AP_TOPIC_PLACEMENT], 0, 0,
       "Input: PlacementEvent"),
     S("topic.hours", "AP_TOPIC_HOURS", AP_SET_STRING, "ap.hours", topics[AP_TOPIC_HOURS], 0, 0, "Input: HoursEvent"),
@@ -656,17 +656,12 @@ static int export_write(void *ctx, const ap_record_t *r) {
 static int run_export(const settings_t *cfg, char *err, size_t errlen) {
     ap_export_writer_t *w = ap_export_create(cfg->output, err, errlen);
     if (!w) return -1;
-    rd_kafka_conf_t *conf = rd_kafka_conf_new();
+    static const char *const role[] = {"group.id", "ap-replay-export", "enable.auto.commit", "false", NULL};
     rd_kafka_t *rk = NULL;
     int rc = -1;
     uint64_t written = 0;
-    if (rd_kafka_conf_set(conf, "bootstrap.servers", cfg->brokers, err, errlen) ||
-        rd_kafka_conf_set(conf, "group.id", "ap-replay-export", err, errlen) ||
-        rd_kafka_conf_set(conf, "enable.auto.commit", "false", err, errlen) ||
-        !(rk = rd_kafka_new(RD_KAFKA_CONSUMER, conf, err, errlen))) {
-        rd_kafka_conf_destroy(conf);
+    if (!(rk = ap_kafka_consumer_create(&cfg->kafka, role, err, errlen)) || ap_kafka_await(rk, 10000, err, errlen))
         goto done;
-    }
     /* Every input topic-partition at once, each from its start to its end at
      * this moment; the file keeps each partition's order, which is all a
      * replay needs (it sorts by topic, partition and offset). */
@@ -756,6 +751,10 @@ int main(int argc, char **argv) {
         fprintf(stderr, "ap-replay: unknown mode %s\n%s\n", mode, usage);
         return 2;
     }
+    if (strcmp(mode, "file") && ap_kafka_conn_check(&cfg.kafka, err, sizeof err)) {
+        fprintf(stderr, "ap-replay: %s\n", err);
+        return 2;
+    }
     ap_codec_error_t cerr;
     if (ap_events_init(&cerr)) { ap_log_error("schemas do not match the codec tables", "detail=\"%s\"", cerr.msg); return 1; }
     int n_writers;
@@ -833,7 +832,7 @@ int main(int argc, char **argv) {
         goto fail;
     }
     if (to_kafka) {
-        if (!(kout.rk = ap_kafka_producer_create(cfg.brokers, &delivery, NULL, err, sizeof err))) goto fail;
+        if (!(kout.rk = ap_kafka_producer_create(&cfg.kafka, &delivery, NULL, err, sizeof err))) goto fail;
         kout.delivery = &delivery;
         fout.inner = fout.dead = ap_kafka_output(&kout);
     } else {
@@ -860,8 +859,10 @@ int main(int argc, char **argv) {
     } else {
         /* The same partition check as live: the counts from the broker. */
         const char *inputs[AP_TOPIC_KINDS] = {cfg.topics[0], cfg.topics[1], cfg.topics[2]};
-        rd_kafka_t *meta = ap_kafka_producer_create(cfg.brokers, NULL, NULL, err, sizeof err);
-        int prc = meta ? ap_kafka_input_partitions(meta, inputs, AP_TOPIC_KINDS, pcfg.partitions, 10000, err, sizeof err)
+        /* Fails at once on refused credentials or certificates, within
+         * seconds when no broker answers: a replay is run by hand. */
+        rd_kafka_t *meta = ap_kafka_producer_create(&cfg.kafka, NULL, NULL, err, sizeof err);
+        int prc = meta && ap_kafka_await(meta, 10000, err, sizeof err) == 0 ? ap_kafka_input_partitions(meta, inputs, AP_TOPIC_KINDS, pcfg.partitions, 10000, err, sizeof err)
                        : -1;
         if (meta) rd_kafka_destroy(meta);
         if (prc) goto fail;
@@ -876,7 +877,7 @@ int main(int argc, char **argv) {
         }
         char group[64];
         snprintf(group, sizeof group, "%s", cfg.ns);
-        ap_pump_config_t pc = {cfg.brokers, group, "", 10000, {cfg.topics[0], cfg.topics[1], cfg.topics[2]},
+        ap_pump_config_t pc = {&cfg.kafka, group, "", 10000, {cfg.topics[0], cfg.topics[1], cfg.topics[2]},
                                (size_t)cfg.batch_size, cfg.from_offset ? cfg.from_offset : RD_KAFKA_OFFSET_BEGINNING,
                                from_time, 0, pcfg.partitions[0]};
         if (!(pump = ap_pump_create(&pc, store, proc, &run, NULL, NULL, err, sizeof err))) goto fail;
