@@ -634,16 +634,21 @@ static void deflate_blocks_are_bounded(void **state) {
     uint8_t *buf = slurp(path, &n);
     size_t k = block_ends(buf, n, ends, 64);
     assert_true(k >= 2);
-    /* Block 1's header rewritten to claim 2^40 bytes. */
+    /* A block inserted before block 1 claiming 2^40 bytes (avro-c asked
+     * for them: AddressSanitizer aborts) or 1 GiB (avro-c allocated it and,
+     * its read failing, leaked it: LeakSanitizer fails this test at exit). */
     uint8_t *out = malloc(n + 32);
     assert_non_null(out);
-    size_t h = ends[0];
-    memcpy(out, buf, h);
-    size_t m = h + zz(out + h, 1) + zz(out + h + zz(out + h, 1), (int64_t)1 << 40);
-    memcpy(out + m, buf + h, n - h);
-    spill(bad, out, m + n - h);
-    assert_int_equal(ap_export_read(bad, NULL, keep_view, &seen, err, sizeof err), -1);
-    if (!strstr(err, "block 1 at byte") || !strstr(err, "max_block_bytes")) fail_msg("error \"%s\"", err);
+    for (int claim = 40; claim >= 30; claim -= 10) {
+        size_t h = ends[0], m = h;
+        memcpy(out, buf, h);
+        m += zz(out + m, 1);
+        m += zz(out + m, (int64_t)1 << claim);
+        memcpy(out + m, buf + h, n - h);
+        spill(bad, out, m + n - h);
+        assert_int_equal(ap_export_read(bad, NULL, keep_view, &seen, err, sizeof err), -1);
+        if (!strstr(err, "block 1 at byte") || !strstr(err, "max_block_bytes")) fail_msg("error \"%s\"", err);
+    }
     free(out);
     free(buf);
     /* 64 MiB of zeros deflate to 64 KB: a limit of 1 MiB refuses it. */
