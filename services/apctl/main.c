@@ -35,6 +35,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "arbejdspligt/calendar.h"
 #include "arbejdspligt/config.h"
@@ -246,7 +247,9 @@ static int cmd_produce(const opts_t *o) {
     int rc = 0, partitions = -1, got;
     static const char *const ignore[] = {"schema", NULL};
     /* Bounded: a 100 MB line once took 2.5 GB (lines.h). */
-    while ((got = ap_lines_read(stdin, &lb, (size_t)o->max_line_bytes)) != 0) {
+    static ap_lines_t lr;
+    ap_lines_init(&lr, STDIN_FILENO, (size_t)o->max_line_bytes);
+    while ((got = ap_lines_read(&lr, &lb)) != 0) {
         lineno++;
         if (got < 0) {
             if (got == -1) fprintf(stderr, "apctl: line %ld: longer than %ld bytes (--max-line-bytes)\n", lineno, o->max_line_bytes);

@@ -414,12 +414,13 @@ static void note_count(ap_export_view_t *v, const ap_record_t *r);
 
 /* A record read: the manifest is kept, count records go to the view, the
  * rest to fn; everything before the manifest is tallied (hash: encode it
- * for the hash, else the caller hashes the bytes it came from).
+ * for the hash, else the caller hashes the bytes it came from). what and n
+ * say where it is ("line", 12), for an error.
  * @return 0, 1 if fn stopped, -1 with err set. */
-static int take(reader_t *rd, const ap_record_t *r, int hash, const char *where) {
+static int take(reader_t *rd, const ap_record_t *r, int hash, const char *what, long n) {
     if (rd->seen_manifest) {
-        snprintf(rd->err, rd->errlen, "%s: %s: a record after the manifest (appended to a finished export?)", rd->path,
-                 where);
+        snprintf(rd->err, rd->errlen, "%s: %s %ld: a record after the manifest (appended to a finished export?)",
+                 rd->path, what, n);
         return -1;
     }
     if (is_manifest(r)) {
@@ -555,15 +556,18 @@ static int parse_line(const ap_json_doc_t *doc, ap_buf_t *bytes, ap_record_t *r,
     return 0;
 }
 
-static int read_jsonl(reader_t *rd, FILE *f) {
+static int read_jsonl(reader_t *rd, int fd) {
     long lineno = 0;
     int rc = 0, got;
     ap_buf_t line = AP_BUF_INIT, bytes = AP_BUF_INIT;
     ap_json_doc_t doc = AP_JSON_DOC_INIT;
-    while (rc == 0 && (got = ap_lines_read(f, &line, rd->max_line)) != 0) {
+    ap_lines_t *lr = malloc(sizeof *lr); /* 32 KiB: not on the stack */
+    if (!lr) abort();
+    ap_lines_init(lr, fd, rd->max_line);
+    while (rc == 0 && (got = ap_lines_read(lr, &line)) != 0) {
         lineno++;
         ap_record_t r;
-        char why[200], where[32];
+        char why[200];
         if (got == -1) {
             snprintf(rd->err, rd->errlen, "%s:%ld: line longer than %zu bytes (max_line_bytes)", rd->path, lineno,
                      rd->max_line);
@@ -580,10 +584,10 @@ static int read_jsonl(reader_t *rd, FILE *f) {
             snprintf(rd->err, rd->errlen, "%s:%ld: %s", rd->path, lineno, why);
             rc = -1;
         } else {
-            snprintf(where, sizeof where, "line %ld", lineno);
-            rc = take(rd, &r, 1, where);
+            rc = take(rd, &r, 1, "line", lineno);
         }
     }
+    free(lr);
     ap_buf_free(&line);
     ap_buf_free(&bytes);
     ap_json_doc_free(&doc);
@@ -826,9 +830,7 @@ static int ocf_blocks(reader_t *rd, ocf_in_t *in, const uint8_t sync[16], int de
                 tally_hash(&rd->tally, span, (size_t)(start - span));
                 span = NULL;
             }
-            char where[48];
-            snprintf(where, sizeof where, "record %ld", n);
-            int rc = take(rd, &r, 0, where);
+            int rc = take(rd, &r, 0, "record", n);
             if (rc) return rc;
         }
         if (data.p != data.end) {
@@ -868,7 +870,7 @@ static int read_any(const char *path, const ap_export_opts_t *opts, ap_export_vi
         posix_madvise(v->map, v->map_len, POSIX_MADV_SEQUENTIAL);
         ocf_in_t in = {v->map, (const uint8_t *)v->map + v->map_len};
         uint8_t sync[16];
-        int codec, schema_ok;
+        int codec = CODEC_NULL, schema_ok = 0;
         if (ocf_header(&in, sync, &codec, &schema_ok)) {
             snprintf(err, errlen, "%s: not an Avro object container (broken header)", path);
             rc = -1;
@@ -888,14 +890,14 @@ static int read_any(const char *path, const ap_export_opts_t *opts, ap_export_vi
     } else {
         if (v->map) munmap(v->map, v->map_len);
         v->map = NULL;
-        FILE *f = strcmp(path, "-") == 0 ? stdin : fopen(path, "rb");
-        if (!f) {
+        int in = strcmp(path, "-") == 0 ? STDIN_FILENO : open(path, O_RDONLY);
+        if (in < 0) {
             snprintf(err, errlen, "cannot read %s: %s", path, strerror(errno));
             rc = -1;
         } else {
             if (copy) rd.fn = view_copy, rd.ctx = v;
-            rc = read_jsonl(&rd, f);
-            if (f != stdin) fclose(f);
+            rc = read_jsonl(&rd, in);
+            if (in != STDIN_FILENO) close(in);
         }
     }
     if (rc == 0) rc = check_manifest(&rd);
