@@ -40,8 +40,8 @@
  * travels with the file, and one file is what an auditor is handed. The
  * readers check it after the last record: a file cut at a line or block
  * boundary has none, a removed record gives "export incomplete: N records,
- * manifest says M", a changed byte "SHA-256 mismatch", a record after it is
- * refused. A file without one (cut short, or written before 0.2) is read
+ * manifest says M", a changed byte "SHA-256 mismatch" (unless it already
+ * breaks the record), a record after it is refused. A file without one (cut short, or written before 0.2) is read
  * only if opts->require_manifest is 0 (ap_export_view_verified then says 0).
  * ap_export_abort() closes a file that is not complete without one. Records
  * handed to the callback before a reader fails must be discarded (ap-replay
@@ -56,7 +56,7 @@
  * anything else is refused.
  *
  * Ownership: a writer from ap_export_create() is released by
- * ap_export_close(). Records passed to ap_export_read's callback live during
+ * ap_export_close() or ap_export_abort(). Records passed to ap_export_read's callback live during
  * the call; those of ap_export_read_view until the view is freed.
  */
 #ifndef AP_EXPORT_H
@@ -101,8 +101,11 @@ typedef int (*ap_export_fn)(void *ctx, const ap_record_t *r);
 
 /**
  * @brief Reads every record of an exported file, in file order (count
- * records, see above, are skipped).
- * @return 0, 1 if fn stopped it, or -1 with err set (names the line or record).
+ * records and the manifest, see above, are not handed to fn), then checks
+ * the file against its manifest (opts: see ap_export_opts_t; a read fn
+ * stopped is not checked).
+ * @return 0, 1 if fn stopped it, or -1 with err set (names the line, or the
+ *         record and block with its byte offset, or what the manifest says).
  */
 int ap_export_read(const char *path, const ap_export_opts_t *opts, ap_export_fn fn, void *ctx, char *err,
                    size_t errlen);
