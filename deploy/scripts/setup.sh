@@ -10,6 +10,7 @@ sudo_cmd=()
 [ "$(id -u)" -eq 0 ] || sudo_cmd=(sudo)
 
 packages=(build-essential cmake pkg-config librdkafka-dev libavro-dev libhiredis-dev uuid-dev libssl-dev libcmocka-dev
+          zlib1g-dev clang libclang-rt-14-dev
           redis-server redis-tools kcat jq openssl)
 missing=()
 for p in "${packages[@]}"; do
