@@ -36,11 +36,13 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "arbejdspligt/calendar.h"
 #include "arbejdspligt/config.h"
 #include "arbejdspligt/events.h"
 #include "arbejdspligt/kafka.h"
+#include "arbejdspligt/lines.h"
 #include "arbejdspligt/log.h"
 #include "arbejdspligt/partition.h"
 #include "arbejdspligt/processor.h"
@@ -76,6 +78,7 @@ typedef struct opts {
     int64_t from_offset, to_offset; /* redrive: dead-letter topic offsets, inclusive */
     long wait_for;
     long timeout_ms;
+    long max_line_bytes; /* produce: longest JSON line read */
     char **rest;
     int n_rest;
 } opts_t;
@@ -83,7 +86,8 @@ typedef struct opts {
 static int usage(void) {
     fprintf(stderr,
             "usage:\n"
-            "  apctl produce --topic T [--schema NAME] [--no-validate] [--partition N] < events.jsonl\n"
+            "  apctl produce --topic T [--schema NAME] [--no-validate] [--partition N] [--max-line-bytes N (1048576)]\n"
+            "                < events.jsonl\n"
             "  apctl produce-hex --topic T [--key K] < records.hex\n"
             "  apctl tick --topic T [--topic T ...] --at RFC3339 [--source NAME]\n"
             "  apctl consume --topic T [--wait-for N] [--timeout-ms MS] [--hex]\n"
@@ -129,6 +133,7 @@ static int parse_opts(int argc, char **argv, opts_t *o) {
     o->reason = "WRONG_PARTITION";
     o->to_offset = INT64_MAX;
     o->timeout_ms = 10000;
+    o->max_line_bytes = AP_LINES_DEFAULT_MAX;
     o->source = "apctl";
     o->rest = calloc((size_t)argc, sizeof *o->rest);
     for (int i = 2; i < argc; i++) {
@@ -165,6 +170,10 @@ static int parse_opts(int argc, char **argv, opts_t *o) {
             else if (strcmp(a, "--to-offset") == 0) o->to_offset = strtoll(v, NULL, 10);
             else if (strcmp(a, "--wait-for") == 0) o->wait_for = strtol(v, NULL, 10);
             else if (strcmp(a, "--timeout-ms") == 0) o->timeout_ms = strtol(v, NULL, 10);
+            else if (strcmp(a, "--max-line-bytes") == 0 && (o->max_line_bytes = strtol(v, NULL, 10)) < 1) {
+                fprintf(stderr, "apctl: --max-line-bytes must be positive\n");
+                return -1;
+            }
             else { fprintf(stderr, "apctl: unknown option %s\n", a); return -1; }
         } else {
             o->rest[o->n_rest++] = argv[i];
@@ -237,17 +246,26 @@ static int cmd_produce(const opts_t *o) {
     if (!rk) return 1;
     ap_json_doc_t doc = AP_JSON_DOC_INIT;
     ap_buf_t out = AP_BUF_INIT;
-    char *line = NULL, err[512], why[AP_TEXT_CAP];
-    size_t cap = 0;
-    ssize_t len;
+    ap_buf_t lb = AP_BUF_INIT;
+    char err[512], why[AP_TEXT_CAP];
     long lineno = 0, sent = 0;
-    int rc = 0, partitions = -1;
+    int rc = 0, partitions = -1, got;
     static const char *const ignore[] = {"schema", NULL};
-    while ((len = getline(&line, &cap, stdin)) >= 0) {
+    /* Bounded: a 100 MB line once took 2.5 GB (lines.h). */
+    static ap_lines_t lr;
+    ap_lines_init(&lr, STDIN_FILENO, (size_t)o->max_line_bytes);
+    while ((got = ap_lines_read(&lr, &lb)) != 0) {
         lineno++;
-        while (len > 0 && (line[len - 1] == '\n' || line[len - 1] == '\r')) line[--len] = '\0';
+        if (got < 0) {
+            if (got == -1) fprintf(stderr, "apctl: line %ld: longer than %ld bytes (--max-line-bytes)\n", lineno, o->max_line_bytes);
+            else fprintf(stderr, "apctl: line %ld: %s\n", lineno, strerror(errno));
+            rc = 1;
+            break;
+        }
+        const char *line = lb.data;
+        size_t len = lb.len;
         if (len == 0) continue;
-        if (ap_json_parse(&doc, line, (size_t)len)) {
+        if (ap_json_parse(&doc, line, len)) {
             fprintf(stderr, "apctl: line %ld: %s\n", lineno, doc.err);
             rc = 1;
             break;
@@ -295,7 +313,7 @@ static int cmd_produce(const opts_t *o) {
         }
         if (rc) { fprintf(stderr, "apctl: line %ld: %s\n", lineno, err); break; }
     }
-    free(line);
+    ap_buf_free(&lb);
     ap_buf_free(&out);
     ap_json_doc_free(&doc);
     int frc = finish(rk, &d, sent);

@@ -73,6 +73,9 @@ typedef struct settings {
     char rule_override[64];
     char writers_dir[1024];
     char log_level[16];
+    int max_line_bytes;
+    int max_block_bytes;
+    int unverified;
 } settings_t;
 
 #define S(name, env, type, def, field, min, max, help) \
@@ -129,6 +132,13 @@ static const ap_setting_t table[] = {
       "Audit what-if: weekly_minutes=N replaces the 37-hour norm (results name the changed rule version)"),
     S("schemas.writers_dir", "AP_SCHEMAS_WRITERS_DIR", AP_SET_STRING, "", writers_dir, 0, 0,
       "Directory of extra writer schemas (*.avsc): newer compatible versions publishers write, resolved instead of dead-lettered; one the current schemas cannot read stops start-up"),
+    S("replay.max_line_bytes", "AP_REPLAY_MAX_LINE_BYTES", AP_SET_INT, "1048576", max_line_bytes, 1024, 1 << 30,
+      "file: longest JSON line read; a longer one stops the replay, naming its line"),
+    S("replay.max_block_bytes", "AP_REPLAY_MAX_BLOCK_BYTES", AP_SET_INT, "67108864", max_block_bytes, 65536, 1 << 30,
+      "file: largest Avro container block (compressed or inflated); a larger one stops the replay, naming it"),
+    S("replay.unverified", "AP_REPLAY_UNVERIFIED", AP_SET_INT, "0", unverified, 0, 1,
+      "file: 1 reads an export without a manifest (cut short, or written before 0.2) with a warning; "
+      "a manifest that does not match is refused always"),
     S("log.level", "AP_LOG_LEVEL", AP_SET_STRING, "info", log_level, 0, 0, "debug, info, warn or error"),
 };
 #define NSETTINGS (sizeof table / sizeof *table)
@@ -575,19 +585,36 @@ static void *worker_main(void *arg) {
     return NULL;
 }
 
-static int run_offline(const settings_t *cfg, const ap_processor_config_t *pcfg, filter_t *filter,
+/* Reads the whole file and checks it against its manifest (export.h) before
+ * anything is processed or written: an export is evidence, and a cut or
+ * changed one must not give results. 0, or -1 with err (o is then freed). */
+static int load_offline(const settings_t *cfg, offline_t *o, char *err, size_t errlen) {
+    *o = (offline_t){cfg, NULL, 0, 0, NULL, NULL, 0};
+    ap_export_opts_t opts = {(size_t)cfg->max_line_bytes, (size_t)cfg->max_block_bytes, !cfg->unverified};
+    double t0 = ap_log_monotonic_s();
+    if (ap_export_read_view(cfg->input, &opts, &o->view, collect, o, err, errlen) < 0) {
+        if (strstr(err, "has no manifest")) snprintf(err + strlen(err), errlen - strlen(err), "; replay.unverified=1 reads it anyway");
+        free(o->recs);
+        ap_export_view_free(o->view);
+        memset(o, 0, sizeof *o);
+        return -1;
+    }
+    ap_log_info("file read", "records=%zu seconds=%.3f in_place=%d verified=%d", o->n, ap_log_monotonic_s() - t0,
+                ap_export_view_in_place(o->view), ap_export_view_verified(o->view));
+    if (!ap_export_view_verified(o->view))
+        ap_log_warn("the file has no manifest: it may be cut short; read because replay.unverified=1", "records=%zu", o->n);
+    return 0;
+}
+
+static int run_offline(const settings_t *cfg, const ap_processor_config_t *pcfg, filter_t *filter, offline_t *op,
                        ap_output_file_t *file, ap_output_file_t *dl_file, uint64_t *records_in,
                        ap_processor_stats_t *stats, char *err, size_t errlen) {
-    offline_t o = {cfg, NULL, 0, 0, NULL, NULL, 0};
+    offline_t o = *op; /* ours now: freed below */
+    memset(op, 0, sizeof *op);
     offline_run_t r = {.cfg = cfg, .pcfg = pcfg, .filter = filter, .file = file, .dl_file = dl_file, .o = &o};
     worker_t *workers = NULL;
     size_t n_workers = 0;
-    double t0 = ap_log_monotonic_s();
-    int rc = ap_export_read_view(cfg->input, &o.view, collect, &o, err, errlen);
-    if (rc < 0) goto done;
-    rc = 0;
-    ap_log_info("file read", "records=%zu seconds=%.3f in_place=%d", o.n, ap_log_monotonic_s() - t0,
-                ap_export_view_in_place(o.view));
+    int rc = 0;
     if (o.ignored) ap_log_warn("records of other topics ignored", "records=%" PRIu64, o.ignored);
     /* The partition check needs the counts the topics had: from the file's
      * count records (export.h), else replay.partitions, else no check. */
@@ -717,7 +744,9 @@ done:
         rd_kafka_consumer_close(rk);
         rd_kafka_destroy(rk);
     }
-    if (ap_export_close(w, rc ? err + strlen(err) : err, rc ? 0 : errlen)) rc = -1;
+    /* Only a complete export gets its manifest; an interrupted one reads as cut short. */
+    if (rc) ap_export_abort(w);
+    else if (ap_export_close(w, err, errlen)) rc = -1;
     if (rc == 0) ap_log_info("exported", "records=%" PRIu64 " file=%s", written, cfg->output);
     return rc;
 }
@@ -813,8 +842,13 @@ int main(int argc, char **argv) {
     ap_processor_stats_t offline_stats = {0};
     int offline = strcmp(mode, "file") == 0;
 
+    offline_t loaded = {0};
+    double t_read = ap_log_monotonic_s(); /* an offline replay's time includes reading the file, as before */
     if (offline) {
-        /* each offline worker makes its own in-process store */
+        /* each offline worker makes its own in-process store; the file is
+         * read and verified before any output file is opened */
+        ap_log_info("offline replay", "input=%s", cfg.input);
+        if (load_offline(&cfg, &loaded, err, sizeof err)) goto fail;
     } else if (strcmp(cfg.state, "redis") == 0) {
         if (strcmp(cfg.ns, "ap") == 0) { fprintf(stderr, "ap-replay: replay.namespace must not be production's (ap)\n"); return 2; }
         char password[256];
@@ -852,10 +886,10 @@ int main(int argc, char **argv) {
         if (dl_file) fout.dead = ap_output_file(dl_file);
     }
 
-    double t0 = ap_log_monotonic_s();
+    double t0 = offline ? t_read : ap_log_monotonic_s();
     if (offline) {
-        ap_log_info("offline replay", "input=%s", cfg.input);
-        if (run_offline(&cfg, &pcfg, &filter, file, dl_file, &records_in, &offline_stats, err, sizeof err)) goto fail;
+        if (run_offline(&cfg, &pcfg, &filter, &loaded, file, dl_file, &records_in, &offline_stats, err, sizeof err))
+            goto fail;
     } else {
         /* The same partition check as live: the counts from the broker. */
         const char *inputs[AP_TOPIC_KINDS] = {cfg.topics[0], cfg.topics[1], cfg.topics[2]};
@@ -923,5 +957,7 @@ fail:
         rd_kafka_destroy(kout.rk);
     }
     ap_store_destroy(store);
+    free(loaded.recs); /* only if the replay did not start */
+    ap_export_view_free(loaded.view);
     return exit_code;
 }

@@ -53,7 +53,7 @@ int main(int argc, char **argv) {
     c.current = ap_events_desc(AP_EV_HOURS)->fingerprint;
     if (ap_schema_fingerprint(schema.data, schema.len, &c.newer, msg, sizeof msg)) return fprintf(stderr, "%s\n", msg), 1;
     if (!(c.out = ap_export_create(argv[2], c.err, sizeof c.err))) return fprintf(stderr, "newer_writer: %s\n", c.err), 1;
-    int rc = ap_export_read(argv[1], rewrite, &c, c.err, sizeof c.err);
+    int rc = ap_export_read(argv[1], NULL, rewrite, &c, c.err, sizeof c.err);
     if (rc != 0 || ap_export_close(c.out, c.err, sizeof c.err)) return fprintf(stderr, "newer_writer: %s\n", c.err), 1;
     fprintf(stderr, "newer_writer: %ld HoursEvent records rewritten\n", c.rewritten);
     ap_buf_free(&schema);

@@ -109,24 +109,30 @@ done
 # what live did), unless told the count.
 grep -v '"topic":""' "$work/stream.jsonl" > "$work/old.jsonl"
 check "the JSON lines export starts with the three partition counts" "3" "$(head -3 "$work/stream.jsonl" | grep -c '"topic":"","partition":6,"offset":-1')"
-"$replay" file --set replay.input="$work/old.jsonl" --set replay.format=hex --set replay.output="$work/off-old.raw" \
+check "the JSON lines export ends with its manifest" "1" "$(tail -1 "$work/stream.jsonl" | grep -c '"key":"ap.export.manifest"')"
+# Without a manifest (cut short, or written before 0.2) only with replay.unverified=1.
+"$replay" file --set replay.input="$work/old.jsonl" --set replay.output=/dev/null 2> "$work/off-old0.log" && exit_old=0 || exit_old=$?
+check "an export without a manifest is refused unless replay.unverified=1" "1 1" \
+  "$exit_old $(grep -c 'has no manifest' "$work/off-old0.log")"
+"$replay" file --set replay.input="$work/old.jsonl" --set replay.unverified=1 --set replay.format=hex --set replay.output="$work/off-old.raw" \
   2> "$work/off-old.log"
 check "an export without counts, replayed as is: differs from live, with a warning" "differs 1" \
   "$(cmp -s <(bytes_of "$work/off-old.raw") "$work/live" && echo same || echo differs) $(grep -c 'records no partition counts' "$work/off-old.log")"
-"$replay" file --set replay.input="$work/old.jsonl" --set replay.partitions=6 --set replay.format=hex \
+"$replay" file --set replay.input="$work/old.jsonl" --set replay.unverified=1 --set replay.partitions=6 --set replay.format=hex \
   --set replay.output="$work/off-old6.raw" 2>/dev/null
 check "an export without counts, with replay.partitions=6 = live" "$(md5sum < "$work/live")" "$(bytes_of "$work/off-old6.raw" | md5sum)"
-# The records of a file in any order (a merge of several exports, say): the same output.
-shuf --random-source=<(yes) "$work/stream.jsonl" > "$work/shuffled.jsonl"
-"$replay" file --set replay.input="$work/shuffled.jsonl" --set replay.format=hex --set replay.output="$work/off-shuf.raw" \
+# The records of a file in any order (a merge of several exports, say): the
+# same output. Such a file is no longer the export its manifest describes.
+grep -v '"key":"ap.export.manifest"' "$work/stream.jsonl" | shuf --random-source=<(yes) > "$work/shuffled.jsonl"
+"$replay" file --set replay.input="$work/shuffled.jsonl" --set replay.unverified=1 --set replay.format=hex --set replay.output="$work/off-shuf.raw" \
   2> "$work/off-shuf.log"
 check "offline replay of the export in shuffled order: identical output file" "$(md5sum < "$work/off-jsonl.raw")" \
   "$(md5sum < "$work/off-shuf.raw")"
 check "without replay.dead_letters the replay says how many it did not write" "$(wc -l < "$work/live-dl")" \
   "$(sed -n 's/.*dead letters not written.* dead_letters=\([0-9]*\).*/\1/p' "$work/off-shuf.log")"
 # Overlapping exports: every record twice in one file is replayed once.
-cat "$work/stream.jsonl" "$work/stream.jsonl" > "$work/doubled.jsonl"
-"$replay" file --set replay.input="$work/doubled.jsonl" --set replay.format=hex --set replay.output="$work/off-double.raw" \
+cat "$work/stream.jsonl" "$work/stream.jsonl" | grep -v '"key":"ap.export.manifest"' > "$work/doubled.jsonl"
+"$replay" file --set replay.input="$work/doubled.jsonl" --set replay.unverified=1 --set replay.format=hex --set replay.output="$work/off-double.raw" \
   2>/dev/null
 check "offline replay of the export twice over: identical output file" "$(md5sum < "$work/off-jsonl.raw")" \
   "$(md5sum < "$work/off-double.raw")"

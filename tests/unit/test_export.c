@@ -1,6 +1,7 @@
 /* Exported files read back: the in-place container reader against avro-c's
  * reader, the copying fallbacks (compressed container, JSON lines), and
  * broken files refused with a message. */
+#define _GNU_SOURCE /* memmem */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -8,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <unistd.h>
 #include <cmocka.h>
 
@@ -131,7 +133,7 @@ static void read_view(const char *path, int want_in_place) {
     char err[256] = "";
     ap_export_view_t *v = NULL;
     memset(&seen, 0, sizeof seen);
-    int rc = ap_export_read_view(path, &v, keep_view, &seen, err, sizeof err);
+    int rc = ap_export_read_view(path, NULL, &v, keep_view, &seen, err, sizeof err);
     if (rc) fail_msg("%s", err);
     assert_int_equal(ap_export_view_in_place(v), want_in_place);
     assert_same_as_written(&seen);
@@ -149,7 +151,7 @@ static void the_container_is_read_in_place_as_avro_c_reads_it(void **state) {
     char err[256];
     static copies_t copies;
     memset(&copies, 0, sizeof copies);
-    assert_int_equal(ap_export_read(path, keep_copy, &copies, err, sizeof err), 0);
+    assert_int_equal(ap_export_read(path, NULL, keep_copy, &copies, err, sizeof err), 0);
     assert_int_equal(copies.n, N_RECORDS);
     assert_memory_equal(copies.recs, written, sizeof written);
 }
@@ -206,7 +208,7 @@ static int expect_error(const char *path, const char *part) {
     char err[256] = "";
     ap_export_view_t *v = NULL;
     memset(&seen, 0, sizeof seen);
-    int rc = ap_export_read_view(path, &v, keep_view, &seen, err, sizeof err);
+    int rc = ap_export_read_view(path, NULL, &v, keep_view, &seen, err, sizeof err);
     ap_export_view_free(v);
     assert_int_equal(rc, -1);
     if (!strstr(err, part)) fail_msg("error \"%s\" does not say \"%s\"", err, part);
@@ -293,7 +295,7 @@ static void damaged_containers_never_read_outside_the_file(void **state) {
         fclose(f);
         ap_export_view_t *v = NULL;
         memset(&seen, 0, sizeof seen);
-        int rc = ap_export_read_view(bad, &v, keep_view, &seen, err, sizeof err);
+        int rc = ap_export_read_view(bad, NULL, &v, keep_view, &seen, err, sizeof err);
         ap_export_view_free(v);
         assert_true(rc == 0 || rc == -1);
         if (rc) refused++;
@@ -326,7 +328,7 @@ static void partition_counts_travel_with_the_export(void **state) {
 
         ap_export_view_t *v = NULL;
         memset(&seen, 0, sizeof seen);
-        assert_int_equal(ap_export_read_view(path, &v, keep_view, &seen, err, sizeof err), 0);
+        assert_int_equal(ap_export_read_view(path, NULL, &v, keep_view, &seen, err, sizeof err), 0);
         assert_int_equal(ap_export_view_in_place(v), f == 0); /* the container in place, JSON lines copied */
         assert_same_as_written(&seen);                        /* no count record among them */
         assert_int_equal(ap_export_view_partitions(v, "t.placement"), 6);
@@ -337,7 +339,7 @@ static void partition_counts_travel_with_the_export(void **state) {
 
         static copies_t copies;
         copies.n = 0;
-        assert_int_equal(ap_export_read(path, keep_copy, &copies, err, sizeof err), 0);
+        assert_int_equal(ap_export_read(path, NULL, keep_copy, &copies, err, sizeof err), 0);
         assert_int_equal(copies.n, N_RECORDS);
     }
     /* Written before: no counts. */
@@ -346,10 +348,346 @@ static void partition_counts_travel_with_the_export(void **state) {
     write_export(old);
     ap_export_view_t *v = NULL;
     memset(&seen, 0, sizeof seen);
-    assert_int_equal(ap_export_read_view(old, &v, keep_view, &seen, err, sizeof err), 0);
+    assert_int_equal(ap_export_read_view(old, NULL, &v, keep_view, &seen, err, sizeof err), 0);
     assert_same_as_written(&seen);
     assert_int_equal(ap_export_view_partitions(v, "t.hours"), 0);
     ap_export_view_free(v);
+}
+
+
+/* ------------------------------------------------ manifest (issue 15 §7) */
+
+static uint8_t *slurp(const char *path, size_t *n) {
+    FILE *f = fopen(path, "rb");
+    assert_non_null(f);
+    fseek(f, 0, SEEK_END);
+    long len = ftell(f);
+    rewind(f);
+    uint8_t *buf = malloc((size_t)len + 1);
+    assert_non_null(buf);
+    assert_int_equal(fread(buf, 1, (size_t)len, f), (size_t)len);
+    fclose(f);
+    *n = (size_t)len;
+    return buf;
+}
+
+static void spill(const char *path, const void *p, size_t n) {
+    FILE *f = fopen(path, "wb");
+    assert_non_null(f);
+    assert_int_equal(fwrite(p, 1, n, f), n);
+    fclose(f);
+}
+
+/* Reads with the manifest required: 0 and verified (and, if intact, the
+ * records as written), or -1 with err. */
+static int read_checked_as(const char *path, int intact, char *err, size_t errlen) {
+    ap_export_opts_t opts = {0, 0, 1};
+    ap_export_view_t *v = NULL;
+    memset(&seen, 0, sizeof seen);
+    err[0] = '\0';
+    int rc = ap_export_read_view(path, &opts, &v, keep_view, &seen, err, errlen);
+    if (rc == 0) assert_true(ap_export_view_verified(v));
+    if (rc == 0 && intact) assert_same_as_written(&seen);
+    ap_export_view_free(v);
+    return rc;
+}
+
+static int read_checked(const char *path, char *err, size_t errlen) { return read_checked_as(path, 0, err, errlen); }
+
+static void refused(const char *path, const char *part) {
+    char err[512];
+    assert_int_equal(read_checked(path, err, sizeof err), -1);
+    if (!strstr(err, part)) fail_msg("error \"%s\" does not say \"%s\"", err, part);
+}
+
+/* Block boundaries of a container: just after each sync marker. */
+static size_t block_ends(const uint8_t *buf, size_t n, size_t *ends, size_t max) {
+    /* The header's sync marker is its last 16 bytes; find it as the 16
+     * bytes that end the file (every block ends with it). */
+    const uint8_t *sync = buf + n - 16;
+    size_t k = 0;
+    for (size_t i = 4; i + 16 <= n && k < max; i++)
+        if (memcmp(buf + i, sync, 16) == 0) ends[k++] = i + 16;
+    return k;
+}
+
+/* An export is evidence (§7): the intact file verifies in both formats; a
+ * file cut at a block or line boundary, with a record removed, a byte
+ * changed or a record appended is refused, saying why. */
+static void the_manifest_refuses_cut_changed_and_extended_exports(void **state) {
+    (void)state;
+    char path[128], bad[128], err[512];
+    size_t n, ends[64];
+
+    /* Container. */
+    path_of(path, sizeof path, "plain.avro");
+    path_of(bad, sizeof bad, "bad.avro");
+    write_export(path);
+    assert_int_equal(read_checked_as(path, 1, err, sizeof err), 0);
+    uint8_t *buf = slurp(path, &n);
+    size_t k = block_ends(buf, n, ends, 64);
+    assert_true(k >= 4); /* the header's marker, and several blocks */
+    spill(bad, buf, ends[k - 2]); /* cut at the last block boundary */
+    refused(bad, "no manifest");
+    spill(bad, buf, ends[1]); /* cut after the first block */
+    refused(bad, "no manifest");
+    /* The second block taken out: the rest reads, but is not all. */
+    uint8_t *out = malloc(n);
+    assert_non_null(out);
+    memcpy(out, buf, ends[1]);
+    memcpy(out + ends[1], buf + ends[2], n - ends[2]);
+    spill(bad, out, n - (ends[2] - ends[1]));
+    refused(bad, "export incomplete:");
+    /* One byte of a value changed: it still decodes, to another record. */
+    const rec_t *r = &written[N_RECORDS / 2];
+    uint8_t *at = memmem(buf, n, r->value, r->len);
+    assert_non_null(at);
+    memcpy(out, buf, n);
+    out[at - buf + r->len / 2] ^= 0x01;
+    spill(bad, out, n);
+    refused(bad, "SHA-256 mismatch");
+    free(out);
+    /* A record appended after the manifest (avro-c appends to the file). */
+    spill(bad, buf, n);
+    {
+        avro_file_writer_t fw;
+        avro_schema_t schema;
+        size_t len;
+        const char *text = ap_events_schema_text("ExportedRecord", &len);
+        assert_int_equal(avro_schema_from_json_length(text, len, &schema), 0);
+        assert_int_equal(avro_file_writer_open(bad, &fw), 0);
+        avro_value_iface_t *iface = avro_generic_class_from_schema(schema);
+        avro_value_t v, f, b;
+        avro_generic_value_new(iface, &v);
+        avro_value_get_by_name(&v, "topic", &f, NULL);
+        avro_value_set_string(&f, "t.hours");
+        avro_value_get_by_name(&v, "offset", &f, NULL);
+        avro_value_set_long(&f, 1000000);
+        avro_value_get_by_name(&v, "key", &f, NULL);
+        avro_value_set_branch(&f, 0, &b);
+        avro_value_get_by_name(&v, "value", &f, NULL);
+        avro_value_set_branch(&f, 0, &b);
+        assert_int_equal(avro_file_writer_append_value(fw, &v), 0);
+        assert_int_equal(avro_file_writer_close(fw), 0);
+        avro_value_decref(&v);
+        avro_value_iface_decref(iface);
+        avro_schema_decref(schema);
+    }
+    refused(bad, "after the manifest");
+    free(buf);
+
+    /* JSON lines. */
+    path_of(path, sizeof path, "export.jsonl");
+    path_of(bad, sizeof bad, "bad.jsonl");
+    write_export(path);
+    assert_int_equal(read_checked_as(path, 1, err, sizeof err), 0);
+    buf = slurp(path, &n);
+    assert_int_equal(buf[n - 1], '\n');
+    uint8_t *last = buf + n - 1;
+    while (last > buf && last[-1] != '\n') last--;
+    assert_non_null(strstr((const char *)last, "\"topic\":\"\""));
+    spill(bad, buf, (size_t)(last - buf)); /* cut at the last line boundary */
+    refused(bad, "no manifest");
+    spill(bad, buf, (size_t)(last - buf) / 2); /* cut in the middle of a line: refused too */
+    assert_int_equal(read_checked(bad, err, sizeof err), -1);
+    /* A line taken out of the middle. */
+    uint8_t *mid = buf + n / 2;
+    while (*mid != '\n') mid++;
+    uint8_t *next = mid + 1;
+    while (*next != '\n') next++;
+    out = malloc(n);
+    assert_non_null(out);
+    memcpy(out, buf, (size_t)(mid - buf));
+    memcpy(out + (mid - buf), next, n - (size_t)(next - buf));
+    spill(bad, out, n - (size_t)(next - mid));
+    refused(bad, "export incomplete:");
+    /* One hex digit of a value changed. */
+    memcpy(out, buf, n);
+    char *value = strstr((char *)out + n / 3, "\"value\":\"");
+    assert_non_null(value);
+    value[9] = value[9] == '0' ? '1' : '0';
+    spill(bad, out, n);
+    refused(bad, "SHA-256 mismatch");
+    /* A record appended. */
+    static const char extra[] = "{\"topic\":\"t.hours\",\"partition\":0,\"offset\":99999,\"timestamp\":0,\"key\":null,\"value\":null}\n";
+    memcpy(out, buf, n);
+    spill(bad, out, n);
+    FILE *f = fopen(bad, "ab");
+    assert_non_null(f);
+    fputs(extra, f);
+    fclose(f);
+    refused(bad, "after the manifest");
+    free(out);
+    free(buf);
+
+    /* Without require_manifest, a file without one reads, unverified. */
+    path_of(bad, sizeof bad, "bad.jsonl");
+    buf = slurp(path, &n);
+    last = buf + n - 1;
+    while (last > buf && last[-1] != '\n') last--;
+    spill(bad, buf, (size_t)(last - buf));
+    free(buf);
+    ap_export_view_t *v = NULL;
+    memset(&seen, 0, sizeof seen);
+    assert_int_equal(ap_export_read_view(bad, NULL, &v, keep_view, &seen, err, sizeof err), 0);
+    assert_false(ap_export_view_verified(v));
+    assert_same_as_written(&seen);
+    ap_export_view_free(v);
+}
+
+/* The manifest's figures: records, per-partition ranges, and the SHA-256
+ * over the records' Avro encoding, the same in both formats. */
+static void the_manifest_is_the_same_in_both_formats(void **state) {
+    (void)state;
+    char a[128], j[128];
+    size_t na, nj;
+    path_of(a, sizeof a, "plain.avro");
+    path_of(j, sizeof j, "export.jsonl");
+    write_export(a);
+    write_export(j);
+    uint8_t *ba = slurp(a, &na), *bj = slurp(j, &nj);
+    bj[nj] = '\0';
+    char *line = strrchr((char *)bj, '{'); /* the last line's object */
+    while (line > (char *)bj && line[-1] != '\n') line--;
+    char *hex = strstr(line, "\"value\":\"");
+    assert_non_null(hex);
+    hex += 9;
+    size_t hl = strcspn(hex, "\"");
+    char json[4096];
+    assert_true(hl / 2 < sizeof json);
+    for (size_t i = 0; i < hl / 2; i++) {
+        unsigned x;
+        sscanf(hex + 2 * i, "%2x", &x);
+        json[i] = (char)x;
+    }
+    json[hl / 2] = '\0';
+    assert_non_null(strstr(json, "\"records\":4000,"));
+    assert_non_null(strstr(json, "{\"topic\":\"t.exemption\",\"partition\":0,"));
+    /* The container holds the very same manifest bytes. */
+    assert_non_null(memmem(ba, na, json, strlen(json)));
+    free(ba);
+    free(bj);
+}
+
+/* ------------------------------------------------------ bounds (§6 part) */
+
+static long max_rss_kb(void) {
+    struct rusage ru;
+    getrusage(RUSAGE_SELF, &ru);
+    return ru.ru_maxrss;
+}
+
+/* A 100 MB line (generated here, never committed) is refused by its line
+ * number, quickly and without taking its size in memory: getline() took it
+ * whole, and the JSON reader gigabytes more. */
+static void a_huge_line_is_refused_with_bounded_memory(void **state) {
+    (void)state;
+    char path[128], err[512];
+    path_of(path, sizeof path, "huge.jsonl");
+    FILE *f = fopen(path, "wb");
+    assert_non_null(f);
+    fputs("{\"topic\":\"t.hours\",\"partition\":0,\"offset\":0,\"timestamp\":0,\"key\":null,\"value\":null}\n", f);
+    fputs("{\"topic\":\"t.hours\",\"partition\":0,\"offset\":1,\"timestamp\":0,\"key\":null,\"value\":\"", f);
+    static char chunk[1 << 20];
+    memset(chunk, 'a', sizeof chunk);
+    for (int i = 0; i < 100; i++) assert_int_equal(fwrite(chunk, 1, sizeof chunk, f), sizeof chunk);
+    fputs("\"}\n", f);
+    fclose(f);
+    long before = max_rss_kb();
+    ap_export_view_t *v = NULL;
+    memset(&seen, 0, sizeof seen);
+    int rc = ap_export_read_view(path, NULL, &v, keep_view, &seen, err, sizeof err);
+    ap_export_view_free(v);
+    long grew = max_rss_kb() - before;
+    unlink(path);
+    assert_int_equal(rc, -1);
+    if (!strstr(err, ":2: line longer than 1048576 bytes")) fail_msg("error \"%s\" does not name line 2", err);
+    if (grew > 64 * 1024) fail_msg("reading the line took %ld KB more", grew);
+    /* A smaller limit applies too. */
+    path_of(path, sizeof path, "export.jsonl");
+    write_export(path);
+    ap_export_opts_t opts = {1024, 0, 0};
+    assert_int_equal(ap_export_read_view(path, &opts, &v, keep_view, &seen, err, sizeof err), -1);
+    ap_export_view_free(v);
+    assert_non_null(strstr(err, "line longer than 1024 bytes"));
+}
+
+/* Appends a long as a zig-zag varint. */
+static size_t zz(uint8_t *p, int64_t v) {
+    uint64_t z = ((uint64_t)v << 1) ^ (uint64_t)(v >> 63);
+    size_t n = 0;
+    while (z > 0x7f) p[n++] = (uint8_t)(z | 0x80), z >>= 7;
+    p[n++] = (uint8_t)z;
+    return n;
+}
+
+/* A deflate container whose block claims a huge size, and one whose small
+ * block inflates beyond the limit, are refused naming the block: avro-c
+ * allocated what the file claimed (1 GB from a 1 MB file). */
+static void deflate_blocks_are_bounded(void **state) {
+    (void)state;
+    char path[128], bad[128], err[512];
+    path_of(path, sizeof path, "deflate.avro");
+    path_of(bad, sizeof bad, "bad.avro");
+    a_deflate_container_is_read_through_avro_c(state); /* writes deflate.avro */
+    size_t n, ends[64];
+    uint8_t *buf = slurp(path, &n);
+    size_t k = block_ends(buf, n, ends, 64);
+    assert_true(k >= 2);
+    /* A block inserted before block 1 claiming 2^40 bytes (avro-c asked
+     * for them: AddressSanitizer aborts) or 1 GiB (avro-c allocated it and,
+     * its read failing, leaked it: LeakSanitizer fails this test at exit). */
+    uint8_t *out = malloc(n + 32);
+    assert_non_null(out);
+    for (int claim = 40; claim >= 30; claim -= 10) {
+        size_t h = ends[0], m = h;
+        memcpy(out, buf, h);
+        m += zz(out + m, 1);
+        m += zz(out + m, (int64_t)1 << claim);
+        memcpy(out + m, buf + h, n - h);
+        spill(bad, out, m + n - h);
+        assert_int_equal(ap_export_read(bad, NULL, keep_view, &seen, err, sizeof err), -1);
+        if (!strstr(err, "block 1 at byte") || !strstr(err, "max_block_bytes")) fail_msg("error \"%s\"", err);
+    }
+    free(out);
+    free(buf);
+    /* 64 MiB of zeros deflate to 64 KB: a limit of 1 MiB refuses it. */
+    size_t len;
+    const char *text = ap_events_schema_text("ExportedRecord", &len);
+    avro_schema_t schema;
+    avro_file_writer_t fw;
+    unlink(bad);
+    assert_int_equal(avro_schema_from_json_length(text, len, &schema), 0);
+    assert_int_equal(avro_file_writer_create_with_codec(bad, schema, &fw, "deflate", 80 << 20), 0);
+    avro_value_iface_t *iface = avro_generic_class_from_schema(schema);
+    avro_value_t v, f, b;
+    avro_generic_value_new(iface, &v);
+    void *zeros = calloc(1, 4 << 20);
+    assert_non_null(zeros);
+    for (int i = 0; i < 16; i++) {
+        avro_value_reset(&v);
+        avro_value_get_by_name(&v, "topic", &f, NULL);
+        avro_value_set_string(&f, "t.hours");
+        avro_value_get_by_name(&v, "offset", &f, NULL);
+        avro_value_set_long(&f, i);
+        avro_value_get_by_name(&v, "key", &f, NULL);
+        avro_value_set_branch(&f, 0, &b);
+        avro_value_get_by_name(&v, "value", &f, NULL);
+        avro_value_set_branch(&f, 1, &b);
+        avro_value_set_bytes(&b, zeros, 4 << 20);
+        assert_int_equal(avro_file_writer_append_value(fw, &v), 0);
+    }
+    assert_int_equal(avro_file_writer_close(fw), 0);
+    avro_value_decref(&v);
+    avro_value_iface_decref(iface);
+    avro_schema_decref(schema);
+    free(zeros);
+    ap_export_opts_t opts = {0, 1 << 20, 0};
+    long before = max_rss_kb();
+    assert_int_equal(ap_export_read(bad, &opts, keep_view, &seen, err, sizeof err), -1);
+    if (!strstr(err, "inflates to more than 1048576 bytes")) fail_msg("error \"%s\"", err);
+    assert_true(max_rss_kb() - before < 16 * 1024);
+    unlink(bad);
 }
 
 static int setup(void **state) {
@@ -364,7 +702,8 @@ static int setup(void **state) {
 static int teardown(void **state) {
     (void)state;
     const char *names[] = {"plain.avro", "deflate.avro", "export.jsonl", "cut.avro",
-                           "sync.avro",  "header.avro",  "small.avro",   "damaged.avro"};
+                           "sync.avro",  "header.avro",  "small.avro",   "damaged.avro", "bad.avro", "bad.jsonl",
+                           "counts.avro", "counts.jsonl", "old.avro", "huge.jsonl"};
     char path[128];
     for (size_t i = 0; i < sizeof names / sizeof *names; i++) {
         path_of(path, sizeof path, names[i]);
@@ -382,6 +721,10 @@ int main(void) {
         cmocka_unit_test(a_broken_container_is_refused_with_where),
         cmocka_unit_test(damaged_containers_never_read_outside_the_file),
         cmocka_unit_test(partition_counts_travel_with_the_export),
+        cmocka_unit_test(the_manifest_refuses_cut_changed_and_extended_exports),
+        cmocka_unit_test(the_manifest_is_the_same_in_both_formats),
+        cmocka_unit_test(a_huge_line_is_refused_with_bounded_memory),
+        cmocka_unit_test(deflate_blocks_are_bounded),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
