@@ -2,8 +2,9 @@
 # Starts or stops a private single-node Kafka (KRaft) broker and a Redis
 # server on spare loopback ports, with all their files under DIR.
 #
-#   env.sh start DIR   -> writes DIR/env.sh (exports AP_KAFKA_BROKERS, AP_REDIS_HOST, AP_REDIS_PORT, and for
-#                         the security test AP_ENV_SASL_BROKERS, AP_ENV_SASL_USER, AP_ENV_TLS_DIR)
+#   env.sh start DIR   -> writes DIR/env.sh (exports AP_KAFKA_BROKERS, AP_REDIS_HOST, AP_REDIS_PORT,
+#                         AP_REDIS_USERNAME, AP_REDIS_PASSWORD_FILE, and for the security test
+#                         AP_ENV_SASL_BROKERS, AP_ENV_SASL_USER, AP_ENV_TLS_DIR)
 # The broker has a PLAINTEXT listener (every test but the security one) and a
 # SASL_SSL listener on the next-but-one port: TLS with a CA made here
 # (DIR/tls), SCRAM-SHA-512, SCRAM-SHA-256 and PLAIN for user "ap", whose
@@ -11,10 +12,18 @@
 # not required (DIR/tls/client.pem, its key encrypted with
 # DIR/tls/client-key.password).
 #   env.sh stop DIR    -> stops exactly the processes start recorded (by pid)
+# Redis admits no one without a password: its users come from DIR/users.acl
+# (scripts/redis-acl.sh): `ap`, the least-privilege user of the services and
+# of every test, with its password in DIR/redis-ap.password, `ap-erasure` for
+# apctl forget, and `ap-admin`
+# (DIR/redis-ap-admin.password) for this script and test helpers.
+# Everything under DIR is readable by its owner only (umask 077): logs,
+# Redis's AOF and the password files.
 # For fault tests, on a running environment:
 #   env.sh kafka-stop DIR | kafka-start DIR   stop / restart the broker (same ports, same data)
 #   env.sh redis-kill DIR | redis-start DIR   kill -9 Redis / restart it from its AOF
 set -euo pipefail
+umask 077
 here=$(cd "$(dirname "$0")" && pwd)
 cmd=${1:?usage: env.sh start|stop DIR}
 dir=${2:?usage: env.sh start|stop DIR}
@@ -52,11 +61,17 @@ java_opts=(-Xms256m -Xmx512m -XX:+UseG1GC -Djava.awt.headless=true "-Dlog4j.conf
 
 start_redis() {
   nohup redis-server --bind 127.0.0.1 --port "$redis_port" --dir "$dir/redis" --appendonly yes \
-        --appendfsync everysec --save "" --daemonize no --logfile "$dir/redis.log" </dev/null >/dev/null 2>&1 &
+        --appendfsync everysec --save "" --daemonize no --logfile "$dir/redis.log" \
+        --aclfile "$dir/users.acl" </dev/null >/dev/null 2>&1 &
   echo $! > "$dir/redis.pid"
 }
+# As ap-admin; the password goes through the environment, never argv.
 wait_redis() {
-  for _ in $(seq 1 100); do redis-cli -p "$redis_port" ping >/dev/null 2>&1 && return 0; sleep 0.2; done
+  for _ in $(seq 1 100); do
+    [ "$(REDISCLI_AUTH=$(cat "$dir/redis-ap-admin.password") redis-cli --user ap-admin -p "$redis_port" ping 2>/dev/null)" = PONG ] &&
+      return 0
+    sleep 0.2
+  done
   return 1
 }
 start_kafka() {
@@ -161,6 +176,7 @@ start)
   fi
   rm -rf "$dir"; mkdir -p "$dir/redis" "$dir/kafka-data"
   redis_port=$(spare_port); echo "$redis_port" > "$dir/redis.port"
+  "$here/redis-acl.sh" "$dir"
   start_redis
   make_tls
 
@@ -181,6 +197,8 @@ start)
     echo "export AP_KAFKA_BROKERS=127.0.0.1:$kafka_port"
     echo "export AP_REDIS_HOST=127.0.0.1"
     echo "export AP_REDIS_PORT=$redis_port"
+    echo "export AP_REDIS_USERNAME=ap"
+    printf 'export AP_REDIS_PASSWORD_FILE=%q\n' "$dir/redis-ap.password"
     printf 'export AP_ENV_DIR=%q\n' "$dir"
     echo "export AP_ENV_SASL_BROKERS=127.0.0.1:$sasl_port"
     echo "export AP_ENV_SASL_USER=ap"

@@ -95,4 +95,17 @@ int ap_config_load_writer_schemas(const char *dir, int *n, char *err, size_t err
  */
 int ap_config_read_secret(const char *path, void *out, size_t cap, size_t *len, char *err, size_t errlen);
 
+/**
+ * @brief Reads a password (e.g. Redis's): the one line of the file named
+ * `file` (a setting such as redis.password_file, read with
+ * ap_config_read_secret, so mode 600) or, when file is "" or NULL,
+ * environment variable `env`. A password is never a setting itself, so it
+ * never appears on a command line (--set is visible to every local user),
+ * in a configuration file or in --help. Both given is refused: which one
+ * wins would be a guess.
+ * @return 0 with the password in out ("" when neither is given), or -1 with
+ *         err set; err names the file or variable, never the password.
+ */
+int ap_config_read_password(const char *file, const char *env, char *out, size_t outlen, char *err, size_t errlen);
+
 #endif

@@ -51,14 +51,31 @@
 
 #include "arbejdspligt/store.h"
 
+/* Where the store's Redis is, who the store is there, and its namespace.
+ * The strings are copied: the caller may free them after the call. */
+typedef struct ap_store_redis_conf {
+    const char *host;
+    int port;
+    /* ACL user (README Security): Redis 6+ "AUTH username password" right
+     * after every connect. "" or NULL with a password: Redis's default user
+     * (requirepass); neither: no AUTH. */
+    const char *username;
+    const char *password; /* never logged, never in an error text */
+    const char *prefix;   /* key prefix of the namespace (redis.prefix) */
+    int timeout_ms;       /* connect and each command */
+} ap_store_redis_conf_t;
+
 /**
- * @return a connected store using key prefix `prefix`, or NULL with err set.
+ * @return a connected store, or NULL with err set.
  * An empty prefix is claimed for this build's key layout ("<prefix>:layout");
  * a prefix holding another layout is refused with err starting "layout:"
- * (permanent: retrying will not help; replay into a new prefix).
+ * (permanent: retrying will not help; replay into a new prefix). Refused
+ * credentials (or none where Redis wants them) give err starting "auth:"
+ * and saying "authentication failed"; that is worth retrying only once
+ * someone fixes the password or the ACL user. Other errors (connection
+ * refused, Redis loading its AOF) are transient.
  */
-ap_store_t *ap_store_redis_connect(const char *host, int port, const char *prefix, int timeout_ms, char *err,
-                                   size_t errlen);
+ap_store_t *ap_store_redis_connect(const ap_store_redis_conf_t *conf, char *err, size_t errlen);
 
 /**
  * @brief Claims the namespace for input topics of `count` partitions, or

@@ -9,7 +9,8 @@
  *                 (--hex: "<topic> <key> <hex of the value>", the exact bytes)
  *   apctl create-topics --partitions N [--replication-factor R] [--retention-ms MS] [--config k=v] T [T ...]
  *   apctl topic-config TOPIC KEY
- *   apctl forget CITIZEN_ID [--redis-host H] [--redis-port P] [--prefix P]
+ *   apctl forget CITIZEN_ID [--redis-host H] [--redis-port P] [--redis-user U] [--prefix P]
+ *                 (the password: $AP_REDIS_PASSWORD_FILE or $AP_REDIS_PASSWORD, never an argument)
  *   apctl partition --partitions N KEY [KEY ...]   (where murmur2 puts each key)
  *   apctl redrive --topic DEAD_LETTER_TOPIC [--reason CODE] [--from RFC3339] [--to RFC3339]
  *                 [--from-offset N] [--to-offset N] [--dry-run]
@@ -69,7 +70,7 @@ typedef struct opts {
     const char *retention_ms; /* create-topics: "-1" (kept until deleted) by default */
     const char *configs[MAX_TOPICS + 1]; /* create-topics --config key=value */
     int n_configs;
-    const char *redis_host, *redis_prefix; /* forget */
+    const char *redis_host, *redis_prefix, *redis_user; /* forget */
     int redis_port;
     int partition;          /* produce --partition: explicit, else -1 (the murmur2 partitioner) */
     const char *reason;     /* redrive --reason */
@@ -93,8 +94,10 @@ static int usage(void) {
             "  apctl create-topics --partitions N [--replication-factor R (1)] [--retention-ms MS|default (-1: kept)]\n"
             "                [--config key=value ...] TOPIC...\n"
             "  apctl topic-config TOPIC KEY   (e.g. retention.ms)\n"
-            "  apctl forget CITIZEN_ID [--redis-host H] [--redis-port P] [--prefix P]   (erase the citizen's state\n"
-            "                from Redis; defaults $AP_REDIS_HOST, $AP_REDIS_PORT, $AP_REDIS_PREFIX or ap)\n"
+            "  apctl forget CITIZEN_ID [--redis-host H] [--redis-port P] [--redis-user U] [--prefix P]   (erase the\n"
+            "                citizen's state from Redis; defaults $AP_REDIS_HOST, $AP_REDIS_PORT, $AP_REDIS_USERNAME,\n"
+            "                $AP_REDIS_PREFIX or ap; password from the file $AP_REDIS_PASSWORD_FILE or $AP_REDIS_PASSWORD;\n"
+            "                a user allowed to delete, e.g. ap-erasure of deploy/scripts/redis-acl.sh)\n"
             "  apctl partition --partitions N KEY...   (the partition murmur2 names for each key)\n"
             "  apctl redrive --topic DEAD_LETTER_TOPIC [--reason CODE (WRONG_PARTITION)] [--from RFC3339] [--to RFC3339]\n"
             "                [--from-offset N] [--to-offset N] [--dry-run]   (re-publish dead letters where they belong)\n"
@@ -124,6 +127,7 @@ static int parse_opts(int argc, char **argv, opts_t *o) {
     o->redis_host = getenv("AP_REDIS_HOST") ? getenv("AP_REDIS_HOST") : "127.0.0.1";
     o->redis_port = getenv("AP_REDIS_PORT") ? atoi(getenv("AP_REDIS_PORT")) : 6379;
     o->redis_prefix = getenv("AP_REDIS_PREFIX") ? getenv("AP_REDIS_PREFIX") : "ap";
+    o->redis_user = getenv("AP_REDIS_USERNAME") ? getenv("AP_REDIS_USERNAME") : "";
     o->retention_ms = "-1";
     o->partition = RD_KAFKA_PARTITION_UA;
     o->reason = "WRONG_PARTITION";
@@ -154,6 +158,7 @@ static int parse_opts(int argc, char **argv, opts_t *o) {
             else if (strcmp(a, "--replication-factor") == 0) o->replication_factor = atoi(v);
             else if (strcmp(a, "--redis-host") == 0) o->redis_host = v;
             else if (strcmp(a, "--redis-port") == 0) o->redis_port = atoi(v);
+            else if (strcmp(a, "--redis-user") == 0) o->redis_user = v;
             else if (strcmp(a, "--prefix") == 0) o->redis_prefix = v;
             else if (strcmp(a, "--retention-ms") == 0) o->retention_ms = strcmp(v, "default") == 0 ? NULL : v;
             else if (strcmp(a, "--config") == 0 && o->n_configs < MAX_TOPICS) o->configs[o->n_configs++] = v;
@@ -511,8 +516,16 @@ static int cmd_topic_config(const opts_t *o) {
  * to the request. */
 static int cmd_forget(const opts_t *o) {
     if (o->n_rest != 1) return usage();
-    char err[512];
-    ap_store_t *store = ap_store_redis_connect(o->redis_host, o->redis_port, o->redis_prefix, 5000, err, sizeof err);
+    char err[512], password[256];
+    /* As the services: the password from a file or the environment only. */
+    if (ap_config_read_password(getenv("AP_REDIS_PASSWORD_FILE"), "AP_REDIS_PASSWORD", password, sizeof password, err,
+                                sizeof err)) {
+        fprintf(stderr, "apctl: %s\n", err);
+        return 1;
+    }
+    ap_store_redis_conf_t conf = {o->redis_host, o->redis_port, o->redis_user, password, o->redis_prefix, 5000};
+    ap_store_t *store = ap_store_redis_connect(&conf, err, sizeof err);
+    memset(password, 0, sizeof password); /* the store keeps its own copy */
     if (!store) {
         fprintf(stderr, "apctl: %s\n", err);
         return 1;

@@ -394,3 +394,35 @@ int ap_config_read_secret(const char *path, void *out, size_t cap, size_t *len, 
     fclose(f);
     return rc;
 }
+
+int ap_config_read_password(const char *file, const char *env, char *out, size_t outlen, char *err, size_t errlen) {
+    const char *value = env ? getenv(env) : NULL;
+    size_t n = 0;
+    out[0] = '\0';
+    if (!file || !*file) {
+        if (!value) return 0;
+        if (strlen(value) >= outlen) {
+            snprintf(err, errlen, "%s is longer than %zu characters", env, outlen - 1);
+            return -1;
+        }
+        memcpy(out, value, strlen(value) + 1);
+        return 0;
+    }
+    if (value) {
+        snprintf(err, errlen, "both %s and a password file (%.200s) are set: give one", env, file);
+        return -1;
+    }
+    if (ap_config_read_secret(file, out, outlen - 1, &n, err, errlen)) {
+        memset(out, 0, outlen); /* nothing of a refused password stays around */
+        return -1;
+    }
+    /* One line: its end (also a Windows one) is not part of it. */
+    if (n > 0 && out[n - 1] == '\r') n--;
+    if (n == 0 || memchr(out, '\n', n) || memchr(out, '\r', n) || memchr(out, '\0', n)) {
+        snprintf(err, errlen, "password file %.200s must hold the password on one line", file);
+        memset(out, 0, outlen);
+        return -1;
+    }
+    out[n] = '\0';
+    return 0;
+}

@@ -127,6 +127,8 @@ typedef struct redis_store {
     char host[256];
     int port;
     int timeout_ms;
+    char username[128]; /* "" : no ACL user (AUTH password alone, or no AUTH) */
+    char password[256]; /* kept for reconnects; wiped on destroy, never printed */
     char prefix[32];
     char apply_sha[41];
     int stale;      /* the server lost our script (restarted): reconnect before use */
@@ -264,6 +266,36 @@ static int fail(redis_store_t *s, const char *what) {
     return -1;
 }
 
+/* fail() for a command that got reply r (freed here): an error reply is
+ * quoted, e.g. NOPERM for a key outside the ACL user's patterns (README
+ * Security), which "unexpected reply" would hide. */
+static int fail_reply(redis_store_t *s, const char *what, redisReply *r) {
+    if (r && r->type == REDIS_REPLY_ERROR) snprintf(s->base.err, sizeof s->base.err, "redis %.40s: %.180s", what, r->str);
+    else fail(s, what);
+    if (r) freeReplyObject(r);
+    return -1;
+}
+
+/* AUTH right after connecting (and so on every reconnect): the first
+ * command, before anything touches keys. @return 0, or -1 with s->base.err
+ * starting "auth:" when the server refused the credentials. */
+static int authenticate(redis_store_t *s) {
+    if (!s->password[0] && !s->username[0]) return 0;
+    redisReply *r = s->username[0] ? redisCommand(s->c, "AUTH %s %s", s->username, s->password)
+                                   : redisCommand(s->c, "AUTH %s", s->password);
+    int ok = r && r->type == REDIS_REPLY_STATUS;
+    if (!ok) {
+        /* Redis's reply (WRONGPASS ...) never repeats the password. */
+        if (r && r->type == REDIS_REPLY_ERROR)
+            snprintf(s->base.err, sizeof s->base.err, "auth: redis authentication failed for user '%.60s': %.120s",
+                     s->username[0] ? s->username : "default", r->str);
+        else
+            fail(s, "AUTH");
+    }
+    if (r) freeReplyObject(r);
+    return ok ? 0 : -1;
+}
+
 static int connect_now(redis_store_t *s) {
     struct timeval tv = {s->timeout_ms / 1000, (s->timeout_ms % 1000) * 1000};
     cache_clear(s); /* Redis may have restarted and lost its last writes */
@@ -274,22 +306,30 @@ static int connect_now(redis_store_t *s) {
         return -1;
     }
     redisSetTimeout(s->c, tv);
-    redisReply *r = redisCommand(s->c, "SCRIPT LOAD %s", apply_lua);
+    redisReply *r = NULL;
+    if (authenticate(s)) goto unusable;
+    r = redisCommand(s->c, "SCRIPT LOAD %s", apply_lua);
     if (!r || r->type != REDIS_REPLY_STRING || r->len != 40) {
         /* E.g. "LOADING" while Redis replays its AOF: not usable yet. Drop
          * the connection so the next ping fails and we connect again. */
-        snprintf(s->base.err, sizeof s->base.err, "redis SCRIPT LOAD: %.200s",
-                 r && r->type == REDIS_REPLY_ERROR ? r->str : s->c->err ? s->c->errstr : "unexpected reply");
-        if (r) freeReplyObject(r);
-        redisFree(s->c);
-        s->c = NULL;
-        return -1;
+        if (r && r->type == REDIS_REPLY_ERROR && strncmp(r->str, "NOAUTH", 6) == 0)
+            snprintf(s->base.err, sizeof s->base.err, "auth: redis authentication failed: the server requires a "
+                     "user and password (redis.username, redis.password_file): %.120s", r->str);
+        else
+            snprintf(s->base.err, sizeof s->base.err, "redis SCRIPT LOAD: %.200s",
+                     r && r->type == REDIS_REPLY_ERROR ? r->str : s->c->err ? s->c->errstr : "unexpected reply");
+        goto unusable;
     }
     s->stale = 0;
     memcpy(s->apply_sha, r->str, 40);
     s->apply_sha[40] = '\0';
     freeReplyObject(r);
     return 0;
+unusable:
+    if (r) freeReplyObject(r);
+    redisFree(s->c);
+    s->c = NULL;
+    return -1;
 }
 
 static const ap_store_ops_t redis_ops;
@@ -305,10 +345,7 @@ static int check_layout(redis_store_t *s) {
     char key[64];
     snprintf(key, sizeof key, "%s:layout", s->prefix);
     redisReply *r = redisCommand(s->c, "GET %s", key);
-    if (!r || (r->type != REDIS_REPLY_STRING && r->type != REDIS_REPLY_NIL)) {
-        if (r) freeReplyObject(r);
-        return fail(s, "GET layout");
-    }
+    if (!r || (r->type != REDIS_REPLY_STRING && r->type != REDIS_REPLY_NIL)) return fail_reply(s, "GET layout", r);
     if (r->type == REDIS_REPLY_STRING) {
         int ok = strcmp(r->str, LAYOUT) == 0;
         if (!ok)
@@ -325,10 +362,7 @@ static int check_layout(redis_store_t *s) {
     snprintf(match, sizeof match, "%s:*", s->prefix);
     do {
         r = redisCommand(s->c, "SCAN %s MATCH %s COUNT 1000", cursor, match);
-        if (!r || r->type != REDIS_REPLY_ARRAY || r->elements != 2) {
-            if (r) freeReplyObject(r);
-            return fail(s, "SCAN");
-        }
+        if (!r || r->type != REDIS_REPLY_ARRAY || r->elements != 2) return fail_reply(s, "SCAN", r);
         snprintf(cursor, sizeof cursor, "%s", r->element[0]->str);
         size_t found = r->element[1]->elements;
         freeReplyObject(r);
@@ -340,20 +374,21 @@ static int check_layout(redis_store_t *s) {
         }
     } while (strcmp(cursor, "0") != 0);
     r = redisCommand(s->c, "SET %s %s NX", key, LAYOUT);
-    int ok = r && (r->type == REDIS_REPLY_STATUS || r->type == REDIS_REPLY_NIL);
-    if (r) freeReplyObject(r);
-    return ok ? 0 : fail(s, "SET layout");
+    if (!r || (r->type != REDIS_REPLY_STATUS && r->type != REDIS_REPLY_NIL)) return fail_reply(s, "SET layout", r);
+    freeReplyObject(r);
+    return 0;
 }
 
-ap_store_t *ap_store_redis_connect(const char *host, int port, const char *prefix, int timeout_ms, char *err,
-                                   size_t errlen) {
+ap_store_t *ap_store_redis_connect(const ap_store_redis_conf_t *conf, char *err, size_t errlen) {
     redis_store_t *s = calloc(1, sizeof *s);
     if (!s) abort();
     s->base.ops = &redis_ops;
-    snprintf(s->host, sizeof s->host, "%s", host);
-    s->port = port;
-    s->timeout_ms = timeout_ms;
-    snprintf(s->prefix, sizeof s->prefix, "%s", prefix);
+    snprintf(s->host, sizeof s->host, "%s", conf->host);
+    s->port = conf->port;
+    s->timeout_ms = conf->timeout_ms;
+    snprintf(s->username, sizeof s->username, "%s", conf->username ? conf->username : "");
+    snprintf(s->password, sizeof s->password, "%s", conf->password ? conf->password : "");
+    snprintf(s->prefix, sizeof s->prefix, "%s", conf->prefix);
     if (connect_now(s) || check_layout(s)) {
         snprintf(err, errlen, "%s", s->base.err);
         ap_store_destroy(&s->base);
@@ -371,10 +406,13 @@ int ap_store_redis_claim_partitions(ap_store_t *base, int32_t count, char *err, 
      * later one (and every restart) must find the same count. */
     redisReply *r = s->c ? redisCommand(s->c, "SET %s %s NX", key, want) : NULL;
     int ok = r && (r->type == REDIS_REPLY_STATUS || r->type == REDIS_REPLY_NIL);
-    if (r) freeReplyObject(r);
-    r = ok ? redisCommand(s->c, "GET %s", key) : NULL;
+    if (ok) {
+        freeReplyObject(r);
+        r = redisCommand(s->c, "GET %s", key);
+    }
     if (!r || r->type != REDIS_REPLY_STRING) {
-        snprintf(err, errlen, "redis: %s partition count not readable", key);
+        snprintf(err, errlen, "redis: %s partition count not readable: %.150s", key,
+                 r && r->type == REDIS_REPLY_ERROR ? r->str : s->c && s->c->err ? s->c->errstr : "unexpected reply");
         if (r) freeReplyObject(r);
         return -1;
     }
@@ -388,9 +426,16 @@ int ap_store_redis_claim_partitions(ap_store_t *base, int32_t count, char *err, 
     return rc;
 }
 
+/* memset that the compiler may not drop as a dead store. */
+static void wipe(void *p, size_t n) {
+    volatile unsigned char *v = p;
+    while (n--) *v++ = 0;
+}
+
 static void redis_destroy(ap_store_t *base) {
     redis_store_t *s = R(base);
     if (s->c) redisFree(s->c);
+    wipe(s->password, sizeof s->password); /* no copy left in freed memory */
     ap_buf_free(&s->value);
     free(s->argv);
     free(s->argoff);
@@ -886,15 +931,18 @@ static int redis_commit_cycle(ap_store_t *base, const ap_store_result_t *results
     }
     redisAppendCommand(s->c, "EXEC");
     int rc = 0;
+    char why[184] = "";
     for (size_t i = 0; i < queued; i++) {
         redisReply *r;
         if (redisGetReply(s->c, (void **)&r) != REDIS_OK) return fail(s, "MULTI/EXEC");
+        /* The first error says why (e.g. NOPERM, EXECABORT follows it). */
+        if (r->type == REDIS_REPLY_ERROR && !rc) snprintf(why, sizeof why, ": %.180s", r->str);
         if (r->type == REDIS_REPLY_ERROR) rc = -1;
         /* The EXEC reply is an array; a nil EXEC means the transaction was discarded. */
         if (i == queued - 1 && r->type != REDIS_REPLY_ARRAY) rc = -1;
         freeReplyObject(r);
     }
-    if (rc) snprintf(s->base.err, sizeof s->base.err, "redis cycle transaction failed");
+    if (rc) snprintf(s->base.err, sizeof s->base.err, "redis cycle transaction failed%s", why);
     return rc;
 }
 
@@ -936,19 +984,15 @@ static int remove_matching(redis_store_t *s, const char *key, int hash, const ch
     char cursor[32] = "0";
     do {
         redisReply *r = redisCommand(s->c, "%s %s %s MATCH %s COUNT 1000", hash ? "HSCAN" : "SSCAN", key, cursor, pattern);
-        if (!r || r->type != REDIS_REPLY_ARRAY || r->elements != 2) {
-            if (r) freeReplyObject(r);
-            return fail(s, hash ? "HSCAN" : "SSCAN");
-        }
+        if (!r || r->type != REDIS_REPLY_ARRAY || r->elements != 2) return fail_reply(s, hash ? "HSCAN" : "SSCAN", r);
         snprintf(cursor, sizeof cursor, "%s", r->element[0]->str);
         const redisReply *items = r->element[1];
         for (size_t i = 0; i < items->elements; i += hash ? 2 : 1) {
             redisReply *d = redisCommand(s->c, "%s %s %b", hash ? "HDEL" : "SREM", key, items->element[i]->str,
                                          items->element[i]->len);
             if (!d || d->type != REDIS_REPLY_INTEGER) {
-                if (d) freeReplyObject(d);
                 freeReplyObject(r);
-                return fail(s, hash ? "HDEL" : "SREM");
+                return fail_reply(s, hash ? "HDEL" : "SREM", d);
             }
             *removed += (size_t)d->integer;
             freeReplyObject(d);
@@ -963,10 +1007,7 @@ static int each_key(redis_store_t *s, const char *pattern, int (*fn)(redis_store
     char cursor[32] = "0";
     do {
         redisReply *r = redisCommand(s->c, "SCAN %s MATCH %s COUNT 1000", cursor, pattern);
-        if (!r || r->type != REDIS_REPLY_ARRAY || r->elements != 2) {
-            if (r) freeReplyObject(r);
-            return fail(s, "SCAN");
-        }
+        if (!r || r->type != REDIS_REPLY_ARRAY || r->elements != 2) return fail_reply(s, "SCAN", r);
         snprintf(cursor, sizeof cursor, "%s", r->element[0]->str);
         for (size_t i = 0; i < r->element[1]->elements; i++)
             if (fn(s, r->element[1]->element[i]->str, ctx)) { freeReplyObject(r); return -1; }
@@ -984,10 +1025,10 @@ typedef struct forget_ctx {
 static int forget_key(redis_store_t *s, const char *key, void *ctx) {
     forget_ctx_t *f = ctx;
     redisReply *r = redisCommand(s->c, "DEL %s", key);
-    int ok = r && r->type == REDIS_REPLY_INTEGER;
-    if (ok) f->removed += (size_t)r->integer;
-    if (r) freeReplyObject(r);
-    return ok ? 0 : fail(s, "DEL");
+    if (!r || r->type != REDIS_REPLY_INTEGER) return fail_reply(s, "DEL", r);
+    f->removed += (size_t)r->integer;
+    freeReplyObject(r);
+    return 0;
 }
 
 /* A partition key: drop the citizen's entries, by the key's kind. */
@@ -998,10 +1039,10 @@ static int forget_in_partition(redis_store_t *s, const char *key, void *ctx) {
     kind++;
     if (strcmp(kind, "citizens") == 0) {
         redisReply *r = redisCommand(s->c, "SREM %s %s", key, f->citizen);
-        int ok = r && r->type == REDIS_REPLY_INTEGER;
-        if (ok) f->removed += (size_t)r->integer;
-        if (r) freeReplyObject(r);
-        return ok ? 0 : fail(s, "SREM");
+        if (!r || r->type != REDIS_REPLY_INTEGER) return fail_reply(s, "SREM", r);
+        f->removed += (size_t)r->integer;
+        freeReplyObject(r);
+        return 0;
     }
     if (strcmp(kind, "applied") == 0 || strcmp(kind, "hx") == 0)
         return remove_matching(s, key, 1, f->field_pattern, &f->removed);

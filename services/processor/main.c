@@ -36,6 +36,8 @@ typedef struct settings {
     char dl_hash_key_file[256];
     char redis_host[256];
     int redis_port;
+    char redis_username[128];
+    char redis_password_file[1024];
     char redis_prefix[32];
     int redis_cache_mib;
     int batch_size;
@@ -71,6 +73,11 @@ static const ap_setting_t table[] = {
       "File (mode 600) with the key of the HMAC-SHA256 a dead letter withheld for personal data carries"),
     S("redis.host", "AP_REDIS_HOST", AP_SET_STRING, "127.0.0.1", redis_host, 0, 0, "Redis host"),
     S("redis.port", "AP_REDIS_PORT", AP_SET_INT, "6379", redis_port, 1, 65535, "Redis port"),
+    S("redis.username", "AP_REDIS_USERNAME", AP_SET_STRING, "", redis_username, 0, 0,
+      "Redis ACL user (README Security); empty: Redis's default user"),
+    S("redis.password_file", "AP_REDIS_PASSWORD_FILE", AP_SET_STRING, "", redis_password_file, 0, 0,
+      "File holding the Redis user's password (one line); or the variable AP_REDIS_PASSWORD. Never a setting: "
+      "not on the command line, not logged"),
     S("redis.prefix", "AP_REDIS_PREFIX", AP_SET_STRING, "ap", redis_prefix, 0, 0,
       "Key prefix: separates state namespaces (production, replay, tests)"),
     S("redis.cache_mib", "AP_REDIS_CACHE_MIB", AP_SET_INT, "8", redis_cache_mib, 0, 4096,
@@ -164,16 +171,32 @@ int main(int argc, char **argv) {
     signal(SIGINT, on_signal);
     signal(SIGTERM, on_signal);
 
+    /* The password is read once: a password rotated in Redis is picked up
+     * by a restart (README Security). */
+    char redis_password[256];
+    if (ap_config_read_password(cfg.redis_password_file, "AP_REDIS_PASSWORD", redis_password, sizeof redis_password,
+                              err, sizeof err)) {
+        fprintf(stderr, "ap-processor: %s\n", err);
+        return 2;
+    }
+    ap_store_redis_conf_t rconf = {cfg.redis_host, cfg.redis_port, cfg.redis_username, redis_password,
+                                   cfg.redis_prefix, 5000};
     /* Redis may come up after us: wait for it rather than crash-loop. */
-    for (int backoff = 200; run && !(store = ap_store_redis_connect(cfg.redis_host, cfg.redis_port, cfg.redis_prefix,
-                                                                     5000, err, sizeof err));) {
+    for (int backoff = 200; run && !(store = ap_store_redis_connect(&rconf, err, sizeof err));) {
         if (strncmp(err, "layout:", 7) == 0) { /* not a matter of waiting */
             ap_log_error("redis state of another key layout", "error=\"%s\"", err + 8);
             break;
         }
-        ap_log_warn("redis unavailable, retrying", "error=\"%s\" retry_ms=%d", err, backoff);
+        /* Refused credentials need an operator (the password file or the ACL
+         * user); retried all the same, so fixing the ACL needs no restart. */
+        if (strncmp(err, "auth:", 5) == 0)
+            ap_log_error("redis authentication failed, retrying", "user=%s error=\"%s\" retry_ms=%d",
+                         cfg.redis_username[0] ? cfg.redis_username : "default", err + 6, backoff);
+        else
+            ap_log_warn("redis unavailable, retrying", "error=\"%s\" retry_ms=%d", err, backoff);
         ap_pump_backoff(&backoff);
     }
+    memset(redis_password, 0, sizeof redis_password); /* the store keeps its own copy */
     if (!store) goto cleanup;
     ap_store_redis_set_cache(store, (size_t)cfg.redis_cache_mib << 20);
 
@@ -259,9 +282,10 @@ int main(int argc, char **argv) {
 
     char security[128];
     ap_kafka_conn_describe(&cfg.kafka, security, sizeof security);
-    ap_log_info("started", "brokers=%s %s group=%s inputs=%s,%s,%s partitions=%" PRId32 " redis=%s:%d prefix=%s",
-                cfg.kafka.brokers, security, cfg.group_id, cfg.topics[0], cfg.topics[1], cfg.topics[2], counts[0], cfg.redis_host,
-                cfg.redis_port, cfg.redis_prefix);
+    ap_log_info("started",
+                "brokers=%s %s group=%s inputs=%s,%s,%s partitions=%" PRId32 " redis=%s:%d redis_user=%s prefix=%s",
+                cfg.kafka.brokers, security, cfg.group_id, cfg.topics[0], cfg.topics[1], cfg.topics[2], counts[0],
+                cfg.redis_host, cfg.redis_port, cfg.redis_username[0] ? cfg.redis_username : "default", cfg.redis_prefix);
     double last_stats = ap_log_monotonic_s();
     exit_code = 0;
     while (ap_pump_step(pump, 100) >= 0) {

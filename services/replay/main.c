@@ -64,6 +64,8 @@ typedef struct settings {
     char ns[32];
     char redis_host[256];
     int redis_port;
+    char redis_username[128];
+    char redis_password_file[1024];
     char citizens[4096];
     char municipalities[1024];
     char weeks[32];
@@ -114,6 +116,11 @@ static const ap_setting_t table[] = {
       "kafka: consumer group and Redis key prefix of this replay (never production's)"),
     S("redis.host", "AP_REDIS_HOST", AP_SET_STRING, "127.0.0.1", redis_host, 0, 0, "Redis host (state=redis)"),
     S("redis.port", "AP_REDIS_PORT", AP_SET_INT, "6379", redis_port, 1, 65535, "Redis port (state=redis)"),
+    S("redis.username", "AP_REDIS_USERNAME", AP_SET_STRING, "", redis_username, 0, 0,
+      "Redis ACL user (state=redis; README Security); empty: Redis's default user"),
+    S("redis.password_file", "AP_REDIS_PASSWORD_FILE", AP_SET_STRING, "", redis_password_file, 0, 0,
+      "File holding the Redis user's password (one line); or the variable AP_REDIS_PASSWORD. Never a setting: "
+      "not on the command line, not logged"),
     S("replay.citizens", "AP_REPLAY_CITIZENS", AP_SET_STRING, "", citizens, 0, 0,
       "Only results of these citizen ids (comma-separated)"),
     S("replay.municipalities", "AP_REPLAY_MUNICIPALITIES", AP_SET_STRING, "", municipalities, 0, 0,
@@ -844,7 +851,14 @@ int main(int argc, char **argv) {
         if (load_offline(&cfg, &loaded, err, sizeof err)) goto fail;
     } else if (strcmp(cfg.state, "redis") == 0) {
         if (strcmp(cfg.ns, "ap") == 0) { fprintf(stderr, "ap-replay: replay.namespace must not be production's (ap)\n"); return 2; }
-        if (!(store = ap_store_redis_connect(cfg.redis_host, cfg.redis_port, cfg.ns, 5000, err, sizeof err))) goto fail;
+        char password[256];
+        if (ap_config_read_password(cfg.redis_password_file, "AP_REDIS_PASSWORD", password, sizeof password, err,
+                                  sizeof err))
+            goto fail;
+        ap_store_redis_conf_t rconf = {cfg.redis_host, cfg.redis_port, cfg.redis_username, password, cfg.ns, 5000};
+        store = ap_store_redis_connect(&rconf, err, sizeof err);
+        memset(password, 0, sizeof password); /* the store keeps its own copy */
+        if (!store) goto fail;
     } else if (strcmp(cfg.state, "memory") == 0) {
         store = ap_store_memory_create();
     } else {

@@ -6,7 +6,7 @@
 #   crash_soak.sh ENV_DIR BUILD_DIR
 set -euo pipefail
 env_dir=$1; build=$2
-id="soak$$"
+id="ap-soak$$"
 here=$(cd "$(dirname "$0")" && pwd)
 source "$here/lib.sh"
 CITIZENS=${SOAK_CITIZENS:-2000}; WEEKS=${SOAK_WEEKS:-15}; KILLS=${SOAK_KILLS:-20}

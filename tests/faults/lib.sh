@@ -9,6 +9,12 @@ failures=0
 work=$(mktemp -d)
 pid=
 trap 'if [ -n "$pid" ]; then kill -KILL "$pid" 2>/dev/null || true; fi; rm -rf "$work"' EXIT
+# redis_admin ARGS...: redis-cli as the env's admin user, for what only a test
+# does (DUMP, reading other namespaces); the processors run as the
+# least-privilege user `ap`. The password goes through the environment, not argv.
+redis_admin() {
+  REDISCLI_AUTH=$(cat "$env_dir/redis-ap-admin.password") redis-cli --user ap-admin -p "$AP_REDIS_PORT" "$@"
+}
 check() { # check NAME EXPECTED ACTUAL
   if [ "$2" == "$3" ]; then echo "ok   $1"; else echo "FAIL $1: expected [$2] got [$3]"; failures=$((failures + 1)); fi
 }

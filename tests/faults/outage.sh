@@ -6,7 +6,7 @@
 #   outage.sh ENV_DIR BUILD_DIR
 set -euo pipefail
 env_dir=$1; build=$2
-id="down$$"
+id="ap-down$$"
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/../.." && pwd)
 source "$here/lib.sh"
@@ -57,4 +57,9 @@ latest "$id.ref.compliance" > "$work/ref.jsonl"
 latest "$id.run.compliance" > "$work/run.jsonl"
 check "results exist" "1" "$([ "$(wc -l < "$work/ref.jsonl")" -gt 2000 ] && echo 1 || echo 0)"
 check "final results equal an undisturbed run" "0" "$( (diff "$work/ref.jsonl" "$work/run.jsonl" || true) | grep -c '^[<>]' || true)"
-[ "$failures" -eq 0 ] || { diff "$work/ref.jsonl" "$work/run.jsonl" | cut -c1-600 | head -8; grep -E 'warn|error' "$work/$id-run.log" | grep -v librdkafka | tail -20; exit 1; }
+# (set -e and pipefail: diff's status 1 must not end the script before the log is shown)
+[ "$failures" -eq 0 ] || {
+  diff "$work/ref.jsonl" "$work/run.jsonl" | cut -c1-600 | head -8 || true
+  grep -E 'warn|error' "$work/$id-run.log" | grep -v librdkafka | tail -20 || true
+  exit 1
+}

@@ -10,7 +10,7 @@
 #   rebalance.sh ENV_DIR BUILD_DIR
 set -euo pipefail
 env_dir=$1; build=$2
-id="move$$"
+id="ap-move$$"
 here=$(cd "$(dirname "$0")" && pwd)
 source "$here/lib.sh"
 a=; b=

@@ -4,7 +4,7 @@
 #   redelivery.sh ENV_DIR BUILD_DIR
 set -euo pipefail
 env_dir=$1; build=$2
-id="redo$$"
+id="ap-redo$$"
 here=$(cd "$(dirname "$0")" && pwd)
 source "$here/lib.sh"
 topics "$id.once"; topics "$id.twice"

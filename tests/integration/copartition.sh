@@ -15,7 +15,7 @@
 #   copartition.sh ENV_DIR BUILD_DIR
 set -euo pipefail
 env_dir=$1; build=$2
-id="cp$$"
+id="ap-cp$$"
 here=$(cd "$(dirname "$0")/../faults" && pwd)
 root=$(cd "$(dirname "$0")/../.." && pwd)
 source "$here/lib.sh"

@@ -10,7 +10,7 @@ env_dir=$1; build=$2
 root=$(cd "$(dirname "$0")/../.." && pwd)
 # shellcheck source=/dev/null
 source "$env_dir/env.sh"
-id="e2e$$"
+id="ap-e2e$$"
 work=$(mktemp -d)
 export AP_TOPIC_PLACEMENT=$id.placement AP_TOPIC_HOURS=$id.hours AP_TOPIC_EXEMPTION=$id.exemption
 export AP_TOPIC_COMPLIANCE=$id.compliance AP_TOPIC_ALERTS=$id.alerts AP_TOPIC_DEAD_LETTER=$id.dead-letter
@@ -186,10 +186,16 @@ check "a replication factor above the brokers is refused" "1 1" "$rc $(grep -ci 
 
 # Erasure (issue 15 §5): one citizen's state leaves Redis; the others stay;
 # the citizen id is not printed.
-"$apctl" forget c-anna > "$work/forget.txt"
+# The services' user may not delete; erasure is the operator user ap-erasure's
+# (deploy/scripts/redis-acl.sh).
+rc=0; "$apctl" forget c-anna > /dev/null 2> "$work/forget.err" || rc=$?
+check "the services' Redis user cannot erase" "1 1" "$rc $(grep -c NOPERM "$work/forget.err")"
+AP_REDIS_USERNAME=ap-erasure AP_REDIS_PASSWORD_FILE="$env_dir/redis-ap-erasure.password" \
+  "$apctl" forget c-anna > "$work/forget.txt"
 check "forget says what it removed, not whom" "1 0" \
   "$(grep -c 'keys and entries removed' "$work/forget.txt") $(grep -c 'c-anna' "$work/forget.txt" || true)"
-rcli() { redis-cli -p "$AP_REDIS_PORT" "$@"; }
+# Reading the state back is a test's job: as the env's admin user.
+rcli() { REDISCLI_AUTH=$(cat "$env_dir/redis-ap-admin.password") redis-cli --user ap-admin -p "$AP_REDIS_PORT" "$@"; }
 check "no key of the forgotten citizen is left" "0" "$(rcli --scan --pattern "$id:{c:c-anna}:*" | wc -l | tr -d ' ')"
 check "the forgotten citizen is in no partition set or hash" "0" \
   "$(for k in $(rcli --scan --pattern "$id:{p:*}:*"); do
@@ -197,6 +203,14 @@ check "the forgotten citizen is in no partition set or hash" "0" \
                   *:dirty) rcli sscan "$k" 0 match 'c-anna|*' count 100000 | tail -n +2 | { grep -c . || true; } ;; *) echo 0 ;; esac
      done | awk '{s += $1} END {print s + 0}')"
 check "the other citizens' state is untouched" "1" "$(rcli --scan --pattern "$id:{c:c-bo}:*" | grep -c ':res$')"
+
+# It ran as the env's least-privilege Redis user, whose password is nowhere in the log.
+check "connected to Redis as the ACL user" "1" "$(grep -c 'msg="started".* redis_user=ap ' "$work/processor.log")"
+if grep -qF -- "$(cat "$AP_REDIS_PASSWORD_FILE")" "$work/processor.log"; then
+  echo "FAIL the log contains the Redis password"; failures=$((failures + 1))
+else
+  echo "ok   no Redis password in the log"
+fi
 
 if [ "$failures" -ne 0 ]; then echo "--- processor log"; tail -40 "$work/processor.log"; exit 1; fi
 echo "end_to_end: all checks passed"

@@ -17,7 +17,7 @@ root=$(cd "$(dirname "$0")/../.." && pwd)
 # shellcheck source=/dev/null
 source "$env_dir/env.sh"
 tls=$AP_ENV_TLS_DIR
-id="sec$$"
+id="ap-ksec$$" # under ap*: the Redis ACL user's keys (README Security)
 work=$(mktemp -d)
 apctl="$build/apctl"
 failures=0

@@ -1,6 +1,7 @@
 /* What only the Redis store does, against a real redis-server (started by the
- * env fixture): its connection (failure to connect, a dropped connection, a
- * server that lost the apply script), its key layout and its entity cache
+ * env fixture): its connection (failure to connect, refused credentials, a
+ * dropped connection, a server that lost the apply script), what its
+ * least-privilege ACL user may not do, its key layout and its entity cache
  * (store_redis.h); and random call sequences against it (with and without
  * the cache) and the memory store side by side, every answer compared. What every store answers is in
  * tests/unit/test_store_contract.c, which also runs against Redis
@@ -26,16 +27,17 @@
 
 static ap_store_t *store;
 static char prefix[32];
-static int redis_port;
+static fixture_redis_t redis;
 
 static int setup(void **state) {
     (void)state;
     char err[256];
-    if (fixture_redis_port(&redis_port)) return -1;
+    if (fixture_redis(&redis)) return -1;
     ap_codec_error_t cerr;
     if (ap_events_init(&cerr)) return -1;
-    snprintf(prefix, sizeof prefix, "t%d", (int)getpid());
-    store = ap_store_redis_connect("127.0.0.1", redis_port, prefix, 5000, err, sizeof err);
+    /* Under "ap": the key patterns of the fixture's ACL user (redis-acl.sh). */
+    snprintf(prefix, sizeof prefix, "apt%d", (int)getpid());
+    store = fixture_store(&redis, prefix, 5000, err, sizeof err);
     if (!store) fprintf(stderr, "%s\n", err);
     return store ? 0 : -1;
 }
@@ -44,14 +46,14 @@ static int setup(void **state) {
 static int teardown(void **state) {
     (void)state;
     ap_store_destroy(store);
-    fixture_redis_drop(redis_port, prefix);
+    fixture_redis_drop(&redis, prefix);
     return 0;
 }
 
+/* As the env's admin user: reading keys back, killing connections. */
 static redisContext *admin(void) {
-    redisContext *c = redisConnect("127.0.0.1", redis_port);
+    redisContext *c = fixture_redis_admin(&redis);
     assert_non_null(c);
-    assert_int_equal(c->err, 0);
     return c;
 }
 
@@ -86,9 +88,101 @@ static void a_closed_port_fails_to_connect(void **state) {
     (void)state;
     char err[256] = "";
     /* Port 1 (tcpmux) is not a Redis anywhere we run. */
-    ap_store_t *s = ap_store_redis_connect("127.0.0.1", 1, "tx", 1000, err, sizeof err);
+    ap_store_redis_conf_t conf = {"127.0.0.1", 1, redis.user, redis.password, "aptx", 1000};
+    ap_store_t *s = ap_store_redis_connect(&conf, err, sizeof err);
     assert_null(s);
     assert_non_null(strstr(err, "connect"));
+    assert_int_not_equal(strncmp(err, "auth:", 5), 0); /* transient, not a credentials problem */
+}
+
+/* Connecting as `user` with `password`: NULL, and an error that starts
+ * "auth:", says "authentication failed", and holds no password. */
+static void refused(const char *user, const char *password) {
+    char err[256] = "";
+    ap_store_redis_conf_t conf = {"127.0.0.1", redis.port, user, password, prefix, 1000};
+    assert_null(ap_store_redis_connect(&conf, err, sizeof err));
+    assert_int_equal(strncmp(err, "auth:", 5), 0);
+    assert_non_null(strstr(err, "authentication failed"));
+    if (password[0]) assert_null(strstr(err, password));
+    assert_null(strstr(err, redis.password));
+}
+
+/* A wrong password, an unknown user, or none where Redis wants one (the
+ * default user is off) is a clear "authentication failed" error the
+ * processor logs and retries, not a crash or a "SCRIPT LOAD" puzzle. */
+static void refused_credentials_are_a_clear_error(void **state) {
+    (void)state;
+    refused(redis.user, "not-the-password-7Qx");
+    refused("ap-nobody", redis.password);
+    refused("", ""); /* no AUTH at all */
+    refused("", redis.password); /* the default user's (requirepass) AUTH */
+    /* The same user and password do connect (what setup did). */
+    char err[256];
+    ap_store_t *s = fixture_store(&redis, prefix, 1000, err, sizeof err);
+    assert_non_null(s);
+    ap_store_destroy(s);
+}
+
+/* Expects reply r (freed here) to be a NOPERM error. */
+static void assert_noperm(redisReply *r, const char *what) {
+    assert_non_null(r);
+    if (r->type != REDIS_REPLY_ERROR || strncmp(r->str, "NOPERM", 6) != 0)
+        fail_msg("%s: expected NOPERM, got type %d \"%s\"", what, r->type, r->type == REDIS_REPLY_ERROR ? r->str : "");
+    freeReplyObject(r);
+}
+
+/* Least privilege, asserted against the real Redis: the services' ACL user
+ * (the one every test runs as) reads and writes keys under its patterns with
+ * the store's commands, and nothing else, also not from inside a Lua script
+ * (scripts run with their caller's permissions). */
+static void the_acl_user_is_confined_to_its_keys_and_commands(void **state) {
+    (void)state;
+    redisContext *c = fixture_redis_as(&redis, redis.user, redis.password);
+    assert_non_null(c);
+    redisReply *r = redisCommand(c, "SET %s:acl yes", prefix); /* its own namespace */
+    assert_int_equal(r->type, REDIS_REPLY_STATUS);
+    freeReplyObject(r);
+    assert_noperm(redisCommand(c, "SET outside:acl yes"), "SET outside its patterns");
+    assert_noperm(redisCommand(c, "GET outside:acl"), "GET outside its patterns");
+    assert_noperm(redisCommand(c, "HGETALL zz:{c:x}:pl"), "HGETALL outside its patterns");
+    assert_noperm(redisCommand(c, "DEL %s:acl", prefix), "DEL (not a command the store uses)");
+    assert_noperm(redisCommand(c, "FLUSHALL"), "FLUSHALL");
+    assert_noperm(redisCommand(c, "CONFIG GET dir"), "CONFIG");
+    assert_noperm(redisCommand(c, "KEYS *"), "KEYS");
+    assert_noperm(redisCommand(c, "EVAL %s 0", "return 1"), "EVAL");
+    assert_noperm(redisCommand(c, "SCRIPT FLUSH"), "SCRIPT FLUSH");
+    assert_noperm(redisCommand(c, "ACL LIST"), "ACL");
+    assert_noperm(redisCommand(c, "MONITOR"), "MONITOR");
+    /* It may load a script, but the script can do no more than the user. */
+    const char *scripts[] = {"return redis.call('SET', KEYS[1], 'x')", "return redis.call('SET', 'outside:lua', 'x')",
+                             "return redis.call('FLUSHALL')", "return redis.call('DEL', KEYS[1])"};
+    const char *keys[] = {"outside:lua", NULL, NULL, NULL};
+    for (int i = 0; i < 4; i++) {
+        r = redisCommand(c, "SCRIPT LOAD %s", scripts[i]);
+        assert_int_equal(r->type, REDIS_REPLY_STRING);
+        char sha[41];
+        snprintf(sha, sizeof sha, "%s", r->str);
+        freeReplyObject(r);
+        char own[64];
+        snprintf(own, sizeof own, "%s:acl", prefix);
+        r = redisCommand(c, "EVALSHA %s 1 %s", sha, keys[i] ? keys[i] : own);
+        assert_non_null(r);
+        assert_int_equal(r->type, REDIS_REPLY_ERROR);
+        /* Refused by Redis before the script runs (a declared key), or by redis.call inside it. */
+        assert_true(strncmp(r->str, "NOPERM", 6) == 0 || strstr(r->str, "The user executing the script can't"));
+        freeReplyObject(r);
+    }
+    redisFree(c);
+    /* Nothing of it happened: the admin sees the namespace intact, nothing outside. */
+    c = admin();
+    r = redisCommand(c, "EXISTS outside:acl outside:lua %s:acl", prefix);
+    assert_int_equal(r->integer, 1);
+    freeReplyObject(r);
+    redisFree(c);
+    /* The store under a prefix outside the user's patterns says why. */
+    char err[256] = "";
+    assert_null(fixture_store(&redis, "outside", 1000, err, sizeof err));
+    assert_non_null(strstr(err, "NOPERM"));
 }
 
 /* A prefix is claimed for the build's key layout; state written before
@@ -99,7 +193,7 @@ static void another_key_layout_is_refused(void **state) {
     char p1[64], p2[64], err[256] = "";
     snprintf(p1, sizeof p1, "%s:fresh", prefix);
     snprintf(p2, sizeof p2, "%s:old", prefix);
-    ap_store_t *s = ap_store_redis_connect("127.0.0.1", redis_port, p1, 1000, err, sizeof err);
+    ap_store_t *s = fixture_store(&redis, p1, 1000, err, sizeof err);
     assert_non_null(s);
     ap_store_destroy(s);
     redisContext *c = admin();
@@ -107,14 +201,14 @@ static void another_key_layout_is_refused(void **state) {
     assert_int_equal(r->type, REDIS_REPLY_STRING);
     assert_string_equal(r->str, "2");
     freeReplyObject(r);
-    s = ap_store_redis_connect("127.0.0.1", redis_port, p1, 1000, err, sizeof err); /* again: the same layout */
+    s = fixture_store(&redis, p1, 1000, err, sizeof err); /* again: the same layout */
     assert_non_null(s);
     ap_store_destroy(s);
     freeReplyObject(redisCommand(c, "SADD %s:{p:0}:applied c-1|00000000-0000-4000-8000-000000000001", p2));
-    assert_null(ap_store_redis_connect("127.0.0.1", redis_port, p2, 1000, err, sizeof err));
+    assert_null(fixture_store(&redis, p2, 1000, err, sizeof err));
     assert_int_equal(strncmp(err, "layout:", 7), 0);
     freeReplyObject(redisCommand(c, "SET %s:layout 9", p1));
-    assert_null(ap_store_redis_connect("127.0.0.1", redis_port, p1, 1000, err, sizeof err));
+    assert_null(fixture_store(&redis, p1, 1000, err, sizeof err));
     assert_non_null(strstr(err, "layout 9"));
     redisFree(c);
 }
@@ -159,7 +253,17 @@ static void forgetting_a_citizen_removes_exactly_its_state(void **state) {
         assert_int_equal(ap_store_commit_cycle(store, &res, 1, NULL, 0, NULL, 0, NULL, 0), 0);
     }
     size_t removed = 0;
-    assert_int_equal(ap_store_redis_forget(store, "c*1", &removed), 0);
+    /* The services' user may not delete (README Security): erasure is ap-erasure's. */
+    assert_int_equal(ap_store_redis_forget(store, "c*1", &removed), -1);
+    assert_non_null(strstr(ap_store_error(store), "NOPERM"));
+    assert_int_equal(ap_store_reconnect(store), 0);
+    char err[256];
+    ap_store_redis_conf_t conf = {"127.0.0.1", redis.port, "ap-erasure", redis.erasure_password, prefix, 5000};
+    ap_store_t *eraser = ap_store_redis_connect(&conf, err, sizeof err);
+    assert_non_null(eraser);
+    removed = 0;
+    assert_int_equal(ap_store_redis_forget(eraser, "c*1", &removed), 0);
+    ap_store_destroy(eraser);
     /* week hash, result record; citizens, applied, hx, dirty entries */
     assert_int_equal(removed, 6);
     redisContext *c = admin();
@@ -240,7 +344,8 @@ static void stored_values_follow_the_key_layout(void **state) {
     ap_buf_free(&b);
 }
 
-/* A dropped connection: ping says so, and reconnect makes the store usable. */
+/* A dropped connection: ping says so, and reconnect makes the store usable
+ * (so it authenticated again: the default user is off). */
 static void a_dropped_connection_is_noticed(void **state) {
     (void)state;
     assert_int_equal(ap_store_ping(store), 0);
@@ -336,7 +441,7 @@ static void write_placement(ap_store_t *s, int n, int planned_minutes) {
 static void the_entity_cache_forgets_on_request(void **state) {
     (void)state;
     char err[256];
-    ap_store_t *other = ap_store_redis_connect("127.0.0.1", redis_port, prefix, 5000, err, sizeof err);
+    ap_store_t *other = fixture_store(&redis, prefix, 5000, err, sizeof err);
     assert_non_null(other);
     ap_store_redis_set_cache(store, 1 << 20);
     write_placement(store, 1, 600);
@@ -375,7 +480,7 @@ static void a_value_stored_in_another_schema_version_loads(void **state) {
     uint64_t fp;
     assert_int_equal(ap_schema_fingerprint(other, strlen(other), &fp, err, sizeof err), 0);
     snprintf(ns, sizeof ns, "%sv", prefix);
-    ap_store_t *s = ap_store_redis_connect("127.0.0.1", redis_port, ns, 5000, err, sizeof err);
+    ap_store_t *s = fixture_store(&redis, ns, 5000, err, sizeof err);
     assert_non_null(s);
     ap_event_t ev = placement_event(1, 720);
     ap_buf_t b = AP_BUF_INIT;
@@ -389,7 +494,7 @@ static void a_value_stored_in_another_schema_version_loads(void **state) {
     assert_int_equal(planned(s), 720);
     ap_buf_free(&b);
     ap_store_destroy(s);
-    fixture_redis_drop(redis_port, ns);
+    fixture_redis_drop(&redis, ns);
     assert_int_equal(ap_events_init(&cerr), 0); /* forget it again */
 }
 
@@ -608,7 +713,7 @@ static void simulate(const char *name, size_t cache_bytes) {
     char sim_prefix[40], err[256];
     snprintf(sim_prefix, sizeof sim_prefix, "%s:%s", prefix, name);
     ap_store_t *st[2] = {ap_store_memory_create(),
-                         ap_store_redis_connect("127.0.0.1", redis_port, sim_prefix, 5000, err, sizeof err)};
+                         fixture_store(&redis, sim_prefix, 5000, err, sizeof err)};
     assert_non_null(st[1]);
     ap_store_redis_set_cache(st[1], cache_bytes);
     int32_t monday = ap_cal_days_from_civil(2026, 1, 5);
@@ -706,6 +811,8 @@ static void a_cached_redis_store_answers_alike(void **state) {
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(a_closed_port_fails_to_connect),
+        cmocka_unit_test(refused_credentials_are_a_clear_error),
+        cmocka_unit_test(the_acl_user_is_confined_to_its_keys_and_commands),
         cmocka_unit_test(another_key_layout_is_refused),
         cmocka_unit_test(forgetting_a_citizen_removes_exactly_its_state),
         cmocka_unit_test(stored_values_follow_the_key_layout),

@@ -7,7 +7,7 @@
 #   replay.sh ENV_DIR BUILD_DIR
 set -euo pipefail
 env_dir=$1; build=$2
-id="audit$$"
+id="ap-audit$$"
 here=$(cd "$(dirname "$0")/../faults" && pwd)
 source "$here/lib.sh"
 topics "$id"; topics "$id.live"; topics "$id.r1"; topics "$id.r2"; topics "$id.r3"
@@ -20,10 +20,10 @@ run_to_end() { # NAME OUTPUT_PREFIX: one processor in its own namespace, from of
 }
 # All records emitted, rendered canonically and sorted: equal text means equal Avro records.
 emitted() { "$apctl" consume --topic "$1.compliance" | sort; "$apctl" consume --topic "$1.alerts" | sort; }
-live_keys() { redis-cli -p "$AP_REDIS_PORT" --scan --pattern "$id-live:*" | sort | md5sum; }
+live_keys() { redis_admin --scan --pattern "$id-live:*" | sort | md5sum; }
 live_digest() { # every live key with its content, to prove the replays leave it alone
-  redis-cli -p "$AP_REDIS_PORT" --scan --pattern "$id-live:*" | sort |
-    while read -r k; do echo "$k"; redis-cli -p "$AP_REDIS_PORT" DUMP "$k" | md5sum; done | md5sum
+  redis_admin --scan --pattern "$id-live:*" | sort |
+    while read -r k; do echo "$k"; redis_admin DUMP "$k" | md5sum; done | md5sum
 }
 
 run_to_end "$id-live" "$id.live"

@@ -13,7 +13,7 @@
 #   three_way.sh ENV_DIR BUILD_DIR
 set -euo pipefail
 env_dir=$1; build=$2
-id="tw$$"
+id="ap-tw$$"
 here=$(cd "$(dirname "$0")/../faults" && pwd)
 source "$here/lib.sh"
 replay="$build/ap-replay"
@@ -51,8 +51,8 @@ check "live: the three misrouted records are WRONG_PARTITION dead letters" "3" \
   "$("$apctl" consume --topic "$id.live.dead-letter" | jq -s '[.[] | select(.reason_code == "WRONG_PARTITION")] | length')"
 
 live_digest() { # every live key with its content
-  redis-cli -p "$AP_REDIS_PORT" --scan --pattern "$id-live:*" | sort |
-    while read -r k; do echo "$k"; redis-cli -p "$AP_REDIS_PORT" DUMP "$k" | md5sum; done | md5sum
+  redis_admin --scan --pattern "$id-live:*" | sort |
+    while read -r k; do echo "$k"; redis_admin DUMP "$k" | md5sum; done | md5sum
 }
 before=$(live_digest)
 
@@ -166,7 +166,7 @@ dead_set "$id.audit" audit-dl > "$work/audit-dl"
 check "kafka replay (Redis state, 2 restarts, audit topics): dead letters = live" "$(sort -u "$work/live-dl" | md5sum)" \
   "$(sort -u "$work/audit-dl" | md5sum)"
 check "the replay kept its state in its own namespace" "1" \
-  "$([ "$(redis-cli -p "$AP_REDIS_PORT" --scan --pattern "$id-k3:*" | wc -l)" -gt 100 ] && echo 1 || echo 0)"
+  "$([ "$(redis_admin --scan --pattern "$id-k3:*" | wc -l)" -gt 100 ] && echo 1 || echo 0)"
 check "the live state was not touched by any replay" "$before" "$(live_digest)"
 
 # Filters: one citizen, a municipality, a week range = the same subset of live.

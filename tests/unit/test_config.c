@@ -185,10 +185,73 @@ static void secrets_come_from_private_files(void **state) {
     assert_non_null(strstr(err, "cannot open"));
 }
 
+/* Writes text to a new temporary file; its path into path (a mkstemp template). */
+static void temp_file(char *path, const char *text, size_t len) {
+    int fd = mkstemp(path);
+    assert_true(fd >= 0);
+    FILE *f = fdopen(fd, "w");
+    assert_int_equal(fwrite(text, 1, len, f), len);
+    fclose(f);
+}
+
+/* Reads a password, expecting failure, and checks the error names `names`
+ * and never holds any of the secret's text. */
+static void secret_refused(const char *file, const char *names, const char *secret_part) {
+    char out[32], err[256];
+    memset(out, 'x', sizeof out);
+    assert_int_equal(ap_config_read_password(file, "APT_SECRET", out, sizeof out, err, sizeof err), -1);
+    assert_non_null(strstr(err, names));
+    assert_null(strstr(err, secret_part));
+    assert_string_equal(out, ""); /* nothing of a refused secret is handed back */
+}
+
+/* The Redis password: one line of a private file (redis.password_file),
+ * else an environment variable; the line end is not part of it; two
+ * sources, an empty, multi-line, oversized or group-readable file are
+ * refused, and no error text quotes the password. */
+static void passwords_from_a_file_or_the_environment(void **state) {
+    (void)state;
+    char out[32], err[256];
+    unsetenv("APT_SECRET");
+    assert_int_equal(ap_config_read_password("", "APT_SECRET", out, sizeof out, err, sizeof err), 0);
+    assert_string_equal(out, ""); /* none given: no AUTH */
+    setenv("APT_SECRET", "from-env s3cret", 1);
+    assert_int_equal(ap_config_read_password("", "APT_SECRET", out, sizeof out, err, sizeof err), 0);
+    assert_string_equal(out, "from-env s3cret");
+    assert_int_equal(ap_config_read_password(NULL, "APT_SECRET", out, sizeof out, err, sizeof err), 0);
+    assert_string_equal(out, "from-env s3cret");
+    char path[] = "/tmp/ap-secret-test-XXXXXX";
+    temp_file(path, "pa ss#word=1\r\n", 14); /* mkstemp: mode 600, as ap_config_read_secret wants */
+    secret_refused(path, "both APT_SECRET and a password file", "s3cret");
+    unsetenv("APT_SECRET");
+    assert_int_equal(ap_config_read_password(path, "APT_SECRET", out, sizeof out, err, sizeof err), 0);
+    assert_string_equal(out, "pa ss#word=1"); /* spaces, '#' and '=' are the password's own */
+    assert_int_equal(ap_config_read_password(path, NULL, out, sizeof out, err, sizeof err), 0);
+    assert_string_equal(out, "pa ss#word=1");
+    assert_int_equal(chmod(path, 0640), 0);
+    secret_refused(path, "chmod 600", "ss#word");
+    remove(path);
+    char two[] = "/tmp/ap-secret-test-XXXXXX", empty[] = "/tmp/ap-secret-test-XXXXXX", big[] = "/tmp/ap-secret-test-XXXXXX";
+    temp_file(two, "line-one\nline-two\n", 18);
+    secret_refused(two, "on one line", "line-");
+    temp_file(empty, "\n", 1);
+    secret_refused(empty, "is empty", "\n");
+    temp_file(big, "0123456789abcdefghijklmnopqrstuvwxyz", 36); /* out holds 31 */
+    secret_refused(big, "longer than 31 bytes", "0123");
+    secret_refused("/nonexistent/ap-secret", "cannot open secret file /nonexistent/ap-secret", "\x01");
+    setenv("APT_SECRET", "0123456789abcdefghijklmnopqrstuvwxyz", 1);
+    secret_refused("", "APT_SECRET is longer than 31", "0123");
+    unsetenv("APT_SECRET");
+    remove(two);
+    remove(empty);
+    remove(big);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {cmocka_unit_test(precedence), cmocka_unit_test(errors_are_clear),
                                        cmocka_unit_test(long_lines_are_not_split),
                                        cmocka_unit_test(secrets_come_from_private_files),
-                                       cmocka_unit_test(writer_schemas_from_a_directory)};
+                                       cmocka_unit_test(writer_schemas_from_a_directory),
+                                       cmocka_unit_test(passwords_from_a_file_or_the_environment)};
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

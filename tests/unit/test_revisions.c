@@ -404,12 +404,12 @@ static void outputs_free(outputs_t *o) {
 
 static ap_store_t *open_store(int seed, int run) {
 #if AP_REVISIONS_REDIS
-    static int port;
-    if (!port) assert_int_equal(fixture_redis_port(&port), 0);
+    static fixture_redis_t redis;
+    if (!redis.port) assert_int_equal(fixture_redis(&redis), 0);
     char prefix[32], err[256];
     snprintf(prefix, sizeof prefix, "aprev%d-%d", seed, run);
-    fixture_redis_drop(port, prefix);
-    ap_store_t *s = ap_store_redis_connect("127.0.0.1", port, prefix, 5000, err, sizeof err);
+    fixture_redis_drop(&redis, prefix);
+    ap_store_t *s = fixture_store(&redis, prefix, 5000, err, sizeof err);
     if (!s) fail_msg("redis: %s", err);
     return s;
 #else
@@ -421,11 +421,11 @@ static ap_store_t *open_store(int seed, int run) {
 static void close_store(ap_store_t *s, int seed, int run) {
     ap_store_destroy(s);
 #if AP_REVISIONS_REDIS
-    int port = 0;
+    fixture_redis_t redis;
     char prefix[32];
-    assert_int_equal(fixture_redis_port(&port), 0);
+    assert_int_equal(fixture_redis(&redis), 0);
     snprintf(prefix, sizeof prefix, "aprev%d-%d", seed, run);
-    fixture_redis_drop(port, prefix);
+    fixture_redis_drop(&redis, prefix);
 #else
     (void)seed, (void)run;
 #endif

@@ -45,12 +45,12 @@ static const ap_store_dirty_t NO_DIRTY = {1, 0};
 /* ------------------------------------------------------------ the store */
 
 #if AP_CONTRACT_REDIS
-static int redis_port;
+static fixture_redis_t redis;
 static char prefix[32];
 
 static int group_setup(void **state) {
     (void)state;
-    if (fixture_redis_port(&redis_port)) return -1;
+    if (fixture_redis(&redis)) return -1;
     ap_codec_error_t cerr;
     return ap_events_init(&cerr);
 }
@@ -60,8 +60,9 @@ static int open_store(void **state) {
     (void)state;
     static int n;
     char err[256];
-    snprintf(prefix, sizeof prefix, "ct%d-%d", (int)getpid(), ++n);
-    store = ap_store_redis_connect("127.0.0.1", redis_port, prefix, 5000, err, sizeof err);
+    /* Under "ap": the key patterns of the fixture's ACL user (redis-acl.sh). */
+    snprintf(prefix, sizeof prefix, "apct%d-%d", (int)getpid(), ++n);
+    store = fixture_store(&redis, prefix, 5000, err, sizeof err);
     if (!store) fprintf(stderr, "%s\n", err);
 #if AP_CONTRACT_CACHE
     if (store) ap_store_redis_set_cache(store, 1 << 20);
@@ -74,7 +75,7 @@ static int close_store(void **state) {
     (void)state;
     ap_store_destroy(store);
     store = NULL;
-    fixture_redis_drop(redis_port, prefix);
+    fixture_redis_drop(&redis, prefix);
     return 0;
 }
 #else
