@@ -20,29 +20,33 @@ static const ap_setting_t *find(const ap_setting_t *t, size_t n, const char *nam
     return NULL;
 }
 
-/* Reads a secret's file with ap_config_read_secret (mode 600, the content
- * never echoed); a password is one line. */
+/* Reads a one-line secret (a password) from path into out with
+ * ap_config_read_secret (mode 600, never echoed): its line end, also a
+ * Windows one, is not part of it. On failure out is wiped.
+ * @return 0; -1 with err set (unreadable); -2 if it is not one line. */
+static int read_line_secret(const char *path, char *out, size_t outlen, char *err, size_t errlen) {
+    size_t len = 0;
+    int rc = 0;
+    if (ap_config_read_secret(path, out, outlen - 1, &len, err, errlen)) rc = -1;
+    else if (len > 0 && out[len - 1] == '\r') len--;
+    if (!rc && (len == 0 || memchr(out, '\n', len) || memchr(out, '\r', len) || memchr(out, '\0', len))) rc = -2;
+    if (rc) memset(out, 0, outlen); /* nothing of a refused secret stays around */
+    else out[len] = '\0';
+    return rc;
+}
+
+/* A secret setting's file: the value is the password on one line. */
 static int read_secret(const ap_setting_t *s, char *dst, const char *path, const char *origin, char *err,
                        size_t errlen) {
-    size_t len;
     char why[300];
     if (!*path) { /* "" unsets */
         dst[0] = '\0';
         return 0;
     }
-    if (ap_config_read_secret(path, dst, s->size - 1, &len, why, sizeof why)) {
-        memset(dst, 0, s->size);
-        snprintf(err, errlen, "%s (from %s): %s", s->name, origin, why);
-        return -1;
-    }
-    if (len > 0 && dst[len - 1] == '\r') len--;
-    dst[len] = '\0';
-    if (len == 0 || strlen(dst) != len || strchr(dst, '\n')) {
-        memset(dst, 0, s->size);
-        snprintf(err, errlen, "%s (from %s): %s must hold the secret on one line", s->name, origin, path);
-        return -1;
-    }
-    return 0;
+    int rc = read_line_secret(path, dst, s->size, why, sizeof why);
+    if (rc == -1) snprintf(err, errlen, "%s (from %s): %s", s->name, origin, why);
+    else if (rc) snprintf(err, errlen, "%s (from %s): %s must hold the secret on one line", s->name, origin, path);
+    return rc ? -1 : 0;
 }
 
 /* Adds NAME=VALUE to a property family's lines, replacing an earlier NAME. */
@@ -397,7 +401,6 @@ int ap_config_read_secret(const char *path, void *out, size_t cap, size_t *len, 
 
 int ap_config_read_password(const char *file, const char *env, char *out, size_t outlen, char *err, size_t errlen) {
     const char *value = env ? getenv(env) : NULL;
-    size_t n = 0;
     out[0] = '\0';
     if (!file || !*file) {
         if (!value) return 0;
@@ -412,17 +415,7 @@ int ap_config_read_password(const char *file, const char *env, char *out, size_t
         snprintf(err, errlen, "both %s and a password file (%.200s) are set: give one", env, file);
         return -1;
     }
-    if (ap_config_read_secret(file, out, outlen - 1, &n, err, errlen)) {
-        memset(out, 0, outlen); /* nothing of a refused password stays around */
-        return -1;
-    }
-    /* One line: its end (also a Windows one) is not part of it. */
-    if (n > 0 && out[n - 1] == '\r') n--;
-    if (n == 0 || memchr(out, '\n', n) || memchr(out, '\r', n) || memchr(out, '\0', n)) {
-        snprintf(err, errlen, "password file %.200s must hold the password on one line", file);
-        memset(out, 0, outlen);
-        return -1;
-    }
-    out[n] = '\0';
-    return 0;
+    int rc = read_line_secret(file, out, outlen, err, errlen);
+    if (rc == -2) snprintf(err, errlen, "password file %.200s must hold the password on one line", file);
+    return rc ? -1 : 0;
 }

@@ -339,6 +339,40 @@ static const ap_store_ops_t redis_ops;
  * hash's digests; data of layout 1 would be misread, so it is refused. */
 #define LAYOUT "2"
 
+/* ------------------------------------------------------------ key scans */
+
+/* Appends text to a SCAN MATCH pattern with the glob characters escaped, so
+ * a citizen id holding '*', '?', '[' or '\\' matches only itself. */
+static void glob_escape(ap_buf_t *b, const char *text) {
+    for (const char *c = text; *c; c++) {
+        if (*c == '*' || *c == '?' || *c == '[' || *c == ']' || *c == '\\') ap_buf_append_byte(b, '\\');
+        ap_buf_append_byte(b, (uint8_t)*c);
+    }
+}
+
+/* Calls fn for every key matching pattern (SCAN) until fn returns non-zero.
+ * @return 0, what fn returned when it stopped, or -1 on a Redis error. */
+static int each_key(redis_store_t *s, const char *pattern, int (*fn)(redis_store_t *, const char *, void *), void *ctx) {
+    char cursor[32] = "0";
+    do {
+        redisReply *r = redisCommand(s->c, "SCAN %s MATCH %s COUNT 1000", cursor, pattern);
+        if (!r || r->type != REDIS_REPLY_ARRAY || r->elements != 2) return fail_reply(s, "SCAN", r);
+        snprintf(cursor, sizeof cursor, "%s", r->element[0]->str);
+        for (size_t i = 0; i < r->element[1]->elements; i++) {
+            int rc = fn(s, r->element[1]->element[i]->str, ctx);
+            if (rc) { freeReplyObject(r); return rc; }
+        }
+        freeReplyObject(r);
+    } while (strcmp(cursor, "0") != 0);
+    return 0;
+}
+
+/* each_key's callback that stops at the first key. */
+static int any_key(redis_store_t *s, const char *key, void *ctx) {
+    (void)s, (void)key, (void)ctx;
+    return 1;
+}
+
 /* Claims an empty namespace for this layout, or checks the one found.
  * @return 0, or -1 with the reason in s->base.err. */
 static int check_layout(redis_store_t *s) {
@@ -358,21 +392,18 @@ static int check_layout(redis_store_t *s) {
     freeReplyObject(r);
     /* No layout key: a new namespace, or one written before layouts were
      * named (layout 1). Any key under the prefix means the latter. */
-    char match[48], cursor[32] = "0";
-    snprintf(match, sizeof match, "%s:*", s->prefix);
-    do {
-        r = redisCommand(s->c, "SCAN %s MATCH %s COUNT 1000", cursor, match);
-        if (!r || r->type != REDIS_REPLY_ARRAY || r->elements != 2) return fail_reply(s, "SCAN", r);
-        snprintf(cursor, sizeof cursor, "%s", r->element[0]->str);
-        size_t found = r->element[1]->elements;
-        freeReplyObject(r);
-        if (found) {
-            snprintf(s->base.err, sizeof s->base.err,
-                     "layout: redis prefix '%s' holds data of key layout 1, this build uses %s: replay into a new prefix "
-                     "(ap-replay kafka, README 'Audit replay')", s->prefix, LAYOUT);
-            return -1;
-        }
-    } while (strcmp(cursor, "0") != 0);
+    ap_buf_t match = AP_BUF_INIT;
+    glob_escape(&match, s->prefix); /* a prefix with '*' must not see other namespaces */
+    ap_buf_append_str(&match, ":*");
+    int found = each_key(s, match.data, any_key, NULL);
+    ap_buf_free(&match);
+    if (found < 0) return -1;
+    if (found) {
+        snprintf(s->base.err, sizeof s->base.err,
+                 "layout: redis prefix '%s' holds data of key layout 1, this build uses %s: replay into a new prefix "
+                 "(ap-replay kafka, README 'Audit replay')", s->prefix, LAYOUT);
+        return -1;
+    }
     r = redisCommand(s->c, "SET %s %s NX", key, LAYOUT);
     if (!r || (r->type != REDIS_REPLY_STATUS && r->type != REDIS_REPLY_NIL)) return fail_reply(s, "SET layout", r);
     freeReplyObject(r);
@@ -969,15 +1000,6 @@ static const ap_store_ops_t redis_ops = {
 
 /* ---------------------------------------------------------------- erasure */
 
-/* Appends text to a SCAN MATCH pattern with the glob characters escaped, so
- * a citizen id holding '*', '?', '[' or '\\' matches only itself. */
-static void glob_escape(ap_buf_t *b, const char *text) {
-    for (const char *c = text; *c; c++) {
-        if (*c == '*' || *c == '?' || *c == '[' || *c == ']' || *c == '\\') ap_buf_append_byte(b, '\\');
-        ap_buf_append_byte(b, (uint8_t)*c);
-    }
-}
-
 /* Removes the members or fields of key that match pattern (SSCAN/HSCAN and
  * SREM/HDEL in batches). @return 0 or -1. */
 static int remove_matching(redis_store_t *s, const char *key, int hash, const char *pattern, size_t *removed) {
@@ -997,20 +1019,6 @@ static int remove_matching(redis_store_t *s, const char *key, int hash, const ch
             *removed += (size_t)d->integer;
             freeReplyObject(d);
         }
-        freeReplyObject(r);
-    } while (strcmp(cursor, "0") != 0);
-    return 0;
-}
-
-/* Calls fn for every key matching pattern (SCAN). @return 0 or -1. */
-static int each_key(redis_store_t *s, const char *pattern, int (*fn)(redis_store_t *, const char *, void *), void *ctx) {
-    char cursor[32] = "0";
-    do {
-        redisReply *r = redisCommand(s->c, "SCAN %s MATCH %s COUNT 1000", cursor, pattern);
-        if (!r || r->type != REDIS_REPLY_ARRAY || r->elements != 2) return fail_reply(s, "SCAN", r);
-        snprintf(cursor, sizeof cursor, "%s", r->element[0]->str);
-        for (size_t i = 0; i < r->element[1]->elements; i++)
-            if (fn(s, r->element[1]->element[i]->str, ctx)) { freeReplyObject(r); return -1; }
         freeReplyObject(r);
     } while (strcmp(cursor, "0") != 0);
     return 0;
