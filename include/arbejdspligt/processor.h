@@ -59,6 +59,11 @@ typedef struct ap_processor_config {
      * counts were recorded, replayed without replay.partitions). */
     int32_t partitions[AP_TOPIC_KINDS];
     int grace_days;        /* a week closes this many days after it ends */
+    /* Applied event ids are remembered for this many closed weeks at least
+     * (twice as many at most) and then forgotten; 0: kept for good. See
+     * ap_store_generation. Part of what a run computes: a replay must use
+     * the live run's value to give the same dead letters. */
+    int dedup_horizon_weeks;
     int flush_timeout_ms;  /* how long to wait for output acknowledgement */
     /* Key of the HMAC-SHA256 that a dead letter withheld for personal data
      * carries instead of the record (dead_letter.hash_key_file); length 0:

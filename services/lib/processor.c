@@ -629,7 +629,10 @@ static int apply_segment(ap_processor_t *p, const ap_record_t *records, size_t f
     for (size_t a = 0; a < n_apply;) {
         size_t b = a;
         while (b < n_apply && p->apply_part[b] == p->apply_part[a]) b++;
-        if (ap_store_apply(p->store, p->apply + a, b - a, p->apply_part[a], p->outcomes + a))
+        const ap_partition_clock_t *c = clock_of(p, p->apply_part[a]);
+        if (!c) return -1;
+        int32_t generation = ap_store_generation(c->closed_monday, p->cfg.dedup_horizon_weeks);
+        if (ap_store_apply(p->store, p->apply + a, b - a, p->apply_part[a], generation, p->outcomes + a))
             return fail(p, "%s", ap_store_error(p->store));
         a = b;
     }

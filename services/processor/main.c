@@ -42,6 +42,7 @@ typedef struct settings {
     int redis_cache_mib;
     int batch_size;
     int grace_days;
+    int dedup_horizon_weeks;
     int flush_timeout_ms;
     int stats_interval_s;
     char writers_dir[1024];
@@ -86,6 +87,9 @@ static const ap_setting_t table[] = {
       "Records per processing cycle (one Redis pipeline, one commit)"),
     S("week.grace_days", "AP_GRACE_DAYS", AP_SET_INT, "2", grace_days, 0, 60,
       "Days after a week ends (stream time) before its result is final"),
+    S("dedup.horizon_weeks", "AP_DEDUP_HORIZON_WEEKS", AP_SET_INT, "4", dedup_horizon_weeks, 0, 520,
+      "Closed weeks (at least; at most twice as many) an applied event id is remembered to tell a redelivery or a "
+      "reused id; later a redelivery is still a no-op by version. 0: for good. Replays must use the live value"),
     S("kafka.flush_timeout_ms", "AP_FLUSH_TIMEOUT_MS", AP_SET_INT, "30000", flush_timeout_ms, 100, 600000,
       "How long a cycle waits for outputs to be acknowledged before retrying"),
     S("log.stats_interval_s", "AP_STATS_INTERVAL_S", AP_SET_INT, "10", stats_interval_s, 1, 3600,
@@ -264,6 +268,7 @@ int main(int argc, char **argv) {
     memcpy(pcfg.alerts_topic, cfg.alerts_topic, AP_TOPIC_CAP);
     memcpy(pcfg.dead_letter_topic, cfg.dead_letter_topic, AP_TOPIC_CAP);
     pcfg.grace_days = cfg.grace_days;
+    pcfg.dedup_horizon_weeks = cfg.dedup_horizon_weeks;
     if (ap_config_read_secret(cfg.dl_hash_key_file, pcfg.dead_letter_hash_key, sizeof pcfg.dead_letter_hash_key,
                               &pcfg.dead_letter_hash_key_len, err, sizeof err)) {
         ap_log_error("bad dead_letter.hash_key_file", "error=\"%s\"", err);
