@@ -305,6 +305,9 @@ int ap_events_init(ap_codec_error_t *err);
  */
 const char *ap_events_engine_version(void);
 
+/** @return the DeadLetterReason symbol of a reason code (AP_DL_*), or NULL if there is none. */
+const char *ap_events_dead_letter_reason(int code);
+
 /**
  * @brief Registers one more writer schema (JSON text of a record type known
  * here, e.g. a publisher's newer version) so records carrying its

@@ -105,4 +105,12 @@ int ap_store_redis_forget(ap_store_t *s, const char *citizen, size_t *removed);
 /** @brief Bounds the entity cache to max_bytes (0: no cache, the default) and empties it. */
 void ap_store_redis_set_cache(ap_store_t *s, size_t max_bytes);
 
+/**
+ * @brief Running counts for metrics: requests waited for (a pipeline, e.g.
+ * one apply call or one chunk of week loads, counts once), and citizens whose
+ * entities came from the cache or from Redis.
+ */
+void ap_store_redis_counters(const ap_store_t *s, uint64_t *round_trips, uint64_t *cache_hits,
+                             uint64_t *cache_misses);
+
 #endif

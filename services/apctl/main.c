@@ -936,6 +936,10 @@ int main(int argc, char **argv) {
     opts_t o;
     ap_codec_error_t cerr;
     if (argc < 2) return usage();
+    if (strcmp(argv[1], "--version") == 0) {
+        ap_config_print_version(stdout, 5, "apctl");
+        return 0;
+    }
     ap_log_set_component("apctl");
     /* A command-line tool reports its own errors; librdkafka's transient
      * warnings would only be noise here unless asked for. */

@@ -25,6 +25,7 @@
 #include <time.h>
 
 #include "arbejdspligt/calendar.h"
+#include "arbejdspligt/config.h"
 #include "arbejdspligt/events.h"
 #include "arbejdspligt/export.h"
 #include "arbejdspligt/partition.h"
@@ -455,6 +456,10 @@ static int usage(void) {
 }
 
 int main(int argc, char **argv) {
+    if (argc >= 2 && strcmp(argv[1], "--version") == 0) {
+        ap_config_print_version(stdout, 11, "ap-generate");
+        return 0;
+    }
     gen_t g;
     memset(&g, 0, sizeof g);
     opts_t *o = &g.o;

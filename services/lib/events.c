@@ -61,6 +61,10 @@ static const char *const dl_reasons[] = {
     "BAD_UNION", "BAD_VARINT", "TRAILING_BYTES", "WRONG_TOPIC", "INVALID_EVENT", "STATE_LIMIT",
     "WRONG_PARTITION", "ID_CONFLICT"};
 
+const char *ap_events_dead_letter_reason(int code) {
+    return code >= 0 && (size_t)code < sizeof dl_reasons / sizeof *dl_reasons ? dl_reasons[code] : NULL;
+}
+
 /* Field descriptor helpers: scalar/string, enum, array. */
 #define FS(T, nm, mem, type, lt, cap) {nm, type, lt, offsetof(T, mem), cap, NULL, 0, NULL, 0, 0}
 #define FE(T, nm, mem, type, syms) {nm, type, AP_LT_NONE, offsetof(T, mem), 0, syms, NSYM(syms), NULL, 0, 0}

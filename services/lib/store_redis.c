@@ -153,6 +153,7 @@ typedef struct redis_store {
     char prefix[32];
     char apply_sha[41];
     int stale;      /* the server lost our script (restarted): reconnect before use */
+    uint64_t round_trips, cache_hits, cache_misses; /* ap_store_redis_counters */
     ap_buf_t value; /* reused per call: the arguments of one apply script call */
     const char **argv; /* ... and its arguments: pointers, offsets into value, lengths */
     size_t *argoff, *argl;
@@ -555,6 +556,7 @@ static int redis_reconnect(ap_store_t *s) { return connect_now(R(s)); }
 
 static int redis_ping(ap_store_t *base) {
     redis_store_t *s = R(base);
+    s->round_trips++;
     if (!s->c || s->c->err || s->stale) return -1;
     redisReply *r = redisCommand(s->c, "PING");
     int ok = r && r->type == REDIS_REPLY_STATUS;
@@ -681,6 +683,7 @@ static int send_pending(redis_store_t *s) {
 
 static int apply_calls(redis_store_t *s, const ap_store_item_t *items, size_t n, int32_t partition,
                        int32_t generation, int *outcomes) {
+    s->round_trips++; /* the chunks are pipelined: one wait */
     if (!s->c) return fail(s, "not connected");
     if (!s->argv) { /* EVALSHA, sha, numkeys, 4 partition keys, prefix and 3 limits, applied prefix and
                        generation, 9 per event */
@@ -731,6 +734,7 @@ static int redis_apply(ap_store_t *base, const ap_store_item_t *items, size_t n,
 
 /* SMEMBERS of a partition's set <prefix>:{p:N}:<suffix>; NULL on error. */
 static redisReply *partition_members(redis_store_t *s, int32_t partition, const char *suffix) {
+    s->round_trips++;
     if (!s->c) { fail(s, "not connected"); return NULL; }
     char key[96];
     partition_key(s, key, sizeof key, partition, suffix);
@@ -854,6 +858,8 @@ static void append_loads(redis_store_t *s, const char *const *citizens, const in
     char key[160];
     for (size_t i = from; i < to; i++) {
         s->hits[i] = cache_find(s, citizens[i]);
+        if (s->hits[i]) s->cache_hits++;
+        else s->cache_misses++;
         for (int k = 0; k < 4 && !s->hits[i]; k++) {
             citizen_key(s, key, sizeof key, citizens[i], entity_suffixes[k]);
             redisAppendCommand(s->c, "HGETALL %s", key);
@@ -923,6 +929,7 @@ static int redis_load_weeks(ap_store_t *base, const char *const *citizens, const
         size_t next_end = end + LOAD_CHUNK < n ? end + LOAD_CHUNK : n;
         if (end < n) append_loads(s, citizens, mondays, end, next_end);
         if (send_pending(s)) return fail(s, "HGETALL");
+        s->round_trips++;
         int rc = 0;
         for (size_t i = b; i < end; i++) {
             redisReply *r[5] = {0};
@@ -946,6 +953,7 @@ static int redis_load_weeks(ap_store_t *base, const char *const *citizens, const
 
 static int redis_clock_get(ap_store_t *base, int32_t partition, ap_partition_clock_t *out) {
     redis_store_t *s = R(base);
+    s->round_trips++;
     if (!s->c) return fail(s, "not connected");
     char key[96];
     partition_key(s, key, sizeof key, partition, "clock");
@@ -988,6 +996,7 @@ static int redis_citizens(ap_store_t *base, int32_t partition, char ***out, size
 static int redis_results_get(ap_store_t *base, const char *const *citizens, const int32_t *mondays, size_t n,
                              ap_result_record_t *out) {
     redis_store_t *s = R(base);
+    s->round_trips++;
     if (!s->c) return fail(s, "not connected");
     char key[160];
     for (size_t i = 0; i < n; i++) {
@@ -1017,6 +1026,7 @@ static int redis_commit_cycle(ap_store_t *base, const ap_store_result_t *results
                               const ap_store_clock_t *clocks, size_t n_clocks, const ap_store_position_t *positions,
                               size_t n_positions, const ap_store_evaluated_t *evaluated, size_t n_evaluated) {
     redis_store_t *s = R(base);
+    s->round_trips++;
     if (!s->c) return fail(s, "not connected");
     char key[160], val[48], member[AP_ID_CAP + 16];
     size_t queued = 2 + n_results + n_clocks + n_positions + n_evaluated;
@@ -1060,6 +1070,7 @@ static int redis_commit_cycle(ap_store_t *base, const ap_store_result_t *results
 
 static int redis_position_get(ap_store_t *base, const char *topic, int32_t partition, int64_t *next) {
     redis_store_t *s = R(base);
+    s->round_trips++;
     if (!s->c) return fail(s, "not connected");
     char key[96];
     partition_key(s, key, sizeof key, partition, "offsets");
@@ -1078,6 +1089,14 @@ static const ap_store_ops_t redis_ops = {
     redis_citizens,   redis_results_get,  redis_commit_cycle, redis_position_get,
     redis_invalidate,
 };
+
+void ap_store_redis_counters(const ap_store_t *base, uint64_t *round_trips, uint64_t *cache_hits,
+                             uint64_t *cache_misses) {
+    const redis_store_t *s = (const redis_store_t *)base;
+    *round_trips = s->round_trips;
+    *cache_hits = s->cache_hits;
+    *cache_misses = s->cache_misses;
+}
 
 /* ---------------------------------------------------------------- erasure */
 

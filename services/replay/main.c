@@ -767,6 +767,10 @@ int main(int argc, char **argv) {
         "  file    replay an exported file offline (in-process state; no broker, no Redis)\n"
         "  kafka   replay the input topics into an isolated namespace\n"
         "  export  write the input topics to replay.output (.avro or JSON lines)";
+    if (argc >= 2 && strcmp(argv[1], "--version") == 0) {
+        ap_config_print_version(stdout, 9, "ap-replay");
+        return 0;
+    }
     if (argc < 2 || argv[1][0] == '-') {
         if (argc >= 2 && (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0)) {
             ap_config_print_help(table, NSETTINGS, usage, stdout);
@@ -918,7 +922,7 @@ int main(int argc, char **argv) {
         snprintf(group, sizeof group, "%s", cfg.ns);
         ap_pump_config_t pc = {&cfg.kafka, group, "", 10000, {cfg.topics[0], cfg.topics[1], cfg.topics[2]},
                                (size_t)cfg.batch_size, cfg.from_offset ? cfg.from_offset : RD_KAFKA_OFFSET_BEGINNING,
-                               from_time, 0, pcfg.partitions[0]};
+                               from_time, 0, pcfg.partitions[0], NULL};
         if (!(pump = ap_pump_create(&pc, store, proc, &run, NULL, NULL, err, sizeof err))) goto fail;
         if (ap_pump_mark_end(pump, err, sizeof err)) goto fail;
         ap_log_info("kafka replay", "group=%s state=%s from_offset=%d from_time=%s", group, ap_store_kind(store),
