@@ -136,8 +136,7 @@ static void cpr_numbers_are_refused_in_every_text_field(void **state) {
     assert_null(strstr(why, "0101")); /* the reason never repeats the number */
 
     ap_event_t e;
-    memset(&e, 0, sizeof e);
-    e.type = AP_EV_EXEMPTION;
+    ap_events_clear(&e, AP_EV_EXEMPTION);
     e.u.exemption.h = h.u.hours.h;
     strcpy(e.u.exemption.exemption_id, "ex-1");
     e.u.exemption.from_date = ap_cal_days_from_civil(2026, 1, 5);
@@ -150,8 +149,7 @@ static void cpr_numbers_are_refused_in_every_text_field(void **state) {
     expect_invalid(&e, "exemption_id looks like a CPR");
 
     ap_event_t r;
-    memset(&r, 0, sizeof r);
-    r.type = AP_EV_REDUCTION;
+    ap_events_clear(&r, AP_EV_REDUCTION);
     r.u.reduction.h = h.u.hours.h;
     strcpy(r.u.reduction.reduction_id, "rd-1");
     r.u.reduction.reduced_minutes_per_week = 900;
@@ -159,6 +157,7 @@ static void cpr_numbers_are_refused_in_every_text_field(void **state) {
     r.u.reduction.valid_to = AP_NO_DATE;
     r.u.reduction.n_assessed = 2;
     strcpy(r.u.reduction.assessed_placement_ids[0], "pl-1");
+    strcpy(r.u.reduction.journal_ref, "j-1");
     assert_int_equal(ap_events_validate(&r, why, sizeof why), 0);
     snprintf(r.u.reduction.assessed_placement_ids[1], AP_ID_CAP, "%s", cpr);
     expect_invalid(&r, "assessed_placement_ids looks like a CPR");
@@ -167,8 +166,7 @@ static void cpr_numbers_are_refused_in_every_text_field(void **state) {
     expect_invalid(&r, "reduction_id looks like a CPR");
 
     ap_event_t c;
-    memset(&c, 0, sizeof c);
-    c.type = AP_EV_COVERAGE;
+    ap_events_clear(&c, AP_EV_COVERAGE);
     c.u.coverage.h = h.u.hours.h;
     c.u.coverage.from_date = ap_cal_days_from_civil(2026, 1, 5);
     c.u.coverage.to_date = AP_NO_DATE;
@@ -260,13 +258,13 @@ static void hours_and_reduction_rules(void **state) {
     char why[AP_TEXT_CAP];
     assert_int_equal(ap_events_validate(&ev, why, sizeof why), 0);
 
-    memset(&ev, 0, sizeof ev);
-    ev.type = AP_EV_REDUCTION;
+    ap_events_clear(&ev, AP_EV_REDUCTION);
     ev.u.reduction.h = placement().u.placement.h;
     strcpy(ev.u.reduction.reduction_id, "rd-1");
     ev.u.reduction.valid_from = ev.u.reduction.assessed_on = ap_cal_days_from_civil(2026, 1, 5);
     ev.u.reduction.valid_to = AP_NO_DATE;
     ev.u.reduction.reduced_minutes_per_week = 1200;
+    strcpy(ev.u.reduction.journal_ref, "j-7");
     expect_invalid(&ev, "assessed placements"); /* LAB § 105 a stk. 2: concrete, per activity */
     ev.u.reduction.n_assessed = 1;
     strcpy(ev.u.reduction.assessed_placement_ids[0], "pl-1");

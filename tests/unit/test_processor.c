@@ -68,8 +68,7 @@ static void header(ap_header_t *h, const char *citizen, int64_t at) {
 
 static ap_event_t coverage(const char *citizen) {
     ap_event_t ev;
-    memset(&ev, 0, sizeof ev);
-    ev.type = AP_EV_COVERAGE;
+    ap_events_clear(&ev, AP_EV_COVERAGE);
     header(&ev.u.coverage.h, citizen, ap_cal_days_from_civil(2026, 1, 5) * DAY_MS);
     strcpy(ev.u.coverage.coverage_id, "cv-1");
     ev.u.coverage.action = AP_COVERAGE_STARTED;
