@@ -67,6 +67,13 @@ typedef enum ap_benefit_type {
     AP_BEN_ANDET
 } ap_benefit_type_t;
 
+/* Job types (seed 003); order = JobType symbols. The four nytteindsats ones
+ * mark a nytteindsats placement; -1 on a placement: none. */
+typedef enum {
+    AP_JOB_NYTTEINDSATS_KOMMUNE, AP_JOB_NYTTEINDSATS_REGIONAL, AP_JOB_NYTTEINDSATS_STATEN,
+    AP_JOB_NYTTEINDSATS_SELVEJENDE_INSTITUTION, AP_JOB_ANDET
+} ap_job_type_t;
+
 typedef enum { AP_PLACEMENT_REGISTERED, AP_PLACEMENT_CHANGED, AP_PLACEMENT_ENDED, AP_PLACEMENT_CANCELLED } ap_placement_action_t;
 typedef enum { AP_HOURS_REPORTED, AP_HOURS_CORRECTED, AP_HOURS_RETRACTED } ap_hours_action_t;
 typedef enum { AP_EXEMPTION_GRANTED, AP_EXEMPTION_ENDED } ap_exemption_action_t;

@@ -86,7 +86,7 @@ static ap_event_t hours(const char *citizen, const char *report, int32_t date) {
     snprintf(ev.u.hours.report_id, AP_ID_CAP, "%s", report);
     ev.u.hours.action = AP_HOURS_REPORTED;
     ev.u.hours.activity_date = date;
-    ev.u.hours.activity_kind = AP_ACT_VIRKSOMHEDSPRAKTIK;
+    ev.u.hours.activity_kind = AP_ACT_LOENTIMER; /* paid hours: count without a placement (an offer's would not, seed 003) */
     ev.u.hours.minutes = 240;
     return ev;
 }

@@ -26,6 +26,7 @@ typedef struct world {
     ap_exemption_t ex[8];
     ap_reduction_t red[8];
     size_t ncov, npl, nhrs, nex, nred;
+    int no_auto_placement; /* hours() registers no placement for offer hours */
 } world_t;
 
 static int32_t D(const char *s) {
@@ -55,13 +56,30 @@ static void placement(world_t *w, const char *id, int kind, const char *start, c
     header(&p->h, id, "101");
     snprintf(p->placement_id, sizeof p->placement_id, "%s", id);
     p->offer_type = kind;
-    p->job_type = -1;
+    /* Registered as seed 003 says: nytteindsats with a nytteindsats job type. */
+    p->job_type = kind == AP_ACT_NYTTEINDSATS || kind == AP_ACT_SAERLIGT_TILRETTELAGT_NYTTEINDSATS ? AP_JOB_NYTTEINDSATS_KOMMUNE : -1;
     p->start_date = D(start);
     p->end_date = D(end);
     p->planned_minutes_per_week = minutes;
 }
 
 static ap_hours_t *hours(world_t *w, const char *date, int kind, int minutes, const char *journal) {
+    /* Hours of an offer count only while a placement of that offer type is in
+     * force (seed 003): unless a case says otherwise, the world registers one
+     * for the hours' week and eight after it, as a publisher would. */
+    int32_t day = D(date);
+    if (ap_rules_is_offer(kind) && !w->no_auto_placement) {
+        int found = 0;
+        for (size_t i = 0; i < w->npl && !found; i++)
+            found = w->pl[i].offer_type == kind && w->pl[i].start_date <= day && w->pl[i].end_date >= day;
+        if (!found) {
+            char id[32], from[11], to[11];
+            snprintf(id, sizeof id, "pl-auto-%02zu", w->npl);
+            ap_cal_format_date(ap_cal_week_start(day), from);
+            ap_cal_format_date(ap_cal_week_start(day) + 62, to);
+            placement(w, id, kind, from, to, 0);
+        }
+    }
     ap_hours_t *h = &w->hrs[w->nhrs];
     char id[32];
     snprintf(id, sizeof id, "hr-%02zu", w->nhrs++);
@@ -286,7 +304,7 @@ static void rule_version_by_week__seed002_seed001(void **s) {
     assert_int_equal(ap_rules_version_for(D("2013-12-30"))->nytte_max_weeks, 13); /* 2014-W01 */
     assert_int_equal(ap_rules_first_monday(), D("2013-12-30"));
     e = evaluate(&w, "2024-12-30"); /* 2025-W01 */
-    assert_string_equal(e.result.rule_version, "AP-2025.1");
+    assert_string_equal(e.result.rule_version, "AP-2025.1-IMPL"); /* the implementation period, see below */
     assert_int_equal(e.result.iso_year, 2025);
     assert_int_equal(e.result.iso_week, 1);
 }
@@ -512,10 +530,13 @@ static void order_independent__determinism(void **s) {
 }
 
 
+/* A placement under a benefit type; the coverage says the same benefit (the
+ * hour rules read the coverage's, and a disagreement is a finding of its own). */
 static ap_placement_t *nytte(world_t *w, const char *id, int kind, const char *start, const char *end, int minutes,
                              int benefit) {
     placement(w, id, kind, start, end, minutes);
     w->pl[w->npl - 1].benefit_type = benefit;
+    for (size_t i = 0; i < w->ncov; i++) w->cov[i].benefit_type = benefit;
     return &w->pl[w->npl - 1];
 }
 
@@ -579,13 +600,34 @@ static void saerligt_tilrettelagt_without_job_search__seed002(void **s) {
     world_t w = {0};
     coverage(&w, "cv", "101", W, NULL);
     nytte(&w, "stn-1", AP_ACT_SAERLIGT_TILRETTELAGT_NYTTEINDSATS, "2026-01-01", "2026-06-30", 2220, AP_BEN_KONTANTHJAELP);
-    full_week(&w, W, AP_ACT_SAERLIGT_TILRETTELAGT_NYTTEINDSATS);
-    ap_hours_t *h = hours(&w, "2026-01-06", AP_ACT_FORBEREDELSE_JOBSOEGNING, 60, NULL);
-    assert_false(has_alert(ev(&w, W), AP_ALERT_RULE_VIOLATION)); /* job search outside the offer is fine */
+    for (int d = 0; d < 4; d++) { /* Monday to Thursday in the offer; Friday not */
+        char date[11];
+        ap_cal_format_date(D(W) + d, date);
+        hours(&w, date, AP_ACT_SAERLIGT_TILRETTELAGT_NYTTEINDSATS, 555, NULL);
+    }
+    ap_hours_t *h = hours(&w, "2026-01-09", AP_ACT_FORBEREDELSE_JOBSOEGNING, 60, NULL);
+    assert_false(has_alert(ev(&w, W), AP_ALERT_RULE_VIOLATION)); /* job search on a day without the offer is fine */
     snprintf(h->placement_id, sizeof h->placement_id, "stn-1");
     const ap_alert_t *a = alert(ev(&w, W), AP_ALERT_RULE_VIOLATION);
     assert_non_null(a);
     assert_non_null(strstr(a->detail, "saerligt tilrettelagt"));
+}
+
+/* Seed 002 (issue 16 §4): a job-centre interview on a day of saerligt
+ * tilrettelagt nytteindsats is a finding even when it does not name the
+ * placement; the same interview on a day without the offer is not. */
+static void saerligt_tilrettelagt_day_without_interviews__seed002(void **s) {
+    (void)s;
+    world_t w = {0};
+    coverage(&w, "cv", "101", W, NULL);
+    nytte(&w, "stn-1", AP_ACT_SAERLIGT_TILRETTELAGT_NYTTEINDSATS, "2026-01-01", "2026-06-30", 2220, AP_BEN_KONTANTHJAELP);
+    hours(&w, "2026-01-06", AP_ACT_SAERLIGT_TILRETTELAGT_NYTTEINDSATS, 300, NULL);
+    ap_hours_t *h = hours(&w, "2026-01-07", AP_ACT_JOBSAMTALE, 45, NULL);
+    assert_false(has_alert(ev(&w, W), AP_ALERT_RULE_VIOLATION)); /* Wednesday: no offer hours that day */
+    h->activity_date = D("2026-01-06");                           /* the offer's Tuesday, placement not named */
+    const ap_alert_t *a = alert(ev(&w, W), AP_ALERT_RULE_VIOLATION);
+    assert_non_null(a);
+    assert_non_null(strstr(a->detail, "45 min of job search or job-centre meetings"));
 }
 
 /* Seed 002: every offer has a start and an end date; one without a valid
@@ -744,6 +786,7 @@ int main(void) {
         cmocka_unit_test(kontantydelse_nytte_at_most_20h__seed001),
         cmocka_unit_test(nytte_13_week_limit_until_2024__seed001_seed003),
         cmocka_unit_test(saerligt_tilrettelagt_without_job_search__seed002),
+        cmocka_unit_test(saerligt_tilrettelagt_day_without_interviews__seed002),
         cmocka_unit_test(placement_without_valid_period__seed002),
         cmocka_unit_test(plan_gap_for_next_week__domain_alerts),
         cmocka_unit_test(endings_next_week__domain_alerts),
