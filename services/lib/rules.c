@@ -337,7 +337,7 @@ static void placement_rules(const ctx_t *c, const ap_rule_version_t *v, int32_t 
         int32_t benefit = cov ? cov->benefit_type : p->benefit_type;
         if (cov && cov->benefit_type != p->benefit_type) {
             a = add_alert(out, AP_ALERT_RULE_VIOLATION, AP_SEV_WARNING, ws, r->required_minutes, r->credited_minutes);
-            ALERT_TEXT(a, "placement %.64s is registered under benefit type %s, the coverage %.64s under %s",
+            ALERT_TEXT(a, "placement %.64s is registered under benefit type %s, the coverage %.40s under %s",
                        p->placement_id, benefit_name(p->benefit_type), cov->coverage_id, benefit_name(cov->benefit_type));
         }
         if (!nytte) continue;
