@@ -210,9 +210,10 @@ enum { MEM_COVERAGE, MEM_PLACEMENT, MEM_EXEMPTION, MEM_REDUCTION, MEM_HOURS, MEM
 /* The kinds kept per citizen rather than per week. */
 #define MEM_LISTED MEM_HOURS
 
-/* Most strings in an input struct (a reduction: 4 in its header, its id and
- * AP_MAX_ASSESSED placement ids). */
-#define MEM_MAX_STRINGS 32
+/* Most strings in an input struct (a reduction: 4 in its header, its id,
+ * its journal reference, AP_MAX_ASSESSED placement ids and as many in its
+ * assessed placements). */
+#define MEM_MAX_STRINGS 48
 /* Every input struct starts with its ap_header_t. */
 #define MEM_EVID_OFF offsetof(ap_header_t, event_id)
 
@@ -249,9 +250,19 @@ static void mem_layout_init(mem_layout_t *l, ap_event_type_t type, size_t id_off
         if (f->type == AP_FT_STRING || f->type == AP_FT_OPT_STRING) mem_layout_add(l, f->offset, f->cap);
         else if (f->type == AP_FT_ARRAY && !f->item)
             for (size_t k = 0; k < f->cap; k++) mem_layout_add(l, f->offset + k * f->item_size, f->item_size);
-        /* A bytes view cannot be stored, nor could records in an array be
-         * packed: input events have neither (a programming error if they do). */
-        else if (f->type == AP_FT_BYTES || f->type == AP_FT_ARRAY) abort();
+        else if (f->type == AP_FT_ARRAY) /* records held in the struct: their strings, item by item */
+            for (size_t k = 0; k < f->cap; k++)
+                for (size_t j = 0; j < f->item->nfields; j++) {
+                    const ap_field_desc_t *g = &f->item->fields[j];
+                    if (g->type == AP_FT_STRING || g->type == AP_FT_OPT_STRING)
+                        mem_layout_add(l, f->offset + k * f->item_size + g->offset, g->cap);
+                    else if (g->type != AP_FT_INT && g->type != AP_FT_LONG && g->type != AP_FT_ENUM &&
+                             g->type != AP_FT_BOOL && g->type != AP_FT_OPT_INT && g->type != AP_FT_OPT_ENUM)
+                        abort(); /* nested arrays or bytes: not in any input event */
+                }
+        /* A bytes view cannot be stored: input events have none (a
+         * programming error if they do). */
+        else if (f->type == AP_FT_BYTES || f->type == AP_FT_ARRAY_VIEW) abort();
     }
 }
 

@@ -68,8 +68,7 @@ static void header(ap_header_t *h, const char *citizen, int64_t at) {
 
 static ap_event_t coverage(const char *citizen) {
     ap_event_t ev;
-    memset(&ev, 0, sizeof ev);
-    ev.type = AP_EV_COVERAGE;
+    ap_events_clear(&ev, AP_EV_COVERAGE);
     header(&ev.u.coverage.h, citizen, ap_cal_days_from_civil(2026, 1, 5) * DAY_MS);
     strcpy(ev.u.coverage.coverage_id, "cv-1");
     ev.u.coverage.action = AP_COVERAGE_STARTED;
@@ -87,7 +86,7 @@ static ap_event_t hours(const char *citizen, const char *report, int32_t date) {
     snprintf(ev.u.hours.report_id, AP_ID_CAP, "%s", report);
     ev.u.hours.action = AP_HOURS_REPORTED;
     ev.u.hours.activity_date = date;
-    ev.u.hours.activity_kind = AP_ACT_VIRKSOMHEDSPRAKTIK;
+    ev.u.hours.activity_kind = AP_ACT_LOENTIMER; /* paid hours: count without a placement (an offer's would not, seed 003) */
     ev.u.hours.minutes = 240;
     return ev;
 }

@@ -152,8 +152,7 @@ static ap_event_t placement(const char *citizen, const char *id, int64_t recorde
 
 static ap_event_t coverage(const char *citizen, const char *id, int64_t recorded_at) {
     ap_event_t ev;
-    memset(&ev, 0, sizeof ev);
-    ev.type = AP_EV_COVERAGE;
+    ap_events_clear(&ev, AP_EV_COVERAGE);
     ap_coverage_t *c = &ev.u.coverage;
     header(&c->h, citizen, recorded_at);
     snprintf(c->coverage_id, AP_ID_CAP, "%s", id);
@@ -166,8 +165,7 @@ static ap_event_t coverage(const char *citizen, const char *id, int64_t recorded
 
 static ap_event_t exemption(const char *citizen, const char *id, int64_t recorded_at) {
     ap_event_t ev;
-    memset(&ev, 0, sizeof ev);
-    ev.type = AP_EV_EXEMPTION;
+    ap_events_clear(&ev, AP_EV_EXEMPTION);
     ap_exemption_t *x = &ev.u.exemption;
     header(&x->h, citizen, recorded_at);
     snprintf(x->exemption_id, AP_ID_CAP, "%s", id);
@@ -181,8 +179,7 @@ static ap_event_t exemption(const char *citizen, const char *id, int64_t recorde
 
 static ap_event_t reduction(const char *citizen, const char *id, int64_t recorded_at) {
     ap_event_t ev;
-    memset(&ev, 0, sizeof ev);
-    ev.type = AP_EV_REDUCTION;
+    ap_events_clear(&ev, AP_EV_REDUCTION);
     ap_reduction_t *r = &ev.u.reduction;
     header(&r->h, citizen, recorded_at);
     snprintf(r->reduction_id, AP_ID_CAP, "%s", id);
