@@ -31,6 +31,7 @@
 typedef struct ap_pump_status {
     _Atomic int64_t retrying_since_ms; /* when the failing cycle or store wait began; 0 if none */
     _Atomic int64_t last_poll_ms;      /* the last poll of the consumer */
+    _Atomic int64_t heartbeat_ms;      /* the pump's loop last went round (a poll, or a retry's turn) */
     _Atomic int assigned;              /* input partitions assigned now */
     _Atomic unsigned long assignments; /* assignments served (0: not yet in the group) */
 } ap_pump_status_t;

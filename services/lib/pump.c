@@ -118,6 +118,7 @@ static int64_t now_ms(void) { return (int64_t)(ap_log_monotonic_s() * 1000); }
 /* Reports a retry starting (1: keeps the first start) or over (0). */
 static void set_retrying(ap_pump_t *p, int retrying) {
     if (!p->cfg.status) return;
+    atomic_store(&p->cfg.status->heartbeat_ms, now_ms()); /* a retry's turn is a sign of life too */
     if (!retrying) atomic_store(&p->cfg.status->retrying_since_ms, 0);
     else if (!atomic_load(&p->cfg.status->retrying_since_ms)) atomic_store(&p->cfg.status->retrying_since_ms, now_ms());
 }
@@ -239,6 +240,7 @@ long ap_pump_step(ap_pump_t *p, int timeout_ms) {
     size_t n = ap_intake_poll(p->intake, p->msgs, p->cfg.batch_size, timeout_ms);
     if (p->cfg.status) {
         atomic_store(&p->cfg.status->last_poll_ms, now_ms());
+        atomic_store(&p->cfg.status->heartbeat_ms, now_ms());
         atomic_store(&p->cfg.status->assigned, (int)ap_intake_assigned(p->intake));
         atomic_store(&p->cfg.status->assignments, ap_intake_assignments(p->intake));
     }

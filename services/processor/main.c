@@ -9,6 +9,7 @@
  */
 #include <inttypes.h>
 #include <malloc.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stddef.h>
 #include <stdio.h>
@@ -21,6 +22,7 @@
 #include "arbejdspligt/health.h"
 #include "arbejdspligt/kafka.h"
 #include "arbejdspligt/log.h"
+#include "arbejdspligt/notify.h"
 #include "arbejdspligt/processor.h"
 #include "arbejdspligt/pump.h"
 #include "arbejdspligt/store_redis.h"
@@ -196,6 +198,33 @@ static void publish_metrics(ap_health_t *h, ap_processor_t *proc, ap_store_t *st
     ap_health_publish(h, m);
 }
 
+/* systemd's watchdog (WatchdogSec=), fed from a thread of its own while the
+ * main loop shows signs of life: during start-up (its waits are signal-aware
+ * and bounded by their backoff), then whenever the pump polls or takes a turn
+ * of a retry. A main loop stuck longer than the watchdog interval gets the
+ * process restarted; an outage being retried does not. */
+typedef struct watchdog {
+    uint64_t usec;
+    const ap_pump_status_t *status;
+    _Atomic int consuming; /* the pump runs: judge by its heartbeat */
+    _Atomic int stop;
+} watchdog_t;
+
+static void *watchdog_main(void *arg) {
+    watchdog_t *w = arg;
+    int64_t limit_ms = (int64_t)(w->usec / 1000), every_ms = limit_ms / 3, last_ping = 0;
+    while (!atomic_load(&w->stop)) {
+        int64_t now = (int64_t)(ap_log_monotonic_s() * 1000), beat = atomic_load(&w->status->heartbeat_ms);
+        if (now - last_ping >= every_ms && (!atomic_load(&w->consuming) || (beat && now - beat < limit_ms))) {
+            ap_notify_watchdog();
+            last_ping = now;
+        }
+        struct timespec ts = {0, 100 * 1000000L}; /* short naps: a stop is not kept waiting */
+        nanosleep(&ts, NULL);
+    }
+    return NULL;
+}
+
 static void log_stats(const ap_processor_stats_t *s) {
     ap_log_info("progress",
                 "applied=%" PRIu64 " duplicates=%" PRIu64 " superseded=%" PRIu64 " dead_letters=%" PRIu64
@@ -215,7 +244,10 @@ int main(int argc, char **argv) {
     ap_kafka_delivery_t delivery = {0};
     producer_owner_t producer = {0};
     ap_health_t *health = NULL;
-    static ap_pump_status_t pump_status; /* read by the HTTP thread */
+    static ap_pump_status_t pump_status; /* read by the HTTP and watchdog threads */
+    static watchdog_t watchdog;
+    pthread_t watchdog_thread;
+    int watchdog_running = 0;
     memset(&cfg, 0, sizeof cfg);
 
     ap_log_set_component("processor");
@@ -258,6 +290,10 @@ int main(int argc, char **argv) {
 
     signal(SIGINT, on_signal);
     signal(SIGTERM, on_signal);
+    watchdog.usec = ap_notify_watchdog_usec();
+    watchdog.status = &pump_status;
+    if (watchdog.usec && pthread_create(&watchdog_thread, NULL, watchdog_main, &watchdog) == 0) watchdog_running = 1;
+    ap_notify_status("waiting for Redis and Kafka");
 
     /* The password is read once: a password rotated in Redis is picked up
      * by a restart (README Security). */
@@ -388,6 +424,8 @@ int main(int argc, char **argv) {
                 cfg.redis_host, cfg.redis_port, cfg.redis_username[0] ? cfg.redis_username : "default", cfg.redis_prefix);
     double last_stats = ap_log_monotonic_s(), last_metrics = 0;
     exit_code = 0;
+    atomic_store(&watchdog.consuming, 1);
+    ap_notify_ready("consuming");
     while (ap_pump_step(pump, 100) >= 0) {
         double now = ap_log_monotonic_s();
         if (now - last_stats >= cfg.stats_interval_s) {
@@ -409,6 +447,11 @@ int main(int argc, char **argv) {
     }
 
 cleanup:
+    ap_notify_stopping();
+    if (watchdog_running) {
+        atomic_store(&watchdog.stop, 1);
+        pthread_join(watchdog_thread, NULL);
+    }
     ap_health_stop(health); /* before what its snapshot came from */
     ap_pump_destroy(pump);
     if (producer.out.rk) {
