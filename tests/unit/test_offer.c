@@ -20,6 +20,7 @@
 #include <cmocka.h>
 
 #include "arbejdspligt/events.h"
+#include "arbejdspligt/json.h"
 #include "arbejdspligt/resolve.h"
 #include "arbejdspligt/schema.h"
 #include "../support/rules_world.h"
@@ -365,6 +366,48 @@ static void results_name_exemption_kinds__seed002(void **s) {
     ap_buf_free(&json);
 }
 
+/* What a consumer of JSON lines (apctl consume, apctl diff) sees of an
+ * OFFER_GAP alert, and reads back: the new fields survive the round trip,
+ * the act week as a date, a case alert's as null. */
+static void offer_gap_alert_json_round_trip__issue16(void **s) {
+    (void)s;
+    ap_codec_error_t err;
+    assert_int_equal(ap_events_init(&err), 0);
+    world_t w = {0};
+    coverage(&w, "cv", "101", W, NULL);
+    placement(&w, "pl-1", AP_ACT_NYTTEINDSATS, "2026-01-01", "2026-03-31", 1200);
+    week_of(&w, W, AP_ACT_NYTTEINDSATS, 600, NULL);
+    ap_week_eval_t e = evaluate(&w, W);
+    assert_int_equal(e.result.shortfall_cause, AP_CAUSE_OFFER_AND_ATTENDANCE_GAP);
+    const ap_alert_t *pick[2] = {alert_on(&e, AP_ALERT_OFFER_GAP, W), alert_on(&e, AP_ALERT_WEEK_SHORT, W)};
+    static const char *const want[2] = {
+        "\"audience\":\"JOB_CENTRE\",\"offered_minutes\":1200,\"action_week_start\":\"2026-01-12\"}",
+        "\"audience\":\"CASE\",\"offered_minutes\":1200,\"action_week_start\":null}"};
+    for (int i = 0; i < 2; i++) {
+        assert_non_null(pick[i]);
+        ap_event_t ev, back;
+        memset(&ev, 0, sizeof ev);
+        ev.type = AP_EV_ALERT;
+        ev.u.alert = *pick[i];
+        ap_buf_t json = AP_BUF_INIT;
+        ap_events_to_json(&ev, &json);
+        assert_non_null(strstr(json.data, want[i]));
+        ap_json_doc_t doc = AP_JSON_DOC_INIT;
+        assert_int_equal(ap_json_parse(&doc, json.data, json.len), 0);
+        static const char *const ignore[] = {"schema", NULL};
+        memset(&back, 0, sizeof back);
+        if (ap_codec_from_json(ap_events_desc(AP_EV_ALERT), &doc, &doc.nodes[0], ignore, &back.u.alert, &err) != AP_CODEC_OK)
+            fail_msg("%s", err.msg);
+        assert_int_equal(back.u.alert.code, pick[i]->code);
+        assert_int_equal(back.u.alert.audience, pick[i]->audience);
+        assert_int_equal(back.u.alert.offered_minutes, pick[i]->offered_minutes);
+        assert_int_equal(back.u.alert.action_week_start, pick[i]->action_week_start);
+        assert_string_equal(back.u.alert.detail, pick[i]->detail);
+        ap_json_doc_free(&doc);
+        ap_buf_free(&json);
+    }
+}
+
 /* ------------------------------------------------------ schema evolution */
 
 struct ap_released_schema { const char *name; int version; const char *text; size_t len; };
@@ -444,6 +487,7 @@ int main(void) {
         cmocka_unit_test(each_cause_and_its_alerts__seed002),
         cmocka_unit_test(offer_gap_alert_names_the_week_ahead__seed002),
         cmocka_unit_test(results_name_exemption_kinds__seed002),
+        cmocka_unit_test(offer_gap_alert_json_round_trip__issue16),
         cmocka_unit_test(offer_gap_symbol_follows_the_policy__schema_evolution),
         cmocka_unit_test(a_v1_result_reads_with_offered_and_cause_null__schema_evolution),
     };
