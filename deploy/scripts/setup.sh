@@ -10,9 +10,11 @@ sudo_cmd=()
 [ "$(id -u)" -eq 0 ] || sudo_cmd=(sudo)
 
 # stunnel4 and openssl: Redis over TLS for hiredis 0.14, which has none (README Security).
+# libmicrohttpd-dev: the processor's health and metrics endpoint; prometheus: promtool and a
+# real Prometheus that scrapes it in the tests (its service is not started here).
 packages=(build-essential cmake pkg-config librdkafka-dev libavro-dev libhiredis-dev uuid-dev libssl-dev libcmocka-dev
-          zlib1g-dev clang libclang-rt-14-dev
-          redis-server redis-tools kcat jq stunnel4 openssl)
+          zlib1g-dev clang libclang-rt-14-dev libmicrohttpd-dev prometheus
+          redis-server redis-tools kcat jq stunnel4 openssl curl)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -42,10 +42,13 @@ typedef struct ap_setting {
  * @brief Fills settings from defaults, an optional file, the environment and
  * --set arguments (argv as given to main; `--config FILE` names the file,
  * else AP_CONFIG). Unknown keys and out-of-range values are errors.
- * @return 0, 1 if --help was asked (help printed to out), or -1 with err set.
+ * @return 0, 1 if --help or --version was asked (printed to out), or -1 with err set.
  */
 int ap_config_load(const ap_setting_t *table, size_t n, void *settings, int argc, char **argv, FILE *out,
                    const char *usage, char *err, size_t errlen);
+
+/** @brief Prints "<program> <engine version>" (--version), e.g. "ap-processor 0.1.0/format-2". */
+void ap_config_print_version(FILE *out, int prog_len, const char *prog);
 
 /** @brief Prints the settings table as help text. */
 void ap_config_print_help(const ap_setting_t *table, size_t n, const char *usage, FILE *out);

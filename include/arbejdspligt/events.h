@@ -70,24 +70,55 @@ typedef enum ap_benefit_type {
     AP_BEN_ANDET
 } ap_benefit_type_t;
 
+/* Job types (seed 003); order = JobType symbols. The four nytteindsats ones
+ * mark a nytteindsats placement; -1 on a placement: none. */
+typedef enum {
+    AP_JOB_NYTTEINDSATS_KOMMUNE, AP_JOB_NYTTEINDSATS_REGIONAL, AP_JOB_NYTTEINDSATS_STATEN,
+    AP_JOB_NYTTEINDSATS_SELVEJENDE_INSTITUTION, AP_JOB_ANDET
+} ap_job_type_t;
+
 typedef enum { AP_PLACEMENT_REGISTERED, AP_PLACEMENT_CHANGED, AP_PLACEMENT_ENDED, AP_PLACEMENT_CANCELLED } ap_placement_action_t;
 typedef enum { AP_HOURS_REPORTED, AP_HOURS_CORRECTED, AP_HOURS_RETRACTED } ap_hours_action_t;
 typedef enum { AP_EXEMPTION_GRANTED, AP_EXEMPTION_ENDED } ap_exemption_action_t;
 typedef enum { AP_REDUCTION_SET, AP_REDUCTION_ENDED } ap_reduction_action_t;
 typedef enum { AP_COVERAGE_STARTED, AP_COVERAGE_CHANGED, AP_COVERAGE_ENDED } ap_coverage_action_t;
 
+/* Exemption grounds (seed 002, "Fritagelser"; README "Exemption kinds").
+ * Order = ExemptionKind symbols; symbols are only ever appended. The list is
+ * not closed in law ("f.eks."): OTHER_REASONABLE_CAUSE expresses any other
+ * lawful ground, with a journal reference. A reader that lacks a symbol reads
+ * HEALTH (the schema's enum default). */
 typedef enum ap_exemption_kind {
-    AP_EXEMPT_HEALTH,             /* LAS § 13 stk. 7 */
+    AP_EXEMPT_HEALTH,             /* LAS § 13 stk. 7 (health; the general "rimelig grund") */
     AP_EXEMPT_PREGNANCY,          /* LAS § 13 stk. 9 */
     AP_EXEMPT_PARENTAL_LEAVE,     /* LAS § 13 stk. 9 */
     AP_EXEMPT_ADOPTION,           /* LAS § 13 stk. 9 */
     AP_EXEMPT_BEREAVEMENT_LEAVE,  /* LAS § 13 stk. 9 */
-    AP_EXEMPT_LESS_INTENSIVE,     /* LAB § 106 */
-    AP_EXEMPT_STATE_PENSION_AGE,
+    AP_EXEMPT_LESS_INTENSIVE,     /* LAB § 106, e.g. a full-time job within 6 weeks */
+    AP_EXEMPT_STATE_PENSION_AGE,  /* folkepensionsalderen (BEK aktiv beskæftigelsesindsats § 39) */
+    /* Deprecated synonym of AP_EXEMPT_FOERTIDSPENSION_TARGET (a mistranslation:
+     * førtidspension is disability pension). Still decoded as written, so the
+     * stored bytes stay what the publisher wrote; every reader of the kind
+     * goes through ap_exemption_kind_canonical(). */
     AP_EXEMPT_EARLY_RETIREMENT_TARGET,
     AP_EXEMPT_STU,                /* LAS § 13 i */
-    AP_EXEMPT_IGU                 /* outside the obligation (seed 004) */
+    AP_EXEMPT_IGU,                /* outside the obligation (seed 004) */
+    AP_EXEMPT_FOERTIDSPENSION_TARGET, /* in the target group for førtidspension (BEK § 39) */
+    AP_EXEMPT_MENTAL_ILLNESS,     /* LAS § 13 stk. 8, aktivitetsparate only */
+    AP_EXEMPT_SUBSTANCE_ABUSE,    /* LAS § 13 stk. 8, aktivitetsparate only */
+    AP_EXEMPT_HOMELESSNESS,       /* LAS § 13 stk. 8, aktivitetsparate only */
+    AP_EXEMPT_OTHER_REASONABLE_CAUSE, /* another lawful ground (seed 002 "f.eks."); journal_ref required */
+    AP_EXEMPT_COUNT
 } ap_exemption_kind_t;
+
+/* Legal basis of coverage (seed 002): LAB § 105 a or INL § 20 d; -1: not stated. */
+typedef enum { AP_BASIS_LAB_105_A, AP_BASIS_INL_20_D } ap_legal_basis_t;
+/* Target group (visitationskategori); -1: not stated. */
+typedef enum { AP_TG_JOBPARAT, AP_TG_AKTIVITETSPARAT, AP_TG_UDDANNELSESPARAT } ap_target_group_t;
+/* Why coverage ended (seed 002, monitoring of exits); -1: not stated. */
+typedef enum {
+    AP_END_ORDINARY_WORK, AP_END_EDUCATION, AP_END_FLEXJOB, AP_END_OTHER_BENEFIT, AP_END_OTHER_UNKNOWN
+} ap_end_reason_t;
 
 typedef enum { AP_STATUS_COMPLIANT, AP_STATUS_NOT_COMPLIANT, AP_STATUS_EXEMPT, AP_STATUS_NOT_COVERED } ap_status_t;
 
@@ -169,7 +200,16 @@ typedef struct ap_exemption {
     int32_t from_date;
     int32_t to_date; /* AP_NO_DATE: open-ended */
     char placement_id[AP_ID_CAP];
+    char journal_ref[AP_ID_CAP];   /* "": none; required for OTHER_REASONABLE_CAUSE */
+    int32_t job_start_date;        /* LESS_INTENSIVE: the job's first day; AP_NO_DATE: not stated */
 } ap_exemption_t;
+
+/* A placement as it stood when a reduction was assessed against it. */
+typedef struct ap_assessed {
+    char placement_id[AP_ID_CAP];
+    int32_t offer_type;
+    int32_t planned_minutes_per_week;
+} ap_assessed_t;
 
 typedef struct ap_reduction {
     ap_header_t h;
@@ -181,6 +221,9 @@ typedef struct ap_reduction {
     int32_t assessed_on;
     uint32_t n_assessed;
     char assessed_placement_ids[AP_MAX_ASSESSED][AP_ID_CAP];
+    char journal_ref[AP_ID_CAP];   /* the assessment's journal note; required for SET */
+    uint32_t n_assessed_detail;    /* 0: records of v1, only ids known */
+    ap_assessed_t assessed_placements[AP_MAX_ASSESSED];
 } ap_reduction_t;
 
 typedef struct ap_coverage {
@@ -190,6 +233,10 @@ typedef struct ap_coverage {
     int32_t from_date;
     int32_t to_date; /* AP_NO_DATE: open-ended */
     int32_t benefit_type;
+    int32_t legal_basis;         /* ap_legal_basis_t, -1: not stated */
+    int32_t target_group;        /* ap_target_group_t, -1: not stated */
+    int32_t end_reason;          /* ap_end_reason_t, -1: not stated */
+    int32_t benefit_start_date;  /* first day on public support, AP_NO_DATE: not stated */
 } ap_coverage_t;
 
 typedef struct ap_tick {
@@ -329,6 +376,9 @@ int ap_events_init(ap_codec_error_t *err);
  */
 const char *ap_events_engine_version(void);
 
+/** @return the DeadLetterReason symbol of a reason code (AP_DL_*), or NULL if there is none. */
+const char *ap_events_dead_letter_reason(int code);
+
 /**
  * @brief Registers one more writer schema (JSON text of a record type known
  * here, e.g. a publisher's newer version) so records carrying its
@@ -374,6 +424,13 @@ int ap_events_is_current(const uint8_t *buf, size_t len);
  * @return 1 with *at set, else 0 (other records, or a broken tick: dead-lettered later).
  */
 int ap_events_tick_time(const void *payload, size_t len, int64_t *at);
+/**
+ * @brief Sets ev to an empty event of type t: every field zero, every
+ * optional field null (AP_NO_DATE / INT32_MIN, -1, ""), as a record that
+ * leaves them out decodes. Builders start here, not with memset: a zeroed
+ * optional enum or date is a value (the first symbol, 1970-01-01), not null.
+ */
+void ap_events_clear(ap_event_t *ev, ap_event_type_t t);
 /** @brief Appends the single-object encoding of ev to out. */
 void ap_events_encode(const ap_event_t *ev, ap_buf_t *out);
 /** @brief Appends ev as one JSON object, with a leading "schema" member naming its record type. */
@@ -396,5 +453,13 @@ int ap_events_looks_like_cpr(const char *s);
 const char *ap_activity_kind_name(int32_t kind);
 const char *ap_status_name(int32_t status);
 const char *ap_alert_code_name(int32_t code);
+/** @return the exemption kind's name, the canonical one for a deprecated synonym. */
+const char *ap_exemption_kind_name(int32_t kind);
+
+/**
+ * @brief The kind an exemption counts as: the deprecated symbol
+ * EARLY_RETIREMENT_TARGET is FOERTIDSPENSION_TARGET_GROUP; any other kind is itself.
+ */
+int32_t ap_exemption_kind_canonical(int32_t kind);
 
 #endif

@@ -150,6 +150,17 @@ int ap_kafka_produce(rd_kafka_t *rk, const char *topic, int32_t partition, const
 int ap_kafka_producer_warm(rd_kafka_t *rk, const char *const *topics, size_t n, int timeout_ms, char *err,
                            size_t errlen);
 
+/**
+ * @brief Queues one StreamTick at `at` (ms since the epoch) on every partition
+ * of each of topics[0..n) (partition counts looked up now, so partitions
+ * added since are ticked too). Each tick's event id is the version-5 UUID of
+ * "tick|<topic>|<partition>|<at>|<source>": writing the same tick again
+ * gives the same id. Drain the producer to know they were delivered.
+ * @return ticks queued (>= 0), or -1 with err set.
+ */
+long ap_kafka_produce_ticks(rd_kafka_t *rk, const char *const *topics, size_t n, int64_t at, const char *source,
+                            char *err, size_t errlen);
+
 /** @brief Waits up to timeout_ms for every queued message to be delivered. @return messages still queued. */
 int ap_kafka_producer_drain(rd_kafka_t *rk, int timeout_ms);
 

@@ -38,6 +38,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "arbejdspligt/metrics.h"
 #include "arbejdspligt/output.h"
 #include "arbejdspligt/store.h"
 
@@ -59,6 +60,11 @@ typedef struct ap_processor_config {
      * counts were recorded, replayed without replay.partitions). */
     int32_t partitions[AP_TOPIC_KINDS];
     int grace_days;        /* a week closes this many days after it ends */
+    /* Applied event ids are remembered for this many closed weeks at least
+     * (twice as many at most) and then forgotten; 0: kept for good. See
+     * ap_store_generation. Part of what a run computes: a replay must use
+     * the live run's value to give the same dead letters. */
+    int dedup_horizon_weeks;
     int flush_timeout_ms;  /* how long to wait for output acknowledgement */
     /* Key of the HMAC-SHA256 that a dead letter withheld for personal data
      * carries instead of the record (dead_letter.hash_key_file); length 0:
@@ -87,6 +93,9 @@ typedef struct ap_processor_stats {
      * part of a result): decode and apply, evaluation at ticks, waiting for
      * output acknowledgement, the cycle transaction. */
     uint64_t us_apply, us_evaluate, us_flush, us_commit;
+    /* The same per cycle, as histograms (metrics.h: AP_STAGE_*). */
+    ap_histogram_t stage[AP_STAGES];
+    uint64_t dead_letters_by_reason[AP_METRICS_DL_REASONS]; /* by AP_DL_* */
 } ap_processor_stats_t;
 
 typedef struct ap_processor ap_processor_t;
@@ -114,5 +123,12 @@ int ap_processor_process(ap_processor_t *p, ap_record_t *records, size_t n, size
 
 /** @brief Running totals since create. */
 const ap_processor_stats_t *ap_processor_stats(const ap_processor_t *p);
+
+/**
+ * @brief The stream clocks of the partitions this processor has seen:
+ * partitions[i] and its watermark (the smallest last tick over the input
+ * topics, 0 if a topic has none yet), at most max. @return how many.
+ */
+size_t ap_processor_watermarks(const ap_processor_t *p, int32_t *partitions, int64_t *watermarks, size_t max);
 
 #endif

@@ -17,12 +17,23 @@
 #define AP_PUMP_H
 
 #include <signal.h>
+#include <stdatomic.h>
 #include <stddef.h>
 #include <stdint.h>
 
 #include "arbejdspligt/intake.h"
 #include "arbejdspligt/processor.h"
 #include "arbejdspligt/store.h"
+
+/* What the pump is doing, for a health endpoint that reads it from another
+ * thread while the pump may be blocked retrying (health.h). The pump only
+ * writes it. Times are ap_log_monotonic_s() * 1000. */
+typedef struct ap_pump_status {
+    _Atomic int64_t retrying_since_ms; /* when the failing cycle or store wait began; 0 if none */
+    _Atomic int64_t last_poll_ms;      /* the last poll of the consumer */
+    _Atomic int assigned;              /* input partitions assigned now */
+    _Atomic unsigned long assignments; /* assignments served (0: not yet in the group) */
+} ap_pump_status_t;
 
 typedef struct ap_pump_config {
     const ap_kafka_conn_t *kafka; /* borrowed: brokers, TLS, SASL (kafka.h) */
@@ -40,6 +51,7 @@ typedef struct ap_pump_config {
      * the stored state is partitioned by the old count (README
      * Co-partitioning), and ap_pump_stopped() says why. */
     int32_t partitions;
+    ap_pump_status_t *status; /* NULL, or where the pump reports what it does (borrowed) */
 } ap_pump_config_t;
 
 /** @brief Called after a cycle failed for a reason other than the store (e.g. to recreate a producer). */
@@ -78,6 +90,9 @@ void ap_pump_backoff(int *ms);
  * topics' partition counts changed under it (see ap_pump_config_t), else 0.
  */
 int ap_pump_stopped(const ap_pump_t *p, char *err, size_t errlen);
+
+/** @return the consumer handle, for positions and watermarks (the pump keeps owning it; it changes when the consumer is recreated). */
+rd_kafka_t *ap_pump_consumer(ap_pump_t *p);
 
 /** @brief Leaves the group and frees the consumer. */
 void ap_pump_destroy(ap_pump_t *p);

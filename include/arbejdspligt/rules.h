@@ -39,6 +39,10 @@
  * kontantydelse at most 20 h. */
 #define AP_NYTTE_BENEFIT_MINUTES (20 * 60)
 
+/* LAB § 106 (seed 002): less intensive effort, "f.eks. fordi den pågældende
+ * skal påbegynde job på fuld tid inden for 6 uger". */
+#define AP_LESS_INTENSIVE_MAX_DAYS (6 * 7)
+
 typedef struct ap_week_input {
     const char *citizen_id;
     int32_t week_start; /* a Monday */
@@ -72,6 +76,10 @@ typedef struct ap_rule_version {
     int nytte_max_weeks;     /* nytteindsats duration limit, 0 if none (13 weeks until 2024, seed 001/003) */
     int rimelighedskrav;     /* ratio rule for subsidised staff in force (until 2024, seed 001) */
     int32_t norm_minutes_per_week; /* 2220 (seed 002); only ap_rules_override changes it */
+    /* 2025, the implementation period (seed 002): the law's rules apply as
+     * from 2026; the version of its own tells results apart, and STAR's
+     * monitoring starts after it ("efter afslutningen af implementeringsperioden"). */
+    int implementation_period;
 } ap_rule_version_t;
 
 /**
@@ -108,5 +116,14 @@ int ap_rules_evaluate(const ap_week_input_t *in, ap_week_eval_t *out);
 
 /** @return 1 if an hours report of this kind counts toward the week (seed 002). */
 int ap_rules_activity_counts(int32_t activity_kind, const char *journal_ref);
+
+/**
+ * @brief Is this activity kind an offer (tilbud) the job centre registers as
+ * a placement: nytteindsats (also særligt tilrettelagt), virksomhedspraktik,
+ * løntilskud, vejledning og opkvalificering (seed 003: offers are registered
+ * with start, end and hours)? Hours of an offer kind count only while a
+ * placement of that kind is in force.
+ */
+int ap_rules_is_offer(int32_t activity_kind);
 
 #endif

@@ -29,6 +29,15 @@
  * moves to a newer version (recorded_at, then event id), so the state is the
  * same whatever order the events arrive in.
  *
+ * The applied ids are bounded by dedup generations (ap_store_generation):
+ * an id is remembered while its partition's generation is at most one past
+ * the one it was applied in, then forgotten. A redelivery after that still
+ * changes nothing, because the entity it would write already holds that
+ * version or a newer one: it is counted as superseded instead of duplicate.
+ * What is lost is only the ID_CONFLICT check for ids reused after the horizon
+ * (such a record is then judged by its version alone). Entities themselves
+ * (the state) are never forgotten this way.
+ *
  * Ownership: an ap_store_t comes from an implementation's constructor and is
  * released with ap_store_destroy(). Errors are returned as -1 with the text
  * in ap_store_error(); after an error call ap_store_reconnect() before reuse.
@@ -142,7 +151,8 @@ typedef struct ap_store_ops {
     void (*destroy)(ap_store_t *s);
     int (*reconnect)(ap_store_t *s);
     int (*ping)(ap_store_t *s);
-    int (*apply)(ap_store_t *s, const ap_store_item_t *items, size_t n, int32_t partition, int *outcomes);
+    int (*apply)(ap_store_t *s, const ap_store_item_t *items, size_t n, int32_t partition, int32_t generation,
+                 int *outcomes);
     int (*dirty)(ap_store_t *s, int32_t partition, char ***citizens, int32_t **mondays, size_t *n);
     int (*load_weeks)(ap_store_t *s, const char *const *citizens, const int32_t *mondays, size_t n,
                       ap_citizen_state_t *scratch, ap_store_week_fn fn, void *ctx);
@@ -190,6 +200,17 @@ void ap_store_event_span(const ap_event_t *ev, int32_t *from, int32_t *to);
 int ap_store_span_clip(int32_t from, int32_t to, ap_store_dirty_t closed, int32_t *lo, int32_t *hi);
 
 /**
+ * @brief The dedup generation of a partition whose last closed week starts on
+ * closed_monday (AP_NO_DATE if none): 0 when nothing has closed or
+ * horizon_weeks is 0 (ids are never forgotten), else 1 + the closed week's
+ * number (weeks since 1970) / horizon_weeks. An id applied in generation g is
+ * forgotten once the partition reaches g + 2, i.e. it is remembered for
+ * between horizon_weeks + 1 and 2 * horizon_weeks closed weeks. A pure
+ * function of the stream clock, so live and offline runs forget alike.
+ */
+int32_t ap_store_generation(int32_t closed_monday, int horizon_weeks);
+
+/**
  * @brief Applies n validated input events in order, each atomically with its
  * dedup mark and, when it changes state, the dirty marks of the closed weeks
  * (items[i].dirty) that either the new version or the version it replaces
@@ -197,9 +218,14 @@ int ap_store_span_clip(int32_t from, int32_t to, ap_store_dirty_t closed, int32_
  * an entity revises the weeks it leaves as well as those it enters. Every
  * item, whatever its outcome, registers its citizen on input partition
  * `partition`. A duplicate changes nothing else and marks nothing.
+ * `generation` is the partition's dedup generation (ap_store_generation of
+ * its clock); the store keeps the largest it was given per partition and
+ * uses that, so the generation never goes back. Ids applied in an older
+ * generation than the one before it count as never applied.
  * @return 0 with outcomes[i] set, or -1 (nothing can be assumed applied; retry is safe).
  */
-int ap_store_apply(ap_store_t *s, const ap_store_item_t *items, size_t n, int32_t partition, int *outcomes);
+int ap_store_apply(ap_store_t *s, const ap_store_item_t *items, size_t n, int32_t partition, int32_t generation,
+                   int *outcomes);
 
 /**
  * @brief Lists the dirty (citizen, week) pairs of a partition.

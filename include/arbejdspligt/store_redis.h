@@ -8,13 +8,15 @@
  *   <prefix>:{c:ID}:h:<monday>   HASH  hours reports of one ISO week
  *   <prefix>:{c:ID}:res          HASH  monday -> "revision:digest" of the last
  *                                       emitted result for that week
- *   <prefix>:layout              STRING  the key layout, "2" (see ap_store_redis_connect)
+ *   <prefix>:layout              STRING  the key layout, "3" (see ap_store_redis_connect)
  *   <prefix>:partitions          STRING  the input topics' partition count the
  *                                       state is partitioned by (ap_store_redis_claim_partitions)
- *   <prefix>:{p:N}:applied       HASH  "citizen|event id" -> CRC-64 (16 hex) of the
+ *   <prefix>:{p:N}:applied-<g>   HASH  "citizen|event id" -> CRC-64 (16 hex) of the
  *                                       record, for the events applied on
- *                                       partition N (dedup; other bytes under
- *                                       the same id: a conflict)
+ *                                       partition N in dedup generation g (dedup;
+ *                                       other bytes under the same id: a
+ *                                       conflict); only g and g - 1 exist
+ *   <prefix>:{p:N}:dedup-gen     STRING  partition N's dedup generation (store.h)
  *   <prefix>:{p:N}:hx            HASH  "citizen|report id" -> Monday of the week
  *                                       holding that hours report
  *   <prefix>:{p:N}:clock         HASH  stream clock of input partition N
@@ -30,7 +32,7 @@
  * or '}' (events.c refuses them), event ids are UUIDs, Mondays numbers.
  *
  * Applying is one Lua script per chunk of up to 256 events (dedup, version
- * compare, dirty marks); the applied set and the report index are per
+ * compare, dirty marks); the applied hashes and the report index are per
  * partition so that a chunk reads and writes each with one command. A cycle
  * ends in one MULTI/EXEC, which Redis writes to its AOF whole or not at all.
  *
@@ -102,5 +104,13 @@ int ap_store_redis_forget(ap_store_t *s, const char *citizen, size_t *removed);
 
 /** @brief Bounds the entity cache to max_bytes (0: no cache, the default) and empties it. */
 void ap_store_redis_set_cache(ap_store_t *s, size_t max_bytes);
+
+/**
+ * @brief Running counts for metrics: requests waited for (a pipeline, e.g.
+ * one apply call or one chunk of week loads, counts once), and citizens whose
+ * entities came from the cache or from Redis.
+ */
+void ap_store_redis_counters(const ap_store_t *s, uint64_t *round_trips, uint64_t *cache_hits,
+                             uint64_t *cache_misses);
 
 #endif

@@ -366,33 +366,12 @@ static int cmd_tick(const opts_t *o) {
     ap_kafka_delivery_t d = {0};
     rd_kafka_t *rk = producer(o, &d);
     if (!rk) return 1;
-    ap_buf_t out = AP_BUF_INIT;
-    char err[512], name[256];
-    long sent = 0;
-    int rc = 0;
-    for (int t = 0; t < o->n_topics && rc == 0; t++) {
-        int parts = ap_kafka_partition_count(rk, o->topics[t], 10000, err, sizeof err);
-        if (parts < 0) { fprintf(stderr, "apctl: %s\n", err); rc = 1; break; }
-        for (int p = 0; p < parts && rc == 0; p++) {
-            ap_event_t ev;
-            memset(&ev, 0, sizeof ev);
-            ev.type = AP_EV_TICK;
-            snprintf(name, sizeof name, "tick|%s|%d|%" PRId64 "|%s", o->topics[t], p, at, o->source);
-            ap_uuid_derive(name, ev.u.tick.event_id);
-            ev.u.tick.occurred_at = at;
-            snprintf(ev.u.tick.source_system, sizeof ev.u.tick.source_system, "%s", o->source);
-            ap_buf_reset(&out);
-            ap_events_encode(&ev, &out);
-            if (ap_kafka_produce(rk, o->topics[t], p, NULL, 0, out.data, out.len, err, sizeof err)) {
-                fprintf(stderr, "apctl: %s\n", err);
-                rc = 1;
-            }
-            sent++;
-        }
-    }
-    ap_buf_free(&out);
-    int frc = finish(rk, &d, sent);
-    return rc ? rc : frc;
+    char err[512];
+    long sent = ap_kafka_produce_ticks(rk, (const char *const *)o->topics, (size_t)o->n_topics, at, o->source, err,
+                                       sizeof err);
+    if (sent < 0) fprintf(stderr, "apctl: %s\n", err);
+    int frc = finish(rk, &d, sent < 0 ? 0 : sent);
+    return sent < 0 ? 1 : frc;
 }
 
 static int64_t total_available(rd_kafka_t *rk, const char *topic, int parts, int64_t *low, int64_t *high) {
@@ -936,6 +915,10 @@ int main(int argc, char **argv) {
     opts_t o;
     ap_codec_error_t cerr;
     if (argc < 2) return usage();
+    if (strcmp(argv[1], "--version") == 0) {
+        ap_config_print_version(stdout, 5, "apctl");
+        return 0;
+    }
     ap_log_set_component("apctl");
     /* A command-line tool reports its own errors; librdkafka's transient
      * warnings would only be noise here unless asked for. */

@@ -25,6 +25,7 @@
 #include <time.h>
 
 #include "arbejdspligt/calendar.h"
+#include "arbejdspligt/config.h"
 #include "arbejdspligt/events.h"
 #include "arbejdspligt/export.h"
 #include "arbejdspligt/partition.h"
@@ -173,6 +174,9 @@ typedef struct citizen {
     int benefit;
     int reduced;        /* reduced weekly minutes, 0 if none */
     int placement_weeks;
+    int target_group;   /* jobparat or aktivitetsparat */
+    int legal_basis;    /* LAB § 105 a or INL § 20 d */
+    int32_t benefit_start; /* first day on public support, on or before start */
 } citizen_t;
 
 static void profile(const gen_t *g, long i, citizen_t *c) {
@@ -190,6 +194,40 @@ static void profile(const gen_t *g, long i, citizen_t *c) {
     c->benefit = benefits[range(&r, 0, 6)];
     c->reduced = unit(&r) < 0.06 ? (int)range(&r, 3, 6) * 300 : 0;
     c->placement_weeks = (int)range(&r, 6, 16);
+    /* Drawn last, so the draws above (and streams of earlier versions) stay as they were. */
+    c->target_group = unit(&r) < 0.4 ? AP_TG_AKTIVITETSPARAT : AP_TG_JOBPARAT;
+    c->legal_basis = unit(&r) < 0.25 ? AP_BASIS_INL_20_D : AP_BASIS_LAB_105_A;
+    c->benefit_start = c->start - (int32_t)range(&r, 0, 3 * 365);
+}
+
+/* The coverage fields every coverage event of c carries (CoverageEvent v2). */
+static void coverage_profile(const citizen_t *c, ap_coverage_t *x) {
+    x->legal_basis = c->legal_basis;
+    x->target_group = c->target_group;
+    x->benefit_start_date = c->benefit_start;
+}
+
+/* A drawn exemption kind made one a publisher of today writes: the
+ * førtidspension symbol, not its deprecated synonym; LAS § 13 stk. 8 grounds
+ * for aktivitetsparate; another reasonable cause with its journal note; and
+ * for LAB § 106 the job's start, within the 6 weeks. No extra draws. */
+static void exemption_profile(const citizen_t *c, ap_exemption_t *x) {
+    static const int stk8[] = {AP_EXEMPT_MENTAL_ILLNESS, AP_EXEMPT_SUBSTANCE_ABUSE, AP_EXEMPT_HOMELESSNESS};
+    if (x->kind == AP_EXEMPT_EARLY_RETIREMENT_TARGET) x->kind = AP_EXEMPT_FOERTIDSPENSION_TARGET;
+    else if (x->kind == AP_EXEMPT_BEREAVEMENT_LEAVE && c->target_group == AP_TG_AKTIVITETSPARAT)
+        x->kind = stk8[(unsigned)x->from_date % 3];
+    else if (x->kind == AP_EXEMPT_STATE_PENSION_AGE) x->kind = AP_EXEMPT_OTHER_REASONABLE_CAUSE;
+    snprintf(x->journal_ref, sizeof x->journal_ref, "j-%.60s", x->exemption_id);
+    x->job_start_date = x->kind == AP_EXEMPT_LESS_INTENSIVE ? x->from_date + (x->from_date % 6) * 7 : AP_NO_DATE;
+}
+
+/* The journal note and the assessed placement of a generated reduction. */
+static void reduction_profile(ap_reduction_t *x, int kind, int minutes) {
+    snprintf(x->journal_ref, sizeof x->journal_ref, "j-%.60s", x->reduction_id);
+    x->n_assessed_detail = 1;
+    memcpy(x->assessed_placements[0].placement_id, x->assessed_placement_ids[0], AP_ID_CAP);
+    x->assessed_placements[0].offer_type = kind;
+    x->assessed_placements[0].planned_minutes_per_week = minutes;
 }
 
 static void placement(gen_t *g, const citizen_t *c, const char *pid, int kind, int32_t start, int32_t end, int minutes,
@@ -301,27 +339,30 @@ static void late_move(gen_t *g, const citizen_t *c, int32_t monday, rng_t *lr) {
         break;
     }
     case 3: { /* the coverage start corrected a week later or earlier */
-        ev.type = AP_EV_COVERAGE;
+        ap_events_clear(&ev, AP_EV_COVERAGE);
+        coverage_profile(c, &ev.u.coverage);
         header(g, &ev.u.coverage.h, c->id, c->muni, now - 3600000);
         ev.u.coverage.action = AP_COVERAGE_CHANGED;
         snprintf(ev.u.coverage.coverage_id, AP_ID_CAP, "cv-%s", c->id);
         ev.u.coverage.from_date = c->start + (next(lr) & 1 ? 7 : -7) + (int32_t)range(lr, 0, 2);
+        if (ev.u.coverage.benefit_start_date > ev.u.coverage.from_date) ev.u.coverage.benefit_start_date = ev.u.coverage.from_date;
         ev.u.coverage.to_date = AP_NO_DATE;
         ev.u.coverage.benefit_type = c->benefit;
         break;
     }
     case 4: { /* an exemption granted late for days of the last two weeks */
-        ev.type = AP_EV_EXEMPTION;
+        ap_events_clear(&ev, AP_EV_EXEMPTION);
         header(g, &ev.u.exemption.h, c->id, c->muni, now - 3600000);
         snprintf(ev.u.exemption.exemption_id, AP_ID_CAP, "lx-%s-%d", c->id, (int)monday);
         ev.u.exemption.kind = (int32_t)range(lr, AP_EXEMPT_HEALTH, AP_EXEMPT_STU);
         ev.u.exemption.from_date = monday - 14 + (int32_t)range(lr, 0, 6);
         ev.u.exemption.to_date = ev.u.exemption.from_date + (int32_t)range(lr, 0, 9);
+        exemption_profile(c, &ev.u.exemption);
         break;
     }
     default: { /* the period's reduction ended early */
         if (!c->reduced || pe < ps) return;
-        ev.type = AP_EV_REDUCTION;
+        ap_events_clear(&ev, AP_EV_REDUCTION);
         ap_reduction_t *x = &ev.u.reduction;
         header(g, &x->h, c->id, c->muni, now - 3600000);
         x->action = AP_REDUCTION_ENDED;
@@ -333,6 +374,7 @@ static void late_move(gen_t *g, const citizen_t *c, int32_t monday, rng_t *lr) {
         x->assessed_on = ps - 3;
         x->n_assessed = 1;
         snprintf(x->assessed_placement_ids[0], AP_ID_CAP, "pl-%s-%d", c->id, period);
+        reduction_profile(x, two ? AP_ACT_NYTTEINDSATS : AP_ACT_LOENTILSKUD, two ? 1200 : 2220);
         break;
     }
     }
@@ -355,13 +397,13 @@ static void generate(gen_t *g) {
             char pid[AP_ID_CAP], rid[AP_ID_CAP];
             if (c->start >= monday) { /* coverage (and a reduction) begin this week */
                 ap_event_t ev;
-                memset(&ev, 0, sizeof ev);
-                ev.type = AP_EV_COVERAGE;
+                ap_events_clear(&ev, AP_EV_COVERAGE);
                 header(g, &ev.u.coverage.h, c->id, c->muni, at_local(c->start, 7));
                 snprintf(ev.u.coverage.coverage_id, AP_ID_CAP, "cv-%s", c->id);
                 ev.u.coverage.from_date = c->start;
                 ev.u.coverage.to_date = AP_NO_DATE;
                 ev.u.coverage.benefit_type = c->benefit;
+                coverage_profile(c, &ev.u.coverage);
                 emit(g, &ev, &r);
             }
             int32_t ps, pe;
@@ -376,8 +418,7 @@ static void generate(gen_t *g) {
                 }
                 if (c->reduced) {
                     ap_event_t ev;
-                    memset(&ev, 0, sizeof ev);
-                    ev.type = AP_EV_REDUCTION;
+                    ap_events_clear(&ev, AP_EV_REDUCTION);
                     header(g, &ev.u.reduction.h, c->id, c->muni, at_local(ps, 7));
                     snprintf(ev.u.reduction.reduction_id, AP_ID_CAP, "rd-%s-%d", c->id, period);
                     ev.u.reduction.reduced_minutes_per_week = c->reduced;
@@ -386,19 +427,20 @@ static void generate(gen_t *g) {
                     ev.u.reduction.assessed_on = ps - 3;
                     ev.u.reduction.n_assessed = 1;
                     snprintf(ev.u.reduction.assessed_placement_ids[0], AP_ID_CAP, "pl-%s-%d", c->id, period);
+                    reduction_profile(&ev.u.reduction, two ? AP_ACT_NYTTEINDSATS : AP_ACT_LOENTILSKUD, two ? 1200 : 2220);
                     emit(g, &ev, &r);
                 }
             }
             if (unit(&r) < 0.02) { /* a short exemption, sometimes tied to one placement */
                 ap_event_t ev;
-                memset(&ev, 0, sizeof ev);
-                ev.type = AP_EV_EXEMPTION;
+                ap_events_clear(&ev, AP_EV_EXEMPTION);
                 header(g, &ev.u.exemption.h, c->id, c->muni, at_local(monday, 7));
                 snprintf(ev.u.exemption.exemption_id, AP_ID_CAP, "ex-%s-%ld", c->id, w);
                 ev.u.exemption.kind = (int32_t)range(&r, AP_EXEMPT_HEALTH, AP_EXEMPT_STU);
                 ev.u.exemption.from_date = monday + (int32_t)range(&r, 0, 4);
                 ev.u.exemption.to_date = ev.u.exemption.from_date + (int32_t)range(&r, 0, 13);
                 if (unit(&r) < 0.3) snprintf(ev.u.exemption.placement_id, AP_ID_CAP, "pp-%s-%d", c->id, period);
+                exemption_profile(c, &ev.u.exemption);
                 emit(g, &ev, &r);
             }
             if (c->diligence == 0) continue; /* a silent citizen */
@@ -455,6 +497,10 @@ static int usage(void) {
 }
 
 int main(int argc, char **argv) {
+    if (argc >= 2 && strcmp(argv[1], "--version") == 0) {
+        ap_config_print_version(stdout, 11, "ap-generate");
+        return 0;
+    }
     gen_t g;
     memset(&g, 0, sizeof g);
     opts_t *o = &g.o;

@@ -279,12 +279,23 @@ int ap_config_check_required(const ap_setting_t *table, size_t n, const void *se
     return 0;
 }
 
+void ap_config_print_version(FILE *out, int prog_len, const char *prog) {
+    fprintf(out, "%.*s %s\n", prog_len, prog, ap_events_engine_version());
+}
+
 int ap_config_load(const ap_setting_t *table, size_t n, void *settings, int argc, char **argv, FILE *out,
                    const char *usage, char *err, size_t errlen) {
     const char *file = getenv("AP_CONFIG");
     for (int i = 1; i < argc; i++) {
         if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
             ap_config_print_help(table, n, usage, out);
+            return 1;
+        }
+        if (strcmp(argv[i], "--version") == 0) {
+            /* The program is the usage line's second word ("usage: ap-processor ..."). */
+            const char *prog = strchr(usage, ' ');
+            prog = prog ? prog + 1 : usage;
+            ap_config_print_version(out, (int)strcspn(prog, " "), prog);
             return 1;
         }
         if (strcmp(argv[i], "--config") == 0 && i + 1 < argc) file = argv[++i];

@@ -46,7 +46,12 @@ static const char *const hours_actions[] = {"REPORTED", "CORRECTED", "RETRACTED"
 static const char *const exemption_actions[] = {"GRANTED", "ENDED"};
 static const char *const exemption_kinds[] = {
     "HEALTH", "PREGNANCY", "PARENTAL_LEAVE", "ADOPTION", "BEREAVEMENT_LEAVE", "LESS_INTENSIVE",
-    "STATE_PENSION_AGE", "EARLY_RETIREMENT_TARGET", "STU", "IGU"};
+    "STATE_PENSION_AGE", "EARLY_RETIREMENT_TARGET", "STU", "IGU", "FOERTIDSPENSION_TARGET_GROUP",
+    "AKTIVITETSPARAT_MENTAL_ILLNESS", "AKTIVITETSPARAT_SUBSTANCE_ABUSE", "AKTIVITETSPARAT_HOMELESSNESS",
+    "OTHER_REASONABLE_CAUSE"};
+static const char *const legal_bases[] = {"LAB_105_A", "INL_20_D"};
+static const char *const target_groups[] = {"JOBPARAT", "AKTIVITETSPARAT", "UDDANNELSESPARAT"};
+static const char *const end_reasons[] = {"ORDINARY_WORK", "EDUCATION", "FLEXJOB", "OTHER_BENEFIT", "OTHER_UNKNOWN"};
 static const char *const reduction_actions[] = {"SET", "ENDED"};
 static const char *const coverage_actions[] = {"STARTED", "CHANGED", "ENDED"};
 static const char *const statuses[] = {"COMPLIANT", "NOT_COMPLIANT", "EXEMPT", "NOT_COVERED"};
@@ -62,6 +67,10 @@ static const char *const dl_reasons[] = {
     "TRUNCATED", "BAD_MARKER", "UNKNOWN_FINGERPRINT", "BAD_LENGTH", "TOO_LONG", "BAD_UTF8", "BAD_ENUM",
     "BAD_UNION", "BAD_VARINT", "TRAILING_BYTES", "WRONG_TOPIC", "INVALID_EVENT", "STATE_LIMIT",
     "WRONG_PARTITION", "ID_CONFLICT"};
+
+const char *ap_events_dead_letter_reason(int code) {
+    return code >= 0 && (size_t)code < sizeof dl_reasons / sizeof *dl_reasons ? dl_reasons[code] : NULL;
+}
 
 /* Field descriptor helpers: scalar/string, enum, array. */
 #define FS(T, nm, mem, type, lt, cap) {nm, type, lt, offsetof(T, mem), cap, NULL, 0, NULL, 0, 0}
@@ -109,7 +118,17 @@ static const ap_field_desc_t exemption_fields[] = {
     FS(ap_exemption_t, "from_date", from_date, AP_FT_INT, AP_LT_DATE, 0),
     FS(ap_exemption_t, "to_date", to_date, AP_FT_OPT_INT, AP_LT_DATE, 0),
     FS(ap_exemption_t, "placement_id", placement_id, AP_FT_OPT_STRING, AP_LT_NONE, AP_ID_CAP),
+    FS(ap_exemption_t, "journal_ref", journal_ref, AP_FT_OPT_STRING, AP_LT_NONE, AP_ID_CAP),
+    FS(ap_exemption_t, "job_start_date", job_start_date, AP_FT_OPT_INT, AP_LT_DATE, 0),
 };
+
+static const ap_field_desc_t assessed_fields[] = {
+    FS(ap_assessed_t, "placement_id", placement_id, AP_FT_STRING, AP_LT_NONE, AP_ID_CAP),
+    FE(ap_assessed_t, "offer_type", offer_type, AP_FT_ENUM, activity_kinds),
+    FS(ap_assessed_t, "planned_minutes_per_week", planned_minutes_per_week, AP_FT_INT, AP_LT_NONE, 0),
+};
+static const ap_record_desc_t assessed_desc = {"AssessedPlacement", assessed_fields, NSYM(assessed_fields),
+                                               sizeof(ap_assessed_t), 0, NULL, 0};
 
 static const ap_field_desc_t reduction_fields[] = {
     HEADER_FIELDS(ap_reduction_t),
@@ -120,6 +139,9 @@ static const ap_field_desc_t reduction_fields[] = {
     FS(ap_reduction_t, "valid_to", valid_to, AP_FT_OPT_INT, AP_LT_DATE, 0),
     FS(ap_reduction_t, "assessed_on", assessed_on, AP_FT_INT, AP_LT_DATE, 0),
     FA(ap_reduction_t, "assessed_placement_ids", assessed_placement_ids, n_assessed, NULL, AP_ID_CAP, AP_MAX_ASSESSED),
+    FS(ap_reduction_t, "journal_ref", journal_ref, AP_FT_OPT_STRING, AP_LT_NONE, AP_ID_CAP),
+    FA(ap_reduction_t, "assessed_placements", assessed_placements, n_assessed_detail, &assessed_desc,
+       sizeof(ap_assessed_t), AP_MAX_ASSESSED),
 };
 
 static const ap_field_desc_t coverage_fields[] = {
@@ -129,6 +151,10 @@ static const ap_field_desc_t coverage_fields[] = {
     FS(ap_coverage_t, "from_date", from_date, AP_FT_INT, AP_LT_DATE, 0),
     FS(ap_coverage_t, "to_date", to_date, AP_FT_OPT_INT, AP_LT_DATE, 0),
     FE(ap_coverage_t, "benefit_type", benefit_type, AP_FT_ENUM, benefit_types),
+    FE(ap_coverage_t, "legal_basis", legal_basis, AP_FT_OPT_ENUM, legal_bases),
+    FE(ap_coverage_t, "target_group", target_group, AP_FT_OPT_ENUM, target_groups),
+    FE(ap_coverage_t, "end_reason", end_reason, AP_FT_OPT_ENUM, end_reasons),
+    FS(ap_coverage_t, "benefit_start_date", benefit_start_date, AP_FT_OPT_INT, AP_LT_DATE, 0),
 };
 
 static const ap_field_desc_t tick_fields[] = {
@@ -234,6 +260,7 @@ static ap_record_desc_t descs[AP_EV_COUNT] = {
 };
 
 _Static_assert(NSYM(activity_kinds) == AP_ACT_COUNT, "ActivityKind symbols and enum differ");
+_Static_assert(NSYM(exemption_kinds) == AP_EXEMPT_COUNT, "ExemptionKind symbols and enum differ");
 _Static_assert(NSYM(dl_reasons) == AP_DL_ID_CONFLICT + 1, "DeadLetterReason symbols and enum differ");
 _Static_assert(AP_CODEC_TRAILING_BYTES == 9 && AP_DL_WRONG_TOPIC == 10, "codec statuses must map to dead-letter reasons");
 
@@ -445,6 +472,17 @@ int ap_events_is_current(const uint8_t *buf, size_t len) {
     return ap_codec_peek(buf, len, &fp, &err) == AP_CODEC_OK && ap_events_type_by_fingerprint(fp) != AP_EV_COUNT;
 }
 
+void ap_events_clear(ap_event_t *ev, ap_event_type_t t) {
+    memset(ev, 0, sizeof *ev);
+    ev->type = t;
+    if ((unsigned)t >= AP_EV_COUNT) return;
+    for (size_t i = 0; i < descs[t].nfields; i++) {
+        const ap_field_desc_t *f = &descs[t].fields[i];
+        if (f->type == AP_FT_OPT_INT) *(int32_t *)((char *)&ev->u + f->offset) = INT32_MIN;
+        else if (f->type == AP_FT_OPT_ENUM) *(int32_t *)((char *)&ev->u + f->offset) = -1;
+    }
+}
+
 void ap_events_encode(const ap_event_t *ev, ap_buf_t *out) { ap_codec_encode(&descs[ev->type], &ev->u, out); }
 
 void ap_events_to_json(const ap_event_t *ev, ap_buf_t *out) {
@@ -600,8 +638,9 @@ typedef struct text_field { size_t off; const char *name; } text_field_t;
 static const text_field_t placement_texts[] = {TEXT(ap_placement_t, placement_id), TEXT(ap_placement_t, journal_ref)};
 static const text_field_t hours_texts[] = {TEXT(ap_hours_t, report_id), TEXT(ap_hours_t, placement_id),
                                            TEXT(ap_hours_t, journal_ref)};
-static const text_field_t exemption_texts[] = {TEXT(ap_exemption_t, exemption_id), TEXT(ap_exemption_t, placement_id)};
-static const text_field_t reduction_texts[] = {TEXT(ap_reduction_t, reduction_id)};
+static const text_field_t exemption_texts[] = {TEXT(ap_exemption_t, exemption_id), TEXT(ap_exemption_t, placement_id),
+                                               TEXT(ap_exemption_t, journal_ref)};
+static const text_field_t reduction_texts[] = {TEXT(ap_reduction_t, reduction_id), TEXT(ap_reduction_t, journal_ref)};
 static const text_field_t coverage_texts[] = {TEXT(ap_coverage_t, coverage_id)};
 
 /* @return 0, or -2 with "<field> looks like a CPR number" (never the value) in why. */
@@ -651,6 +690,12 @@ int ap_events_validate(const ap_event_t *ev, char *why, size_t len) {
         if (!valid_day(x->from_date)) return why_fail(why, len, "exemption from_date out of range");
         if (x->to_date != AP_NO_DATE && (!valid_day(x->to_date) || x->to_date < x->from_date))
             return why_fail(why, len, "exemption to_date before from_date");
+        /* The grounds are not a closed list (seed 002: "f.eks."): another
+         * lawful ground is accepted, but only as a decision on record. */
+        if (x->kind == AP_EXEMPT_OTHER_REASONABLE_CAUSE && !x->journal_ref[0])
+            return why_fail(why, len, "OTHER_REASONABLE_CAUSE exemption without journal_ref");
+        if (x->job_start_date != AP_NO_DATE && !valid_day(x->job_start_date))
+            return why_fail(why, len, "exemption job_start_date out of range");
         return 0;
     }
     case AP_EV_REDUCTION: {
@@ -663,6 +708,14 @@ int ap_events_validate(const ap_event_t *ev, char *why, size_t len) {
                 return pii_fail(why, len, "assessed_placement_ids");
         if (x->reduced_minutes_per_week < 0 || x->reduced_minutes_per_week >= 37 * 60)
             return why_fail(why, len, "reduced_minutes_per_week must be below the 37-hour norm");
+        /* A reduction to nothing is an exemption in disguise (DOMAIN.md):
+         * refused, so it is granted as one. ENDED may still carry 0, so an
+         * entity stored before this rule can be ended. */
+        if (x->action == AP_REDUCTION_SET && x->reduced_minutes_per_week == 0)
+            return why_fail(why, len, "reduced_minutes_per_week is 0: that is an exemption, not a reduction");
+        /* LAB § 105 a stk. 2: a concrete, individual assessment, noted in the journal. */
+        if (x->action == AP_REDUCTION_SET && !x->journal_ref[0])
+            return why_fail(why, len, "reduction without journal_ref (the assessment is noted in the journal)");
         /* Whole minutes per working day, so a fifth of the week is exact. */
         if (x->reduced_minutes_per_week % 5) return why_fail(why, len, "reduced_minutes_per_week must be a multiple of 5");
         if (!valid_day(x->valid_from) || !valid_day(x->assessed_on)) return why_fail(why, len, "reduction dates out of range");
@@ -670,6 +723,17 @@ int ap_events_validate(const ap_event_t *ev, char *why, size_t len) {
             return why_fail(why, len, "reduction valid_to before valid_from");
         /* LAB § 105 a stk. 2: assessed against the specific activities. */
         if (x->n_assessed == 0) return why_fail(why, len, "reduction names no assessed placements");
+        /* What each assessed placement was at the assessment: one of the named ones. */
+        for (uint32_t i = 0; i < x->n_assessed_detail && i < AP_MAX_ASSESSED; i++) {
+            const ap_assessed_t *a = &x->assessed_placements[i];
+            if (ap_events_looks_like_cpr(a->placement_id)) return pii_fail(why, len, "assessed_placements");
+            int named = 0;
+            for (uint32_t k = 0; k < x->n_assessed && k < AP_MAX_ASSESSED && !named; k++)
+                named = strcmp(a->placement_id, x->assessed_placement_ids[k]) == 0;
+            if (!named) return why_fail(why, len, "assessed_placements names a placement not in assessed_placement_ids");
+            if (a->planned_minutes_per_week < 0 || a->planned_minutes_per_week > 7 * 24 * 60)
+                return why_fail(why, len, "assessed_placements planned_minutes_per_week outside 0..10080");
+        }
         return 0;
     }
     case AP_EV_COVERAGE: {
@@ -680,6 +744,12 @@ int ap_events_validate(const ap_event_t *ev, char *why, size_t len) {
         if (!valid_day(x->from_date)) return why_fail(why, len, "coverage from_date out of range");
         if (x->to_date != AP_NO_DATE && (!valid_day(x->to_date) || x->to_date < x->from_date))
             return why_fail(why, len, "coverage to_date before from_date");
+        /* An exit is where the citizen went when the period ended. */
+        if (x->end_reason >= 0 && x->to_date == AP_NO_DATE) return why_fail(why, len, "coverage end_reason without to_date");
+        /* Coverage follows the benefit: the benefit starts on or before it
+         * (long before 2014 for some, so only 1970 bounds it below). */
+        if (x->benefit_start_date != AP_NO_DATE && (x->benefit_start_date < 0 || x->benefit_start_date > x->from_date))
+            return why_fail(why, len, "coverage benefit_start_date out of range or after from_date");
         return 0;
     }
     case AP_EV_TICK:
@@ -693,3 +763,12 @@ int ap_events_validate(const ap_event_t *ev, char *why, size_t len) {
 const char *ap_activity_kind_name(int32_t k) { return k >= 0 && k < AP_ACT_COUNT ? activity_kinds[k] : "?"; }
 const char *ap_status_name(int32_t s) { return s >= 0 && s < NSYM(statuses) ? statuses[s] : "?"; }
 const char *ap_alert_code_name(int32_t c) { return c >= 0 && c < NSYM(alert_codes) ? alert_codes[c] : "?"; }
+
+int32_t ap_exemption_kind_canonical(int32_t k) {
+    return k == AP_EXEMPT_EARLY_RETIREMENT_TARGET ? AP_EXEMPT_FOERTIDSPENSION_TARGET : k;
+}
+
+const char *ap_exemption_kind_name(int32_t k) {
+    k = ap_exemption_kind_canonical(k);
+    return k >= 0 && k < NSYM(exemption_kinds) ? exemption_kinds[k] : "?";
+}

@@ -7,7 +7,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "arbejdspligt/buf.h"
+#include "arbejdspligt/events.h"
 #include "arbejdspligt/log.h"
+#include "arbejdspligt/uuid.h"
 
 static int set(rd_kafka_conf_t *conf, const char *k, const char *v, char *err, size_t errlen) {
     if (rd_kafka_conf_set(conf, k, v, err, errlen) != RD_KAFKA_CONF_OK) return -1;
@@ -515,4 +518,33 @@ int ap_kafka_input_partitions(rd_kafka_t *rk, const char *const *topics, size_t 
                  "): a citizen's events would be on different partitions of different topics; "
                  "every input topic needs the same count (README Co-partitioning)");
     return 1;
+}
+
+long ap_kafka_produce_ticks(rd_kafka_t *rk, const char *const *topics, size_t n, int64_t at, const char *source,
+                            char *err, size_t errlen) {
+    ap_buf_t out = AP_BUF_INIT;
+    char name[512];
+    long queued = 0;
+    for (size_t t = 0; t < n; t++) {
+        int parts = ap_kafka_partition_count(rk, topics[t], 10000, err, errlen);
+        if (parts < 0) { queued = -1; break; }
+        for (int p = 0; p < parts; p++) {
+            ap_event_t ev;
+            memset(&ev, 0, sizeof ev);
+            ev.type = AP_EV_TICK;
+            snprintf(name, sizeof name, "tick|%s|%d|%" PRId64 "|%s", topics[t], p, at, source);
+            ap_uuid_derive(name, ev.u.tick.event_id);
+            ev.u.tick.occurred_at = at;
+            snprintf(ev.u.tick.source_system, sizeof ev.u.tick.source_system, "%s", source);
+            ap_buf_reset(&out);
+            ap_events_encode(&ev, &out);
+            if (ap_kafka_produce(rk, topics[t], p, NULL, 0, out.data, out.len, err, errlen)) {
+                ap_buf_free(&out);
+                return -1;
+            }
+            queued++;
+        }
+    }
+    ap_buf_free(&out);
+    return queued;
 }

@@ -78,6 +78,10 @@ struct ap_processor {
     size_t n_closes, cap_closes;
     clock_slot_t clocks[MAX_CLOCKS];
     size_t n_clocks;
+    /* Every partition's watermark as of its last committed cycle (the
+     * clocks above live one cycle): for ap_processor_watermarks. */
+    struct committed_mark { int32_t partition; int64_t watermark; } *marks;
+    size_t n_marks, cap_marks;
     /* dirty marks evaluated this cycle, cleared in the cycle transaction */
     struct evaluated { char citizen[AP_ID_CAP]; int32_t monday, partition; } *evaluated;
     size_t n_evaluated, cap_evaluated;
@@ -133,6 +137,7 @@ void ap_processor_destroy(ap_processor_t *p) {
     free(p->pending);
     free(p->work);
     free(p->closes);
+    free(p->marks);
     ap_buf_free(&p->out);
     free(p);
 }
@@ -201,6 +206,7 @@ static int dead_letter_as(ap_processor_t *p, const ap_record_t *r, int reason, c
     ap_log_warn("dead letter", "topic=%s partition=%" PRId32 " offset=%" PRId64 " reason=%d detail=\"%s\"", r->topic,
                 r->partition, r->offset, reason, why);
     p->stats.dead_letters++;
+    if (reason >= 0 && reason < AP_METRICS_DL_REASONS) p->stats.dead_letters_by_reason[reason]++;
     return produce(p, p->cfg.dead_letter_topic, key, keylen, &ev);
 }
 
@@ -246,6 +252,30 @@ static int64_t watermark(const ap_partition_clock_t *c) {
         if (c->tick[k] < wm) wm = c->tick[k];
     }
     return wm;
+}
+
+size_t ap_processor_watermarks(const ap_processor_t *p, int32_t *partitions, int64_t *watermarks, size_t max) {
+    size_t n = 0;
+    for (; n < p->n_marks && n < max; n++) {
+        partitions[n] = p->marks[n].partition;
+        watermarks[n] = p->marks[n].watermark;
+    }
+    return n;
+}
+
+static void *room_for(void *arr, size_t n, size_t *cap, size_t size);
+
+/* After a committed cycle: remembers its partitions' watermarks. */
+static void keep_watermarks(ap_processor_t *p) {
+    for (size_t i = 0; i < p->n_clocks; i++) {
+        size_t k = 0;
+        while (k < p->n_marks && p->marks[k].partition != p->clocks[i].partition) k++;
+        if (k == p->n_marks) {
+            p->marks = room_for(p->marks, p->n_marks, &p->cap_marks, sizeof *p->marks);
+            p->marks[p->n_marks++].partition = p->clocks[i].partition;
+        }
+        p->marks[k].watermark = watermark(&p->clocks[i].clock);
+    }
 }
 
 /* Weeks an input event can change, as Mondays [*from, *to]. */
@@ -629,7 +659,10 @@ static int apply_segment(ap_processor_t *p, const ap_record_t *records, size_t f
     for (size_t a = 0; a < n_apply;) {
         size_t b = a;
         while (b < n_apply && p->apply_part[b] == p->apply_part[a]) b++;
-        if (ap_store_apply(p->store, p->apply + a, b - a, p->apply_part[a], p->outcomes + a))
+        const ap_partition_clock_t *c = clock_of(p, p->apply_part[a]);
+        if (!c) return -1;
+        int32_t generation = ap_store_generation(c->closed_monday, p->cfg.dedup_horizon_weeks);
+        if (ap_store_apply(p->store, p->apply + a, b - a, p->apply_part[a], generation, p->outcomes + a))
             return fail(p, "%s", ap_store_error(p->store));
         a = b;
     }
@@ -744,11 +777,17 @@ int ap_processor_process(ap_processor_t *p, ap_record_t *records, size_t n, size
     }
     t1 = now_us();
     if (commit_cycle(p, records, *consumed)) goto failed;
+    keep_watermarks(p);
     p->stats.cycles++;
+    uint64_t t_commit = now_us() - t1;
     p->stats.us_apply += t_apply;
     p->stats.us_evaluate += t_evaluate;
     p->stats.us_flush += t1 - t0;
-    p->stats.us_commit += now_us() - t1;
+    p->stats.us_commit += t_commit;
+    ap_histogram_observe(&p->stats.stage[AP_STAGE_APPLY], t_apply);
+    ap_histogram_observe(&p->stats.stage[AP_STAGE_EVALUATE], t_evaluate);
+    ap_histogram_observe(&p->stats.stage[AP_STAGE_FLUSH], t1 - t0);
+    ap_histogram_observe(&p->stats.stage[AP_STAGE_COMMIT], t_commit);
     return 0;
 
 failed:

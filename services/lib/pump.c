@@ -113,12 +113,23 @@ static int tick_time(void *ctx, const rd_kafka_message_t *m, int64_t *at) {
     return ap_events_tick_time(m->payload, m->len, at);
 }
 
+static int64_t now_ms(void) { return (int64_t)(ap_log_monotonic_s() * 1000); }
+
+/* Reports a retry starting (1: keeps the first start) or over (0). */
+static void set_retrying(ap_pump_t *p, int retrying) {
+    if (!p->cfg.status) return;
+    if (!retrying) atomic_store(&p->cfg.status->retrying_since_ms, 0);
+    else if (!atomic_load(&p->cfg.status->retrying_since_ms)) atomic_store(&p->cfg.status->retrying_since_ms, now_ms());
+}
+
 /* Waits until the store answers: assignment reads the positions from it. */
 static void await_store(ap_pump_t *p) {
     for (int backoff = 200; *p->run && ap_store_ping(p->store) && ap_store_reconnect(p->store);) {
+        set_retrying(p, 1);
         ap_log_warn("state store unavailable, retrying", "error=\"%s\" retry_ms=%d", ap_store_error(p->store), backoff);
         ap_pump_backoff(&backoff);
     }
+    if (*p->run) set_retrying(p, 0); /* the store answers again */
 }
 
 static ap_intake_t *open_intake(ap_pump_t *p, char *err, size_t errlen) {
@@ -226,6 +237,11 @@ long ap_pump_step(ap_pump_t *p, int timeout_ms) {
         if (reopen_intake(p)) return -1;
     }
     size_t n = ap_intake_poll(p->intake, p->msgs, p->cfg.batch_size, timeout_ms);
+    if (p->cfg.status) {
+        atomic_store(&p->cfg.status->last_poll_ms, now_ms());
+        atomic_store(&p->cfg.status->assigned, (int)ap_intake_assigned(p->intake));
+        atomic_store(&p->cfg.status->assignments, ap_intake_assignments(p->intake));
+    }
     /* Partitions added under us: stop before processing anything more (the
      * records are released unprocessed; their positions are not recorded). */
     if (partitions_changed(p) == 1) {
@@ -251,8 +267,10 @@ long ap_pump_step(ap_pump_t *p, int timeout_ms) {
             ap_intake_commit(p->intake, p->msgs + off, consumed);
             off += consumed;
             backoff = 100;
+            set_retrying(p, 0);
             continue;
         }
+        set_retrying(p, 1);
         /* Nothing of this cycle is recorded; retrying it is safe. */
         ap_log_warn("cycle failed, retrying", "error=\"%s\" retry_ms=%d", err, backoff);
         if (!*p->run) {
@@ -300,6 +318,8 @@ int ap_pump_at_end(ap_pump_t *p) {
     }
     return 1;
 }
+
+rd_kafka_t *ap_pump_consumer(ap_pump_t *p) { return p->intake ? ap_intake_handle(p->intake) : NULL; }
 
 int ap_pump_stopped(const ap_pump_t *p, char *err, size_t errlen) {
     if (!p->stopped) return 0;

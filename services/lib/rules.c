@@ -13,15 +13,19 @@
 #define DAY_2014_01_01 16071
 #define DAY_2024_12_31 20088
 #define DAY_2025_01_01 20089
+#define DAY_2025_12_31 20453
+#define DAY_2026_01_01 20454
 
 /* Not const only for ap_rules_override(), which is called once at start-up. */
 static ap_rule_version_t versions[] = {
     /* Nytteindsats under the 2014 kontanthjaelp reform (seeds 001, 003): no
      * 37-hour obligation, offers limited to 13 weeks, rimelighedskrav. */
-    {"NYTTE-2014.1", DAY_2014_01_01, DAY_2024_12_31, 0, 13, 1, AP_NORM_MINUTES_PER_WEEK},
+    {"NYTTE-2014.1", DAY_2014_01_01, DAY_2024_12_31, 0, 13, 1, AP_NORM_MINUTES_PER_WEEK, 0},
     /* Arbejdspligt (seed 002, law of 17 Dec 2024): 37 h a week; the duration
-     * limit and the rimelighedskrav are abolished. */
-    {"AP-2025.1", DAY_2025_01_01, AP_NO_DATE, 1, 0, 0, AP_NORM_MINUTES_PER_WEEK},
+     * limit and the rimelighedskrav are abolished. 2025 is the
+     * implementation period: the same rules and alerts, a name of its own. */
+    {"AP-2025.1-IMPL", DAY_2025_01_01, DAY_2025_12_31, 1, 0, 0, AP_NORM_MINUTES_PER_WEEK, 1},
+    {"AP-2025.1", DAY_2026_01_01, AP_NO_DATE, 1, 0, 0, AP_NORM_MINUTES_PER_WEEK, 0},
 };
 #define NVERSIONS (sizeof versions / sizeof *versions)
 
@@ -66,6 +70,17 @@ int ap_rules_activity_counts(int32_t kind, const char *journal_ref) {
     case AP_ACT_SOCIAL_SUNDHED:
     case AP_ACT_TRANSPORT: return journal_ref && journal_ref[0]; /* only when journalised (seed 002) */
     default: return kind >= 0 && kind < AP_ACT_COUNT;
+    }
+}
+
+int ap_rules_is_offer(int32_t kind) {
+    switch (kind) {
+    case AP_ACT_NYTTEINDSATS:
+    case AP_ACT_SAERLIGT_TILRETTELAGT_NYTTEINDSATS:
+    case AP_ACT_VIRKSOMHEDSPRAKTIK:
+    case AP_ACT_LOENTILSKUD:
+    case AP_ACT_VEJLEDNING_OPKVALIFICERING: return 1;
+    default: return 0;
     }
 }
 
@@ -189,21 +204,49 @@ static int32_t plan_week(const ctx_t *c, int32_t ws, day_plan_t days[7]) {
     return required;
 }
 
+/* Why a reduction is stale (0: it is not). */
+enum { STALE_NO, STALE_SET, STALE_CHANGED };
+
 /* A reduction is stale when the placements active in the week are not the
- * ones it was assessed against: the assessment is tied to the specific
- * activities and must be made again when the person moves to another one
- * (LAB § 105 a stk. 2, seed 002). It keeps applying, flagged (design choice). */
+ * ones it was assessed against, or when one of them now plans other hours or
+ * is another offer type than when assessed (known from ReductionEvent v2's
+ * assessed_placements): the assessment is tied to the specific activities
+ * and must be made again when the person moves to another one (LAB § 105 a
+ * stk. 2, seed 002: "Vurderingen skal tage afsæt i de konkrete tilbud"). It
+ * keeps applying, flagged (design choice). */
 static int reduction_is_stale(const ctx_t *c, const ap_reduction_t *x, int32_t ws) {
     size_t active = 0;
+    int changed = 0;
     for (size_t i = 0; i < c->npl; i++) {
         const ap_placement_t *p = c->pl[i];
         if (!placement_active(p, ws, ws + 6)) continue;
         active++;
         int found = 0;
         for (uint32_t k = 0; k < x->n_assessed && !found; k++) found = strcmp(x->assessed_placement_ids[k], p->placement_id) == 0;
-        if (!found) return 1;
+        if (!found) return STALE_SET;
+        for (uint32_t k = 0; k < x->n_assessed_detail && k < AP_MAX_ASSESSED; k++) {
+            const ap_assessed_t *a = &x->assessed_placements[k];
+            if (strcmp(a->placement_id, p->placement_id) == 0 &&
+                (a->offer_type != p->offer_type || a->planned_minutes_per_week != p->planned_minutes_per_week))
+                changed = 1;
+        }
     }
-    return active != x->n_assessed;
+    if (active != x->n_assessed) return STALE_SET;
+    return changed ? STALE_CHANGED : STALE_NO;
+}
+
+/* A placement of this offer type is in force on day (seed 003: offers are
+ * registered as placements with start and end). */
+static int offer_in_force(const ctx_t *c, int32_t kind, int32_t day) {
+    for (size_t i = 0; i < c->npl; i++)
+        if (c->pl[i]->offer_type == kind && placement_active(c->pl[i], day, day)) return 1;
+    return 0;
+}
+
+static const char *benefit_name(int32_t b) {
+    static const char *const names[] = {"KONTANTHJAELP", "UDDANNELSESHJAELP", "SELVFORSOERGELSES_OG_HJEMREJSEYDELSE",
+                                        "OVERGANGSYDELSE", "ARBEJDSMARKEDSYDELSE", "KONTANTYDELSE", "ANDET"};
+    return b >= 0 && b < (int32_t)(sizeof names / sizeof *names) ? names[b] : "?";
 }
 
 /* An exemption tied to this placement covers day (LAS § 13 stk. 7). */
@@ -314,6 +357,33 @@ static void placement_rules(const ctx_t *c, const ap_rule_version_t *v, int32_t 
         }
         if (!placement_active(p, ws, ws + 6)) continue;
         int nytte = p->offer_type == AP_ACT_NYTTEINDSATS || p->offer_type == AP_ACT_SAERLIGT_TILRETTELAGT_NYTTEINDSATS;
+        /* Seed 003: nytteindsats is registered with one of the four
+         * nytteindsats job types ("Nytteindsats, kommune / regional / staten /
+         * selvejende institution"), and those job types mean nytteindsats: a
+         * mismatch either way is the mis-registration that made the 2014
+         * statistics wrong. */
+        int nytte_job = p->job_type >= 0 && p->job_type != AP_JOB_ANDET;
+        if (nytte != nytte_job) {
+            a = add_alert(out, AP_ALERT_RULE_VIOLATION, AP_SEV_WARNING, ws, r->required_minutes, r->credited_minutes,
+                          r->offered_minutes);
+            if (nytte)
+                ALERT_TEXT(a, "%s placement %.64s is not registered with a nytteindsats job type (seed 003)",
+                           ap_activity_kind_name(p->offer_type), p->placement_id);
+            else
+                ALERT_TEXT(a, "placement %.64s has a nytteindsats job type but offer type %s (seed 003)", p->placement_id,
+                           ap_activity_kind_name(p->offer_type));
+        }
+        /* The benefit is the coverage's (CoverageEvent.benefit_type) on the
+         * placement's first day in the week; the placement's own sagstype
+         * must agree with it. Without coverage that day, the placement's. */
+        const ap_coverage_t *cov = coverage_on(c->cov, c->ncov, p->start_date > ws ? p->start_date : ws);
+        int32_t benefit = cov ? cov->benefit_type : p->benefit_type;
+        if (cov && cov->benefit_type != p->benefit_type) {
+            a = add_alert(out, AP_ALERT_RULE_VIOLATION, AP_SEV_WARNING, ws, r->required_minutes, r->credited_minutes,
+                          r->offered_minutes);
+            ALERT_TEXT(a, "placement %.64s is registered under benefit type %s, the coverage %.40s under %s",
+                       p->placement_id, benefit_name(p->benefit_type), cov->coverage_id, benefit_name(cov->benefit_type));
+        }
         if (!nytte) continue;
         /* Seeds 001/003: nytteindsats at most 13 weeks, until 2024 (abolished by seed 002). */
         if (v->nytte_max_weeks && (ws + 6 < p->end_date ? ws + 6 : p->end_date) - p->start_date + 1 > v->nytte_max_weeks * 7) {
@@ -323,14 +393,14 @@ static void placement_rules(const ctx_t *c, const ap_rule_version_t *v, int32_t 
                        v->nytte_max_weeks, v->name);
         }
         /* Seed 001: arbejdsmarkedsydelse -> nytteindsats must be 20 h a week. */
-        if (p->benefit_type == AP_BEN_ARBEJDSMARKEDSYDELSE && p->planned_minutes_per_week != AP_NYTTE_BENEFIT_MINUTES) {
+        if (benefit == AP_BEN_ARBEJDSMARKEDSYDELSE && p->planned_minutes_per_week != AP_NYTTE_BENEFIT_MINUTES) {
             a = add_alert(out, AP_ALERT_RULE_VIOLATION, AP_SEV_WARNING, ws, r->required_minutes, r->credited_minutes,
                           r->offered_minutes);
             ALERT_TEXT(a, "nytteindsats %.64s plans %d min a week; for arbejdsmarkedsydelse it must be 1200 min (20 h)",
                        p->placement_id, p->planned_minutes_per_week);
         }
         /* Seed 001: kontantydelse -> nytteindsats at most 20 h a week. */
-        if (p->benefit_type == AP_BEN_KONTANTYDELSE &&
+        if (benefit == AP_BEN_KONTANTYDELSE &&
             (p->planned_minutes_per_week > AP_NYTTE_BENEFIT_MINUTES || nytte_minutes > AP_NYTTE_BENEFIT_MINUTES)) {
             a = add_alert(out, AP_ALERT_RULE_VIOLATION, AP_SEV_WARNING, ws, r->required_minutes, r->credited_minutes,
                           r->offered_minutes);
@@ -338,22 +408,77 @@ static void placement_rules(const ctx_t *c, const ap_rule_version_t *v, int32_t 
                        p->placement_id, p->planned_minutes_per_week, nytte_minutes);
         }
         /* Seed 002: saerligt tilrettelagt nytteindsats may not consist of job
-         * search, and no job-centre meetings may be held during it. */
+         * search, and no job-centre meetings may be held during it: job
+         * search or interviews naming it, or on a day with its hours whether
+         * or not they name it (a publisher may not link them). */
         if (p->offer_type == AP_ACT_SAERLIGT_TILRETTELAGT_NYTTEINDSATS) {
+            int stn_day[7] = {0};
+            for (size_t k = 0; k < c->nhrs; k++) {
+                const ap_hours_t *h = c->hrs[k];
+                int32_t d = h->activity_date - ws;
+                if (h->action != AP_HOURS_RETRACTED && d >= 0 && d <= 6 &&
+                    h->activity_kind == AP_ACT_SAERLIGT_TILRETTELAGT_NYTTEINDSATS && in_range(h->activity_date, p->start_date, p->end_date) &&
+                    (!h->placement_id[0] || strcmp(h->placement_id, p->placement_id) == 0))
+                    stn_day[d] = 1;
+            }
             int32_t search = 0;
             for (size_t k = 0; k < c->nhrs; k++) {
                 const ap_hours_t *h = c->hrs[k];
-                if (h->action != AP_HOURS_RETRACTED && h->activity_date >= ws && h->activity_date <= ws + 6 &&
-                    strcmp(h->placement_id, p->placement_id) == 0 &&
+                int32_t d = h->activity_date - ws;
+                if (h->action != AP_HOURS_RETRACTED && d >= 0 && d <= 6 &&
+                    (strcmp(h->placement_id, p->placement_id) == 0 || stn_day[d]) &&
                     (h->activity_kind == AP_ACT_FORBEREDELSE_JOBSOEGNING || h->activity_kind == AP_ACT_JOBSAMTALE))
                     search += h->minutes;
             }
             if (search) {
                 a = add_alert(out, AP_ALERT_RULE_VIOLATION, AP_SEV_WARNING, ws, r->required_minutes, r->credited_minutes,
                               r->offered_minutes);
-                ALERT_TEXT(a, "%d min of job search or job-centre meetings registered within saerligt tilrettelagt "
-                              "nytteindsats %.64s",
+                ALERT_TEXT(a, "%d min of job search or job-centre meetings registered within or on days of saerligt "
+                              "tilrettelagt nytteindsats %.64s",
                            search, p->placement_id);
+            }
+        }
+    }
+}
+
+/* Rules about the exemptions themselves, in any rule version (seed 002). */
+static void exemption_rules(const ctx_t *c, int32_t ws, ap_week_eval_t *out) {
+    const ap_result_t *r = &out->result;
+    for (size_t i = 0; i < c->nex; i++) {
+        const ap_exemption_t *e = c->ex[i];
+        int32_t kind = ap_exemption_kind_canonical(e->kind);
+        ap_alert_t *a;
+        /* LAB § 106: less intensive effort "f.eks. fordi den pågældende skal
+         * påbegynde job på fuld tid inden for 6 uger" (seed 002). A job
+         * starting later is flagged once, in the week the exemption starts;
+         * the exemption still applies (the decision is the municipality's). */
+        if (kind == AP_EXEMPT_LESS_INTENSIVE && e->job_start_date != AP_NO_DATE && e->from_date >= ws &&
+            e->from_date <= ws + 6 && e->job_start_date - e->from_date > AP_LESS_INTENSIVE_MAX_DAYS) {
+            char start[11];
+            ap_cal_format_date(e->job_start_date, start);
+            a = add_alert(out, AP_ALERT_RULE_VIOLATION, AP_SEV_WARNING, ws, r->required_minutes, r->credited_minutes,
+                          r->offered_minutes);
+            ALERT_TEXT(a, "LESS_INTENSIVE exemption %.64s: the job starts %s, %d days after the exemption; LAB 106 "
+                          "expects within 6 weeks",
+                       e->exemption_id, start, e->job_start_date - e->from_date);
+        }
+        /* LAS § 13 stk. 8 grounds are for aktivitetsparate (seed 002). When
+         * the coverage in force says another target group, the exemption is
+         * applied as granted and flagged: a registration to check, never a
+         * reason to charge the citizen hours. Unknown target group: silent. */
+        if (kind == AP_EXEMPT_MENTAL_ILLNESS || kind == AP_EXEMPT_SUBSTANCE_ABUSE || kind == AP_EXEMPT_HOMELESSNESS) {
+            const ap_coverage_t *other = NULL;
+            for (int d = 0; d < 7 && !other; d++) {
+                if (!in_range(ws + d, e->from_date, e->to_date)) continue;
+                const ap_coverage_t *cov = coverage_on(c->cov, c->ncov, ws + d);
+                if (cov && cov->target_group >= 0 && cov->target_group != AP_TG_AKTIVITETSPARAT) other = cov;
+            }
+            if (other) {
+                a = add_alert(out, AP_ALERT_RULE_VIOLATION, AP_SEV_WARNING, ws, r->required_minutes, r->credited_minutes,
+                              r->offered_minutes);
+                ALERT_TEXT(a, "exemption %.64s (%s, LAS 13 stk. 8) is for aktivitetsparate; coverage %.64s says %s",
+                           e->exemption_id, ap_exemption_kind_name(kind), other->coverage_id,
+                           other->target_group == AP_TG_JOBPARAT ? "JOBPARAT" : "UDDANNELSESPARAT");
             }
         }
     }
@@ -495,6 +620,7 @@ int ap_rules_evaluate(const ap_week_input_t *in, ap_week_eval_t *out) {
     if (!v->weekly_obligation || last_covered < 0) {
         /* No 37-hour duty this week; rules about placements still hold. */
         placement_rules(&c, v, ws, out);
+        exemption_rules(&c, ws, out);
         return 0;
     }
     r->required_minutes = required;
@@ -513,7 +639,8 @@ int ap_rules_evaluate(const ap_week_input_t *in, ap_week_eval_t *out) {
         for (int d = 0; d < 5; d++)
             if ((days[d].coverage && days[d].igu == c.ex[e]) || (days[d].covered && days[d].exemption == c.ex[e]))
                 effect -= norm_day;
-        if (effect) add_adjustment(r, AP_ADJ_EXEMPTION, c.ex[e]->exemption_id, effect, c.ex[e]->kind);
+        if (effect)
+            add_adjustment(r, AP_ADJ_EXEMPTION, c.ex[e]->exemption_id, effect, ap_exemption_kind_canonical(c.ex[e]->kind));
     }
     int stale[AP_MAX_ENTITIES] = {0};
     for (size_t k = 0; k < c.nred; k++) {
@@ -530,11 +657,12 @@ int ap_rules_evaluate(const ap_week_input_t *in, ap_week_eval_t *out) {
     for (size_t e = 0; e < c.nex; e++)
         if (c.ex[e]->placement_id[0] && c.ex[e]->kind != AP_EXEMPT_IGU && c.ex[e]->from_date <= ws + 6 &&
             (c.ex[e]->to_date == AP_NO_DATE || c.ex[e]->to_date >= ws))
-            add_adjustment(r, AP_ADJ_PLACEMENT_EXEMPTED, c.ex[e]->placement_id, 0, c.ex[e]->kind);
+            add_adjustment(r, AP_ADJ_PLACEMENT_EXEMPTED, c.ex[e]->placement_id, 0,
+                           ap_exemption_kind_canonical(c.ex[e]->kind));
 
     /* Credited hours; hours not counted are totalled by reason, so the result
      * stays bounded however many reports a week has. */
-    int32_t by_kind[AP_ACT_COUNT] = {0}, not_covered = 0, interview = 0, no_journal = 0;
+    int32_t by_kind[AP_ACT_COUNT] = {0}, not_covered = 0, interview = 0, no_journal = 0, no_placement = 0;
     for (size_t i = 0; i < c.nhrs; i++) {
         const ap_hours_t *h = c.hrs[i];
         int32_t d = h->activity_date - ws;
@@ -542,11 +670,14 @@ int ap_rules_evaluate(const ap_week_input_t *in, ap_week_eval_t *out) {
         if (!days[d].covered) not_covered += h->minutes;
         else if (h->activity_kind == AP_ACT_JOBSAMTALE) interview += h->minutes;
         else if (!ap_rules_activity_counts(h->activity_kind, h->journal_ref)) no_journal += h->minutes;
+        else if (ap_rules_is_offer(h->activity_kind) && !offer_in_force(&c, h->activity_kind, h->activity_date))
+            no_placement += h->minutes;
         else by_kind[h->activity_kind] += h->minutes;
     }
     if (not_covered) add_adjustment(r, AP_ADJ_HOURS_NOT_COUNTED, "outside coverage", not_covered, -1);
     if (interview) add_adjustment(r, AP_ADJ_HOURS_NOT_COUNTED, "JOBSAMTALE never counts", interview, -1);
     if (no_journal) add_adjustment(r, AP_ADJ_HOURS_NOT_COUNTED, "no journal reference", no_journal, -1);
+    if (no_placement) add_adjustment(r, AP_ADJ_HOURS_NOT_COUNTED, "no placement in force", no_placement, -1);
     for (int k = 0; k < AP_ACT_COUNT; k++) {
         if (!by_kind[k]) continue;
         r->breakdown[r->n_breakdown].activity_kind = k;
@@ -578,7 +709,7 @@ int ap_rules_evaluate(const ap_week_input_t *in, ap_week_eval_t *out) {
      * NO_ACTIVITY); a week short only of offers is the job centre's alone. */
     ap_alert_t *a;
     if (attendance_gap) {
-        int silent = r->credited_minutes == 0 && not_covered + interview + no_journal == 0;
+        int silent = r->credited_minutes == 0 && not_covered + interview + no_journal + no_placement == 0;
         a = add_alert(out, silent ? AP_ALERT_NO_ACTIVITY : AP_ALERT_WEEK_SHORT, silent ? AP_SEV_CRITICAL : AP_SEV_WARNING,
                       ws, r->required_minutes, r->credited_minutes, r->offered_minutes);
         if (silent) ALERT_TEXT(a, "covered week with no registered activity; %d min required", r->required_minutes);
@@ -594,8 +725,13 @@ int ap_rules_evaluate(const ap_week_input_t *in, ap_week_eval_t *out) {
         if (stale[k]) {
             a = add_alert(out, AP_ALERT_REASSESSMENT_DUE, AP_SEV_WARNING, ws, r->required_minutes, r->credited_minutes,
                           r->offered_minutes);
-            ALERT_TEXT(a, "reduction %.64s was assessed against other placements than those active; reassess (LAB 105 a stk. 2)",
-                       c.red[k]->reduction_id);
+            if (stale[k] == STALE_CHANGED)
+                ALERT_TEXT(a, "reduction %.64s was assessed against placements whose planned hours or offer type have "
+                              "changed since; reassess (LAB 105 a stk. 2)",
+                           c.red[k]->reduction_id);
+            else
+                ALERT_TEXT(a, "reduction %.64s was assessed against other placements than those active; reassess (LAB 105 a stk. 2)",
+                           c.red[k]->reduction_id);
         }
     if (no_journal) {
         a = add_alert(out, AP_ALERT_RULE_VIOLATION, AP_SEV_WARNING, ws, r->required_minutes, r->credited_minutes,
@@ -603,7 +739,15 @@ int ap_rules_evaluate(const ap_week_input_t *in, ap_week_eval_t *out) {
         ALERT_TEXT(a, "%d min of social/health activity or transport without a journal reference were not counted",
                    no_journal);
     }
+    if (no_placement) {
+        a = add_alert(out, AP_ALERT_RULE_VIOLATION, AP_SEV_WARNING, ws, r->required_minutes, r->credited_minutes,
+                      r->offered_minutes);
+        ALERT_TEXT(a, "%d min of offer hours (nytteindsats, praktik, loentilskud, vejledning) on days with no placement "
+                      "of that offer type in force were not counted (seed 003)",
+                   no_placement);
+    }
     placement_rules(&c, v, ws, out);
+    exemption_rules(&c, ws, out);
     planning_rules(&c, ws, out);
     return 0;
 }

@@ -44,8 +44,17 @@ const char *ap_store_error(const ap_store_t *s) { return s->err; }
 int ap_store_ping(ap_store_t *s) { return s->ops->ping(s); }
 const char *ap_store_kind(const ap_store_t *s) { return s->ops->kind; }
 
-int ap_store_apply(ap_store_t *s, const ap_store_item_t *items, size_t n, int32_t partition, int *outcomes) {
-    return s->ops->apply(s, items, n, partition, outcomes);
+int32_t ap_store_generation(int32_t closed_monday, int horizon_weeks) {
+    if (horizon_weeks <= 0 || closed_monday == AP_NO_DATE) return 0;
+    /* Floor divisions: a week number is the same whatever the sign. */
+    int32_t week = closed_monday >= 0 ? closed_monday / 7 : -((6 - closed_monday) / 7);
+    int32_t g = week >= 0 ? week / horizon_weeks : -((horizon_weeks - 1 - week) / horizon_weeks);
+    return g + 1 > 0 ? g + 1 : 0;
+}
+
+int ap_store_apply(ap_store_t *s, const ap_store_item_t *items, size_t n, int32_t partition, int32_t generation,
+                   int *outcomes) {
+    return s->ops->apply(s, items, n, partition, generation, outcomes);
 }
 
 int ap_store_dirty(ap_store_t *s, int32_t partition, char ***citizens, int32_t **mondays, size_t *n) {

@@ -7,7 +7,8 @@
  *
  * What is where (compare the key layout in store_redis.h):
  *   store      citizens (hash table id -> citizen), input partitions, topic names
- *   citizen    applied event ids with their records' digests (hash over a string arena); coverage,
+ *   citizen    applied event ids with their records' digests and dedup generations (hash over a
+ *              string arena, expired ids compacted away); coverage,
  *              placements, exemptions, reductions (small arrays of at most
  *              AP_MAX_ENTITIES); every hours report (array, hash-indexed by
  *              report id); its weeks, sorted by Monday, each listing the
@@ -93,9 +94,9 @@ typedef struct mem_slot {
 } mem_slot_t;
 
 /* Open addressing with linear probing, at most 3/4 full. Keys live outside
- * the table and are found with a mem_key_fn. Nothing is ever deleted: what
- * is keyed by a string (citizens, applied ids, report ids) stays for good,
- * in Redis too. */
+ * the table and are found with a mem_key_fn. Nothing is deleted one by one:
+ * citizens and report ids stay for good, in Redis too; expired applied ids
+ * go wholesale, the table rebuilt (mem_applied_compact). */
 typedef struct mem_tab {
     mem_slot_t *slots;
     uint32_t mask; /* slot count - 1 (a power of two) */
@@ -209,9 +210,10 @@ enum { MEM_COVERAGE, MEM_PLACEMENT, MEM_EXEMPTION, MEM_REDUCTION, MEM_HOURS, MEM
 /* The kinds kept per citizen rather than per week. */
 #define MEM_LISTED MEM_HOURS
 
-/* Most strings in an input struct (a reduction: 4 in its header, its id and
- * AP_MAX_ASSESSED placement ids). */
-#define MEM_MAX_STRINGS 32
+/* Most strings in an input struct (a reduction: 4 in its header, its id,
+ * its journal reference, AP_MAX_ASSESSED placement ids and as many in its
+ * assessed placements). */
+#define MEM_MAX_STRINGS 48
 /* Every input struct starts with its ap_header_t. */
 #define MEM_EVID_OFF offsetof(ap_header_t, event_id)
 
@@ -248,9 +250,19 @@ static void mem_layout_init(mem_layout_t *l, ap_event_type_t type, size_t id_off
         if (f->type == AP_FT_STRING || f->type == AP_FT_OPT_STRING) mem_layout_add(l, f->offset, f->cap);
         else if (f->type == AP_FT_ARRAY && !f->item)
             for (size_t k = 0; k < f->cap; k++) mem_layout_add(l, f->offset + k * f->item_size, f->item_size);
-        /* A bytes view cannot be stored, nor could records in an array be
-         * packed: input events have neither (a programming error if they do). */
-        else if (f->type == AP_FT_BYTES || f->type == AP_FT_ARRAY) abort();
+        else if (f->type == AP_FT_ARRAY) /* records held in the struct: their strings, item by item */
+            for (size_t k = 0; k < f->cap; k++)
+                for (size_t j = 0; j < f->item->nfields; j++) {
+                    const ap_field_desc_t *g = &f->item->fields[j];
+                    if (g->type == AP_FT_STRING || g->type == AP_FT_OPT_STRING)
+                        mem_layout_add(l, f->offset + k * f->item_size + g->offset, g->cap);
+                    else if (g->type != AP_FT_INT && g->type != AP_FT_LONG && g->type != AP_FT_ENUM &&
+                             g->type != AP_FT_BOOL && g->type != AP_FT_OPT_INT && g->type != AP_FT_OPT_ENUM)
+                        abort(); /* nested arrays or bytes: not in any input event */
+                }
+        /* A bytes view cannot be stored: input events have none (a
+         * programming error if they do). */
+        else if (f->type == AP_FT_BYTES || f->type == AP_FT_ARRAY_VIEW) abort();
     }
 }
 
@@ -379,7 +391,7 @@ typedef struct mem_citizen {
     uint32_t hash;
     uint32_t number;           /* its index in the store: dirty marks name it by this */
     mem_tab_t applied;         /* event ids applied: refs are offsets + 1 into ids */
-    char *ids;                 /* the applied event ids, each after the 8-byte digest of its record, NUL-terminated */
+    char *ids;                 /* the applied event ids, each after MEM_APPLIED_HEAD (digest, generation), NUL-terminated */
     size_t ids_len, ids_cap;
     mem_ents_t kinds[MEM_LISTED]; /* coverage, placements, exemptions, reductions */
     mem_ents_t reports;        /* every hours report, wherever dated */
@@ -408,6 +420,7 @@ typedef struct mem_part {
     ap_partition_clock_t clock;
     mem_offset_t *offsets; /* next offset per input topic (a handful) */
     uint32_t n_offsets, cap_offsets;
+    int32_t dedup_gen; /* the largest dedup generation an apply gave (store.h) */
 } mem_part_t;
 
 /* What the first pass of an apply call finds out about an item. */
@@ -469,30 +482,84 @@ static mem_citizen_t *mem_citizen_get(mem_store_t *s, const char *id) {
     return c;
 }
 
-/* The digest an applied event id was recorded with (stored just before the
- * id), 0 with *found = 0 if it was not applied. */
-static uint64_t mem_applied_get(const mem_citizen_t *c, const char *evid, uint32_t hash, int *found) {
-    const mem_slot_t *sl = mem_tab_find(&c->applied, hash, evid, mem_applied_key, c);
+/* An applied id in a citizen's arena: the 8-byte digest of its record, the
+ * 4-byte dedup generation it was applied in, then the id and its NUL; the
+ * table's ref points at the id. */
+#define MEM_APPLIED_HEAD (sizeof(uint64_t) + sizeof(int32_t))
+
+/* The digest an applied event id was recorded with, 0 with *found = 0 if it
+ * was not applied or was applied before generation `gen` - 1 (forgotten, as
+ * Redis drops those hashes; see store.h). *slot: its table slot if it is
+ * there at all, forgotten or not (for mem_applied_add), else NULL. */
+static uint64_t mem_applied_get(const mem_citizen_t *c, const char *evid, uint32_t hash, int32_t gen, int *found,
+                                mem_slot_t **slot) {
+    mem_slot_t *sl = mem_tab_find(&c->applied, hash, evid, mem_applied_key, c);
     uint64_t digest = 0;
-    *found = sl && sl->ref;
-    if (*found) memcpy(&digest, c->ids + sl->ref - 1 - sizeof digest, sizeof digest);
+    int32_t applied_in = 0;
+    *found = 0;
+    *slot = sl && sl->ref ? sl : NULL;
+    if (!*slot) return 0;
+    const char *head = c->ids + sl->ref - 1 - MEM_APPLIED_HEAD;
+    memcpy(&applied_in, head + sizeof digest, sizeof applied_in);
+    if (applied_in < gen - 1) return 0;
+    memcpy(&digest, head, sizeof digest);
+    *found = 1;
     return digest;
 }
 
-/* Marks an event id applied with the digest of its record (the caller
- * checked it is not): the digest, then the id and its NUL. */
-static void mem_applied_add(mem_citizen_t *c, const char *evid, uint32_t hash, uint64_t digest) {
-    size_t len = strlen(evid), need = sizeof digest + len + 1;
+/* Drops the ids applied before generation gen - 1 from the arena and the
+ * table (they count as never applied anyway). Run when the arena is full,
+ * so the cost is paid once per doubling at most. */
+static void mem_applied_compact(mem_citizen_t *c, int32_t gen) {
+    size_t from = 0, to = 0;
+    memset(c->applied.slots, 0, ((size_t)c->applied.mask + 1) * sizeof *c->applied.slots);
+    c->applied.n = 0;
+    while (from < c->ids_len) {
+        int32_t applied_in;
+        memcpy(&applied_in, c->ids + from + sizeof(uint64_t), sizeof applied_in);
+        size_t len = strlen(c->ids + from + MEM_APPLIED_HEAD), size = MEM_APPLIED_HEAD + len + 1;
+        if (applied_in >= gen - 1) {
+            memmove(c->ids + to, c->ids + from, size);
+            const char *id = c->ids + to + MEM_APPLIED_HEAD;
+            uint32_t hash = mem_hash(id, len);
+            mem_tab_put(&c->applied, mem_tab_find(&c->applied, hash, id, mem_applied_key, c), hash,
+                        (uint32_t)(to + MEM_APPLIED_HEAD) + 1);
+            to += size;
+        }
+        from += size;
+    }
+    c->ids_len = to;
+}
+
+/* Marks an event id applied in generation gen with the digest of its record
+ * (the caller checked it is not, or only in a forgotten generation: then
+ * `forgotten` is its slot, from mem_applied_get). */
+static void mem_applied_add(mem_citizen_t *c, const char *evid, uint32_t hash, uint64_t digest, int32_t gen,
+                            const mem_slot_t *forgotten) {
+    if (forgotten) { /* not yet compacted away: applied again, in place */
+        const mem_slot_t *sl = forgotten;
+        char *head = c->ids + sl->ref - 1 - MEM_APPLIED_HEAD;
+        memcpy(head, &digest, sizeof digest);
+        memcpy(head + sizeof digest, &gen, sizeof gen);
+        return;
+    }
+    size_t len = strlen(evid), need = MEM_APPLIED_HEAD + len + 1;
     if (c->ids_len + need > c->ids_cap) {
-        size_t cap = c->ids_cap ? c->ids_cap * 2 : 256;
-        while (cap < c->ids_len + need) cap *= 2;
-        if (cap > UINT32_MAX) abort(); /* refs are 32-bit */
-        c->ids = realloc(c->ids, cap);
-        if (!c->ids) abort();
-        c->ids_cap = cap;
+        /* Forget the expired ids first; grow only if that frees too little
+         * (less than half), so a full arena is not compacted on every add. */
+        if (c->ids_len) mem_applied_compact(c, gen);
+        if ((c->ids_len + need) * 2 > c->ids_cap) {
+            size_t cap = c->ids_cap ? c->ids_cap * 2 : 256;
+            while (cap < (c->ids_len + need) * 2) cap *= 2;
+            if (cap > UINT32_MAX) abort(); /* refs are 32-bit */
+            c->ids = realloc(c->ids, cap);
+            if (!c->ids) abort();
+            c->ids_cap = cap;
+        }
     }
     memcpy(c->ids + c->ids_len, &digest, sizeof digest);
-    c->ids_len += sizeof digest;
+    memcpy(c->ids + c->ids_len + sizeof digest, &gen, sizeof gen);
+    c->ids_len += MEM_APPLIED_HEAD;
     memcpy(c->ids + c->ids_len, evid, len + 1);
     mem_tab_reserve(&c->applied);
     mem_tab_put(&c->applied, mem_tab_find(&c->applied, hash, evid, mem_applied_key, c), hash,
@@ -729,6 +796,7 @@ static int mem_apply_hours(mem_store_t *s, mem_citizen_t *c, const ap_store_item
  * store, mark applied, mark its closed weeks dirty. */
 static int mem_apply_one(mem_store_t *s, mem_part_t *p, const ap_store_item_t *it, int32_t partition,
                          const mem_work_t *w) {
+    int32_t gen = p->dedup_gen;
     const ap_event_t *ev = it->event;
     const char *id, *evid = ev->u.h.event_id;
     int kind = mem_kind_of(ev, &id);
@@ -739,14 +807,15 @@ static int mem_apply_one(mem_store_t *s, mem_part_t *p, const ap_store_item_t *i
     /* Redis keeps the digest as 16 hex digits of the same CRC-64. */
     uint64_t digest = ap_schema_crc64(it->encoded.ptr, it->encoded.len);
     int found;
-    uint64_t before = mem_applied_get(c, evid, evh, &found);
+    mem_slot_t *slot;
+    uint64_t before = mem_applied_get(c, evid, evh, gen, &found, &slot);
     if (found) return before == digest ? AP_APPLY_DUPLICATE : AP_APPLY_CONFLICT;
     int32_t old_span[2] = {1, 0}; /* the replaced version's weeks, if any */
     int outcome = kind == MEM_HOURS ? mem_apply_hours(s, c, it, partition, id, idh, old_span)
                                     : mem_apply_listed(s, c, kind, it, partition, id, idh, old_span);
     /* A limit leaves no mark, so the event is refused again if redelivered. */
     if (outcome == AP_APPLY_LIMIT) return outcome;
-    mem_applied_add(c, evid, evh, digest);
+    mem_applied_add(c, evid, evh, digest, gen, slot);
     if (outcome == AP_APPLY_APPLIED) {
         int32_t spans[2][2] = {{1, 0}, {old_span[0], old_span[1]}}, lo, hi;
         ap_store_event_span(ev, &spans[0][0], &spans[0][1]);
@@ -757,7 +826,8 @@ static int mem_apply_one(mem_store_t *s, mem_part_t *p, const ap_store_item_t *i
     return outcome;
 }
 
-static int mem_apply(ap_store_t *base, const ap_store_item_t *items, size_t n, int32_t partition, int *outcomes) {
+static int mem_apply(ap_store_t *base, const ap_store_item_t *items, size_t n, int32_t partition, int32_t generation,
+                     int *outcomes) {
     mem_store_t *s = M(base);
     /* Check every item first, so a bad one changes nothing. */
     for (size_t i = 0; i < n; i++) {
@@ -788,6 +858,7 @@ static int mem_apply(ap_store_t *base, const ap_store_item_t *items, size_t n, i
         if (kind == MEM_HOURS) mem_tab_prefetch(&w->c->report_index, w->idh);
     }
     mem_part_t *p = mem_part_get(s, partition);
+    if (generation > p->dedup_gen) p->dedup_gen = generation; /* never back, as in Redis */
     for (size_t i = 0; i < n; i++) outcomes[i] = mem_apply_one(s, p, &items[i], partition, &s->work[i]);
     return 0;
 }

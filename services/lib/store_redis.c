@@ -37,23 +37,40 @@
  * call.
  * Applied ids are kept as "citizen|event id" -> digest of the record, so two
  * citizens' events never count as each other's duplicates, and an id reused
- * with other content is told from a redelivery.
+ * with other content is told from a redelivery. They are kept in one hash
+ * per dedup generation (store.h), "<prefix>:{p:N}:applied-<g>"; the
+ * partition's generation is "<prefix>:{p:N}:dedup-gen". A call in a newer
+ * generation drops the hashes older than the one before it (UNLINK: freed in
+ * the background), so lookups read two hashes and memory stays bounded.
  * When an event changes state, the closed weeks (ARGV window) that its new
  * version or the version it replaces can change are marked dirty: each
  * stored value carries its weeks (the span, see store_redis.h), so a change
  * that moves an entity out of a week revises that week too.
- * KEYS: the partition's applied hash, report index, citizen set and dirty
+ * KEYS: the partition's generation key, report index, citizen set and dirty
  * set, then per event the hash it goes to (entity hash or week hash).
  * ARGV: the week-key prefix "<prefix>:{c:", the limits for a week's hours
- * and for one kind of entity, the most days a change marks dirty, then per
- * event its id, entity id, stored value, first and last closed Monday
- * ("" "" if none), citizen, digest, and for an hours report its week's
- * Monday ("" for other events). Per event the script does only what that
- * event needs (the profile: Lua's own work was the largest share). */
+ * and for one kind of entity, the most days a change marks dirty, the
+ * applied hashes' prefix "<prefix>:{p:N}:applied-" and the caller's
+ * generation, then per event its id, entity id, stored value, first and last
+ * closed Monday ("" "" if none), citizen, digest, and for an hours report its
+ * week's Monday ("" for other events). Per event the script does only what
+ * that event needs (the profile: Lua's own work was the largest share). */
 static const char apply_lua[] =
-    "local applied, index, citizens, dirty = KEYS[1], KEYS[2], KEYS[3], KEYS[4]\n"
+    "local gen_key, index, citizens, dirty = KEYS[1], KEYS[2], KEYS[3], KEYS[4]\n"
     "local n, wk = #KEYS - 4, ARGV[1]\n"
     "local hours_limit, entity_limit, reach = tonumber(ARGV[2]), tonumber(ARGV[3]), tonumber(ARGV[4])\n"
+    "local base, g = ARGV[5], tonumber(ARGV[6])\n"
+    /* The generation never goes back; entering a newer one forgets the ids
+     * of every generation before the previous (only had - 1 and had exist). */
+    "local had = tonumber(redis.call('GET', gen_key) or '-1')\n"
+    "if had > g then g = had end\n"
+    "if g > had then\n"
+    "  for old = had - 1, had do\n"
+    "    if old >= 0 and old < g - 1 then redis.call('UNLINK', base .. old) end\n"
+    "  end\n"
+    "  redis.call('SET', gen_key, g)\n"
+    "end\n"
+    "local applied = base .. g\n"
     /* The weeks of a stored value's span inside the window, as dirty marks. */
     "local function mark(citizen, v, lo, hi)\n"
     "  local f, t = tonumber(string.sub(v, 57, 67)), tonumber(string.sub(v, 68, 78))\n"
@@ -66,15 +83,19 @@ static const char apply_lua[] =
     "end\n"
     "local ids, fields, at = {}, {}, {}\n"
     "for i = 1, n do\n"
-    "  local a = 8 * i - 3\n"
+    "  local a = 8 * i - 1\n"
     "  ids[i] = ARGV[a + 5] .. '|' .. ARGV[a]\n"
     "  if ARGV[a + 7] ~= '' then fields[#fields + 1] = ARGV[a + 5] .. '|' .. ARGV[a + 1]; at[i] = #fields end\n"
     "end\n"
     "local seen = redis.call('HMGET', applied, unpack(ids))\n"
+    "if g > 0 then\n"
+    "  local older = redis.call('HMGET', base .. (g - 1), unpack(ids))\n"
+    "  for i = 1, n do if not seen[i] then seen[i] = older[i] end end\n"
+    "end\n"
     "local locs = #fields > 0 and redis.call('HMGET', index, unpack(fields)) or {}\n"
     "local out, marked, moved, mark_ids, relocate, who, registered = {}, {}, {}, {}, {}, {}, {}\n"
     "for i = 1, n do\n"
-    "  local a = 8 * i - 3\n"
+    "  local a = 8 * i - 1\n"
     "  local id, citizen, digest = ids[i], ARGV[a + 5], ARGV[a + 6]\n"
     "  if not registered[citizen] then registered[citizen] = true; who[#who + 1] = citizen end\n"
     "  local rc\n"
@@ -132,6 +153,7 @@ typedef struct redis_store {
     char prefix[32];
     char apply_sha[41];
     int stale;      /* the server lost our script (restarted): reconnect before use */
+    uint64_t round_trips, cache_hits, cache_misses; /* ap_store_redis_counters */
     ap_buf_t value; /* reused per call: the arguments of one apply script call */
     const char **argv; /* ... and its arguments: pointers, offsets into value, lengths */
     size_t *argoff, *argl;
@@ -336,8 +358,10 @@ static const ap_store_ops_t redis_ops;
 
 /* The key layout this code reads and writes (store_redis.h), kept under
  * "<prefix>:layout". Layout 2 added each value's span and the applied
- * hash's digests; data of layout 1 would be misread, so it is refused. */
-#define LAYOUT "2"
+ * hash's digests; data of layout 1 would be misread, so it is refused.
+ * Layout 3 keeps the applied ids by dedup generation; a layout-2 namespace
+ * is upgraded in place (upgrade_from_2). */
+#define LAYOUT "3"
 
 /* ------------------------------------------------------------ key scans */
 
@@ -373,6 +397,53 @@ static int any_key(redis_store_t *s, const char *key, void *ctx) {
     return 1;
 }
 
+/* Layout 2 -> 3, one partition: its single applied hash becomes generation
+ * 0's, and the partition is put in generation 0, so the first apply in a
+ * later generation forgets those ids as the rule says. */
+static int upgrade_partition(redis_store_t *s, const char *key, void *ctx) {
+    (void)ctx;
+    size_t len = strlen(key);
+    if (len < 8 || strcmp(key + len - 8, ":applied") != 0) return 0;
+    char gen_key[160];
+    snprintf(gen_key, sizeof gen_key, "%.*s:dedup-gen", (int)(len - 8), key);
+    redisAppendCommand(s->c, "MULTI");
+    redisAppendCommand(s->c, "RENAME %s %s-0", key, key);
+    redisAppendCommand(s->c, "SET %s 0 NX", gen_key);
+    redisAppendCommand(s->c, "EXEC");
+    int rc = 0;
+    for (int i = 0; i < 4; i++) {
+        redisReply *r = NULL;
+        if (redisGetReply(s->c, (void **)&r) != REDIS_OK) return fail(s, "upgrade layout 2");
+        int bad = r->type == REDIS_REPLY_ERROR ||
+                  (i == 3 && (r->type != REDIS_REPLY_ARRAY || r->elements != 2 ||
+                              r->element[0]->type == REDIS_REPLY_ERROR));
+        if (bad && !rc) {
+            snprintf(s->base.err, sizeof s->base.err, "upgrade layout 2: %.200s",
+                     r->type == REDIS_REPLY_ERROR ? r->str : "RENAME of the applied ids failed");
+            rc = -1;
+        }
+        freeReplyObject(r);
+    }
+    return rc;
+}
+
+/* Upgrades a layout-2 namespace to layout 3 (only the applied ids moved),
+ * then names the new layout. Safe to repeat after a crash part-way: a
+ * partition already renamed has no ":applied" key left. */
+static int upgrade_from_2(redis_store_t *s) {
+    ap_buf_t match = AP_BUF_INIT;
+    glob_escape(&match, s->prefix);
+    ap_buf_append_str(&match, ":{p:*}:applied");
+    s->base.err[0] = '\0';
+    int rc = each_key(s, match.data, upgrade_partition, NULL);
+    ap_buf_free(&match);
+    if (rc) return -1;
+    redisReply *r = redisCommand(s->c, "SET %s:layout %s", s->prefix, LAYOUT);
+    if (!r || r->type != REDIS_REPLY_STATUS) return fail_reply(s, "SET layout", r);
+    freeReplyObject(r);
+    return 0;
+}
+
 /* Claims an empty namespace for this layout, or checks the one found.
  * @return 0, or -1 with the reason in s->base.err. */
 static int check_layout(redis_store_t *s) {
@@ -381,6 +452,10 @@ static int check_layout(redis_store_t *s) {
     redisReply *r = redisCommand(s->c, "GET %s", key);
     if (!r || (r->type != REDIS_REPLY_STRING && r->type != REDIS_REPLY_NIL)) return fail_reply(s, "GET layout", r);
     if (r->type == REDIS_REPLY_STRING) {
+        if (strcmp(r->str, "2") == 0) {
+            freeReplyObject(r);
+            return upgrade_from_2(s);
+        }
         int ok = strcmp(r->str, LAYOUT) == 0;
         if (!ok)
             snprintf(s->base.err, sizeof s->base.err,
@@ -481,6 +556,7 @@ static int redis_reconnect(ap_store_t *s) { return connect_now(R(s)); }
 
 static int redis_ping(ap_store_t *base) {
     redis_store_t *s = R(base);
+    s->round_trips++;
     if (!s->c || s->c->err || s->stale) return -1;
     redisReply *r = redisCommand(s->c, "PING");
     int ok = r && r->type == REDIS_REPLY_STATUS;
@@ -532,14 +608,15 @@ static void add_int(redis_store_t *s, size_t *argc, long v) {
 }
 
 /* One script call for items[0..m): queued on the pipeline. */
-static void append_apply(redis_store_t *s, const ap_store_item_t *items, size_t m, int32_t partition) {
+static void append_apply(redis_store_t *s, const ap_store_item_t *items, size_t m, int32_t partition,
+                         int32_t generation) {
     size_t argc = 0;
     char key[160];
     ap_buf_reset(&s->value);
     add_str(s, &argc, "EVALSHA");
     add_arg(s, &argc, s->apply_sha, 40);
     add_int(s, &argc, (long)(m + 4));
-    static const char *const partition_keys[] = {"applied", "hx", "citizens", "dirty"};
+    static const char *const partition_keys[] = {"dedup-gen", "hx", "citizens", "dirty"};
     for (int k = 0; k < 4; k++) {
         partition_key(s, key, sizeof key, partition, partition_keys[k]);
         add_str(s, &argc, key);
@@ -556,6 +633,9 @@ static void append_apply(redis_store_t *s, const ap_store_item_t *items, size_t 
     add_int(s, &argc, AP_MAX_HOURS_PER_WEEK);
     add_int(s, &argc, AP_MAX_ENTITIES);
     add_int(s, &argc, 7 * AP_STORE_MAX_LATE_WEEKS);
+    partition_key(s, key, sizeof key, partition, "applied-");
+    add_str(s, &argc, key);
+    add_int(s, &argc, generation);
     for (size_t i = 0; i < m; i++) { /* ARGV */
         const ap_event_t *ev = items[i].event;
         const char *id;
@@ -601,10 +681,13 @@ static int send_pending(redis_store_t *s) {
     return 0;
 }
 
-static int apply_calls(redis_store_t *s, const ap_store_item_t *items, size_t n, int32_t partition, int *outcomes) {
+static int apply_calls(redis_store_t *s, const ap_store_item_t *items, size_t n, int32_t partition,
+                       int32_t generation, int *outcomes) {
+    s->round_trips++; /* the chunks are pipelined: one wait */
     if (!s->c) return fail(s, "not connected");
-    if (!s->argv) { /* EVALSHA, sha, numkeys, 4 partition keys, prefix and 3 limits, 9 per event */
-        size_t max_args = 3 + 4 + 4 + 9 * APPLY_CHUNK;
+    if (!s->argv) { /* EVALSHA, sha, numkeys, 4 partition keys, prefix and 3 limits, applied prefix and
+                       generation, 9 per event */
+        size_t max_args = 3 + 4 + 4 + 2 + 9 * APPLY_CHUNK;
         s->argv = calloc(max_args, sizeof *s->argv);
         s->argoff = calloc(max_args, sizeof *s->argoff);
         s->argl = calloc(max_args, sizeof *s->argl);
@@ -612,7 +695,7 @@ static int apply_calls(redis_store_t *s, const ap_store_item_t *items, size_t n,
     }
     size_t calls = 0;
     for (size_t i = 0; i < n; i += APPLY_CHUNK, calls++) {
-        append_apply(s, items + i, n - i < APPLY_CHUNK ? n - i : APPLY_CHUNK, partition);
+        append_apply(s, items + i, n - i < APPLY_CHUNK ? n - i : APPLY_CHUNK, partition, generation);
         /* Out now: Redis runs this call while we build the next one. */
         if (send_pending(s)) return fail(s, "EVALSHA");
     }
@@ -641,15 +724,17 @@ static int apply_calls(redis_store_t *s, const ap_store_item_t *items, size_t n,
     return rc;
 }
 
-static int redis_apply(ap_store_t *base, const ap_store_item_t *items, size_t n, int32_t partition, int *outcomes) {
+static int redis_apply(ap_store_t *base, const ap_store_item_t *items, size_t n, int32_t partition,
+                       int32_t generation, int *outcomes) {
     redis_store_t *s = R(base);
-    int rc = apply_calls(s, items, n, partition, outcomes);
+    int rc = apply_calls(s, items, n, partition, generation, outcomes);
     if (rc) cache_clear(s); /* what a failed call changed is unknown */
     return rc;
 }
 
 /* SMEMBERS of a partition's set <prefix>:{p:N}:<suffix>; NULL on error. */
 static redisReply *partition_members(redis_store_t *s, int32_t partition, const char *suffix) {
+    s->round_trips++;
     if (!s->c) { fail(s, "not connected"); return NULL; }
     char key[96];
     partition_key(s, key, sizeof key, partition, suffix);
@@ -773,6 +858,8 @@ static void append_loads(redis_store_t *s, const char *const *citizens, const in
     char key[160];
     for (size_t i = from; i < to; i++) {
         s->hits[i] = cache_find(s, citizens[i]);
+        if (s->hits[i]) s->cache_hits++;
+        else s->cache_misses++;
         for (int k = 0; k < 4 && !s->hits[i]; k++) {
             citizen_key(s, key, sizeof key, citizens[i], entity_suffixes[k]);
             redisAppendCommand(s->c, "HGETALL %s", key);
@@ -842,6 +929,7 @@ static int redis_load_weeks(ap_store_t *base, const char *const *citizens, const
         size_t next_end = end + LOAD_CHUNK < n ? end + LOAD_CHUNK : n;
         if (end < n) append_loads(s, citizens, mondays, end, next_end);
         if (send_pending(s)) return fail(s, "HGETALL");
+        s->round_trips++;
         int rc = 0;
         for (size_t i = b; i < end; i++) {
             redisReply *r[5] = {0};
@@ -865,6 +953,7 @@ static int redis_load_weeks(ap_store_t *base, const char *const *citizens, const
 
 static int redis_clock_get(ap_store_t *base, int32_t partition, ap_partition_clock_t *out) {
     redis_store_t *s = R(base);
+    s->round_trips++;
     if (!s->c) return fail(s, "not connected");
     char key[96];
     partition_key(s, key, sizeof key, partition, "clock");
@@ -907,6 +996,7 @@ static int redis_citizens(ap_store_t *base, int32_t partition, char ***out, size
 static int redis_results_get(ap_store_t *base, const char *const *citizens, const int32_t *mondays, size_t n,
                              ap_result_record_t *out) {
     redis_store_t *s = R(base);
+    s->round_trips++;
     if (!s->c) return fail(s, "not connected");
     char key[160];
     for (size_t i = 0; i < n; i++) {
@@ -936,6 +1026,7 @@ static int redis_commit_cycle(ap_store_t *base, const ap_store_result_t *results
                               const ap_store_clock_t *clocks, size_t n_clocks, const ap_store_position_t *positions,
                               size_t n_positions, const ap_store_evaluated_t *evaluated, size_t n_evaluated) {
     redis_store_t *s = R(base);
+    s->round_trips++;
     if (!s->c) return fail(s, "not connected");
     char key[160], val[48], member[AP_ID_CAP + 16];
     size_t queued = 2 + n_results + n_clocks + n_positions + n_evaluated;
@@ -979,6 +1070,7 @@ static int redis_commit_cycle(ap_store_t *base, const ap_store_result_t *results
 
 static int redis_position_get(ap_store_t *base, const char *topic, int32_t partition, int64_t *next) {
     redis_store_t *s = R(base);
+    s->round_trips++;
     if (!s->c) return fail(s, "not connected");
     char key[96];
     partition_key(s, key, sizeof key, partition, "offsets");
@@ -997,6 +1089,14 @@ static const ap_store_ops_t redis_ops = {
     redis_citizens,   redis_results_get,  redis_commit_cycle, redis_position_get,
     redis_invalidate,
 };
+
+void ap_store_redis_counters(const ap_store_t *base, uint64_t *round_trips, uint64_t *cache_hits,
+                             uint64_t *cache_misses) {
+    const redis_store_t *s = (const redis_store_t *)base;
+    *round_trips = s->round_trips;
+    *cache_hits = s->cache_hits;
+    *cache_misses = s->cache_misses;
+}
 
 /* ---------------------------------------------------------------- erasure */
 
@@ -1052,10 +1152,10 @@ static int forget_in_partition(redis_store_t *s, const char *key, void *ctx) {
         freeReplyObject(r);
         return 0;
     }
-    if (strcmp(kind, "applied") == 0 || strcmp(kind, "hx") == 0)
+    if (strncmp(kind, "applied-", 8) == 0 || strcmp(kind, "hx") == 0)
         return remove_matching(s, key, 1, f->field_pattern, &f->removed);
     if (strcmp(kind, "dirty") == 0) return remove_matching(s, key, 0, f->field_pattern, &f->removed);
-    return 0; /* clock, offsets: no citizen in them */
+    return 0; /* clock, offsets, dedup-gen: no citizen in them */
 }
 
 int ap_store_redis_forget(ap_store_t *base, const char *citizen, size_t *removed) {

@@ -14,9 +14,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "arbejdspligt/config.h"
 #include "arbejdspligt/events.h"
+#include "arbejdspligt/health.h"
 #include "arbejdspligt/kafka.h"
 #include "arbejdspligt/log.h"
 #include "arbejdspligt/processor.h"
@@ -42,8 +44,12 @@ typedef struct settings {
     int redis_cache_mib;
     int batch_size;
     int grace_days;
+    int dedup_horizon_weeks;
     int flush_timeout_ms;
     int stats_interval_s;
+    char http_address[64];
+    int http_port;
+    int http_ready_max_retry_s;
     char writers_dir[1024];
     char log_level[16];
 } settings_t;
@@ -86,6 +92,9 @@ static const ap_setting_t table[] = {
       "Records per processing cycle (one Redis pipeline, one commit)"),
     S("week.grace_days", "AP_GRACE_DAYS", AP_SET_INT, "2", grace_days, 0, 60,
       "Days after a week ends (stream time) before its result is final"),
+    S("dedup.horizon_weeks", "AP_DEDUP_HORIZON_WEEKS", AP_SET_INT, "4", dedup_horizon_weeks, 0, 520,
+      "Closed weeks (at least; at most twice as many) an applied event id is remembered to tell a redelivery or a "
+      "reused id; later a redelivery is still a no-op by version. 0: for good. Replays must use the live value"),
     S("kafka.flush_timeout_ms", "AP_FLUSH_TIMEOUT_MS", AP_SET_INT, "30000", flush_timeout_ms, 100, 600000,
       "How long a cycle waits for outputs to be acknowledged before retrying"),
     S("log.stats_interval_s", "AP_STATS_INTERVAL_S", AP_SET_INT, "10", stats_interval_s, 1, 3600,
@@ -93,6 +102,12 @@ static const ap_setting_t table[] = {
     S("schemas.writers_dir", "AP_SCHEMAS_WRITERS_DIR", AP_SET_STRING, "", writers_dir, 0, 0,
       "Directory of extra writer schemas (*.avsc): newer compatible versions publishers write, resolved instead of dead-lettered; one the current schemas cannot read stops start-up"),
     S("log.level", "AP_LOG_LEVEL", AP_SET_STRING, "info", log_level, 0, 0, "debug, info, warn or error"),
+    S("http.port", "AP_HTTP_PORT", AP_SET_INT, "0", http_port, 0, 65535,
+      "Port of /healthz, /readyz and /metrics (Prometheus); 0: no HTTP endpoint"),
+    S("http.address", "AP_HTTP_ADDRESS", AP_SET_STRING, "127.0.0.1", http_address, 0, 0,
+      "IPv4 address the HTTP endpoint binds (0.0.0.0 for probes and scrapers from elsewhere)"),
+    S("http.ready_max_retry_s", "AP_HTTP_READY_MAX_RETRY_S", AP_SET_INT, "30", http_ready_max_retry_s, 1, 3600,
+      "/readyz fails once Kafka or Redis has been retried this long"),
 };
 #define NSETTINGS (sizeof table / sizeof *table)
 
@@ -124,6 +139,63 @@ static void recover_producer(void *ctx) {
     o->out.rk = fresh;
 }
 
+/* The snapshot /metrics serves (large: static). */
+static ap_metrics_snapshot_t snapshot;
+
+static int64_t wall_ms(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts); /* for the age of stream clocks only, never for rules */
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* Fills the snapshot from the processor, the store and the consumer, and
+ * hands it to the HTTP thread. Main thread only. */
+static void publish_metrics(ap_health_t *h, ap_processor_t *proc, ap_store_t *store, ap_pump_t *pump,
+                            double start_time_s) {
+    if (!h) return;
+    ap_metrics_snapshot_t *m = &snapshot;
+    memset(m, 0, sizeof *m);
+    m->version = ap_events_engine_version();
+    m->start_time_s = start_time_s;
+    m->now_ms = wall_ms();
+    if (proc) {
+        const ap_processor_stats_t *st = ap_processor_stats(proc);
+        m->applied = st->applied, m->duplicates = st->duplicates, m->superseded = st->superseded;
+        m->dead_letters = st->dead_letters, m->ticks = st->ticks, m->weeks_closed = st->weeks_closed;
+        m->results = st->results, m->alerts = st->alerts, m->cycles = st->cycles;
+        memcpy(m->dead_letters_by_reason, st->dead_letters_by_reason, sizeof m->dead_letters_by_reason);
+        memcpy(m->stage, st->stage, sizeof m->stage);
+    }
+    if (store) ap_store_redis_counters(store, &m->redis_round_trips, &m->cache_hits, &m->cache_misses);
+    rd_kafka_t *rk = pump ? ap_pump_consumer(pump) : NULL;
+    rd_kafka_topic_partition_list_t *assigned = NULL;
+    if (rk && rd_kafka_assignment(rk, &assigned) == RD_KAFKA_RESP_ERR_NO_ERROR) {
+        rd_kafka_position(rk, assigned);
+        for (int i = 0; i < assigned->cnt && m->n_inputs < AP_METRICS_MAX_INPUTS; i++) {
+            const rd_kafka_topic_partition_t *tp = &assigned->elems[i];
+            ap_metrics_input_t *in = &m->inputs[m->n_inputs++];
+            snprintf(in->topic, sizeof in->topic, "%s", tp->topic);
+            in->partition = tp->partition;
+            in->position = tp->offset >= 0 ? tp->offset : -1;
+            int64_t low, high;
+            /* Cached from the last fetch: no request to the broker. */
+            in->end = rd_kafka_get_watermark_offsets(rk, tp->topic, tp->partition, &low, &high) == 0 && high >= 0
+                          ? high : -1;
+        }
+        /* The stream clocks of the partitions this instance owns now. */
+        int32_t parts[AP_METRICS_MAX_INPUTS];
+        int64_t marks[AP_METRICS_MAX_INPUTS];
+        size_t n = proc ? ap_processor_watermarks(proc, parts, marks, AP_METRICS_MAX_INPUTS) : 0;
+        for (size_t i = 0; i < n; i++) {
+            int owned = 0;
+            for (int k = 0; k < assigned->cnt && !owned; k++) owned = assigned->elems[k].partition == parts[i];
+            if (owned) m->clocks[m->n_clocks++] = (ap_metrics_clock_t){parts[i], marks[i]};
+        }
+        rd_kafka_topic_partition_list_destroy(assigned);
+    }
+    ap_health_publish(h, m);
+}
+
 static void log_stats(const ap_processor_stats_t *s) {
     ap_log_info("progress",
                 "applied=%" PRIu64 " duplicates=%" PRIu64 " superseded=%" PRIu64 " dead_letters=%" PRIu64
@@ -142,6 +214,8 @@ int main(int argc, char **argv) {
     ap_processor_t *proc = NULL;
     ap_kafka_delivery_t delivery = {0};
     producer_owner_t producer = {0};
+    ap_health_t *health = NULL;
+    static ap_pump_status_t pump_status; /* read by the HTTP thread */
     memset(&cfg, 0, sizeof cfg);
 
     ap_log_set_component("processor");
@@ -161,6 +235,20 @@ int main(int argc, char **argv) {
 
     ap_codec_error_t cerr;
     if (ap_events_init(&cerr)) { ap_log_error("schemas do not match the codec tables", "detail=\"%s\"", cerr.msg); return 1; }
+    /* The HTTP endpoint first: liveness answers while we wait for Redis and
+     * Kafka, and readiness says what we wait for. */
+    double start_time_s = (double)wall_ms() / 1000;
+    if (cfg.http_port) {
+        ap_health_config_t hc = {cfg.http_address, cfg.http_port, cfg.http_ready_max_retry_s, &pump_status};
+        if (!(health = ap_health_start(&hc, err, sizeof err))) {
+            ap_log_error("cannot start the HTTP endpoint", "error=\"%s\"", err);
+            fprintf(stderr, "ap-processor: %s\n", err);
+            return 2;
+        }
+        publish_metrics(health, NULL, NULL, NULL, start_time_s);
+        ap_log_info("http endpoint listening", "address=%s port=%d paths=/healthz,/readyz,/metrics", cfg.http_address,
+                    cfg.http_port);
+    }
     int n_writers;
     if (ap_config_load_writer_schemas(cfg.writers_dir, &n_writers, err, sizeof err)) {
         ap_log_error("writer schema refused", "detail=\"%s\"", err);
@@ -197,7 +285,10 @@ int main(int argc, char **argv) {
         ap_pump_backoff(&backoff);
     }
     memset(redis_password, 0, sizeof redis_password); /* the store keeps its own copy */
-    if (!store) goto cleanup;
+    if (!store) {
+        if (!run) exit_code = 0; /* asked to stop while waiting: a clean stop */
+        goto cleanup;
+    }
     ap_store_redis_set_cache(store, (size_t)cfg.redis_cache_mib << 20);
 
     producer.kafka = &cfg.kafka;
@@ -216,7 +307,7 @@ int main(int argc, char **argv) {
      * running, the same failure is retried: a rotated password or
      * certificate must not stop a running service. */
     for (int backoff = 200; run;) {
-        int arc = ap_kafka_await(producer.out.rk, 5000, err, sizeof err);
+        int arc = ap_kafka_await(producer.out.rk, 1000, err, sizeof err); /* short: a stop is noticed soon */
         if (arc == 0) break;
         if (arc > 0) {
             ap_log_error("cannot start", "error=\"%s\"", err);
@@ -226,6 +317,10 @@ int main(int argc, char **argv) {
         }
         ap_log_warn("kafka unavailable, retrying", "error=\"%s\" retry_ms=%d", err, backoff);
         ap_pump_backoff(&backoff);
+    }
+    if (!run) { /* asked to stop while waiting for Kafka: a clean stop */
+        exit_code = 0;
+        goto cleanup;
     }
     const char *outputs[] = {cfg.compliance_topic, cfg.alerts_topic, cfg.dead_letter_topic};
     if (ap_kafka_producer_warm(producer.out.rk, outputs, 3, 5000, err, sizeof err))
@@ -242,7 +337,10 @@ int main(int argc, char **argv) {
         ap_log_warn("input topics unavailable, retrying", "error=\"%s\" retry_ms=%d", err, backoff);
         ap_pump_backoff(&backoff);
     }
-    if (!run) goto cleanup;
+    if (!run) {
+        exit_code = 0;
+        goto cleanup;
+    }
     if (prc > 0) {
         ap_log_error("cannot start", "error=\"%s\"", err);
         fprintf(stderr, "ap-processor: %s\n", err);
@@ -264,6 +362,7 @@ int main(int argc, char **argv) {
     memcpy(pcfg.alerts_topic, cfg.alerts_topic, AP_TOPIC_CAP);
     memcpy(pcfg.dead_letter_topic, cfg.dead_letter_topic, AP_TOPIC_CAP);
     pcfg.grace_days = cfg.grace_days;
+    pcfg.dedup_horizon_weeks = cfg.dedup_horizon_weeks;
     if (ap_config_read_secret(cfg.dl_hash_key_file, pcfg.dead_letter_hash_key, sizeof pcfg.dead_letter_hash_key,
                               &pcfg.dead_letter_hash_key_len, err, sizeof err)) {
         ap_log_error("bad dead_letter.hash_key_file", "error=\"%s\"", err);
@@ -274,9 +373,10 @@ int main(int argc, char **argv) {
 
     ap_pump_config_t pc = {&cfg.kafka, cfg.group_id, cfg.instance_id, cfg.session_timeout_ms,
                            {cfg.topics[0], cfg.topics[1], cfg.topics[2]}, (size_t)cfg.batch_size,
-                           RD_KAFKA_OFFSET_BEGINNING, 0, cfg.queue_kib, counts[0]};
+                           RD_KAFKA_OFFSET_BEGINNING, 0, cfg.queue_kib, counts[0], &pump_status};
     if (!(pump = ap_pump_create(&pc, store, proc, &run, recover_producer, &producer, err, sizeof err))) {
-        ap_log_error("cannot create consumer", "error=\"%s\"", err);
+        if (!run) exit_code = 0;
+        else ap_log_error("cannot create consumer", "error=\"%s\"", err);
         goto cleanup;
     }
 
@@ -286,12 +386,17 @@ int main(int argc, char **argv) {
                 "brokers=%s %s group=%s inputs=%s,%s,%s partitions=%" PRId32 " redis=%s:%d redis_user=%s prefix=%s",
                 cfg.kafka.brokers, security, cfg.group_id, cfg.topics[0], cfg.topics[1], cfg.topics[2], counts[0],
                 cfg.redis_host, cfg.redis_port, cfg.redis_username[0] ? cfg.redis_username : "default", cfg.redis_prefix);
-    double last_stats = ap_log_monotonic_s();
+    double last_stats = ap_log_monotonic_s(), last_metrics = 0;
     exit_code = 0;
     while (ap_pump_step(pump, 100) >= 0) {
-        if (ap_log_monotonic_s() - last_stats >= cfg.stats_interval_s) {
+        double now = ap_log_monotonic_s();
+        if (now - last_stats >= cfg.stats_interval_s) {
             log_stats(ap_processor_stats(proc));
-            last_stats = ap_log_monotonic_s();
+            last_stats = now;
+        }
+        if (health && now - last_metrics >= 1.0) { /* a scrape sees at most a second old counters */
+            publish_metrics(health, proc, store, pump, start_time_s);
+            last_metrics = now;
         }
     }
     log_stats(ap_processor_stats(proc));
@@ -304,6 +409,7 @@ int main(int argc, char **argv) {
     }
 
 cleanup:
+    ap_health_stop(health); /* before what its snapshot came from */
     ap_pump_destroy(pump);
     if (producer.out.rk) {
         int left = ap_kafka_producer_drain(producer.out.rk, 10000);

@@ -49,6 +49,7 @@ typedef struct settings {
     ap_kafka_conn_t kafka;
     char topics[AP_TOPIC_KINDS][AP_TOPIC_CAP];
     int grace_days;
+    int dedup_horizon_weeks;
     int batch_size;
     int workers;
     int partitions;
@@ -89,6 +90,9 @@ static const ap_setting_t table[] = {
       "Input: ExemptionEvent, ReductionEvent, CoverageEvent"),
     S("week.grace_days", "AP_GRACE_DAYS", AP_SET_INT, "2", grace_days, 0, 60,
       "Must equal production's, or weeks close at other ticks"),
+    S("dedup.horizon_weeks", "AP_DEDUP_HORIZON_WEEKS", AP_SET_INT, "4", dedup_horizon_weeks, 0, 520,
+      "Closed weeks (at least; at most twice as many) an applied event id is remembered to tell a redelivery or a "
+      "reused id; later a redelivery is still a no-op by version. 0: for good. Replays must use the live value"),
     S("batch.size", "AP_BATCH_SIZE", AP_SET_INT, "2048", batch_size, 1, AP_PROCESSOR_MAX_BATCH, "Records per cycle"),
     S("replay.workers", "AP_REPLAY_WORKERS", AP_SET_INT, "0", workers, 0, 64,
       "file: partitions replayed at once (0: one per CPU); the output is the same"),
@@ -763,6 +767,10 @@ int main(int argc, char **argv) {
         "  file    replay an exported file offline (in-process state; no broker, no Redis)\n"
         "  kafka   replay the input topics into an isolated namespace\n"
         "  export  write the input topics to replay.output (.avro or JSON lines)";
+    if (argc >= 2 && strcmp(argv[1], "--version") == 0) {
+        ap_config_print_version(stdout, 9, "ap-replay");
+        return 0;
+    }
     if (argc < 2 || argv[1][0] == '-') {
         if (argc >= 2 && (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0)) {
             ap_config_print_help(table, NSETTINGS, usage, stdout);
@@ -823,6 +831,7 @@ int main(int argc, char **argv) {
     snprintf(pcfg.alerts_topic, AP_TOPIC_CAP, "%s.alerts", prefix);
     snprintf(pcfg.dead_letter_topic, AP_TOPIC_CAP, "%s.dead-letter", prefix);
     pcfg.grace_days = cfg.grace_days;
+    pcfg.dedup_horizon_weeks = cfg.dedup_horizon_weeks;
     pcfg.flush_timeout_ms = 30000;
     if (ap_config_read_secret(cfg.dl_hash_key_file, pcfg.dead_letter_hash_key, sizeof pcfg.dead_letter_hash_key,
                               &pcfg.dead_letter_hash_key_len, err, sizeof err)) {
@@ -913,7 +922,7 @@ int main(int argc, char **argv) {
         snprintf(group, sizeof group, "%s", cfg.ns);
         ap_pump_config_t pc = {&cfg.kafka, group, "", 10000, {cfg.topics[0], cfg.topics[1], cfg.topics[2]},
                                (size_t)cfg.batch_size, cfg.from_offset ? cfg.from_offset : RD_KAFKA_OFFSET_BEGINNING,
-                               from_time, 0, pcfg.partitions[0]};
+                               from_time, 0, pcfg.partitions[0], NULL};
         if (!(pump = ap_pump_create(&pc, store, proc, &run, NULL, NULL, err, sizeof err))) goto fail;
         if (ap_pump_mark_end(pump, err, sizeof err)) goto fail;
         ap_log_info("kafka replay", "group=%s state=%s from_offset=%d from_time=%s", group, ap_store_kind(store),

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Redelivery: the same input published twice yields the same final results
-# (and the same revisions) as the input published once.
+# (and the same revisions) as the input published once; also when the second
+# copy comes after the dedup horizon has forgotten most of its event ids.
 #   redelivery.sh ENV_DIR BUILD_DIR
 set -euo pipefail
 env_dir=$1; build=$2
@@ -45,4 +46,30 @@ check "and the same revisions" \
   "$("$apctl" consume --topic "$id.twice.compliance" | jq -r .event_id | sort -u | md5sum)"
 check "the duplicates were recognised as such" "1" \
   "$(grep -q 'duplicates=[1-9]' "$work/$id-twice.log" && echo 1 || echo 0)"
+
+# Redelivery after the dedup horizon (issue 15 §5): ids are remembered for one
+# to two closed weeks only, and the whole stream comes again once the
+# processor has closed all six weeks. Most ids are forgotten by then; the
+# versions in the state alone keep the copy a no-op: the same results and
+# revisions as the stream published once, the copy counted as superseded.
+topics "$id.later"
+gen "$id.later"
+start_processor "$id-later" "$id.later" "$id.later" AP_DEDUP_HORIZON_WEEKS=1; p3=$pid
+wait_caught_up "$id-later" "$id.later" 300
+gen "$id.later"
+sleep 2
+wait_caught_up "$id-later" "$id.later" 300
+stop_processor "$p3"; pid=
+latest "$id.later.compliance" | unprefixed > "$work/later.jsonl"
+check "input published again after the horizon gives the same final results" "0" \
+  "$( (diff "$work/once.jsonl" "$work/later.jsonl" || true) | grep -c '^[<>]' || true)"
+check "and the same revisions" \
+  "$("$apctl" consume --topic "$id.once.compliance" | jq -r .event_id | sort -u | md5sum)" \
+  "$("$apctl" consume --topic "$id.later.compliance" | jq -r .event_id | sort -u | md5sum)"
+superseded() { grep -o 'superseded=[0-9]*' "$work/$1.log" | tail -1 | cut -d= -f2; }
+check "the forgotten ids' records were superseded by their own versions" "1" \
+  "$([ "$(superseded "$id-later")" -gt $(( $(superseded "$id-once") + 1000 )) ] && echo 1 || echo 0)"
+echo "superseded: once $(superseded "$id-once"), published again after the horizon $(superseded "$id-later")"
+check "and nothing was applied twice" "$(grep -o 'applied=[0-9]*' "$work/$id-twice.log" | tail -1)" \
+  "$(grep -o 'applied=[0-9]*' "$work/$id-later.log" | tail -1)"
 [ "$failures" -eq 0 ]

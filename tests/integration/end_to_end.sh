@@ -235,7 +235,7 @@ rcli() { REDISCLI_AUTH=$(cat "$env_dir/redis-ap-admin.password") redis-cli --use
 check "no key of the forgotten citizen is left" "0" "$(rcli --scan --pattern "$id:{c:c-anna}:*" | wc -l | tr -d ' ')"
 check "the forgotten citizen is in no partition set or hash" "0" \
   "$(for k in $(rcli --scan --pattern "$id:{p:*}:*"); do
-       case $k in *:citizens) rcli sismember "$k" c-anna ;; *:applied|*:hx) rcli hscan "$k" 0 match 'c-anna|*' count 100000 | tail -n +2 | { grep -c . || true; } ;;
+       case $k in *:citizens) rcli sismember "$k" c-anna ;; *:applied-*|*:hx) rcli hscan "$k" 0 match 'c-anna|*' count 100000 | tail -n +2 | { grep -c . || true; } ;;
                   *:dirty) rcli sscan "$k" 0 match 'c-anna|*' count 100000 | tail -n +2 | { grep -c . || true; } ;; *) echo 0 ;; esac
      done | awk '{s += $1} END {print s + 0}')"
 check "the other citizens' state is untouched" "1" "$(rcli --scan --pattern "$id:{c:c-bo}:*" | grep -c ':res$')"

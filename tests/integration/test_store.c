@@ -81,7 +81,7 @@ static int apply_at(const ap_event_t *ev, int32_t partition, const char *topic, 
     ap_events_encode(ev, encoded);
     ap_store_item_t item = {ev, {(const uint8_t *)encoded->data, encoded->len}, {1, 0}, topic, offset};
     *outcome = -1;
-    return ap_store_apply(store, &item, 1, partition, outcome);
+    return ap_store_apply(store, &item, 1, partition, 0, outcome);
 }
 
 static void a_closed_port_fails_to_connect(void **state) {
@@ -199,7 +199,7 @@ static void another_key_layout_is_refused(void **state) {
     redisContext *c = admin();
     redisReply *r = redisCommand(c, "GET %s:layout", p1);
     assert_int_equal(r->type, REDIS_REPLY_STRING);
-    assert_string_equal(r->str, "2");
+    assert_string_equal(r->str, "3");
     freeReplyObject(r);
     s = fixture_store(&redis, p1, 1000, err, sizeof err); /* again: the same layout */
     assert_non_null(s);
@@ -228,6 +228,87 @@ static long int_reply(redisContext *c, const char *fmt, const char *key, const c
     return n;
 }
 
+/* Layout 2 (one applied hash per partition) is upgraded in place: its ids
+ * become generation 0's, remembered in generations 0 and 1 and forgotten
+ * from 2 on, as if written by this build. */
+static void layout_2_is_upgraded_in_place(void **state) {
+    (void)state;
+    char p2[64], err[256] = "", key[128];
+    snprintf(p2, sizeof p2, "%s:v2", prefix);
+    redisContext *c = admin();
+    /* What a layout-2 build left: the layout, a partition's applied hash. */
+    ap_buf_t b = AP_BUF_INIT;
+    ap_event_t ev = hours_event("00000000-0000-4000-8000-0000000000d1", 1000, "2026-01-07", 30);
+    ap_events_encode(&ev, &b);
+    char digest[17];
+    snprintf(digest, sizeof digest, "%016" PRIx64, ap_schema_crc64(b.data, b.len));
+    freeReplyObject(redisCommand(c, "SET %s:layout 2", p2));
+    freeReplyObject(redisCommand(c, "HSET %s:{p:0}:applied c-store|%s %s", p2, ev.u.hours.h.event_id, digest));
+    ap_store_t *s = fixture_store(&redis, p2, 1000, err, sizeof err);
+    assert_non_null(s);
+    redisReply *r = redisCommand(c, "GET %s:layout", p2);
+    assert_string_equal(r->str, "3");
+    freeReplyObject(r);
+    snprintf(key, sizeof key, "%s:{p:0}:applied", p2);
+    assert_int_equal(int_reply(c, "EXISTS %s%s", key, ""), 0);
+    snprintf(key, sizeof key, "%s:{p:0}:applied-0", p2);
+    assert_int_equal(int_reply(c, "HLEN %s%s", key, ""), 1);
+    ap_store_item_t item = {&ev, {(const uint8_t *)b.data, b.len}, {1, 0}, "in.hours", 0};
+    int outcome;
+    assert_int_equal(ap_store_apply(s, &item, 1, 0, 1, &outcome), 0);
+    assert_int_equal(outcome, AP_APPLY_DUPLICATE); /* remembered: its digest came along */
+    assert_int_equal(ap_store_apply(s, &item, 1, 0, 2, &outcome), 0);
+    assert_int_equal(outcome, AP_APPLY_APPLIED); /* forgotten; never stored by the old build in this test */
+    assert_int_equal(int_reply(c, "EXISTS %s%s", key, ""), 0); /* generation 0 dropped */
+    ap_store_destroy(s);
+    s = fixture_store(&redis, p2, 1000, err, sizeof err); /* and it stays layout 3 */
+    assert_non_null(s);
+    ap_store_destroy(s);
+    redisFree(c);
+    ap_buf_free(&b);
+}
+
+/* Issue 15 §5: the applied ids stay bounded. However many generations pass,
+ * a partition keeps at most two applied hashes (the current and the one
+ * before), holding exactly the ids of those generations. */
+static void applied_ids_are_bounded_by_generation(void **state) {
+    (void)state;
+    redisContext *c = admin();
+    char pattern[128], key[128];
+    snprintf(pattern, sizeof pattern, "%s:{p:11}:applied-*", prefix);
+    ap_buf_t b = AP_BUF_INIT;
+    enum { PER_GEN = 50 };
+    int32_t generations[] = {0, 1, 2, 3, 7, 8, 8, 20};
+    for (size_t g = 0; g < sizeof generations / sizeof *generations; g++) {
+        for (int i = 0; i < PER_GEN; i++) {
+            char id[AP_UUID_CAP];
+            snprintf(id, sizeof id, "00000000-0000-4000-8000-%06zu%06d", g, i);
+            ap_event_t ev = hours_event(id, 1000 + (int64_t)g, "2026-01-07", 30);
+            snprintf(ev.u.hours.report_id, AP_ID_CAP, "r-%zu-%d", g, i);
+            ev.u.hours.activity_date += (int32_t)(7 * g);
+            ap_buf_reset(&b);
+            ap_events_encode(&ev, &b);
+            ap_store_item_t item = {&ev, {(const uint8_t *)b.data, b.len}, {1, 0}, "in.hours", i};
+            int outcome;
+            assert_int_equal(ap_store_apply(store, &item, 1, 11, generations[g], &outcome), 0);
+            assert_int_equal(outcome, AP_APPLY_APPLIED);
+        }
+        int32_t now = generations[g];
+        long want_keys = 0; /* the distinct generations written that are now or the one before */
+        for (size_t k = 0; k <= g; k++)
+            want_keys += generations[k] >= now - 1 && (k == 0 || generations[k] != generations[k - 1]);
+        assert_int_equal(count_keys(c, pattern), want_keys);
+        snprintf(key, sizeof key, "%s:{p:11}:applied-%d", prefix, (int)now);
+        assert_true(int_reply(c, "HLEN %s%s", key, "") >= PER_GEN);
+        snprintf(key, sizeof key, "%s:{p:11}:dedup-gen", prefix);
+        redisReply *r = redisCommand(c, "GET %s", key);
+        assert_int_equal(strtol(r->str, NULL, 10), now);
+        freeReplyObject(r);
+    }
+    redisFree(c);
+    ap_buf_free(&b);
+}
+
 /* Issue 15 §5: apctl forget erases exactly one citizen's state: its own keys
  * and its entries in the partition's sets and hashes; citizens whose ids a
  * glob pattern of the first would match are untouched. */
@@ -247,7 +328,7 @@ static void forgetting_a_citizen_removes_exactly_its_state(void **state) {
         ap_buf_reset(&b);
         ap_events_encode(&ev, &b);
         item.encoded = (ap_bytes_t){(const uint8_t *)b.data, b.len};
-        assert_int_equal(ap_store_apply(store, &item, 1, 7, &outcome), 0);
+        assert_int_equal(ap_store_apply(store, &item, 1, 7, 0, &outcome), 0);
         assert_int_equal(outcome, AP_APPLY_APPLIED);
         ap_store_result_t res = {who[i], monday, {1, 42}};
         assert_int_equal(ap_store_commit_cycle(store, &res, 1, NULL, 0, NULL, 0, NULL, 0), 0);
@@ -279,7 +360,7 @@ static void forgetting_a_citizen_removes_exactly_its_state(void **state) {
         snprintf(lit, sizeof lit, "%s:{c:%s}:res", prefix, who[i]);
         assert_int_equal(int_reply(c, "EXISTS %s%s", lit, ""), 1);
     }
-    snprintf(key, sizeof key, "%s:{p:7}:applied", prefix);
+    snprintf(key, sizeof key, "%s:{p:7}:applied-0", prefix);
     assert_int_equal(int_reply(c, "HLEN %s%s", key, ""), N - 1);
     snprintf(key, sizeof key, "%s:{p:7}:hx", prefix);
     assert_int_equal(int_reply(c, "HLEN %s%s", key, ""), N - 1);
@@ -300,8 +381,8 @@ static void forgetting_a_citizen_removes_exactly_its_state(void **state) {
 /* The key layout of store_redis.h, read back with plain Redis commands: the
  * stored value is the version (recorded_at as 20 digits, event id as 36), the
  * span (two Mondays, 11 characters each), the source (partition 10, offset
- * 20, topic length 3, topic), then the record; the applied hash holds the
- * record's CRC-64 in hex. */
+ * 20, topic length 3, topic), then the record; the applied hash of the
+ * call's dedup generation holds the record's CRC-64 in hex. */
 static void stored_values_follow_the_key_layout(void **state) {
     (void)state;
     ap_buf_t b = AP_BUF_INIT;
@@ -329,7 +410,7 @@ static void stored_values_follow_the_key_layout(void **state) {
     assert_int_equal(r->type, REDIS_REPLY_STRING);
     assert_int_equal(strtol(r->str, NULL, 10), ap_cal_days_from_civil(2026, 1, 5)); /* the report's week */
     freeReplyObject(r);
-    snprintf(want, sizeof want, "%s:{p:3}:applied", prefix);
+    snprintf(want, sizeof want, "%s:{p:3}:applied-0", prefix); /* generation 0 */
     r = redisCommand(c, "HGET %s c-store|%s", want, ev.u.hours.h.event_id);
     assert_int_equal(r->type, REDIS_REPLY_STRING);
     char digest[17];
@@ -428,7 +509,7 @@ static void write_placement(ap_store_t *s, int n, int planned_minutes) {
     ap_events_encode(&ev, &b);
     ap_store_item_t item = {&ev, {(const uint8_t *)b.data, b.len}, {1, 0}, "in.placement", n};
     int outcome = -1;
-    assert_int_equal(ap_store_apply(s, &item, 1, 0, &outcome), 0);
+    assert_int_equal(ap_store_apply(s, &item, 1, 0, 0, &outcome), 0);
     assert_int_equal(outcome, AP_APPLY_APPLIED);
     ap_buf_free(&b);
 }
@@ -489,7 +570,7 @@ static void a_value_stored_in_another_schema_version_loads(void **state) {
     ap_buf_append(&b, "\x02\x04L7", 4); /* legacy_ref = "L7" */
     ap_store_item_t item = {&ev, {(const uint8_t *)b.data, b.len}, {1, 0}, "in.placement", 1};
     int outcome = -1;
-    assert_int_equal(ap_store_apply(s, &item, 1, 0, &outcome), 0);
+    assert_int_equal(ap_store_apply(s, &item, 1, 0, 0, &outcome), 0);
     assert_int_equal(outcome, AP_APPLY_APPLIED);
     assert_int_equal(planned(s), 720);
     ap_buf_free(&b);
@@ -723,8 +804,15 @@ static void simulate(const char *name, size_t cache_bytes) {
     static ap_buf_t enc[8];
     static sim_mark_t marks[2][4096];
     long outcomes[5] = {0};
-    static ap_event_t last[SIM_PARTITIONS];
-    int has_last[SIM_PARTITIONS] = {0};
+    /* Each partition's past records (a ring), to redeliver one of them: the
+     * last, or an older one, perhaps from a generation now forgotten. */
+    static ap_event_t past[SIM_PARTITIONS][32];
+    static int past_kept[SIM_PARTITIONS][32]; /* it was applied, superseded or a duplicate: in the state */
+    size_t n_past[SIM_PARTITIONS] = {0};
+    /* Each partition's dedup generation: it moves on, sometimes by several,
+     * and a call sometimes passes an older one (the store keeps the largest). */
+    int32_t gen[SIM_PARTITIONS] = {0};
+    long redelivered_forgotten = 0;
     rng_state = 0x9e3779b97f4a7c15ULL;
     for (int step = 0; step < 4000; step++) {
         uint32_t op = rnd(10);
@@ -733,13 +821,24 @@ static void simulate(const char *name, size_t cache_bytes) {
             int out[2][8];
             size_t n = 1 + rnd(8);
             int32_t partition = (int32_t)rnd(SIM_PARTITIONS);
+            if (rnd(25) == 0) gen[partition] += 1 + (int32_t)rnd(2) * (int32_t)rnd(3);
+            int32_t call_gen = rnd(20) ? gen[partition] : gen[partition] - 2;
+            int redelivery[8] = {0}; /* 1 + ring slot of the record redelivered */
+            size_t slot[8];
             for (size_t i = 0; i < n; i++) {
-                /* Sometimes a redelivery: the very record again (a reused
-                 * id with other bytes is a conflict, see sim_event). */
-                if (has_last[partition] && rnd(6) == 0) evs[i] = last[partition];
-                else sim_event(&evs[i], monday, partition);
-                last[partition] = evs[i];
-                has_last[partition] = 1;
+                /* Sometimes a redelivery: the very record again, recent or
+                 * old (a reused id with other bytes is a conflict, see sim_event). */
+                size_t np = n_past[partition];
+                if (np && rnd(6) == 0) {
+                    size_t back = rnd(2) ? 1 : 1 + rnd(np < 32 ? (uint32_t)np : 32);
+                    evs[i] = past[partition][(np - back) % 32];
+                    redelivery[i] = 1 + past_kept[partition][(np - back) % 32];
+                } else {
+                    sim_event(&evs[i], monday, partition);
+                }
+                slot[i] = np % 32;
+                past[partition][slot[i]] = evs[i];
+                n_past[partition]++;
                 ap_buf_reset(&enc[i]);
                 ap_events_encode(&evs[i], &enc[i]);
                 int32_t from = monday + 7 * (int32_t)rnd(4) - (rnd(5) ? 0 : 3);
@@ -748,9 +847,20 @@ static void simulate(const char *name, size_t cache_bytes) {
                 items[i] = (ap_store_item_t){&evs[i], {(const uint8_t *)enc[i].data, enc[i].len}, dirty,
                                              topics[rnd(3)], offset};
             }
-            for (int s = 0; s < 2; s++) assert_int_equal(ap_store_apply(st[s], items, n, partition, out[s]), 0);
+            for (int s = 0; s < 2; s++)
+                assert_int_equal(ap_store_apply(st[s], items, n, partition, call_gen, out[s]), 0);
             assert_memory_equal(out[0], out[1], n * sizeof out[0][0]);
-            for (size_t i = 0; i < n; i++) outcomes[out[0][i]]++;
+            for (size_t i = 0; i < n; i++) {
+                outcomes[out[0][i]]++;
+                /* A record once taken into the state is never applied again,
+                 * its id remembered (a duplicate) or forgotten (superseded:
+                 * the state holds that version or a newer one). */
+                if (redelivery[i] == 2) {
+                    assert_int_not_equal(out[0][i], AP_APPLY_APPLIED);
+                    if (out[0][i] == AP_APPLY_SUPERSEDED) redelivered_forgotten++;
+                }
+                past_kept[partition][slot[i]] = out[0][i] != AP_APPLY_LIMIT || redelivery[i] == 2;
+            }
         } else if (op < 8) { /* load weeks, known citizens or not */
             const char *citizen = rnd(8) ? sim_citizens[rnd(SIM_CITIZENS)] : "c-nobody";
             sim_compare_week(st, citizen, monday + 7 * (int32_t)rnd(4) - 7);
@@ -789,8 +899,10 @@ static void simulate(const char *name, size_t cache_bytes) {
     /* Every week of every citizen, at the end. */
     for (int c = 0; c < SIM_CITIZENS; c++)
         for (int w = -1; w < 4; w++) sim_compare_week(st, sim_citizens[c], monday + 7 * w);
-    /* The sequence did reach every outcome (else it proved less than it seems). */
+    /* The sequence did reach every outcome, and redelivered forgotten ids
+     * (else it proved less than it seems). */
     for (int o = 0; o < 5; o++) assert_true(outcomes[o] > 0);
+    assert_true(redelivered_forgotten > 0);
     for (int i = 0; i < 8; i++) ap_buf_free(&enc[i]);
     ap_store_destroy(st[0]);
     ap_store_destroy(st[1]);
@@ -814,6 +926,8 @@ int main(void) {
         cmocka_unit_test(refused_credentials_are_a_clear_error),
         cmocka_unit_test(the_acl_user_is_confined_to_its_keys_and_commands),
         cmocka_unit_test(another_key_layout_is_refused),
+        cmocka_unit_test(layout_2_is_upgraded_in_place),
+        cmocka_unit_test(applied_ids_are_bounded_by_generation),
         cmocka_unit_test(forgetting_a_citizen_removes_exactly_its_state),
         cmocka_unit_test(stored_values_follow_the_key_layout),
         cmocka_unit_test(a_dropped_connection_is_noticed),

@@ -24,15 +24,15 @@ replay --set replay.output="$work/base.json"
 replay --set replay.output="$work/whatif.json" --set replay.rule_override=weekly_minutes=2160
 
 check "baseline results exist" "1" "$([ "$(wc -l < "$work/base.json")" -gt 500 ] && echo 1 || echo 0)"
-check "baseline results name the law's rule versions" "AP-2025.1 NYTTE-2014.1" "$(jq -r .rule_version "$work/base.json" | sort -u | xargs)"
-check "what-if results name the changed rule version" "AP-2025.1/wm=2160 NYTTE-2014.1" "$(jq -r .rule_version "$work/whatif.json" | sort -u | xargs)"
+check "baseline results name the law's rule versions" "AP-2025.1-IMPL NYTTE-2014.1" "$(jq -r .rule_version "$work/base.json" | sort -u | xargs)"
+check "what-if results name the changed rule version" "AP-2025.1-IMPL/wm=2160 NYTTE-2014.1" "$(jq -r .rule_version "$work/whatif.json" | sort -u | xargs)"
 
 rc=0
 "$build/apctl" diff "$work/base.json" "$work/whatif.json" --ignore rule_version --json "$work/report.json" > "$work/report.txt" || rc=$?
 check "diff exits 1 (differences)" "1" "$rc"
 # Expected: the latest revision of every citizen-week that owes hours (status not NOT_COVERED).
 expected=$(jq -r -s 'group_by([.citizen_id, .iso_year, .iso_week]) | map(max_by(.revision)) | .[]
-  | select(.rule_version == "AP-2025.1" and .status != "NOT_COVERED") | "\(.citizen_id)|\(.iso_year)|\(.iso_week | tostring | if length < 2 then "0" + . else . end)"' \
+  | select(.rule_version == "AP-2025.1-IMPL" and .status != "NOT_COVERED") | "\(.citizen_id)|\(.iso_year)|\(.iso_week | tostring | if length < 2 then "0" + . else . end)"' \
   "$work/base.json" | sort)
 actual=$(jq -r '.differences[] | select(.kind == "changed") | .key' "$work/report.json" | sort)
 check "changed weeks = exactly the weeks that owe hours ($(echo "$expected" | wc -l))" "$(echo "$expected" | md5sum)" "$(echo "$actual" | md5sum)"

@@ -53,7 +53,11 @@ static inline ap_placement_t *placement(world_t *w, const char *id, int kind, co
     header(&p->h, id, "101");
     snprintf(p->placement_id, sizeof p->placement_id, "%s", id);
     p->offer_type = kind;
-    p->job_type = -1;
+    /* Registered as a publisher must (seed 003): nytteindsats with a
+     * nytteindsats job type, other offers without one. */
+    p->job_type = kind == AP_ACT_NYTTEINDSATS || kind == AP_ACT_SAERLIGT_TILRETTELAGT_NYTTEINDSATS
+                      ? AP_JOB_NYTTEINDSATS_KOMMUNE
+                      : -1;
     p->start_date = D(start);
     p->end_date = D(end);
     p->planned_minutes_per_week = minutes;

@@ -38,8 +38,7 @@ static ap_event_t sample_placement(void) {
 
 static ap_event_t sample_reduction(void) {
     ap_event_t ev;
-    memset(&ev, 0, sizeof ev);
-    ev.type = AP_EV_REDUCTION;
+    ap_events_clear(&ev, AP_EV_REDUCTION);
     ap_reduction_t *x = &ev.u.reduction;
     strcpy(x->h.event_id, "6f1c2b9e-2d7a-4e0b-9a51-3c8d0f6e7a11");
     strcpy(x->h.citizen_id, "c-2");
@@ -288,9 +287,11 @@ static void rejects_oversized_arrays(void **state) {
     ap_event_t r = sample_reduction(), out;
     ap_buf_t buf = AP_BUF_INIT;
     ap_events_encode(&r, &buf);
-    /* The array block count is 2 (zigzag 4) two strings before the end. */
+    /* The array block count is 2 (zigzag 4) two strings before the end,
+     * which since ReductionEvent v2 is journal_ref (null) and
+     * assessed_placements (empty), one byte each. */
     uint8_t *b = (uint8_t *)buf.data;
-    size_t at = buf.len - 1 - (1 + 4) * 2 - 1;
+    size_t at = buf.len - 1 - (1 + 4) * 2 - 1 - 2;
     assert_int_equal(b[at], 0x04);
     b[at] = 0x40; /* 32 items > AP_MAX_ASSESSED */
     assert_int_equal(decode_bytes(b, buf.len, &out), AP_CODEC_TOO_LONG);

@@ -9,6 +9,7 @@
 
 #include "arbejdspligt/calendar.h"
 #include "arbejdspligt/events.h"
+#include "arbejdspligt/json.h"
 #include "arbejdspligt/processor.h"
 
 static int setup(void **state) {
@@ -136,8 +137,7 @@ static void cpr_numbers_are_refused_in_every_text_field(void **state) {
     assert_null(strstr(why, "0101")); /* the reason never repeats the number */
 
     ap_event_t e;
-    memset(&e, 0, sizeof e);
-    e.type = AP_EV_EXEMPTION;
+    ap_events_clear(&e, AP_EV_EXEMPTION);
     e.u.exemption.h = h.u.hours.h;
     strcpy(e.u.exemption.exemption_id, "ex-1");
     e.u.exemption.from_date = ap_cal_days_from_civil(2026, 1, 5);
@@ -150,8 +150,7 @@ static void cpr_numbers_are_refused_in_every_text_field(void **state) {
     expect_invalid(&e, "exemption_id looks like a CPR");
 
     ap_event_t r;
-    memset(&r, 0, sizeof r);
-    r.type = AP_EV_REDUCTION;
+    ap_events_clear(&r, AP_EV_REDUCTION);
     r.u.reduction.h = h.u.hours.h;
     strcpy(r.u.reduction.reduction_id, "rd-1");
     r.u.reduction.reduced_minutes_per_week = 900;
@@ -159,6 +158,7 @@ static void cpr_numbers_are_refused_in_every_text_field(void **state) {
     r.u.reduction.valid_to = AP_NO_DATE;
     r.u.reduction.n_assessed = 2;
     strcpy(r.u.reduction.assessed_placement_ids[0], "pl-1");
+    strcpy(r.u.reduction.journal_ref, "j-1");
     assert_int_equal(ap_events_validate(&r, why, sizeof why), 0);
     snprintf(r.u.reduction.assessed_placement_ids[1], AP_ID_CAP, "%s", cpr);
     expect_invalid(&r, "assessed_placement_ids looks like a CPR");
@@ -167,8 +167,7 @@ static void cpr_numbers_are_refused_in_every_text_field(void **state) {
     expect_invalid(&r, "reduction_id looks like a CPR");
 
     ap_event_t c;
-    memset(&c, 0, sizeof c);
-    c.type = AP_EV_COVERAGE;
+    ap_events_clear(&c, AP_EV_COVERAGE);
     c.u.coverage.h = h.u.hours.h;
     c.u.coverage.from_date = ap_cal_days_from_civil(2026, 1, 5);
     c.u.coverage.to_date = AP_NO_DATE;
@@ -260,13 +259,13 @@ static void hours_and_reduction_rules(void **state) {
     char why[AP_TEXT_CAP];
     assert_int_equal(ap_events_validate(&ev, why, sizeof why), 0);
 
-    memset(&ev, 0, sizeof ev);
-    ev.type = AP_EV_REDUCTION;
+    ap_events_clear(&ev, AP_EV_REDUCTION);
     ev.u.reduction.h = placement().u.placement.h;
     strcpy(ev.u.reduction.reduction_id, "rd-1");
     ev.u.reduction.valid_from = ev.u.reduction.assessed_on = ap_cal_days_from_civil(2026, 1, 5);
     ev.u.reduction.valid_to = AP_NO_DATE;
     ev.u.reduction.reduced_minutes_per_week = 1200;
+    strcpy(ev.u.reduction.journal_ref, "j-7");
     expect_invalid(&ev, "assessed placements"); /* LAB § 105 a stk. 2: concrete, per activity */
     ev.u.reduction.n_assessed = 1;
     strcpy(ev.u.reduction.assessed_placement_ids[0], "pl-1");
@@ -303,6 +302,171 @@ static void derived_ids_are_stable_uuids(void **state) {
     assert_int_equal(a[14], '5');                                  /* version 5: name-based (uuid.h) */
 }
 
+
+/* ------------------------------------------------ issue 16 §4: the door */
+
+static ap_event_t exemption_ev(int kind) {
+    ap_event_t ev;
+    ap_events_clear(&ev, AP_EV_EXEMPTION);
+    ev.u.exemption.h = placement().u.placement.h;
+    strcpy(ev.u.exemption.exemption_id, "ex-1");
+    ev.u.exemption.action = AP_EXEMPTION_GRANTED;
+    ev.u.exemption.kind = kind;
+    ev.u.exemption.from_date = ap_cal_days_from_civil(2026, 1, 5);
+    return ev;
+}
+
+static ap_event_t reduction_ev(void) {
+    ap_event_t ev;
+    ap_events_clear(&ev, AP_EV_REDUCTION);
+    ev.u.reduction.h = placement().u.placement.h;
+    strcpy(ev.u.reduction.reduction_id, "rd-1");
+    ev.u.reduction.action = AP_REDUCTION_SET;
+    ev.u.reduction.reduced_minutes_per_week = 900;
+    ev.u.reduction.valid_from = ev.u.reduction.assessed_on = ap_cal_days_from_civil(2026, 1, 5);
+    ev.u.reduction.n_assessed = 1;
+    strcpy(ev.u.reduction.assessed_placement_ids[0], "pl-1");
+    strcpy(ev.u.reduction.journal_ref, "j-9");
+    return ev;
+}
+
+static ap_event_t coverage_ev(void) {
+    ap_event_t ev;
+    ap_events_clear(&ev, AP_EV_COVERAGE);
+    ev.u.coverage.h = placement().u.placement.h;
+    strcpy(ev.u.coverage.coverage_id, "cv-1");
+    ev.u.coverage.from_date = ap_cal_days_from_civil(2026, 1, 5);
+    return ev;
+}
+
+static void valid(const ap_event_t *ev) {
+    char why[AP_TEXT_CAP] = "";
+    if (ap_events_validate(ev, why, sizeof why)) fail_msg("refused: %s", why);
+}
+
+/* Seed 002 ("f.eks."; DOMAIN.md): a lawful exemption is never refused at the
+ * door: every kind, the LAS § 13 stk. 8 grounds without a journal reference
+ * too; only another reasonable cause must name its journal decision. */
+static void exemptions_are_an_open_list__seed002(void **state) {
+    (void)state;
+    for (int k = 0; k < AP_EXEMPT_COUNT; k++) {
+        ap_event_t ev = exemption_ev(k);
+        if (k == AP_EXEMPT_OTHER_REASONABLE_CAUSE) {
+            expect_invalid(&ev, "OTHER_REASONABLE_CAUSE exemption without journal_ref");
+            strcpy(ev.u.exemption.journal_ref, "j-2026-17");
+        }
+        valid(&ev);
+    }
+    ap_event_t ev = exemption_ev(AP_EXEMPT_OTHER_REASONABLE_CAUSE);
+    snprintf(ev.u.exemption.journal_ref, AP_ID_CAP, "note 010190-1234");
+    expect_invalid(&ev, "journal_ref looks like a CPR");
+    ev = exemption_ev(AP_EXEMPT_LESS_INTENSIVE);
+    ev.u.exemption.job_start_date = ap_cal_days_from_civil(2026, 2, 1);
+    valid(&ev);
+    ev.u.exemption.job_start_date = 0; /* 1970: a broken record, not a job start */
+    expect_invalid(&ev, "job_start_date out of range");
+}
+
+/* DOMAIN.md / seed 002: a reduction to 0 hours is an exemption in disguise
+ * (refused: grant the exemption); the assessment is noted in the journal. */
+static void reduction_to_zero_and_journal__seed002_lab105a(void **state) {
+    (void)state;
+    ap_event_t ev = reduction_ev();
+    valid(&ev);
+    ev.u.reduction.reduced_minutes_per_week = 0;
+    expect_invalid(&ev, "is 0: that is an exemption");
+    ev.u.reduction.action = AP_REDUCTION_ENDED; /* ending one stored before the rule */
+    valid(&ev);
+    ev = reduction_ev();
+    strcpy(ev.u.reduction.journal_ref, "");
+    expect_invalid(&ev, "reduction without journal_ref");
+    ev.u.reduction.action = AP_REDUCTION_ENDED;
+    valid(&ev);
+    snprintf(ev.u.reduction.journal_ref, AP_ID_CAP, "0101901234");
+    expect_invalid(&ev, "journal_ref looks like a CPR");
+    /* What the assessed placements were: only the named ones. */
+    ev = reduction_ev();
+    ev.u.reduction.n_assessed_detail = 1;
+    strcpy(ev.u.reduction.assessed_placements[0].placement_id, "pl-1");
+    ev.u.reduction.assessed_placements[0].offer_type = AP_ACT_NYTTEINDSATS;
+    ev.u.reduction.assessed_placements[0].planned_minutes_per_week = 1200;
+    valid(&ev);
+    strcpy(ev.u.reduction.assessed_placements[0].placement_id, "pl-9");
+    expect_invalid(&ev, "not in assessed_placement_ids");
+    strcpy(ev.u.reduction.assessed_placements[0].placement_id, "pl-1");
+    ev.u.reduction.assessed_placements[0].planned_minutes_per_week = -5;
+    expect_invalid(&ev, "planned_minutes_per_week outside");
+}
+
+/* Coverage (issue 16 §4): an exit reason belongs to an ended period, and the
+ * benefit (the duration on public support) starts on or before coverage. */
+static void coverage_exit_and_benefit_start__seed002(void **state) {
+    (void)state;
+    ap_event_t ev = coverage_ev();
+    valid(&ev); /* v1 content: nothing new stated */
+    ev.u.coverage.legal_basis = AP_BASIS_INL_20_D;
+    ev.u.coverage.target_group = AP_TG_AKTIVITETSPARAT;
+    ev.u.coverage.benefit_start_date = ap_cal_days_from_civil(2009, 3, 2); /* long before 2014 is fine */
+    valid(&ev);
+    ev.u.coverage.end_reason = AP_END_FLEXJOB;
+    expect_invalid(&ev, "end_reason without to_date");
+    ev.u.coverage.to_date = ap_cal_days_from_civil(2026, 3, 31);
+    valid(&ev);
+    ev.u.coverage.benefit_start_date = ev.u.coverage.from_date + 1;
+    expect_invalid(&ev, "benefit_start_date");
+}
+
+/* A zeroed struct is not an empty event: ap_events_clear makes optional fields null. */
+static void cleared_events_have_null_optionals(void **state) {
+    (void)state;
+    ap_event_t ev;
+    ap_events_clear(&ev, AP_EV_COVERAGE);
+    assert_int_equal(ev.type, AP_EV_COVERAGE);
+    assert_int_equal(ev.u.coverage.to_date, AP_NO_DATE);
+    assert_int_equal(ev.u.coverage.legal_basis, -1);
+    assert_int_equal(ev.u.coverage.target_group, -1);
+    assert_int_equal(ev.u.coverage.end_reason, -1);
+    assert_int_equal(ev.u.coverage.benefit_start_date, AP_NO_DATE);
+    ap_events_clear(&ev, AP_EV_EXEMPTION);
+    assert_int_equal(ev.u.exemption.job_start_date, AP_NO_DATE);
+    assert_int_equal(ev.u.exemption.from_date, 0); /* required fields stay zero */
+}
+
+/* The demo's input files (deploy/demo) parse with the current schemas and
+ * pass validation: apctl produce would refuse them otherwise. */
+static void demo_inputs_are_valid(void **state) {
+    (void)state;
+    static const char *const files[] = {"exemptions.jsonl", "placements.jsonl", "hours.jsonl"};
+    size_t lines = 0;
+    for (size_t f = 0; f < 3; f++) {
+        char path[512], line[8192];
+        snprintf(path, sizeof path, "%s/%s", AP_DEMO_DIR, files[f]);
+        FILE *in = fopen(path, "r");
+        if (!in) fail_msg("cannot open %s", path);
+        while (fgets(line, sizeof line, in)) {
+            ap_json_doc_t doc = AP_JSON_DOC_INIT;
+            ap_codec_error_t err;
+            if (ap_json_parse(&doc, line, strlen(line))) fail_msg("%s: not JSON: %s", path, doc.err);
+            const ap_json_node_t *schema = ap_json_member(&doc, &doc.nodes[0], "schema");
+            assert_non_null(schema);
+            ap_event_t ev;
+            ap_event_type_t t = ap_events_type_by_name(schema->str, schema->len);
+            assert_true(t != AP_EV_COUNT);
+            ap_events_clear(&ev, t);
+            static const char *const ignore[] = {"schema", NULL};
+            if (ap_codec_from_json(ap_events_desc(t), &doc, &doc.nodes[0], ignore, &ev.u, &err) != AP_CODEC_OK)
+                fail_msg("%s: %s", path, err.msg);
+            valid(&ev);
+            if (t == AP_EV_REDUCTION) assert_int_equal(ev.u.reduction.n_assessed_detail, 1);
+            if (t == AP_EV_COVERAGE) assert_true(ev.u.coverage.target_group >= 0);
+            ap_json_doc_free(&doc);
+            lines++;
+        }
+        fclose(in);
+    }
+    assert_true(lines > 90);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(valid_placement_passes),   cmocka_unit_test(placement_dates__seed002),
@@ -310,6 +474,11 @@ int main(void) {
         cmocka_unit_test(cpr_numbers_are_refused_in_every_text_field), cmocka_unit_test(header_rules),
         cmocka_unit_test(hours_and_reduction_rules), cmocka_unit_test(registry_is_complete_and_distinct),
         cmocka_unit_test(derived_ids_are_stable_uuids),
+        cmocka_unit_test(exemptions_are_an_open_list__seed002),
+        cmocka_unit_test(reduction_to_zero_and_journal__seed002_lab105a),
+        cmocka_unit_test(coverage_exit_and_benefit_start__seed002),
+        cmocka_unit_test(cleared_events_have_null_optionals),
+        cmocka_unit_test(demo_inputs_are_valid),
     };
     return cmocka_run_group_tests(tests, setup, NULL);
 }

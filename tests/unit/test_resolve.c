@@ -15,6 +15,7 @@
 
 #include <avro.h>
 
+#include "arbejdspligt/calendar.h"
 #include "arbejdspligt/events.h"
 #include "arbejdspligt/resolve.h"
 #include "arbejdspligt/schema.h"
@@ -767,6 +768,122 @@ static void a_result_of_a_newer_processor_is_read_by_a_consumer(void **state) {
     ap_buf_free(&c);
 }
 
+
+/* ------------------------------- issue 16 §4: v1 input records still decode */
+
+static const char *released_text(const char *name, int version) {
+    for (const struct ap_released_schema *r = ap_released_schemas; r->name; r++)
+        if (strcmp(r->name, name) == 0 && r->version == version) return r->text;
+    fail_msg("no released %s v%d", name, version);
+    return NULL;
+}
+
+#define HDR_ASSIGN "event_id=s:6f1c2b9e-2d7a-4e0b-9a51-3c8d0f6e7a12", "citizen_id=s:c-7", "municipality_code=s:101", \
+                   "occurred_at=l:1767700000000", "recorded_at=l:1767700001000", "source_system=s:opera"
+
+/* Records written with the released v1 of each input schema changed by
+ * issue 16 (bytes from avro-c under the v1 text) decode as the current
+ * schema: the v1 fields as written, the new fields null or empty; and the
+ * deprecated exemption symbol stays readable and counts as the foertidspension
+ * target group. Then the same through v2 of ExemptionEvent. */
+static void v1_records_of_changed_input_schemas_decode(void **state) {
+    (void)state;
+    ap_codec_error_t err;
+    assert_int_equal(ap_events_init(&err), 0);
+    uint8_t rec[2048];
+    ap_event_t got;
+    char why[AP_TEXT_CAP];
+
+    const char *cov[] = {HDR_ASSIGN, "action=e:2", "coverage_id=s:cv-1", "from_date=i:20458", "to_date=u1/i:20544",
+                         "benefit_type=e:4", NULL};
+    size_t len = write_record(released_text("CoverageEvent", 1), cov, rec, sizeof rec);
+    assert_false(ap_events_is_current(rec, len));
+    assert_int_equal(ap_events_decode(rec, len, &got, &err), AP_CODEC_OK);
+    assert_int_equal(got.type, AP_EV_COVERAGE);
+    assert_string_equal(got.u.coverage.coverage_id, "cv-1");
+    assert_int_equal(got.u.coverage.action, AP_COVERAGE_ENDED);
+    assert_int_equal(got.u.coverage.to_date, 20544);
+    assert_int_equal(got.u.coverage.benefit_type, AP_BEN_ARBEJDSMARKEDSYDELSE);
+    assert_int_equal(got.u.coverage.legal_basis, -1);
+    assert_int_equal(got.u.coverage.target_group, -1);
+    assert_int_equal(got.u.coverage.end_reason, -1);
+    assert_int_equal(got.u.coverage.benefit_start_date, AP_NO_DATE);
+    assert_int_equal(ap_events_validate(&got, why, sizeof why), 0);
+
+    const char *ex[] = {HDR_ASSIGN, "action=e:0", "exemption_id=s:ex-1", "kind=e:7", "from_date=i:20458",
+                        "to_date=u0/n", "placement_id=u0/n", NULL};
+    len = write_record(released_text("ExemptionEvent", 1), ex, rec, sizeof rec);
+    assert_int_equal(ap_events_decode(rec, len, &got, &err), AP_CODEC_OK);
+    assert_int_equal(got.type, AP_EV_EXEMPTION);
+    assert_int_equal(got.u.exemption.kind, AP_EXEMPT_EARLY_RETIREMENT_TARGET); /* as written ... */
+    assert_int_equal(ap_exemption_kind_canonical(got.u.exemption.kind), AP_EXEMPT_FOERTIDSPENSION_TARGET); /* ... and what it is */
+    assert_string_equal(ap_exemption_kind_name(got.u.exemption.kind), "FOERTIDSPENSION_TARGET_GROUP");
+    assert_int_equal(got.u.exemption.to_date, AP_NO_DATE);
+    assert_string_equal(got.u.exemption.journal_ref, "");
+    assert_int_equal(got.u.exemption.job_start_date, AP_NO_DATE);
+    assert_int_equal(ap_events_validate(&got, why, sizeof why), 0);
+    /* Each v1 symbol keeps its meaning (symbols are appended, never moved). */
+    for (int k = 0; k <= AP_EXEMPT_IGU; k++) {
+        char kind[16];
+        snprintf(kind, sizeof kind, "kind=e:%d", k);
+        ex[8] = kind; /* after the six header fields, action and exemption_id */
+        len = write_record(released_text("ExemptionEvent", 1), ex, rec, sizeof rec);
+        assert_int_equal(ap_events_decode(rec, len, &got, &err), AP_CODEC_OK);
+        assert_int_equal(got.u.exemption.kind, k);
+    }
+
+    /* ExemptionEvent v2 (the enum default, the two new fields). */
+    const char *ex2[] = {HDR_ASSIGN, "action=e:0", "exemption_id=s:ex-2", "kind=e:5", "from_date=i:20458",
+                         "to_date=u0/n", "placement_id=u0/n", "journal_ref=u1/s:j-5", "job_start_date=u1/i:20500", NULL};
+    len = write_record(released_text("ExemptionEvent", 2), ex2, rec, sizeof rec);
+    assert_int_equal(ap_events_decode(rec, len, &got, &err), AP_CODEC_OK);
+    assert_int_equal(got.u.exemption.kind, AP_EXEMPT_LESS_INTENSIVE);
+    assert_string_equal(got.u.exemption.journal_ref, "j-5");
+    assert_int_equal(got.u.exemption.job_start_date, 20500);
+
+    const char *red[] = {HDR_ASSIGN, "action=e:0", "reduction_id=s:rd-1", "reduced_minutes_per_week=i:900",
+                         "valid_from=i:20458", "valid_to=u0/n", "assessed_on=i:20455", "assessed_placement_ids=a2/s:pl-1",
+                         NULL};
+    len = write_record(released_text("ReductionEvent", 1), red, rec, sizeof rec);
+    assert_int_equal(ap_events_decode(rec, len, &got, &err), AP_CODEC_OK);
+    assert_int_equal(got.type, AP_EV_REDUCTION);
+    assert_int_equal(got.u.reduction.reduced_minutes_per_week, 900);
+    assert_int_equal(got.u.reduction.n_assessed, 2);
+    assert_string_equal(got.u.reduction.assessed_placement_ids[1], "pl-1");
+    assert_string_equal(got.u.reduction.journal_ref, "");
+    assert_int_equal(got.u.reduction.n_assessed_detail, 0);
+    /* Decodes, but the door now wants the assessment's journal note (README Validation). */
+    assert_int_equal(ap_events_validate(&got, why, sizeof why), -1);
+    assert_non_null(strstr(why, "journal_ref"));
+
+    /* The resolved record re-encodes in the current schema and reads back the same. */
+    ap_buf_t b = AP_BUF_INIT;
+    ap_events_encode(&got, &b);
+    assert_true(ap_events_is_current((const uint8_t *)b.data, b.len));
+    ap_event_t again;
+    assert_int_equal(ap_events_decode((const uint8_t *)b.data, b.len, &again, &err), AP_CODEC_OK);
+    assert_int_equal(again.u.reduction.n_assessed, 2);
+    assert_int_equal(again.u.reduction.n_assessed_detail, 0);
+    ap_buf_free(&b);
+}
+
+/* The policy's FORWARD half for the new exemption kinds: v2 (what a reader
+ * one version behind has) declares the default HEALTH, so it can read v3
+ * records with kinds it lacks; v1 could not, which is why v2 exists. */
+static void new_exemption_kinds_need_the_v2_default(void **state) {
+    (void)state;
+    const char *v1 = released_text("ExemptionEvent", 1), *v2 = released_text("ExemptionEvent", 2),
+               *v3 = released_text("ExemptionEvent", 3);
+    char why[256] = "";
+    assert_int_equal(ap_resolve_check(v2, strlen(v2), v3, strlen(v3), why, sizeof why), 0);
+    assert_int_equal(ap_resolve_check(v1, strlen(v1), v3, strlen(v3), why, sizeof why), -1);
+    assert_non_null(strstr(why, "FOERTIDSPENSION_TARGET_GROUP is not in the reader's enum"));
+    assert_int_equal(ap_resolve_check_policy(v1, strlen(v1), v2, strlen(v2), why, sizeof why), 0);
+    assert_int_equal(ap_resolve_check_policy(v2, strlen(v2), v3, strlen(v3), why, sizeof why), 0);
+    /* v2 and v1 differ only by the default and two optional fields. */
+    assert_non_null(strstr(v2, "\"default\": \"HEALTH\""));
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(each_resolution_rule),
@@ -780,6 +897,8 @@ int main(void) {
         cmocka_unit_test(an_incompatible_writer_is_refused_at_start_up),
         cmocka_unit_test(a_tick_of_a_newer_version_is_a_tick),
         cmocka_unit_test(a_result_of_a_newer_processor_is_read_by_a_consumer),
+        cmocka_unit_test(v1_records_of_changed_input_schemas_decode),
+        cmocka_unit_test(new_exemption_kinds_need_the_v2_default),
     };
     return cmocka_run_group_tests(tests, setup, NULL);
 }

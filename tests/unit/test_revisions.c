@@ -122,8 +122,7 @@ static void gen_citizen(const char *cit, int32_t partition) {
 
     /* Coverage: one or two periods. */
     for (int k = 0, n = 1 + chance(30); k < n; k++) {
-        memset(&ev, 0, sizeof ev);
-        ev.type = AP_EV_COVERAGE;
+        ap_events_clear(&ev, AP_EV_COVERAGE);
         ap_coverage_t *c = &ev.u.coverage;
         t = ((int64_t)day0 - 7 + rnd(21)) * DAY_MS;
         header(&c->h, cit, t);
@@ -177,8 +176,7 @@ static void gen_citizen(const char *cit, int32_t partition) {
 
     /* Exemptions, some tied to one placement. */
     for (int k = 0, n = chance(60) ? 1 + chance(30) : 0; k < n; k++) {
-        memset(&ev, 0, sizeof ev);
-        ev.type = AP_EV_EXEMPTION;
+        ap_events_clear(&ev, AP_EV_EXEMPTION);
         ap_exemption_t *x = &ev.u.exemption;
         t = ((int64_t)some_day() - 3) * DAY_MS;
         header(&x->h, cit, t);
@@ -202,8 +200,7 @@ static void gen_citizen(const char *cit, int32_t partition) {
 
     /* A reduction, assessed against a placement. */
     if (n_pl && chance(40)) {
-        memset(&ev, 0, sizeof ev);
-        ev.type = AP_EV_REDUCTION;
+        ap_events_clear(&ev, AP_EV_REDUCTION);
         ap_reduction_t *r = &ev.u.reduction;
         t = ((int64_t)some_day() - 3) * DAY_MS;
         header(&r->h, cit, t);
@@ -215,6 +212,7 @@ static void gen_citizen(const char *cit, int32_t partition) {
         r->assessed_on = r->valid_from;
         r->n_assessed = 1;
         strcpy(r->assessed_placement_ids[0], placements[rnd(n_pl)]);
+        strcpy(r->journal_ref, "j-rd-0"); /* the assessment's journal note (required) */
         add_event(&ev, AP_TOPIC_EXEMPTION, partition, lateness());
         for (int v = 1, nv = rnd(3); v <= nv; v++) {
             header(&r->h, cit, t = later(t));

@@ -26,6 +26,7 @@ typedef struct world {
     ap_exemption_t ex[8];
     ap_reduction_t red[8];
     size_t ncov, npl, nhrs, nex, nred;
+    int no_auto_placement; /* hours() registers no placement for offer hours */
 } world_t;
 
 static int32_t D(const char *s) {
@@ -48,6 +49,8 @@ static void coverage(world_t *w, const char *id, const char *muni, const char *f
     snprintf(c->coverage_id, sizeof c->coverage_id, "%s", id);
     c->from_date = D(from);
     c->to_date = to ? D(to) : AP_NO_DATE;
+    c->legal_basis = c->target_group = c->end_reason = -1; /* not stated */
+    c->benefit_start_date = AP_NO_DATE;
 }
 
 static void placement(world_t *w, const char *id, int kind, const char *start, const char *end, int minutes) {
@@ -55,13 +58,30 @@ static void placement(world_t *w, const char *id, int kind, const char *start, c
     header(&p->h, id, "101");
     snprintf(p->placement_id, sizeof p->placement_id, "%s", id);
     p->offer_type = kind;
-    p->job_type = -1;
+    /* Registered as seed 003 says: nytteindsats with a nytteindsats job type. */
+    p->job_type = kind == AP_ACT_NYTTEINDSATS || kind == AP_ACT_SAERLIGT_TILRETTELAGT_NYTTEINDSATS ? AP_JOB_NYTTEINDSATS_KOMMUNE : -1;
     p->start_date = D(start);
     p->end_date = D(end);
     p->planned_minutes_per_week = minutes;
 }
 
 static ap_hours_t *hours(world_t *w, const char *date, int kind, int minutes, const char *journal) {
+    /* Hours of an offer count only while a placement of that offer type is in
+     * force (seed 003): unless a case says otherwise, the world registers one
+     * for the hours' week and eight after it, as a publisher would. */
+    int32_t day = D(date);
+    if (ap_rules_is_offer(kind) && !w->no_auto_placement) {
+        int found = 0;
+        for (size_t i = 0; i < w->npl && !found; i++)
+            found = w->pl[i].offer_type == kind && w->pl[i].start_date <= day && w->pl[i].end_date >= day;
+        if (!found) {
+            char id[32], from[11], to[11];
+            snprintf(id, sizeof id, "pl-auto-%02zu", w->npl);
+            ap_cal_format_date(ap_cal_week_start(day), from);
+            ap_cal_format_date(ap_cal_week_start(day) + 62, to);
+            placement(w, id, kind, from, to, 0);
+        }
+    }
     ap_hours_t *h = &w->hrs[w->nhrs];
     char id[32];
     snprintf(id, sizeof id, "hr-%02zu", w->nhrs++);
@@ -91,6 +111,7 @@ static void exemption(world_t *w, const char *id, int kind, const char *from, co
     e->from_date = D(from);
     e->to_date = to ? D(to) : AP_NO_DATE;
     snprintf(e->placement_id, sizeof e->placement_id, "%s", placement_id ? placement_id : "");
+    e->job_start_date = AP_NO_DATE;
 }
 
 static void reduction(world_t *w, const char *id, int minutes, const char *from, const char *to, const char *assessed_on,
@@ -289,7 +310,7 @@ static void rule_version_by_week__seed002_seed001(void **s) {
     assert_int_equal(ap_rules_version_for(D("2013-12-30"))->nytte_max_weeks, 13); /* 2014-W01 */
     assert_int_equal(ap_rules_first_monday(), D("2013-12-30"));
     e = evaluate(&w, "2024-12-30"); /* 2025-W01 */
-    assert_string_equal(e.result.rule_version, "AP-2025.1");
+    assert_string_equal(e.result.rule_version, "AP-2025.1-IMPL"); /* the implementation period, see below */
     assert_int_equal(e.result.iso_year, 2025);
     assert_int_equal(e.result.iso_week, 1);
 }
@@ -534,10 +555,13 @@ static void order_independent__determinism(void **s) {
 }
 
 
+/* A placement under a benefit type; the coverage says the same benefit (the
+ * hour rules read the coverage's, and a disagreement is a finding of its own). */
 static ap_placement_t *nytte(world_t *w, const char *id, int kind, const char *start, const char *end, int minutes,
                              int benefit) {
     placement(w, id, kind, start, end, minutes);
     w->pl[w->npl - 1].benefit_type = benefit;
+    for (size_t i = 0; i < w->ncov; i++) w->cov[i].benefit_type = benefit;
     return &w->pl[w->npl - 1];
 }
 
@@ -601,13 +625,34 @@ static void saerligt_tilrettelagt_without_job_search__seed002(void **s) {
     world_t w = {0};
     coverage(&w, "cv", "101", W, NULL);
     nytte(&w, "stn-1", AP_ACT_SAERLIGT_TILRETTELAGT_NYTTEINDSATS, "2026-01-01", "2026-06-30", 2220, AP_BEN_KONTANTHJAELP);
-    full_week(&w, W, AP_ACT_SAERLIGT_TILRETTELAGT_NYTTEINDSATS);
-    ap_hours_t *h = hours(&w, "2026-01-06", AP_ACT_FORBEREDELSE_JOBSOEGNING, 60, NULL);
-    assert_false(has_alert(ev(&w, W), AP_ALERT_RULE_VIOLATION)); /* job search outside the offer is fine */
+    for (int d = 0; d < 4; d++) { /* Monday to Thursday in the offer; Friday not */
+        char date[11];
+        ap_cal_format_date(D(W) + d, date);
+        hours(&w, date, AP_ACT_SAERLIGT_TILRETTELAGT_NYTTEINDSATS, 555, NULL);
+    }
+    ap_hours_t *h = hours(&w, "2026-01-09", AP_ACT_FORBEREDELSE_JOBSOEGNING, 60, NULL);
+    assert_false(has_alert(ev(&w, W), AP_ALERT_RULE_VIOLATION)); /* job search on a day without the offer is fine */
     snprintf(h->placement_id, sizeof h->placement_id, "stn-1");
     const ap_alert_t *a = alert(ev(&w, W), AP_ALERT_RULE_VIOLATION);
     assert_non_null(a);
     assert_non_null(strstr(a->detail, "saerligt tilrettelagt"));
+}
+
+/* Seed 002 (issue 16 §4): a job-centre interview on a day of saerligt
+ * tilrettelagt nytteindsats is a finding even when it does not name the
+ * placement; the same interview on a day without the offer is not. */
+static void saerligt_tilrettelagt_day_without_interviews__seed002(void **s) {
+    (void)s;
+    world_t w = {0};
+    coverage(&w, "cv", "101", W, NULL);
+    nytte(&w, "stn-1", AP_ACT_SAERLIGT_TILRETTELAGT_NYTTEINDSATS, "2026-01-01", "2026-06-30", 2220, AP_BEN_KONTANTHJAELP);
+    hours(&w, "2026-01-06", AP_ACT_SAERLIGT_TILRETTELAGT_NYTTEINDSATS, 300, NULL);
+    ap_hours_t *h = hours(&w, "2026-01-07", AP_ACT_JOBSAMTALE, 45, NULL);
+    assert_false(has_alert(ev(&w, W), AP_ALERT_RULE_VIOLATION)); /* Wednesday: no offer hours that day */
+    h->activity_date = D("2026-01-06");                           /* the offer's Tuesday, placement not named */
+    const ap_alert_t *a = alert(ev(&w, W), AP_ALERT_RULE_VIOLATION);
+    assert_non_null(a);
+    assert_non_null(strstr(a->detail, "45 min of job search or job-centre meetings"));
 }
 
 /* Seed 002: every offer has a start and an end date; one without a valid
@@ -736,6 +781,208 @@ static void audit_override_of_the_norm__replay_what_if(void **s) {
     assert_int_equal(adjustment(&e, AP_ADJ_PRORATION), -2 * 432);
 }
 
+
+/* ------------------------------------------- issue 16 §4: inputs' rules */
+
+/* Seed 002: 2025 is the implementation period ("efter afslutningen af
+ * implementeringsperioden" STAR measures from January 2026): 2025 weeks name
+ * a rule version of their own, chosen by the Thursday like any other; the
+ * rules and the alerts are those of the law (same requirement, same codes
+ * and severities). */
+static void implementation_period_2025__seed002(void **s) {
+    (void)s;
+    assert_int_equal(D("2025-12-31"), 20453); /* the DAY_ constants of rules.c */
+    assert_int_equal(D("2026-01-01"), 20454);
+    world_t w = {0};
+    coverage(&w, "cv", "101", "2025-01-01", NULL);
+    /* 37 hours offered, so the empty week is the case's NO_ACTIVITY (issue 16 §1). */
+    placement(&w, "pl-1", AP_ACT_VIRKSOMHEDSPRAKTIK, "2025-01-01", "2026-12-31", 2220);
+    ap_week_eval_t e = evaluate(&w, "2025-12-22"); /* 2025-W52 */
+    assert_string_equal(e.result.rule_version, "AP-2025.1-IMPL");
+    assert_true(ap_rules_version_for(D("2025-12-22"))->implementation_period);
+    assert_int_equal(e.result.required_minutes, 2220);
+    const ap_alert_t *a = alert(&e, AP_ALERT_NO_ACTIVITY);
+    assert_non_null(a);
+    assert_int_equal(a->severity, AP_SEV_CRITICAL); /* alerts as in 2026 */
+    assert_string_equal(a->rule_version, "AP-2025.1-IMPL");
+    e = evaluate(&w, "2025-12-29"); /* 2026-W01: its Thursday is 1 January 2026 */
+    assert_string_equal(e.result.rule_version, "AP-2025.1");
+    assert_false(ap_rules_version_for(D("2025-12-29"))->implementation_period);
+    assert_int_equal(alert(&e, AP_ALERT_NO_ACTIVITY)->severity, AP_SEV_CRITICAL);
+}
+
+/* Seed 003: nytteindsats is registered with one of the four nytteindsats job
+ * types, and those job types mean nytteindsats. */
+static void nytte_needs_nytte_job_type__seed003(void **s) {
+    (void)s;
+    world_t w = {0};
+    coverage(&w, "cv", "101", W, NULL);
+    placement(&w, "pl-1", AP_ACT_NYTTEINDSATS, W, "2026-06-30", 1200); /* job type Nytteindsats, kommune */
+    placement(&w, "pl-2", AP_ACT_VIRKSOMHEDSPRAKTIK, W, "2026-06-30", 1020);
+    assert_false(has_alert(ev(&w, W), AP_ALERT_RULE_VIOLATION));
+    w.pl[0].job_type = -1; /* registered as ordinary praktik: the 2014 mistake */
+    const ap_alert_t *a = alert(ev(&w, W), AP_ALERT_RULE_VIOLATION);
+    assert_non_null(a);
+    assert_non_null(strstr(a->detail, "pl-1 is not registered with a nytteindsats job type"));
+    w.pl[0].job_type = AP_JOB_ANDET;
+    assert_true(has_alert(ev(&w, W), AP_ALERT_RULE_VIOLATION));
+    w.pl[0].job_type = AP_JOB_NYTTEINDSATS_STATEN;
+    w.pl[1].job_type = AP_JOB_NYTTEINDSATS_REGIONAL; /* the reverse: a nytte job type on praktik */
+    a = alert(ev(&w, W), AP_ALERT_RULE_VIOLATION);
+    assert_non_null(a);
+    assert_non_null(strstr(a->detail, "pl-2 has a nytteindsats job type but offer type VIRKSOMHEDSPRAKTIK"));
+}
+
+/* Seed 003: offers are registered as placements; hours of an offer type with
+ * no placement of that type in force that day are not credited, and reported. */
+static void offer_hours_need_a_placement__seed003(void **s) {
+    (void)s;
+    world_t w = {0};
+    w.no_auto_placement = 1;
+    coverage(&w, "cv", "101", W, NULL);
+    placement(&w, "pl-1", AP_ACT_VIRKSOMHEDSPRAKTIK, W, "2026-01-07", 2220); /* Monday to Wednesday */
+    full_week(&w, W, AP_ACT_VIRKSOMHEDSPRAKTIK);
+    hours(&w, "2026-01-08", AP_ACT_LOENTIMER, 60, NULL); /* paid hours need no placement */
+    ap_week_eval_t e = evaluate(&w, W);
+    assert_int_equal(e.result.credited_minutes, 3 * 444 + 60);
+    assert_int_equal(adjustment(&e, AP_ADJ_HOURS_NOT_COUNTED), 2 * 444);
+    const ap_alert_t *a = alert(&e, AP_ALERT_RULE_VIOLATION);
+    assert_non_null(a);
+    assert_non_null(strstr(a->detail, "888 min of offer hours"));
+    w.pl[0].end_date = D("2026-01-09"); /* the placement runs all week */
+    e = evaluate(&w, W);
+    assert_int_equal(e.result.credited_minutes, 2220 + 60);
+    assert_int_equal(adjustment(&e, AP_ADJ_HOURS_NOT_COUNTED), INT32_MIN);
+    assert_false(has_alert(&e, AP_ALERT_RULE_VIOLATION));
+    w.pl[0].action = AP_PLACEMENT_CANCELLED; /* a cancelled offer is none */
+    assert_int_equal(ev(&w, W)->result.credited_minutes, 60);
+}
+
+/* Seed 001 via the coverage: the 20-hour nytteindsats rule reads the
+ * coverage's benefit type, and a placement registered under another benefit
+ * type is a finding of its own. */
+static void nytte_hours_rule_reads_coverage_benefit__seed001(void **s) {
+    (void)s;
+    world_t w = {0};
+    coverage(&w, "cv", "101", W, NULL);
+    w.cov[0].benefit_type = AP_BEN_ARBEJDSMARKEDSYDELSE;
+    ap_placement_t *p = &w.pl[w.npl];
+    placement(&w, "pl-1", AP_ACT_NYTTEINDSATS, W, "2026-06-30", 1200);
+    p->benefit_type = AP_BEN_ARBEJDSMARKEDSYDELSE;
+    assert_false(has_alert(ev(&w, W), AP_ALERT_RULE_VIOLATION)); /* agree, and 20 h */
+    p->benefit_type = AP_BEN_KONTANTHJAELP;
+    p->planned_minutes_per_week = 1500;
+    ap_week_eval_t e = evaluate(&w, W);
+    int mismatch = 0, twenty = 0;
+    for (size_t i = 0; i < e.n_alerts; i++) {
+        mismatch += strstr(e.alerts[i].detail, "registered under benefit type KONTANTHJAELP, the coverage cv under "
+                                               "ARBEJDSMARKEDSYDELSE") != NULL;
+        twenty += strstr(e.alerts[i].detail, "for arbejdsmarkedsydelse it must be 1200 min") != NULL;
+    }
+    assert_int_equal(mismatch, 1);
+    assert_int_equal(twenty, 1); /* the coverage's benefit, not the placement's */
+}
+
+/* LAB § 106 (seed 002): less intensive effort, "f.eks. fordi den pågældende
+ * skal påbegynde job på fuld tid inden for 6 uger": a job start more than 6
+ * weeks after the exemption starts is flagged, once, in its first week; the
+ * exemption still applies. */
+static void less_intensive_job_within_6_weeks__seed002_lab106(void **s) {
+    (void)s;
+    world_t w = {0};
+    coverage(&w, "cv", "101", W, NULL);
+    exemption(&w, "ex-1", AP_EXEMPT_LESS_INTENSIVE, W, "2026-02-15", NULL);
+    w.ex[0].job_start_date = D(W) + 42; /* exactly 6 weeks */
+    ap_week_eval_t e = evaluate(&w, W);
+    assert_int_equal(e.result.status, AP_STATUS_EXEMPT);
+    assert_false(has_alert(&e, AP_ALERT_RULE_VIOLATION));
+    w.ex[0].job_start_date = D(W) + 43;
+    e = evaluate(&w, W);
+    assert_int_equal(e.result.status, AP_STATUS_EXEMPT); /* flagged, not refused */
+    const ap_alert_t *a = alert(&e, AP_ALERT_RULE_VIOLATION);
+    assert_non_null(a);
+    assert_non_null(strstr(a->detail, "LESS_INTENSIVE exemption ex-1: the job starts 2026-02-17, 43 days after"));
+    assert_false(has_alert(ev(&w, "2026-01-12"), AP_ALERT_RULE_VIOLATION)); /* once */
+    w.ex[0].job_start_date = AP_NO_DATE; /* not stated (v1 records): nothing to check */
+    assert_false(has_alert(ev(&w, W), AP_ALERT_RULE_VIOLATION));
+}
+
+/* LAS § 13 stk. 8 (seed 002): serious mental illness, substance abuse or
+ * homelessness exempt aktivitetsparate. Coverage naming another target group
+ * makes it a finding; the exemption is applied as granted. */
+static void las13_stk8_for_aktivitetsparate__seed002(void **s) {
+    (void)s;
+    static const int kinds[] = {AP_EXEMPT_MENTAL_ILLNESS, AP_EXEMPT_SUBSTANCE_ABUSE, AP_EXEMPT_HOMELESSNESS};
+    for (size_t k = 0; k < 3; k++) {
+        world_t w = {0};
+        coverage(&w, "cv", "101", W, NULL);
+        w.cov[0].target_group = AP_TG_AKTIVITETSPARAT;
+        exemption(&w, "ex-1", kinds[k], W, "2026-01-11", NULL);
+        ap_week_eval_t e = evaluate(&w, W);
+        assert_int_equal(e.result.status, AP_STATUS_EXEMPT);
+        assert_false(has_alert(&e, AP_ALERT_RULE_VIOLATION));
+        w.cov[0].target_group = -1; /* not stated: silent */
+        assert_false(has_alert(ev(&w, W), AP_ALERT_RULE_VIOLATION));
+        w.cov[0].target_group = AP_TG_JOBPARAT;
+        e = evaluate(&w, W);
+        assert_int_equal(e.result.status, AP_STATUS_EXEMPT); /* applied as granted */
+        const ap_alert_t *a = alert(&e, AP_ALERT_RULE_VIOLATION);
+        assert_non_null(a);
+        assert_non_null(strstr(a->detail, "is for aktivitetsparate; coverage cv says JOBPARAT"));
+    }
+}
+
+/* Seed 002 ("f.eks."): the list of exemptions is not closed. Another
+ * reasonable cause exempts like any other; the deprecated symbol
+ * EARLY_RETIREMENT_TARGET counts as the foertidspension target group. */
+static void open_list_and_foertidspension__seed002(void **s) {
+    (void)s;
+    world_t w = {0};
+    coverage(&w, "cv", "101", W, NULL);
+    exemption(&w, "ex-1", AP_EXEMPT_OTHER_REASONABLE_CAUSE, W, NULL, NULL);
+    snprintf(w.ex[0].journal_ref, AP_ID_CAP, "j-42");
+    assert_int_equal(ev(&w, W)->result.status, AP_STATUS_EXEMPT);
+    w.ex[0].kind = AP_EXEMPT_EARLY_RETIREMENT_TARGET;
+    assert_int_equal(ev(&w, W)->result.status, AP_STATUS_EXEMPT);
+    assert_int_equal(ap_exemption_kind_canonical(AP_EXEMPT_EARLY_RETIREMENT_TARGET), AP_EXEMPT_FOERTIDSPENSION_TARGET);
+    assert_string_equal(ap_exemption_kind_name(AP_EXEMPT_EARLY_RETIREMENT_TARGET), "FOERTIDSPENSION_TARGET_GROUP");
+    assert_string_equal(ap_exemption_kind_name(AP_EXEMPT_HEALTH), "HEALTH");
+    w.ex[0].to_date = D("2026-01-06"); /* ends Tuesday: 3 days owed */
+    assert_int_equal(ev(&w, W)->result.required_minutes, 3 * 444);
+}
+
+/* LAB § 105 a stk. 2 (seed 002: "Hvis ... personen skal deltage i en anden
+ * indsats, skal der igen tages stilling"): a reduction goes stale also when
+ * an assessed placement now plans other hours or is another offer type than
+ * at the assessment (ReductionEvent v2's assessed_placements). */
+static void reduction_stale_after_hours_or_type_change__seed002_lab105a(void **s) {
+    (void)s;
+    world_t w = {0};
+    coverage(&w, "cv", "101", W, NULL);
+    placement(&w, "pl-1", AP_ACT_VIRKSOMHEDSPRAKTIK, "2025-12-01", "2026-03-31", 1200);
+    reduction(&w, "rd", 1200, "2025-12-01", NULL, "2025-11-28", "pl-1");
+    ap_reduction_t *x = &w.red[0];
+    x->n_assessed_detail = 1;
+    snprintf(x->assessed_placements[0].placement_id, AP_ID_CAP, "pl-1");
+    x->assessed_placements[0].offer_type = AP_ACT_VIRKSOMHEDSPRAKTIK;
+    x->assessed_placements[0].planned_minutes_per_week = 1200;
+    ap_week_eval_t e = evaluate(&w, W);
+    assert_false(has_alert(&e, AP_ALERT_REASSESSMENT_DUE));
+    assert_int_equal(adjustment(&e, AP_ADJ_REDUCTION_STALE), INT32_MIN);
+    w.pl[0].planned_minutes_per_week = 1800; /* more hours planned since */
+    e = evaluate(&w, W);
+    assert_int_equal(e.result.required_minutes, 1200); /* keeps applying, flagged */
+    assert_int_equal(adjustment(&e, AP_ADJ_REDUCTION_STALE), 0);
+    const ap_alert_t *a = alert(&e, AP_ALERT_REASSESSMENT_DUE);
+    assert_non_null(a);
+    assert_non_null(strstr(a->detail, "planned hours or offer type have changed"));
+    w.pl[0].planned_minutes_per_week = 1200;
+    w.pl[0].offer_type = AP_ACT_LOENTILSKUD; /* another offer type */
+    assert_true(has_alert(ev(&w, W), AP_ALERT_REASSESSMENT_DUE));
+    x->n_assessed_detail = 0; /* a v1 reduction: only the set of placements is known */
+    assert_false(has_alert(ev(&w, W), AP_ALERT_REASSESSMENT_DUE));
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(norm_37h_exactly__seed002),
@@ -766,6 +1013,15 @@ int main(void) {
         cmocka_unit_test(kontantydelse_nytte_at_most_20h__seed001),
         cmocka_unit_test(nytte_13_week_limit_until_2024__seed001_seed003),
         cmocka_unit_test(saerligt_tilrettelagt_without_job_search__seed002),
+        cmocka_unit_test(saerligt_tilrettelagt_day_without_interviews__seed002),
+        cmocka_unit_test(implementation_period_2025__seed002),
+        cmocka_unit_test(nytte_needs_nytte_job_type__seed003),
+        cmocka_unit_test(offer_hours_need_a_placement__seed003),
+        cmocka_unit_test(nytte_hours_rule_reads_coverage_benefit__seed001),
+        cmocka_unit_test(less_intensive_job_within_6_weeks__seed002_lab106),
+        cmocka_unit_test(las13_stk8_for_aktivitetsparate__seed002),
+        cmocka_unit_test(open_list_and_foertidspension__seed002),
+        cmocka_unit_test(reduction_stale_after_hours_or_type_change__seed002_lab105a),
         cmocka_unit_test(placement_without_valid_period__seed002),
         cmocka_unit_test(plan_gap_for_next_week__domain_alerts),
         cmocka_unit_test(endings_next_week__domain_alerts),

@@ -90,7 +90,8 @@ static void every_activity_kind_credited_in_a_full_evaluation__seed002(void **s)
         for (int with_journal = 0; with_journal < 2; with_journal++) {
             world_t w = {0};
             coverage(&w, "cv", "101", W, NULL);
-            placement(&w, "pl-1", AP_ACT_NYTTEINDSATS, "2026-01-01", "2026-03-31", 2220);
+            /* Offer hours count only under a placement of their type (seed 003). */
+            placement(&w, "pl-1", ap_rules_is_offer(k) ? k : AP_ACT_NYTTEINDSATS, "2026-01-01", "2026-03-31", 2220);
             week_of(&w, W, k, 2220, with_journal ? "J-1" : NULL);
             ap_week_eval_t e = evaluate(&w, W);
             const ap_result_t *r = &e.result;
@@ -142,7 +143,7 @@ static void nytte_hours_by_benefit_below_and_above_20h__seed001(void **s) {
     for (size_t i = 0; i < sizeof benefit_cases / sizeof *benefit_cases; i++) {
         const benefit_case_t *k = &benefit_cases[i];
         world_t w = {0};
-        coverage(&w, "cv", "101", W, NULL);
+        coverage(&w, "cv", "101", W, NULL)->benefit_type = k->benefit; /* the rule reads the coverage's */
         placement(&w, "pl-1", AP_ACT_NYTTEINDSATS, "2026-01-01", "2026-03-31", k->planned)->benefit_type = k->benefit;
         week_of(&w, W, AP_ACT_NYTTEINDSATS, k->reported, NULL);
         ap_week_eval_t e = evaluate(&w, W);

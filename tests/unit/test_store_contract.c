@@ -40,6 +40,8 @@ static ap_citizen_state_t scratch; /* too big for the stack */
 
 /* No closed week to mark dirty. */
 static const ap_store_dirty_t NO_DIRTY = {1, 0};
+/* The dedup generation apply_batch passes (store.h); tests of forgetting set it. */
+static int32_t generation;
 #define TOPIC "in.events"
 
 /* ------------------------------------------------------------ the store */
@@ -58,6 +60,7 @@ static int group_setup(void **state) {
 /* A fresh key prefix per test: an empty store. */
 static int open_store(void **state) {
     (void)state;
+    generation = 0;
     static int n;
     char err[256];
     /* Under "ap": the key patterns of the fixture's ACL user (redis-acl.sh). */
@@ -87,6 +90,7 @@ static int group_setup(void **state) {
 
 static int open_store(void **state) {
     (void)state;
+    generation = 0;
     store = ap_store_memory_create();
     return store ? 0 : -1;
 }
@@ -148,8 +152,7 @@ static ap_event_t placement(const char *citizen, const char *id, int64_t recorde
 
 static ap_event_t coverage(const char *citizen, const char *id, int64_t recorded_at) {
     ap_event_t ev;
-    memset(&ev, 0, sizeof ev);
-    ev.type = AP_EV_COVERAGE;
+    ap_events_clear(&ev, AP_EV_COVERAGE);
     ap_coverage_t *c = &ev.u.coverage;
     header(&c->h, citizen, recorded_at);
     snprintf(c->coverage_id, AP_ID_CAP, "%s", id);
@@ -162,8 +165,7 @@ static ap_event_t coverage(const char *citizen, const char *id, int64_t recorded
 
 static ap_event_t exemption(const char *citizen, const char *id, int64_t recorded_at) {
     ap_event_t ev;
-    memset(&ev, 0, sizeof ev);
-    ev.type = AP_EV_EXEMPTION;
+    ap_events_clear(&ev, AP_EV_EXEMPTION);
     ap_exemption_t *x = &ev.u.exemption;
     header(&x->h, citizen, recorded_at);
     snprintf(x->exemption_id, AP_ID_CAP, "%s", id);
@@ -177,8 +179,7 @@ static ap_event_t exemption(const char *citizen, const char *id, int64_t recorde
 
 static ap_event_t reduction(const char *citizen, const char *id, int64_t recorded_at) {
     ap_event_t ev;
-    memset(&ev, 0, sizeof ev);
-    ev.type = AP_EV_REDUCTION;
+    ap_events_clear(&ev, AP_EV_REDUCTION);
     ap_reduction_t *r = &ev.u.reduction;
     header(&r->h, citizen, recorded_at);
     snprintf(r->reduction_id, AP_ID_CAP, "%s", id);
@@ -209,7 +210,7 @@ static void apply_batch(const ap_event_t *evs, size_t n, int32_t partition, cons
                                      offset + (int64_t)i};
         outcomes[i] = -1;
     }
-    assert_int_equal(ap_store_apply(store, items, n, partition, outcomes), 0);
+    assert_int_equal(ap_store_apply(store, items, n, partition, generation, outcomes), 0);
     for (size_t i = 0; i < n; i++) ap_buf_free(&bufs[i]);
     free(bufs);
     free(items);
@@ -293,6 +294,21 @@ static int registered(int32_t partition, const char *citizen) {
     return found;
 }
 
+/* Ends a cycle that evaluated every dirty mark of a partition. */
+static void clear_dirty_all(int32_t partition) {
+    char **cit;
+    int32_t *mon;
+    size_t n;
+    assert_int_equal(ap_store_dirty(store, partition, &cit, &mon, &n), 0);
+    ap_store_evaluated_t *done = calloc(n ? n : 1, sizeof *done);
+    assert_non_null(done);
+    for (size_t i = 0; i < n; i++) done[i] = (ap_store_evaluated_t){cit[i], mon[i], partition};
+    assert_int_equal(ap_store_commit_cycle(store, NULL, 0, NULL, 0, NULL, 0, done, n), 0);
+    free(done);
+    ap_store_free_list(cit, n);
+    free(mon);
+}
+
 static void clear_dirty(const char *citizen, int32_t monday, int32_t partition) {
     ap_store_evaluated_t done = {citizen, monday, partition};
     assert_int_equal(ap_store_commit_cycle(store, NULL, 0, NULL, 0, NULL, 0, &done, 1), 0);
@@ -326,6 +342,118 @@ static void redelivery_is_a_duplicate(void **state) {
     assert_int_equal(l.in.hours[0].minutes, 100);
     assert_int_equal(l.in.hours[0].activity_date, mon);
     assert_int_equal(load("c-1", mon + 7).in.n_hours, 0);
+}
+
+/* Applied ids are forgotten two generations on (store.h), and a redelivery
+ * then is still a no-op: superseded by the version it wrote, nothing marked
+ * dirty, the state as it was. Issue 15 §5. */
+static void a_forgotten_id_redelivered_changes_nothing(void **state) {
+    (void)state;
+    int32_t mon = day(2026, 1, 5);
+    ap_store_dirty_t closed = {mon - 70, mon + 7};
+    ap_event_t evs[5] = {hours("c-1", "r-1", 1000, mon, 100), placement("c-1", "pl-1", 1000),
+                         exemption("c-1", "ex-1", 1000), reduction("c-1", "rd-1", 1000),
+                         coverage("c-1", "cv-1", 1000)};
+    int out[5];
+    generation = 3;
+    apply_batch(evs, 5, 0, TOPIC, 0, closed, out);
+    for (int i = 0; i < 5; i++) assert_int_equal(out[i], AP_APPLY_APPLIED);
+    clear_dirty_all(0);
+    assert_int_equal(dirty_count(0), 0);
+    generation = 4; /* the next generation still remembers them */
+    apply_batch(evs, 5, 0, TOPIC, 10, closed, out);
+    for (int i = 0; i < 5; i++) assert_int_equal(out[i], AP_APPLY_DUPLICATE);
+    generation = 5; /* forgotten: judged by version alone */
+    apply_batch(evs, 5, 0, TOPIC, 20, closed, out);
+    for (int i = 0; i < 5; i++) assert_int_equal(out[i], AP_APPLY_SUPERSEDED);
+    assert_int_equal(dirty_count(0), 0);
+    loaded_t l = load("c-1", mon);
+    assert_int_equal(l.in.n_hours, 1);
+    assert_int_equal(l.in.hours[0].minutes, 100);
+    assert_int_equal(l.src.hours[0].offset, 0); /* still the first delivery's record */
+    assert_int_equal(l.in.n_placements, 1);
+    assert_int_equal(l.src.placements[0].offset, 1);
+    assert_int_equal(l.in.n_exemptions, 1);
+    assert_int_equal(l.in.n_reductions, 1);
+    assert_int_equal(l.in.n_coverage, 1);
+    /* ... and remembered again from there: a duplicate now. */
+    apply_batch(evs, 5, 0, TOPIC, 30, closed, out);
+    for (int i = 0; i < 5; i++) assert_int_equal(out[i], AP_APPLY_DUPLICATE);
+}
+
+/* A reused id with other content is a conflict while the id is remembered;
+ * once forgotten it is a new record judged by its version. */
+static void a_reused_id_is_a_conflict_only_within_the_horizon(void **state) {
+    (void)state;
+    int32_t mon = day(2026, 1, 5);
+    ap_event_t v1 = hours("c-1", "r-1", 1000, mon, 100);
+    ap_event_t older = hours("c-1", "r-1", 500, mon, 300), newer = hours("c-1", "r-1", 9000, mon, 200);
+    strcpy(older.u.hours.h.event_id, v1.u.hours.h.event_id);
+    strcpy(newer.u.hours.h.event_id, v1.u.hours.h.event_id);
+    generation = 7;
+    assert_int_equal(apply(&v1), AP_APPLY_APPLIED);
+    generation = 8;
+    assert_int_equal(apply(&newer), AP_APPLY_CONFLICT);
+    generation = 9;
+    assert_int_equal(apply(&older), AP_APPLY_SUPERSEDED);
+    assert_int_equal(load("c-1", mon).in.hours[0].minutes, 100);
+    assert_int_equal(apply(&newer), AP_APPLY_CONFLICT); /* the older one's mark holds the id now */
+    generation = 11;
+    assert_int_equal(apply(&newer), AP_APPLY_APPLIED);
+    assert_int_equal(load("c-1", mon).in.hours[0].minutes, 200);
+}
+
+/* The generation never goes back: a call with an older one than the store
+ * has seen on the partition is taken in the newest, and partitions keep
+ * their own generations. */
+static void the_generation_never_goes_back(void **state) {
+    (void)state;
+    int32_t mon = day(2026, 1, 5);
+    ap_event_t a = placement("c-1", "pl-1", 1000), b = placement("c-2", "pl-1", 1000);
+    generation = 2;
+    assert_int_equal(apply_at(&a, 0, TOPIC, 0, NO_DIRTY), AP_APPLY_APPLIED);
+    assert_int_equal(apply_at(&b, 1, TOPIC, 0, NO_DIRTY), AP_APPLY_APPLIED);
+    generation = 6;
+    assert_int_equal(apply_at(&a, 0, TOPIC, 1, NO_DIRTY), AP_APPLY_SUPERSEDED);
+    generation = 2; /* behind partition 0's 6: still forgotten there; partition 1 is at 2 */
+    ap_event_t a2 = placement("c-1", "pl-2", 1000);
+    assert_int_equal(apply_at(&a2, 0, TOPIC, 2, NO_DIRTY), AP_APPLY_APPLIED);
+    assert_int_equal(apply_at(&b, 1, TOPIC, 1, NO_DIRTY), AP_APPLY_DUPLICATE);
+    generation = 7; /* a2 was taken in generation 6: remembered in 7 */
+    assert_int_equal(apply_at(&a2, 0, TOPIC, 3, NO_DIRTY), AP_APPLY_DUPLICATE);
+    assert_int_equal(load("c-1", mon).in.n_placements, 2);
+}
+
+/* Many ids over many generations: what is remembered is exactly the ids of
+ * the current and the previous generation (the memory store compacts, Redis
+ * drops hashes; both must answer alike). */
+static void only_the_last_two_generations_are_remembered(void **state) {
+    (void)state;
+    int32_t mon = day(2026, 1, 5);
+    enum { PER_GEN = 40, GENS = 12 };
+    static ap_event_t evs[GENS][PER_GEN];
+    int out[PER_GEN];
+    for (int g = 0; g < GENS; g++) {
+        generation = g;
+        for (int i = 0; i < PER_GEN; i++) {
+            char report[32];
+            snprintf(report, sizeof report, "r-%d-%d", g, i);
+            evs[g][i] = hours("c-1", report, 1000 + g, mon + 7 * g + i % 7, 10);
+        }
+        apply_batch(evs[g], PER_GEN, 0, TOPIC, g * PER_GEN, NO_DIRTY, out);
+        for (int i = 0; i < PER_GEN; i++) assert_int_equal(out[i], AP_APPLY_APPLIED);
+        apply_batch(evs[g], PER_GEN, 0, TOPIC, 0, NO_DIRTY, out);
+        for (int i = 0; i < PER_GEN; i++) assert_int_equal(out[i], AP_APPLY_DUPLICATE);
+        if (g >= 1) { /* the previous generation's: remembered (a duplicate marks nothing anew) */
+            apply_batch(evs[g - 1], PER_GEN, 0, TOPIC, 0, NO_DIRTY, out);
+            for (int i = 0; i < PER_GEN; i++) assert_int_equal(out[i], AP_APPLY_DUPLICATE);
+        }
+        if (g >= 2) { /* the one before: forgotten, so superseded (and marked again, in g) */
+            apply_batch(evs[g - 2], PER_GEN, 0, TOPIC, 0, NO_DIRTY, out);
+            for (int i = 0; i < PER_GEN; i++) assert_int_equal(out[i], AP_APPLY_SUPERSEDED);
+        }
+    }
+    for (int g = 0; g < GENS; g++) assert_int_equal(load("c-1", mon + 7 * g).in.n_hours, PER_GEN);
 }
 
 /* In one call too: the second of two records with one id is told apart by content. */
@@ -1070,7 +1198,7 @@ static void memory_refuses_bad_calls_whole(void **state) {
     strcpy(evs[1].u.tick.event_id, "00000000-0000-4000-8000-0000000000d1");
     ap_store_item_t items[2] = {{&evs[0], {NULL, 0}, NO_DIRTY, TOPIC, 0}, {&evs[1], {NULL, 0}, NO_DIRTY, TOPIC, 1}};
     int out[2] = {-1, -1};
-    assert_int_equal(ap_store_apply(store, items, 2, 0, out), -1);
+    assert_int_equal(ap_store_apply(store, items, 2, 0, 0, out), -1);
     assert_non_null(strstr(ap_store_error(store), "item 1"));
     assert_int_equal(out[0], -1);
     assert_false(registered(0, "c-1"));
@@ -1086,6 +1214,28 @@ static void memory_refuses_bad_calls_whole(void **state) {
 }
 #endif
 
+#if !AP_CONTRACT_REDIS
+/* The generation is the closed week's number (weeks since 1970) divided by
+ * the horizon, plus one; 0 before any close or with the horizon off. */
+static void generations_follow_the_closed_week(void **state) {
+    (void)state;
+    assert_int_equal(ap_store_generation(AP_NO_DATE, 4), 0);
+    assert_int_equal(ap_store_generation(day(2026, 1, 5), 0), 0);
+    int32_t monday = day(2026, 1, 5); /* day 20458: 2922 whole weeks after 1970-01-01 */
+    assert_int_equal(monday, 20458);
+    assert_int_equal(ap_store_generation(monday, 1), 2923);
+    assert_int_equal(ap_store_generation(monday, 4), 2922 / 4 + 1);
+    /* Consecutive weeks: a new generation every `horizon` weeks, never back. */
+    int changes = 0;
+    for (int w = 1; w < 40; w++) {
+        int32_t a = ap_store_generation(monday + 7 * (w - 1), 4), b = ap_store_generation(monday + 7 * w, 4);
+        assert_true(b == a || b == a + 1);
+        changes += b != a;
+    }
+    assert_true(changes == 9 || changes == 10);
+}
+#endif
+
 #define T(f) cmocka_unit_test_setup_teardown(f, open_store, close_store)
 
 int main(void) {
@@ -1093,6 +1243,10 @@ int main(void) {
         T(store_says_its_kind),
         T(redelivery_is_a_duplicate),
         T(conflict_within_one_call),
+        T(a_forgotten_id_redelivered_changes_nothing),
+        T(a_reused_id_is_a_conflict_only_within_the_horizon),
+        T(the_generation_never_goes_back),
+        T(only_the_last_two_generations_are_remembered),
         T(dedup_is_per_citizen),
         T(newest_version_wins_in_any_order),
         T(event_id_breaks_a_recorded_at_tie),
@@ -1120,6 +1274,7 @@ int main(void) {
         T(load_weeks_visits_in_order_and_stops_early),
 #if !AP_CONTRACT_REDIS
         T(memory_refuses_bad_calls_whole),
+        cmocka_unit_test(generations_follow_the_closed_week),
 #endif
     };
     return cmocka_run_group_tests(tests, group_setup, NULL);
