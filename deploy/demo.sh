@@ -42,16 +42,19 @@ hm='def wk: "\(.iso_year)-W\(if .iso_week < 10 then "0" else "" end)\(.iso_week)
 echo
 echo "== compliance per citizen and ISO week (rule version $(jq -r '.rule_version' "$run/compliance.jsonl" | sort -u | paste -sd, -))"
 {
-  printf 'citizen\tmunicipality\tweek\tstatus\trequired\tcredited\tshortfall\tadjustments\n'
+  printf 'citizen\tmunicipality\tweek\tstatus\trequired\toffered\tcredited\tshortfall\tcause\tadjustments\n'
   jq -r "$hm"'[.citizen_id, .municipality_code, wk, .status,
-         (.required_minutes|hm), (.credited_minutes|hm), (.shortfall_minutes|hm),
-         ([.adjustments[] | "\(.kind)(\(.minutes|hm))"] | join(" ") | if . == "" then "-" else . end)] | @tsv' \
+         (.required_minutes|hm), (.offered_minutes|hm), (.credited_minutes|hm), (.shortfall_minutes|hm),
+         (if .shortfall_cause == "NONE" then "-" else .shortfall_cause end),
+         ([.adjustments[] | "\(.kind)(\(.minutes|hm)\(if .exemption_kind then " " + .exemption_kind else "" end))"]
+          | join(" ") | if . == "" then "-" else . end)] | @tsv' \
      "$run/compliance.jsonl" | sort
-} | awk -F'\t' '{ printf "%-10s %-4s %-9s %-14s %-9s %-9s %-10s %s\n", $1, $2, $3, $4, $5, $6, $7, $8 }'
+} | awk -F'\t' '{ printf "%-10s %-4s %-9s %-14s %-9s %-8s %-9s %-10s %-15s %s\n", $1, $2, $3, $4, $5, $6, $7, $8, $9, $10 }'
 echo
-echo "== alerts"
-jq -r "$hm"'[.citizen_id, wk, .severity, .code, .detail] | @tsv' "$run/alerts.jsonl" | sort |
-  awk -F'\t' '{ printf "%-10s %-9s %-9s %-19s %s\n", $1, $2, $3, $4, $5 }'
+echo "== alerts (for the case worker, or for the job centre with the week it can still act in)"
+jq -r "$hm"'[.citizen_id, wk, .severity, .code, (.audience // "-"), (.action_week_start // "-"), .detail] | @tsv' \
+  "$run/alerts.jsonl" | sort |
+  awk -F'\t' '{ printf "%-10s %-9s %-9s %-19s %-10s %-10s %s\n", $1, $2, $3, $4, $5, $6, $7 }'
 echo
 echo "== lineage: the input records behind c-bo's week 2026-W03"
 jq -r 'select(.citizen_id == "c-bo" and .iso_week == 3) | .inputs[] | "  \(.topic) partition \(.partition) offset \(.offset) event \(.event_id)"' \

@@ -35,8 +35,11 @@
 /* The output format of results and alerts: raised whenever the bytes
  * written for the same input change, so a consumer can tell which rules of
  * derivation a record follows. 1 (no engine_version field): ids from two
- * CRC-64 runs. 2: ids are version-5 UUIDs (uuid.h); engine_version added. */
-#define AP_OUTPUT_FORMAT 2
+ * CRC-64 runs. 2: ids are version-5 UUIDs (uuid.h); engine_version added.
+ * 3: results carry offered minutes, the shortfall's cause and the kinds of
+ * the exemptions applied; a week short only of offers raises OFFER_GAP for
+ * the job centre instead of WEEK_SHORT/NO_ACTIVITY (issue 16 §1). */
+#define AP_OUTPUT_FORMAT 3
 /* Largest input record accepted (dead letters keep the whole record). */
 #define AP_MAX_RECORD_BYTES (64 * 1024)
 
@@ -124,10 +127,25 @@ typedef enum {
     AP_ADJ_HOURS_NOT_COUNTED
 } ap_adjustment_kind_t;
 
+/* Why a week fell short (ShortfallCause; seed 002: the job centre must
+ * offer 37 hours, "Jobcentrene skal dermed finde et betydeligt antal
+ * tilbud", the citizen must take part). An offer gap: offered below
+ * required. An attendance gap: credited below what was offered (capped at
+ * the requirement). NONE when the week is not short. */
+typedef enum {
+    AP_CAUSE_NONE, AP_CAUSE_OFFER_GAP, AP_CAUSE_ATTENDANCE_GAP, AP_CAUSE_OFFER_AND_ATTENDANCE_GAP
+} ap_shortfall_cause_t;
+
+/* OFFER_GAP is last: symbols are only ever appended (schema policy). */
 typedef enum {
     AP_ALERT_WEEK_SHORT, AP_ALERT_NO_ACTIVITY, AP_ALERT_PLAN_GAP, AP_ALERT_PLACEMENT_ENDING,
-    AP_ALERT_EXEMPTION_EXPIRING, AP_ALERT_REDUCTION_EXPIRING, AP_ALERT_REASSESSMENT_DUE, AP_ALERT_RULE_VIOLATION
+    AP_ALERT_EXEMPTION_EXPIRING, AP_ALERT_REDUCTION_EXPIRING, AP_ALERT_REASSESSMENT_DUE, AP_ALERT_RULE_VIOLATION,
+    AP_ALERT_OFFER_GAP
 } ap_alert_code_t;
+
+/* Who acts on an alert (AlertAudience): the case worker of the citizen, or
+ * the job centre that plans the offers. */
+typedef enum { AP_AUDIENCE_CASE, AP_AUDIENCE_JOB_CENTRE } ap_audience_t;
 
 typedef enum { AP_SEV_INFO, AP_SEV_WARNING, AP_SEV_CRITICAL } ap_severity_t;
 
@@ -236,6 +254,7 @@ typedef struct ap_adjustment {
     int32_t kind;
     char reference[AP_ID_CAP];
     int32_t minutes;
+    int32_t exemption_kind; /* ap_exemption_kind_t of EXEMPTION and PLACEMENT_EXEMPTED, else -1 (null) */
 } ap_adjustment_t;
 
 /* One input record behind a result (its lineage): where it was read and
@@ -269,6 +288,8 @@ typedef struct ap_result {
     ap_adjustment_t adjustments[AP_MAX_ADJUSTMENTS];
     ap_array_view_t inputs; /* lineage: ap_input_ref_t items, sorted by topic, partition, offset */
     char engine_version[AP_ENGINE_VERSION_CAP]; /* the build that wrote it: ap_events_engine_version() */
+    int32_t offered_minutes; /* offers planned for the owed days; INT32_MIN (null): written before v2 */
+    int32_t shortfall_cause; /* ap_shortfall_cause_t; -1 (null): written before v2 */
 } ap_result_t;
 
 typedef struct ap_alert {
@@ -284,6 +305,9 @@ typedef struct ap_alert {
     int32_t required_minutes, credited_minutes, shortfall_minutes;
     char detail[AP_TEXT_CAP];
     char engine_version[AP_ENGINE_VERSION_CAP]; /* the build that wrote it: ap_events_engine_version() */
+    int32_t audience;          /* ap_audience_t; -1 (null): written before v3 */
+    int32_t offered_minutes;   /* offered (planned) minutes of week_start; INT32_MIN (null): before v3 */
+    int32_t action_week_start; /* the week the job centre can still act in; AP_NO_DATE (null) for case alerts */
 } ap_alert_t;
 
 typedef struct ap_dead_letter {
@@ -346,7 +370,7 @@ int ap_events_init(ap_codec_error_t *err);
 
 /**
  * @brief The engine_version written into every result and alert:
- * "<project version>/format-<AP_OUTPUT_FORMAT>", e.g. "0.1.0/format-2". It
+ * "<project version>/format-<AP_OUTPUT_FORMAT>", e.g. "0.1.0/format-3". It
  * depends on the build alone (the version in CMakeLists.txt), so live
  * services and every replay of one build write the same bytes.
  */

@@ -9,7 +9,11 @@
  * All figures are whole minutes. The norm is 37 h = 2220 min per ISO week
  * (seed 002); a covered working day (Mon-Fri) owes one fifth of the weekly
  * requirement, so partial weeks are prorated by covered working days
- * (DOMAIN.md design choice: 37 x days / 5).
+ * (DOMAIN.md design choice: 37 x days / 5). Beside what is required and
+ * credited, a result says what the job centre offered (placements planned
+ * for the owed days, prorated the same way) and, when short, whose
+ * shortfall it is: offer, attendance or both (README "Offered versus
+ * attended"; seed 002: the job centre offers, the citizen takes part).
  *
  * Ownership: the input points at caller-owned arrays, read only during the
  * call; the output is a value the caller owns.

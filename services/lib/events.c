@@ -59,7 +59,9 @@ static const char *const adjustment_kinds[] = {
     "PRORATION", "REDUCTION", "REDUCTION_STALE", "EXEMPTION", "PLACEMENT_EXEMPTED", "HOURS_NOT_COUNTED"};
 static const char *const alert_codes[] = {
     "WEEK_SHORT", "NO_ACTIVITY", "PLAN_GAP", "PLACEMENT_ENDING", "EXEMPTION_EXPIRING",
-    "REDUCTION_EXPIRING", "REASSESSMENT_DUE", "RULE_VIOLATION"};
+    "REDUCTION_EXPIRING", "REASSESSMENT_DUE", "RULE_VIOLATION", "OFFER_GAP"};
+static const char *const shortfall_causes[] = {"NONE", "OFFER_GAP", "ATTENDANCE_GAP", "OFFER_AND_ATTENDANCE_GAP"};
+static const char *const audiences[] = {"CASE", "JOB_CENTRE"};
 static const char *const severities[] = {"INFO", "WARNING", "CRITICAL"};
 static const char *const dl_reasons[] = {
     "TRUNCATED", "BAD_MARKER", "UNKNOWN_FINGERPRINT", "BAD_LENGTH", "TOO_LONG", "BAD_UTF8", "BAD_ENUM",
@@ -172,6 +174,7 @@ static const ap_field_desc_t adjustment_fields[] = {
     FE(ap_adjustment_t, "kind", kind, AP_FT_ENUM, adjustment_kinds),
     FS(ap_adjustment_t, "reference", reference, AP_FT_STRING, AP_LT_NONE, AP_ID_CAP),
     FS(ap_adjustment_t, "minutes", minutes, AP_FT_INT, AP_LT_NONE, 0),
+    FE(ap_adjustment_t, "exemption_kind", exemption_kind, AP_FT_OPT_ENUM, exemption_kinds),
 };
 static const ap_record_desc_t adjustment_desc = {"Adjustment", adjustment_fields, NSYM(adjustment_fields),
                                                  sizeof(ap_adjustment_t), 0, NULL, 0};
@@ -206,6 +209,8 @@ static const ap_field_desc_t result_fields[] = {
     {"inputs", AP_FT_ARRAY_VIEW, AP_LT_NONE, offsetof(ap_result_t, inputs), AP_MAX_INPUTS, NULL, 0, &input_ref_desc,
      sizeof(ap_input_ref_t), 0},
     FS(ap_result_t, "engine_version", engine_version, AP_FT_STRING, AP_LT_NONE, AP_ENGINE_VERSION_CAP),
+    FS(ap_result_t, "offered_minutes", offered_minutes, AP_FT_OPT_INT, AP_LT_NONE, 0),
+    FE(ap_result_t, "shortfall_cause", shortfall_cause, AP_FT_OPT_ENUM, shortfall_causes),
 };
 
 static const ap_field_desc_t alert_fields[] = {
@@ -224,6 +229,9 @@ static const ap_field_desc_t alert_fields[] = {
     FS(ap_alert_t, "shortfall_minutes", shortfall_minutes, AP_FT_INT, AP_LT_NONE, 0),
     FS(ap_alert_t, "detail", detail, AP_FT_STRING, AP_LT_NONE, AP_TEXT_CAP),
     FS(ap_alert_t, "engine_version", engine_version, AP_FT_STRING, AP_LT_NONE, AP_ENGINE_VERSION_CAP),
+    FE(ap_alert_t, "audience", audience, AP_FT_OPT_ENUM, audiences),
+    FS(ap_alert_t, "offered_minutes", offered_minutes, AP_FT_OPT_INT, AP_LT_NONE, 0),
+    FS(ap_alert_t, "action_week_start", action_week_start, AP_FT_OPT_INT, AP_LT_DATE, 0),
 };
 
 static const ap_field_desc_t dead_letter_fields[] = {

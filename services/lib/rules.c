@@ -258,19 +258,57 @@ static int placement_exempt_on(const ctx_t *c, const ap_placement_t *p, int32_t 
     return 0;
 }
 
+/* Minutes offered for the week starting ws (issue 16 §1; seed 002: the job
+ * centre must offer 37 hours, "Jobcentrene skal dermed finde et betydeligt
+ * antal tilbud"). Each placement offers its planned weekly minutes for the
+ * owed days it runs on, prorated as the requirement is: a fifth per owed
+ * working day (rounded down per placement). Not offered: days the placement
+ * is exempted from (LAS § 13 stk. 7), days the citizen owes nothing, and
+ * offers whose hours could never be credited: interviews (JOBSAMTALE, seed
+ * 002: the obligation cannot be met by interviews alone, so they must never
+ * hide an offer gap) and unjournalised social/health or transport offers. */
+static int32_t offered_in(const ctx_t *c, int32_t ws, const day_plan_t days[7]) {
+    int32_t offered = 0;
+    for (size_t i = 0; i < c->npl; i++) {
+        const ap_placement_t *p = c->pl[i];
+        if (!placement_active(p, ws, ws + 6) || !ap_rules_activity_counts(p->offer_type, p->journal_ref)) continue;
+        int run = 0;
+        for (int d = 0; d < 5; d++)
+            if (days[d].owed && in_range(ws + d, p->start_date, p->end_date) && !placement_exempt_on(c, p, ws + d)) run++;
+        offered += (int32_t)((int64_t)p->planned_minutes_per_week * run / 5);
+    }
+    return offered;
+}
+
 /* ---------------------------------------------------------------- output */
 
-static void add_adjustment(ap_result_t *r, int32_t kind, const char *ref, int32_t minutes) {
+/* exemption_kind: the kind of the exemption applied, or -1 (issue 16 §4:
+ * results name the kinds of the exemptions applied). */
+static void add_adjustment(ap_result_t *r, int32_t kind, const char *ref, int32_t minutes, int32_t exemption_kind) {
     if (r->n_adjustments >= AP_MAX_ADJUSTMENTS) return; /* bounded; hours are totalled by reason below */
     ap_adjustment_t *a = &r->adjustments[r->n_adjustments++];
     a->kind = kind;
     snprintf(a->reference, sizeof a->reference, "%s", ref);
     a->minutes = minutes;
+    a->exemption_kind = exemption_kind;
 }
 
-/* A new alert about the week starting ws, with the given figures. */
+/* Who acts on an alert: the job centre on what its offers lack (it must
+ * offer the 37 hours, seed 002), the case worker on everything else. */
+static int32_t alert_audience(int32_t code) {
+    switch (code) {
+    case AP_ALERT_OFFER_GAP:
+    case AP_ALERT_PLAN_GAP:
+    case AP_ALERT_PLACEMENT_ENDING: return AP_AUDIENCE_JOB_CENTRE;
+    default: return AP_AUDIENCE_CASE;
+    }
+}
+
+/* A new alert about the week starting ws, with the given figures. The job
+ * centre's alerts name the week they can act in: ws itself (a week ahead of
+ * the one evaluated), OFFER_GAP sets its own. */
 static ap_alert_t *add_alert(ap_week_eval_t *out, int32_t code, int32_t severity, int32_t ws, int32_t required,
-                             int32_t credited) {
+                             int32_t credited, int32_t offered) {
     if (out->n_alerts >= AP_MAX_ALERTS) return NULL;
     const ap_result_t *r = &out->result;
     ap_alert_t *a = &out->alerts[out->n_alerts++];
@@ -285,6 +323,9 @@ static ap_alert_t *add_alert(ap_week_eval_t *out, int32_t code, int32_t severity
     a->required_minutes = required;
     a->credited_minutes = credited;
     a->shortfall_minutes = required > credited ? required - credited : 0;
+    a->audience = alert_audience(code);
+    a->offered_minutes = offered;
+    a->action_week_start = a->audience == AP_AUDIENCE_JOB_CENTRE ? ws : AP_NO_DATE;
     return a;
 }
 
@@ -308,7 +349,8 @@ static void placement_rules(const ctx_t *c, const ap_rule_version_t *v, int32_t 
          * without a valid period is reported once, in the week it names as start. */
         if (!placement_valid(p)) {
             if (p->start_date < ws || p->start_date > ws + 6) continue;
-            a = add_alert(out, AP_ALERT_RULE_VIOLATION, AP_SEV_WARNING, ws, r->required_minutes, r->credited_minutes);
+            a = add_alert(out, AP_ALERT_RULE_VIOLATION, AP_SEV_WARNING, ws, r->required_minutes, r->credited_minutes,
+                          r->offered_minutes);
             ALERT_TEXT(a, "placement %.64s has no valid start and end date and is ignored (every offer states both)",
                        p->placement_id);
             continue;
@@ -322,7 +364,8 @@ static void placement_rules(const ctx_t *c, const ap_rule_version_t *v, int32_t 
          * statistics wrong. */
         int nytte_job = p->job_type >= 0 && p->job_type != AP_JOB_ANDET;
         if (nytte != nytte_job) {
-            a = add_alert(out, AP_ALERT_RULE_VIOLATION, AP_SEV_WARNING, ws, r->required_minutes, r->credited_minutes);
+            a = add_alert(out, AP_ALERT_RULE_VIOLATION, AP_SEV_WARNING, ws, r->required_minutes, r->credited_minutes,
+                          r->offered_minutes);
             if (nytte)
                 ALERT_TEXT(a, "%s placement %.64s is not registered with a nytteindsats job type (seed 003)",
                            ap_activity_kind_name(p->offer_type), p->placement_id);
@@ -336,27 +379,31 @@ static void placement_rules(const ctx_t *c, const ap_rule_version_t *v, int32_t 
         const ap_coverage_t *cov = coverage_on(c->cov, c->ncov, p->start_date > ws ? p->start_date : ws);
         int32_t benefit = cov ? cov->benefit_type : p->benefit_type;
         if (cov && cov->benefit_type != p->benefit_type) {
-            a = add_alert(out, AP_ALERT_RULE_VIOLATION, AP_SEV_WARNING, ws, r->required_minutes, r->credited_minutes);
+            a = add_alert(out, AP_ALERT_RULE_VIOLATION, AP_SEV_WARNING, ws, r->required_minutes, r->credited_minutes,
+                          r->offered_minutes);
             ALERT_TEXT(a, "placement %.64s is registered under benefit type %s, the coverage %.40s under %s",
                        p->placement_id, benefit_name(p->benefit_type), cov->coverage_id, benefit_name(cov->benefit_type));
         }
         if (!nytte) continue;
         /* Seeds 001/003: nytteindsats at most 13 weeks, until 2024 (abolished by seed 002). */
         if (v->nytte_max_weeks && (ws + 6 < p->end_date ? ws + 6 : p->end_date) - p->start_date + 1 > v->nytte_max_weeks * 7) {
-            a = add_alert(out, AP_ALERT_RULE_VIOLATION, AP_SEV_WARNING, ws, r->required_minutes, r->credited_minutes);
+            a = add_alert(out, AP_ALERT_RULE_VIOLATION, AP_SEV_WARNING, ws, r->required_minutes, r->credited_minutes,
+                          r->offered_minutes);
             ALERT_TEXT(a, "nytteindsats %.64s runs beyond the %d-week limit of rule version %s", p->placement_id,
                        v->nytte_max_weeks, v->name);
         }
         /* Seed 001: arbejdsmarkedsydelse -> nytteindsats must be 20 h a week. */
         if (benefit == AP_BEN_ARBEJDSMARKEDSYDELSE && p->planned_minutes_per_week != AP_NYTTE_BENEFIT_MINUTES) {
-            a = add_alert(out, AP_ALERT_RULE_VIOLATION, AP_SEV_WARNING, ws, r->required_minutes, r->credited_minutes);
+            a = add_alert(out, AP_ALERT_RULE_VIOLATION, AP_SEV_WARNING, ws, r->required_minutes, r->credited_minutes,
+                          r->offered_minutes);
             ALERT_TEXT(a, "nytteindsats %.64s plans %d min a week; for arbejdsmarkedsydelse it must be 1200 min (20 h)",
                        p->placement_id, p->planned_minutes_per_week);
         }
         /* Seed 001: kontantydelse -> nytteindsats at most 20 h a week. */
         if (benefit == AP_BEN_KONTANTYDELSE &&
             (p->planned_minutes_per_week > AP_NYTTE_BENEFIT_MINUTES || nytte_minutes > AP_NYTTE_BENEFIT_MINUTES)) {
-            a = add_alert(out, AP_ALERT_RULE_VIOLATION, AP_SEV_WARNING, ws, r->required_minutes, r->credited_minutes);
+            a = add_alert(out, AP_ALERT_RULE_VIOLATION, AP_SEV_WARNING, ws, r->required_minutes, r->credited_minutes,
+                          r->offered_minutes);
             ALERT_TEXT(a, "nytteindsats %.64s: %d min planned, %d min reported; for kontantydelse at most 1200 min (20 h)",
                        p->placement_id, p->planned_minutes_per_week, nytte_minutes);
         }
@@ -384,7 +431,8 @@ static void placement_rules(const ctx_t *c, const ap_rule_version_t *v, int32_t 
                     search += h->minutes;
             }
             if (search) {
-                a = add_alert(out, AP_ALERT_RULE_VIOLATION, AP_SEV_WARNING, ws, r->required_minutes, r->credited_minutes);
+                a = add_alert(out, AP_ALERT_RULE_VIOLATION, AP_SEV_WARNING, ws, r->required_minutes, r->credited_minutes,
+                              r->offered_minutes);
                 ALERT_TEXT(a, "%d min of job search or job-centre meetings registered within or on days of saerligt "
                               "tilrettelagt nytteindsats %.64s",
                            search, p->placement_id);
@@ -408,7 +456,8 @@ static void exemption_rules(const ctx_t *c, int32_t ws, ap_week_eval_t *out) {
             e->from_date <= ws + 6 && e->job_start_date - e->from_date > AP_LESS_INTENSIVE_MAX_DAYS) {
             char start[11];
             ap_cal_format_date(e->job_start_date, start);
-            a = add_alert(out, AP_ALERT_RULE_VIOLATION, AP_SEV_WARNING, ws, r->required_minutes, r->credited_minutes);
+            a = add_alert(out, AP_ALERT_RULE_VIOLATION, AP_SEV_WARNING, ws, r->required_minutes, r->credited_minutes,
+                          r->offered_minutes);
             ALERT_TEXT(a, "LESS_INTENSIVE exemption %.64s: the job starts %s, %d days after the exemption; LAB 106 "
                           "expects within 6 weeks",
                        e->exemption_id, start, e->job_start_date - e->from_date);
@@ -425,7 +474,8 @@ static void exemption_rules(const ctx_t *c, int32_t ws, ap_week_eval_t *out) {
                 if (cov && cov->target_group >= 0 && cov->target_group != AP_TG_AKTIVITETSPARAT) other = cov;
             }
             if (other) {
-                a = add_alert(out, AP_ALERT_RULE_VIOLATION, AP_SEV_WARNING, ws, r->required_minutes, r->credited_minutes);
+                a = add_alert(out, AP_ALERT_RULE_VIOLATION, AP_SEV_WARNING, ws, r->required_minutes, r->credited_minutes,
+                              r->offered_minutes);
                 ALERT_TEXT(a, "exemption %.64s (%s, LAS 13 stk. 8) is for aktivitetsparate; coverage %.64s says %s",
                            e->exemption_id, ap_exemption_kind_name(kind), other->coverage_id,
                            other->target_group == AP_TG_JOBPARAT ? "JOBPARAT" : "UDDANNELSESPARAT");
@@ -444,22 +494,14 @@ static void planning_rules(const ctx_t *c, int32_t ws, ap_week_eval_t *out) {
     int covered = 0;
     for (int d = 0; d < 7; d++) covered |= days[d].covered;
     if (!covered) return;
-    /* Planned: each placement's weekly minutes, for the owed days it runs on
-     * and is not exempted from. */
-    int32_t planned = 0;
-    for (size_t i = 0; i < c->npl; i++) {
-        const ap_placement_t *p = c->pl[i];
-        if (!placement_active(p, next, next + 6)) continue;
-        int run = 0;
-        for (int d = 0; d < 5; d++)
-            if (days[d].owed && in_range(next + d, p->start_date, p->end_date) && !placement_exempt_on(c, p, next + d)) run++;
-        planned += p->planned_minutes_per_week * run / 5;
-    }
+    /* Planned: what the result of that week will call offered, so a PLAN_GAP
+     * foretells the OFFER_GAP that week gets unless offers are added. */
+    int32_t planned = offered_in(c, next, days);
     ap_alert_t *a;
     char label[9];
     ap_cal_format_week(next, label);
     if (required > 0 && planned < required) {
-        a = add_alert(out, AP_ALERT_PLAN_GAP, AP_SEV_WARNING, next, required, planned);
+        a = add_alert(out, AP_ALERT_PLAN_GAP, AP_SEV_WARNING, next, required, planned, planned);
         ALERT_TEXT(a, "placements plan %d min for %s against a requirement of %d min", planned, label, required);
     }
     for (size_t i = 0; i < c->npl; i++) {
@@ -471,7 +513,7 @@ static void planning_rules(const ctx_t *c, int32_t ws, ap_week_eval_t *out) {
         if (followed) continue;
         char end[11];
         ap_cal_format_date(p->end_date, end);
-        a = add_alert(out, AP_ALERT_PLACEMENT_ENDING, AP_SEV_WARNING, next, required, planned);
+        a = add_alert(out, AP_ALERT_PLACEMENT_ENDING, AP_SEV_WARNING, next, required, planned, planned);
         ALERT_TEXT(a, "placement %.64s ends %s with no placement after it", p->placement_id, end);
     }
     for (size_t i = 0; i < c->nex; i++) {
@@ -479,7 +521,7 @@ static void planning_rules(const ctx_t *c, int32_t ws, ap_week_eval_t *out) {
         if (e->to_date == AP_NO_DATE || e->to_date < next || e->to_date > next + 6) continue;
         char end[11];
         ap_cal_format_date(e->to_date, end);
-        a = add_alert(out, AP_ALERT_EXEMPTION_EXPIRING, AP_SEV_INFO, next, required, planned);
+        a = add_alert(out, AP_ALERT_EXEMPTION_EXPIRING, AP_SEV_INFO, next, required, planned, planned);
         ALERT_TEXT(a, "exemption %.64s ends %s", e->exemption_id, end);
     }
     for (size_t i = 0; i < c->nred; i++) {
@@ -487,10 +529,41 @@ static void planning_rules(const ctx_t *c, int32_t ws, ap_week_eval_t *out) {
         if (x->valid_to == AP_NO_DATE || x->valid_to < next || x->valid_to > next + 6) continue;
         char end[11];
         ap_cal_format_date(x->valid_to, end);
-        a = add_alert(out, AP_ALERT_REDUCTION_EXPIRING, AP_SEV_INFO, next, required, planned);
+        a = add_alert(out, AP_ALERT_REDUCTION_EXPIRING, AP_SEV_INFO, next, required, planned, planned);
         ALERT_TEXT(a, "reduction %.64s ends %s; the full requirement applies after it unless reassessed",
                    x->reduction_id, end);
     }
+}
+
+/* The job centre's duty fell short in week ws (issue 16 §1; seed 002:
+ * "Jobcentrene skal dermed finde et betydeligt antal tilbud"). The week is
+ * over when it is evaluated, so the alert names the week after it, the one
+ * the job centre can still act in, with what is planned there (the figure a
+ * PLAN_GAP for that week gives). Its shortfall is what the offers lacked;
+ * CRITICAL when nothing at all was offered. */
+static void offer_gap_alert(const ctx_t *c, int32_t ws, ap_week_eval_t *out) {
+    const ap_result_t *r = &out->result;
+    int32_t gap = r->required_minutes - r->offered_minutes;
+    ap_alert_t *a = add_alert(out, AP_ALERT_OFFER_GAP, r->offered_minutes == 0 ? AP_SEV_CRITICAL : AP_SEV_WARNING, ws,
+                              r->required_minutes, r->credited_minutes, r->offered_minutes);
+    if (!a) return;
+    a->shortfall_minutes = gap;
+    char label[9], ahead[9];
+    ap_cal_format_week(ws, label);
+    ap_cal_format_week(ws + 7, ahead);
+    const ap_rule_version_t *v = ap_rules_version_for(ws + 7);
+    day_plan_t days[7];
+    int32_t required = v && v->weekly_obligation ? plan_week(c, ws + 7, days) : 0;
+    if (required == 0) {
+        /* Nothing owed next week (coverage ends, an exemption): nothing to act on. */
+        a->action_week_start = AP_NO_DATE;
+        ALERT_TEXT(a, "%s offered %d min against a requirement of %d min, %d min short; nothing is owed in %s", label,
+                   r->offered_minutes, r->required_minutes, gap, ahead);
+        return;
+    }
+    a->action_week_start = ws + 7;
+    ALERT_TEXT(a, "%s offered %d min against a requirement of %d min, %d min short; act in %s: %d min planned of %d min",
+               label, r->offered_minutes, r->required_minutes, gap, ahead, offered_in(c, ws + 7, days), required);
 }
 
 /* ----------------------------------------------------------- evaluation */
@@ -501,6 +574,7 @@ int ap_rules_evaluate(const ap_week_input_t *in, ap_week_eval_t *out) {
     memset(&out->result, 0, sizeof out->result);
     out->n_alerts = 0;
     ap_result_t *r = &out->result;
+    r->shortfall_cause = AP_CAUSE_NONE; /* offered_minutes 0: nothing owed, nothing counted as offered */
     const int32_t ws = in->week_start;
     snprintf(r->citizen_id, sizeof r->citizen_id, "%s", in->citizen_id ? in->citizen_id : "");
     r->week_start = ws;
@@ -558,14 +632,15 @@ int ap_rules_evaluate(const ap_week_input_t *in, ap_week_eval_t *out) {
     if (uncovered) {
         char ref[AP_ID_CAP];
         snprintf(ref, sizeof ref, "%d/5 working days covered", with_coverage);
-        add_adjustment(r, AP_ADJ_PRORATION, ref, -uncovered * norm_day);
+        add_adjustment(r, AP_ADJ_PRORATION, ref, -uncovered * norm_day, -1);
     }
     for (size_t e = 0; e < c.nex; e++) {
         int32_t effect = 0;
         for (int d = 0; d < 5; d++)
             if ((days[d].coverage && days[d].igu == c.ex[e]) || (days[d].covered && days[d].exemption == c.ex[e]))
                 effect -= norm_day;
-        if (effect) add_adjustment(r, AP_ADJ_EXEMPTION, c.ex[e]->exemption_id, effect);
+        if (effect)
+            add_adjustment(r, AP_ADJ_EXEMPTION, c.ex[e]->exemption_id, effect, ap_exemption_kind_canonical(c.ex[e]->kind));
     }
     int stale[AP_MAX_ENTITIES] = {0};
     for (size_t k = 0; k < c.nred; k++) {
@@ -573,15 +648,17 @@ int ap_rules_evaluate(const ap_week_input_t *in, ap_week_eval_t *out) {
         for (int d = 0; d < 5; d++)
             if (days[d].owed && days[d].reduction == c.red[k]) { effect += days[d].minutes - norm_day; applied = 1; }
         if (!applied) continue;
-        add_adjustment(r, AP_ADJ_REDUCTION, c.red[k]->reduction_id, effect);
-        if ((stale[k] = reduction_is_stale(&c, c.red[k], ws))) add_adjustment(r, AP_ADJ_REDUCTION_STALE, c.red[k]->reduction_id, 0);
+        add_adjustment(r, AP_ADJ_REDUCTION, c.red[k]->reduction_id, effect, -1);
+        if ((stale[k] = reduction_is_stale(&c, c.red[k], ws)))
+            add_adjustment(r, AP_ADJ_REDUCTION_STALE, c.red[k]->reduction_id, 0, -1);
     }
     /* An exemption tied to one offer removes that placement, not the
      * requirement (LAS § 13 stk. 7, seed 002). */
     for (size_t e = 0; e < c.nex; e++)
         if (c.ex[e]->placement_id[0] && c.ex[e]->kind != AP_EXEMPT_IGU && c.ex[e]->from_date <= ws + 6 &&
             (c.ex[e]->to_date == AP_NO_DATE || c.ex[e]->to_date >= ws))
-            add_adjustment(r, AP_ADJ_PLACEMENT_EXEMPTED, c.ex[e]->placement_id, 0);
+            add_adjustment(r, AP_ADJ_PLACEMENT_EXEMPTED, c.ex[e]->placement_id, 0,
+                           ap_exemption_kind_canonical(c.ex[e]->kind));
 
     /* Credited hours; hours not counted are totalled by reason, so the result
      * stays bounded however many reports a week has. */
@@ -597,10 +674,10 @@ int ap_rules_evaluate(const ap_week_input_t *in, ap_week_eval_t *out) {
             no_placement += h->minutes;
         else by_kind[h->activity_kind] += h->minutes;
     }
-    if (not_covered) add_adjustment(r, AP_ADJ_HOURS_NOT_COUNTED, "outside coverage", not_covered);
-    if (interview) add_adjustment(r, AP_ADJ_HOURS_NOT_COUNTED, "JOBSAMTALE never counts", interview);
-    if (no_journal) add_adjustment(r, AP_ADJ_HOURS_NOT_COUNTED, "no journal reference", no_journal);
-    if (no_placement) add_adjustment(r, AP_ADJ_HOURS_NOT_COUNTED, "no placement in force", no_placement);
+    if (not_covered) add_adjustment(r, AP_ADJ_HOURS_NOT_COUNTED, "outside coverage", not_covered, -1);
+    if (interview) add_adjustment(r, AP_ADJ_HOURS_NOT_COUNTED, "JOBSAMTALE never counts", interview, -1);
+    if (no_journal) add_adjustment(r, AP_ADJ_HOURS_NOT_COUNTED, "no journal reference", no_journal, -1);
+    if (no_placement) add_adjustment(r, AP_ADJ_HOURS_NOT_COUNTED, "no placement in force", no_placement, -1);
     for (int k = 0; k < AP_ACT_COUNT; k++) {
         if (!by_kind[k]) continue;
         r->breakdown[r->n_breakdown].activity_kind = k;
@@ -608,26 +685,46 @@ int ap_rules_evaluate(const ap_week_input_t *in, ap_week_eval_t *out) {
         r->credited_minutes += by_kind[k];
     }
 
+    r->offered_minutes = offered_in(&c, ws, days);
     if (covered_weekdays > 0 && owed_days == 0) r->status = AP_STATUS_EXEMPT;
     else if (r->credited_minutes >= r->required_minutes) r->status = AP_STATUS_COMPLIANT;
     else {
         r->status = AP_STATUS_NOT_COMPLIANT;
         r->shortfall_minutes = r->required_minutes - r->credited_minutes;
     }
-
-    /* Findings, in a fixed order. */
-    ap_alert_t *a;
+    /* Whose the shortfall is (seed 002: the job centre offers, the citizen
+     * takes part): an offer gap when less was offered than required; an
+     * attendance gap when less was credited than was offered, up to the
+     * requirement. A short week has at least one of the two. */
+    int offer_gap = 0, attendance_gap = 0;
     if (r->status == AP_STATUS_NOT_COMPLIANT) {
+        offer_gap = r->offered_minutes < r->required_minutes;
+        attendance_gap = r->credited_minutes < (offer_gap ? r->offered_minutes : r->required_minutes);
+        r->shortfall_cause = offer_gap && attendance_gap ? AP_CAUSE_OFFER_AND_ATTENDANCE_GAP
+                             : offer_gap                 ? AP_CAUSE_OFFER_GAP
+                                                         : AP_CAUSE_ATTENDANCE_GAP;
+    }
+
+    /* Findings, in a fixed order. Attendance is the case's (WEEK_SHORT,
+     * NO_ACTIVITY); a week short only of offers is the job centre's alone. */
+    ap_alert_t *a;
+    if (attendance_gap) {
         int silent = r->credited_minutes == 0 && not_covered + interview + no_journal + no_placement == 0;
         a = add_alert(out, silent ? AP_ALERT_NO_ACTIVITY : AP_ALERT_WEEK_SHORT, silent ? AP_SEV_CRITICAL : AP_SEV_WARNING,
-                      ws, r->required_minutes, r->credited_minutes);
+                      ws, r->required_minutes, r->credited_minutes, r->offered_minutes);
         if (silent) ALERT_TEXT(a, "covered week with no registered activity; %d min required", r->required_minutes);
+        else if (offer_gap)
+            ALERT_TEXT(a, "%d min credited of %d min required; short by %d min, %d min of it below the %d min offered",
+                       r->credited_minutes, r->required_minutes, r->shortfall_minutes,
+                       r->offered_minutes - r->credited_minutes, r->offered_minutes);
         else ALERT_TEXT(a, "%d min credited of %d min required; short by %d min", r->credited_minutes,
                         r->required_minutes, r->shortfall_minutes);
     }
+    if (offer_gap) offer_gap_alert(&c, ws, out);
     for (size_t k = 0; k < c.nred; k++)
         if (stale[k]) {
-            a = add_alert(out, AP_ALERT_REASSESSMENT_DUE, AP_SEV_WARNING, ws, r->required_minutes, r->credited_minutes);
+            a = add_alert(out, AP_ALERT_REASSESSMENT_DUE, AP_SEV_WARNING, ws, r->required_minutes, r->credited_minutes,
+                          r->offered_minutes);
             if (stale[k] == STALE_CHANGED)
                 ALERT_TEXT(a, "reduction %.64s was assessed against placements whose planned hours or offer type have "
                               "changed since; reassess (LAB 105 a stk. 2)",
@@ -637,12 +734,14 @@ int ap_rules_evaluate(const ap_week_input_t *in, ap_week_eval_t *out) {
                            c.red[k]->reduction_id);
         }
     if (no_journal) {
-        a = add_alert(out, AP_ALERT_RULE_VIOLATION, AP_SEV_WARNING, ws, r->required_minutes, r->credited_minutes);
+        a = add_alert(out, AP_ALERT_RULE_VIOLATION, AP_SEV_WARNING, ws, r->required_minutes, r->credited_minutes,
+                      r->offered_minutes);
         ALERT_TEXT(a, "%d min of social/health activity or transport without a journal reference were not counted",
                    no_journal);
     }
     if (no_placement) {
-        a = add_alert(out, AP_ALERT_RULE_VIOLATION, AP_SEV_WARNING, ws, r->required_minutes, r->credited_minutes);
+        a = add_alert(out, AP_ALERT_RULE_VIOLATION, AP_SEV_WARNING, ws, r->required_minutes, r->credited_minutes,
+                      r->offered_minutes);
         ALERT_TEXT(a, "%d min of offer hours (nytteindsats, praktik, loentilskud, vejledning) on days with no placement "
                       "of that offer type in force were not counted (seed 003)",
                    no_placement);

@@ -382,13 +382,13 @@ static void outputs_carry_engine_version_and_v5_ids(void **state) {
     assert_true(got.alerts >= 1);
     assert_int_equal(got.dead_letters, 1);
 
-    /* "<major>.<minor>.<patch>/format-2", the same in results and alerts */
+    /* "<major>.<minor>.<patch>/format-3", the same in results and alerts */
     const char *version = got.result.u.result.engine_version;
     int major, minor, patch, format, end = 0;
     assert_int_equal(sscanf(version, "%d.%d.%d/format-%d%n", &major, &minor, &patch, &format, &end), 4);
     assert_int_equal((size_t)end, strlen(version));
     assert_int_equal(format, AP_OUTPUT_FORMAT);
-    assert_int_equal(format, 2);
+    assert_int_equal(format, 3);
     assert_string_equal(version, ap_events_engine_version());
     assert_string_equal(got.alert.u.alert.engine_version, version);
 
@@ -555,6 +555,100 @@ static void a_record_with_personal_data_is_withheld(void **state) {
     for (int i = 0; i < 8; i++) ap_buf_free(&got.bytes[i]);
 }
 
+/* Output that keeps every result's citizen, week, status and revision. */
+typedef struct results {
+    int n;
+    struct { char citizen[AP_ID_CAP]; int32_t week_start; int32_t status, revision, shortfall_cause; } r[16];
+} results_t;
+
+static int keep_results(void *ctx, const char *topic, const void *key, size_t keylen, const void *value, size_t len,
+                        const ap_event_t *event, char *err, size_t errlen) {
+    (void)key, (void)keylen, (void)event, (void)err, (void)errlen;
+    results_t *k = ctx;
+    if (strcmp(topic, "t.compliance") != 0) return 0;
+    ap_event_t ev;
+    ap_codec_error_t cerr;
+    assert_int_equal(ap_events_decode(value, len, &ev, &cerr), AP_CODEC_OK);
+    assert_true(k->n < 16);
+    snprintf(k->r[k->n].citizen, sizeof k->r[k->n].citizen, "%s", ev.u.result.citizen_id);
+    k->r[k->n].week_start = ev.u.result.week_start;
+    k->r[k->n].status = ev.u.result.status;
+    k->r[k->n].revision = ev.u.result.revision;
+    k->r[k->n++].shortfall_cause = ev.u.result.shortfall_cause;
+    return 0;
+}
+
+/* Issue 16 §5, when a not-covered week emits a result (README "Rules": such
+ * weeks "produce a result only if they raise a finding or revise an earlier
+ * result"; seed 002 / 004: the obligation covers recipients in coverage).
+ * "a" is covered from 2026-W02: the weeks before close without a result.
+ * "b" is covered only from W03 but has a kontantydelse nytteindsats of 21 h
+ * a week from W02 (seed 001: "maksimalt ... 20 timer om ugen"): W02 is
+ * NOT_COVERED with a finding, so it is emitted. Then "a"'s coverage is moved
+ * to start in W03: W02 says something new (NOT_COVERED), revision 2. */
+static void not_covered_weeks_emit_a_result_only_when_they_say_something(void **state) {
+    (void)state;
+    ap_codec_error_t cerr;
+    assert_int_equal(ap_events_init(&cerr), 0);
+    n_records = 0;
+    memset(offsets, 0, sizeof offsets);
+    const int32_t w02 = ap_cal_days_from_civil(2026, 1, 5), w03 = w02 + 7;
+    ap_event_t ev;
+    ev = coverage("a"), add(0, AP_TOPIC_EXEMPTION, &ev, "a");
+    ev = coverage("b"), ev.u.coverage.from_date = w03, add(0, AP_TOPIC_EXEMPTION, &ev, "b");
+    memset(&ev, 0, sizeof ev);
+    ev.type = AP_EV_PLACEMENT;
+    header(&ev.u.placement.h, "b", (int64_t)w02 * DAY_MS);
+    strcpy(ev.u.placement.placement_id, "pl-b");
+    ev.u.placement.action = AP_PLACEMENT_REGISTERED;
+    ev.u.placement.offer_type = AP_ACT_NYTTEINDSATS;
+    ev.u.placement.job_type = -1;
+    ev.u.placement.start_date = w02;
+    ev.u.placement.end_date = w02 + 80;
+    ev.u.placement.planned_minutes_per_week = 1260;
+    ev.u.placement.benefit_type = AP_BEN_KONTANTYDELSE;
+    add(0, AP_TOPIC_PLACEMENT, &ev, "b");
+    add_ticks(0, ap_cal_days_from_civil(2026, 1, 14) * DAY_MS); /* W02 ends Jan 11, + 2 days grace */
+
+    results_t got;
+    memset(&got, 0, sizeof got);
+    ap_store_t *store = ap_store_memory_create();
+    ap_processor_config_t cfg;
+    test_config(&cfg);
+    ap_processor_t *proc = ap_processor_create(&cfg, store, (ap_output_t){keep_results, flushed, &got});
+    process_all(proc);
+    assert_true(ap_processor_stats(proc)->weeks_closed >= 3); /* 2025-W52, 2026-W01 and W02 at least */
+    assert_int_equal(got.n, 2);
+    int ia = strcmp(got.r[0].citizen, "a") == 0 ? 0 : 1, ib = 1 - ia;
+    assert_string_equal(got.r[ia].citizen, "a");
+    assert_int_equal(got.r[ia].week_start, w02);
+    assert_int_equal(got.r[ia].status, AP_STATUS_NOT_COMPLIANT);
+    assert_int_equal(got.r[ia].shortfall_cause, AP_CAUSE_OFFER_GAP); /* nothing offered, nothing attended */
+    assert_string_equal(got.r[ib].citizen, "b");
+    assert_int_equal(got.r[ib].week_start, w02);
+    assert_int_equal(got.r[ib].status, AP_STATUS_NOT_COVERED);
+    assert_int_equal(got.r[ib].revision, 1);
+
+    /* a's coverage now starts in W03 (a later record of the same period). */
+    n_records = 0;
+    ev = coverage("a");
+    ev.u.coverage.action = AP_COVERAGE_CHANGED;
+    ev.u.coverage.from_date = w03;
+    ev.u.coverage.h.recorded_at += DAY_MS;
+    add(0, AP_TOPIC_EXEMPTION, &ev, "a");
+    add_ticks(0, ap_cal_days_from_civil(2026, 1, 15) * DAY_MS);
+    process_all(proc);
+    assert_int_equal(got.n, 3);
+    assert_string_equal(got.r[2].citizen, "a");
+    assert_int_equal(got.r[2].week_start, w02);
+    assert_int_equal(got.r[2].status, AP_STATUS_NOT_COVERED);
+    assert_int_equal(got.r[2].revision, 2);
+
+    ap_processor_destroy(proc);
+    ap_store_destroy(store);
+    for (size_t i = 0; i < 16; i++) ap_buf_free(&bytes[i]);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(a_closed_partition_waits_and_the_others_go_on),
@@ -563,6 +657,7 @@ int main(void) {
         cmocka_unit_test(a_record_off_its_murmur2_partition_is_a_dead_letter),
         cmocka_unit_test(a_record_with_personal_data_is_withheld),
         cmocka_unit_test(redelivery_after_the_dedup_horizon_changes_nothing),
+        cmocka_unit_test(not_covered_weeks_emit_a_result_only_when_they_say_something),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -183,16 +183,19 @@ static void norm_37h_exactly__seed002(void **s) {
     assert_int_equal(alerts_on(&e, W), 0);
 }
 
-/* ...and 36 h 59 min does not, with the shortfall and a WEEK_SHORT alert. */
+/* ...and 36 h 59 min does not, with the shortfall and a WEEK_SHORT alert
+ * (37 hours were offered, so the minute missing is attendance). */
 static void norm_36h59_is_short__seed002(void **s) {
     (void)s;
     world_t w = {0};
     coverage(&w, "cv", "101", W, NULL);
+    placement(&w, "pl-1", AP_ACT_NYTTEINDSATS, "2026-01-01", "2026-03-31", 2220);
     full_week(&w, W, AP_ACT_NYTTEINDSATS);
     w.hrs[4].minutes -= 1;
     ap_week_eval_t e = evaluate(&w, W);
     assert_int_equal(e.result.status, AP_STATUS_NOT_COMPLIANT);
     assert_int_equal(e.result.shortfall_minutes, 1);
+    assert_int_equal(e.result.shortfall_cause, AP_CAUSE_ATTENDANCE_GAP);
     assert_true(has_alert(&e, AP_ALERT_WEEK_SHORT));
     assert_int_equal(e.alerts[0].shortfall_minutes, 1);
 }
@@ -352,7 +355,13 @@ static void offer_scoped_exemption_keeps_requirement__seed002_las13_stk7(void **
     assert_int_equal(e.result.status, AP_STATUS_NOT_COMPLIANT);
     assert_int_equal(adjustment(&e, AP_ADJ_PLACEMENT_EXEMPTED), 0);
     assert_int_equal(adjustment(&e, AP_ADJ_EXEMPTION), INT32_MIN);
-    assert_true(has_alert(&e, AP_ALERT_NO_ACTIVITY));
+    /* "skal personen fortsat vaere til raadighed for et andet tilbud": with
+     * the only offer exempted nothing is offered, and the gap is the job
+     * centre's (issue 16 §1), not an absence for the case. */
+    assert_int_equal(e.result.offered_minutes, 0);
+    assert_int_equal(e.result.shortfall_cause, AP_CAUSE_OFFER_GAP);
+    assert_true(has_alert(&e, AP_ALERT_OFFER_GAP));
+    assert_false(has_alert(&e, AP_ALERT_NO_ACTIVITY));
 }
 
 /* IGU puts the person outside the obligation (seed 004). */
@@ -426,16 +435,29 @@ static void reduction_stale_after_placement_change__seed002_lab105a(void **s) {
     assert_false(has_alert(&e, AP_ALERT_REASSESSMENT_DUE));
 }
 
-/* A covered week with nothing registered raises NO_ACTIVITY, critical. */
+/* A covered week with 37 hours offered and nothing registered raises
+ * NO_ACTIVITY, critical, for the case; with nothing offered either, the
+ * critical finding is the job centre's OFFER_GAP alone (issue 16 §1). */
 static void covered_week_without_activity__seed002(void **s) {
     (void)s;
     world_t w = {0};
     coverage(&w, "cv", "101", W, NULL);
+    placement(&w, "pl-1", AP_ACT_NYTTEINDSATS, "2026-01-01", "2026-03-31", 2220);
     ap_week_eval_t e = evaluate(&w, W);
     assert_int_equal(e.result.status, AP_STATUS_NOT_COMPLIANT);
     assert_true(has_alert(&e, AP_ALERT_NO_ACTIVITY));
     assert_false(has_alert(&e, AP_ALERT_WEEK_SHORT));
+    assert_false(has_alert(&e, AP_ALERT_OFFER_GAP));
     assert_int_equal(e.alerts[0].severity, AP_SEV_CRITICAL);
+    assert_int_equal(e.alerts[0].audience, AP_AUDIENCE_CASE);
+
+    w.npl = 0;
+    e = evaluate(&w, W);
+    assert_int_equal(e.result.status, AP_STATUS_NOT_COMPLIANT);
+    assert_false(has_alert(&e, AP_ALERT_NO_ACTIVITY));
+    assert_int_equal(e.alerts[0].code, AP_ALERT_OFFER_GAP);
+    assert_int_equal(e.alerts[0].severity, AP_SEV_CRITICAL);
+    assert_int_equal(e.alerts[0].audience, AP_AUDIENCE_JOB_CENTRE);
 }
 
 /* A retracted report counts for nothing. */
@@ -773,6 +795,8 @@ static void implementation_period_2025__seed002(void **s) {
     assert_int_equal(D("2026-01-01"), 20454);
     world_t w = {0};
     coverage(&w, "cv", "101", "2025-01-01", NULL);
+    /* 37 hours offered, so the empty week is the case's NO_ACTIVITY (issue 16 §1). */
+    placement(&w, "pl-1", AP_ACT_VIRKSOMHEDSPRAKTIK, "2025-01-01", "2026-12-31", 2220);
     ap_week_eval_t e = evaluate(&w, "2025-12-22"); /* 2025-W52 */
     assert_string_equal(e.result.rule_version, "AP-2025.1-IMPL");
     assert_true(ap_rules_version_for(D("2025-12-22"))->implementation_period);
