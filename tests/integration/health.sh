@@ -22,7 +22,7 @@ spare_port() { # below the ephemeral range, like env.sh
 code() { curl -s -o /dev/null -w '%{http_code}' "$@"; }
 metric() { curl -s "http://127.0.0.1:$hp/metrics" | awk -v m="$1" '$1 == m { print $2 }'; }
 
-for b in ap-processor apctl ap-generate ap-replay; do
+for b in ap-processor ap-ticker apctl ap-generate ap-replay; do
   check "$b --version names the engine version" "$b 0.1.0/format-3" "$("$build/$b" --version)"
 done
 
