@@ -16,7 +16,7 @@ sudo_cmd=()
 # it is not wanted).
 packages=(build-essential cmake pkg-config librdkafka-dev libavro-dev libhiredis-dev uuid-dev libssl-dev libcmocka-dev
           zlib1g-dev clang libclang-rt-14-dev libmicrohttpd-dev libsystemd-dev prometheus
-          redis-server redis-tools kcat jq stunnel4 openssl curl)
+          redis-server redis-tools kcat jq stunnel4 openssl curl python3-venv)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
