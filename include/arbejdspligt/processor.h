@@ -54,6 +54,13 @@ typedef struct ap_processor_config {
     char compliance_topic[AP_TOPIC_CAP];
     char alerts_topic[AP_TOPIC_CAP];
     char dead_letter_topic[AP_TOPIC_CAP];
+    /* Optional outputs ("" : off). JSON mirrors: every result and alert also
+     * as one JSON object (what `apctl consume` prints), same key, for tools
+     * without Avro. Latest: every result also keyed "<citizen>|<YYYY-Www>",
+     * for a compacted topic that keeps each citizen-week's latest revision. */
+    char compliance_json_topic[AP_TOPIC_CAP];
+    char alerts_json_topic[AP_TOPIC_CAP];
+    char latest_topic[AP_TOPIC_CAP];
     /* Partition count of each input topic: a record not on partition
      * murmur2(key) mod count is a WRONG_PARTITION dead letter (partition.h).
      * 0: unknown, no record is checked (only an export written before the

@@ -5,7 +5,7 @@
  *   apctl produce --topic T [--schema NAME] [--no-validate] [--partition N] < events.jsonl
  *   apctl produce-hex --topic T [--key K] < records.hex     (raw bytes; for tests)
  *   apctl tick --topic T [--topic T ...] --at 2026-02-02T00:00:00Z
- *   apctl consume --topic T [--wait-for N] [--timeout-ms MS] [--hex]
+ *   apctl consume --topic T [--wait-for N] [--timeout-ms MS] [--hex] [--follow]
  *                 (--hex: "<topic> <key> <hex of the value>", the exact bytes)
  *   apctl create-topics --partitions N [--replication-factor R] [--retention-ms MS] [--config k=v] T [T ...]
  *   apctl topic-config TOPIC KEY
@@ -32,6 +32,7 @@
 #include <errno.h>
 #include <inttypes.h>
 #include <stddef.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -64,6 +65,7 @@ typedef struct opts {
     const char *ignore;      /* diff --ignore */
     int validate;
     int hex; /* consume --hex */
+    int follow; /* consume --follow: go on printing what arrives until stopped */
     int dry_run; /* redrive --dry-run */
     int partitions;
     int replication_factor; /* create-topics */
@@ -90,7 +92,7 @@ static int usage(void) {
             "                < events.jsonl\n"
             "  apctl produce-hex --topic T [--key K] < records.hex\n"
             "  apctl tick --topic T [--topic T ...] --at RFC3339 [--source NAME]\n"
-            "  apctl consume --topic T [--wait-for N] [--timeout-ms MS] [--hex]\n"
+            "  apctl consume --topic T [--wait-for N] [--timeout-ms MS] [--hex] [--follow]\n"
             "  apctl create-topics --partitions N [--replication-factor R (1)] [--retention-ms MS|default (-1: kept)]\n"
             "                [--config key=value ...] TOPIC...\n"
             "  apctl topic-config TOPIC KEY   (e.g. retention.ms)\n"
@@ -140,6 +142,7 @@ static int parse_opts(int argc, char **argv, opts_t *o) {
         const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
         if (strcmp(a, "--no-validate") == 0) { o->validate = 0; continue; }
         if (strcmp(a, "--hex") == 0) { o->hex = 1; continue; }
+        if (strcmp(a, "--follow") == 0) { o->follow = 1; continue; }
         if (strcmp(a, "--dry-run") == 0) { o->dry_run = 1; continue; }
         if (a[0] == '-' && a[1] == '-') {
             if (!v) { fprintf(stderr, "apctl: %s needs a value\n", a); return -1; }
@@ -374,6 +377,12 @@ static int cmd_tick(const opts_t *o) {
     return sent < 0 ? 1 : frc;
 }
 
+static volatile sig_atomic_t stop_requested;
+static void on_stop(int sig) {
+    (void)sig;
+    stop_requested = 1;
+}
+
 static int64_t total_available(rd_kafka_t *rk, const char *topic, int parts, int64_t *low, int64_t *high) {
     int64_t total = 0;
     for (int p = 0; p < parts; p++) {
@@ -406,17 +415,22 @@ static int cmd_consume(const opts_t *o) {
     rd_kafka_topic_partition_list_t *list = rd_kafka_topic_partition_list_new(parts);
     int64_t remaining = 0;
     for (int p = 0; p < parts; p++) {
-        if (high[p] <= low[p]) continue;
+        /* Following: every partition, also those empty now. */
+        if (high[p] <= low[p] && !o->follow) continue;
         rd_kafka_topic_partition_list_add(list, o->topics[0], p)->offset = low[p];
         remaining += high[p] - low[p];
     }
     rd_kafka_assign(rk, list);
     rd_kafka_topic_partition_list_destroy(list);
+    if (o->follow) {
+        signal(SIGINT, on_stop);
+        signal(SIGTERM, on_stop);
+    }
     ap_buf_t out = AP_BUF_INIT;
-    while (remaining > 0 && ap_log_monotonic_s() < deadline + 30) {
-        rd_kafka_message_t *m = rd_kafka_consumer_poll(rk, 500);
+    while (o->follow ? !stop_requested : remaining > 0 && ap_log_monotonic_s() < deadline + 30) {
+        rd_kafka_message_t *m = rd_kafka_consumer_poll(rk, o->follow ? 200 : 500);
         if (!m) continue;
-        if (!m->err && m->offset < high[m->partition]) {
+        if (!m->err && (o->follow || m->offset < high[m->partition])) {
             ap_event_t ev;
             ap_codec_error_t cerr;
             ap_buf_reset(&out);
@@ -427,6 +441,9 @@ static int cmd_consume(const opts_t *o) {
                 if (m->key) ap_buf_append(&out, m->key, m->key_len);
                 ap_buf_append_byte(&out, ' ');
                 ap_buf_append_hex(&out, m->payload, m->len);
+            } else if (m->len && ((const char *)m->payload)[0] == '{' && !memchr(m->payload, '\n', m->len)) {
+                /* A JSON mirror's record (topic.compliance_json): as it is. */
+                ap_buf_append(&out, m->payload, m->len);
             } else if (ap_events_decode(m->payload, m->len, &ev, &cerr) == AP_CODEC_OK) ap_events_to_json(&ev, &out);
             else {
                 ap_buf_append_str(&out, "{\"schema\":null,\"error\":");
@@ -434,6 +451,7 @@ static int cmd_consume(const opts_t *o) {
                 ap_buf_append_byte(&out, '}');
             }
             printf("%s\n", out.data);
+            if (o->follow) fflush(stdout); /* a pipe reader sees each record as it comes */
             remaining--;
         }
         rd_kafka_message_destroy(m);

@@ -70,6 +70,7 @@ struct ap_processor {
     ap_citizen_state_t *scratch;
     ap_input_ref_t *lineage; /* one result's inputs, LINEAGE_CAP */
     ap_buf_t out;
+    ap_buf_t json; /* a JSON mirror's record */
     pending_t *pending;
     size_t n_pending, cap_pending;
     work_t *work;
@@ -139,6 +140,7 @@ void ap_processor_destroy(ap_processor_t *p) {
     free(p->closes);
     free(p->marks);
     ap_buf_free(&p->out);
+    ap_buf_free(&p->json);
     free(p);
 }
 
@@ -155,6 +157,28 @@ static int produce(ap_processor_t *p, const char *topic, const void *key, size_t
     char err[256];
     if (p->output.produce(p->output.ctx, topic, key, keylen, p->out.data, p->out.len, ev, err, sizeof err))
         return fail(p, "%s", err);
+    return 0;
+}
+
+/* The optional copies of a result or alert just encoded in p->out: the JSON
+ * mirror, and for a result the latest-result topic's record. */
+static int produce_copies(ap_processor_t *p, const char *json_topic, const char *latest_topic, const char *key,
+                          size_t keylen, const ap_event_t *ev) {
+    char err[256];
+    if (latest_topic[0]) {
+        char latest_key[AP_ID_CAP + 16], week[9];
+        ap_cal_format_week(ev->u.result.week_start, week);
+        int n = snprintf(latest_key, sizeof latest_key, "%s|%s", key, week);
+        if (p->output.produce(p->output.ctx, latest_topic, latest_key, (size_t)n, p->out.data, p->out.len, ev, err,
+                              sizeof err))
+            return fail(p, "%s", err);
+    }
+    if (json_topic[0]) {
+        ap_buf_reset(&p->json);
+        ap_events_to_json(ev, &p->json);
+        if (p->output.produce(p->output.ctx, json_topic, key, keylen, p->json.data, p->json.len, ev, err, sizeof err))
+            return fail(p, "%s", err);
+    }
     return 0;
 }
 
@@ -404,6 +428,7 @@ static int on_week(void *ctx, size_t i, const ap_week_input_t *in, const ap_week
     ap_events_encode(&ev, &p->out);
     size_t keylen = strlen(in->citizen_id);
     if (produce(p, p->cfg.compliance_topic, in->citizen_id, keylen, &ev)) return 1;
+    if (produce_copies(p, p->cfg.compliance_json_topic, p->cfg.latest_topic, in->citizen_id, keylen, &ev)) return 1;
     p->stats.results++;
     if (p->work[i].close >= 0) p->closes[p->work[i].close].results++;
     for (size_t k = 0; k < eval.n_alerts; k++) {
@@ -419,6 +444,7 @@ static int on_week(void *ctx, size_t i, const ap_week_input_t *in, const ap_week
         ap_buf_reset(&p->out);
         ap_events_encode(&ev, &p->out);
         if (produce(p, p->cfg.alerts_topic, in->citizen_id, keylen, &ev)) return 1;
+        if (produce_copies(p, p->cfg.alerts_json_topic, "", in->citizen_id, keylen, &ev)) return 1;
         p->stats.alerts++;
     }
     add_pending(p, in->citizen_id, in->week_start, (ap_result_record_t){r->revision, digest});

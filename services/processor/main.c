@@ -37,6 +37,9 @@ typedef struct settings {
     char compliance_topic[AP_TOPIC_CAP];
     char alerts_topic[AP_TOPIC_CAP];
     char dead_letter_topic[AP_TOPIC_CAP];
+    char compliance_json_topic[AP_TOPIC_CAP];
+    char alerts_json_topic[AP_TOPIC_CAP];
+    char latest_topic[AP_TOPIC_CAP];
     char dl_hash_key_file[256];
     char redis_host[256];
     int redis_port;
@@ -77,6 +80,12 @@ static const ap_setting_t table[] = {
     S("topic.alerts", "AP_TOPIC_ALERTS", AP_SET_STRING, "ap.alerts", alerts_topic, 0, 0, "Output: Alert"),
     S("topic.dead_letter", "AP_TOPIC_DEAD_LETTER", AP_SET_STRING, "ap.dead-letter", dead_letter_topic, 0, 0,
       "Output: DeadLetter"),
+    S("topic.compliance_json", "AP_TOPIC_COMPLIANCE_JSON", AP_SET_STRING, "", compliance_json_topic, 0, 0,
+      "Optional output: every result also as JSON (for tools without Avro); empty: off"),
+    S("topic.alerts_json", "AP_TOPIC_ALERTS_JSON", AP_SET_STRING, "", alerts_json_topic, 0, 0,
+      "Optional output: every alert also as JSON; empty: off"),
+    S("topic.latest", "AP_TOPIC_LATEST", AP_SET_STRING, "", latest_topic, 0, 0,
+      "Optional output: every result keyed citizen|week, for a compacted topic of each week's latest revision"),
     S("dead_letter.hash_key_file", "AP_DEAD_LETTER_HASH_KEY_FILE", AP_SET_STRING, "", dl_hash_key_file, 0, 0,
       "File (mode 600) with the key of the HMAC-SHA256 a dead letter withheld for personal data carries"),
     S("redis.host", "AP_REDIS_HOST", AP_SET_STRING, "127.0.0.1", redis_host, 0, 0, "Redis host"),
@@ -358,8 +367,12 @@ int main(int argc, char **argv) {
         exit_code = 0;
         goto cleanup;
     }
-    const char *outputs[] = {cfg.compliance_topic, cfg.alerts_topic, cfg.dead_letter_topic};
-    if (ap_kafka_producer_warm(producer.out.rk, outputs, 3, 5000, err, sizeof err))
+    const char *outputs[6] = {cfg.compliance_topic, cfg.alerts_topic, cfg.dead_letter_topic};
+    size_t n_outputs = 3;
+    if (cfg.compliance_json_topic[0]) outputs[n_outputs++] = cfg.compliance_json_topic;
+    if (cfg.alerts_json_topic[0]) outputs[n_outputs++] = cfg.alerts_json_topic;
+    if (cfg.latest_topic[0]) outputs[n_outputs++] = cfg.latest_topic;
+    if (ap_kafka_producer_warm(producer.out.rk, outputs, n_outputs, 5000, err, sizeof err))
         ap_log_warn("output topics not looked up yet", "error=\"%s\"", err); /* the first produce will */
     /* Co-partitioning is checked, not assumed: every input topic must have
      * the same partition count (a citizen's placement and hours must meet on
@@ -397,6 +410,9 @@ int main(int argc, char **argv) {
     memcpy(pcfg.compliance_topic, cfg.compliance_topic, AP_TOPIC_CAP);
     memcpy(pcfg.alerts_topic, cfg.alerts_topic, AP_TOPIC_CAP);
     memcpy(pcfg.dead_letter_topic, cfg.dead_letter_topic, AP_TOPIC_CAP);
+    memcpy(pcfg.compliance_json_topic, cfg.compliance_json_topic, AP_TOPIC_CAP);
+    memcpy(pcfg.alerts_json_topic, cfg.alerts_json_topic, AP_TOPIC_CAP);
+    memcpy(pcfg.latest_topic, cfg.latest_topic, AP_TOPIC_CAP);
     pcfg.grace_days = cfg.grace_days;
     pcfg.dedup_horizon_weeks = cfg.dedup_horizon_weeks;
     if (ap_config_read_secret(cfg.dl_hash_key_file, pcfg.dead_letter_hash_key, sizeof pcfg.dead_letter_hash_key,
