@@ -138,4 +138,16 @@ const ap_processor_stats_t *ap_processor_stats(const ap_processor_t *p);
  */
 size_t ap_processor_watermarks(const ap_processor_t *p, int32_t *partitions, int64_t *watermarks, size_t max);
 
+/**
+ * @brief Evaluates one citizen-week from the store now, with the rules a
+ * week close uses, without emitting or recording anything (`apctl status`:
+ * where a citizen stands mid-week). The result is provisional: `final` is
+ * false, `revision` is the last emitted revision of that week (0 if none),
+ * `closed_at` is now_ms, and its event ids are not those of any emitted
+ * record. lineage (AP_MAX_INPUTS entries) backs eval->result.inputs.
+ * @return 0, or -1 with err set (store error).
+ */
+int ap_processor_evaluate_now(ap_store_t *store, const char *citizen, int32_t monday, int64_t now_ms,
+                              ap_week_eval_t *eval, ap_input_ref_t *lineage, char *err, size_t errlen);
+
 #endif

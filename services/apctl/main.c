@@ -16,6 +16,7 @@
  *                 [--from-offset N] [--to-offset N] [--dry-run]
  *   apctl lag --group G --topic T [--topic T ...]
  *   apctl diff LEFT.jsonl RIGHT.jsonl [--json REPORT] [--ignore field,field]
+ *   apctl status CITIZEN_ID [--week YYYY-Www]   (a provisional result from Redis, never emitted)
  *   apctl fingerprints
  *
  * The broker comes from --brokers or AP_KAFKA_BROKERS (default 127.0.0.1:9092);
@@ -66,6 +67,7 @@ typedef struct opts {
     int validate;
     int hex; /* consume --hex */
     int follow; /* consume --follow: go on printing what arrives until stopped */
+    const char *week; /* status --week YYYY-Www */
     int dry_run; /* redrive --dry-run */
     int partitions;
     int replication_factor; /* create-topics */
@@ -105,6 +107,7 @@ static int usage(void) {
             "                [--from-offset N] [--to-offset N] [--dry-run]   (re-publish dead letters where they belong)\n"
             "  apctl lag --group G --topic T [--topic T ...]   (records not yet committed by G)\n"
             "  apctl diff LEFT.jsonl RIGHT.jsonl [--json REPORT] [--ignore field,field]\n"
+            "  apctl status CITIZEN_ID [--week YYYY-Www] [--redis-host H] [--redis-port P] [--prefix X]\n"
             "  apctl fingerprints\n"
             "common: --brokers HOST:PORT (default $AP_KAFKA_BROKERS or 127.0.0.1:9092)\n"
             "        --kafka-config FILE, --set kafka.KEY=VALUE, $AP_KAFKA_*: TLS and SASL (README Security;\n"
@@ -154,6 +157,7 @@ static int parse_opts(int argc, char **argv, opts_t *o) {
             else if (strcmp(a, "--schema") == 0 || strcmp(a, "--group") == 0) o->schema = v;
             else if (strcmp(a, "--key") == 0) o->key = v;
             else if (strcmp(a, "--at") == 0) o->at = v;
+            else if (strcmp(a, "--week") == 0) o->week = v;
             else if (strcmp(a, "--json") == 0) o->json_report = v;
             else if (strcmp(a, "--ignore") == 0) o->ignore = v;
             else if (strcmp(a, "--source") == 0) o->source = v;
@@ -533,6 +537,61 @@ static int cmd_forget(const opts_t *o) {
     else printf("forgot one citizen under prefix %s: %zu keys and entries removed\n", o->redis_prefix, removed);
     ap_store_destroy(store);
     return rc ? 1 : 0;
+}
+
+/* Where a citizen stands now: the week evaluated from the stored state with
+ * the processor's rules, labelled provisional (final false), beside the last
+ * emitted revision; printed as the JSON of a result and its alerts. */
+static int cmd_status(const opts_t *o) {
+    if (o->n_rest != 1) return usage();
+    char err[512], password[256];
+    struct timespec now;
+    clock_gettime(CLOCK_REALTIME, &now);
+    int64_t now_ms = (int64_t)now.tv_sec * 1000 + now.tv_nsec / 1000000;
+    int32_t monday = ap_cal_week_start(ap_cal_cph_day(now_ms)); /* this week in Copenhagen */
+    if (o->week) {
+        int y, w;
+        char tail;
+        if (sscanf(o->week, "%d-W%d%c", &y, &w, &tail) != 2 || (monday = ap_cal_iso_week_monday(y, w)) == AP_NO_DATE) {
+            fprintf(stderr, "apctl: --week wants YYYY-Www, e.g. 2026-W05\n");
+            return 2;
+        }
+    }
+    if (ap_config_read_password(getenv("AP_REDIS_PASSWORD_FILE"), "AP_REDIS_PASSWORD", password, sizeof password, err,
+                                sizeof err)) {
+        fprintf(stderr, "apctl: %s\n", err);
+        return 1;
+    }
+    ap_store_redis_conf_t conf = {o->redis_host, o->redis_port, o->redis_user, password, o->redis_prefix, 5000};
+    ap_store_t *store = ap_store_redis_connect(&conf, err, sizeof err);
+    memset(password, 0, sizeof password);
+    if (!store) {
+        fprintf(stderr, "apctl: %s\n", err);
+        return 1;
+    }
+    static ap_week_eval_t eval;
+    static ap_input_ref_t lineage[AP_MAX_INPUTS];
+    int rc = ap_processor_evaluate_now(store, o->rest[0], monday, now_ms, &eval, lineage, err, sizeof err);
+    ap_store_destroy(store);
+    if (rc) {
+        fprintf(stderr, "apctl: status: %s\n", err);
+        return 1;
+    }
+    ap_buf_t out = AP_BUF_INIT;
+    ap_event_t ev;
+    ev.type = AP_EV_RESULT;
+    ev.u.result = eval.result;
+    ap_events_to_json(&ev, &out);
+    printf("%s\n", out.data);
+    for (size_t k = 0; k < eval.n_alerts; k++) {
+        ap_buf_reset(&out);
+        ev.type = AP_EV_ALERT;
+        ev.u.alert = eval.alerts[k];
+        ap_events_to_json(&ev, &out);
+        printf("%s\n", out.data);
+    }
+    ap_buf_free(&out);
+    return 0;
 }
 
 static int cmd_create_topics(const opts_t *o) {
@@ -963,6 +1022,7 @@ int main(int argc, char **argv) {
     else if (strcmp(cmd, "lag") == 0) rc = cmd_lag(&o);
     else if (strcmp(cmd, "diff") == 0) rc = cmd_diff(&o);
     else if (strcmp(cmd, "fingerprints") == 0) rc = cmd_fingerprints();
+    else if (strcmp(cmd, "status") == 0) rc = cmd_status(&o);
     else rc = usage();
     free(o.rest);
     return rc;

@@ -370,29 +370,29 @@ static int cmp_ref(const void *a, const void *b) {
 }
 
 /* The inputs behind one week's result (see processor.h), sorted, into p->lineage. */
-static uint32_t collect_lineage(ap_processor_t *p, const ap_week_input_t *in, const ap_week_sources_t *src) {
+static uint32_t collect_lineage(ap_input_ref_t *lineage, const ap_week_input_t *in, const ap_week_sources_t *src) {
     int32_t lo = in->week_start, hi = in->week_start + 13; /* this week and the next */
     uint32_t n = 0;
     for (size_t k = 0; k < in->n_coverage; k++)
-        if (overlaps(in->coverage[k].from_date, in->coverage[k].to_date, lo, hi)) p->lineage[n++] = src->coverage[k];
+        if (overlaps(in->coverage[k].from_date, in->coverage[k].to_date, lo, hi)) lineage[n++] = src->coverage[k];
     for (size_t k = 0; k < in->n_placements; k++)
         if (overlaps(in->placements[k].start_date, in->placements[k].end_date, lo, hi))
-            p->lineage[n++] = src->placements[k];
+            lineage[n++] = src->placements[k];
     for (size_t k = 0; k < in->n_exemptions; k++)
         if (overlaps(in->exemptions[k].from_date, in->exemptions[k].to_date, lo, hi))
-            p->lineage[n++] = src->exemptions[k];
+            lineage[n++] = src->exemptions[k];
     for (size_t k = 0; k < in->n_reductions; k++)
         if (overlaps(in->reductions[k].valid_from, in->reductions[k].valid_to, lo, hi))
-            p->lineage[n++] = src->reductions[k];
-    for (size_t k = 0; k < in->n_hours; k++) p->lineage[n++] = src->hours[k];
+            lineage[n++] = src->reductions[k];
+    for (size_t k = 0; k < in->n_hours; k++) lineage[n++] = src->hours[k];
     /* Insertion sort: a week has a few dozen inputs, mostly in order
      * already; qsort's per-call cost showed in the offline profile. */
     for (uint32_t i = 1; i < n; i++) {
-        if (cmp_ref(&p->lineage[i - 1], &p->lineage[i]) <= 0) continue;
-        ap_input_ref_t x = p->lineage[i];
+        if (cmp_ref(&lineage[i - 1], &lineage[i]) <= 0) continue;
+        ap_input_ref_t x = lineage[i];
         uint32_t j = i;
-        for (; j > 0 && cmp_ref(&p->lineage[j - 1], &x) > 0; j--) p->lineage[j] = p->lineage[j - 1];
-        p->lineage[j] = x;
+        for (; j > 0 && cmp_ref(&lineage[j - 1], &x) > 0; j--) lineage[j] = lineage[j - 1];
+        lineage[j] = x;
     }
     return n;
 }
@@ -406,7 +406,7 @@ static int on_week(void *ctx, size_t i, const ap_week_input_t *in, const ap_week
         return 0;
     }
     /* Lineage is part of what a result says: a replaced input is a revision. */
-    eval.result.inputs = (ap_array_view_t){p->lineage, collect_lineage(p, in, src), {NULL, 0}};
+    eval.result.inputs = (ap_array_view_t){p->lineage, collect_lineage(p->lineage, in, src), {NULL, 0}};
     const ap_result_record_t *old = &p->records[i];
     ap_result_t *r = &eval.result;
     uint64_t digest = eval_digest(p, &eval);
@@ -819,4 +819,54 @@ int ap_processor_process(ap_processor_t *p, ap_record_t *records, size_t n, size
 failed:
     snprintf(err, errlen, "%s", p->err[0] ? p->err : "processing failed");
     return -1;
+}
+
+/* ------------------------------------------------------------ provisional */
+
+typedef struct provisional {
+    ap_week_eval_t *eval;
+    ap_input_ref_t *lineage;
+    int failed;
+} provisional_t;
+
+static int on_provisional_week(void *ctx, size_t i, const ap_week_input_t *in, const ap_week_sources_t *src) {
+    (void)i;
+    provisional_t *pv = ctx;
+    if (ap_rules_evaluate(in, pv->eval)) { pv->failed = 1; return 1; }
+    pv->eval->result.inputs = (ap_array_view_t){pv->lineage, collect_lineage(pv->lineage, in, src), {NULL, 0}};
+    return 0;
+}
+
+int ap_processor_evaluate_now(ap_store_t *store, const char *citizen, int32_t monday, int64_t now_ms,
+                              ap_week_eval_t *eval, ap_input_ref_t *lineage, char *err, size_t errlen) {
+    ap_citizen_state_t *scratch = malloc(sizeof *scratch);
+    if (!scratch) abort();
+    provisional_t pv = {eval, lineage, 0};
+    int rc = ap_store_load_weeks(store, &citizen, &monday, 1, scratch, on_provisional_week, &pv);
+    free(scratch);
+    if (rc) { snprintf(err, errlen, "%s", ap_store_error(store)); return -1; }
+    if (pv.failed) { snprintf(err, errlen, "%s", "the citizen's state is over the engine's bounds"); return -1; }
+    ap_result_record_t rec;
+    if (ap_store_results_get(store, &citizen, &monday, 1, &rec)) {
+        snprintf(err, errlen, "%s", ap_store_error(store));
+        return -1;
+    }
+    /* Provisional: never emitted, so no revision of its own and not final;
+     * `revision` says which emitted revision it would follow. */
+    ap_result_t *r = &eval->result;
+    r->revision = rec.revision;
+    r->final = false;
+    r->closed_at = now_ms;
+    snprintf(r->engine_version, sizeof r->engine_version, "%s", ap_events_engine_version());
+    char name[AP_ID_CAP + 64];
+    snprintf(name, sizeof name, "provisional|%s|%d|%" PRId64, citizen, (int)monday, now_ms);
+    ap_uuid_derive(name, r->event_id);
+    for (size_t k = 0; k < eval->n_alerts; k++) {
+        ap_alert_t *a = &eval->alerts[k];
+        a->revision = rec.revision;
+        snprintf(a->engine_version, sizeof a->engine_version, "%s", ap_events_engine_version());
+        snprintf(name, sizeof name, "provisional-alert|%s|%d|%" PRId64 "|%zu", citizen, (int)monday, now_ms, k);
+        ap_uuid_derive(name, a->event_id);
+    }
+    return 0;
 }
