@@ -5,7 +5,8 @@
 # exactly as `apctl produce` does: per record the same key and the same
 # single-object bytes, on the same partition (murmur2 of the key), in the same
 # order per partition. And the fingerprints fastavro prints are the wire-order
-# column of `apctl fingerprints`.
+# column of `apctl fingerprints`, whose input schemas' rows README Publishing
+# lists.
 #   publisher_kits.sh ENV_DIR BUILD_DIR
 # The Java kit is built into BUILD_DIR/examples-java when its sources or the
 # schemas changed (Maven's default repository caches the dependencies); the
@@ -91,4 +92,9 @@ PY
 check "fastavro's fingerprints are apctl's wire-order column" "$(cat "$work/fp-apctl")" "$(sort "$work/fp-fastavro")"
 check "and the record header carries them" "$(grep '^HoursEvent ' "$work/fp-apctl" | cut -d' ' -f2)" \
   "$(head -1 "$work/apctl.hours.hex" | cut -d' ' -f2 | cut -c5-20)"
+# README Publishing lists the input schemas' fingerprints in both orders.
+"$apctl" fingerprints | awk '$4 == "current" && /Event /' | awk '{ print $1, $2, $3 }' | sort > "$work/fp-both"
+sed -n 's/^| `\([A-Za-z]*Event\)` | `\([0-9a-f]\{16\}\)` | `\([0-9a-f]\{16\}\)` |$/\1 \2 \3/p' "$root/README.md" | sort \
+  > "$work/fp-readme"
+check "README's fingerprint table is apctl's" "$(cat "$work/fp-both")" "$(cat "$work/fp-readme")"
 [ "$failures" -eq 0 ]
