@@ -1,12 +1,13 @@
 #!/usr/bin/env bash
 # Creates (once) a Python virtual environment with the test tools of
-# deploy/scripts/requirements-test.txt, from the Python package registry
+# deploy/scripts/requirements-test.txt (or of the requirements file given,
+# e.g. examples/python/requirements.txt), from the Python package registry
 # through pip's defaults, and prints its directory.
-#   pyenv.sh DIR
+#   pyenv.sh DIR [REQUIREMENTS]
 # Re-run after the requirements change: it reinstalls only when they did.
 set -euo pipefail
-dir=${1:?usage: pyenv.sh DIR}
-req="$(cd "$(dirname "$0")" && pwd)/requirements-test.txt"
+dir=${1:?usage: pyenv.sh DIR [REQUIREMENTS]}
+req=${2:-"$(cd "$(dirname "$0")" && pwd)/requirements-test.txt"}
 if [ ! -x "$dir/bin/python" ]; then
   python3 -m venv "$dir" >&2
 fi

@@ -971,19 +971,35 @@ static int cmd_diff(const opts_t *o) {
     return rc;
 }
 
+/* One row of `apctl fingerprints`: the fingerprint as a 64-bit number in
+ * big-endian hex (what Java's SchemaNormalization.parsingFingerprint64
+ * returns, printed), and as the bytes a record carries after C3 01
+ * (little-endian: the order fastavro prints and a hex dump of a record
+ * shows). Publishers compare one or the other; both are labelled. */
+static void print_fingerprint(const char *name, uint64_t fp, const char *version) {
+    char wire[17];
+    for (int i = 0; i < 8; i++) snprintf(wire + 2 * i, 3, "%02x", (unsigned)((fp >> (8 * i)) & 0xff));
+    printf("%-18s %016" PRIx64 "  %s  %s\n", name, fp, wire, version);
+}
+
 static int cmd_fingerprints(void) {
+    printf("# fingerprint: CRC-64-AVRO of the schema's Parsing Canonical Form, as a number (big-endian hex)\n"
+           "# wire order:  the same 8 bytes as a record carries them after C3 01 (little-endian; fastavro's order)\n"
+           "%-18s %-16s  %-16s  %s\n", "schema", "fingerprint", "wire order", "version");
     for (int t = 0; t < AP_EV_COUNT; t++) {
         const ap_record_desc_t *d = ap_events_desc((ap_event_type_t)t);
-        printf("%-18s %016" PRIx64 " current\n", d->name, d->fingerprint);
+        print_fingerprint(d->name, d->fingerprint, "current");
     }
     /* The other writer schemas read by resolution: released versions that
      * differ from the current one, and $AP_SCHEMAS_WRITERS_DIR's. */
     ap_event_type_t type;
     uint64_t fp;
     int version;
+    char label[32];
     for (int i = 0; ap_events_writer(i, &type, &fp, &version) == 0; i++) {
-        if (version) printf("%-18s %016" PRIx64 " released v%d\n", ap_events_desc(type)->name, fp, version);
-        else printf("%-18s %016" PRIx64 " registered\n", ap_events_desc(type)->name, fp);
+        if (version) snprintf(label, sizeof label, "released v%d", version);
+        else snprintf(label, sizeof label, "registered");
+        print_fingerprint(ap_events_desc(type)->name, fp, label);
     }
     return 0;
 }
