@@ -487,7 +487,9 @@ static void render_chart(ap_buf_t *out, const char *muni, const char *id, const 
                          const ap_report_cell_t *cells, size_t n, const month_range_t *mr, const series_t *s,
                          size_t ns, int stacked) {
     size_t bars = stacked ? 1 : ns;
-    int bar_w = 16, gap = 14, group_w = (int)bars * bar_w + gap;
+    /* A month's group is at least as wide as its label ("2026-01"). */
+    int bar_w = 16, group_w = (int)bars * bar_w + 14 < 56 ? 56 : (int)bars * bar_w + 14;
+    int gap = group_w - (int)bars * bar_w;
     int plot_w = (int)mr->n * group_w;
     int legend_w = 0;
     for (size_t k = 0; k < ns; k++) legend_w += 24 + 7 * (int)strlen(s[k].label);
@@ -679,7 +681,7 @@ static const char style[] =
     "max-width:1400px}"
     "h1{font-size:1.5em}h2{margin-top:2em;border-bottom:1px solid #ccc}h3{font-size:1.05em}"
     "table{border-collapse:collapse;font-size:.8em;margin:8px 0}.table-wrap{overflow-x:auto}"
-    "th,td{border:1px solid #ddd;padding:3px 6px;text-align:right}th{background:#f3f3f3}"
+    "th,td{border:1px solid #ddd;padding:3px 6px;text-align:right}th{background:#f3f3f3}tbody th{white-space:nowrap}"
     "tbody th{text-align:left}tfoot td,tfoot th{font-weight:bold}"
     ".charts{display:flex;flex-wrap:wrap;gap:12px}figure.chart{margin:0}"
     "svg.chart{background:#fafafa;border:1px solid #e5e5e5}"
