@@ -690,24 +690,28 @@ static const char style[] =
     ".note,.monitoring p{color:#555;font-size:.9em}dl.definitions dt{font-weight:bold;margin-top:.5em}"
     "footer{margin-top:3em;border-top:1px solid #ccc;padding-top:8px;color:#555;font-size:.85em}";
 
-/* Distinct non-empty values of a week field (rule or engine versions), escaped, comma-separated. */
+/* Distinct non-empty rule (or engine) versions of the results, escaped,
+ * comma-separated: a handful in practice, so a short list, not a table. */
 static void distinct_versions(ap_buf_t *out, const ap_report_t *r, int engine) {
-    int first = 1;
+    enum { MAX_SHOWN = 16 };
+    const char *seen[MAX_SHOWN];
+    size_t n = 0, more = 0;
     for (size_t i = 0; i < r->n_weeks; i++) {
         const week_t *w = &r->weeks[i];
         const char *v = engine ? w->engine_version : w->rule_version;
         if (!w->has_result || !v[0]) continue;
-        size_t j;
-        for (j = 0; j < i; j++) {
-            const week_t *x = &r->weeks[j];
-            if (x->has_result && strcmp(engine ? x->engine_version : x->rule_version, v) == 0) break;
-        }
-        if (j < i) continue;
-        if (!first) ap_buf_append_str(out, ", ");
-        esc(out, v);
-        first = 0;
+        size_t j = 0;
+        while (j < n && strcmp(seen[j], v) != 0) j++;
+        if (j < n) continue;
+        if (n == MAX_SHOWN) { more++; continue; } /* may count one value twice: only said as "more" */
+        seen[n++] = v;
     }
-    if (first) ap_buf_append_str(out, "&ndash;");
+    for (size_t j = 0; j < n; j++) {
+        if (j) ap_buf_append_str(out, ", ");
+        esc(out, seen[j]);
+    }
+    if (!n) ap_buf_append_str(out, "&ndash;");
+    if (more) ap_buf_append_str(out, " and more");
 }
 
 int ap_report_render_html(ap_report_t *r, const ap_report_page_t *page, ap_buf_t *out) {
