@@ -119,7 +119,7 @@ ap_report_counts_t ap_report_counts(ap_report_t *r);
 
 /**
  * @brief The figures per municipality and month, sorted by municipality code,
- * year, month; only cells with at least one citizen-week. The array belongs
+ * year, month; only cells with at least one citizen-week (or an alert). The array belongs
  * to r and is valid until the next add or ap_report_destroy().
  * @return the number of cells (*cells set; NULL when 0).
  */
