@@ -3,7 +3,8 @@
 # Installs what is missing, builds, starts a private Kafka broker and Redis on
 # spare ports, starts ap-processor, publishes the sample stream in
 # deploy/demo/ (five citizens, three weeks), closes the weeks with a stream
-# tick, prints the compliance table and the alerts, and stops everything it started.
+# tick, prints the compliance table and the alerts, writes the analysts' HTML report
+# (.run/demo/report.html), and stops everything it started.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 "$root/deploy/scripts/setup.sh"
@@ -56,6 +57,10 @@ jq -r "$hm"'[.citizen_id, wk, .severity, .code, (.audience // "-"), (.action_wee
   "$run/alerts.jsonl" | sort |
   awk -F'\t' '{ printf "%-10s %-9s %-9s %-19s %-10s %-10s %s\n", $1, $2, $3, $4, $5, $6, $7 }'
 echo
+echo "== report for analysts: per municipality and month (ISO weeks by their Thursday), counts only"
+"$bin/apctl" report --input "$run/compliance.jsonl" --alerts "$run/alerts.jsonl" --output "$run/report.html" 2>/dev/null
+echo "$run/report.html (one self-contained page: open it in any browser)"
+echo
 echo "== lineage: the input records behind c-bo's week 2026-W03"
 jq -r 'select(.citizen_id == "c-bo" and .iso_week == 3) | .inputs[] | "  \(.topic) partition \(.partition) offset \(.offset) event \(.event_id)"' \
   "$run/compliance.jsonl"
@@ -66,4 +71,4 @@ echo "== audit: export the input topics, replay them offline (no broker, no Redi
   --set replay.output="$run/replay.jsonl" --set log.level=warn 2> /dev/null
 "$bin/apctl" diff "$run/compliance.jsonl" "$run/replay.jsonl" || true
 echo
-echo "Outputs are in $run (compliance.jsonl, alerts.jsonl, processor.log, stream.avro, replay.jsonl)."
+echo "Outputs are in $run (compliance.jsonl, alerts.jsonl, report.html, processor.log, stream.avro, replay.jsonl)."

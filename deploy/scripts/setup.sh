@@ -13,10 +13,10 @@ sudo_cmd=()
 # libmicrohttpd-dev: the processor's health and metrics endpoint; libsystemd-dev: sd_notify for
 # Type=notify units; prometheus: promtool and a real Prometheus that scrapes the processor in the
 # tests (Debian enables its service where systemd runs: `systemctl disable --now prometheus` if
-# it is not wanted).
+# it is not wanted); chromium: the headless browser that renders apctl report's page in the tests.
 packages=(build-essential cmake pkg-config librdkafka-dev libavro-dev libhiredis-dev uuid-dev libssl-dev libcmocka-dev
           zlib1g-dev clang libclang-rt-14-dev libmicrohttpd-dev libsystemd-dev prometheus
-          redis-server redis-tools kcat jq stunnel4 openssl curl python3-venv)
+          redis-server redis-tools kcat jq stunnel4 openssl curl python3-venv chromium)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -150,6 +150,8 @@ void ap_codec_to_json(const ap_record_desc_t *desc, const void *value, ap_buf_t 
  * @brief Fills value from a JSON object with the schema's field names.
  * Optional fields may be absent; members whose names are in `ignore`
  * (NULL-terminated list, may be NULL) are skipped; any other unknown member is an error.
+ * A field of desc named in `ignore` is not read and stays zero (e.g. a
+ * result's "inputs", an array view that JSON cannot fill).
  * @return AP_CODEC_OK or AP_CODEC_BAD_JSON with err->msg.
  */
 ap_codec_status_t ap_codec_from_json(const ap_record_desc_t *desc, const ap_json_doc_t *doc,

@@ -17,6 +17,7 @@
  *   apctl lag --group G --topic T [--topic T ...]
  *   apctl diff LEFT.jsonl RIGHT.jsonl [--json REPORT] [--ignore field,field]
  *   apctl status CITIZEN_ID [--week YYYY-Www]   (a provisional result from Redis, never emitted)
+ *   apctl report [--input RESULTS.jsonl ...] [--alerts ALERTS.jsonl] --output PAGE.html  (HTML, report.h)
  *   apctl fingerprints
  *
  * The broker comes from --brokers or AP_KAFKA_BROKERS (default 127.0.0.1:9092);
@@ -31,6 +32,7 @@
  * record type is its "schema" member (or --schema).
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <inttypes.h>
 #include <stddef.h>
 #include <signal.h>
@@ -48,6 +50,7 @@
 #include "arbejdspligt/log.h"
 #include "arbejdspligt/partition.h"
 #include "arbejdspligt/processor.h"
+#include "arbejdspligt/report.h"
 #include "arbejdspligt/store_redis.h"
 #include "arbejdspligt/uuid.h"
 
@@ -108,6 +111,7 @@ static int usage(void) {
             "  apctl lag --group G --topic T [--topic T ...]   (records not yet committed by G)\n"
             "  apctl diff LEFT.jsonl RIGHT.jsonl [--json REPORT] [--ignore field,field]\n"
             "  apctl status CITIZEN_ID [--week YYYY-Www] [--redis-host H] [--redis-port P] [--prefix X]\n"
+            "  apctl report [--input RESULTS.jsonl ...] [--alerts ALERTS.jsonl] --output PAGE.html [--title TEXT]\n"
             "  apctl fingerprints\n"
             "common: --brokers HOST:PORT (default $AP_KAFKA_BROKERS or 127.0.0.1:9092)\n"
             "        --kafka-config FILE, --set kafka.KEY=VALUE, $AP_KAFKA_*: TLS and SASL (README Security;\n"
@@ -982,6 +986,100 @@ static void print_fingerprint(const char *name, uint64_t fp, const char *version
     printf("%-18s %016" PRIx64 "  %s  %s\n", name, fp, wire, version);
 }
 
+/* --------------------------------------------------------------- report */
+
+/* Reads one JSON-lines file (or stdin for "-") into the report; stops at
+ * the first line it cannot read, with the line number. Returns 0 or -1. */
+static int report_read(ap_report_t *r, const char *path, long max_line) {
+    int fd = strcmp(path, "-") == 0 ? STDIN_FILENO : open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) { fprintf(stderr, "apctl: cannot open %s: %s\n", path, strerror(errno)); return -1; }
+    static ap_lines_t lr; /* 32 KiB: not on the stack */
+    ap_lines_init(&lr, fd, (size_t)max_line);
+    ap_buf_t lb = AP_BUF_INIT;
+    char why[256];
+    long lineno = 0;
+    int got, rc = 0;
+    while ((got = ap_lines_read(&lr, &lb)) != 0) {
+        lineno++;
+        if (got < 0) {
+            if (got == -1) fprintf(stderr, "apctl: %s:%ld: longer than %ld bytes (--max-line-bytes)\n", path, lineno, max_line);
+            else fprintf(stderr, "apctl: %s:%ld: %s\n", path, lineno, strerror(errno));
+            rc = -1;
+            break;
+        }
+        if (lb.len == 0) continue;
+        if (ap_report_add_json(r, lb.data, lb.len, why, sizeof why) == AP_REPORT_INVALID) {
+            fprintf(stderr, "apctl: %s:%ld: %s\n", path, lineno, why);
+            rc = -1;
+            break;
+        }
+    }
+    ap_buf_free(&lb);
+    if (fd != STDIN_FILENO) close(fd);
+    return rc;
+}
+
+/* apctl report [--input FILE ...] [--alerts FILE ...] --output FILE.html [--title TEXT]:
+ * compliance results (and alerts) as JSON lines, as `apctl consume` prints
+ * them, into one self-contained HTML page (report.h). Its own options: the
+ * other commands' are about Kafka. The page is written to a temporary file
+ * and renamed, so a reader never sees half a page. */
+static int cmd_report(int argc, char **argv) {
+    const char *inputs[32], *output = NULL, *title = NULL;
+    int n_inputs = 0, rc = 0;
+    long max_line = AP_LINES_DEFAULT_MAX;
+    for (int i = 2; i < argc; i++) {
+        const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
+        if (!v) { fprintf(stderr, "apctl: report: %s needs a value\n", a); return 2; }
+        i++;
+        if ((strcmp(a, "--input") == 0 || strcmp(a, "--alerts") == 0) && n_inputs < 32) inputs[n_inputs++] = v;
+        else if (strcmp(a, "--output") == 0) output = v;
+        else if (strcmp(a, "--title") == 0) title = v;
+        else if (strcmp(a, "--max-line-bytes") == 0 && (max_line = strtol(v, NULL, 10)) > 0) continue;
+        else { fprintf(stderr, "apctl: report: unknown option %s\n", a); return 2; }
+    }
+    if (!output) { fprintf(stderr, "apctl: report needs --output FILE.html\n"); return 2; }
+    if (!n_inputs) inputs[n_inputs++] = "-";
+    ap_report_t *r = ap_report_create();
+    ap_buf_t html = AP_BUF_INIT, tmp = AP_BUF_INIT;
+    FILE *f = NULL;
+    for (int i = 0; i < n_inputs && rc == 0; i++)
+        if (report_read(r, inputs[i], max_line)) rc = 1;
+    if (rc) goto cleanup;
+    /* The caption: when and from what (file names only, escaped by the module). */
+    char when[25], generated[512];
+    ap_cal_format_timestamp((int64_t)time(NULL) * 1000, when);
+    int at = snprintf(generated, sizeof generated, "%.19sZ from", when);
+    for (int i = 0; i < n_inputs && at > 0 && (size_t)at < sizeof generated; i++) {
+        const char *base = strrchr(inputs[i], '/');
+        at += snprintf(generated + at, sizeof generated - (size_t)at, "%s %s", i ? "," : "",
+                       strcmp(inputs[i], "-") == 0 ? "stdin" : base ? base + 1 : inputs[i]);
+    }
+    ap_report_page_t page = {title, generated};
+    ap_report_render_html(r, &page, &html);
+    ap_buf_appendf(&tmp, "%s.tmp", output);
+    if (!(f = fopen(tmp.data, "w")) || fwrite(html.data, 1, html.len, f) != html.len || fclose(f) ||
+        rename(tmp.data, output)) {
+        fprintf(stderr, "apctl: cannot write %s: %s\n", output, strerror(errno));
+        f = NULL;
+        unlink(tmp.data);
+        rc = 1;
+        goto cleanup;
+    }
+    f = NULL;
+    ap_report_counts_t c = ap_report_counts(r);
+    const ap_report_cell_t *cells;
+    size_t n = ap_report_cells(r, &cells);
+    fprintf(stderr, "apctl: report %s: %" PRId64 " citizen-weeks in %zu municipality-months (%" PRId64
+                    " results, %" PRId64 " alerts read; %" PRId64 " superseded, %" PRId64 " duplicates)\n",
+            output, c.citizen_weeks, n, c.results, c.alerts, c.superseded, c.duplicates);
+cleanup:
+    ap_buf_free(&html);
+    ap_buf_free(&tmp);
+    ap_report_destroy(r);
+    return rc;
+}
+
 static int cmd_fingerprints(void) {
     printf("# fingerprint: CRC-64-AVRO of the schema's Parsing Canonical Form, as a number (big-endian hex)\n"
            "# wire order:  the same 8 bytes as a record carries them after C3 01 (little-endian; fastavro's order)\n"
@@ -1023,6 +1121,7 @@ int main(int argc, char **argv) {
         fprintf(stderr, "apctl: %s\n", err);
         return 1;
     }
+    if (strcmp(argv[1], "report") == 0) return cmd_report(argc, argv); /* no Kafka: options of its own */
     if (parse_opts(argc, argv, &o)) return 2;
     const char *cmd = argv[1];
     int rc;

@@ -638,6 +638,10 @@ static ap_codec_status_t record_from_json(const ap_record_desc_t *desc, const ap
             return set_err(err, AP_CODEC_BAD_JSON, "%s has no field \"%.40s\"", desc->name, m->key);
     }
     for (size_t i = 0; i < desc->nfields; i++) {
+        /* A field named in ignore is not read: it stays zero (an array view:
+         * empty). Readers that want a result's figures skip its lineage,
+         * which JSON cannot carry back into a view. */
+        if (ignored(ignore, desc->fields[i].name, strlen(desc->fields[i].name))) continue;
         ap_codec_status_t st = field_from_json(&desc->fields[i], doc, ap_json_member(doc, obj, desc->fields[i].name), v, err);
         if (st != AP_CODEC_OK) return st;
     }
