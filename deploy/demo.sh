@@ -33,8 +33,15 @@ echo "== publishing the sample stream"
 "$bin/apctl" produce --topic ap.placement < "$root/deploy/demo/placements.jsonl"
 "$bin/apctl" produce --topic ap.exemption < "$root/deploy/demo/exemptions.jsonl"
 "$bin/apctl" produce --topic ap.hours < "$root/deploy/demo/hours.jsonl"
-# The job centres' promise that weeks 2-4 of 2026 are complete: a tick on every input partition.
-"$bin/apctl" tick --topic ap.placement --topic ap.hours --topic ap.exemption --at 2026-01-28T00:00:00+01:00
+# The job centres' promise that weeks 2-4 of 2026 are complete: a tick on every
+# input partition, written by ap-ticker as in production (README "Ticks"). Its
+# clock is set back to the demo's weeks with ticker.delay_s, so that the tick
+# falls on 2026-01-28 00:00 Copenhagen time (the next whole hour before
+# now - delay) and not today, which would close every week since.
+until_tick=$(( $(date +%s) - $(date -d 2026-01-28T00:00:00+01:00 +%s) - 60 ))
+"$bin/ap-ticker" --set topic.placement=ap.placement --set topic.hours=ap.hours --set topic.exemption=ap.exemption \
+  --set ticker.once=1 --set ticker.interval_s=3600 --set ticker.delay_s="$until_tick" 2>&1 | grep 'ticks written' |
+  sed 's/.*msg="ticks written" /ap-ticker: ticks written /'
 
 "$bin/apctl" consume --topic ap.compliance --wait-for 15 --timeout-ms 60000 > "$run/compliance.jsonl"
 "$bin/apctl" consume --topic ap.alerts --wait-for 14 --timeout-ms 30000 > "$run/alerts.jsonl"

@@ -50,7 +50,7 @@ static const ap_setting_t table[] = {
     S("topic.exemption", "AP_TOPIC_EXEMPTION", AP_SET_STRING, "ap.exemption", topics[2], 0, 0, "Input topic to tick"),
     S("ticker.interval_s", "AP_TICKER_INTERVAL_S", AP_SET_INT, "60", interval_s, 1, 86400,
       "Seconds between rounds of ticks; tick times are multiples of it"),
-    S("ticker.delay_s", "AP_TICKER_DELAY_S", AP_SET_INT, "300", delay_s, 0, 604800,
+    S("ticker.delay_s", "AP_TICKER_DELAY_S", AP_SET_INT, "300", delay_s, 0, 315360000,
       "How far ticks stay behind the wall clock: the producers' allowance to write what happened before"),
     S("ticker.source", "AP_TICKER_SOURCE", AP_SET_STRING, "ap-ticker", source, 0, 0,
       "source_system of the ticks (part of their event ids)"),
