@@ -412,11 +412,13 @@ typedef struct registry_ids {
     int have_url;
     size_t n;
     struct { int32_t id; uint64_t fp; } ids[64];
+    ap_buf_t so; /* the record in single-object encoding: the decoded event points into it */
 } registry_ids_t;
 
 /* Decodes a registry-framed record: its schema fetched from the registry
  * once per id, and the record read as the single-object encoding of that
- * schema (the same body behind another header). @return AP_CODEC_OK or a status with err. */
+ * schema (the same body behind another header); ev is valid until the next
+ * call (it may point into r->so). @return AP_CODEC_OK or a status with err. */
 static ap_codec_status_t decode_registry_framed(registry_ids_t *r, const void *buf, size_t len, ap_event_t *ev,
                                                 ap_codec_error_t *cerr) {
     int32_t id;
@@ -439,11 +441,9 @@ static ap_codec_status_t decode_registry_framed(registry_ids_t *r, const void *b
             return AP_CODEC_UNKNOWN_FINGERPRINT;
         }
     }
-    ap_buf_t so = AP_BUF_INIT;
-    ap_registry_to_single_object(&so, fp, buf, len);
-    ap_codec_status_t st = ap_events_decode((const uint8_t *)so.data, so.len, ev, cerr);
-    ap_buf_free(&so);
-    return st;
+    ap_buf_reset(&r->so);
+    ap_registry_to_single_object(&r->so, fp, buf, len);
+    return ap_events_decode((const uint8_t *)r->so.data, r->so.len, ev, cerr);
 }
 
 static int cmd_consume(const opts_t *o) {
@@ -522,6 +522,7 @@ static int cmd_consume(const opts_t *o) {
         rd_kafka_message_destroy(m);
     }
     ap_buf_free(&out);
+    ap_buf_free(&registry.so);
     free(low);
     free(high);
     rd_kafka_consumer_close(rk);

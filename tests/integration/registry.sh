@@ -30,6 +30,7 @@ echo "registry at $url"
 dead_port=${url#http://127.0.0.1:}; dead_port=$(( ${dead_port%%/*} + 1 ))
 PARTITIONS=3 topics "$id" >/dev/null
 PARTITIONS=3 topics "$id-r" >/dev/null
+"$apctl" create-topics --partitions 3 "$id-r.latest" "$id-r.compliance-json" >/dev/null
 start_processor "$id-wait" "$id" "$id-r" AP_OUTPUT_FRAMING=registry AP_REGISTRY_URL="http://127.0.0.1:$dead_port"
 for _ in $(seq 50); do grep -q "schema registry unavailable, retrying" "$work/$id-wait.log" && break; sleep 0.2; done
 check "an unreachable registry is retried" "1" "$(grep -c -m1 "schema registry unavailable, retrying" "$work/$id-wait.log")"
@@ -41,7 +42,9 @@ check "https is refused as a setting" "2" "$rc"
 "$build/ap-generate" --citizens 20 --weeks 3 --seed 17 --kafka --topic-prefix "$id" --partitions 3 >/dev/null 2>&1
 # The same input, two processors: the default framing into $id.*, registry framing into $id-r.*.
 start_processor "$id-a" "$id" "$id"; pid_a=$pid
-start_processor "$id-b" "$id" "$id-r" AP_OUTPUT_FRAMING=registry AP_REGISTRY_URL="$url"
+# ...and in registry framing the latest-result topic framed too, the JSON mirror as it is.
+start_processor "$id-b" "$id" "$id-r" AP_OUTPUT_FRAMING=registry AP_REGISTRY_URL="$url" \
+  AP_TOPIC_LATEST="$id-r.latest" AP_TOPIC_COMPLIANCE_JSON="$id-r.compliance-json"
 wait_caught_up "$id-a" "$id" 90
 wait_caught_up "$id-b" "$id" 90
 stop_processor "$pid_a"; pid_a=
@@ -56,7 +59,8 @@ check "results and alerts exist" "1" "$([ "$n" -gt 20 ] && [ -s "$work/alerts.js
 
 # The subjects (TopicNameStrategy) and their ids, as the registry tells them.
 subjects=$(curl -sf "$url/subjects" | jq -r '.[]' | grep "^$id-r\." | sort | tr '\n' ' ')
-check "subjects <topic>-value registered" "$id-r.alerts-value $id-r.compliance-value $id-r.dead-letter-value " "$subjects"
+check "subjects <topic>-value registered" \
+  "$id-r.alerts-value $id-r.compliance-value $id-r.dead-letter-value $id-r.latest-value " "$subjects"
 want_id=$(curl -sf "$url/subjects/$id-r.compliance-value/versions/latest" | jq -r .id)
 
 # Same bodies: the framed records are the single-object ones with the header swapped.
@@ -78,6 +82,10 @@ done
 "$apctl" consume --topic "$id-r.alerts" --registry-url "$url" > "$work/alerts-r.jsonl"
 check "apctl consume --registry-url reads framed records" \
   "$(jq -cS . "$work/alerts.jsonl" | sort | md5sum)" "$(jq -cS . "$work/alerts-r.jsonl" | sort | md5sum)"
+check "the latest-result topic is framed and read so" "$(jq -cS . "$work/compliance.jsonl" | sort | md5sum)" \
+  "$("$apctl" consume --topic "$id-r.latest" --registry-url "$url" | jq -cS . | sort | md5sum)"
+check "the JSON mirror stays JSON" "$(jq -cS . "$work/compliance.jsonl" | sort | md5sum)" \
+  "$(kcat -C -b "$AP_KAFKA_BROKERS" -t "$id-r.compliance-json" -o beginning -e -q -f '%s\n' | jq -cS . | sort | md5sum)"
 check "without a registry it says what it needs" "1" \
   "$(AP_REGISTRY_URL= "$apctl" consume --topic "$id-r.alerts" | head -1 | grep -c "give --registry-url")"
 
