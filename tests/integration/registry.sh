@@ -36,6 +36,11 @@ for _ in $(seq 50); do grep -q "schema registry unavailable, retrying" "$work/$i
 check "an unreachable registry is retried" "1" "$(grep -c -m1 "schema registry unavailable, retrying" "$work/$id-wait.log")"
 rc=0; stop_processor "$pid" || rc=$?; pid=
 check "a stop while waiting for the registry exits 0" "0" "$rc"
+# A registry that refuses (here a 404: no such API under that path) needs an operator: exit 2.
+start_processor "$id-refused" "$id" "$id-r" AP_OUTPUT_FRAMING=registry AP_REGISTRY_URL="${url%/apis/ccompat/v7}/nope"
+rc=0; timeout 60 tail --pid="$pid" -f /dev/null; wait "$pid" || rc=$?; pid=
+check "a refusal by the registry stops the processor with exit 2" "2" "$rc"
+check "saying so" "1" "$(grep -c -m1 'schema registry refused a schema' "$work/$id-refused.log")"
 rc=0; env AP_OUTPUT_FRAMING=registry AP_REGISTRY_URL="https://127.0.0.1:1" "$build/ap-processor" >/dev/null 2>&1 || rc=$?
 check "https is refused as a setting" "2" "$rc"
 

@@ -14,7 +14,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 mkdir -p "$dir"
 dir=$(cd "$dir" && pwd)
 jar="$dir/target/apicurio-runner-2.4.2.Final-runner.jar"
-if [ ! -f "$jar" ] || [ "$here/apicurio/pom.xml" -nt "$jar" ]; then
+if [ ! -f "$jar" ] || [ -n "$(find "$here/apicurio/pom.xml" "$here/apicurio/src" -newer "$jar" -print -quit)" ]; then
   # The parent POM's checks (checkstyle, license headers) are for Apicurio's own sources.
   (cd "$here/apicurio" && mvn -B -q -DskipTests -Dcheckstyle.skip -Dmaven.javadoc.skip -Dlicense.skip \
      -Denforcer.skip -Drunner.dir="$dir/target" package) >"$dir/build.log" 2>&1 ||
