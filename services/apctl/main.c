@@ -5,7 +5,7 @@
  *   apctl produce --topic T [--schema NAME] [--no-validate] [--partition N] < events.jsonl
  *   apctl produce-hex --topic T [--key K] < records.hex     (raw bytes; for tests)
  *   apctl tick --topic T [--topic T ...] --at 2026-02-02T00:00:00Z
- *   apctl consume --topic T [--wait-for N] [--timeout-ms MS] [--hex] [--follow]
+ *   apctl consume --topic T [--wait-for N] [--timeout-ms MS] [--hex] [--follow] [--registry-url URL]
  *                 (--hex: "<topic> <key> <hex of the value>", the exact bytes)
  *   apctl create-topics --partitions N [--replication-factor R] [--retention-ms MS] [--config k=v] T [T ...]
  *   apctl topic-config TOPIC KEY
@@ -50,7 +50,9 @@
 #include "arbejdspligt/log.h"
 #include "arbejdspligt/partition.h"
 #include "arbejdspligt/processor.h"
+#include "arbejdspligt/registry.h"
 #include "arbejdspligt/report.h"
+#include "arbejdspligt/schema.h"
 #include "arbejdspligt/store_redis.h"
 #include "arbejdspligt/uuid.h"
 
@@ -70,6 +72,7 @@ typedef struct opts {
     int validate;
     int hex; /* consume --hex */
     int follow; /* consume --follow: go on printing what arrives until stopped */
+    const char *registry_url; /* consume --registry-url: reads registry-framed records */
     const char *week; /* status --week YYYY-Www */
     int dry_run; /* redrive --dry-run */
     int partitions;
@@ -98,6 +101,7 @@ static int usage(void) {
             "  apctl produce-hex --topic T [--key K] < records.hex\n"
             "  apctl tick --topic T [--topic T ...] --at RFC3339 [--source NAME]\n"
             "  apctl consume --topic T [--wait-for N] [--timeout-ms MS] [--hex] [--follow]\n"
+            "                [--registry-url URL (default $AP_REGISTRY_URL)]   (reads registry-framed records too)\n"
             "  apctl create-topics --partitions N [--replication-factor R (1)] [--retention-ms MS|default (-1: kept)]\n"
             "                [--config key=value ...] TOPIC...\n"
             "  apctl topic-config TOPIC KEY   (e.g. retention.ms)\n"
@@ -144,6 +148,7 @@ static int parse_opts(int argc, char **argv, opts_t *o) {
     o->timeout_ms = 10000;
     o->max_line_bytes = AP_LINES_DEFAULT_MAX;
     o->source = "apctl";
+    o->registry_url = getenv("AP_REGISTRY_URL");
     o->rest = calloc((size_t)argc, sizeof *o->rest);
     for (int i = 2; i < argc; i++) {
         const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
@@ -162,6 +167,7 @@ static int parse_opts(int argc, char **argv, opts_t *o) {
             else if (strcmp(a, "--key") == 0) o->key = v;
             else if (strcmp(a, "--at") == 0) o->at = v;
             else if (strcmp(a, "--week") == 0) o->week = v;
+            else if (strcmp(a, "--registry-url") == 0) o->registry_url = v;
             else if (strcmp(a, "--json") == 0) o->json_report = v;
             else if (strcmp(a, "--ignore") == 0) o->ignore = v;
             else if (strcmp(a, "--source") == 0) o->source = v;
@@ -400,6 +406,46 @@ static int64_t total_available(rd_kafka_t *rk, const char *topic, int parts, int
     return total;
 }
 
+/* Schemas of registry-framed records met so far: id -> fingerprint. */
+typedef struct registry_ids {
+    ap_registry_url_t url;
+    int have_url;
+    size_t n;
+    struct { int32_t id; uint64_t fp; } ids[64];
+    ap_buf_t so; /* the record in single-object encoding: the decoded event points into it */
+} registry_ids_t;
+
+/* Decodes a registry-framed record: its schema fetched from the registry
+ * once per id, and the record read as the single-object encoding of that
+ * schema (the same body behind another header); ev is valid until the next
+ * call (it may point into r->so). @return AP_CODEC_OK or a status with err. */
+static ap_codec_status_t decode_registry_framed(registry_ids_t *r, const void *buf, size_t len, ap_event_t *ev,
+                                                ap_codec_error_t *cerr) {
+    int32_t id;
+    uint64_t fp = 0;
+    size_t i;
+    ap_registry_unframe(buf, len, &id);
+    for (i = 0; i < r->n && r->ids[i].id != id; i++) {}
+    if (i < r->n) fp = r->ids[i].fp;
+    else {
+        char err[512];
+        ap_buf_t schema = AP_BUF_INIT;
+        if (!r->have_url) snprintf(err, sizeof err, "registry-framed record (schema id %d): give --registry-url", (int)id);
+        else if (ap_registry_schema_by_id(&r->url, id, 10000, &schema, err, sizeof err) == 0 &&
+                 ap_schema_fingerprint(schema.data, schema.len, &fp, err, sizeof err) == 0) {
+            if (r->n < sizeof r->ids / sizeof *r->ids) r->ids[r->n++].id = id, r->ids[r->n - 1].fp = fp;
+        }
+        ap_buf_free(&schema);
+        if (!fp) {
+            snprintf(cerr->msg, sizeof cerr->msg, "%.150s", err);
+            return AP_CODEC_UNKNOWN_FINGERPRINT;
+        }
+    }
+    ap_buf_reset(&r->so);
+    ap_registry_to_single_object(&r->so, fp, buf, len);
+    return ap_events_decode((const uint8_t *)r->so.data, r->so.len, ev, cerr);
+}
+
 static int cmd_consume(const opts_t *o) {
     if (o->n_topics != 1) return usage();
     char err[512];
@@ -435,12 +481,20 @@ static int cmd_consume(const opts_t *o) {
         signal(SIGTERM, on_stop);
     }
     ap_buf_t out = AP_BUF_INIT;
+    static registry_ids_t registry;
+    if (o->registry_url && o->registry_url[0]) {
+        if (ap_registry_url_parse(o->registry_url, &registry.url, err, sizeof err)) {
+            fprintf(stderr, "apctl: %s\n", err);
+            rc = 2;
+        } else registry.have_url = 1;
+    }
     while (o->follow ? !stop_requested : remaining > 0 && ap_log_monotonic_s() < deadline + 30) {
         rd_kafka_message_t *m = rd_kafka_consumer_poll(rk, o->follow ? 200 : 500);
         if (!m) continue;
         if (!m->err && (o->follow || m->offset < high[m->partition])) {
             ap_event_t ev;
             ap_codec_error_t cerr;
+            int32_t rid;
             ap_buf_reset(&out);
             if (o->hex) {
                 /* The same line format as ap-replay's replay.format=hex. */
@@ -452,7 +506,10 @@ static int cmd_consume(const opts_t *o) {
             } else if (m->len && ((const char *)m->payload)[0] == '{' && !memchr(m->payload, '\n', m->len)) {
                 /* A JSON mirror's record (topic.compliance_json): as it is. */
                 ap_buf_append(&out, m->payload, m->len);
-            } else if (ap_events_decode(m->payload, m->len, &ev, &cerr) == AP_CODEC_OK) ap_events_to_json(&ev, &out);
+            } else if (ap_registry_unframe(m->payload, m->len, &rid)
+                           ? decode_registry_framed(&registry, m->payload, m->len, &ev, &cerr) == AP_CODEC_OK
+                           : ap_events_decode(m->payload, m->len, &ev, &cerr) == AP_CODEC_OK)
+                ap_events_to_json(&ev, &out);
             else {
                 ap_buf_append_str(&out, "{\"schema\":null,\"error\":");
                 ap_json_write_string(&out, cerr.msg, strlen(cerr.msg));
@@ -465,6 +522,7 @@ static int cmd_consume(const opts_t *o) {
         rd_kafka_message_destroy(m);
     }
     ap_buf_free(&out);
+    ap_buf_free(&registry.so);
     free(low);
     free(high);
     rd_kafka_consumer_close(rk);

@@ -25,6 +25,7 @@
 #include "arbejdspligt/notify.h"
 #include "arbejdspligt/processor.h"
 #include "arbejdspligt/pump.h"
+#include "arbejdspligt/registry.h"
 #include "arbejdspligt/store_redis.h"
 
 typedef struct settings {
@@ -57,6 +58,9 @@ typedef struct settings {
     int http_ready_max_retry_s;
     char writers_dir[1024];
     char log_level[16];
+    char framing[16];
+    char registry_url[512];
+    int registry_timeout_ms;
 } settings_t;
 
 #define S(name, env, type, def, field, min, max, help) \
@@ -112,6 +116,12 @@ static const ap_setting_t table[] = {
       "Seconds between progress lines"),
     S("schemas.writers_dir", "AP_SCHEMAS_WRITERS_DIR", AP_SET_STRING, "", writers_dir, 0, 0,
       "Directory of extra writer schemas (*.avsc): newer compatible versions publishers write, resolved instead of dead-lettered; one the current schemas cannot read stops start-up"),
+    S("output.framing", "AP_OUTPUT_FRAMING", AP_SET_STRING, "single-object", framing, 0, 0,
+      "Avro outputs as single-object (C3 01 + fingerprint) or registry (0 + schema id; README Outputs)"),
+    S("registry.url", "AP_REGISTRY_URL", AP_SET_STRING, "", registry_url, 0, 0,
+      "Schema registry's Confluent-compatible API (plain http://host:port[/path]) for output.framing=registry"),
+    S("registry.timeout_ms", "AP_REGISTRY_TIMEOUT_MS", AP_SET_INT, "5000", registry_timeout_ms, 100, 600000,
+      "Bound of each schema registry request at start-up"),
     S("log.level", "AP_LOG_LEVEL", AP_SET_STRING, "info", log_level, 0, 0, "debug, info, warn or error"),
     S("http.port", "AP_HTTP_PORT", AP_SET_INT, "0", http_port, 0, 65535,
       "Port of /healthz, /readyz and /metrics (Prometheus); 0: no HTTP endpoint"),
@@ -253,6 +263,8 @@ int main(int argc, char **argv) {
     ap_kafka_delivery_t delivery = {0};
     producer_owner_t producer = {0};
     ap_health_t *health = NULL;
+    static ap_registry_output_t framed; /* output.framing=registry: wraps the producer's output */
+    ap_output_t output;
     static ap_pump_status_t pump_status; /* read by the HTTP and watchdog threads */
     static watchdog_t watchdog;
     pthread_t watchdog_thread;
@@ -273,6 +285,16 @@ int main(int argc, char **argv) {
     if (rc < 0) { fprintf(stderr, "ap-processor: %s\n", err); return 2; }
     if (ap_log_set_level(cfg.log_level)) { fprintf(stderr, "ap-processor: bad log.level %s\n", cfg.log_level); return 2; }
     if (ap_kafka_conn_check(&cfg.kafka, err, sizeof err)) { fprintf(stderr, "ap-processor: %s\n", err); return 2; }
+    int registry_framing = strcmp(cfg.framing, "registry") == 0;
+    ap_registry_url_t registry_url;
+    if (!registry_framing && strcmp(cfg.framing, "single-object") != 0) {
+        fprintf(stderr, "ap-processor: output.framing must be single-object or registry\n");
+        return 2;
+    }
+    if (registry_framing && ap_registry_url_parse(cfg.registry_url, &registry_url, err, sizeof err)) {
+        fprintf(stderr, "ap-processor: %s\n", err);
+        return 2;
+    }
 
     ap_codec_error_t cerr;
     if (ap_events_init(&cerr)) { ap_log_error("schemas do not match the codec tables", "detail=\"%s\"", cerr.msg); return 1; }
@@ -421,7 +443,43 @@ int main(int argc, char **argv) {
         goto cleanup;
     }
     pcfg.flush_timeout_ms = cfg.flush_timeout_ms;
-    proc = ap_processor_create(&pcfg, store, ap_kafka_output(&producer.out));
+    output = ap_kafka_output(&producer.out);
+    if (registry_framing) {
+        /* The schemas of what we write, registered before the first record:
+         * a reader must find every id it meets. The registry may come up
+         * after us: wait for it, as for Redis and Kafka; a refusal (e.g. a
+         * schema the subject's compatibility rule rejects) needs an operator. */
+        ap_notify_status("registering schemas");
+        struct { const char *topic; ap_event_type_t type; } subjects[] = {
+            {cfg.compliance_topic, AP_EV_RESULT}, {cfg.alerts_topic, AP_EV_ALERT},
+            {cfg.dead_letter_topic, AP_EV_DEAD_LETTER}, {cfg.latest_topic, AP_EV_RESULT}};
+        framed.inner = output;
+        for (size_t i = 0; run && i < sizeof subjects / sizeof *subjects; i++) {
+            if (!subjects[i].topic[0]) continue; /* topic.latest off */
+            int rrc;
+            for (int backoff = 200; run && (rrc = ap_registry_output_register(&framed, &registry_url, subjects[i].topic,
+                                                                              subjects[i].type, cfg.registry_timeout_ms,
+                                                                              err, sizeof err)) < 0;) {
+                ap_log_warn("schema registry unavailable, retrying", "error=\"%s\" retry_ms=%d", err, backoff);
+                ap_pump_backoff(&backoff);
+            }
+            if (!run) break;
+            if (rrc > 0) {
+                ap_log_error("schema registry refused a schema", "subject=%s-value error=\"%s\"", subjects[i].topic, err);
+                fprintf(stderr, "ap-processor: %s\n", err);
+                exit_code = 2;
+                goto cleanup;
+            }
+            ap_log_info("schema registered", "subject=%s-value id=%d", subjects[i].topic,
+                        (int)framed.topics[framed.n - 1].id);
+        }
+        if (!run) {
+            exit_code = 0;
+            goto cleanup;
+        }
+        output = ap_registry_output(&framed);
+    }
+    proc = ap_processor_create(&pcfg, store, output);
 
     ap_pump_config_t pc = {&cfg.kafka, cfg.group_id, cfg.instance_id, cfg.session_timeout_ms,
                            {cfg.topics[0], cfg.topics[1], cfg.topics[2]}, (size_t)cfg.batch_size,
@@ -435,9 +493,11 @@ int main(int argc, char **argv) {
     char security[128];
     ap_kafka_conn_describe(&cfg.kafka, security, sizeof security);
     ap_log_info("started",
-                "brokers=%s %s group=%s inputs=%s,%s,%s partitions=%" PRId32 " redis=%s:%d redis_user=%s prefix=%s",
+                "brokers=%s %s group=%s inputs=%s,%s,%s partitions=%" PRId32 " redis=%s:%d redis_user=%s prefix=%s"
+                " framing=%s",
                 cfg.kafka.brokers, security, cfg.group_id, cfg.topics[0], cfg.topics[1], cfg.topics[2], counts[0],
-                cfg.redis_host, cfg.redis_port, cfg.redis_username[0] ? cfg.redis_username : "default", cfg.redis_prefix);
+                cfg.redis_host, cfg.redis_port, cfg.redis_username[0] ? cfg.redis_username : "default", cfg.redis_prefix,
+                cfg.framing);
     double last_stats = ap_log_monotonic_s(), last_metrics = 0;
     exit_code = 0;
     atomic_store(&watchdog.consuming, 1);
@@ -476,6 +536,7 @@ cleanup:
         rd_kafka_destroy(producer.out.rk);
     }
     ap_processor_destroy(proc);
+    ap_registry_output_free(&framed);
     ap_store_destroy(store);
     return exit_code;
 }
