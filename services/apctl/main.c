@@ -577,22 +577,26 @@ static int cmd_topic_config(const opts_t *o) {
 /* Right to erasure: one citizen's state out of Redis (store_redis.h). The
  * citizen id is never printed or logged: it may be the subject's only link
  * to the request. */
-static int cmd_forget(const opts_t *o) {
-    if (o->n_rest != 1) return usage();
+/* Connects to the Redis store as the options say, the password from a file
+ * or the environment only (as the services); NULL after printing why. */
+static ap_store_t *open_store(const opts_t *o) {
     char err[512], password[256];
-    /* As the services: the password from a file or the environment only. */
     if (ap_config_read_password(getenv("AP_REDIS_PASSWORD_FILE"), "AP_REDIS_PASSWORD", password, sizeof password, err,
                                 sizeof err)) {
         fprintf(stderr, "apctl: %s\n", err);
-        return 1;
+        return NULL;
     }
     ap_store_redis_conf_t conf = {o->redis_host, o->redis_port, o->redis_user, password, o->redis_prefix, 5000};
     ap_store_t *store = ap_store_redis_connect(&conf, err, sizeof err);
     memset(password, 0, sizeof password); /* the store keeps its own copy */
-    if (!store) {
-        fprintf(stderr, "apctl: %s\n", err);
-        return 1;
-    }
+    if (!store) fprintf(stderr, "apctl: %s\n", err);
+    return store;
+}
+
+static int cmd_forget(const opts_t *o) {
+    if (o->n_rest != 1) return usage();
+    ap_store_t *store = open_store(o);
+    if (!store) return 1;
     size_t removed = 0;
     int rc = ap_store_redis_forget(store, o->rest[0], &removed);
     if (rc) fprintf(stderr, "apctl: forget: %s\n", ap_store_error(store));
@@ -606,7 +610,7 @@ static int cmd_forget(const opts_t *o) {
  * emitted revision; printed as the JSON of a result and its alerts. */
 static int cmd_status(const opts_t *o) {
     if (o->n_rest != 1) return usage();
-    char err[512], password[256];
+    char err[512];
     struct timespec now;
     clock_gettime(CLOCK_REALTIME, &now);
     int64_t now_ms = (int64_t)now.tv_sec * 1000 + now.tv_nsec / 1000000;
@@ -619,18 +623,8 @@ static int cmd_status(const opts_t *o) {
             return 2;
         }
     }
-    if (ap_config_read_password(getenv("AP_REDIS_PASSWORD_FILE"), "AP_REDIS_PASSWORD", password, sizeof password, err,
-                                sizeof err)) {
-        fprintf(stderr, "apctl: %s\n", err);
-        return 1;
-    }
-    ap_store_redis_conf_t conf = {o->redis_host, o->redis_port, o->redis_user, password, o->redis_prefix, 5000};
-    ap_store_t *store = ap_store_redis_connect(&conf, err, sizeof err);
-    memset(password, 0, sizeof password);
-    if (!store) {
-        fprintf(stderr, "apctl: %s\n", err);
-        return 1;
-    }
+    ap_store_t *store = open_store(o);
+    if (!store) return 1;
     static ap_week_eval_t eval;
     static ap_input_ref_t lineage[AP_MAX_INPUTS];
     int rc = ap_processor_evaluate_now(store, o->rest[0], monday, now_ms, &eval, lineage, err, sizeof err);
