@@ -35,6 +35,7 @@
 #ifndef AP_PROCESSOR_H
 #define AP_PROCESSOR_H
 
+#include <stdatomic.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -78,6 +79,10 @@ typedef struct ap_processor_config {
      * no hash, the source topic, partition and offset alone locate it. */
     unsigned char dead_letter_hash_key[64];
     size_t dead_letter_hash_key_len;
+    /* NULL, or where a long evaluation (a close of many weeks) shows it is
+     * alive, as ap_log_monotonic_s() * 1000 every 256 weeks evaluated: the
+     * pump's heartbeat, which feeds systemd's watchdog (pump.h). */
+    _Atomic int64_t *heartbeat_ms;
 } ap_processor_config_t;
 
 /* One consumed input record (a view; nothing is owned). */

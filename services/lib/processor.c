@@ -399,6 +399,7 @@ static uint32_t collect_lineage(ap_input_ref_t *lineage, const ap_week_input_t *
 
 static int on_week(void *ctx, size_t i, const ap_week_input_t *in, const ap_week_sources_t *src) {
     ap_processor_t *p = ctx;
+    if (p->cfg.heartbeat_ms && (i & 255) == 255) atomic_store(p->cfg.heartbeat_ms, (int64_t)(now_us() / 1000));
     ap_week_eval_t eval;
     if (ap_rules_evaluate(in, &eval)) {
         /* The store bounds entities on apply, so this means a corrupt store. */

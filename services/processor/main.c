@@ -443,6 +443,7 @@ int main(int argc, char **argv) {
         goto cleanup;
     }
     pcfg.flush_timeout_ms = cfg.flush_timeout_ms;
+    pcfg.heartbeat_ms = &pump_status.heartbeat_ms; /* a close of many weeks is a sign of life too */
     output = ap_kafka_output(&producer.out);
     if (registry_framing) {
         /* The schemas of what we write, registered before the first record:

@@ -331,6 +331,36 @@ static void redelivery_after_the_dedup_horizon_changes_nothing(void **state) {
     for (size_t i = 0; i < 16; i++) ap_buf_free(&bytes[i]);
 }
 
+/* A close of many weeks shows it is alive through the heartbeat (the
+ * watchdog of a systemd unit feeds on it): a tick six years on closes over
+ * 300 weeks of one citizen in one evaluation. */
+static void a_long_close_beats_the_heart(void **state) {
+    (void)state;
+    ap_codec_error_t cerr;
+    assert_int_equal(ap_events_init(&cerr), 0);
+    n_records = 0;
+    memset(offsets, 0, sizeof offsets);
+    seen_t seen = {0};
+    ap_store_t *store = ap_store_memory_create();
+    ap_processor_config_t cfg;
+    test_config(&cfg);
+    static _Atomic int64_t heartbeat;
+    atomic_store(&heartbeat, 0);
+    cfg.heartbeat_ms = &heartbeat;
+    ap_processor_t *proc = ap_processor_create(&cfg, store, (ap_output_t){keep, flushed, &seen});
+    ap_event_t cv = coverage("a");
+    add(0, AP_TOPIC_EXEMPTION, &cv, "a");
+    process_all(proc);
+    assert_int_equal(atomic_load(&heartbeat), 0); /* nothing evaluated yet */
+    add_ticks(0, ap_cal_days_from_civil(2032, 1, 1) * DAY_MS);
+    process_all(proc);
+    assert_true(seen.results_a > 300);
+    assert_true(atomic_load(&heartbeat) > 0);
+    ap_processor_destroy(proc);
+    ap_store_destroy(store);
+    for (size_t i = 0; i < 16; i++) ap_buf_free(&bytes[i]);
+}
+
 /* Output that decodes and keeps what it is given (the first of each kind). */
 typedef struct captured {
     ap_event_t result, alert, dead_letter;
@@ -657,6 +687,7 @@ int main(void) {
         cmocka_unit_test(a_record_off_its_murmur2_partition_is_a_dead_letter),
         cmocka_unit_test(a_record_with_personal_data_is_withheld),
         cmocka_unit_test(redelivery_after_the_dedup_horizon_changes_nothing),
+        cmocka_unit_test(a_long_close_beats_the_heart),
         cmocka_unit_test(not_covered_weeks_emit_a_result_only_when_they_say_something),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
