@@ -106,10 +106,11 @@ int ap_registry_response(const char *resp, size_t len, int *status, ap_buf_t *bo
         return -1;
     }
     const char *b = hdr_end + 4;
-    size_t hlen = (size_t)(hdr_end - resp) + 2, vlen;
-    const char *te = header(resp, hlen, "Transfer-Encoding", &vlen);
+    size_t hlen = (size_t)(hdr_end - resp) + 2, telen = 0, vlen = 0;
+    /* Each header's own length: with both present, chunked decides (RFC 9112 §6.3). */
+    const char *te = header(resp, hlen, "Transfer-Encoding", &telen);
     const char *cl = header(resp, hlen, "Content-Length", &vlen);
-    if (te && vlen == 7 && strncasecmp(te, "chunked", 7) == 0) {
+    if (te && telen == 7 && strncasecmp(te, "chunked", 7) == 0) {
         /* chunk-size [; ext] CRLF data CRLF ... 0 CRLF [trailers] CRLF */
         while (1) {
             char *pe;

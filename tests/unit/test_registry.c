@@ -94,6 +94,27 @@ static void responses(void **state) {
     }
 }
 
+/* RFC 9112 §6.3: with both Transfer-Encoding: chunked and Content-Length
+ * (a proxy's or a broken server's answer), the chunked coding decides the
+ * body and Content-Length is ignored, whichever header comes first. */
+static void chunked_wins_over_content_length(void **state) {
+    (void)state;
+    static const char *const rows[] = {
+        "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\nContent-Length: 18\r\n\r\n8\r\n{\"id\":1}\r\n0\r\n\r\n",
+        "HTTP/1.1 200 OK\r\nContent-Length: 18\r\nTransfer-Encoding: chunked\r\n\r\n8\r\n{\"id\":1}\r\n0\r\n\r\n",
+    };
+    for (size_t i = 0; i < sizeof rows / sizeof *rows; i++) {
+        ap_buf_t body = AP_BUF_INIT;
+        char err[128] = "";
+        int status = -1;
+        assert_int_equal(ap_registry_response(rows[i], strlen(rows[i]), &status, &body, err, sizeof err), 0);
+        assert_int_equal(status, 200);
+        assert_int_equal(body.len, 8);
+        assert_memory_equal(body.data, "{\"id\":1}", 8);
+        ap_buf_free(&body);
+    }
+}
+
 static void answers(void **state) {
     (void)state;
     char err[128];
@@ -219,6 +240,7 @@ int main(void) {
         cmocka_unit_test(url_parse),
         cmocka_unit_test(request_bytes),
         cmocka_unit_test(responses),
+        cmocka_unit_test(chunked_wins_over_content_length),
         cmocka_unit_test(answers),
         cmocka_unit_test(framing_both_ways),
         cmocka_unit_test(output_frames_known_topics_only),
