@@ -334,8 +334,18 @@ cleanup:
 /* The outcome of a call's status: 0 for 2xx, -1 for 5xx (retry), 1 otherwise, with err. */
 static int judge(int status, const ap_buf_t *body, const char *what, char *err, size_t errlen) {
     if (status >= 200 && status < 300) return 0;
-    /* The registry's error message names the subject or schema, never record contents. */
-    snprintf(err, errlen, "registry %s: HTTP %d: %.200s", what, status, body->data ? body->data : "");
+    /* The registry's error message names the subject or schema, never record
+     * contents. Callers log err as one quoted value (error="..."): its
+     * quotes and backslashes escaped, control characters as spaces, so a
+     * JSON answer or a newline in it cannot end the value or the line. */
+    int w = snprintf(err, errlen, "registry %s: HTTP %d: ", what, status);
+    /* Whole escapes only: a cut never leaves a lone backslash at the end. */
+    for (size_t i = 0, n = w > 0 ? (size_t)w : 0; i < body->len && i < 200 && n + 3 <= errlen; i++) {
+        unsigned char c = (unsigned char)body->data[i];
+        if (c == '"' || c == '\\') err[n++] = '\\';
+        err[n++] = c < 0x20 || c == 0x7f ? ' ' : (char)c;
+        err[n] = 0;
+    }
     return status >= 500 ? -1 : 1;
 }
 

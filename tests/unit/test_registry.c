@@ -172,6 +172,56 @@ static void call_bounded_as_a_whole(void **state) {
     assert_true(took < 1.5);
 }
 
+/* A registry that answers one request with fixed bytes. */
+typedef struct answer_server {
+    int lfd;
+    const char *answer;
+} answer_server_t;
+
+static void *answer_once(void *arg) {
+    const answer_server_t *a = arg;
+    int fd = accept(a->lfd, NULL, NULL);
+    if (fd < 0) return NULL;
+    char req[8192];
+    (void)recv(fd, req, sizeof req, 0);
+    (void)send(fd, a->answer, strlen(a->answer), MSG_NOSIGNAL);
+    close(fd);
+    return NULL;
+}
+
+/* A refusal's text goes into err and from there into a key=value log line
+ * as error="...": the registry's answer (JSON, so quotes; perhaps a
+ * newline) must not end the value early or start a line of its own. */
+static void refusal_fits_one_log_value(void **state) {
+    (void)state;
+    int lfd = socket(AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in a = {0};
+    socklen_t alen = sizeof a;
+    a.sin_family = AF_INET;
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    assert_int_equal(bind(lfd, (struct sockaddr *)&a, sizeof a), 0);
+    assert_int_equal(listen(lfd, 1), 0);
+    assert_int_equal(getsockname(lfd, (struct sockaddr *)&a, &alen), 0);
+    answer_server_t srv = {lfd, "HTTP/1.1 409 Conflict\r\n\r\n"
+                                "{\"error_code\":409,\"message\":\"incompatible\nlevel=error msg=\\\"forged\"}"};
+    pthread_t t;
+    assert_int_equal(pthread_create(&t, NULL, answer_once, &srv), 0);
+    ap_registry_url_t u = {"127.0.0.1", ntohs(a.sin_port), ""};
+    char err[512] = "";
+    int32_t id = 0;
+    int rc = ap_registry_register(&u, "ap.results-value", "\"int\"", 5, 2000, &id, err, sizeof err);
+    pthread_join(t, NULL);
+    close(lfd);
+    assert_int_equal(rc, 1);
+    assert_non_null(strstr(err, "HTTP 409"));
+    assert_non_null(strstr(err, "incompatible"));
+    for (const char *p = err; *p; p++) {
+        assert_true((unsigned char)*p >= 0x20 && *p != 0x7f); /* no newline, no control character */
+        if (*p == '"') assert_true(p > err && p[-1] == '\\');     /* every quote escaped */
+        if (*p == '\\') { assert_true(p[1] == '"' || p[1] == '\\'); p++; }
+    }
+}
+
 static void answers(void **state) {
     (void)state;
     char err[128];
@@ -300,6 +350,7 @@ int main(void) {
         cmocka_unit_test(chunked_wins_over_content_length),
         cmocka_unit_test(answers),
         cmocka_unit_test(call_bounded_as_a_whole),
+        cmocka_unit_test(refusal_fits_one_log_value),
         cmocka_unit_test(framing_both_ways),
         cmocka_unit_test(output_frames_known_topics_only),
     };
