@@ -97,8 +97,9 @@ int ap_registry_unframe(const void *buf, size_t len, int32_t *id);
 int ap_registry_to_single_object(ap_buf_t *out, uint64_t fp, const void *buf, size_t len);
 
 /**
- * @brief One HTTP request and its answer (blocking, connect and each read
- * and write bounded by timeout_ms). body_out gets the response body.
+ * @brief One HTTP request and its answer (blocking: connect bounded by
+ * timeout_ms, and the writes and reads after it together by timeout_ms
+ * too). body_out gets the response body.
  * @return 0 with *status set (any status), or -1 with err (no answer).
  */
 int ap_registry_call(const ap_registry_url_t *u, const char *method, const char *path, const char *body,

@@ -88,7 +88,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
         ap_buf_free(&out);
         return rc;
     }
-    return respond(c, MHD_HTTP_NOT_FOUND, text, "not found: /healthz, /readyz, /metrics\n", 40);
+    return respond(c, MHD_HTTP_NOT_FOUND, text, "not found: /healthz, /readyz, /metrics\n", 39);
 }
 
 ap_health_t *ap_health_start(const ap_health_config_t *cfg, char *err, size_t errlen) {

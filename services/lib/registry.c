@@ -9,6 +9,7 @@
 #include <strings.h>
 #include <sys/socket.h>
 #include <sys/time.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "arbejdspligt/codec.h"
@@ -106,10 +107,11 @@ int ap_registry_response(const char *resp, size_t len, int *status, ap_buf_t *bo
         return -1;
     }
     const char *b = hdr_end + 4;
-    size_t hlen = (size_t)(hdr_end - resp) + 2, vlen;
-    const char *te = header(resp, hlen, "Transfer-Encoding", &vlen);
+    size_t hlen = (size_t)(hdr_end - resp) + 2, telen = 0, vlen = 0;
+    /* Each header's own length: with both present, chunked decides (RFC 9112 §6.3). */
+    const char *te = header(resp, hlen, "Transfer-Encoding", &telen);
     const char *cl = header(resp, hlen, "Content-Length", &vlen);
-    if (te && vlen == 7 && strncasecmp(te, "chunked", 7) == 0) {
+    if (te && telen == 7 && strncasecmp(te, "chunked", 7) == 0) {
         /* chunk-size [; ext] CRLF data CRLF ... 0 CRLF [trailers] CRLF */
         while (1) {
             char *pe;
@@ -261,13 +263,36 @@ static int dial(const ap_registry_url_t *u, int timeout_ms, char *err, size_t er
     return fd;
 }
 
+static int64_t mono_ms(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* Bounds fd's next send and recv by what is left until deadline. @return 0, or -1 once it has passed. */
+static int time_left(int fd, int64_t deadline) {
+    int64_t left = deadline - mono_ms();
+    if (left <= 0) return -1;
+    struct timeval tv = {(time_t)(left / 1000), (suseconds_t)(left % 1000) * 1000};
+    setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
+    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+    return 0;
+}
+
 int ap_registry_call(const ap_registry_url_t *u, const char *method, const char *path, const char *body,
                      size_t len, int timeout_ms, int *status, ap_buf_t *body_out, char *err, size_t errlen) {
     ap_buf_t req = AP_BUF_INIT, resp = AP_BUF_INIT;
     int rc = -1, fd = dial(u, timeout_ms, err, errlen);
     if (fd < 0) goto cleanup;
+    /* The exchange as a whole within timeout_ms: a registry (or a proxy)
+     * that trickles its answer cannot hold the caller past it. */
+    int64_t deadline = mono_ms() + timeout_ms;
     ap_registry_request(&req, u, method, path, body, len);
     for (size_t off = 0; off < req.len;) {
+        if (time_left(fd, deadline)) {
+            snprintf(err, errlen, "registry %s:%d: send: timed out", u->host, u->port);
+            goto cleanup;
+        }
         ssize_t n = send(fd, req.data + off, req.len - off, MSG_NOSIGNAL);
         if (n < 0 && errno == EINTR) continue;
         if (n <= 0) {
@@ -278,6 +303,10 @@ int ap_registry_call(const ap_registry_url_t *u, const char *method, const char 
     }
     /* Connection: close, so the answer ends where the connection does. */
     for (;;) {
+        if (time_left(fd, deadline)) {
+            snprintf(err, errlen, "registry %s:%d: no answer: timed out", u->host, u->port);
+            goto cleanup;
+        }
         ap_buf_reserve(&resp, 16384);
         ssize_t n = recv(fd, resp.data + resp.len, resp.cap - resp.len - 1, 0);
         if (n < 0 && errno == EINTR) continue;
@@ -305,8 +334,18 @@ cleanup:
 /* The outcome of a call's status: 0 for 2xx, -1 for 5xx (retry), 1 otherwise, with err. */
 static int judge(int status, const ap_buf_t *body, const char *what, char *err, size_t errlen) {
     if (status >= 200 && status < 300) return 0;
-    /* The registry's error message names the subject or schema, never record contents. */
-    snprintf(err, errlen, "registry %s: HTTP %d: %.200s", what, status, body->data ? body->data : "");
+    /* The registry's error message names the subject or schema, never record
+     * contents. Callers log err as one quoted value (error="..."): its
+     * quotes and backslashes escaped, control characters as spaces, so a
+     * JSON answer or a newline in it cannot end the value or the line. */
+    int w = snprintf(err, errlen, "registry %s: HTTP %d: ", what, status);
+    /* Whole escapes only: a cut never leaves a lone backslash at the end. */
+    for (size_t i = 0, n = w > 0 ? (size_t)w : 0; i < body->len && i < 200 && n + 3 <= errlen; i++) {
+        unsigned char c = (unsigned char)body->data[i];
+        if (c == '"' || c == '\\') err[n++] = '\\';
+        err[n++] = c < 0x20 || c == 0x7f ? ' ' : (char)c;
+        err[n] = 0;
+    }
     return status >= 500 ? -1 : 1;
 }
 

@@ -1,6 +1,8 @@
 /* The metrics exposition (metrics.h) and the readiness rule (health.h).
  * With --print, writes a filled snapshot's exposition to stdout instead, for
  * unit_metrics_promtool (Prometheus's own checker) to judge. */
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -8,6 +10,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
 #include <cmocka.h>
 
 #include "arbejdspligt/events.h"
@@ -156,6 +160,42 @@ static void readiness_rule(void **state) {
     assert_string_equal(why, "the consumer has not polled recently");
 }
 
+/* The endpoint's 404 answer is its text and nothing more: no NUL byte from
+ * the string literal sent as part of a text/plain body. The server listens
+ * on a loopback port the kernel had spare a moment before. */
+static void not_found_body_is_text_only(void **state) {
+    (void)state;
+    static ap_pump_status_t st;
+    int s = socket(AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in a = {0};
+    socklen_t alen = sizeof a;
+    a.sin_family = AF_INET;
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    assert_int_equal(bind(s, (struct sockaddr *)&a, sizeof a), 0);
+    assert_int_equal(getsockname(s, (struct sockaddr *)&a, &alen), 0);
+    close(s);
+    ap_health_config_t hc = {"127.0.0.1", ntohs(a.sin_port), 30, &st};
+    char err[256];
+    ap_health_t *h = ap_health_start(&hc, err, sizeof err);
+    assert_non_null(h);
+    int c = socket(AF_INET, SOCK_STREAM, 0);
+    assert_int_equal(connect(c, (struct sockaddr *)&a, sizeof a), 0);
+    const char *req = "GET /nope HTTP/1.0\r\n\r\n";
+    assert_int_equal(send(c, req, strlen(req), 0), (ssize_t)strlen(req));
+    char resp[4096];
+    size_t len = 0;
+    for (ssize_t n; len < sizeof resp && (n = recv(c, resp + len, sizeof resp - len, 0)) > 0;) len += (size_t)n;
+    close(c);
+    ap_health_stop(h);
+    assert_true(len > 0 && len < sizeof resp);
+    assert_int_equal(strncmp(resp, "HTTP/1.", 7), 0);
+    assert_int_equal(strncmp(resp + 8, " 404", 4), 0);
+    const char *want = "\r\n\r\nnot found: /healthz, /readyz, /metrics\n";
+    size_t wl = strlen(want);
+    assert_true(len >= wl);
+    assert_memory_equal(resp + len - wl, want, wl); /* the body ends the answer: no byte after the newline */
+}
+
 int main(int argc, char **argv) {
     if (argc > 1 && strcmp(argv[1], "--print") == 0) {
         fill(&snap);
@@ -170,6 +210,7 @@ int main(int argc, char **argv) {
         cmocka_unit_test(inputs_lag_and_clocks),
         cmocka_unit_test(each_family_once),
         cmocka_unit_test(readiness_rule),
+        cmocka_unit_test(not_found_body_is_text_only),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -2,12 +2,18 @@
  * URLs, requests, responses (Content-Length, chunked, to the end, broken),
  * the answers' JSON, the header swap both ways on real records, and the
  * framing output's routing by topic. No network: bytes in, bytes out. */
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <pthread.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
 #include <cmocka.h>
 
 #include "arbejdspligt/events.h"
@@ -91,6 +97,128 @@ static void responses(void **state) {
             assert_memory_equal(body.data ? body.data : "", rows[i].body, body.len);
         }
         ap_buf_free(&body);
+    }
+}
+
+/* RFC 9112 §6.3: with both Transfer-Encoding: chunked and Content-Length
+ * (a proxy's or a broken server's answer), the chunked coding decides the
+ * body and Content-Length is ignored, whichever header comes first. */
+static void chunked_wins_over_content_length(void **state) {
+    (void)state;
+    static const char *const rows[] = {
+        "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\nContent-Length: 18\r\n\r\n8\r\n{\"id\":1}\r\n0\r\n\r\n",
+        "HTTP/1.1 200 OK\r\nContent-Length: 18\r\nTransfer-Encoding: chunked\r\n\r\n8\r\n{\"id\":1}\r\n0\r\n\r\n",
+    };
+    for (size_t i = 0; i < sizeof rows / sizeof *rows; i++) {
+        ap_buf_t body = AP_BUF_INIT;
+        char err[128] = "";
+        int status = -1;
+        assert_int_equal(ap_registry_response(rows[i], strlen(rows[i]), &status, &body, err, sizeof err), 0);
+        assert_int_equal(status, 200);
+        assert_int_equal(body.len, 8);
+        assert_memory_equal(body.data, "{\"id\":1}", 8);
+        ap_buf_free(&body);
+    }
+}
+
+/* A registry that answers one byte every 50 ms for about 3 s: each read
+ * gets something well within the timeout, so only a bound on the whole call
+ * stops the processor from waiting at start-up as long as the trickle lasts. */
+static void *trickle_server(void *arg) {
+    int lfd = *(int *)arg, fd = accept(lfd, NULL, NULL);
+    if (fd < 0) return NULL;
+    char req[4096];
+    (void)recv(fd, req, sizeof req, 0);
+    const char *hdr = "HTTP/1.1 200 OK\r\nX-Slow: aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\r\n";
+    for (size_t i = 0; i < strlen(hdr); i++) {
+        if (send(fd, hdr + i, 1, MSG_NOSIGNAL) != 1) break; /* the client gave up */
+        struct timespec ts = {0, 50 * 1000000L};
+        nanosleep(&ts, NULL);
+    }
+    close(fd);
+    return NULL;
+}
+
+static double mono_s(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+static void call_bounded_as_a_whole(void **state) {
+    (void)state;
+    int lfd = socket(AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in a = {0};
+    socklen_t alen = sizeof a;
+    a.sin_family = AF_INET;
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    assert_int_equal(bind(lfd, (struct sockaddr *)&a, sizeof a), 0); /* port 0: a spare one */
+    assert_int_equal(listen(lfd, 1), 0);
+    assert_int_equal(getsockname(lfd, (struct sockaddr *)&a, &alen), 0);
+    pthread_t t;
+    assert_int_equal(pthread_create(&t, NULL, trickle_server, &lfd), 0);
+    ap_registry_url_t u = {"127.0.0.1", ntohs(a.sin_port), ""};
+    ap_buf_t body = AP_BUF_INIT;
+    char err[256] = "";
+    int status = 0;
+    double t0 = mono_s();
+    int rc = ap_registry_call(&u, "GET", "/schemas/ids/1", NULL, 0, 300, &status, &body, err, sizeof err);
+    double took = mono_s() - t0;
+    pthread_join(t, NULL);
+    close(lfd);
+    ap_buf_free(&body);
+    assert_int_equal(rc, -1);
+    assert_true(err[0] != 0);
+    assert_true(took < 1.5);
+}
+
+/* A registry that answers one request with fixed bytes. */
+typedef struct answer_server {
+    int lfd;
+    const char *answer;
+} answer_server_t;
+
+static void *answer_once(void *arg) {
+    const answer_server_t *a = arg;
+    int fd = accept(a->lfd, NULL, NULL);
+    if (fd < 0) return NULL;
+    char req[8192];
+    (void)recv(fd, req, sizeof req, 0);
+    (void)send(fd, a->answer, strlen(a->answer), MSG_NOSIGNAL);
+    close(fd);
+    return NULL;
+}
+
+/* A refusal's text goes into err and from there into a key=value log line
+ * as error="...": the registry's answer (JSON, so quotes; perhaps a
+ * newline) must not end the value early or start a line of its own. */
+static void refusal_fits_one_log_value(void **state) {
+    (void)state;
+    int lfd = socket(AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in a = {0};
+    socklen_t alen = sizeof a;
+    a.sin_family = AF_INET;
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    assert_int_equal(bind(lfd, (struct sockaddr *)&a, sizeof a), 0);
+    assert_int_equal(listen(lfd, 1), 0);
+    assert_int_equal(getsockname(lfd, (struct sockaddr *)&a, &alen), 0);
+    answer_server_t srv = {lfd, "HTTP/1.1 409 Conflict\r\n\r\n"
+                                "{\"error_code\":409,\"message\":\"incompatible\nlevel=error msg=\\\"forged\"}"};
+    pthread_t t;
+    assert_int_equal(pthread_create(&t, NULL, answer_once, &srv), 0);
+    ap_registry_url_t u = {"127.0.0.1", ntohs(a.sin_port), ""};
+    char err[512] = "";
+    int32_t id = 0;
+    int rc = ap_registry_register(&u, "ap.results-value", "\"int\"", 5, 2000, &id, err, sizeof err);
+    pthread_join(t, NULL);
+    close(lfd);
+    assert_int_equal(rc, 1);
+    assert_non_null(strstr(err, "HTTP 409"));
+    assert_non_null(strstr(err, "incompatible"));
+    for (const char *p = err; *p; p++) {
+        assert_true((unsigned char)*p >= 0x20 && *p != 0x7f); /* no newline, no control character */
+        if (*p == '"') assert_true(p > err && p[-1] == '\\');     /* every quote escaped */
+        if (*p == '\\') { assert_true(p[1] == '"' || p[1] == '\\'); p++; }
     }
 }
 
@@ -219,7 +347,10 @@ int main(void) {
         cmocka_unit_test(url_parse),
         cmocka_unit_test(request_bytes),
         cmocka_unit_test(responses),
+        cmocka_unit_test(chunked_wins_over_content_length),
         cmocka_unit_test(answers),
+        cmocka_unit_test(call_bounded_as_a_whole),
+        cmocka_unit_test(refusal_fits_one_log_value),
         cmocka_unit_test(framing_both_ways),
         cmocka_unit_test(output_frames_known_topics_only),
     };
