@@ -160,7 +160,15 @@ static week_t *week_for(ap_report_t *r, const char *citizen, int32_t monday, con
     return &r->weeks[i];
 }
 
+/* The report spans the months between the first and the last week it holds,
+ * so one absurd date would make millions of empty months: weeks outside the
+ * years 2000-2099 are refused. */
+static int week_in_range(int32_t monday) {
+    return monday >= ap_cal_days_from_civil(2000, 1, 1) && monday < ap_cal_days_from_civil(2100, 1, 1);
+}
+
 ap_report_outcome_t ap_report_add_result(ap_report_t *r, const ap_result_t *res) {
+    if (!week_in_range(res->week_start)) return AP_REPORT_INVALID;
     int created;
     r->counts.results++;
     r->dirty = 1;
@@ -193,6 +201,7 @@ ap_report_outcome_t ap_report_add_result(ap_report_t *r, const ap_result_t *res)
 }
 
 ap_report_outcome_t ap_report_add_alert(ap_report_t *r, const ap_alert_t *al) {
+    if (!week_in_range(al->week_start)) return AP_REPORT_INVALID;
     int created;
     r->counts.alerts++;
     r->dirty = 1;
@@ -244,6 +253,10 @@ ap_report_outcome_t ap_report_add_json(ap_report_t *r, const char *line, size_t 
     ap_codec_error_t cerr;
     if (ap_codec_from_json(ap_events_desc(t), &doc, root, ignore, &ev->u, &cerr) != AP_CODEC_OK) {
         snprintf(err, errlen, "%s", cerr.msg);
+        goto cleanup;
+    }
+    if (!week_in_range(t == AP_EV_RESULT ? ev->u.result.week_start : ev->u.alert.week_start)) {
+        snprintf(err, errlen, "week_start outside the years 2000-2099");
         goto cleanup;
     }
     o = t == AP_EV_RESULT ? ap_report_add_result(r, &ev->u.result) : ap_report_add_alert(r, &ev->u.alert);

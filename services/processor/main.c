@@ -120,7 +120,7 @@ static const ap_setting_t table[] = {
       "Avro outputs as single-object (C3 01 + fingerprint) or registry (0 + schema id; README Outputs)"),
     S("registry.url", "AP_REGISTRY_URL", AP_SET_STRING, "", registry_url, 0, 0,
       "Schema registry's Confluent-compatible API (plain http://host:port[/path]) for output.framing=registry"),
-    S("registry.timeout_ms", "AP_REGISTRY_TIMEOUT_MS", AP_SET_INT, "5000", registry_timeout_ms, 100, 600000,
+    S("registry.timeout_ms", "AP_REGISTRY_TIMEOUT_MS", AP_SET_INT, "5000", registry_timeout_ms, 100, 60000,
       "Bound of each schema registry request at start-up"),
     S("log.level", "AP_LOG_LEVEL", AP_SET_STRING, "info", log_level, 0, 0, "debug, info, warn or error"),
     S("http.port", "AP_HTTP_PORT", AP_SET_INT, "0", http_port, 0, 65535,

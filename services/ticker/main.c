@@ -113,7 +113,10 @@ int main(int argc, char **argv) {
                 topics[0], topics[1], topics[2], cfg.interval_s, cfg.delay_s);
 
     int64_t interval_ms = (int64_t)cfg.interval_s * 1000, last = 0, started_ms = wall_ms();
-    int exit_code = 0, ready = 0, backoff_ms = 200;
+    int exit_code = 0, backoff_ms = 200;
+    /* Ready at once: a broker that is down is retried in the loop, with the
+     * watchdog fed, instead of failing systemd's start timeout. */
+    ap_notify_ready("first round of ticks pending");
     while (run) {
         int64_t at = (wall_ms() - (int64_t)cfg.delay_s * 1000) / interval_ms * interval_ms;
         if (at > last) {
@@ -139,8 +142,7 @@ int main(int argc, char **argv) {
             ap_log_info("ticks written", "at=%s partitions=%ld", when, queued);
             char status[96];
             snprintf(status, sizeof status, "last tick %s on %ld partitions", when, queued);
-            if (!ready) { ap_notify_ready(status); ready = 1; }
-            else ap_notify_status(status);
+            ap_notify_status(status);
             if (cfg.once) break;
         }
         /* Until the next multiple of the interval past the delay. */

@@ -219,6 +219,30 @@ static void latest_revision_wins_in_any_order(void **state) {
     ap_report_destroy(r);
 }
 
+/* One absurd week (a corrupt or hostile line) must not spread the report
+ * over thousands of months: weeks outside 2000-2099 are refused, the rest
+ * stays as it was. (Found by review: one result dated near INT32_MAX days
+ * exhausted memory.) */
+static void absurd_weeks_are_refused(void **state) {
+    (void)state;
+    ap_report_t *r = ap_report_create();
+    ap_event_t ev = result("secret-a", "101", day(2026, 1, 5), 1, C, 2220, 2220, 2220, AP_CAUSE_NONE);
+    assert_int_equal(feed(r, &ev), AP_REPORT_ADDED);
+    ev = result("secret-b", "101", day(9999, 12, 27), 1, C, 2220, 2220, 2220, AP_CAUSE_NONE);
+    ap_buf_t line = AP_BUF_INIT;
+    char err[256];
+    ap_events_to_json(&ev, &line);
+    assert_int_equal(ap_report_add_json(r, line.data, line.len, err, sizeof err), AP_REPORT_INVALID);
+    assert_non_null(strstr(err, "week_start"));
+    ap_buf_free(&line);
+    assert_int_equal(ap_report_add_result(r, &ev.u.result), AP_REPORT_INVALID);
+    ev = alert("secret-b", "101", day(1969, 12, 29), 1, AP_ALERT_OFFER_GAP, AP_AUDIENCE_JOB_CENTRE, 9);
+    assert_int_equal(ap_report_add_alert(r, &ev.u.alert), AP_REPORT_INVALID);
+    const ap_report_cell_t *c;
+    assert_int_equal(ap_report_cells(r, &c), 1);
+    ap_report_destroy(r);
+}
+
 static void json_lines_read_strictly(void **state) {
     (void)state;
     ap_report_t *r = ap_report_create();
@@ -353,6 +377,7 @@ int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(figures_by_hand),
         cmocka_unit_test(latest_revision_wins_in_any_order),
+        cmocka_unit_test(absurd_weeks_are_refused),
         cmocka_unit_test(json_lines_read_strictly),
         cmocka_unit_test(html_escape_table),
         cmocka_unit_test(page_escapes_every_text),
