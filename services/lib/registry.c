@@ -331,7 +331,8 @@ cleanup:
     return rc;
 }
 
-/* The outcome of a call's status: 0 for 2xx, -1 for 5xx (retry), 1 otherwise, with err. */
+/* The outcome of a call's status: 0 for 2xx; -1 (retry) for 5xx and for
+ * 408 and 429, which say "not now" rather than "no"; 1 otherwise, with err. */
 static int judge(int status, const ap_buf_t *body, const char *what, char *err, size_t errlen) {
     if (status >= 200 && status < 300) return 0;
     /* The registry's error message names the subject or schema, never record
@@ -346,7 +347,7 @@ static int judge(int status, const ap_buf_t *body, const char *what, char *err, 
         err[n++] = c < 0x20 || c == 0x7f ? ' ' : (char)c;
         err[n] = 0;
     }
-    return status >= 500 ? -1 : 1;
+    return status >= 500 || status == 408 || status == 429 ? -1 : 1;
 }
 
 int ap_registry_register(const ap_registry_url_t *u, const char *subject, const char *schema, size_t len,

@@ -222,6 +222,36 @@ static void refusal_fits_one_log_value(void **state) {
     }
 }
 
+/* A registry that says "not now" (429 Too Many Requests, 408 Request
+ * Timeout) is retried like one that is down, not taken for a refusal that
+ * stops the processor (found by review). */
+static void not_now_is_retried(void **state) {
+    (void)state;
+    static const char *const answers_[] = {"HTTP/1.1 429 Too Many Requests\r\n\r\n", "HTTP/1.1 408 Request Timeout\r\n\r\n",
+                                           "HTTP/1.1 503 Service Unavailable\r\n\r\n", "HTTP/1.1 404 Not Found\r\n\r\n"};
+    static const int want[] = {-1, -1, -1, 1};
+    for (size_t k = 0; k < sizeof want / sizeof *want; k++) {
+        int lfd = socket(AF_INET, SOCK_STREAM, 0);
+        struct sockaddr_in a = {0};
+        socklen_t alen = sizeof a;
+        a.sin_family = AF_INET;
+        a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+        assert_int_equal(bind(lfd, (struct sockaddr *)&a, sizeof a), 0);
+        assert_int_equal(listen(lfd, 1), 0);
+        assert_int_equal(getsockname(lfd, (struct sockaddr *)&a, &alen), 0);
+        answer_server_t srv = {lfd, answers_[k]};
+        pthread_t t;
+        assert_int_equal(pthread_create(&t, NULL, answer_once, &srv), 0);
+        ap_registry_url_t u = {"127.0.0.1", ntohs(a.sin_port), ""};
+        char err[512] = "";
+        int32_t id = 0;
+        int rc = ap_registry_register(&u, "ap.results-value", "\"int\"", 5, 2000, &id, err, sizeof err);
+        pthread_join(t, NULL);
+        close(lfd);
+        assert_int_equal(rc, want[k]);
+    }
+}
+
 static void answers(void **state) {
     (void)state;
     char err[128];
@@ -351,6 +381,7 @@ int main(void) {
         cmocka_unit_test(answers),
         cmocka_unit_test(call_bounded_as_a_whole),
         cmocka_unit_test(refusal_fits_one_log_value),
+        cmocka_unit_test(not_now_is_retried),
         cmocka_unit_test(framing_both_ways),
         cmocka_unit_test(output_frames_known_topics_only),
     };
