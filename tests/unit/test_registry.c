@@ -121,6 +121,20 @@ static void chunked_wins_over_content_length(void **state) {
     }
 }
 
+/* A listening socket on a spare loopback port (port 0), for the local servers below. */
+static int listen_loopback(uint16_t *port) {
+    int lfd = socket(AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in a = {0};
+    socklen_t alen = sizeof a;
+    a.sin_family = AF_INET;
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    assert_int_equal(bind(lfd, (struct sockaddr *)&a, sizeof a), 0);
+    assert_int_equal(listen(lfd, 1), 0);
+    assert_int_equal(getsockname(lfd, (struct sockaddr *)&a, &alen), 0);
+    *port = ntohs(a.sin_port);
+    return lfd;
+}
+
 /* A registry that answers one byte every 50 ms for about 3 s: each read
  * gets something well within the timeout, so only a bound on the whole call
  * stops the processor from waiting at start-up as long as the trickle lasts. */
@@ -147,17 +161,11 @@ static double mono_s(void) {
 
 static void call_bounded_as_a_whole(void **state) {
     (void)state;
-    int lfd = socket(AF_INET, SOCK_STREAM, 0);
-    struct sockaddr_in a = {0};
-    socklen_t alen = sizeof a;
-    a.sin_family = AF_INET;
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    assert_int_equal(bind(lfd, (struct sockaddr *)&a, sizeof a), 0); /* port 0: a spare one */
-    assert_int_equal(listen(lfd, 1), 0);
-    assert_int_equal(getsockname(lfd, (struct sockaddr *)&a, &alen), 0);
+    uint16_t port;
+    int lfd = listen_loopback(&port);
     pthread_t t;
     assert_int_equal(pthread_create(&t, NULL, trickle_server, &lfd), 0);
-    ap_registry_url_t u = {"127.0.0.1", ntohs(a.sin_port), ""};
+    ap_registry_url_t u = {"127.0.0.1", port, ""};
     ap_buf_t body = AP_BUF_INIT;
     char err[256] = "";
     int status = 0;
@@ -194,19 +202,13 @@ static void *answer_once(void *arg) {
  * newline) must not end the value early or start a line of its own. */
 static void refusal_fits_one_log_value(void **state) {
     (void)state;
-    int lfd = socket(AF_INET, SOCK_STREAM, 0);
-    struct sockaddr_in a = {0};
-    socklen_t alen = sizeof a;
-    a.sin_family = AF_INET;
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    assert_int_equal(bind(lfd, (struct sockaddr *)&a, sizeof a), 0);
-    assert_int_equal(listen(lfd, 1), 0);
-    assert_int_equal(getsockname(lfd, (struct sockaddr *)&a, &alen), 0);
+    uint16_t port;
+    int lfd = listen_loopback(&port);
     answer_server_t srv = {lfd, "HTTP/1.1 409 Conflict\r\n\r\n"
                                 "{\"error_code\":409,\"message\":\"incompatible\nlevel=error msg=\\\"forged\"}"};
     pthread_t t;
     assert_int_equal(pthread_create(&t, NULL, answer_once, &srv), 0);
-    ap_registry_url_t u = {"127.0.0.1", ntohs(a.sin_port), ""};
+    ap_registry_url_t u = {"127.0.0.1", port, ""};
     char err[512] = "";
     int32_t id = 0;
     int rc = ap_registry_register(&u, "ap.results-value", "\"int\"", 5, 2000, &id, err, sizeof err);
@@ -231,18 +233,12 @@ static void not_now_is_retried(void **state) {
                                            "HTTP/1.1 503 Service Unavailable\r\n\r\n", "HTTP/1.1 404 Not Found\r\n\r\n"};
     static const int want[] = {-1, -1, -1, 1};
     for (size_t k = 0; k < sizeof want / sizeof *want; k++) {
-        int lfd = socket(AF_INET, SOCK_STREAM, 0);
-        struct sockaddr_in a = {0};
-        socklen_t alen = sizeof a;
-        a.sin_family = AF_INET;
-        a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-        assert_int_equal(bind(lfd, (struct sockaddr *)&a, sizeof a), 0);
-        assert_int_equal(listen(lfd, 1), 0);
-        assert_int_equal(getsockname(lfd, (struct sockaddr *)&a, &alen), 0);
+        uint16_t port;
+        int lfd = listen_loopback(&port);
         answer_server_t srv = {lfd, answers_[k]};
         pthread_t t;
         assert_int_equal(pthread_create(&t, NULL, answer_once, &srv), 0);
-        ap_registry_url_t u = {"127.0.0.1", ntohs(a.sin_port), ""};
+        ap_registry_url_t u = {"127.0.0.1", port, ""};
         char err[512] = "";
         int32_t id = 0;
         int rc = ap_registry_register(&u, "ap.results-value", "\"int\"", 5, 2000, &id, err, sizeof err);
