@@ -58,11 +58,34 @@ typedef struct ap_week_input {
     size_t n_reductions;
 } ap_week_input_t;
 
+/* ActivityKinds that are offers on STAR's monitoring list, registered as
+ * placements (seed 002, "Følgende beskæftigelsesrettede aktiviteter indgår"):
+ * NYTTEINDSATS .. FORBEREDELSE_JOBSOEGNING, the first seven symbols. */
+#define AP_LISTED_PLACEMENT_KINDS 7
+
+/* What one day of an evaluated week came to: the facts the monthly
+ * measures count by calendar day (issue 16 §2), so they never re-derive
+ * the rules. Not part of the result record and never encoded. */
+typedef struct ap_day_facts {
+    uint8_t covered;            /* in the obligation: a coverage period and no IGU */
+    uint8_t owed;               /* a covered working day without a whole-person exemption */
+    uint8_t placement_exempted; /* covered, and an exemption tied to one placement applies (LAS § 13 stk. 7) */
+    uint8_t offers;             /* covered; bit k: a placement of ActivityKind k < AP_LISTED_PLACEMENT_KINDS
+                                   in force, not cancelled, not exempted that day */
+    uint32_t exemption_kinds;   /* covered; bit k: a whole-person exemption of canonical kind k in force
+                                   (any calendar day, weekends too) */
+    int32_t required_minutes;   /* what the day owes */
+    int32_t credited_minutes;   /* credited hours dated that day, every kind */
+    int32_t listed_credited_minutes; /* of which kinds on STAR's list (not SOCIAL_SUNDHED, TRANSPORT) */
+    int32_t paid_credited_minutes;   /* of which LOENTIMER */
+} ap_day_facts_t;
+
 typedef struct ap_week_eval {
     /* event_id, revision, final and closed_at are left for the caller. */
     ap_result_t result;
     ap_alert_t alerts[AP_MAX_ALERTS];
     size_t n_alerts;
+    ap_day_facts_t days[7]; /* Monday first; all zero for a week no version governs */
 } ap_week_eval_t;
 
 /* One set of rules and the dates it is in force. A week is governed by the

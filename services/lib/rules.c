@@ -566,12 +566,46 @@ static void offer_gap_alert(const ctx_t *c, int32_t ws, ap_week_eval_t *out) {
                label, r->offered_minutes, r->required_minutes, gap, ahead, offered_in(c, ws + 7, days), required);
 }
 
+/* The per-day facts of the week (see ap_day_facts_t), from the same plan
+ * the requirement came from; credited minutes are added where hours are
+ * credited. */
+static void day_facts(const ctx_t *c, int32_t ws, const day_plan_t days[7], ap_day_facts_t out[7]) {
+    for (int d = 0; d < 7; d++) {
+        ap_day_facts_t *f = &out[d];
+        int32_t day = ws + d;
+        if (!days[d].covered) continue;
+        f->covered = 1;
+        f->owed = (uint8_t)days[d].owed;
+        f->required_minutes = days[d].owed ? days[d].minutes : 0;
+        for (size_t i = 0; i < c->nex; i++) {
+            const ap_exemption_t *e = c->ex[i];
+            if (e->kind == AP_EXEMPT_IGU || !in_range(day, e->from_date, e->to_date)) continue;
+            if (e->placement_id[0]) f->placement_exempted = 1;
+            else {
+                int32_t k = ap_exemption_kind_canonical(e->kind);
+                if (k >= 0 && k < 32) f->exemption_kinds |= UINT32_C(1) << k;
+            }
+        }
+        for (size_t i = 0; i < c->npl; i++) {
+            const ap_placement_t *p = c->pl[i];
+            if (p->offer_type < 0 || p->offer_type >= AP_LISTED_PLACEMENT_KINDS || !placement_active(p, day, day) ||
+                placement_exempt_on(c, p, day))
+                continue;
+            f->offers |= (uint8_t)(1u << p->offer_type);
+        }
+    }
+}
+
+_Static_assert(AP_EXEMPT_COUNT <= 32, "exemption_kinds is a 32-bit mask");
+_Static_assert(AP_LISTED_PLACEMENT_KINDS <= 8, "offers is an 8-bit mask");
+
 /* ----------------------------------------------------------- evaluation */
 
 int ap_rules_evaluate(const ap_week_input_t *in, ap_week_eval_t *out) {
     /* Alerts are cleared as they are added (add_alert): clearing all
      * AP_MAX_ALERTS of them here cost more than the evaluation. */
     memset(&out->result, 0, sizeof out->result);
+    memset(out->days, 0, sizeof out->days);
     out->n_alerts = 0;
     ap_result_t *r = &out->result;
     r->shortfall_cause = AP_CAUSE_NONE; /* offered_minutes 0: nothing owed, nothing counted as offered */
@@ -608,6 +642,7 @@ int ap_rules_evaluate(const ap_week_input_t *in, ap_week_eval_t *out) {
 
     day_plan_t days[7];
     int32_t required = plan_week(&c, ws, days);
+    day_facts(&c, ws, days, out->days);
     int last_covered = -1, covered_weekdays = 0, owed_days = 0;
     for (int d = 0; d < 7; d++)
         if (days[d].covered) { last_covered = d; covered_weekdays += d < 5; owed_days += days[d].owed; }
@@ -672,7 +707,14 @@ int ap_rules_evaluate(const ap_week_input_t *in, ap_week_eval_t *out) {
         else if (!ap_rules_activity_counts(h->activity_kind, h->journal_ref)) no_journal += h->minutes;
         else if (ap_rules_is_offer(h->activity_kind) && !offer_in_force(&c, h->activity_kind, h->activity_date))
             no_placement += h->minutes;
-        else by_kind[h->activity_kind] += h->minutes;
+        else {
+            by_kind[h->activity_kind] += h->minutes;
+            ap_day_facts_t *f = &out->days[d];
+            f->credited_minutes += h->minutes;
+            if (h->activity_kind != AP_ACT_SOCIAL_SUNDHED && h->activity_kind != AP_ACT_TRANSPORT)
+                f->listed_credited_minutes += h->minutes;
+            if (h->activity_kind == AP_ACT_LOENTIMER) f->paid_credited_minutes += h->minutes;
+        }
     }
     if (not_covered) add_adjustment(r, AP_ADJ_HOURS_NOT_COUNTED, "outside coverage", not_covered, -1);
     if (interview) add_adjustment(r, AP_ADJ_HOURS_NOT_COUNTED, "JOBSAMTALE never counts", interview, -1);

@@ -371,6 +371,70 @@ static void not_covered_week_raises_only_placement_findings__seed002_seed001(voi
     assert_int_equal(e.alerts[0].code, AP_ALERT_RULE_VIOLATION);
 }
 
+/* -------------------------------------------------------------- day facts */
+
+/* The per-day facts the monthly measures count by calendar day (issue 16
+ * §2, docs/monitoring-design.md §1.2): they add up to the week's figures,
+ * whole-person exemptions are named by kind on weekends too, a
+ * placement-tied exemption takes that placement's offer off its day (LAS
+ * § 13 stk. 7), and only STAR's list is "listed" (seed 002: "Følgende
+ * beskæftigelsesrettede aktiviteter indgår"; social/health hours count
+ * toward 37 hours but are not on it; "Jobsamtaler ... indgår ikke"). */
+static void day_facts_add_up_to_the_week__seed002_monitoring(void **s) {
+    (void)s;
+    world_t w = {0};
+    coverage(&w, "cv", "101", W, NULL);
+    placement(&w, "pl-1", AP_ACT_NYTTEINDSATS, "2026-01-01", "2026-03-31", 1200);
+    placement(&w, "pl-2", AP_ACT_VIRKSOMHEDSPRAKTIK, "2026-01-01", "2026-03-31", 600);
+    exemption(&w, "ex-1", AP_EXEMPT_EARLY_RETIREMENT_TARGET, W, "2026-01-06", NULL); /* Mon-Tue, the old name */
+    exemption(&w, "ex-2", AP_EXEMPT_HEALTH, "2026-01-08", "2026-01-08", "pl-2");     /* Thursday, pl-2 only */
+    exemption(&w, "ex-3", AP_EXEMPT_HEALTH, "2026-01-10", "2026-01-11", NULL);      /* the weekend */
+    hours(&w, "2026-01-07", AP_ACT_NYTTEINDSATS, 240, NULL);
+    hours(&w, "2026-01-08", AP_ACT_LOENTIMER, 120, NULL);
+    hours(&w, "2026-01-09", AP_ACT_SOCIAL_SUNDHED, 60, "J-1");
+    hours(&w, "2026-01-09", AP_ACT_JOBSAMTALE, 30, NULL);
+    ap_week_eval_t e = evaluate(&w, W);
+    const ap_day_facts_t *f = e.days;
+    const uint32_t fp = UINT32_C(1) << AP_EXEMPT_FOERTIDSPENSION_TARGET, health = UINT32_C(1) << AP_EXEMPT_HEALTH;
+    const uint8_t nytte = 1u << AP_ACT_NYTTEINDSATS, praktik = 1u << AP_ACT_VIRKSOMHEDSPRAKTIK;
+    /* Monday: covered, exempt under its canonical kind, owes nothing. */
+    assert_true(f[0].covered && !f[0].owed);
+    assert_int_equal(f[0].exemption_kinds, fp);
+    assert_int_equal(f[0].required_minutes, 0);
+    /* Wednesday: owed, both offers in force, nytteindsats credited. */
+    assert_true(f[2].owed && !f[2].placement_exempted && f[2].exemption_kinds == 0);
+    assert_int_equal(f[2].offers, nytte | praktik);
+    assert_int_equal(f[2].required_minutes, 444);
+    assert_int_equal(f[2].listed_credited_minutes, 240);
+    /* Thursday: pl-2 exempted that day only; paid hours are listed and paid. */
+    assert_true(f[3].owed && f[3].placement_exempted);
+    assert_int_equal(f[3].offers, nytte);
+    assert_int_equal(f[3].paid_credited_minutes, 120);
+    assert_int_equal(f[3].listed_credited_minutes, 120);
+    /* Friday: journalised social/health hours count, but are not listed; the interview is not credited. */
+    assert_int_equal(f[4].credited_minutes, 60);
+    assert_int_equal(f[4].listed_credited_minutes, 0);
+    /* The weekend: covered, not owed, the exemption named. */
+    assert_true(f[5].covered && !f[5].owed && f[6].covered);
+    assert_int_equal(f[5].exemption_kinds, health);
+    assert_int_equal(f[5].offers, nytte | praktik);
+    /* They add up to the week. */
+    int32_t required = 0, credited = 0;
+    for (int d = 0; d < 7; d++) { required += f[d].required_minutes; credited += f[d].credited_minutes; }
+    assert_int_equal(required, e.result.required_minutes);
+    assert_int_equal(credited, e.result.credited_minutes);
+    assert_int_equal(e.result.required_minutes, 3 * 444);
+
+    /* Failing cases: a cancelled placement offers nothing; IGU days are not covered (seed 004). */
+    w.pl[1].action = AP_PLACEMENT_CANCELLED;
+    exemption(&w, "ex-4", AP_EXEMPT_IGU, "2026-01-09", "2026-01-11", NULL);
+    e = evaluate(&w, W);
+    assert_int_equal(e.days[2].offers, nytte);
+    assert_false(e.days[4].covered || e.days[5].covered);
+    assert_int_equal(e.days[4].credited_minutes, 0);
+    assert_int_equal(e.days[5].exemption_kinds, 0);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(overlapping_reductions_latest_assessment_wins__seed002_lab105a),
@@ -381,6 +445,7 @@ int main(void) {
         cmocka_unit_test(hours_not_counted_adjustment__seed002),
         cmocka_unit_test(alert_severities_and_audiences__domain_alerts),
         cmocka_unit_test(not_covered_week_raises_only_placement_findings__seed002_seed001),
+        cmocka_unit_test(day_facts_add_up_to_the_week__seed002_monitoring),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
