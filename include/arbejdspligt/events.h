@@ -322,6 +322,74 @@ typedef struct ap_dead_letter {
     int64_t record_timestamp;
 } ap_dead_letter_t;
 
+/* MonitoringPartial (issue 16 §2, README Monitoring): one lane's share of
+ * one municipality's month, summable across lanes. Breakdowns key by symbol
+ * name, so a reader never folds an unknown kind into an enum default. */
+#define AP_SYMBOL_CAP 40
+#define AP_MON_OFFER_KINDS 6      /* the LAB/INL offers: the first six ActivityKinds */
+#define AP_MON_EXIT_REASONS 6     /* CoverageEndReason symbols and NOT_STATED */
+#define AP_MON_DURATION_BUCKETS 6
+#define AP_MON_MAX_MANIFEST 1000  /* every 3-digit municipality code */
+#define AP_MON_VERSION_CAP 24
+
+typedef struct ap_mon_exemption_count {
+    char kind[AP_SYMBOL_CAP];
+    int32_t citizens;
+    int64_t days;
+} ap_mon_exemption_count_t;
+
+typedef struct ap_mon_offer_count {
+    char offer_type[AP_SYMBOL_CAP];
+    int32_t citizens;
+    int64_t citizen_days;
+} ap_mon_offer_count_t;
+
+typedef struct ap_mon_exit_count {
+    char reason[AP_SYMBOL_CAP];
+    int32_t citizens;
+} ap_mon_exit_count_t;
+
+typedef struct ap_mon_bucket {
+    int32_t min_days;
+    int32_t citizens;
+} ap_mon_bucket_t;
+
+typedef struct ap_mon_manifest_entry {
+    char municipality_code[AP_MUNI_CAP];
+    int32_t revision;
+} ap_mon_manifest_entry_t;
+
+typedef struct ap_monitoring {
+    char event_id[AP_UUID_CAP];
+    char municipality_code[AP_MUNI_CAP]; /* "": the lane record */
+    int32_t year, month;
+    int32_t partition, partition_count;
+    char monitoring_version[AP_MON_VERSION_CAP];
+    char rule_version[AP_RULE_VERSION_CAP];
+    bool implementation_period;
+    int32_t revision;
+    int64_t closed_at;
+    int32_t covered_citizens, covered_on_last_day, moved_in_citizens;
+    int32_t with_activity, with_paid_hours;
+    uint32_t n_exemptions;
+    ap_mon_exemption_count_t exemptions[AP_EXEMPT_COUNT];
+    int32_t placement_exempted_citizens, exempt_all_month;
+    uint32_t n_offer_types;
+    ap_mon_offer_count_t offer_types[AP_MON_OFFER_KINDS];
+    uint32_t n_exits;
+    ap_mon_exit_count_t exits[AP_MON_EXIT_REASONS];
+    int32_t duration_known, duration_unknown;
+    int64_t duration_days_sum;
+    uint32_t n_duration_buckets;
+    ap_mon_bucket_t duration_buckets[AP_MON_DURATION_BUCKETS];
+    int32_t sanctions, sanctioned_citizens;
+    int32_t weeks_owed, weeks_met, weeks_offer_gap, weeks_attendance_gap, weeks_offer_and_attendance_gap;
+    int32_t weeks_exempt, weeks_partly_exempt;
+    int64_t required_minutes, offered_minutes, credited_minutes;
+    ap_array_view_t manifest; /* ap_mon_manifest_entry_t items */
+    char engine_version[AP_ENGINE_VERSION_CAP];
+} ap_monitoring_t;
+
 /* The record types, as indexes into the registry. */
 typedef enum ap_event_type {
     AP_EV_PLACEMENT,
@@ -333,6 +401,7 @@ typedef enum ap_event_type {
     AP_EV_RESULT,
     AP_EV_ALERT,
     AP_EV_DEAD_LETTER,
+    AP_EV_MONITORING,
     AP_EV_COUNT
 } ap_event_type_t;
 
@@ -350,6 +419,7 @@ typedef struct ap_event {
         ap_result_t result;
         ap_alert_t alert;
         ap_dead_letter_t dead_letter;
+        ap_monitoring_t monitoring;
     } u;
 } ap_event_t;
 

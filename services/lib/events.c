@@ -246,6 +246,89 @@ static const ap_field_desc_t dead_letter_fields[] = {
     FS(ap_dead_letter_t, "record_timestamp", record_timestamp, AP_FT_LONG, AP_LT_TIMESTAMP, 0),
 };
 
+static const ap_field_desc_t mon_exemption_fields[] = {
+    FS(ap_mon_exemption_count_t, "kind", kind, AP_FT_STRING, AP_LT_NONE, AP_SYMBOL_CAP),
+    FS(ap_mon_exemption_count_t, "citizens", citizens, AP_FT_INT, AP_LT_NONE, 0),
+    FS(ap_mon_exemption_count_t, "days", days, AP_FT_LONG, AP_LT_NONE, 0),
+};
+static const ap_record_desc_t mon_exemption_desc = {"ExemptionCount", mon_exemption_fields, NSYM(mon_exemption_fields),
+                                                    sizeof(ap_mon_exemption_count_t), 0, NULL, 0};
+static const ap_field_desc_t mon_offer_fields[] = {
+    FS(ap_mon_offer_count_t, "offer_type", offer_type, AP_FT_STRING, AP_LT_NONE, AP_SYMBOL_CAP),
+    FS(ap_mon_offer_count_t, "citizens", citizens, AP_FT_INT, AP_LT_NONE, 0),
+    FS(ap_mon_offer_count_t, "citizen_days", citizen_days, AP_FT_LONG, AP_LT_NONE, 0),
+};
+static const ap_record_desc_t mon_offer_desc = {"OfferTypeCount", mon_offer_fields, NSYM(mon_offer_fields),
+                                                sizeof(ap_mon_offer_count_t), 0, NULL, 0};
+static const ap_field_desc_t mon_exit_fields[] = {
+    FS(ap_mon_exit_count_t, "reason", reason, AP_FT_STRING, AP_LT_NONE, AP_SYMBOL_CAP),
+    FS(ap_mon_exit_count_t, "citizens", citizens, AP_FT_INT, AP_LT_NONE, 0),
+};
+static const ap_record_desc_t mon_exit_desc = {"ExitCount", mon_exit_fields, NSYM(mon_exit_fields),
+                                               sizeof(ap_mon_exit_count_t), 0, NULL, 0};
+static const ap_field_desc_t mon_bucket_fields[] = {
+    FS(ap_mon_bucket_t, "min_days", min_days, AP_FT_INT, AP_LT_NONE, 0),
+    FS(ap_mon_bucket_t, "citizens", citizens, AP_FT_INT, AP_LT_NONE, 0),
+};
+static const ap_record_desc_t mon_bucket_desc = {"DurationBucket", mon_bucket_fields, NSYM(mon_bucket_fields),
+                                                 sizeof(ap_mon_bucket_t), 0, NULL, 0};
+static const ap_field_desc_t mon_manifest_fields[] = {
+    FS(ap_mon_manifest_entry_t, "municipality_code", municipality_code, AP_FT_STRING, AP_LT_NONE, AP_MUNI_CAP),
+    FS(ap_mon_manifest_entry_t, "revision", revision, AP_FT_INT, AP_LT_NONE, 0),
+};
+static const ap_record_desc_t mon_manifest_desc = {"ManifestEntry", mon_manifest_fields, NSYM(mon_manifest_fields),
+                                                   sizeof(ap_mon_manifest_entry_t), 0, NULL, 0};
+
+#define MI(nm, mem) FS(ap_monitoring_t, nm, mem, AP_FT_INT, AP_LT_NONE, 0)
+#define ML(nm, mem) FS(ap_monitoring_t, nm, mem, AP_FT_LONG, AP_LT_NONE, 0)
+static const ap_field_desc_t monitoring_fields[] = {
+    FS(ap_monitoring_t, "event_id", event_id, AP_FT_STRING, AP_LT_UUID, AP_UUID_CAP),
+    FS(ap_monitoring_t, "municipality_code", municipality_code, AP_FT_OPT_STRING, AP_LT_NONE, AP_MUNI_CAP),
+    MI("year", year),
+    MI("month", month),
+    MI("partition", partition),
+    MI("partition_count", partition_count),
+    FS(ap_monitoring_t, "monitoring_version", monitoring_version, AP_FT_STRING, AP_LT_NONE, AP_MON_VERSION_CAP),
+    FS(ap_monitoring_t, "rule_version", rule_version, AP_FT_STRING, AP_LT_NONE, AP_RULE_VERSION_CAP),
+    FS(ap_monitoring_t, "implementation_period", implementation_period, AP_FT_BOOL, AP_LT_NONE, 0),
+    MI("revision", revision),
+    FS(ap_monitoring_t, "closed_at", closed_at, AP_FT_LONG, AP_LT_TIMESTAMP, 0),
+    MI("covered_citizens", covered_citizens),
+    MI("covered_on_last_day", covered_on_last_day),
+    MI("moved_in_citizens", moved_in_citizens),
+    MI("with_activity", with_activity),
+    MI("with_paid_hours", with_paid_hours),
+    FA(ap_monitoring_t, "exemptions", exemptions, n_exemptions, &mon_exemption_desc, sizeof(ap_mon_exemption_count_t),
+       AP_EXEMPT_COUNT),
+    MI("placement_exempted_citizens", placement_exempted_citizens),
+    MI("exempt_all_month", exempt_all_month),
+    FA(ap_monitoring_t, "offer_types", offer_types, n_offer_types, &mon_offer_desc, sizeof(ap_mon_offer_count_t),
+       AP_MON_OFFER_KINDS),
+    FA(ap_monitoring_t, "exits", exits, n_exits, &mon_exit_desc, sizeof(ap_mon_exit_count_t), AP_MON_EXIT_REASONS),
+    MI("duration_known", duration_known),
+    MI("duration_unknown", duration_unknown),
+    ML("duration_days_sum", duration_days_sum),
+    FA(ap_monitoring_t, "duration_buckets", duration_buckets, n_duration_buckets, &mon_bucket_desc,
+       sizeof(ap_mon_bucket_t), AP_MON_DURATION_BUCKETS),
+    MI("sanctions", sanctions),
+    MI("sanctioned_citizens", sanctioned_citizens),
+    MI("weeks_owed", weeks_owed),
+    MI("weeks_met", weeks_met),
+    MI("weeks_offer_gap", weeks_offer_gap),
+    MI("weeks_attendance_gap", weeks_attendance_gap),
+    MI("weeks_offer_and_attendance_gap", weeks_offer_and_attendance_gap),
+    MI("weeks_exempt", weeks_exempt),
+    MI("weeks_partly_exempt", weeks_partly_exempt),
+    ML("required_minutes", required_minutes),
+    ML("offered_minutes", offered_minutes),
+    ML("credited_minutes", credited_minutes),
+    {"manifest", AP_FT_ARRAY_VIEW, AP_LT_NONE, offsetof(ap_monitoring_t, manifest), AP_MON_MAX_MANIFEST, NULL, 0,
+     &mon_manifest_desc, sizeof(ap_mon_manifest_entry_t), 0},
+    FS(ap_monitoring_t, "engine_version", engine_version, AP_FT_STRING, AP_LT_NONE, AP_ENGINE_VERSION_CAP),
+};
+#undef MI
+#undef ML
+
 #define DESC(name, fields, T) {name, fields, NSYM(fields), sizeof(T), 0, NULL, 0}
 static ap_record_desc_t descs[AP_EV_COUNT] = {
     [AP_EV_PLACEMENT] = DESC("PlacementEvent", placement_fields, ap_placement_t),
@@ -257,6 +340,7 @@ static ap_record_desc_t descs[AP_EV_COUNT] = {
     [AP_EV_RESULT] = DESC("ComplianceResult", result_fields, ap_result_t),
     [AP_EV_ALERT] = DESC("Alert", alert_fields, ap_alert_t),
     [AP_EV_DEAD_LETTER] = DESC("DeadLetter", dead_letter_fields, ap_dead_letter_t),
+    [AP_EV_MONITORING] = DESC("MonitoringPartial", monitoring_fields, ap_monitoring_t),
 };
 
 _Static_assert(NSYM(activity_kinds) == AP_ACT_COUNT, "ActivityKind symbols and enum differ");
