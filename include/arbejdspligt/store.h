@@ -89,6 +89,7 @@ typedef struct ap_partition_clock {
     int64_t tick[3];       /* last tick per input topic kind, 0 if none */
     int32_t first_monday;  /* earliest week any event touched, AP_NO_DATE if none */
     int32_t closed_monday; /* last closed week, AP_NO_DATE if none */
+    int32_t closed_month;  /* last closed calendar month (monitoring), YYYYMM; 0 if none */
 } ap_partition_clock_t;
 
 typedef struct ap_result_record {
@@ -142,6 +143,29 @@ typedef struct ap_store_result {
     ap_result_record_t rec;
 } ap_store_result_t;
 
+/* An emitted monitoring partial to record: (partition, month, municipality)
+ * -> revision and digest, as ap_store_result_t is for a citizen-week. */
+typedef struct ap_store_month_result {
+    int32_t partition;
+    int32_t month;                       /* YYYYMM */
+    char municipality_code[AP_MUNI_CAP]; /* "*": the partition's lane record */
+    ap_result_record_t rec;
+} ap_store_month_result_t;
+
+/* Everything one cycle records, in one atomic step (ap_store_commit). */
+typedef struct ap_store_cycle {
+    const ap_store_result_t *results;
+    size_t n_results;
+    const ap_store_clock_t *clocks;
+    size_t n_clocks;
+    const ap_store_position_t *positions;
+    size_t n_positions;
+    const ap_store_evaluated_t *evaluated;
+    size_t n_evaluated;
+    const ap_store_month_result_t *months;
+    size_t n_months;
+} ap_store_cycle_t;
+
 /** @brief Called by ap_store_load_weeks for each (citizen, week); return non-zero to stop. */
 typedef int (*ap_store_week_fn)(void *ctx, size_t index, const ap_week_input_t *in, const ap_week_sources_t *src);
 
@@ -160,11 +184,11 @@ typedef struct ap_store_ops {
     int (*citizens)(ap_store_t *s, int32_t partition, char ***out, size_t *n);
     int (*results_get)(ap_store_t *s, const char *const *citizens, const int32_t *mondays, size_t n,
                        ap_result_record_t *out);
-    int (*commit_cycle)(ap_store_t *s, const ap_store_result_t *results, size_t n_results,
-                        const ap_store_clock_t *clocks, size_t n_clocks, const ap_store_position_t *positions,
-                        size_t n_positions, const ap_store_evaluated_t *evaluated, size_t n_evaluated);
+    int (*commit_cycle)(ap_store_t *s, const ap_store_cycle_t *cycle);
     int (*position_get)(ap_store_t *s, const char *topic, int32_t partition, int64_t *next);
     void (*invalidate)(ap_store_t *s); /* NULL: caches nothing */
+    int (*month_results_get)(ap_store_t *s, int32_t partition, int32_t month, ap_store_month_result_t **out,
+                             size_t *n);
 } ap_store_ops_t;
 
 /* Every implementation's struct starts with this. */
@@ -266,6 +290,18 @@ int ap_store_results_get(ap_store_t *s, const char *const *citizens, const int32
 int ap_store_commit_cycle(ap_store_t *s, const ap_store_result_t *results, size_t n_results,
                           const ap_store_clock_t *clocks, size_t n_clocks, const ap_store_position_t *positions,
                           size_t n_positions, const ap_store_evaluated_t *evaluated, size_t n_evaluated);
+/**
+ * @brief As ap_store_commit_cycle, with the monitoring partials emitted in
+ * the cycle recorded in the same atomic step. @return 0, or -1 (nothing was written).
+ */
+int ap_store_commit(ap_store_t *s, const ap_store_cycle_t *cycle);
+
+/**
+ * @brief The monitoring partials recorded for one partition and month.
+ * @return 0 with *out (the caller's, free() it) and *n set, or -1.
+ */
+int ap_store_month_results_get(ap_store_t *s, int32_t partition, int32_t month, ap_store_month_result_t **out,
+                               size_t *n);
 
 /** @brief Reads the stored next offset. @return 0 with *next set, 1 if none stored, -1 on error. */
 int ap_store_position_get(ap_store_t *s, const char *topic, int32_t partition, int64_t *next);

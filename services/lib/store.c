@@ -87,8 +87,15 @@ int ap_store_results_get(ap_store_t *s, const char *const *citizens, const int32
 int ap_store_commit_cycle(ap_store_t *s, const ap_store_result_t *results, size_t n_results,
                           const ap_store_clock_t *clocks, size_t n_clocks, const ap_store_position_t *positions,
                           size_t n_positions, const ap_store_evaluated_t *evaluated, size_t n_evaluated) {
-    return s->ops->commit_cycle(s, results, n_results, clocks, n_clocks, positions, n_positions, evaluated,
-                                n_evaluated);
+    ap_store_cycle_t c = {results, n_results, clocks, n_clocks, positions, n_positions, evaluated, n_evaluated, NULL, 0};
+    return s->ops->commit_cycle(s, &c);
+}
+
+int ap_store_commit(ap_store_t *s, const ap_store_cycle_t *cycle) { return s->ops->commit_cycle(s, cycle); }
+
+int ap_store_month_results_get(ap_store_t *s, int32_t partition, int32_t month, ap_store_month_result_t **out,
+                               size_t *n) {
+    return s->ops->month_results_get(s, partition, month, out, n);
 }
 
 int ap_store_position_get(ap_store_t *s, const char *topic, int32_t partition, int64_t *next) {

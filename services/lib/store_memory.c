@@ -421,6 +421,8 @@ typedef struct mem_part {
     mem_offset_t *offsets; /* next offset per input topic (a handful) */
     uint32_t n_offsets, cap_offsets;
     int32_t dedup_gen; /* the largest dedup generation an apply gave (store.h) */
+    ap_store_month_result_t *months; /* monitoring partials recorded (a few per municipality and month) */
+    uint32_t n_months, cap_months;
 } mem_part_t;
 
 /* What the first pass of an apply call finds out about an item. */
@@ -1007,9 +1009,35 @@ static void mem_position_set(mem_part_t *p, const char *topic, int64_t next) {
     p->offsets[p->n_offsets++].next = next;
 }
 
-static int mem_commit_cycle(ap_store_t *base, const ap_store_result_t *results, size_t n_results,
-                            const ap_store_clock_t *clocks, size_t n_clocks, const ap_store_position_t *positions,
-                            size_t n_positions, const ap_store_evaluated_t *evaluated, size_t n_evaluated) {
+static int mem_month_results_get(ap_store_t *base, int32_t partition, int32_t month, ap_store_month_result_t **out,
+                                 size_t *n) {
+    const mem_part_t *p = mem_part_find(M(base), partition);
+    ap_store_month_result_t *list = mem_zalloc(p ? p->n_months : 0, sizeof *list);
+    size_t k = 0;
+    for (uint32_t i = 0; p && i < p->n_months; i++)
+        if (p->months[i].month == month) list[k++] = p->months[i];
+    *out = list;
+    *n = k;
+    return 0;
+}
+
+static void mem_month_set(mem_part_t *p, const ap_store_month_result_t *m) {
+    for (uint32_t i = 0; i < p->n_months; i++)
+        if (p->months[i].month == m->month && strcmp(p->months[i].municipality_code, m->municipality_code) == 0) {
+            p->months[i].rec = m->rec;
+            return;
+        }
+    p->months = mem_grow(p->months, &p->cap_months, p->n_months, sizeof *p->months);
+    p->months[p->n_months++] = *m;
+}
+
+static int mem_commit_cycle(ap_store_t *base, const ap_store_cycle_t *cy) {
+    const ap_store_result_t *results = cy->results;
+    const ap_store_clock_t *clocks = cy->clocks;
+    const ap_store_position_t *positions = cy->positions;
+    const ap_store_evaluated_t *evaluated = cy->evaluated;
+    size_t n_results = cy->n_results, n_clocks = cy->n_clocks, n_positions = cy->n_positions,
+           n_evaluated = cy->n_evaluated;
     mem_store_t *s = M(base);
     /* All or nothing, like MULTI/EXEC: everything that can be refused is
      * checked before the first write; after that nothing can fail. */
@@ -1035,6 +1063,7 @@ static int mem_commit_cycle(ap_store_t *base, const ap_store_result_t *results, 
     }
     for (size_t i = 0; i < n_positions; i++)
         mem_position_set(mem_part_get(s, positions[i].partition), positions[i].topic, positions[i].next);
+    for (size_t i = 0; i < cy->n_months; i++) mem_month_set(mem_part_get(s, cy->months[i].partition), &cy->months[i]);
     return 0;
 invalid:
     snprintf(s->base.err, sizeof s->base.err, "memory cycle: a citizen or topic is missing (nothing written)");
@@ -1065,6 +1094,7 @@ static void mem_destroy(ap_store_t *base) {
         mem_part_t *p = s->parts[i];
         for (uint32_t j = 0; j < p->n_offsets; j++) free(p->offsets[j].topic);
         free(p->offsets);
+        free(p->months);
         free(p->dirty.keys);
         free(p->citizens);
         free(p);
@@ -1091,6 +1121,7 @@ static const ap_store_ops_t mem_ops = {
     mem_apply,     mem_dirty,        mem_load_weeks, mem_clock_get,
     mem_citizens,  mem_results_get,  mem_commit_cycle, mem_position_get,
     NULL, /* invalidate: nothing is cached, the memory is the store */
+    mem_month_results_get,
 };
 
 ap_store_t *ap_store_memory_create(void) {

@@ -959,17 +959,18 @@ static int redis_clock_get(ap_store_t *base, int32_t partition, ap_partition_clo
     partition_key(s, key, sizeof key, partition, "clock");
     memset(out, 0, sizeof *out);
     out->first_monday = out->closed_monday = AP_NO_DATE;
-    redisReply *r = redisCommand(s->c, "HMGET %s t0 t1 t2 first closed", key);
-    if (!r || r->type != REDIS_REPLY_ARRAY || r->elements != 5) {
+    redisReply *r = redisCommand(s->c, "HMGET %s t0 t1 t2 first closed month", key);
+    if (!r || r->type != REDIS_REPLY_ARRAY || r->elements != 6) {
         if (r) freeReplyObject(r);
         return fail(s, "HMGET clock");
     }
-    for (int k = 0; k < 5; k++) {
+    for (int k = 0; k < 6; k++) {
         if (r->element[k]->type != REDIS_REPLY_STRING) continue;
         long long v = strtoll(r->element[k]->str, NULL, 10);
         if (k < 3) out->tick[k] = v;
         else if (k == 3) out->first_monday = (int32_t)v;
-        else out->closed_monday = (int32_t)v;
+        else if (k == 4) out->closed_monday = (int32_t)v;
+        else out->closed_month = (int32_t)v; /* absent before monitoring: no month closed */
     }
     freeReplyObject(r);
     return 0;
@@ -1022,14 +1023,53 @@ static int redis_results_get(ap_store_t *base, const char *const *citizens, cons
     return rc;
 }
 
-static int redis_commit_cycle(ap_store_t *base, const ap_store_result_t *results, size_t n_results,
-                              const ap_store_clock_t *clocks, size_t n_clocks, const ap_store_position_t *positions,
-                              size_t n_positions, const ap_store_evaluated_t *evaluated, size_t n_evaluated) {
+static int redis_month_results_get(ap_store_t *base, int32_t partition, int32_t month, ap_store_month_result_t **out,
+                                   size_t *n) {
+    redis_store_t *s = R(base);
+    s->round_trips++;
+    if (!s->c) return fail(s, "not connected");
+    char key[96], suffix[24];
+    snprintf(suffix, sizeof suffix, "mres:%" PRId32, month);
+    partition_key(s, key, sizeof key, partition, suffix);
+    redisReply *r = redisCommand(s->c, "HGETALL %s", key);
+    if (!r || r->type != REDIS_REPLY_ARRAY || r->elements % 2) return fail_reply(s, "HGETALL mres", r);
+    ap_store_month_result_t *list = calloc(r->elements / 2 + 1, sizeof *list);
+    if (!list) abort();
+    size_t k = 0;
+    for (size_t i = 0; i + 1 < r->elements; i += 2) {
+        const redisReply *f = r->element[i], *v = r->element[i + 1];
+        unsigned long long d = 0;
+        int rev = 0;
+        if (f->type != REDIS_REPLY_STRING || v->type != REDIS_REPLY_STRING || f->len >= AP_MUNI_CAP ||
+            sscanf(v->str, "%d:%llx", &rev, &d) != 2) {
+            free(list);
+            freeReplyObject(r);
+            snprintf(s->base.err, sizeof s->base.err, "redis %s: a field is not municipality -> revision:digest", key);
+            return -1;
+        }
+        list[k].partition = partition;
+        list[k].month = month;
+        memcpy(list[k].municipality_code, f->str, f->len + 1);
+        list[k++].rec = (ap_result_record_t){rev, d};
+    }
+    freeReplyObject(r);
+    *out = list;
+    *n = k;
+    return 0;
+}
+
+static int redis_commit_cycle(ap_store_t *base, const ap_store_cycle_t *cy) {
+    const ap_store_result_t *results = cy->results;
+    const ap_store_clock_t *clocks = cy->clocks;
+    const ap_store_position_t *positions = cy->positions;
+    const ap_store_evaluated_t *evaluated = cy->evaluated;
+    size_t n_results = cy->n_results, n_clocks = cy->n_clocks, n_positions = cy->n_positions,
+           n_evaluated = cy->n_evaluated;
     redis_store_t *s = R(base);
     s->round_trips++;
     if (!s->c) return fail(s, "not connected");
     char key[160], val[48], member[AP_ID_CAP + 16];
-    size_t queued = 2 + n_results + n_clocks + n_positions + n_evaluated;
+    size_t queued = 2 + n_results + n_clocks + n_positions + n_evaluated + cy->n_months;
     redisAppendCommand(s->c, "MULTI");
     for (size_t i = 0; i < n_evaluated; i++) {
         partition_key(s, key, sizeof key, evaluated[i].partition, "dirty");
@@ -1044,8 +1084,17 @@ static int redis_commit_cycle(ap_store_t *base, const ap_store_result_t *results
     for (size_t i = 0; i < n_clocks; i++) {
         const ap_partition_clock_t *c = &clocks[i].clock;
         partition_key(s, key, sizeof key, clocks[i].partition, "clock");
-        redisAppendCommand(s->c, "HSET %s t0 %lld t1 %lld t2 %lld first %d closed %d", key, (long long)c->tick[0],
-                           (long long)c->tick[1], (long long)c->tick[2], (int)c->first_monday, (int)c->closed_monday);
+        redisAppendCommand(s->c, "HSET %s t0 %lld t1 %lld t2 %lld first %d closed %d month %d", key,
+                           (long long)c->tick[0], (long long)c->tick[1], (long long)c->tick[2], (int)c->first_monday,
+                           (int)c->closed_monday, (int)c->closed_month);
+    }
+    for (size_t i = 0; i < cy->n_months; i++) {
+        const ap_store_month_result_t *m = &cy->months[i];
+        char suffix[24];
+        snprintf(suffix, sizeof suffix, "mres:%" PRId32, m->month);
+        partition_key(s, key, sizeof key, m->partition, suffix);
+        snprintf(val, sizeof val, "%d:%016llx", (int)m->rec.revision, (unsigned long long)m->rec.digest);
+        redisAppendCommand(s->c, "HSET %s %s %s", key, m->municipality_code, val);
     }
     for (size_t i = 0; i < n_positions; i++) {
         partition_key(s, key, sizeof key, positions[i].partition, "offsets");
@@ -1087,7 +1136,7 @@ static const ap_store_ops_t redis_ops = {
     "redis",          redis_destroy,      redis_reconnect,   redis_ping,
     redis_apply,      redis_dirty,        redis_load_weeks,  redis_clock_get,
     redis_citizens,   redis_results_get,  redis_commit_cycle, redis_position_get,
-    redis_invalidate,
+    redis_invalidate, redis_month_results_get,
 };
 
 void ap_store_redis_counters(const ap_store_t *base, uint64_t *round_trips, uint64_t *cache_hits,

@@ -1029,6 +1029,14 @@ static void citizens_are_listed_sorted_per_partition(void **state) {
     ap_store_free_list(list, n);
 }
 
+/* Field by field: the struct has padding, which a round trip need not keep. */
+static void assert_clock_equal(const ap_partition_clock_t *a, const ap_partition_clock_t *b) {
+    for (int k = 0; k < 3; k++) assert_true(a->tick[k] == b->tick[k]);
+    assert_int_equal(a->first_monday, b->first_monday);
+    assert_int_equal(a->closed_monday, b->closed_monday);
+    assert_int_equal(a->closed_month, b->closed_month);
+}
+
 static void the_clock_round_trips(void **state) {
     (void)state;
     ap_partition_clock_t back;
@@ -1037,18 +1045,18 @@ static void the_clock_round_trips(void **state) {
     assert_true(back.tick[0] == 0 && back.tick[1] == 0 && back.tick[2] == 0);
     assert_int_equal(back.first_monday, AP_NO_DATE);
     assert_int_equal(back.closed_monday, AP_NO_DATE);
-    ap_store_clock_t put = {7, {{1767600000000LL, 2, INT64_MAX}, day(2026, 1, 5), AP_NO_DATE}};
+    ap_store_clock_t put = {7, {{1767600000000LL, 2, INT64_MAX}, day(2026, 1, 5), AP_NO_DATE, 202601}};
     assert_int_equal(ap_store_commit_cycle(store, NULL, 0, &put, 1, NULL, 0, NULL, 0), 0);
     assert_int_equal(ap_store_clock_get(store, 7, &back), 0);
-    assert_memory_equal(&back, &put.clock, sizeof back);
+    assert_clock_equal(&back, &put.clock);
     assert_int_equal(ap_store_clock_get(store, 8, &back), 0);
     assert_int_equal(back.first_monday, AP_NO_DATE);
     /* A later write replaces it; the last of two in one cycle wins. */
-    ap_store_clock_t two[2] = {{7, {{5, 6, 7}, day(2026, 1, 5), day(2026, 1, 12)}},
-                               {7, {{8, 9, 10}, day(2026, 1, 5), day(2026, 1, 19)}}};
+    ap_store_clock_t two[2] = {{7, {{5, 6, 7}, day(2026, 1, 5), day(2026, 1, 12), 202512}},
+                               {7, {{8, 9, 10}, day(2026, 1, 5), day(2026, 1, 19), 202601}}};
     assert_int_equal(ap_store_commit_cycle(store, NULL, 0, two, 2, NULL, 0, NULL, 0), 0);
     assert_int_equal(ap_store_clock_get(store, 7, &back), 0);
-    assert_memory_equal(&back, &two[1].clock, sizeof back);
+    assert_clock_equal(&back, &two[1].clock);
 }
 
 static void positions_round_trip(void **state) {
@@ -1097,6 +1105,59 @@ static void result_records_round_trip(void **state) {
     assert_int_equal(load("c-1", w1).in.n_hours, 0);
 }
 
+/* Monitoring partials' records (issue 16 §2): per partition and month, a
+ * municipality (or "*", the lane record) -> revision and digest, written in
+ * the cycle's step, the last write winning, other months and partitions
+ * apart. */
+static int find_month(const ap_store_month_result_t *list, size_t n, const char *muni) {
+    for (size_t i = 0; i < n; i++)
+        if (strcmp(list[i].municipality_code, muni) == 0) return (int)i;
+    return -1;
+}
+
+static void month_results_round_trip(void **state) {
+    (void)state;
+    ap_store_month_result_t *got = NULL;
+    size_t n = 99;
+    assert_int_equal(ap_store_month_results_get(store, 3, 202601, &got, &n), 0);
+    assert_int_equal(n, 0);
+    free(got);
+    ap_store_month_result_t put[4] = {{3, 202601, "101", {1, 0x1234ULL}},
+                                      {3, 202601, "*", {1, 0xffffffffffffffffULL}},
+                                      {3, 202602, "101", {1, 7}},
+                                      {4, 202601, "101", {2, 8}}};
+    ap_store_clock_t clk = {3, {{1, 2, 3}, 10, 10, 202601}};
+    ap_store_cycle_t cy = {NULL, 0, &clk, 1, NULL, 0, NULL, 0, put, 4};
+    assert_int_equal(ap_store_commit(store, &cy), 0);
+    assert_int_equal(ap_store_month_results_get(store, 3, 202601, &got, &n), 0);
+    assert_int_equal(n, 2);
+    int a = find_month(got, n, "101"), b = find_month(got, n, "*");
+    assert_true(a >= 0 && b >= 0);
+    assert_true(got[a].rec.revision == 1 && got[a].rec.digest == 0x1234ULL);
+    assert_true(got[b].rec.revision == 1 && got[b].rec.digest == 0xffffffffffffffffULL);
+    assert_int_equal(got[a].partition, 3);
+    assert_int_equal(got[a].month, 202601);
+    free(got);
+    ap_partition_clock_t back;
+    assert_int_equal(ap_store_clock_get(store, 3, &back), 0);
+    assert_int_equal(back.closed_month, 202601);
+    /* A revision replaces; the last of two in one cycle wins. */
+    ap_store_month_result_t rev[2] = {{3, 202601, "101", {2, 1}}, {3, 202601, "101", {3, 2}}};
+    cy = (ap_store_cycle_t){NULL, 0, NULL, 0, NULL, 0, NULL, 0, rev, 2};
+    assert_int_equal(ap_store_commit(store, &cy), 0);
+    assert_int_equal(ap_store_month_results_get(store, 3, 202601, &got, &n), 0);
+    assert_int_equal(n, 2);
+    a = find_month(got, n, "101");
+    assert_true(got[a].rec.revision == 3 && got[a].rec.digest == 2);
+    free(got);
+    assert_int_equal(ap_store_month_results_get(store, 4, 202601, &got, &n), 0);
+    assert_true(n == 1 && got[0].rec.revision == 2);
+    free(got);
+    assert_int_equal(ap_store_month_results_get(store, 3, 202603, &got, &n), 0);
+    assert_int_equal(n, 0);
+    free(got);
+}
+
 /* One cycle writes results, clocks and positions and clears marks together. */
 static void a_cycle_writes_everything_at_once(void **state) {
     (void)state;
@@ -1105,7 +1166,7 @@ static void a_cycle_writes_everything_at_once(void **state) {
     ap_event_t ev = hours("c-1", "r-1", 1000, w1, 60);
     assert_int_equal(apply_at(&ev, 0, "in.hours", 10, one), AP_APPLY_APPLIED);
     ap_store_result_t res = {"c-1", w1, {1, 0xabcULL}};
-    ap_store_clock_t clk = {0, {{1, 2, 3}, w1, w1}};
+    ap_store_clock_t clk = {0, {{1, 2, 3}, w1, w1, 0}};
     ap_store_position_t pos = {"in.hours", 0, 11};
     ap_store_evaluated_t done = {"c-1", w1, 0};
     assert_int_equal(ap_store_commit_cycle(store, &res, 1, &clk, 1, &pos, 1, &done, 1), 0);
@@ -1115,7 +1176,7 @@ static void a_cycle_writes_everything_at_once(void **state) {
     assert_true(got.revision == 1 && got.digest == 0xabcULL);
     ap_partition_clock_t back;
     assert_int_equal(ap_store_clock_get(store, 0, &back), 0);
-    assert_memory_equal(&back, &clk.clock, sizeof back);
+    assert_clock_equal(&back, &clk.clock);
     int64_t next;
     assert_int_equal(ap_store_position_get(store, "in.hours", 0, &next), 0);
     assert_true(next == 11);
@@ -1204,7 +1265,7 @@ static void memory_refuses_bad_calls_whole(void **state) {
     assert_false(registered(0, "c-1"));
     assert_int_equal(load("c-1", day(2026, 1, 5)).in.n_placements, 0);
 
-    ap_store_clock_t clk = {0, {{1, 2, 3}, 10, 10}};
+    ap_store_clock_t clk = {0, {{1, 2, 3}, 10, 10, 0}};
     ap_store_evaluated_t bad = {NULL, 10, 0};
     assert_int_equal(ap_store_commit_cycle(store, NULL, 0, &clk, 1, NULL, 0, &bad, 1), -1);
     ap_partition_clock_t back;
@@ -1269,6 +1330,7 @@ int main(void) {
         T(the_clock_round_trips),
         T(positions_round_trip),
         T(result_records_round_trip),
+        T(month_results_round_trip),
         T(a_cycle_writes_everything_at_once),
         T(an_unknown_citizen_loads_empty),
         T(load_weeks_visits_in_order_and_stops_early),
