@@ -11,7 +11,10 @@
  * Europe/Copenhagen) plus the grace period. Then every citizen registered on
  * the partition gets a result for W, also citizens with no events that week.
  * An event for an already closed week re-evaluates that week and emits a
- * new revision if the result changed.
+ * new revision if the result changed. Calendar months close the same way,
+ * with the week holding their last day, and give the monthly monitoring
+ * partials (monitoring.h); a change to a closed week of a closed month
+ * re-evaluates the month and revises the partials that changed.
  *
  * Delivery guarantee: a cycle (1) applies the events, each atomically with
  * its dedup mark; (2) evaluates and produces outputs and waits until Kafka
@@ -62,6 +65,12 @@ typedef struct ap_processor_config {
     char compliance_json_topic[AP_TOPIC_CAP];
     char alerts_json_topic[AP_TOPIC_CAP];
     char latest_topic[AP_TOPIC_CAP];
+    /* Monthly monitoring (issue 16 §2, README Monitoring): MonitoringPartial
+     * records per municipality and calendar month, "" : off. Months from
+     * monitoring_first_month (YYYYMM) close on the stream clock; like
+     * dedup_horizon_weeks, a replay must use the live run's value. */
+    char monitoring_topic[AP_TOPIC_CAP];
+    int32_t monitoring_first_month;
     /* Partition count of each input topic: a record not on partition
      * murmur2(key) mod count is a WRONG_PARTITION dead letter (partition.h).
      * 0: unknown, no record is checked (only an export written before the
@@ -100,6 +109,7 @@ typedef struct ap_record {
 typedef struct ap_processor_stats {
     uint64_t applied, duplicates, superseded, dead_letters, ticks;
     uint64_t results, alerts, weeks_closed;
+    uint64_t months_evaluated, monitoring_records;
     uint64_t cycles;
     /* Monotonic time spent per stage, in microseconds (for tuning; never
      * part of a result): decode and apply, evaluation at ticks, waiting for

@@ -11,6 +11,7 @@
 
 #include "arbejdspligt/calendar.h"
 #include "arbejdspligt/log.h"
+#include "arbejdspligt/monitoring.h"
 #include "arbejdspligt/partition.h"
 #include "arbejdspligt/rules.h"
 #include "arbejdspligt/schema.h"
@@ -42,6 +43,19 @@ typedef struct pending {
     int32_t monday;
     ap_result_record_t rec;
 } pending_t;
+
+/* A calendar month of a partition to evaluate at the cycle's end: closed
+ * by a tick, or closed before and touched by a late change. */
+typedef struct month_work {
+    int32_t partition, month; /* YYYYMM */
+    int64_t closed_at;        /* the partition's watermark at the tick */
+} month_work_t;
+
+/* One municipality's sums while a month is evaluated. */
+typedef struct mon_cell {
+    char municipality_code[AP_MUNI_CAP];
+    ap_mon_sums_t sums;
+} mon_cell_t;
 
 typedef struct clock_slot {
     int32_t partition;
@@ -86,6 +100,21 @@ struct ap_processor {
     /* dirty marks evaluated this cycle, cleared in the cycle transaction */
     struct evaluated { char citizen[AP_ID_CAP]; int32_t monday, partition; } *evaluated;
     size_t n_evaluated, cap_evaluated;
+    /* monitoring: months to evaluate, the partials emitted this cycle, and
+     * the state of the month being evaluated */
+    month_work_t *mwork;
+    size_t n_mwork, cap_mwork;
+    ap_store_month_result_t *mpending;
+    size_t n_mpending, cap_mpending;
+    ap_week_eval_t *mevals; /* one citizen's weeks of the month (AP_MON_MAX_WEEKS) */
+    mon_cell_t *cells;
+    size_t n_cells, cap_cells;
+    ap_mon_sums_t lane;
+    ap_mon_manifest_entry_t *manifest; /* AP_MON_MAX_MANIFEST */
+    int mon_year, mon_month;
+    size_t mon_weeks;
+    int32_t mon_monday0;
+    int mon_skip; /* the current citizen's state broke a bound: not counted */
     /* per evaluation pass */
     ap_result_record_t *records;
     int failed;
@@ -117,6 +146,10 @@ ap_processor_t *ap_processor_create(const ap_processor_config_t *cfg, ap_store_t
     p->outcomes = xcalloc(AP_PROCESSOR_MAX_BATCH, sizeof *p->outcomes);
     p->resolved_span = xcalloc(AP_PROCESSOR_MAX_BATCH, sizeof *p->resolved_span);
     p->scratch = xcalloc(1, sizeof *p->scratch);
+    if (p->cfg.monitoring_topic[0]) {
+        p->mevals = xcalloc(AP_MON_MAX_WEEKS, sizeof *p->mevals);
+        p->manifest = xcalloc(AP_MON_MAX_MANIFEST, sizeof *p->manifest);
+    }
     return p;
 }
 
@@ -139,6 +172,11 @@ void ap_processor_destroy(ap_processor_t *p) {
     free(p->work);
     free(p->closes);
     free(p->marks);
+    free(p->mwork);
+    free(p->mpending);
+    free(p->mevals);
+    free(p->cells);
+    free(p->manifest);
     ap_buf_free(&p->out);
     ap_buf_free(&p->json);
     free(p);
@@ -485,6 +523,207 @@ cleanup:
     return rc;
 }
 
+/* ------------------------------------------------------------ monitoring */
+
+static void add_month_work(ap_processor_t *p, int32_t partition, int32_t month, int64_t closed_at) {
+    p->mwork = room_for(p->mwork, p->n_mwork, &p->cap_mwork, sizeof *p->mwork);
+    p->mwork[p->n_mwork++] = (month_work_t){partition, month, closed_at};
+}
+
+/* Months close with the week holding their last day (so every day of them
+ * and every week whose Thursday is in them are behind the close), from
+ * monitoring_first_month on: each becomes month work once. */
+static void close_months(ap_processor_t *p, ap_partition_clock_t *c, int32_t partition, int32_t closed_monday,
+                         int64_t wm) {
+    if (!p->cfg.monitoring_topic[0]) return;
+    int32_t m = c->closed_month ? ap_monitoring_next_month(c->closed_month) : p->cfg.monitoring_first_month;
+    if (m < p->cfg.monitoring_first_month) m = p->cfg.monitoring_first_month;
+    while (ap_monitoring_close_monday(m / 100, m % 100) <= closed_monday) {
+        add_month_work(p, partition, m, wm);
+        c->closed_month = m;
+        mark_dirty(p, c);
+        m = ap_monitoring_next_month(m);
+    }
+}
+
+static mon_cell_t *cell_of(ap_processor_t *p, const char *muni) {
+    for (size_t i = 0; i < p->n_cells; i++)
+        if (strcmp(p->cells[i].municipality_code, muni) == 0) return &p->cells[i];
+    p->cells = room_for(p->cells, p->n_cells, &p->cap_cells, sizeof *p->cells);
+    mon_cell_t *x = &p->cells[p->n_cells++];
+    memset(x, 0, sizeof *x);
+    snprintf(x->municipality_code, sizeof x->municipality_code, "%s", muni);
+    return x;
+}
+
+/* One citizen-week of the month being evaluated; the citizen's last week
+ * completes their month, which is added to their municipality's sums. */
+static int on_month_week(void *ctx, size_t i, const ap_week_input_t *in, const ap_week_sources_t *src) {
+    (void)src;
+    ap_processor_t *p = ctx;
+    if (p->cfg.heartbeat_ms && (i & 255) == 255) atomic_store(p->cfg.heartbeat_ms, (int64_t)(now_us() / 1000));
+    size_t k = i % p->mon_weeks;
+    if (k == 0) p->mon_skip = 0;
+    if (in->week_start != p->mon_monday0 + 7 * (int32_t)k) {
+        fail(p, "%s", "monitoring: the store gave weeks out of order");
+        return 1;
+    }
+    if (ap_rules_evaluate(in, &p->mevals[k])) p->mon_skip = 1; /* a corrupt store; logged below */
+    if (k + 1 < p->mon_weeks) return 0;
+    if (p->mon_skip) {
+        ap_log_error("citizen state over the engine's bounds; not counted in the month", "month=%04d-%02d",
+                     p->mon_year, p->mon_month);
+        return 0;
+    }
+    ap_mon_citizen_t cm = {p->mon_year, p->mon_month, in->coverage, in->n_coverage, NULL, 0, p->mevals, p->mon_weeks};
+    ap_mon_contribution_t contribution;
+    if (ap_monitoring_citizen_month(&cm, &contribution)) {
+        fail(p, "%s", "monitoring: the weeks do not cover the month");
+        return 1;
+    }
+    if (!contribution.counted) return 0;
+    ap_monitoring_add(&cell_of(p, contribution.municipality_code)->sums, &contribution);
+    ap_monitoring_add(&p->lane, &contribution);
+    return 0;
+}
+
+static int cmp_cell(const void *a, const void *b) {
+    return strcmp(((const mon_cell_t *)a)->municipality_code, ((const mon_cell_t *)b)->municipality_code);
+}
+
+static const ap_result_record_t *stored_month(const ap_store_month_result_t *list, size_t n, const char *muni) {
+    for (size_t i = 0; i < n; i++)
+        if (strcmp(list[i].municipality_code, muni) == 0) return &list[i].rec;
+    return NULL;
+}
+
+/* Emits one partial (muni "" : the lane record, stored as "*") if what it
+ * says differs from its last revision; *revision is its current one. */
+static int emit_partial(ap_processor_t *p, const month_work_t *mw, const char *muni, const ap_mon_sums_t *sums,
+                        const ap_store_month_result_t *stored, size_t n_stored, size_t n_manifest, int32_t *revision) {
+    int year = mw->month / 100, month = mw->month % 100;
+    ap_event_t ev;
+    ap_events_clear(&ev, AP_EV_MONITORING);
+    ap_monitoring_t *r = &ev.u.monitoring;
+    snprintf(r->municipality_code, sizeof r->municipality_code, "%s", muni);
+    r->year = year;
+    r->month = month;
+    r->partition = mw->partition;
+    r->partition_count = p->cfg.partitions[AP_TOPIC_PLACEMENT];
+    snprintf(r->monitoring_version, sizeof r->monitoring_version, "%s", AP_MONITORING_VERSION);
+    const ap_rule_version_t *v = ap_monitoring_rule_version(year, month);
+    snprintf(r->rule_version, sizeof r->rule_version, "%s", v ? v->name : "NONE");
+    r->implementation_period = v && v->implementation_period;
+    if (ap_monitoring_sums_to_record(sums, r)) return fail(p, "%s", "monitoring: a count exceeds the record's int");
+    if (!muni[0]) r->manifest = (ap_array_view_t){p->manifest, (uint32_t)n_manifest, {NULL, 0}};
+    /* The digest covers what the partial says, not the fields naming its emission. */
+    ap_buf_reset(&p->out);
+    ap_events_encode(&ev, &p->out);
+    uint64_t digest = ap_schema_crc64(p->out.data, p->out.len);
+    const char *code = muni[0] ? muni : "*";
+    const ap_result_record_t *old = stored_month(stored, n_stored, code);
+    *revision = old ? old->revision : 0;
+    if (old && old->digest == digest) return 0;
+    r->revision = ++*revision;
+    r->closed_at = mw->closed_at;
+    snprintf(r->engine_version, sizeof r->engine_version, "%s", ap_events_engine_version());
+    char key[48], name[80];
+    int keylen = snprintf(key, sizeof key, "%s|%04d-%02d|%" PRId32, code, year, month, mw->partition);
+    snprintf(name, sizeof name, "monitoring|%s|%d", key, (int)r->revision);
+    ap_uuid_derive(name, r->event_id);
+    ap_buf_reset(&p->out);
+    ap_events_encode(&ev, &p->out);
+    if (produce(p, p->cfg.monitoring_topic, key, (size_t)keylen, &ev)) return -1;
+    p->stats.monitoring_records++;
+    p->mpending = room_for(p->mpending, p->n_mpending, &p->cap_mpending, sizeof *p->mpending);
+    ap_store_month_result_t *x = &p->mpending[p->n_mpending++];
+    *x = (ap_store_month_result_t){mw->partition, mw->month, "", {r->revision, digest}};
+    snprintf(x->municipality_code, sizeof x->municipality_code, "%s", code);
+    return 0;
+}
+
+/* The partials of one evaluated month: each municipality's (sorted by
+ * code; one that had a partial and now counts nobody gets a revision of
+ * zeros, never a deletion, so sums over lanes stay right), then the lane
+ * record with the manifest of them all. */
+static int emit_month(ap_processor_t *p, const month_work_t *mw) {
+    ap_store_month_result_t *stored;
+    size_t n_stored;
+    if (ap_store_month_results_get(p->store, mw->partition, mw->month, &stored, &n_stored))
+        return fail(p, "%s", ap_store_error(p->store));
+    for (size_t i = 0; i < n_stored; i++)
+        if (strcmp(stored[i].municipality_code, "*") != 0) cell_of(p, stored[i].municipality_code);
+    qsort(p->cells, p->n_cells, sizeof *p->cells, cmp_cell);
+    int rc = 0;
+    size_t n_manifest = 0;
+    for (size_t i = 0; i < p->n_cells && !rc; i++) {
+        if (n_manifest == AP_MON_MAX_MANIFEST) { rc = fail(p, "%s", "monitoring: more municipalities than codes"); break; }
+        int32_t revision;
+        rc = emit_partial(p, mw, p->cells[i].municipality_code, &p->cells[i].sums, stored, n_stored, 0, &revision);
+        ap_mon_manifest_entry_t *e = &p->manifest[n_manifest++];
+        snprintf(e->municipality_code, sizeof e->municipality_code, "%s", p->cells[i].municipality_code);
+        e->revision = revision;
+    }
+    int32_t lane_revision;
+    if (!rc) rc = emit_partial(p, mw, "", &p->lane, stored, n_stored, n_manifest, &lane_revision);
+    free(stored);
+    return rc;
+}
+
+static int cmp_month_work(const void *a, const void *b) {
+    const month_work_t *x = a, *y = b;
+    if (x->partition != y->partition) return x->partition < y->partition ? -1 : 1;
+    return (x->month > y->month) - (x->month < y->month);
+}
+
+/* Evaluates every month of the work list for every citizen of its
+ * partition, from the store as the cycle left it, and emits what changed. */
+static int evaluate_months(ap_processor_t *p) {
+    if (!p->n_mwork) return 0;
+    qsort(p->mwork, p->n_mwork, sizeof *p->mwork, cmp_month_work);
+    size_t n = 0;
+    for (size_t i = 0; i < p->n_mwork; i++) /* drop duplicates */
+        if (n == 0 || cmp_month_work(&p->mwork[n - 1], &p->mwork[i]) != 0) p->mwork[n++] = p->mwork[i];
+    int rc = 0;
+    for (size_t w = 0; w < n && !rc; w++) {
+        const month_work_t *mw = &p->mwork[w];
+        uint64_t t0 = now_us(), before = p->stats.monitoring_records;
+        p->mon_year = mw->month / 100;
+        p->mon_month = mw->month % 100;
+        p->mon_monday0 = ap_cal_week_start(ap_cal_days_from_civil(p->mon_year, p->mon_month, 1));
+        p->mon_weeks = (size_t)((ap_monitoring_close_monday(p->mon_year, p->mon_month) - p->mon_monday0) / 7 + 1);
+        p->n_cells = 0;
+        memset(&p->lane, 0, sizeof p->lane);
+        char **citizens;
+        size_t nc;
+        if (ap_store_citizens(p->store, mw->partition, &citizens, &nc)) return fail(p, "%s", ap_store_error(p->store));
+        size_t nw = nc * p->mon_weeks;
+        const char **cit = xcalloc(nw, sizeof *cit);
+        int32_t *mondays = xcalloc(nw, sizeof *mondays);
+        for (size_t i = 0; i < nw; i++) {
+            cit[i] = citizens[i / p->mon_weeks];
+            mondays[i] = p->mon_monday0 + 7 * (int32_t)(i % p->mon_weeks);
+        }
+        if (nw && ap_store_load_weeks(p->store, cit, mondays, nw, p->scratch, on_month_week, p)) {
+            if (!p->failed) fail(p, "%s", ap_store_error(p->store));
+            rc = -1;
+        }
+        if (!rc && p->failed) rc = -1;
+        if (!rc) rc = emit_month(p, mw);
+        free(cit);
+        free(mondays);
+        ap_store_free_list(citizens, nc);
+        p->stats.months_evaluated++;
+        if (!rc)
+            ap_log_info("month evaluated", "partition=%" PRId32 " month=%04d-%02d citizens=%zu records=%" PRIu64
+                        " ms=%.1f",
+                        mw->partition, p->mon_year, p->mon_month, nc, p->stats.monitoring_records - before,
+                        (double)(now_us() - t0) / 1000);
+    }
+    p->n_mwork = 0;
+    return rc;
+}
+
 /* Takes a tick: the partition's dirty closed weeks and every week the
  * watermark has now passed become work, evaluated at the cycle's end. */
 static int on_tick(ap_processor_t *p, int kind, int32_t partition, const ap_tick_t *tick) {
@@ -502,6 +741,12 @@ static int on_tick(ap_processor_t *p, int kind, int32_t partition, const ap_tick
     if (ap_store_dirty(p->store, partition, &dirty, &dirty_mondays, &n_dirty)) return fail(p, "%s", ap_store_error(p->store));
     for (size_t i = 0; i < n_dirty; i++) {
         add_work(p, dirty[i], dirty_mondays[i], wm ? wm : tick->occurred_at, -1);
+        /* A closed month the changed week lies in is evaluated again. */
+        int32_t months[2];
+        int nm = p->cfg.monitoring_topic[0] ? ap_monitoring_months_of_week(dirty_mondays[i], months) : 0;
+        for (int k = 0; k < nm; k++)
+            if (c->closed_month && months[k] <= c->closed_month && months[k] >= p->cfg.monitoring_first_month)
+                add_month_work(p, partition, months[k], wm ? wm : tick->occurred_at);
         p->evaluated = room_for(p->evaluated, p->n_evaluated, &p->cap_evaluated, sizeof *p->evaluated);
         struct evaluated *e = &p->evaluated[p->n_evaluated++];
         snprintf(e->citizen, sizeof e->citizen, "%s", dirty[i]);
@@ -510,9 +755,13 @@ static int on_tick(ap_processor_t *p, int kind, int32_t partition, const ap_tick
     }
     ap_store_free_list(dirty, n_dirty);
     free(dirty_mondays);
-    if (!wm || c->first_monday == AP_NO_DATE) return 0;
+    if (!wm) return 0;
     /* Week W has ended once local time reaches W + 7 days + grace. */
     int32_t last = ap_cal_week_start(ap_cal_cph_day(wm) - p->cfg.grace_days) - 7;
+    /* Months close on every lane, also one without events (its record
+     * says so, and readers need not wait for it). */
+    close_months(p, c, partition, last, wm);
+    if (c->first_monday == AP_NO_DATE) return 0;
     int32_t from = c->closed_monday != AP_NO_DATE ? c->closed_monday + 7 : c->first_monday;
     if (from < FIRST_RULE_MONDAY) from = FIRST_RULE_MONDAY;
     if (last < from) return 0;
@@ -594,6 +843,8 @@ static int classify(ap_processor_t *p, const ap_record_t *r, ap_event_t *ev) {
 
 static void reset_cycle(ap_processor_t *p) {
     p->n_pending = 0;
+    p->n_mpending = 0;
+    p->n_mwork = 0;
     p->n_evaluated = 0;
     p->n_work = 0;
     p->n_closes = 0;
@@ -623,7 +874,9 @@ static int commit_cycle(ap_processor_t *p, const ap_record_t *records, size_t n)
     ap_store_evaluated_t *ev = xcalloc(p->n_evaluated, sizeof *ev);
     for (size_t k = 0; k < p->n_evaluated; k++)
         ev[k] = (ap_store_evaluated_t){p->evaluated[k].citizen, p->evaluated[k].monday, p->evaluated[k].partition};
-    int rc = ap_store_commit_cycle(p->store, res, p->n_pending, clocks, n_clocks, pos, n_pos, ev, p->n_evaluated);
+    ap_store_cycle_t cycle = {res, p->n_pending, clocks, n_clocks, pos, n_pos, ev, p->n_evaluated, p->mpending,
+                              p->n_mpending};
+    int rc = ap_store_commit(p->store, &cycle);
     if (rc) fail(p, "%s", ap_store_error(p->store));
     free(ev);
     free(res);
@@ -767,11 +1020,12 @@ int ap_processor_process(ap_processor_t *p, ap_record_t *records, size_t n, size
         t1 = now_us();
         t_apply += t1 - t0;
         if (!tick) break;
-        size_t evaluated_before = p->n_evaluated;
+        size_t evaluated_before = p->n_evaluated, months_before = p->n_mwork;
         uint64_t closed_before = p->stats.weeks_closed;
         if (on_tick(p, topic_kind(p, tick->topic), tick->partition, &p->events[tick - records].u.tick)) goto failed;
         t_evaluate += now_us() - t1;
-        if ((p->n_evaluated != evaluated_before || p->stats.weeks_closed != closed_before) &&
+        if ((p->n_evaluated != evaluated_before || p->stats.weeks_closed != closed_before ||
+             p->n_mwork != months_before) &&
             n_evaluated_parts < MAX_CLOCKS)
             evaluated_parts[n_evaluated_parts++] = tick->partition;
         if (n_evaluated_parts == MAX_CLOCKS) break;
@@ -781,7 +1035,7 @@ int ap_processor_process(ap_processor_t *p, ap_record_t *records, size_t n, size
      * closes of several partitions share the store's round trips and its
      * pipelines instead of taking turns. */
     t0 = now_us();
-    if (evaluate_work(p)) goto failed;
+    if (evaluate_work(p) || evaluate_months(p)) goto failed;
     t1 = now_us();
     t_evaluate += t1 - t0;
     for (size_t k = 0; k < p->n_closes; k++) {
