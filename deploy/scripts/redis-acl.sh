@@ -9,6 +9,9 @@
 # Every file is readable by its owner only.
 #
 #   redis-acl.sh DIR [KEY_PATTERN ...]   key patterns of ap and ap-erasure (default: ap*)
+# A pattern covers a whole namespace "<prefix>:*": every key of the layout
+# (README "Redis key layout"), e.g. a citizen's entity hashes :cv :pl :ex :rd
+# :sa, which ap writes and ap-erasure deletes (apctl forget).
 set -euo pipefail
 umask 077
 dir=${1:?usage: redis-acl.sh DIR [KEY_PATTERN ...]}

@@ -33,7 +33,7 @@ from fastavro.schema import fingerprint, to_parsing_canonical_form
 # The current schemas, the ones the processor compiles in.
 SCHEMAS = Path(__file__).resolve().parent.parent.parent / "schemas"
 # The input events a publisher writes (ticks come from ap-ticker or apctl tick).
-INPUT_SCHEMAS = ("PlacementEvent", "HoursEvent", "ExemptionEvent", "ReductionEvent", "CoverageEvent")
+INPUT_SCHEMAS = ("PlacementEvent", "HoursEvent", "ExemptionEvent", "ReductionEvent", "CoverageEvent", "SanctionEvent")
 
 
 class SingleObjectWriter:

@@ -4,7 +4,7 @@
  *
  * Every input event carries the whole entity it describes as it now stands
  * (event-carried state): the latest recorded event of a placement, report,
- * exemption, reduction or coverage period *is* that entity. This keeps state
+ * exemption, reduction, coverage period or sanction *is* that entity. This keeps state
  * updates order-independent and idempotent (see store.h).
  *
  * Structs are plain values with fixed-size strings: they can live on the
@@ -82,6 +82,7 @@ typedef enum { AP_HOURS_REPORTED, AP_HOURS_CORRECTED, AP_HOURS_RETRACTED } ap_ho
 typedef enum { AP_EXEMPTION_GRANTED, AP_EXEMPTION_ENDED } ap_exemption_action_t;
 typedef enum { AP_REDUCTION_SET, AP_REDUCTION_ENDED } ap_reduction_action_t;
 typedef enum { AP_COVERAGE_STARTED, AP_COVERAGE_CHANGED, AP_COVERAGE_ENDED } ap_coverage_action_t;
+typedef enum { AP_SANCTION_DECIDED, AP_SANCTION_CHANGED, AP_SANCTION_CANCELLED } ap_sanction_action_t;
 
 /* Exemption grounds (seed 002, "Fritagelser"; README "Exemption kinds").
  * Order = ExemptionKind symbols; symbols are only ever appended. The list is
@@ -238,6 +239,21 @@ typedef struct ap_coverage {
     int32_t end_reason;          /* ap_end_reason_t, -1: not stated */
     int32_t benefit_start_date;  /* first day on public support, AP_NO_DATE: not stated */
 } ap_coverage_t;
+
+/* A sanction decision (seed 002, Monitorering: "sanktioner"; design
+ * docs/monitoring-design.md §1.4). Kept as state for the monthly monitoring
+ * (it counts in the month of decision_date unless CANCELLED); the weekly
+ * rules never read it, and it is in no result's lineage. */
+typedef struct ap_sanction {
+    ap_header_t h;
+    int32_t action;              /* ap_sanction_action_t */
+    char sanction_id[AP_ID_CAP];
+    int32_t decision_date;
+    int32_t effective_from;      /* AP_NO_DATE: not stated */
+    char legal_basis[AP_TEXT_CAP]; /* as the case system states it, not interpreted; "": not stated */
+    char placement_id[AP_ID_CAP];  /* the offer it concerns; "": none */
+    char journal_ref[AP_ID_CAP];   /* the decision's journal note; required */
+} ap_sanction_t;
 
 typedef struct ap_tick {
     char event_id[AP_UUID_CAP];
@@ -397,6 +413,7 @@ typedef enum ap_event_type {
     AP_EV_EXEMPTION,
     AP_EV_REDUCTION,
     AP_EV_COVERAGE,
+    AP_EV_SANCTION, /* last of the entity inputs: `type <= AP_EV_SANCTION` is "keyed by citizen" */
     AP_EV_TICK,
     AP_EV_RESULT,
     AP_EV_ALERT,
@@ -415,6 +432,7 @@ typedef struct ap_event {
         ap_exemption_t exemption;
         ap_reduction_t reduction;
         ap_coverage_t coverage;
+        ap_sanction_t sanction;
         ap_tick_t tick;
         ap_result_t result;
         ap_alert_t alert;

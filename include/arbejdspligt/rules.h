@@ -56,6 +56,10 @@ typedef struct ap_week_input {
     size_t n_exemptions;
     const ap_reduction_t *reductions;
     size_t n_reductions;
+    /* All the citizen's sanctions, for the monthly monitoring
+     * (docs/monitoring-design.md §1.4); ap_rules_evaluate ignores them. */
+    const ap_sanction_t *sanctions;
+    size_t n_sanctions;
 } ap_week_input_t;
 
 /* ActivityKinds that are offers on STAR's monitoring list, registered as

@@ -9,7 +9,9 @@
  * offline results byte-identical.
  *
  * What is stored (per citizen): the ids of applied events (dedup); the current
- * version of every coverage period, placement, exemption and reduction; hours
+ * version of every coverage period, placement, exemption, reduction and
+ * sanction (sanctions are kept for the monthly monitoring; the weekly rules
+ * ignore them, docs/monitoring-design.md §1.4); hours
  * reports by ISO week, with an index of the week each report is in; and per
  * week the revision and digest of the last emitted result. Per input
  * partition: the stream clock, the citizens seen, the "dirty" closed weeks
@@ -71,17 +73,20 @@ typedef struct ap_citizen_state {
     ap_placement_t placements[AP_MAX_ENTITIES];
     ap_exemption_t exemptions[AP_MAX_ENTITIES];
     ap_reduction_t reductions[AP_MAX_ENTITIES];
+    ap_sanction_t sanctions[AP_MAX_ENTITIES];
     ap_hours_t hours[AP_MAX_HOURS_PER_WEEK];
     ap_input_ref_t coverage_src[AP_MAX_ENTITIES];
     ap_input_ref_t placements_src[AP_MAX_ENTITIES];
     ap_input_ref_t exemptions_src[AP_MAX_ENTITIES];
     ap_input_ref_t reductions_src[AP_MAX_ENTITIES];
+    ap_input_ref_t sanctions_src[AP_MAX_ENTITIES];
     ap_input_ref_t hours_src[AP_MAX_HOURS_PER_WEEK];
 } ap_citizen_state_t;
 
 /* Where each entity of an ap_week_input_t came from (arrays parallel to it). */
 typedef struct ap_week_sources {
     const ap_input_ref_t *coverage, *placements, *hours, *exemptions, *reductions;
+    const ap_input_ref_t *sanctions; /* never a result's lineage: the rules do not read sanctions */
 } ap_week_sources_t;
 
 /* Stream clock of one input partition (see processor.h). */
@@ -212,7 +217,8 @@ const char *ap_store_kind(const ap_store_t *s);
  * exemption or reduction from the first week whose rules read its start
  * (week W reads days up to W + 14: the next week, and whether a placement
  * ending on its Sunday is followed, see rules.c) to the week it ends
- * (INT32_MAX if open-ended).
+ * (INT32_MAX if open-ended); a sanction the week of its decision_date only
+ * (the month it counts in; docs/monitoring-design.md §1.4).
  */
 void ap_store_event_span(const ap_event_t *ev, int32_t *from, int32_t *to);
 
@@ -259,7 +265,7 @@ int ap_store_dirty(ap_store_t *s, int32_t partition, char ***citizens, int32_t *
 
 /**
  * @brief Loads the week starting mondays[i] for each citizens[i] (all its
- * coverage, placements, exemptions, reductions and that week's hours) and
+ * coverage, placements, exemptions, reductions, sanctions and that week's hours) and
  * calls fn with the decoded input and its sources. scratch is reused.
  * @return 0, or -1 on a store error or a corrupt stored record.
  */

@@ -3,8 +3,8 @@
  *
  * Key layout (cluster-safe hash tags, though a standalone Redis with AOF is
  * required: the apply script and the cycle transaction span tags):
- *   <prefix>:{c:ID}:cv|pl|ex|rd  HASH  coverage / placements / exemptions /
- *                                       reductions: entity id -> stored value
+ *   <prefix>:{c:ID}:cv|pl|ex|rd|sa  HASH  coverage / placements / exemptions /
+ *                                       reductions / sanctions: entity id -> stored value
  *   <prefix>:{c:ID}:h:<monday>   HASH  hours reports of one ISO week
  *   <prefix>:{c:ID}:res          HASH  monday -> "revision:digest" of the last
  *                                       emitted result for that week
@@ -37,7 +37,7 @@
  * ends in one MULTI/EXEC, which Redis writes to its AOF whole or not at all.
  *
  * Entity cache (off unless set): a bounded copy, in process, of each
- * citizen's coverage, placements, exemptions and reductions as last read, so
+ * citizen's coverage, placements, exemptions, reductions and sanctions as last read, so
  * a week close reads only the week's hours. It relies on this instance being
  * the only writer of its partitions' citizens: its own applies drop what they
  * change, a reconnect drops everything, and the owner of the store calls

@@ -319,7 +319,7 @@ static int cmd_produce(const opts_t *o) {
             for (int p = 0; p < partitions && rc == 0; p++, sent++)
                 if (ap_kafka_produce(rk, o->topics[0], p, NULL, 0, out.data, out.len, err, sizeof err)) rc = 1;
         } else {
-            const char *key = ev.type <= AP_EV_COVERAGE ? ev.u.h.citizen_id
+            const char *key = ev.type <= AP_EV_SANCTION ? ev.u.h.citizen_id
                               : ev.type == AP_EV_RESULT ? ev.u.result.citizen_id
                               : ev.type == AP_EV_ALERT  ? ev.u.alert.citizen_id : NULL;
             /* --partition overrides the partitioner (tests use it to misroute on purpose). */

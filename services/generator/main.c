@@ -7,6 +7,10 @@
  * --late-moves F adds, per citizen and week with probability F, a late change
  * that moves, shortens, extends, ends or retracts an earlier entity of any
  * kind (tests/replay/late_changes.sh).
+ * --sanctions F adds, per citizen and week with probability F, a sanction
+ * decision (SanctionEvent on the exemption topic; monitoring design §1.4),
+ * now and then a change or cancellation of last week's. Off by default, and
+ * drawn from a stream of its own, so streams without it stay byte-identical.
  *
  *   ap-generate --citizens 2000 --weeks 15 --seed 7 --kafka --topic-prefix ap
  *   ap-generate --citizens 20 --weeks 3 --jsonl > stream.jsonl
@@ -50,6 +54,7 @@ typedef struct opts {
     long citizens, weeks, seed, from_week;
     int32_t first_monday;
     double invalid_rate, late_rate, late_moves;
+    double sanctions; /* --sanctions: per citizen-week probability of a sanction decision, 0 = none */
     int kafka, jsonl, partitions;
     long rate; /* --rate: records per second at most (kafka), 0 = as fast as possible */
     const char *brokers, *prefix, *export_path;
@@ -381,6 +386,26 @@ static void late_move(gen_t *g, const citizen_t *c, int32_t monday, rng_t *lr) {
     emit(g, &ev, lr);
 }
 
+/* --sanctions: a sanction decided this week about the citizen's current
+ * placement, or (one in four) last week's changed or cancelled. The rules
+ * never read sanctions, so results are those of the stream without them. */
+static void sanction(gen_t *g, const citizen_t *c, int32_t monday, int period, rng_t *sr) {
+    ap_event_t ev;
+    ap_events_clear(&ev, AP_EV_SANCTION);
+    ap_sanction_t *x = &ev.u.sanction;
+    int revise = unit(sr) < 0.25;
+    int32_t week = revise ? monday - 7 : monday;
+    x->decision_date = week + (int32_t)range(sr, 0, 4);
+    header(g, &x->h, c->id, c->muni, at_local(monday + (int32_t)range(sr, 0, 4), 10));
+    x->action = revise ? (next(sr) & 1 ? AP_SANCTION_CANCELLED : AP_SANCTION_CHANGED) : AP_SANCTION_DECIDED;
+    snprintf(x->sanction_id, AP_ID_CAP, "sa-%s-%d", c->id, (int)week);
+    if (next(sr) & 1) x->effective_from = x->decision_date + 7;
+    if (next(sr) & 1) snprintf(x->legal_basis, sizeof x->legal_basis, "generated; not interpreted");
+    snprintf(x->placement_id, AP_ID_CAP, "pl-%s-%d", c->id, period);
+    snprintf(x->journal_ref, AP_ID_CAP, "j-%.60s", x->sanction_id);
+    emit(g, &ev, sr);
+}
+
 static void generate(gen_t *g) {
     citizen_t *cs = calloc((size_t)g->o.citizens, sizeof *cs);
     for (long i = 0; i < g->o.citizens; i++) profile(g, i, &cs[i]);
@@ -480,6 +505,10 @@ static void generate(gen_t *g) {
                 rng_t lr = {mix((uint64_t)g->o.seed * 6007ULL + (uint64_t)i * 7727ULL + (uint64_t)w + 0x1a7eULL)};
                 if (unit(&lr) < g->o.late_moves) late_move(g, c, monday, &lr);
             }
+            if (g->o.sanctions > 0 && c->start < monday) {
+                rng_t sr = {mix((uint64_t)g->o.seed * 5381ULL + (uint64_t)i * 8191ULL + (uint64_t)w + 0x5a0cULL)};
+                if (unit(&sr) < g->o.sanctions) sanction(g, c, monday, placements_on(c, monday, &ps, &pe), &sr);
+            }
         }
         /* The week is complete: tick on every partition (closes it with a grace of up to 2 days). */
         tick(g, ap_cal_cph_midnight(monday + 7 + 3));
@@ -489,7 +518,8 @@ static void generate(gen_t *g) {
 
 static int usage(void) {
     fprintf(stderr, "usage: ap-generate [--citizens N] [--weeks N] [--from-week K] [--seed N] [--first-week YYYY-MM-DD]\n"
-                    "                   [--invalid-rate F] [--late-rate F] [--late-moves F] [--rate RECORDS_PER_S]\n"
+                    "                   [--invalid-rate F] [--late-rate F] [--late-moves F] [--sanctions F]\n"
+                    "                   [--rate RECORDS_PER_S]\n"
                     "                   (--jsonl | --kafka [--brokers B] [--kafka-config FILE] [--set kafka.KEY=VALUE ...]\n"
                     "                              [--topic-prefix P]   (TLS, SASL: README Security)\n"
                     "                    | --export FILE[.avro] [--partitions N] [--topic-prefix P])\n");
@@ -525,6 +555,7 @@ int main(int argc, char **argv) {
         else if (strcmp(a, "--invalid-rate") == 0) o->invalid_rate = atof(v), i++;
         else if (strcmp(a, "--late-rate") == 0) o->late_rate = atof(v), i++;
         else if (strcmp(a, "--late-moves") == 0) o->late_moves = atof(v), i++;
+        else if (strcmp(a, "--sanctions") == 0) o->sanctions = atof(v), i++;
         else if (strcmp(a, "--brokers") == 0) o->brokers = v, i++;
         else if (strcmp(a, "--kafka-config") == 0) o->config = v, i++;
         else if (strcmp(a, "--set") == 0) i++; /* applied below, after the environment */

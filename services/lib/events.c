@@ -54,6 +54,7 @@ static const char *const target_groups[] = {"JOBPARAT", "AKTIVITETSPARAT", "UDDA
 static const char *const end_reasons[] = {"ORDINARY_WORK", "EDUCATION", "FLEXJOB", "OTHER_BENEFIT", "OTHER_UNKNOWN"};
 static const char *const reduction_actions[] = {"SET", "ENDED"};
 static const char *const coverage_actions[] = {"STARTED", "CHANGED", "ENDED"};
+static const char *const sanction_actions[] = {"DECIDED", "CHANGED", "CANCELLED"};
 static const char *const statuses[] = {"COMPLIANT", "NOT_COMPLIANT", "EXEMPT", "NOT_COVERED"};
 static const char *const adjustment_kinds[] = {
     "PRORATION", "REDUCTION", "REDUCTION_STALE", "EXEMPTION", "PLACEMENT_EXEMPTED", "HOURS_NOT_COUNTED"};
@@ -155,6 +156,17 @@ static const ap_field_desc_t coverage_fields[] = {
     FE(ap_coverage_t, "target_group", target_group, AP_FT_OPT_ENUM, target_groups),
     FE(ap_coverage_t, "end_reason", end_reason, AP_FT_OPT_ENUM, end_reasons),
     FS(ap_coverage_t, "benefit_start_date", benefit_start_date, AP_FT_OPT_INT, AP_LT_DATE, 0),
+};
+
+static const ap_field_desc_t sanction_fields[] = {
+    HEADER_FIELDS(ap_sanction_t),
+    FE(ap_sanction_t, "action", action, AP_FT_ENUM, sanction_actions),
+    FS(ap_sanction_t, "sanction_id", sanction_id, AP_FT_STRING, AP_LT_NONE, AP_ID_CAP),
+    FS(ap_sanction_t, "decision_date", decision_date, AP_FT_INT, AP_LT_DATE, 0),
+    FS(ap_sanction_t, "effective_from", effective_from, AP_FT_OPT_INT, AP_LT_DATE, 0),
+    FS(ap_sanction_t, "legal_basis", legal_basis, AP_FT_OPT_STRING, AP_LT_NONE, AP_TEXT_CAP),
+    FS(ap_sanction_t, "placement_id", placement_id, AP_FT_OPT_STRING, AP_LT_NONE, AP_ID_CAP),
+    FS(ap_sanction_t, "journal_ref", journal_ref, AP_FT_STRING, AP_LT_NONE, AP_ID_CAP),
 };
 
 static const ap_field_desc_t tick_fields[] = {
@@ -336,6 +348,7 @@ static ap_record_desc_t descs[AP_EV_COUNT] = {
     [AP_EV_EXEMPTION] = DESC("ExemptionEvent", exemption_fields, ap_exemption_t),
     [AP_EV_REDUCTION] = DESC("ReductionEvent", reduction_fields, ap_reduction_t),
     [AP_EV_COVERAGE] = DESC("CoverageEvent", coverage_fields, ap_coverage_t),
+    [AP_EV_SANCTION] = DESC("SanctionEvent", sanction_fields, ap_sanction_t),
     [AP_EV_TICK] = DESC("StreamTick", tick_fields, ap_tick_t),
     [AP_EV_RESULT] = DESC("ComplianceResult", result_fields, ap_result_t),
     [AP_EV_ALERT] = DESC("Alert", alert_fields, ap_alert_t),
@@ -726,6 +739,8 @@ static const text_field_t exemption_texts[] = {TEXT(ap_exemption_t, exemption_id
                                                TEXT(ap_exemption_t, journal_ref)};
 static const text_field_t reduction_texts[] = {TEXT(ap_reduction_t, reduction_id), TEXT(ap_reduction_t, journal_ref)};
 static const text_field_t coverage_texts[] = {TEXT(ap_coverage_t, coverage_id)};
+static const text_field_t sanction_texts[] = {TEXT(ap_sanction_t, sanction_id), TEXT(ap_sanction_t, legal_basis),
+                                              TEXT(ap_sanction_t, placement_id), TEXT(ap_sanction_t, journal_ref)};
 
 /* @return 0, or -2 with "<field> looks like a CPR number" (never the value) in why. */
 static int no_cpr(const void *rec, const text_field_t *f, size_t n, char *why, size_t len) {
@@ -834,6 +849,18 @@ int ap_events_validate(const ap_event_t *ev, char *why, size_t len) {
          * (long before 2014 for some, so only 1970 bounds it below). */
         if (x->benefit_start_date != AP_NO_DATE && (x->benefit_start_date < 0 || x->benefit_start_date > x->from_date))
             return why_fail(why, len, "coverage benefit_start_date out of range or after from_date");
+        return 0;
+    }
+    case AP_EV_SANCTION: {
+        /* docs/monitoring-design.md §1.4: a decision on record, dated. */
+        const ap_sanction_t *x = &ev->u.sanction;
+        if ((rc = validate_header(&x->h, why, len))) return rc;
+        if (!x->sanction_id[0]) return why_fail(why, len, "sanction_id is empty");
+        if (NO_CPR(x, sanction_texts)) return -2;
+        if (!x->journal_ref[0]) return why_fail(why, len, "sanction without journal_ref (the decision is noted in the journal)");
+        if (!valid_day(x->decision_date)) return why_fail(why, len, "sanction decision_date out of range");
+        if (x->effective_from != AP_NO_DATE && !valid_day(x->effective_from))
+            return why_fail(why, len, "sanction effective_from out of range");
         return 0;
     }
     case AP_EV_TICK:

@@ -794,7 +794,8 @@ static int allowed_on(int kind, ap_event_type_t t) {
     switch (kind) {
     case AP_TOPIC_PLACEMENT: return t == AP_EV_PLACEMENT;
     case AP_TOPIC_HOURS: return t == AP_EV_HOURS;
-    case AP_TOPIC_EXEMPTION: return t == AP_EV_EXEMPTION || t == AP_EV_REDUCTION || t == AP_EV_COVERAGE;
+    case AP_TOPIC_EXEMPTION:
+        return t == AP_EV_EXEMPTION || t == AP_EV_REDUCTION || t == AP_EV_COVERAGE || t == AP_EV_SANCTION;
     default: return 0;
     }
 }

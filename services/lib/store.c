@@ -11,6 +11,9 @@ void ap_store_event_span(const ap_event_t *ev, int32_t *from, int32_t *to) {
     case AP_EV_HOURS:
         *from = *to = ap_cal_week_start(ev->u.hours.activity_date);
         return;
+    case AP_EV_SANCTION: /* only the month it counts in, via its week; the rules never read it */
+        *from = *to = ap_cal_week_start(ev->u.sanction.decision_date);
+        return;
     case AP_EV_PLACEMENT: a = ev->u.placement.start_date; b = ev->u.placement.end_date; break;
     case AP_EV_EXEMPTION: a = ev->u.exemption.from_date; b = ev->u.exemption.to_date; break;
     case AP_EV_REDUCTION: a = ev->u.reduction.valid_from; b = ev->u.reduction.valid_to; break;

@@ -9,7 +9,7 @@
  *   store      citizens (hash table id -> citizen), input partitions, topic names
  *   citizen    applied event ids with their records' digests and dedup generations (hash over a
  *              string arena, expired ids compacted away); coverage,
- *              placements, exemptions, reductions (small arrays of at most
+ *              placements, exemptions, reductions, sanctions (small arrays of at most
  *              AP_MAX_ENTITIES); every hours report (array, hash-indexed by
  *              report id); its weeks, sorted by Monday, each listing the
  *              reports dated in it and holding the week's result record
@@ -205,8 +205,8 @@ static void mem_pairs_remove(mem_pairs_t *d, uint64_t k) {
 
 /* ---------------------------------------------------- packed event structs */
 
-/* The entity kinds, each a map of its own (Redis: cv, pl, ex, rd, h:<monday>). */
-enum { MEM_COVERAGE, MEM_PLACEMENT, MEM_EXEMPTION, MEM_REDUCTION, MEM_HOURS, MEM_KINDS };
+/* The entity kinds, each a map of its own (Redis: cv, pl, ex, rd, sa, h:<monday>). */
+enum { MEM_COVERAGE, MEM_PLACEMENT, MEM_EXEMPTION, MEM_REDUCTION, MEM_SANCTION, MEM_HOURS, MEM_KINDS };
 /* The kinds kept per citizen rather than per week. */
 #define MEM_LISTED MEM_HOURS
 
@@ -393,7 +393,7 @@ typedef struct mem_citizen {
     mem_tab_t applied;         /* event ids applied: refs are offsets + 1 into ids */
     char *ids;                 /* the applied event ids, each after MEM_APPLIED_HEAD (digest, generation), NUL-terminated */
     size_t ids_len, ids_cap;
-    mem_ents_t kinds[MEM_LISTED]; /* coverage, placements, exemptions, reductions */
+    mem_ents_t kinds[MEM_LISTED]; /* coverage, placements, exemptions, reductions, sanctions */
     mem_ents_t reports;        /* every hours report, wherever dated */
     mem_tab_t report_index;    /* report id -> index + 1 in reports (Redis: hx) */
     mem_week_t *weeks;         /* sorted by Monday */
@@ -665,6 +665,7 @@ static int mem_kind_of(const ap_event_t *ev, const char **id) {
     case AP_EV_PLACEMENT: *id = ev->u.placement.placement_id; return MEM_PLACEMENT;
     case AP_EV_EXEMPTION: *id = ev->u.exemption.exemption_id; return MEM_EXEMPTION;
     case AP_EV_REDUCTION: *id = ev->u.reduction.reduction_id; return MEM_REDUCTION;
+    case AP_EV_SANCTION: *id = ev->u.sanction.sanction_id; return MEM_SANCTION;
     case AP_EV_HOURS: *id = ev->u.hours.report_id; return MEM_HOURS;
     default: *id = NULL; return -1;
     }
@@ -745,7 +746,7 @@ static int mem_supersedes(const mem_ent_t *cur, const ap_event_t *ev) {
     return mem_version_cmp(cur->recorded_at, mem_ent_evid(cur), ev->u.h.recorded_at, ev->u.h.event_id) >= 0;
 }
 
-/* Stores a coverage period, placement, exemption or reduction. @return the outcome. */
+/* Stores a coverage period, placement, exemption, reduction or sanction. @return the outcome. */
 static int mem_apply_listed(mem_store_t *s, mem_citizen_t *c, int kind, const ap_store_item_t *it,
                             int32_t partition, const char *id, uint32_t hash, int32_t old_span[2]) {
     mem_ents_t *list = &c->kinds[kind];
@@ -895,6 +896,7 @@ static void mem_scratch(ap_citizen_state_t *st, int kind, char **arr, ap_input_r
     case MEM_PLACEMENT: *arr = (char *)st->placements; *src = st->placements_src; break;
     case MEM_EXEMPTION: *arr = (char *)st->exemptions; *src = st->exemptions_src; break;
     case MEM_REDUCTION: *arr = (char *)st->reductions; *src = st->reductions_src; break;
+    case MEM_SANCTION: *arr = (char *)st->sanctions; *src = st->sanctions_src; break;
     default: *arr = (char *)st->hours; *src = st->hours_src; break;
     }
 }
@@ -935,9 +937,10 @@ static int mem_load_weeks(ap_store_t *base, const char *const *citizens, const i
                               .placements = st->placements, .n_placements = count[MEM_PLACEMENT],
                               .hours = st->hours, .n_hours = count[MEM_HOURS],
                               .exemptions = st->exemptions, .n_exemptions = count[MEM_EXEMPTION],
-                              .reductions = st->reductions, .n_reductions = count[MEM_REDUCTION]};
+                              .reductions = st->reductions, .n_reductions = count[MEM_REDUCTION],
+                              .sanctions = st->sanctions, .n_sanctions = count[MEM_SANCTION]};
         ap_week_sources_t src = {st->coverage_src, st->placements_src, st->hours_src, st->exemptions_src,
-                                 st->reductions_src};
+                                 st->reductions_src, st->sanctions_src};
         if (fn(ctx, i, &in, &src)) return 0;
     }
     return 0;
@@ -1131,6 +1134,7 @@ ap_store_t *ap_store_memory_create(void) {
     mem_layout_init(&s->layouts[MEM_PLACEMENT], AP_EV_PLACEMENT, offsetof(ap_placement_t, placement_id));
     mem_layout_init(&s->layouts[MEM_EXEMPTION], AP_EV_EXEMPTION, offsetof(ap_exemption_t, exemption_id));
     mem_layout_init(&s->layouts[MEM_REDUCTION], AP_EV_REDUCTION, offsetof(ap_reduction_t, reduction_id));
+    mem_layout_init(&s->layouts[MEM_SANCTION], AP_EV_SANCTION, offsetof(ap_sanction_t, sanction_id));
     mem_layout_init(&s->layouts[MEM_HOURS], AP_EV_HOURS, offsetof(ap_hours_t, report_id));
     /* No struct packs larger than it is, strings included (length byte + NUL
      * instead of the full capacity may add 1 each). */

@@ -23,6 +23,9 @@
 #define SOURCE_FIXED_LEN 33
 /* Citizens per pipelined load, to bound reply memory. */
 #define LOAD_CHUNK 256
+/* Entity hashes per citizen (cv, pl, ex, rd, sa: entity_suffixes), read
+ * whole for every week; the week's hours hash is read after them. */
+#define N_KINDS 5
 
 /* Applies a chunk of events, each atomically with its applied mark (the
  * script as a whole is atomic), and returns one outcome per event: 0
@@ -168,9 +171,9 @@ typedef struct redis_store {
 
 /* ------------------------------------------------------------ entity cache */
 
-/* A citizen's coverage, placements, exemptions and reductions as last read
- * from Redis, so that closing a week reads only that week's hours: those
- * four reads were four of the five per citizen and most of a week close's
+/* A citizen's coverage, placements, exemptions, reductions and sanctions as
+ * last read from Redis, so that closing a week reads only that week's hours:
+ * those entity reads were all but one per citizen and most of a week close's
  * time. The cached bytes are the stored values themselves, in the order
  * Redis returned them, so a cached load decodes exactly what a read would.
  * It stays true because one instance alone writes a partition's citizens
@@ -184,7 +187,7 @@ typedef struct redis_store {
 typedef struct cache_entry {
     struct cache_entry *next; /* hash chain */
     uint32_t hash;
-    uint16_t count[4];        /* entities per kind: cv, pl, ex, rd */
+    uint16_t count[N_KINDS];  /* entities per kind: cv, pl, ex, rd, sa */
     size_t size;              /* bytes charged against the bound */
     uint8_t *blob;            /* per entity: 4-byte length, then the stored value */
     char citizen[];
@@ -244,11 +247,11 @@ static void cache_grow(redis_store_t *s) {
     s->n_buckets = n;
 }
 
-/* Keeps a copy of a citizen's four entity replies (already checked to be
- * arrays of strings), if the bound allows. */
-static void cache_put(redis_store_t *s, const char *citizen, redisReply *const r[4]) {
+/* Keeps a copy of a citizen's entity replies (already checked to be arrays
+ * of strings), if the bound allows. */
+static void cache_put(redis_store_t *s, const char *citizen, redisReply *const r[N_KINDS]) {
     size_t clen = strlen(citizen) + 1, blob = 0;
-    for (int k = 0; k < 4; k++)
+    for (int k = 0; k < N_KINDS; k++)
         for (size_t i = 1; i < r[k]->elements; i += 2) blob += 4 + r[k]->element[i]->len;
     size_t size = sizeof(cache_entry_t) + clen + blob + 16; /* 16: the allocator's own */
     if (s->cache_bytes + size > s->cache_max || cache_find(s, citizen)) return;
@@ -258,7 +261,7 @@ static void cache_put(redis_store_t *s, const char *citizen, redisReply *const r
     memcpy(e->citizen, citizen, clen);
     e->blob = (uint8_t *)e->citizen + clen;
     uint8_t *w = e->blob;
-    for (int k = 0; k < 4; k++) {
+    for (int k = 0; k < N_KINDS; k++) {
         e->count[k] = (uint16_t)(r[k]->elements / 2);
         for (size_t i = 1; i < r[k]->elements; i += 2) {
             uint32_t len = (uint32_t)r[k]->element[i]->len;
@@ -586,6 +589,7 @@ static const char *entity_of(const ap_event_t *ev, const char **id) {
     case AP_EV_EXEMPTION: *id = ev->u.exemption.exemption_id; return "ex";
     case AP_EV_REDUCTION: *id = ev->u.reduction.reduction_id; return "rd";
     case AP_EV_COVERAGE: *id = ev->u.coverage.coverage_id; return "cv";
+    case AP_EV_SANCTION: *id = ev->u.sanction.sanction_id; return "sa";
     default: *id = NULL; return NULL;
     }
 }
@@ -849,18 +853,18 @@ static int decode_cached(redis_store_t *s, const uint8_t **at, size_t count, ap_
     return (int)count;
 }
 
-/* The four entity kinds of a citizen, in the order they are read and cached. */
-static const char *const entity_suffixes[4] = {"cv", "pl", "ex", "rd"};
+/* The entity kinds of a citizen, in the order they are read and cached. */
+static const char *const entity_suffixes[N_KINDS] = {"cv", "pl", "ex", "rd", "sa"};
 
 /* Queues the loads of citizens [from, to): the week's hours each, and the
- * four entity hashes of a citizen the cache does not hold (hits[i] set). */
+ * entity hashes of a citizen the cache does not hold (hits[i] set). */
 static void append_loads(redis_store_t *s, const char *const *citizens, const int32_t *mondays, size_t from, size_t to) {
     char key[160];
     for (size_t i = from; i < to; i++) {
         s->hits[i] = cache_find(s, citizens[i]);
         if (s->hits[i]) s->cache_hits++;
         else s->cache_misses++;
-        for (int k = 0; k < 4 && !s->hits[i]; k++) {
+        for (int k = 0; k < N_KINDS && !s->hits[i]; k++) {
             citizen_key(s, key, sizeof key, citizens[i], entity_suffixes[k]);
             redisAppendCommand(s->c, "HGETALL %s", key);
         }
@@ -869,10 +873,10 @@ static void append_loads(redis_store_t *s, const char *const *citizens, const in
     }
 }
 
-/* Reads citizen i's replies (one, or five without a cache entry) into r. @return 0 or -1. */
-static int read_loads(redis_store_t *s, size_t i, redisReply *r[5]) {
-    int first = s->hits[i] ? 4 : 0;
-    for (int k = first; k < 5; k++)
+/* Reads citizen i's replies (the hours alone, or N_KINDS + 1 without a cache entry) into r. @return 0 or -1. */
+static int read_loads(redis_store_t *s, size_t i, redisReply *r[N_KINDS + 1]) {
+    int first = s->hits[i] ? N_KINDS : 0;
+    for (int k = first; k < N_KINDS + 1; k++)
         if (redisGetReply(s->c, (void **)&r[k]) != REDIS_OK) {
             for (int j = first; j < k; j++) freeReplyObject(r[j]);
             return fail(s, "HGETALL");
@@ -882,32 +886,34 @@ static int read_loads(redis_store_t *s, size_t i, redisReply *r[5]) {
 
 /* Decodes citizen i's week (from its replies and cache entry) and calls fn. @return fn's answer, or -1. */
 static int visit_week(redis_store_t *s, const char *const *citizens, const int32_t *mondays, size_t i,
-                      redisReply *r[5], ap_citizen_state_t *st, ap_store_week_fn fn, void *ctx) {
-    /* The four entity kinds, in entity_suffixes order: where each decodes to. */
-    const struct { ap_event_type_t type; void *arr; size_t size; ap_input_ref_t *src; } kinds[4] = {
+                      redisReply *r[N_KINDS + 1], ap_citizen_state_t *st, ap_store_week_fn fn, void *ctx) {
+    /* The entity kinds, in entity_suffixes order: where each decodes to. */
+    const struct { ap_event_type_t type; void *arr; size_t size; ap_input_ref_t *src; } kinds[N_KINDS] = {
         {AP_EV_COVERAGE, st->coverage, sizeof st->coverage[0], st->coverage_src},
         {AP_EV_PLACEMENT, st->placements, sizeof st->placements[0], st->placements_src},
         {AP_EV_EXEMPTION, st->exemptions, sizeof st->exemptions[0], st->exemptions_src},
         {AP_EV_REDUCTION, st->reductions, sizeof st->reductions[0], st->reductions_src},
+        {AP_EV_SANCTION, st->sanctions, sizeof st->sanctions[0], st->sanctions_src},
     };
     cache_entry_t *e = s->hits[i];
     const uint8_t *at = e ? e->blob : NULL;
-    int n[5];
-    for (int k = e ? 4 : 0; k < 4; k++)
+    int n[N_KINDS + 1];
+    for (int k = e ? N_KINDS : 0; k < N_KINDS; k++)
         if (check_reply(s, r[k], AP_MAX_ENTITIES)) return -1;
-    if (check_reply(s, r[4], AP_MAX_HOURS_PER_WEEK)) return -1;
-    for (int k = 0; k < 4; k++) {
+    if (check_reply(s, r[N_KINDS], AP_MAX_HOURS_PER_WEEK)) return -1;
+    for (int k = 0; k < N_KINDS; k++) {
         n[k] = e ? decode_cached(s, &at, e->count[k], kinds[k].type, kinds[k].arr, kinds[k].size, kinds[k].src)
                  : decode_reply(s, r[k], kinds[k].type, kinds[k].arr, kinds[k].size, kinds[k].src);
         if (n[k] < 0) return -1;
     }
     if (!e && s->cache_max) cache_put(s, citizens[i], r); /* only what decoded cleanly is kept */
-    n[4] = decode_reply(s, r[4], AP_EV_HOURS, st->hours, sizeof st->hours[0], st->hours_src);
-    if (n[4] < 0) return -1;
+    n[N_KINDS] = decode_reply(s, r[N_KINDS], AP_EV_HOURS, st->hours, sizeof st->hours[0], st->hours_src);
+    if (n[N_KINDS] < 0) return -1;
     ap_week_input_t in = {citizens[i], mondays[i], st->coverage, (size_t)n[0], st->placements, (size_t)n[1],
-                          st->hours, (size_t)n[4], st->exemptions, (size_t)n[2], st->reductions, (size_t)n[3]};
+                          st->hours, (size_t)n[N_KINDS], st->exemptions, (size_t)n[2], st->reductions, (size_t)n[3],
+                          st->sanctions, (size_t)n[4]};
     ap_week_sources_t src = {st->coverage_src, st->placements_src, st->hours_src, st->exemptions_src,
-                             st->reductions_src};
+                             st->reductions_src, st->sanctions_src};
     return fn(ctx, i, &in, &src) ? 1 : 0;
 }
 
@@ -932,17 +938,17 @@ static int redis_load_weeks(ap_store_t *base, const char *const *citizens, const
         s->round_trips++;
         int rc = 0;
         for (size_t i = b; i < end; i++) {
-            redisReply *r[5] = {0};
+            redisReply *r[N_KINDS + 1] = {0};
             if (read_loads(s, i, r)) return -1;
             if (rc == 0) rc = visit_week(s, citizens, mondays, i, r, st, fn, ctx);
-            for (int k = 0; k < 5; k++)
+            for (int k = 0; k < N_KINDS + 1; k++)
                 if (r[k]) freeReplyObject(r[k]);
         }
         if (rc) { /* read the chunk read ahead too: keep the connection in step */
             for (size_t i = end; i < next_end; i++) {
-                redisReply *r[5] = {0};
+                redisReply *r[N_KINDS + 1] = {0};
                 if (read_loads(s, i, r)) return -1;
-                for (int k = 0; k < 5; k++)
+                for (int k = 0; k < N_KINDS + 1; k++)
                     if (r[k]) freeReplyObject(r[k]);
             }
             return rc < 0 ? -1 : 0;

@@ -78,7 +78,7 @@ static const ap_setting_t table[] = {
       "Input: PlacementEvent"),
     S("topic.hours", "AP_TOPIC_HOURS", AP_SET_STRING, "ap.hours", topics[AP_TOPIC_HOURS], 0, 0, "Input: HoursEvent"),
     S("topic.exemption", "AP_TOPIC_EXEMPTION", AP_SET_STRING, "ap.exemption", topics[AP_TOPIC_EXEMPTION], 0, 0,
-      "Input: ExemptionEvent, ReductionEvent, CoverageEvent"),
+      "Input: ExemptionEvent, ReductionEvent, CoverageEvent, SanctionEvent"),
     S("topic.compliance", "AP_TOPIC_COMPLIANCE", AP_SET_STRING, "ap.compliance", compliance_topic, 0, 0,
       "Output: ComplianceResult"),
     S("topic.alerts", "AP_TOPIC_ALERTS", AP_SET_STRING, "ap.alerts", alerts_topic, 0, 0, "Output: Alert"),

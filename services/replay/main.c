@@ -87,7 +87,7 @@ static const ap_setting_t table[] = {
       "Input: PlacementEvent"),
     S("topic.hours", "AP_TOPIC_HOURS", AP_SET_STRING, "ap.hours", topics[AP_TOPIC_HOURS], 0, 0, "Input: HoursEvent"),
     S("topic.exemption", "AP_TOPIC_EXEMPTION", AP_SET_STRING, "ap.exemption", topics[AP_TOPIC_EXEMPTION], 0, 0,
-      "Input: ExemptionEvent, ReductionEvent, CoverageEvent"),
+      "Input: ExemptionEvent, ReductionEvent, CoverageEvent, SanctionEvent"),
     S("week.grace_days", "AP_GRACE_DAYS", AP_SET_INT, "2", grace_days, 0, 60,
       "Must equal production's, or weeks close at other ticks"),
     S("dedup.horizon_weeks", "AP_DEDUP_HORIZON_WEEKS", AP_SET_INT, "4", dedup_horizon_weeks, 0, 520,

@@ -333,6 +333,25 @@ static void forgetting_a_citizen_removes_exactly_its_state(void **state) {
         ap_store_result_t res = {who[i], monday, {1, 42}};
         assert_int_equal(ap_store_commit_cycle(store, &res, 1, NULL, 0, NULL, 0, NULL, 0), 0);
     }
+    /* A sanction each for the first two: their :sa hashes (monitoring design §1.4). */
+    for (int i = 0; i < 2; i++) {
+        ap_event_t ev;
+        ap_events_clear(&ev, AP_EV_SANCTION);
+        snprintf(ev.u.sanction.h.event_id, AP_UUID_CAP, "00000000-0000-4000-8000-0000000002%02d", i);
+        strcpy(ev.u.sanction.h.citizen_id, who[i]);
+        strcpy(ev.u.sanction.h.municipality_code, "101");
+        ev.u.sanction.h.occurred_at = ev.u.sanction.h.recorded_at = 1000;
+        strcpy(ev.u.sanction.h.source_system, "test");
+        strcpy(ev.u.sanction.sanction_id, "sa-1");
+        ev.u.sanction.decision_date = monday + 2;
+        strcpy(ev.u.sanction.journal_ref, "j-1");
+        ap_store_item_t item = {&ev, {NULL, 0}, {monday, monday}, "in.exemption", i};
+        ap_buf_reset(&b);
+        ap_events_encode(&ev, &b);
+        item.encoded = (ap_bytes_t){(const uint8_t *)b.data, b.len};
+        assert_int_equal(ap_store_apply(store, &item, 1, 7, 0, &outcome), 0);
+        assert_int_equal(outcome, AP_APPLY_APPLIED);
+    }
     size_t removed = 0;
     /* The services' user may not delete (README Security): erasure is ap-erasure's. */
     assert_int_equal(ap_store_redis_forget(store, "c*1", &removed), -1);
@@ -345,8 +364,8 @@ static void forgetting_a_citizen_removes_exactly_its_state(void **state) {
     removed = 0;
     assert_int_equal(ap_store_redis_forget(eraser, "c*1", &removed), 0);
     ap_store_destroy(eraser);
-    /* week hash, result record; citizens, applied, hx, dirty entries */
-    assert_int_equal(removed, 6);
+    /* week hash, result record, sanctions hash; citizens, applied (hours, sanction), hx, dirty entries */
+    assert_int_equal(removed, 8);
     redisContext *c = admin();
     char key[128], pattern[128];
     snprintf(pattern, sizeof pattern, "%s:{c:c\\*1}:*", prefix);
@@ -360,8 +379,10 @@ static void forgetting_a_citizen_removes_exactly_its_state(void **state) {
         snprintf(lit, sizeof lit, "%s:{c:%s}:res", prefix, who[i]);
         assert_int_equal(int_reply(c, "EXISTS %s%s", lit, ""), 1);
     }
+    snprintf(key, sizeof key, "%s:{c:%s}:sa", prefix, who[1]);
+    assert_int_equal(int_reply(c, "EXISTS %s%s", key, ""), 1); /* the other citizen's sanction stays */
     snprintf(key, sizeof key, "%s:{p:7}:applied-0", prefix);
-    assert_int_equal(int_reply(c, "HLEN %s%s", key, ""), N - 1);
+    assert_int_equal(int_reply(c, "HLEN %s%s", key, ""), N); /* N - 1 hours reports and cX1's sanction */
     snprintf(key, sizeof key, "%s:{p:7}:hx", prefix);
     assert_int_equal(int_reply(c, "HLEN %s%s", key, ""), N - 1);
     snprintf(key, sizeof key, "%s:{p:7}:dirty", prefix);
@@ -611,7 +632,16 @@ static void sim_event(ap_event_t *ev, int32_t monday, int32_t partition) {
     int big = strcmp(citizen, "c-big") == 0;
     char id[AP_ID_CAP];
     snprintf(id, sizeof id, "id-%u", rnd(big ? 300 : 6));
-    switch (rnd(6)) {
+    switch (rnd(7)) {
+    case 6:
+        ev->type = AP_EV_SANCTION;
+        strcpy(ev->u.sanction.sanction_id, id);
+        ev->u.sanction.action = (int32_t)rnd(3);
+        ev->u.sanction.decision_date = monday + (int32_t)rnd(30);
+        ev->u.sanction.effective_from = rnd(2) ? AP_NO_DATE : monday + 7;
+        if (rnd(2)) strcpy(ev->u.sanction.legal_basis, "fritekst");
+        strcpy(ev->u.sanction.journal_ref, "j-1");
+        break;
     case 0:
         ev->type = AP_EV_COVERAGE;
         strcpy(ev->u.coverage.coverage_id, id);
@@ -674,10 +704,10 @@ static int sim_row_cmp(const void *a, const void *b) {
 
 /* A week as loaded from one store: its entities by kind, sorted by id. */
 typedef struct sim_week {
-    size_t n[5];
-    size_t size[5];
-    sim_row_t rows[5][AP_MAX_HOURS_PER_WEEK];
-    char bytes[5][AP_MAX_HOURS_PER_WEEK][sizeof(ap_reduction_t)];
+    size_t n[6];
+    size_t size[6];
+    sim_row_t rows[6][AP_MAX_HOURS_PER_WEEK];
+    char bytes[6][AP_MAX_HOURS_PER_WEEK][sizeof(ap_reduction_t)];
 } sim_week_t;
 
 static void sim_keep(sim_week_t *w, int k, const void *arr, size_t n, size_t size, size_t id_off,
@@ -703,6 +733,8 @@ static int sim_on_week(void *ctx, size_t index, const ap_week_input_t *in, const
     sim_keep(w, 3, in->reductions, in->n_reductions, sizeof *in->reductions,
              offsetof(ap_reduction_t, reduction_id), src->reductions);
     sim_keep(w, 4, in->hours, in->n_hours, sizeof *in->hours, offsetof(ap_hours_t, report_id), src->hours);
+    sim_keep(w, 5, in->sanctions, in->n_sanctions, sizeof *in->sanctions, offsetof(ap_sanction_t, sanction_id),
+             src->sanctions);
     return 0;
 }
 
@@ -714,7 +746,7 @@ static void sim_compare_week(ap_store_t *const st[2], const char *citizen, int32
         memset(w[s].n, 0xff, sizeof w[s].n);
         assert_int_equal(ap_store_load_weeks(st[s], &citizen, &monday, 1, &scratch, sim_on_week, &w[s]), 0);
     }
-    for (int k = 0; k < 5; k++) {
+    for (int k = 0; k < 6; k++) {
         assert_int_equal(w[0].n[k], w[1].n[k]);
         for (size_t i = 0; i < w[0].n[k]; i++) {
             const sim_row_t *a = &w[0].rows[k][i], *b = &w[1].rows[k][i];

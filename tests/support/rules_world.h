@@ -114,7 +114,7 @@ static inline ap_reduction_t *reduction(world_t *w, const char *id, int minutes,
 }
 
 static inline ap_week_eval_t evaluate(const world_t *w, const char *monday) {
-    ap_week_input_t in = {"c-1", D(monday), w->cov, w->ncov, w->pl, w->npl, w->hrs, w->nhrs, w->ex, w->nex, w->red, w->nred};
+    ap_week_input_t in = {"c-1", D(monday), w->cov, w->ncov, w->pl, w->npl, w->hrs, w->nhrs, w->ex, w->nex, w->red, w->nred, NULL, 0};
     ap_week_eval_t out;
     assert_int_equal(ap_rules_evaluate(&in, &out), 0);
     return out;

@@ -392,6 +392,127 @@ static void json_round_trip(void **state) {
     ap_buf_free(&json);
 }
 
+/* A sanction (SanctionEvent v1, docs/monitoring-design.md §1.4), every field set. */
+static ap_event_t sample_sanction(void) {
+    ap_event_t ev;
+    ap_events_clear(&ev, AP_EV_SANCTION);
+    ap_sanction_t *x = &ev.u.sanction;
+    strcpy(x->h.event_id, "6f1c2b9e-2d7a-4e0b-9a51-3c8d0f6e7a13");
+    strcpy(x->h.citizen_id, "c-4");
+    strcpy(x->h.municipality_code, "461");
+    x->h.occurred_at = 1770163200000LL; /* 2026-02-04T00:00:00Z */
+    x->h.recorded_at = 1770166800000LL;
+    strcpy(x->h.source_system, "opera");
+    x->action = AP_SANCTION_CHANGED;
+    strcpy(x->sanction_id, "sa-1");
+    x->decision_date = ap_cal_days_from_civil(2026, 2, 4);
+    x->effective_from = ap_cal_days_from_civil(2026, 2, 9);
+    strcpy(x->legal_basis, "LAB \xc2\xa7 105 a, fritekst");
+    strcpy(x->placement_id, "pl-9");
+    strcpy(x->journal_ref, "j-sa-1");
+    return ev;
+}
+
+/* SanctionEvent: bytes round trip, carry the fingerprint of
+ * schemas/SanctionEvent.avsc (pinned: v1 is released, its canonical form
+ * never changes; README "Publishing" lists it), decode to the same struct
+ * with and without its optional fields, are read by avro-c, and go to JSON
+ * and back. */
+static void sanction_round_trips_with_its_fingerprint(void **state) {
+    (void)state;
+    ap_event_t in = sample_sanction(), out;
+    ap_codec_error_t err;
+    ap_buf_t buf = AP_BUF_INIT;
+    round_trip(&in);
+    ap_events_encode(&in, &buf);
+    const ap_record_desc_t *d = ap_events_desc(AP_EV_SANCTION);
+    assert_string_equal(d->name, "SanctionEvent");
+    assert_true(d->fingerprint == 0x5c73ef0ef36ad49eULL);
+    uint64_t fp;
+    assert_int_equal(ap_codec_peek((const uint8_t *)buf.data, buf.len, &fp, &err), AP_CODEC_OK);
+    assert_true(fp == d->fingerprint);
+    static const uint8_t wire[8] = {0x9e, 0xd4, 0x6a, 0xf3, 0x0e, 0xef, 0x73, 0x5c};
+    assert_memory_equal(buf.data + 2, wire, 8);
+    assert_int_equal(ap_events_type_by_fingerprint(fp), AP_EV_SANCTION);
+    memset(&out, 0x5a, sizeof out);
+    assert_int_equal(ap_events_decode((const uint8_t *)buf.data, buf.len, &out, &err), AP_CODEC_OK);
+    assert_int_equal(out.type, AP_EV_SANCTION);
+    assert_memory_equal(&out.u.sanction, &in.u.sanction, sizeof in.u.sanction);
+
+    /* avro-c reads our bytes with the schema text. */
+    avro_schema_t schema;
+    assert_int_equal(avro_schema_from_json_length(d->schema_text, d->schema_len, &schema), 0);
+    avro_value_iface_t *iface = avro_generic_class_from_schema(schema);
+    avro_value_t value, field, branch;
+    assert_int_equal(avro_generic_value_new(iface, &value), 0);
+    avro_reader_t reader = avro_reader_memory(buf.data + AP_CODEC_HEADER_LEN, (int64_t)(buf.len - AP_CODEC_HEADER_LEN));
+    assert_int_equal(avro_value_read(reader, &value), 0);
+    const char *str;
+    size_t slen;
+    int32_t i32;
+    int e;
+    assert_int_equal(avro_value_get_by_name(&value, "action", &field, NULL), 0);
+    assert_int_equal(avro_value_get_enum(&field, &e), 0);
+    assert_int_equal(e, AP_SANCTION_CHANGED);
+    assert_int_equal(avro_value_get_by_name(&value, "decision_date", &field, NULL), 0);
+    assert_int_equal(avro_value_get_int(&field, &i32), 0);
+    assert_int_equal(i32, ap_cal_days_from_civil(2026, 2, 4));
+    assert_int_equal(avro_value_get_by_name(&value, "effective_from", &field, NULL), 0);
+    assert_int_equal(avro_value_get_discriminant(&field, &e), 0);
+    assert_int_equal(e, 1);
+    assert_int_equal(avro_value_get_current_branch(&field, &branch), 0);
+    assert_int_equal(avro_value_get_int(&branch, &i32), 0);
+    assert_int_equal(i32, ap_cal_days_from_civil(2026, 2, 9));
+    assert_int_equal(avro_value_get_by_name(&value, "legal_basis", &field, NULL), 0);
+    assert_int_equal(avro_value_get_current_branch(&field, &branch), 0);
+    assert_int_equal(avro_value_get_string(&branch, &str, &slen), 0);
+    assert_string_equal(str, "LAB \xc2\xa7 105 a, fritekst");
+    assert_int_equal(avro_value_get_by_name(&value, "journal_ref", &field, NULL), 0);
+    assert_int_equal(avro_value_get_string(&field, &str, &slen), 0);
+    assert_string_equal(str, "j-sa-1");
+    avro_reader_free(reader);
+    avro_value_decref(&value);
+    avro_value_iface_decref(iface);
+    avro_schema_decref(schema);
+
+    /* JSON and back; then the optional fields null. */
+    ap_buf_t json = AP_BUF_INIT;
+    ap_events_to_json(&in, &json);
+    assert_non_null(strstr(json.data, "\"schema\":\"SanctionEvent\""));
+    assert_non_null(strstr(json.data, "\"decision_date\":\"2026-02-04\""));
+    assert_non_null(strstr(json.data, "\"action\":\"CHANGED\""));
+    ap_json_doc_t doc = AP_JSON_DOC_INIT;
+    static const char *const ignore[] = {"schema", NULL};
+    assert_int_equal(ap_json_parse(&doc, json.data, json.len), 0);
+    ap_events_clear(&out, AP_EV_SANCTION);
+    assert_int_equal(ap_codec_from_json(d, &doc, &doc.nodes[0], ignore, &out.u, &err), AP_CODEC_OK);
+    assert_memory_equal(&out.u.sanction, &in.u.sanction, sizeof in.u.sanction);
+
+    ap_event_t bare = in;
+    bare.u.sanction.effective_from = AP_NO_DATE;
+    memset(bare.u.sanction.legal_basis, 0, AP_TEXT_CAP);
+    memset(bare.u.sanction.placement_id, 0, AP_ID_CAP);
+    round_trip(&bare);
+    ap_buf_reset(&json);
+    ap_events_to_json(&bare, &json);
+    assert_non_null(strstr(json.data, "\"effective_from\":null"));
+    assert_non_null(strstr(json.data, "\"legal_basis\":null"));
+    assert_int_equal(ap_json_parse(&doc, json.data, json.len), 0);
+    ap_events_clear(&out, AP_EV_SANCTION);
+    assert_int_equal(ap_codec_from_json(d, &doc, &doc.nodes[0], ignore, &out.u, &err), AP_CODEC_OK);
+    assert_memory_equal(&out.u.sanction, &bare.u.sanction, sizeof bare.u.sanction);
+    /* journal_ref is not optional in the schema: a JSON record without it is refused. */
+    const char *nojournal = "{\"event_id\":\"6f1c2b9e-2d7a-4e0b-9a51-3c8d0f6e7a13\",\"citizen_id\":\"c-4\","
+                            "\"municipality_code\":\"461\",\"occurred_at\":\"2026-02-04T00:00:00Z\","
+                            "\"recorded_at\":\"2026-02-04T00:00:00Z\",\"source_system\":\"opera\","
+                            "\"action\":\"DECIDED\",\"sanction_id\":\"sa-1\",\"decision_date\":\"2026-02-04\"}";
+    assert_int_equal(ap_json_parse(&doc, nojournal, strlen(nojournal)), 0);
+    assert_int_equal(ap_codec_from_json(d, &doc, &doc.nodes[0], NULL, &out.u, &err), AP_CODEC_BAD_JSON);
+    ap_json_doc_free(&doc);
+    ap_buf_free(&json);
+    ap_buf_free(&buf);
+}
+
 static void bind_detects_a_table_that_drifted(void **state) {
     (void)state;
     static const char *const syms[] = {"A", "B"};
@@ -427,6 +548,7 @@ int main(void) {
         cmocka_unit_test(avro_c_reads_what_we_write),
         cmocka_unit_test(result_inputs_are_a_view),
         cmocka_unit_test(json_round_trip),
+        cmocka_unit_test(sanction_round_trips_with_its_fingerprint),
         cmocka_unit_test(bind_detects_a_table_that_drifted),
     };
     return cmocka_run_group_tests(tests, setup, NULL);

@@ -41,7 +41,7 @@ static ap_event_t placement(void) {
 static void expect_invalid(const ap_event_t *ev, const char *fragment) {
     char why[AP_TEXT_CAP] = "";
     int rc = ap_events_validate(ev, why, sizeof why);
-    if (rc != (strstr(why, "CPR") ? -2 : -1)) fail_msg("rc %d for \"%s\"", rc, why);
+    if (rc != (strstr(why, "CPR") ? -2 : -1)) fail_msg("rc %d for \"%s\" (want %s)", rc, why, fragment);
     if (!strstr(why, fragment)) fail_msg("reason \"%s\" lacks \"%s\"", why, fragment);
 }
 
@@ -434,6 +434,63 @@ static void cleared_events_have_null_optionals(void **state) {
 
 /* The demo's input files (deploy/demo) parse with the current schemas and
  * pass validation: apctl produce would refuse them otherwise. */
+/* SanctionEvent (docs/monitoring-design.md §1.4): the header as always, a
+ * journal note required, dates within 2014-2099, no CPR number in any of
+ * its texts; legal_basis is free text, never interpreted. */
+static void sanction_rules__monitoring_design(void **state) {
+    (void)state;
+    ap_event_t ok;
+    ap_events_clear(&ok, AP_EV_SANCTION);
+    ok.u.sanction.h = placement().u.placement.h;
+    strcpy(ok.u.sanction.sanction_id, "sa-1");
+    ok.u.sanction.decision_date = ap_cal_days_from_civil(2026, 2, 4);
+    strcpy(ok.u.sanction.journal_ref, "j-1");
+    valid(&ok); /* the optional fields left out */
+    ok.u.sanction.effective_from = ap_cal_days_from_civil(2026, 2, 9);
+    strcpy(ok.u.sanction.legal_basis, "LAB § 105 a, any text at all: 37 timer / uge");
+    strcpy(ok.u.sanction.placement_id, "pl-1");
+    ok.u.sanction.action = AP_SANCTION_CANCELLED;
+    valid(&ok);
+
+    ap_event_t ev = ok;
+    ev.u.sanction.journal_ref[0] = '\0';
+    expect_invalid(&ev, "sanction without journal_ref");
+    ev = ok;
+    ev.u.sanction.sanction_id[0] = '\0';
+    expect_invalid(&ev, "sanction_id is empty");
+    ev = ok;
+    ev.u.sanction.decision_date = ap_cal_days_from_civil(2013, 12, 31);
+    expect_invalid(&ev, "decision_date out of range");
+    ev.u.sanction.decision_date = ap_cal_days_from_civil(2100, 7, 1);
+    expect_invalid(&ev, "decision_date out of range");
+    ev = ok;
+    ev.u.sanction.decision_date = AP_NO_DATE; /* as a zeroed builder never leaves it, but a broken one may */
+    expect_invalid(&ev, "decision_date out of range");
+    ev = ok;
+    ev.u.sanction.effective_from = ap_cal_days_from_civil(2013, 6, 1);
+    expect_invalid(&ev, "effective_from out of range");
+    ev = ok;
+    strcpy(ev.u.sanction.h.municipality_code, "1O1");
+    expect_invalid(&ev, "municipality_code");
+    ev = ok;
+    strcpy(ev.u.sanction.h.citizen_id, "010190-1234");
+    expect_invalid(&ev, "citizen_id looks like a CPR");
+
+    static const struct { size_t off, cap; const char *name; } texts[] = {
+        {offsetof(ap_sanction_t, sanction_id), AP_ID_CAP, "sanction_id"},
+        {offsetof(ap_sanction_t, legal_basis), AP_TEXT_CAP, "legal_basis"},
+        {offsetof(ap_sanction_t, placement_id), AP_ID_CAP, "placement_id"},
+        {offsetof(ap_sanction_t, journal_ref), AP_ID_CAP, "journal_ref"},
+    };
+    for (size_t i = 0; i < sizeof texts / sizeof *texts; i++) {
+        char want[64];
+        ev = ok;
+        snprintf((char *)&ev.u.sanction + texts[i].off, texts[i].cap, "note 0101901234");
+        snprintf(want, sizeof want, "%s looks like a CPR", texts[i].name);
+        expect_invalid(&ev, want);
+    }
+}
+
 static void demo_inputs_are_valid(void **state) {
     (void)state;
     static const char *const files[] = {"exemptions.jsonl", "placements.jsonl", "hours.jsonl"};
@@ -478,6 +535,7 @@ int main(void) {
         cmocka_unit_test(reduction_to_zero_and_journal__seed002_lab105a),
         cmocka_unit_test(coverage_exit_and_benefit_start__seed002),
         cmocka_unit_test(cleared_events_have_null_optionals),
+        cmocka_unit_test(sanction_rules__monitoring_design),
         cmocka_unit_test(demo_inputs_are_valid),
     };
     return cmocka_run_group_tests(tests, setup, NULL);

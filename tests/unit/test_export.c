@@ -204,6 +204,87 @@ static void json_lines_are_copied_into_the_view(void **state) {
     read_view(path, 0);
 }
 
+/* One record kept with its bytes (ap_export_read hands out views valid only
+ * during the call). */
+typedef struct one {
+    int n;
+    char topic[32];
+    uint8_t value[1024];
+    size_t len;
+} one_t;
+
+static int keep_one(void *ctx, const ap_record_t *r) {
+    one_t *o = ctx;
+    if (o->n++ || r->len > sizeof o->value) return 1;
+    snprintf(o->topic, sizeof o->topic, "%s", r->topic);
+    memcpy(o->value, r->payload, r->len);
+    o->len = r->len;
+    return 0;
+}
+
+/* A JSON line may give a SanctionEvent as "event" (monitoring design §1.4):
+ * it is encoded as the services receive it, the JSON form apctl consume
+ * prints reads back the same, and a sanction without its required
+ * journal_ref is refused with the line. */
+static void a_sanction_event_line_is_encoded_as_the_services_get_it(void **state) {
+    (void)state;
+    static const char line[] =
+        "{\"topic\":\"ap.exemption\",\"partition\":2,\"offset\":7,\"timestamp\":0,\"key\":\"c-4\",\"event\":"
+        "{\"schema\":\"SanctionEvent\",\"event_id\":\"6f1c2b9e-2d7a-4e0b-9a51-3c8d0f6e7a13\",\"citizen_id\":\"c-4\","
+        "\"municipality_code\":\"461\",\"occurred_at\":\"2026-02-04T00:00:00Z\",\"recorded_at\":\"2026-02-04T01:00:00Z\","
+        "\"source_system\":\"opera\",\"action\":\"DECIDED\",\"sanction_id\":\"sa-1\",\"decision_date\":\"2026-02-04\","
+        "\"effective_from\":null,\"legal_basis\":\"fritekst\",\"journal_ref\":\"j-1\"}}\n";
+    char path[128], err[256] = "";
+    path_of(path, sizeof path, "sanction.jsonl");
+    FILE *f = fopen(path, "w");
+    assert_non_null(f);
+    fputs(line, f);
+    fclose(f);
+    one_t got = {0};
+    assert_int_equal(ap_export_read(path, NULL, keep_one, &got, err, sizeof err), 0);
+    assert_int_equal(got.n, 1);
+    assert_string_equal(got.topic, "ap.exemption");
+    ap_event_t ev;
+    ap_codec_error_t cerr;
+    assert_int_equal(ap_events_decode(got.value, got.len, &ev, &cerr), AP_CODEC_OK);
+    assert_int_equal(ev.type, AP_EV_SANCTION);
+    assert_string_equal(ev.u.sanction.sanction_id, "sa-1");
+    assert_int_equal(ev.u.sanction.action, AP_SANCTION_DECIDED);
+    assert_int_equal(ev.u.sanction.decision_date, 20488); /* 2026-02-04 */
+    assert_int_equal(ev.u.sanction.effective_from, INT32_MIN); /* null */
+    assert_string_equal(ev.u.sanction.legal_basis, "fritekst");
+    assert_string_equal(ev.u.sanction.placement_id, ""); /* left out: its default */
+    assert_string_equal(ev.u.sanction.journal_ref, "j-1");
+    assert_true(ap_events_is_current(got.value, got.len));
+
+    /* The JSON form (apctl consume) as "event" gives the same bytes. */
+    ap_buf_t json = AP_BUF_INIT;
+    ap_events_to_json(&ev, &json);
+    f = fopen(path, "w");
+    assert_non_null(f);
+    fprintf(f, "{\"topic\":\"ap.exemption\",\"partition\":2,\"offset\":7,\"timestamp\":0,\"key\":\"c-4\",\"event\":%s}\n",
+            json.data);
+    fclose(f);
+    one_t again = {0};
+    assert_int_equal(ap_export_read(path, NULL, keep_one, &again, err, sizeof err), 0);
+    assert_int_equal(again.len, got.len);
+    assert_memory_equal(again.value, got.value, got.len);
+    ap_buf_free(&json);
+
+    /* journal_ref left out. */
+    const char *at = strstr(line, ",\"journal_ref\"");
+    assert_non_null(at);
+    f = fopen(path, "w");
+    assert_non_null(f);
+    fprintf(f, "%.*s}}\n", (int)(at - line), line);
+    fclose(f);
+    one_t none = {0};
+    assert_int_equal(ap_export_read(path, NULL, keep_one, &none, err, sizeof err), -1);
+    assert_non_null(strstr(err, ":1:"));
+    assert_non_null(strstr(err, "journal_ref"));
+    assert_int_equal(none.n, 0);
+}
+
 static int expect_error(const char *path, const char *part) {
     char err[256] = "";
     ap_export_view_t *v = NULL;
@@ -718,6 +799,7 @@ int main(void) {
         cmocka_unit_test(the_container_is_read_in_place_as_avro_c_reads_it),
         cmocka_unit_test(a_deflate_container_is_read_through_avro_c),
         cmocka_unit_test(json_lines_are_copied_into_the_view),
+        cmocka_unit_test(a_sanction_event_line_is_encoded_as_the_services_get_it),
         cmocka_unit_test(a_broken_container_is_refused_with_where),
         cmocka_unit_test(damaged_containers_never_read_outside_the_file),
         cmocka_unit_test(partition_counts_travel_with_the_export),

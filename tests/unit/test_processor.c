@@ -488,6 +488,108 @@ static void a_record_off_its_murmur2_partition_is_a_dead_letter(void **state) {
     for (size_t i = 0; i < 16; i++) ap_buf_free(&bytes[i]);
 }
 
+/* A sanction of citizen "a" (monitoring design §1.4). Its event id is its
+ * own series, so the other inputs' ids are those of a run without it. */
+static ap_event_t sanction(int n, int32_t decided, const char *journal_ref) {
+    ap_event_t ev;
+    ap_events_clear(&ev, AP_EV_SANCTION);
+    snprintf(ev.u.sanction.h.event_id, AP_UUID_CAP, "00000000-0000-4000-8000-5a0c%08d", n);
+    strcpy(ev.u.sanction.h.citizen_id, "a");
+    strcpy(ev.u.sanction.h.municipality_code, "101");
+    ev.u.sanction.h.occurred_at = ev.u.sanction.h.recorded_at = ((int64_t)decided + 1) * DAY_MS + n;
+    strcpy(ev.u.sanction.h.source_system, "test");
+    strcpy(ev.u.sanction.sanction_id, "sa-1");
+    ev.u.sanction.action = n > 1 ? AP_SANCTION_CHANGED : AP_SANCTION_DECIDED;
+    ev.u.sanction.decision_date = decided;
+    snprintf(ev.u.sanction.journal_ref, AP_ID_CAP, "%s", journal_ref);
+    return ev;
+}
+
+/* Output that keeps every result and alert, byte for byte, and the dead letters. */
+typedef struct outputs {
+    ap_buf_t bytes;
+    int results;
+    seen_t dead;
+} outputs_t;
+
+static int keep_outputs(void *ctx, const char *topic, const void *key, size_t keylen, const void *value, size_t len,
+                        const ap_event_t *event, char *err, size_t errlen) {
+    outputs_t *o = ctx;
+    if (strcmp(topic, "t.dead-letter") == 0) return keep(&o->dead, topic, key, keylen, value, len, event, err, errlen);
+    o->results += strcmp(topic, "t.compliance") == 0;
+    ap_buf_appendf(&o->bytes, "%s:%zu:", topic, len);
+    ap_buf_append(&o->bytes, value, len);
+    return 0;
+}
+
+/* Runs two weeks of citizen "a" (coverage, an hours report), with or
+ * without sanctions, and returns the processor's stats; out holds what it wrote. */
+static ap_processor_stats_t run_with_sanctions(int with, outputs_t *out) {
+    ap_codec_error_t cerr;
+    assert_int_equal(ap_events_init(&cerr), 0);
+    n_records = 0;
+    next_event = 0;
+    memset(offsets, 0, sizeof offsets);
+    int32_t w02 = ap_cal_days_from_civil(2026, 1, 5);
+    ap_event_t ev;
+    ev = coverage("a"), add(0, AP_TOPIC_EXEMPTION, &ev, "a");
+    ev = hours("a", "r-1", w02 + 1), add(0, AP_TOPIC_HOURS, &ev, "a");
+    if (with) {
+        ev = sanction(1, w02 + 2, "j-1"), add(0, AP_TOPIC_EXEMPTION, &ev, "a");
+        ev = sanction(2, w02 + 2, "j-2"), add(0, AP_TOPIC_HOURS, &ev, "a");    /* wrong topic */
+        ev = sanction(3, w02 + 2, ""), add(0, AP_TOPIC_EXEMPTION, &ev, "a");   /* no journal note */
+    }
+    add_ticks(0, (w02 + 10) * DAY_MS); /* W02 closes */
+    size_t first = n_records;
+    if (with) { ev = sanction(4, w02 + 3, "j-4"), add(0, AP_TOPIC_EXEMPTION, &ev, "a"); } /* late, into closed W02 */
+    add_ticks(0, (w02 + 17) * DAY_MS); /* W03 closes */
+
+    ap_store_t *store = ap_store_memory_create();
+    ap_processor_config_t cfg;
+    test_config(&cfg);
+    ap_processor_t *proc = ap_processor_create(&cfg, store, (ap_output_t){keep_outputs, flushed, out});
+    char err[256];
+    /* Two batches: the late sanction arrives after W02 was closed and emitted. */
+    size_t bounds[2][2] = {{0, first}, {first, n_records}};
+    for (int b = 0; b < 2; b++)
+        for (size_t done = bounds[b][0]; done < bounds[b][1];) {
+            size_t consumed = 0;
+            assert_int_equal(ap_processor_process(proc, records + done, bounds[b][1] - done, &consumed, NULL, err,
+                                                  sizeof err), 0);
+            done += consumed;
+        }
+    ap_processor_stats_t st = *ap_processor_stats(proc);
+    ap_processor_destroy(proc);
+    ap_store_destroy(store);
+    return st;
+}
+
+/* Monitoring design §1.4: a SanctionEvent is applied on the exemption topic
+ * only (elsewhere a WRONG_TOPIC dead letter, like any record off its topic),
+ * is validated like any input, and changes no byte of any result or alert:
+ * not its figures, not its lineage, and a late one in a closed week makes
+ * no revision. */
+static void sanctions_are_applied_on_the_exemption_topic_and_change_no_output(void **state) {
+    (void)state;
+    outputs_t with = {AP_BUF_INIT, 0, {0}}, without = {AP_BUF_INIT, 0, {0}};
+    ap_processor_stats_t a = run_with_sanctions(1, &with), b = run_with_sanctions(0, &without);
+    assert_int_equal(with.dead.dead_letters, 2);
+    assert_int_equal(with.dead.reason[0], AP_DL_WRONG_TOPIC);
+    assert_string_equal(with.dead.why[0], "SanctionEvent does not belong on topic t.hours");
+    assert_int_equal(with.dead.reason[1], AP_DL_INVALID_EVENT);
+    assert_non_null(strstr(with.dead.why[1], "journal_ref"));
+    assert_int_equal(without.dead.dead_letters, 0);
+    assert_int_equal(a.applied, b.applied + 2); /* the first sanction and its late change */
+    assert_true(with.results >= 2);             /* W02 and W03 at least */
+    assert_int_equal(with.results, without.results);
+    assert_int_equal(a.results, b.results);
+    assert_int_equal(with.bytes.len, without.bytes.len);
+    assert_memory_equal(with.bytes.data, without.bytes.data, with.bytes.len);
+    ap_buf_free(&with.bytes);
+    ap_buf_free(&without.bytes);
+    for (size_t i = 0; i < 16; i++) ap_buf_free(&bytes[i]);
+}
+
 static int contains(const char *buf, size_t len, const char *needle) {
     size_t n = strlen(needle);
     for (size_t i = 0; i + n <= len; i++)
@@ -685,6 +787,7 @@ int main(void) {
         cmocka_unit_test(outputs_carry_engine_version_and_v5_ids),
         cmocka_unit_test(a_newer_compatible_schema_is_applied_not_dead_lettered),
         cmocka_unit_test(a_record_off_its_murmur2_partition_is_a_dead_letter),
+        cmocka_unit_test(sanctions_are_applied_on_the_exemption_topic_and_change_no_output),
         cmocka_unit_test(a_record_with_personal_data_is_withheld),
         cmocka_unit_test(redelivery_after_the_dedup_horizon_changes_nothing),
         cmocka_unit_test(a_long_close_beats_the_heart),

@@ -507,7 +507,8 @@ extern const struct ap_released_schema ap_released_schemas[];
 static void every_schema_change_keeps_the_policy(void **state) {
     (void)state;
     static const char *const stems[] = {"PlacementEvent", "HoursEvent", "ExemptionEvent", "ReductionEvent", "CoverageEvent",
-                                        "StreamTick",     "ComplianceResult", "Alert",      "DeadLetter",     "ExportedRecord"};
+                                        "SanctionEvent",  "StreamTick", "ComplianceResult", "Alert",      "DeadLetter",
+                                        "ExportedRecord"};
     for (size_t s = 0; s < sizeof stems / sizeof *stems; s++) {
         const struct ap_released_schema *byv[64] = {NULL};
         int last = 0;
@@ -884,6 +885,65 @@ static void new_exemption_kinds_need_the_v2_default(void **state) {
     assert_non_null(strstr(v2, "\"default\": \"HEALTH\""));
 }
 
+/* SanctionEvent v1 (monitoring design §1.4) as another implementation
+ * writes it (avro-c, the released text) is the current schema's record; a
+ * publisher a version ahead (an added optional field), once its schema is
+ * registered, resolves to it with the new field dropped, and a writer that
+ * takes the required journal_ref away is refused at start-up. */
+static void sanction_records_of_other_writers_decode(void **state) {
+    (void)state;
+    ap_codec_error_t err;
+    assert_int_equal(ap_events_init(&err), 0);
+    uint8_t rec[2048];
+    ap_event_t got;
+    char why[AP_TEXT_CAP];
+    const char *sa[] = {HDR_ASSIGN, "action=e:2", "sanction_id=s:sa-1", "decision_date=i:20488",
+                        "effective_from=u1/i:20493", "legal_basis=u1/s:fritekst", "placement_id=u0/n",
+                        "journal_ref=s:j-1", NULL};
+    const char *v1 = released_text("SanctionEvent", 1);
+    size_t len = write_record(v1, sa, rec, sizeof rec);
+    assert_true(ap_events_is_current(rec, len)); /* v1 is the current schema */
+    assert_int_equal(ap_events_decode(rec, len, &got, &err), AP_CODEC_OK);
+    assert_int_equal(got.type, AP_EV_SANCTION);
+    assert_string_equal(got.u.sanction.h.citizen_id, "c-7");
+    assert_int_equal(got.u.sanction.action, AP_SANCTION_CANCELLED);
+    assert_string_equal(got.u.sanction.sanction_id, "sa-1");
+    assert_int_equal(got.u.sanction.decision_date, 20488);
+    assert_int_equal(got.u.sanction.effective_from, 20493);
+    assert_string_equal(got.u.sanction.legal_basis, "fritekst");
+    assert_string_equal(got.u.sanction.placement_id, "");
+    assert_string_equal(got.u.sanction.journal_ref, "j-1");
+    assert_int_equal(ap_events_validate(&got, why, sizeof why), 0);
+
+    /* v1 with one more optional field at the end. */
+    char newer[8192];
+    const char *end = strrchr(v1, ']');
+    assert_non_null(end);
+    snprintf(newer, sizeof newer, "%.*s, {\"name\": \"severity\", \"type\": [\"null\", \"int\"], \"default\": null}%s",
+             (int)(end - v1), v1, end);
+    const char *sa2[] = {HDR_ASSIGN, "action=e:0", "sanction_id=s:sa-2", "decision_date=i:20488",
+                         "effective_from=u0/n", "legal_basis=u0/n", "placement_id=u1/s:pl-1",
+                         "journal_ref=s:j-2", "severity=u1/i:3", NULL};
+    len = write_record(newer, sa2, rec, sizeof rec);
+    assert_int_equal(ap_events_decode(rec, len, &got, &err), AP_CODEC_UNKNOWN_FINGERPRINT);
+    assert_int_equal(ap_events_add_writer(newer, strlen(newer), "SanctionEvent.v2.avsc", &err), 0);
+    assert_int_equal(ap_events_decode(rec, len, &got, &err), AP_CODEC_OK);
+    assert_int_equal(got.type, AP_EV_SANCTION);
+    assert_string_equal(got.u.sanction.sanction_id, "sa-2");
+    assert_int_equal(got.u.sanction.effective_from, AP_NO_DATE);
+    assert_string_equal(got.u.sanction.placement_id, "pl-1");
+    assert_string_equal(got.u.sanction.journal_ref, "j-2");
+
+    /* journal_ref removed: the current schema has no default for it. */
+    char bad[8192];
+    const char *jr = strstr(v1, ",\n    {\"name\": \"journal_ref\"");
+    assert_non_null(jr);
+    snprintf(bad, sizeof bad, "%.*s\n  ]\n}\n", (int)(jr - v1), v1);
+    assert_int_equal(ap_events_add_writer(bad, strlen(bad), "no-journal.avsc", &err), -1);
+    assert_non_null(strstr(err.msg, "journal_ref"));
+    assert_int_equal(ap_events_init(&err), 0); /* forget the registered writer */
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(each_resolution_rule),
@@ -898,6 +958,7 @@ int main(void) {
         cmocka_unit_test(a_tick_of_a_newer_version_is_a_tick),
         cmocka_unit_test(a_result_of_a_newer_processor_is_read_by_a_consumer),
         cmocka_unit_test(v1_records_of_changed_input_schemas_decode),
+        cmocka_unit_test(sanction_records_of_other_writers_decode),
         cmocka_unit_test(new_exemption_kinds_need_the_v2_default),
     };
     return cmocka_run_group_tests(tests, setup, NULL);

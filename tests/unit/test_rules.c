@@ -128,7 +128,7 @@ static void reduction(world_t *w, const char *id, int minutes, const char *from,
 }
 
 static ap_week_eval_t evaluate(const world_t *w, const char *monday) {
-    ap_week_input_t in = {"c-1", D(monday), w->cov, w->ncov, w->pl, w->npl, w->hrs, w->nhrs, w->ex, w->nex, w->red, w->nred};
+    ap_week_input_t in = {"c-1", D(monday), w->cov, w->ncov, w->pl, w->npl, w->hrs, w->nhrs, w->ex, w->nex, w->red, w->nred, NULL, 0};
     ap_week_eval_t out;
     assert_int_equal(ap_rules_evaluate(&in, &out), 0);
     return out;
@@ -754,7 +754,7 @@ static void every_exemption_kind__seed002(void **s) {
 static void refuses_inputs_over_bounds__robustness(void **s) {
     (void)s;
     static ap_hours_t many[AP_MAX_HOURS_PER_WEEK + 1];
-    ap_week_input_t in = {"c-1", D(W), NULL, 0, NULL, 0, many, AP_MAX_HOURS_PER_WEEK + 1, NULL, 0, NULL, 0};
+    ap_week_input_t in = {"c-1", D(W), NULL, 0, NULL, 0, many, AP_MAX_HOURS_PER_WEEK + 1, NULL, 0, NULL, 0, NULL, 0};
     ap_week_eval_t out;
     assert_int_equal(ap_rules_evaluate(&in, &out), -1);
 }

@@ -195,6 +195,22 @@ static ap_event_t reduction(const char *citizen, const char *id, int64_t recorde
     return ev;
 }
 
+/* A sanction decided on Wednesday 2026-02-04, every optional field set. */
+static ap_event_t sanction(const char *citizen, const char *id, int64_t recorded_at) {
+    ap_event_t ev;
+    ap_events_clear(&ev, AP_EV_SANCTION);
+    ap_sanction_t *x = &ev.u.sanction;
+    header(&x->h, citizen, recorded_at);
+    snprintf(x->sanction_id, AP_ID_CAP, "%s", id);
+    x->action = AP_SANCTION_DECIDED;
+    x->decision_date = day(2026, 2, 4);
+    x->effective_from = day(2026, 2, 9);
+    strcpy(x->legal_basis, "LAB § 105 a stk. 4, fritekst");
+    strcpy(x->placement_id, "pl-1");
+    strcpy(x->journal_ref, "j-sanction-1");
+    return ev;
+}
+
 /* ------------------------------------------------------------- calls */
 
 /* Applies n events in one call; outcomes[i] for each. */
@@ -253,6 +269,12 @@ static loaded_t load(const char *citizen, int32_t monday) {
 static int find_report(const loaded_t *l, const char *report) {
     for (size_t i = 0; i < l->in.n_hours; i++)
         if (strcmp(l->in.hours[i].report_id, report) == 0) return (int)i;
+    return -1;
+}
+
+static int find_sanction(const loaded_t *l, const char *id) {
+    for (size_t i = 0; i < l->in.n_sanctions; i++)
+        if (strcmp(l->in.sanctions[i].sanction_id, id) == 0) return (int)i;
     return -1;
 }
 
@@ -1199,6 +1221,113 @@ static void an_unknown_citizen_loads_empty(void **state) {
     assert_int_equal(l.in.n_hours, 0);
 }
 
+/* ------------------------------------------------------------ sanctions */
+
+/* A sanction (docs/monitoring-design.md §1.4) is an entity of its own kind:
+ * applied, replaced by a newer version only, a redelivery a duplicate; it
+ * comes back whole with its source in every week the citizen is loaded (as
+ * exemptions do), and an id shared with another kind names another entity. */
+static void a_sanction_is_an_entity_of_its_own(void **state) {
+    (void)state;
+    ap_event_t v1 = sanction("c-1", "x-1", 1000), v2 = sanction("c-1", "x-1", 3000), v0 = sanction("c-1", "x-1", 500);
+    v2.u.sanction.action = AP_SANCTION_CHANGED;
+    v2.u.sanction.effective_from = AP_NO_DATE; /* optional fields left out */
+    memset(v2.u.sanction.legal_basis, 0, AP_TEXT_CAP);
+    memset(v2.u.sanction.placement_id, 0, AP_ID_CAP);
+    strcpy(v2.u.sanction.journal_ref, "j-sanction-2");
+    v0.u.sanction.action = AP_SANCTION_CANCELLED;
+    ap_event_t pl = placement("c-1", "x-1", 1000);
+    assert_int_equal(apply_at(&v1, 2, "in.exemption", 10, NO_DIRTY), AP_APPLY_APPLIED);
+    assert_int_equal(apply_at(&v1, 2, "in.exemption", 11, NO_DIRTY), AP_APPLY_DUPLICATE);
+    assert_int_equal(apply_at(&pl, 2, "in.placement", 12, NO_DIRTY), AP_APPLY_APPLIED);
+
+    loaded_t l = load("c-1", day(2026, 6, 1)); /* any week: all the citizen's sanctions */
+    assert_int_equal(l.in.n_sanctions, 1);
+    assert_memory_equal(&l.in.sanctions[0], &v1.u.sanction, sizeof v1.u.sanction);
+    assert_string_equal(l.src.sanctions[0].topic, "in.exemption");
+    assert_int_equal(l.src.sanctions[0].partition, 2);
+    assert_int_equal(l.src.sanctions[0].offset, 10);
+    assert_string_equal(l.src.sanctions[0].event_id, v1.u.sanction.h.event_id);
+    assert_int_equal(l.in.n_placements, 1);
+    assert_int_equal(l.in.n_coverage + l.in.n_exemptions + l.in.n_reductions + l.in.n_hours, 0);
+
+    assert_int_equal(apply_at(&v2, 2, "in.exemption", 20, NO_DIRTY), AP_APPLY_APPLIED);
+    assert_int_equal(apply_at(&v0, 2, "in.exemption", 21, NO_DIRTY), AP_APPLY_SUPERSEDED); /* older: recorded, not kept */
+    assert_int_equal(apply_at(&v0, 2, "in.exemption", 22, NO_DIRTY), AP_APPLY_DUPLICATE);
+    l = load("c-1", day(2026, 2, 2));
+    assert_int_equal(l.in.n_sanctions, 1);
+    assert_memory_equal(&l.in.sanctions[0], &v2.u.sanction, sizeof v2.u.sanction);
+    assert_int_equal(l.in.sanctions[0].effective_from, AP_NO_DATE);
+    assert_string_equal(l.in.sanctions[0].legal_basis, "");
+    assert_int_equal(l.src.sanctions[0].offset, 20);
+    assert_string_equal(l.src.sanctions[0].event_id, v2.u.sanction.h.event_id);
+
+    /* A second sanction, its free text at its capacity. */
+    ap_event_t other = sanction("c-1", "sa-2", 1000);
+    memset(other.u.sanction.legal_basis, 'b', AP_TEXT_CAP - 1);
+    other.u.sanction.legal_basis[AP_TEXT_CAP - 1] = '\0';
+    assert_int_equal(apply(&other), AP_APPLY_APPLIED);
+    l = load("c-1", day(2026, 2, 2));
+    assert_int_equal(l.in.n_sanctions, 2);
+    assert_memory_equal(&l.in.sanctions[find_sanction(&l, "sa-2")], &other.u.sanction, sizeof other.u.sanction);
+    assert_memory_equal(&l.in.sanctions[find_sanction(&l, "x-1")], &v2.u.sanction, sizeof v2.u.sanction);
+    assert_int_equal(load("c-2", day(2026, 2, 2)).in.n_sanctions, 0);
+}
+
+/* A sanction changes only the week of its decision_date (ap_store_event_span):
+ * that week alone is marked dirty, and a change of the date marks the week
+ * it leaves too. */
+static void a_sanction_marks_its_decision_week_only(void **state) {
+    (void)state;
+    int32_t w = day(2026, 2, 2); /* the Monday before 2026-02-04 */
+    ap_store_dirty_t closed = {w - 70, w + 70};
+    ap_event_t sa = sanction("c-1", "sa-1", 1000);
+    int32_t from, to;
+    ap_store_event_span(&sa, &from, &to);
+    assert_int_equal(from, w);
+    assert_int_equal(to, w);
+    assert_int_equal(apply_at(&sa, 3, TOPIC, 0, closed), AP_APPLY_APPLIED);
+    assert_int_equal(dirty_count(3), 1);
+    assert_true(dirty_has(3, "c-1", w));
+    clear_dirty_all(3);
+    ap_event_t moved = sanction("c-1", "sa-1", 2000);
+    moved.u.sanction.decision_date = w + 14 + 6; /* the Sunday of w + 14 */
+    assert_int_equal(apply_at(&moved, 3, TOPIC, 1, closed), AP_APPLY_APPLIED);
+    assert_int_equal(dirty_count(3), 2);
+    assert_true(dirty_has(3, "c-1", w) && dirty_has(3, "c-1", w + 14));
+    clear_dirty_all(3);
+    assert_int_equal(apply_at(&moved, 3, TOPIC, 1, closed), AP_APPLY_DUPLICATE);
+    assert_int_equal(dirty_count(3), 0);
+}
+
+/* AP_MAX_ENTITIES sanctions per citizen: one more is refused without a
+ * mark, a new version of one of them applies, and the other kinds keep
+ * their own room. */
+static void the_sanction_bound(void **state) {
+    (void)state;
+    static ap_event_t evs[AP_MAX_ENTITIES + 1];
+    int out[AP_MAX_ENTITIES + 1];
+    char id[AP_ID_CAP];
+    for (int i = 0; i <= AP_MAX_ENTITIES; i++) {
+        snprintf(id, sizeof id, "sa-%03d", i);
+        evs[i] = sanction("c-many", id, 1000);
+    }
+    apply_batch(evs, AP_MAX_ENTITIES + 1, 1, TOPIC, 0, NO_DIRTY, out);
+    for (int i = 0; i < AP_MAX_ENTITIES; i++) assert_int_equal(out[i], AP_APPLY_APPLIED);
+    assert_int_equal(out[AP_MAX_ENTITIES], AP_APPLY_LIMIT);
+    assert_int_equal(apply(&evs[AP_MAX_ENTITIES]), AP_APPLY_LIMIT); /* not marked: refused again */
+    ap_event_t update = sanction("c-many", "sa-007", 2000);
+    update.u.sanction.action = AP_SANCTION_CANCELLED;
+    assert_int_equal(apply(&update), AP_APPLY_APPLIED);
+    ap_event_t ex = exemption("c-many", "ex-1", 1000);
+    assert_int_equal(apply(&ex), AP_APPLY_APPLIED);
+    loaded_t l = load("c-many", day(2026, 2, 2));
+    assert_int_equal(l.in.n_sanctions, AP_MAX_ENTITIES);
+    assert_int_equal(find_sanction(&l, "sa-128"), -1);
+    assert_int_equal(l.in.sanctions[find_sanction(&l, "sa-007")].action, AP_SANCTION_CANCELLED);
+    assert_int_equal(l.in.n_exemptions, 1);
+}
+
 typedef struct visits {
     size_t calls, stop_at;
     size_t index[4];
@@ -1334,6 +1463,9 @@ int main(void) {
         T(a_cycle_writes_everything_at_once),
         T(an_unknown_citizen_loads_empty),
         T(load_weeks_visits_in_order_and_stops_early),
+        T(a_sanction_is_an_entity_of_its_own),
+        T(a_sanction_marks_its_decision_week_only),
+        T(the_sanction_bound),
 #if !AP_CONTRACT_REDIS
         T(memory_refuses_bad_calls_whole),
         cmocka_unit_test(generations_follow_the_closed_week),

@@ -7,6 +7,7 @@ import dk.arbejdspligt.v1.ExemptionEvent;
 import dk.arbejdspligt.v1.HoursEvent;
 import dk.arbejdspligt.v1.PlacementEvent;
 import dk.arbejdspligt.v1.ReductionEvent;
+import dk.arbejdspligt.v1.SanctionEvent;
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStreamReader;
@@ -80,7 +81,8 @@ public final class Publish {
       "HoursEvent", new Type(HoursEvent::new, r -> ((HoursEvent) r).toByteBuffer()),
       "ExemptionEvent", new Type(ExemptionEvent::new, r -> ((ExemptionEvent) r).toByteBuffer()),
       "ReductionEvent", new Type(ReductionEvent::new, r -> ((ReductionEvent) r).toByteBuffer()),
-      "CoverageEvent", new Type(CoverageEvent::new, r -> ((CoverageEvent) r).toByteBuffer()));
+      "CoverageEvent", new Type(CoverageEvent::new, r -> ((CoverageEvent) r).toByteBuffer()),
+      "SanctionEvent", new Type(SanctionEvent::new, r -> ((SanctionEvent) r).toByteBuffer()));
 
   public static void main(String[] args) throws Exception {
     String brokers = System.getenv("AP_KAFKA_BROKERS");
