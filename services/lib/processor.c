@@ -575,7 +575,12 @@ static int on_month_week(void *ctx, size_t i, const ap_week_input_t *in, const a
                      p->mon_year, p->mon_month);
         return 0;
     }
-    ap_mon_citizen_t cm = {p->mon_year, p->mon_month, in->coverage, in->n_coverage, NULL, 0, p->mevals, p->mon_weeks};
+    /* Sanctions count by their current version's decision date, unless cancelled. */
+    int32_t dates[AP_MAX_ENTITIES];
+    size_t nd = 0;
+    for (size_t j = 0; j < in->n_sanctions && nd < AP_MAX_ENTITIES; j++)
+        if (in->sanctions[j].action != AP_SANCTION_CANCELLED) dates[nd++] = in->sanctions[j].decision_date;
+    ap_mon_citizen_t cm = {p->mon_year, p->mon_month, in->coverage, in->n_coverage, dates, nd, p->mevals, p->mon_weeks};
     ap_mon_contribution_t contribution;
     if (ap_monitoring_citizen_month(&cm, &contribution)) {
         fail(p, "%s", "monitoring: the weeks do not cover the month");

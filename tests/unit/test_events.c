@@ -61,6 +61,13 @@ static void placement_dates__seed002(void **state) {
     ev = placement();
     ev.u.placement.end_date = 99999; /* year 2243: not a real end date */
     expect_invalid(&ev, "start/end date");
+    /* The range ends on 2099-12-31 exactly. */
+    ev = placement();
+    ev.u.placement.end_date = ap_cal_days_from_civil(2099, 12, 31);
+    char why[AP_TEXT_CAP];
+    assert_int_equal(ap_events_validate(&ev, why, sizeof why), 0);
+    ev.u.placement.end_date = ap_cal_days_from_civil(2100, 1, 1);
+    expect_invalid(&ev, "start/end date");
 }
 
 /* Pseudonymisation: a CPR number must never enter (DOMAIN.md, GDPR; issue

@@ -30,7 +30,7 @@ static ap_mon_contribution_t month_of(const world_t *w, int y, int m, const int3
     size_t n = 0;
     for (int32_t monday = ap_cal_week_start(first); monday <= last; monday += 7) {
         assert_true(n < AP_MON_MAX_WEEKS);
-        ap_week_input_t in = {"c-1", monday, w->cov, w->ncov, w->pl, w->npl, w->hrs, w->nhrs, w->ex, w->nex, w->red, w->nred};
+        ap_week_input_t in = {"c-1", monday, w->cov, w->ncov, w->pl, w->npl, w->hrs, w->nhrs, w->ex, w->nex, w->red, w->nred, NULL, 0};
         assert_int_equal(ap_rules_evaluate(&in, &weeks[n++]), 0);
     }
     ap_mon_citizen_t c = {y, m, w->cov, w->ncov, sanctions, n_sanctions, weeks, n};
