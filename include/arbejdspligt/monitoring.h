@@ -96,6 +96,12 @@ int ap_monitoring_months_of_week(int32_t monday, int32_t out[2]);
 const ap_rule_version_t *ap_monitoring_rule_version(int year, int month);
 /** @return month as YYYYMM. */
 static inline int32_t ap_monitoring_yyyymm(int year, int month) { return year * 100 + month; }
+/**
+ * @brief Parses "YYYY-MM" (the setting monitoring.first_month) between
+ * 2025-01 (the implementation period, seed 002) and 2099-12.
+ * @return 0 with *yyyymm set, or -1.
+ */
+int ap_monitoring_parse_month(const char *s, int32_t *yyyymm);
 /** @return the month after yyyymm. */
 int32_t ap_monitoring_next_month(int32_t yyyymm);
 

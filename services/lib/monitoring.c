@@ -27,6 +27,15 @@ int32_t ap_monitoring_next_month(int32_t yyyymm) {
     return m == 12 ? ap_monitoring_yyyymm(y + 1, 1) : ap_monitoring_yyyymm(y, m + 1);
 }
 
+int ap_monitoring_parse_month(const char *s, int32_t *yyyymm) {
+    int y, m, used = 0;
+    if (sscanf(s, "%4d-%2d%n", &y, &m, &used) != 2 || used != 7 || s[used] || s[4] != '-' || m < 1 || m > 12 ||
+        y < 2025 || y > 2099)
+        return -1;
+    *yyyymm = ap_monitoring_yyyymm(y, m);
+    return 0;
+}
+
 int ap_monitoring_months_of_week(int32_t monday, int32_t out[2]) {
     int y, m, d, y2, m2;
     ap_cal_civil_from_days(monday, &y, &m, &d);

@@ -22,6 +22,7 @@
 #include "arbejdspligt/health.h"
 #include "arbejdspligt/kafka.h"
 #include "arbejdspligt/log.h"
+#include "arbejdspligt/monitoring.h"
 #include "arbejdspligt/notify.h"
 #include "arbejdspligt/processor.h"
 #include "arbejdspligt/pump.h"
@@ -41,6 +42,8 @@ typedef struct settings {
     char compliance_json_topic[AP_TOPIC_CAP];
     char alerts_json_topic[AP_TOPIC_CAP];
     char latest_topic[AP_TOPIC_CAP];
+    char monitoring_topic[AP_TOPIC_CAP];
+    char monitoring_first_month[16];
     char dl_hash_key_file[256];
     char redis_host[256];
     int redis_port;
@@ -90,6 +93,10 @@ static const ap_setting_t table[] = {
       "Optional output: every alert also as JSON; empty: off"),
     S("topic.latest", "AP_TOPIC_LATEST", AP_SET_STRING, "", latest_topic, 0, 0,
       "Optional output: every result keyed citizen|week, for a compacted topic of each week's latest revision"),
+    S("topic.monitoring", "AP_TOPIC_MONITORING", AP_SET_STRING, "ap.monitoring", monitoring_topic, 0, 0,
+      "Output: MonitoringPartial, the monthly measures per municipality (README Monitoring); empty: off"),
+    S("monitoring.first_month", "AP_MONITORING_FIRST_MONTH", AP_SET_STRING, "2026-01", monitoring_first_month, 0, 0,
+      "First calendar month (YYYY-MM, from 2025-01) of the monthly measures; replays must use the live value"),
     S("dead_letter.hash_key_file", "AP_DEAD_LETTER_HASH_KEY_FILE", AP_SET_STRING, "", dl_hash_key_file, 0, 0,
       "File (mode 600) with the key of the HMAC-SHA256 a dead letter withheld for personal data carries"),
     S("redis.host", "AP_REDIS_HOST", AP_SET_STRING, "127.0.0.1", redis_host, 0, 0, "Redis host"),
@@ -296,6 +303,13 @@ int main(int argc, char **argv) {
         return 2;
     }
 
+    int32_t first_month;
+    if (ap_monitoring_parse_month(cfg.monitoring_first_month, &first_month)) {
+        fprintf(stderr, "ap-processor: monitoring.first_month must be YYYY-MM from 2025-01 to 2099-12, got \"%s\"\n",
+                cfg.monitoring_first_month);
+        return 2;
+    }
+
     ap_codec_error_t cerr;
     if (ap_events_init(&cerr)) { ap_log_error("schemas do not match the codec tables", "detail=\"%s\"", cerr.msg); return 1; }
     /* The HTTP endpoint first: liveness answers while we wait for Redis and
@@ -389,8 +403,9 @@ int main(int argc, char **argv) {
         exit_code = 0;
         goto cleanup;
     }
-    const char *outputs[6] = {cfg.compliance_topic, cfg.alerts_topic, cfg.dead_letter_topic};
+    const char *outputs[7] = {cfg.compliance_topic, cfg.alerts_topic, cfg.dead_letter_topic};
     size_t n_outputs = 3;
+    if (cfg.monitoring_topic[0]) outputs[n_outputs++] = cfg.monitoring_topic;
     if (cfg.compliance_json_topic[0]) outputs[n_outputs++] = cfg.compliance_json_topic;
     if (cfg.alerts_json_topic[0]) outputs[n_outputs++] = cfg.alerts_json_topic;
     if (cfg.latest_topic[0]) outputs[n_outputs++] = cfg.latest_topic;
@@ -435,6 +450,8 @@ int main(int argc, char **argv) {
     memcpy(pcfg.compliance_json_topic, cfg.compliance_json_topic, AP_TOPIC_CAP);
     memcpy(pcfg.alerts_json_topic, cfg.alerts_json_topic, AP_TOPIC_CAP);
     memcpy(pcfg.latest_topic, cfg.latest_topic, AP_TOPIC_CAP);
+    memcpy(pcfg.monitoring_topic, cfg.monitoring_topic, AP_TOPIC_CAP);
+    pcfg.monitoring_first_month = first_month;
     pcfg.grace_days = cfg.grace_days;
     pcfg.dedup_horizon_weeks = cfg.dedup_horizon_weeks;
     if (ap_config_read_secret(cfg.dl_hash_key_file, pcfg.dead_letter_hash_key, sizeof pcfg.dead_letter_hash_key,
@@ -453,10 +470,11 @@ int main(int argc, char **argv) {
         ap_notify_status("registering schemas");
         struct { const char *topic; ap_event_type_t type; } subjects[] = {
             {cfg.compliance_topic, AP_EV_RESULT}, {cfg.alerts_topic, AP_EV_ALERT},
-            {cfg.dead_letter_topic, AP_EV_DEAD_LETTER}, {cfg.latest_topic, AP_EV_RESULT}};
+            {cfg.dead_letter_topic, AP_EV_DEAD_LETTER}, {cfg.latest_topic, AP_EV_RESULT},
+            {cfg.monitoring_topic, AP_EV_MONITORING}};
         framed.inner = output;
         for (size_t i = 0; run && i < sizeof subjects / sizeof *subjects; i++) {
-            if (!subjects[i].topic[0]) continue; /* topic.latest off */
+            if (!subjects[i].topic[0]) continue; /* topic.latest or topic.monitoring off */
             int rrc;
             for (int backoff = 200; run && (rrc = ap_registry_output_register(&framed, &registry_url, subjects[i].topic,
                                                                               subjects[i].type, cfg.registry_timeout_ms,

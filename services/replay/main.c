@@ -38,6 +38,7 @@
 #include "arbejdspligt/intake.h"
 #include "arbejdspligt/kafka.h"
 #include "arbejdspligt/log.h"
+#include "arbejdspligt/monitoring.h"
 #include "arbejdspligt/output.h"
 #include "arbejdspligt/processor.h"
 #include "arbejdspligt/pump.h"
@@ -56,6 +57,8 @@ typedef struct settings {
     char input[1024];
     char output[1024];
     char dead_letters[1024];
+    char monitoring[1024];
+    char monitoring_first_month[16];
     char dl_hash_key_file[256];
     char format[8];
     char audit_prefix[96];
@@ -104,6 +107,11 @@ static const ap_setting_t table[] = {
     S("replay.dead_letters", "AP_REPLAY_DEAD_LETTERS", AP_SET_STRING, "", dead_letters, 0, 0,
       "file, kafka: write the dead letters (refused records, with the reason) to this file, as the live "
       "processor writes them to its dead-letter topic; all of them, whatever the filters"),
+    S("replay.monitoring", "AP_REPLAY_MONITORING", AP_SET_STRING, "", monitoring, 0, 0,
+      "Write the monthly MonitoringPartial records, as the live processor writes them to topic.monitoring: to this "
+      "file, or with replay.audit_prefix (value \"topic\") to P.monitoring; empty: not written. Not with filters"),
+    S("monitoring.first_month", "AP_MONITORING_FIRST_MONTH", AP_SET_STRING, "2026-01", monitoring_first_month, 0, 0,
+      "The processor's setting of that name (first month of the monthly measures); must equal production's"),
     S("dead_letter.hash_key_file", "AP_DEAD_LETTER_HASH_KEY_FILE", AP_SET_STRING, "", dl_hash_key_file, 0, 0,
       "The processor's setting of that name (the HMAC in dead letters withheld for personal data)"),
     S("replay.format", "AP_REPLAY_FORMAT", AP_SET_STRING, "json", format, 0, 0,
@@ -235,11 +243,15 @@ typedef struct filtered_output {
     ap_output_t dead;
     filter_t *filter;
     const char *dead_letter_topic;
+    ap_output_t mon;              /* monitoring partials (never filtered: off with filters) */
+    const char *monitoring_topic; /* "" : none */
 } filtered_output_t;
 
 static int filtered_produce(void *ctx, const char *topic, const void *key, size_t keylen, const void *value,
                             size_t len, const ap_event_t *event, char *err, size_t errlen) {
     filtered_output_t *fo = ctx;
+    if (fo->monitoring_topic[0] && strcmp(topic, fo->monitoring_topic) == 0)
+        return fo->mon.produce ? fo->mon.produce(fo->mon.ctx, topic, key, keylen, value, len, event, err, errlen) : 0;
     if (strcmp(topic, fo->dead_letter_topic) == 0)
         return fo->dead.produce ? fo->dead.produce(fo->dead.ctx, topic, key, keylen, value, len, event, err, errlen) : 0;
     if (fo->filter->active) {
@@ -257,7 +269,9 @@ static int filtered_produce(void *ctx, const char *topic, const void *key, size_
 static int filtered_flush(void *ctx, int timeout_ms, char *err, size_t errlen) {
     filtered_output_t *fo = ctx;
     if (fo->inner.flush(fo->inner.ctx, timeout_ms, err, errlen)) return -1;
-    if (fo->dead.flush && fo->dead.ctx != fo->inner.ctx) return fo->dead.flush(fo->dead.ctx, timeout_ms, err, errlen);
+    if (fo->dead.flush && fo->dead.ctx != fo->inner.ctx && fo->dead.flush(fo->dead.ctx, timeout_ms, err, errlen)) return -1;
+    if (fo->mon.flush && fo->mon.ctx != fo->inner.ctx && fo->mon.ctx != fo->dead.ctx)
+        return fo->mon.flush(fo->mon.ctx, timeout_ms, err, errlen);
     return 0;
 }
 
@@ -437,6 +451,8 @@ typedef struct part_out {
     uint64_t n_lines;
     ap_buf_t dl_lines; /* its dead letters, the same way, for dl_file */
     uint64_t n_dl_lines;
+    ap_buf_t mon_lines; /* its monitoring partials, for mon_file */
+    uint64_t n_mon_lines;
     int done;
 } part_out_t;
 
@@ -446,6 +462,7 @@ typedef struct offline_run {
     filter_t *filter;
     ap_output_file_t *file;
     ap_output_file_t *dl_file; /* replay.dead_letters, or NULL */
+    ap_output_file_t *mon_file; /* replay.monitoring, or NULL */
     const offline_t *o;
     part_out_t *parts;
     size_t n_parts, longest;
@@ -469,12 +486,17 @@ typedef struct worker {
 static int part_produce(void *ctx, const char *topic, const void *key, size_t keylen, const void *value, size_t len,
                         const ap_event_t *event, char *err, size_t errlen) {
     worker_t *w = ctx;
-    part_out_t *po = &w->run->parts[w->part];
-    int dead = strcmp(topic, w->run->pcfg->dead_letter_topic) == 0;
-    if (dead && !w->run->dl_file) return 0;
-    int got = ap_output_file_format(dead ? w->run->dl_file : w->run->file, topic, key, keylen, value, len, event,
-                                    dead ? &po->dl_lines : &po->lines, err, errlen);
-    if (got > 0) (*(dead ? &po->n_dl_lines : &po->n_lines))++;
+    offline_run_t *r = w->run;
+    part_out_t *po = &r->parts[w->part];
+    ap_output_file_t *f = r->file;
+    ap_buf_t *lines = &po->lines;
+    uint64_t *n = &po->n_lines;
+    if (strcmp(topic, r->pcfg->dead_letter_topic) == 0) f = r->dl_file, lines = &po->dl_lines, n = &po->n_dl_lines;
+    else if (r->pcfg->monitoring_topic[0] && strcmp(topic, r->pcfg->monitoring_topic) == 0)
+        f = r->mon_file, lines = &po->mon_lines, n = &po->n_mon_lines;
+    if (!f) return 0;
+    int got = ap_output_file_format(f, topic, key, keylen, value, len, event, lines, err, errlen);
+    if (got > 0) (*n)++;
     return got < 0 ? -1 : 0;
 }
 
@@ -483,9 +505,12 @@ static int part_write(offline_run_t *r, part_out_t *po, char *err, size_t errlen
     int rc = ap_output_file_write(r->file, po->lines.data, po->lines.len, po->n_lines, err, errlen);
     if (rc == 0 && r->dl_file)
         rc = ap_output_file_write(r->dl_file, po->dl_lines.data, po->dl_lines.len, po->n_dl_lines, err, errlen);
+    if (rc == 0 && r->mon_file)
+        rc = ap_output_file_write(r->mon_file, po->mon_lines.data, po->mon_lines.len, po->n_mon_lines, err, errlen);
     ap_buf_reset(&po->lines);
     ap_buf_reset(&po->dl_lines);
-    po->n_lines = po->n_dl_lines = 0;
+    ap_buf_reset(&po->mon_lines);
+    po->n_lines = po->n_dl_lines = po->n_mon_lines = 0;
     return rc;
 }
 
@@ -494,7 +519,7 @@ static int part_flush(void *ctx, int timeout_ms, char *err, size_t errlen) {
     worker_t *w = ctx;
     offline_run_t *r = w->run;
     part_out_t *po = &r->parts[w->part];
-    if (po->lines.len + po->dl_lines.len < STREAM_BYTES) return 0;
+    if (po->lines.len + po->dl_lines.len + po->mon_lines.len < STREAM_BYTES) return 0;
     int rc = 0;
     pthread_mutex_lock(&r->mu);
     if (r->head == w->part) rc = part_write(r, po, err, errlen);
@@ -512,6 +537,7 @@ static int part_done(offline_run_t *r, size_t part, char *err, size_t errlen) {
         rc = part_write(r, po, err, errlen);
         ap_buf_free(&po->lines);
         ap_buf_free(&po->dl_lines);
+        ap_buf_free(&po->mon_lines);
     }
     pthread_mutex_unlock(&r->mu);
     return rc;
@@ -546,6 +572,7 @@ static void sum_stats(ap_processor_stats_t *to, const ap_processor_stats_t *s) {
     to->applied += s->applied, to->duplicates += s->duplicates, to->superseded += s->superseded;
     to->dead_letters += s->dead_letters, to->ticks += s->ticks, to->results += s->results;
     to->alerts += s->alerts, to->weeks_closed += s->weeks_closed, to->cycles += s->cycles;
+    to->months_evaluated += s->months_evaluated, to->monitoring_records += s->monitoring_records;
     to->us_apply += s->us_apply, to->us_evaluate += s->us_evaluate, to->us_flush += s->us_flush;
     to->us_commit += s->us_commit;
 }
@@ -559,7 +586,7 @@ static void *worker_main(void *arg) {
     offline_run_t *r = w->run;
     char err[512] = "";
     ap_output_t lines = {part_produce, part_flush, w}; /* part_produce sends dead letters to dl_lines */
-    filtered_output_t fout = {lines, lines, r->filter, r->pcfg->dead_letter_topic};
+    filtered_output_t fout = {lines, lines, r->filter, r->pcfg->dead_letter_topic, lines, r->pcfg->monitoring_topic};
     size_t *order = calloc(r->longest ? r->longest : 1, sizeof *order);
     ap_record_t *batch = calloc(AP_PROCESSOR_MAX_BATCH, sizeof *batch);
     if (!order || !batch) abort();
@@ -611,11 +638,12 @@ static int load_offline(const settings_t *cfg, offline_t *o, char *err, size_t e
 }
 
 static int run_offline(const settings_t *cfg, const ap_processor_config_t *pcfg, filter_t *filter, offline_t *op,
-                       ap_output_file_t *file, ap_output_file_t *dl_file, uint64_t *records_in,
+                       ap_output_file_t *file, ap_output_file_t *dl_file, ap_output_file_t *mon_file, uint64_t *records_in,
                        ap_processor_stats_t *stats, char *err, size_t errlen) {
     offline_t o = *op; /* ours now: freed below */
     memset(op, 0, sizeof *op);
-    offline_run_t r = {.cfg = cfg, .pcfg = pcfg, .filter = filter, .file = file, .dl_file = dl_file, .o = &o};
+    offline_run_t r = {.cfg = cfg, .pcfg = pcfg, .filter = filter, .file = file, .dl_file = dl_file, .mon_file = mon_file,
+                       .o = &o};
     worker_t *workers = NULL;
     size_t n_workers = 0;
     int rc = 0;
@@ -644,7 +672,7 @@ static int run_offline(const settings_t *cfg, const ap_processor_config_t *pcfg,
     *records_in = o.n;
     if (!(r.parts = calloc(r.n_parts ? r.n_parts : 1, sizeof *r.parts))) abort();
     for (size_t k = 0; k < r.n_parts; k++) {
-        r.parts[k] = (part_out_t){ranges[k].lo, ranges[k].hi, AP_BUF_INIT, 0, AP_BUF_INIT, 0, 0};
+        r.parts[k] = (part_out_t){ranges[k].lo, ranges[k].hi, AP_BUF_INIT, 0, AP_BUF_INIT, 0, AP_BUF_INIT, 0, 0};
         if (ranges[k].hi - ranges[k].lo > r.longest) r.longest = ranges[k].hi - ranges[k].lo;
     }
     free(ranges);
@@ -823,6 +851,23 @@ int main(int argc, char **argv) {
         fprintf(stderr, "ap-replay: replay.dead_letters must name another file than replay.output\n");
         return 2;
     }
+    int32_t first_month;
+    if (ap_monitoring_parse_month(cfg.monitoring_first_month, &first_month)) {
+        fprintf(stderr, "ap-replay: monitoring.first_month must be YYYY-MM from 2025-01 to 2099-12\n");
+        return 2;
+    }
+    if (cfg.monitoring[0] && (to_kafka ? strcmp(cfg.monitoring, "topic") != 0
+                                       : strcmp(cfg.monitoring, cfg.output) == 0 ||
+                                             strcmp(cfg.monitoring, cfg.dead_letters) == 0)) {
+        fprintf(stderr, "ap-replay: replay.monitoring must be \"topic\" with replay.audit_prefix, else a file of its own\n");
+        return 2;
+    }
+    /* Partials are sums over every citizen of a lane: over a filtered subset
+     * they would be other figures under the same keys. */
+    int monitoring = cfg.monitoring[0] && !filter.active;
+    if (cfg.monitoring[0] && filter.active)
+        ap_log_warn("monitoring partials not written: they sum whole partitions, not the filtered subset",
+                    "monitoring=%s", cfg.monitoring);
     ap_processor_config_t pcfg;
     memset(&pcfg, 0, sizeof pcfg);
     for (int k = 0; k < AP_TOPIC_KINDS; k++) memcpy(pcfg.input_topics[k], cfg.topics[k], AP_TOPIC_CAP);
@@ -830,6 +875,8 @@ int main(int argc, char **argv) {
     snprintf(pcfg.compliance_topic, AP_TOPIC_CAP, "%s.compliance", prefix);
     snprintf(pcfg.alerts_topic, AP_TOPIC_CAP, "%s.alerts", prefix);
     snprintf(pcfg.dead_letter_topic, AP_TOPIC_CAP, "%s.dead-letter", prefix);
+    if (monitoring) snprintf(pcfg.monitoring_topic, AP_TOPIC_CAP, "%s.monitoring", prefix);
+    pcfg.monitoring_first_month = first_month;
     pcfg.grace_days = cfg.grace_days;
     pcfg.dedup_horizon_weeks = cfg.dedup_horizon_weeks;
     pcfg.flush_timeout_ms = 30000;
@@ -841,10 +888,10 @@ int main(int argc, char **argv) {
 
     int exit_code = 1;
     ap_store_t *store = NULL;
-    ap_output_file_t *file = NULL, *dl_file = NULL;
+    ap_output_file_t *file = NULL, *dl_file = NULL, *mon_file = NULL;
     ap_kafka_delivery_t delivery = {0};
     ap_kafka_output_t kout = {0};
-    filtered_output_t fout = {{0}, {0}, &filter, pcfg.dead_letter_topic};
+    filtered_output_t fout = {{0}, {0}, &filter, pcfg.dead_letter_topic, {0}, pcfg.monitoring_topic};
     ap_processor_t *proc = NULL;
     ap_pump_t *pump = NULL;
     uint64_t records_in = 0;
@@ -877,7 +924,7 @@ int main(int argc, char **argv) {
     if (to_kafka) {
         if (!(kout.rk = ap_kafka_producer_create(&cfg.kafka, &delivery, NULL, err, sizeof err))) goto fail;
         kout.delivery = &delivery;
-        fout.inner = fout.dead = ap_kafka_output(&kout);
+        fout.inner = fout.dead = fout.mon = ap_kafka_output(&kout);
     } else {
         ap_output_format_t fmt = strcmp(cfg.format, "hex") == 0 ? AP_OUTPUT_HEX : AP_OUTPUT_JSON;
         if (fmt == AP_OUTPUT_JSON && strcmp(cfg.format, "json") != 0) {
@@ -893,11 +940,15 @@ int main(int argc, char **argv) {
         if (cfg.dead_letters[0] && !(dl_file = ap_output_file_open(cfg.dead_letters, fmt, dl_topics, err, sizeof err)))
             goto fail;
         if (dl_file) fout.dead = ap_output_file(dl_file);
+        const char *mon_topics[] = {pcfg.monitoring_topic, NULL};
+        if (monitoring && !(mon_file = ap_output_file_open(cfg.monitoring, fmt, mon_topics, err, sizeof err))) goto fail;
+        if (mon_file) fout.mon = ap_output_file(mon_file);
     }
 
     double t0 = offline ? t_read : ap_log_monotonic_s();
     if (offline) {
-        if (run_offline(&cfg, &pcfg, &filter, &loaded, file, dl_file, &records_in, &offline_stats, err, sizeof err))
+        if (run_offline(&cfg, &pcfg, &filter, &loaded, file, dl_file, mon_file, &records_in, &offline_stats, err,
+                        sizeof err))
             goto fail;
     } else {
         /* The same partition check as live: the counts from the broker. */
@@ -959,6 +1010,10 @@ fail:
     }
     if (dl_file && ap_output_file_close(dl_file, err, sizeof err)) {
         fprintf(stderr, "ap-replay: replay.dead_letters: %s\n", err);
+        exit_code = 1;
+    }
+    if (mon_file && ap_output_file_close(mon_file, err, sizeof err)) {
+        fprintf(stderr, "ap-replay: replay.monitoring: %s\n", err);
         exit_code = 1;
     }
     if (kout.rk) {

@@ -8,6 +8,11 @@
 # emitted alongside it; a NOT_COVERED revision with no alerts withdraws a
 # result, so it counts as none. The in-process property test (unit_revisions)
 # does the same over its own generator; this one runs the real binaries.
+# The same holds for the monthly monitoring partials (issue 16 §2): the
+# latest revision of every partial (municipality|month|partition) equals the
+# final-state one, compared without event_id, revision, closed_at and the
+# manifest's revisions; an all-zero partial (a municipality left by its last
+# citizen) counts as none.
 # Offline: no broker, no Redis.
 #   late_changes.sh BUILD_DIR [SEEDS]
 set -euo pipefail
@@ -28,14 +33,19 @@ latest='reduce .[] as $x ([]; if $x.schema == "ComplianceResult" then . + [{r: $
   | group_by([.r.citizen_id, .r.week_start]) | map(max_by(.r.revision))
   | map(select(.r.status != "NOT_COVERED" or (.a | length) > 0))
   | .[] | {r: (.r | del(.event_id, .revision, .closed_at)), a: (.a | map(del(.event_id, .revision)))} | tojson'
+# The latest revision of each monitoring partial, without what names its emission.
+mon_latest='group_by([.municipality_code, .year, .month, .partition]) | map(max_by(.revision))
+  | map(select(.municipality_code == null or .covered_citizens > 0 or .weeks_owed > 0 or .weeks_exempt > 0))
+  | .[] | del(.event_id, .revision, .closed_at) | .manifest |= map(.municipality_code) | tojson'
 # final.jsonl is the export reordered: no longer what its manifest describes.
 replay() {
-  "$build/ap-replay" file --set replay.input="$1" --set replay.output="$2" --set replay.unverified=1 --set topic.placement=ap.placement \
+  "$build/ap-replay" file --set replay.input="$1" --set replay.output="$2" --set replay.monitoring="$2.mon" \
+    --set replay.unverified=1 --set topic.placement=ap.placement \
     --set topic.hours=ap.hours --set topic.exemption=ap.exemption 2> "$work/replay.log" \
     || { cat "$work/replay.log"; exit 1; }
 }
 
-failures=0 revised=0
+failures=0 revised=0 mon_revised=0
 for seed in $(seq 1 "$seeds"); do
   "$build/ap-generate" --citizens 40 --weeks 12 --seed "$seed" --late-moves 0.25 --late-rate 0.1 --partitions 3 \
     --export "$work/live.jsonl" >/dev/null 2>&1
@@ -45,14 +55,23 @@ for seed in $(seq 1 "$seeds"); do
   jq -r -s "$latest" "$work/live.json" | sort > "$work/live.latest"
   jq -r -s "$latest" "$work/final.json" | sort > "$work/final.latest"
   revised=$((revised + $(jq -r 'select(.schema == "ComplianceResult" and .revision > 1) | .revision' "$work/live.json" | wc -l)))
+  jq -r -s "$mon_latest" "$work/live.json.mon" | sort > "$work/live.mon"
+  jq -r -s "$mon_latest" "$work/final.json.mon" | sort > "$work/final.mon"
+  mon_revised=$((mon_revised + $(jq -r 'select(.revision > 1) | .revision' "$work/live.json.mon" | wc -l)))
+  if [ ! -s "$work/live.mon" ] || ! cmp -s "$work/live.mon" "$work/final.mon"; then
+    echo "FAIL seed $seed: the live latest monitoring partials differ from the final-state ones:"
+    diff "$work/live.mon" "$work/final.mon" | head -4 | cut -c1-600
+    failures=$((failures + 1))
+  fi
   if ! cmp -s "$work/live.latest" "$work/final.latest"; then
     echo "FAIL seed $seed: the live latest revisions differ from the final-state evaluation:"
     diff "$work/live.latest" "$work/final.latest" | head -6 | cut -c1-400
     failures=$((failures + 1))
   fi
 done
-echo "$seeds seeds, $revised revisions in the live runs"
+echo "$seeds seeds, $revised result revisions and $mon_revised monitoring revisions in the live runs"
 # The streams must revise weeks, or the comparison proves nothing.
 if [ "$revised" -lt "$seeds" ]; then echo "FAIL too few revisions"; failures=$((failures + 1)); fi
-[ "$failures" -eq 0 ] && echo "ok   latest revision = final-state evaluation for every citizen-week"
+if [ "$mon_revised" -lt "$seeds" ]; then echo "FAIL too few monitoring revisions"; failures=$((failures + 1)); fi
+[ "$failures" -eq 0 ] && echo "ok   latest revision = final-state evaluation for every citizen-week and monitoring partial"
 [ "$failures" -eq 0 ]

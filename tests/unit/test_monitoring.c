@@ -342,6 +342,13 @@ static void month_close__calendar(void **s) {
     assert_int_equal(ap_monitoring_months_of_week(D("2026-01-05"), m), 1);
     assert_int_equal(ap_monitoring_next_month(202612), 202701);
     assert_int_equal(ap_monitoring_next_month(202601), 202602);
+    int32_t ym;
+    assert_int_equal(ap_monitoring_parse_month("2026-01", &ym), 0);
+    assert_int_equal(ym, 202601);
+    assert_int_equal(ap_monitoring_parse_month("2025-01", &ym), 0);
+    const char *bad[] = {"2024-12", "2026-13", "2026-00", "2026-1", "2026-01x", "202601", "2100-01", ""};
+    for (size_t i = 0; i < sizeof bad / sizeof *bad; i++)
+        if (ap_monitoring_parse_month(bad[i], &ym) == 0) fail_msg("\"%s\" accepted", bad[i]);
     /* The rule version in force on the month's last day: December 2025 is
      * the implementation period, January 2026 is not (seed 002). */
     assert_string_equal(ap_monitoring_rule_version(2025, 12)->name, "AP-2025.1-IMPL");
