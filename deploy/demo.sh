@@ -25,7 +25,7 @@ trap cleanup EXIT
 # shellcheck source=/dev/null
 source "$run/env/env.sh"
 
-"$bin/apctl" create-topics --partitions 3 ap.placement ap.hours ap.exemption ap.compliance ap.alerts ap.dead-letter
+"$bin/apctl" create-topics --partitions 3 ap.placement ap.hours ap.exemption ap.compliance ap.alerts ap.dead-letter ap.monitoring
 "$bin/ap-processor" > "$run/processor.log" 2>&1 &
 processor_pid=$!
 

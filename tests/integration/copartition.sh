@@ -91,12 +91,12 @@ check "no citizen ids in the logs" "0" "$(cat "$work/$id-good.log" "$work/$id-ba
 
 # --- 2. input topics with different partition counts
 "$apctl" create-topics --partitions 3 "$id.mixed.placement" "$id.mixed.exemption" "$id.mixed.compliance" \
-  "$id.mixed.alerts" "$id.mixed.dead-letter"
+  "$id.mixed.alerts" "$id.mixed.dead-letter" "$id.mixed.monitoring"
 "$apctl" create-topics --partitions 2 "$id.mixed.hours"
 rc=0
 timeout 60 env AP_TOPIC_PLACEMENT="$id.mixed.placement" AP_TOPIC_HOURS="$id.mixed.hours" \
   AP_TOPIC_EXEMPTION="$id.mixed.exemption" AP_TOPIC_COMPLIANCE="$id.mixed.compliance" AP_TOPIC_ALERTS="$id.mixed.alerts" \
-  AP_TOPIC_DEAD_LETTER="$id.mixed.dead-letter" AP_GROUP_ID="$id-mixed" AP_REDIS_PREFIX="$id-mixed" \
+  AP_TOPIC_DEAD_LETTER="$id.mixed.dead-letter" AP_TOPIC_MONITORING="$id.mixed.monitoring" AP_GROUP_ID="$id-mixed" AP_REDIS_PREFIX="$id-mixed" \
   "$build/ap-processor" > "$work/mixed.log" 2>&1 || rc=$?
 check "different partition counts: the processor exits 1 at start-up" "1" "$rc"
 check "saying which" "1" "$(grep -c "ap-processor: input topics have different partition counts ($id.mixed.placement=3 $id.mixed.hours=2 $id.mixed.exemption=3)" "$work/mixed.log")"
@@ -121,7 +121,7 @@ check "saying why" "1" "$(grep -c 'ap-processor: the input topics now have 4 par
 rc=0
 timeout 60 env AP_TOPIC_PLACEMENT="$id.grow.placement" AP_TOPIC_HOURS="$id.grow.hours" \
   AP_TOPIC_EXEMPTION="$id.grow.exemption" AP_TOPIC_COMPLIANCE="$id.grow.compliance" AP_TOPIC_ALERTS="$id.grow.alerts" \
-  AP_TOPIC_DEAD_LETTER="$id.grow.dead-letter" AP_GROUP_ID="$id-grow" AP_REDIS_PREFIX="$id-grow" \
+  AP_TOPIC_DEAD_LETTER="$id.grow.dead-letter" AP_TOPIC_MONITORING="$id.grow.monitoring" AP_GROUP_ID="$id-grow" AP_REDIS_PREFIX="$id-grow" \
   "$build/ap-processor" > "$work/grow2.log" 2>&1 || rc=$?
 check "restarted on the old namespace: refused, exit 1, saying why" "1 1" \
   "$rc $(grep -c "ap-processor: redis prefix '$id-grow' holds state of input topics with 3 partitions, the topics now have 4" "$work/grow2.log")"

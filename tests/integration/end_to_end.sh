@@ -14,6 +14,7 @@ id="ap-e2e$$"
 work=$(mktemp -d)
 export AP_TOPIC_PLACEMENT=$id.placement AP_TOPIC_HOURS=$id.hours AP_TOPIC_EXEMPTION=$id.exemption
 export AP_TOPIC_COMPLIANCE=$id.compliance AP_TOPIC_ALERTS=$id.alerts AP_TOPIC_DEAD_LETTER=$id.dead-letter
+export AP_TOPIC_MONITORING=$id.monitoring
 export AP_GROUP_ID=$id AP_REDIS_PREFIX=$id AP_STATS_INTERVAL_S=2
 apctl="$build/apctl"
 failures=0
@@ -29,7 +30,7 @@ cleanup() {
 trap cleanup EXIT
 
 "$apctl" create-topics --partitions 3 "$AP_TOPIC_PLACEMENT" "$AP_TOPIC_HOURS" "$AP_TOPIC_EXEMPTION" \
-  "$AP_TOPIC_COMPLIANCE" "$AP_TOPIC_ALERTS" "$AP_TOPIC_DEAD_LETTER"
+  "$AP_TOPIC_COMPLIANCE" "$AP_TOPIC_ALERTS" "$AP_TOPIC_DEAD_LETTER" "$AP_TOPIC_MONITORING"
 "$build/ap-processor" > "$work/processor.log" 2>&1 &
 proc_pid=$!
 

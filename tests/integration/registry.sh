@@ -44,7 +44,7 @@ check "saying so" "1" "$(grep -c -m1 'schema registry refused a schema' "$work/$
 rc=0; env AP_OUTPUT_FRAMING=registry AP_REGISTRY_URL="https://127.0.0.1:1" "$build/ap-processor" >/dev/null 2>&1 || rc=$?
 check "https is refused as a setting" "2" "$rc"
 
-"$build/ap-generate" --citizens 20 --weeks 3 --seed 17 --kafka --topic-prefix "$id" --partitions 3 >/dev/null 2>&1
+"$build/ap-generate" --citizens 20 --weeks 4 --seed 17 --kafka --topic-prefix "$id" --partitions 3 >/dev/null 2>&1
 # The same input, two processors: the default framing into $id.*, registry framing into $id-r.*.
 start_processor "$id-a" "$id" "$id"; pid_a=$pid
 # ...and in registry framing the latest-result topic framed too, the JSON mirror as it is.
@@ -65,7 +65,7 @@ check "results and alerts exist" "1" "$([ "$n" -gt 20 ] && [ -s "$work/alerts.js
 # The subjects (TopicNameStrategy) and their ids, as the registry tells them.
 subjects=$(curl -sf "$url/subjects" | jq -r '.[]' | grep "^$id-r\." | sort | tr '\n' ' ')
 check "subjects <topic>-value registered" \
-  "$id-r.alerts-value $id-r.compliance-value $id-r.dead-letter-value $id-r.latest-value " "$subjects"
+  "$id-r.alerts-value $id-r.compliance-value $id-r.dead-letter-value $id-r.latest-value $id-r.monitoring-value " "$subjects"
 want_id=$(curl -sf "$url/subjects/$id-r.compliance-value/versions/latest" | jq -r .id)
 
 # Same bodies: the framed records are the single-object ones with the header swapped.
@@ -87,6 +87,10 @@ done
 "$apctl" consume --topic "$id-r.alerts" --registry-url "$url" > "$work/alerts-r.jsonl"
 check "apctl consume --registry-url reads framed records" \
   "$(jq -cS . "$work/alerts.jsonl" | sort | md5sum)" "$(jq -cS . "$work/alerts-r.jsonl" | sort | md5sum)"
+"$apctl" consume --topic "$id.monitoring" > "$work/monitoring.jsonl"
+check "monthly partials exist, framed and read through the registry equal to the default mode's" \
+  "1 $(jq -cS . "$work/monitoring.jsonl" | sort | md5sum)" \
+  "$([ -s "$work/monitoring.jsonl" ] && echo 1 || echo 0) $("$apctl" consume --topic "$id-r.monitoring" --registry-url "$url" | jq -cS . | sort | md5sum)"
 check "the latest-result topic is framed and read so" "$(jq -cS . "$work/compliance.jsonl" | sort | md5sum)" \
   "$("$apctl" consume --topic "$id-r.latest" --registry-url "$url" | jq -cS . | sort | md5sum)"
 check "the JSON mirror stays JSON" "$(jq -cS . "$work/compliance.jsonl" | sort | md5sum)" \

@@ -40,6 +40,7 @@ export AP_KAFKA_SSL_CERTIFICATE_FILE=$tls/client.pem AP_KAFKA_SSL_KEY_FILE=$tls/
 export AP_KAFKA_SSL_KEY_PASSWORD_FILE=$tls/client-key.password
 export AP_TOPIC_PLACEMENT=$id.placement AP_TOPIC_HOURS=$id.hours AP_TOPIC_EXEMPTION=$id.exemption
 export AP_TOPIC_COMPLIANCE=$id.compliance AP_TOPIC_ALERTS=$id.alerts AP_TOPIC_DEAD_LETTER=$id.dead-letter
+export AP_TOPIC_MONITORING=$id.monitoring
 export AP_GROUP_ID=$id AP_REDIS_PREFIX=$id AP_STATS_INTERVAL_S=2
 password=$(cat "$tls/sasl.password"); key_password=$(cat "$tls/client-key.password")
 logs=("$work")  # every log of the test is written under $work (plus the broker's)
@@ -68,7 +69,7 @@ expect_refused() {
 # --- The sample stream over SASL_SSL, librdkafka's debug output on for one command.
 AP_LOG_LEVEL=debug AP_KAFKA_PROPERTY_DEBUG=security,broker,conf \
   "$apctl" create-topics --partitions 3 "$AP_TOPIC_PLACEMENT" "$AP_TOPIC_HOURS" "$AP_TOPIC_EXEMPTION" \
-  "$AP_TOPIC_COMPLIANCE" "$AP_TOPIC_ALERTS" "$AP_TOPIC_DEAD_LETTER" 2> "$work/create-debug.log"
+  "$AP_TOPIC_COMPLIANCE" "$AP_TOPIC_ALERTS" "$AP_TOPIC_DEAD_LETTER" "$AP_TOPIC_MONITORING" 2> "$work/create-debug.log"
 check "librdkafka's debug output shows the configuration, sasl.password redacted" "yes" \
   "$(grep -q 'sasl.password = \[redacted\]' "$work/create-debug.log" && echo yes || echo no)"
 "$build/ap-processor" > "$work/processor.log" 2>&1 &

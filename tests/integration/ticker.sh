@@ -71,7 +71,7 @@ check "a round per second" "1" "$([ "$per_part" -ge 3 ] && echo 1 || echo 0)"
 listen processor
 env WATCHDOG_USEC=1000000 AP_TOPIC_PLACEMENT="$id.placement" AP_TOPIC_HOURS="$id.hours" \
   AP_TOPIC_EXEMPTION="$id.exemption" AP_TOPIC_COMPLIANCE="$id.compliance" AP_TOPIC_ALERTS="$id.alerts" \
-  AP_TOPIC_DEAD_LETTER="$id.dead-letter" AP_GROUP_ID="$id" AP_REDIS_PREFIX="$id" \
+  AP_TOPIC_DEAD_LETTER="$id.dead-letter" AP_TOPIC_MONITORING="$id.monitoring" AP_GROUP_ID="$id" AP_REDIS_PREFIX="$id" \
   "$build/ap-processor" >> "$work/processor.log" 2>&1 & pid=$!
 ticker AP_TICKER_ONCE=1 AP_TICKER_INTERVAL_S=60 AP_TICKER_DELAY_S=0
 wait_caught_up "$id" "$id" 120 >/dev/null

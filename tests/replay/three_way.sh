@@ -5,7 +5,8 @@
 #     to JSON lines, and replays each offline (no broker, no Redis),
 # (3) ap-replay with Redis state in its own namespace, stopped twice in the
 #     middle and restarted, writing to audit topics.
-# Every way must give the same set of results, alerts and dead letters as
+# Every way must give the same set of results, alerts, dead letters and
+# monthly monitoring partials (the stream spans the end of January) as
 # live, byte for byte (keys and values): the stream has damaged records, from
 # the generator and one of every codec failure class (malformed_records).
 # Also: the filters give exactly the filtered subset (dead letters pass them).
@@ -63,6 +64,11 @@ live_set "$id.live" live > "$work/live"
 # The dead letters, as the live processor wrote them.
 dead_set() { "$apctl" consume --topic "$1.dead-letter" --hex > "$work/$2.raw"; bytes_of "$work/$2.raw"; }
 dead_set "$id.live" live-dl > "$work/live-dl"
+# The monthly monitoring partials, as the live processor wrote them.
+mon_set() { "$apctl" consume --topic "$1.monitoring" --hex > "$work/$2.raw"; bytes_of "$work/$2.raw"; }
+mon_set "$id.live" live-mon > "$work/live-mon"
+check "live monitoring partials exist, lane records among them" "1" \
+  "$([ "$(wc -l < "$work/live-mon")" -gt 6 ] && [ "$("$apctl" consume --topic "$id.live.monitoring" | jq -s '[.[] | select(.municipality_code == null)] | length')" -ge 6 ] && echo 1 || echo 0)"
 check "live dead letters: every codec class twice, and the generator's" "1" \
   "$([ "$(wc -l < "$work/live-dl")" -gt $(( $(wc -l < "$work/bad.txt") * 2 )) ] && echo 1 || echo 0)"
 check "live results exist" "1" "$([ "$(wc -l < "$work/live")" -gt 1500 ] && echo 1 || echo 0)"
@@ -72,10 +78,12 @@ check "results carry lineage" "1" \
 export AP_TOPIC_PLACEMENT="$id.placement" AP_TOPIC_HOURS="$id.hours" AP_TOPIC_EXEMPTION="$id.exemption"
 # (1) Kafka replay, in-process state
 "$replay" kafka --set replay.namespace="$id-k1" --set replay.format=hex --set replay.output="$work/k1.raw" \
-  --set replay.dead_letters="$work/k1-dl.raw" 2> "$work/k1.log"
+  --set replay.dead_letters="$work/k1-dl.raw" --set replay.monitoring="$work/k1-mon.raw" 2> "$work/k1.log"
 check "kafka replay (memory state) = live, byte for byte" "$(md5sum < "$work/live")" "$(bytes_of "$work/k1.raw" | md5sum)"
 check "kafka replay (memory state): dead letters = live, byte for byte" "$(md5sum < "$work/live-dl")" \
   "$(bytes_of "$work/k1-dl.raw" | md5sum)"
+check "kafka replay (memory state): monitoring partials = live, byte for byte" "$(md5sum < "$work/live-mon")" \
+  "$(bytes_of "$work/k1-mon.raw" | md5sum)"
 
 # Where a Kafka replay starts: a time before the stream is the whole stream;
 # a time after it, or an offset past every end, is nothing.
@@ -99,10 +107,13 @@ check "both exports hold every input record" "$(grep -vc '"topic":""' "$work/str
   "$(grep -o 'records=[0-9]*' "$work/export.log" | head -1 | cut -d= -f2)"
 for f in avro jsonl; do
   env -u AP_KAFKA_BROKERS "$replay" file --set replay.input="$work/stream.$f" --set replay.format=hex \
-    --set replay.output="$work/off-$f.raw" --set replay.dead_letters="$work/off-$f-dl.raw" 2> "$work/off-$f.log"
+    --set replay.output="$work/off-$f.raw" --set replay.dead_letters="$work/off-$f-dl.raw" \
+    --set replay.monitoring="$work/off-$f-mon.raw" 2> "$work/off-$f.log"
   check "offline replay of the .$f export = live, byte for byte" "$(md5sum < "$work/live")" "$(bytes_of "$work/off-$f.raw" | md5sum)"
   check "offline replay of the .$f export: dead letters = live, byte for byte" "$(md5sum < "$work/live-dl")" \
     "$(bytes_of "$work/off-$f-dl.raw" | md5sum)"
+  check "offline replay of the .$f export: monitoring partials = live, byte for byte" "$(md5sum < "$work/live-mon")" \
+    "$(bytes_of "$work/off-$f-mon.raw" | md5sum)"
 done
 # An export written before the partition counts were recorded (none in the
 # file): the replay checks nothing and applies the misrouted records (not
@@ -143,18 +154,20 @@ check "our own container is decoded in place, JSON lines are copied" "in_place=1
 for workers in 1 3; do
   "$replay" file --set replay.input="$work/stream.avro" --set replay.format=hex --set replay.workers=$workers \
     --set replay.output="$work/off-w$workers.raw" --set replay.dead_letters="$work/off-w$workers-dl.raw" \
-    2> "$work/off-w$workers.log"
+    --set replay.monitoring="$work/off-w$workers-mon.raw" 2> "$work/off-w$workers.log"
   check "offline replay with $workers worker(s): identical output file" "$(md5sum < "$work/off-avro.raw")" \
     "$(md5sum < "$work/off-w$workers.raw")"
   check "offline replay with $workers worker(s): identical dead-letter file" "$(md5sum < "$work/off-avro-dl.raw")" \
     "$(md5sum < "$work/off-w$workers-dl.raw")"
+  check "offline replay with $workers worker(s): identical monitoring file" "$(md5sum < "$work/off-avro-mon.raw")" \
+    "$(md5sum < "$work/off-w$workers-mon.raw")"
 done
 check "three workers took three partitions at once" "workers=3" "$(grep -o 'workers=[0-9]*' "$work/off-w3.log")"
 
 # (3) Redis state in its own namespace, audit topics, two restarts in the middle.
 start_replay() {
   "$replay" kafka --set replay.state=redis --set replay.namespace="$id-k3" --set redis.port="$AP_REDIS_PORT" \
-    --set replay.audit_prefix="$id.audit" --set batch.size=50 >> "$work/k3.log" 2>&1 &
+    --set replay.audit_prefix="$id.audit" --set replay.monitoring=topic --set batch.size=50 >> "$work/k3.log" 2>&1 &
   pid=$!
 }
 start_replay
@@ -165,6 +178,9 @@ check "kafka replay (Redis state, 2 restarts, audit topics) = live" "$(md5sum < 
 dead_set "$id.audit" audit-dl > "$work/audit-dl"
 check "kafka replay (Redis state, 2 restarts, audit topics): dead letters = live" "$(sort -u "$work/live-dl" | md5sum)" \
   "$(sort -u "$work/audit-dl" | md5sum)"
+mon_set "$id.audit" audit-mon > "$work/audit-mon"
+check "kafka replay (Redis state, 2 restarts, audit topics): monitoring partials = live" \
+  "$(sort -u "$work/live-mon" | md5sum)" "$(sort -u "$work/audit-mon" | md5sum)"
 check "the replay kept its state in its own namespace" "1" \
   "$([ "$(redis_admin --scan --pattern "$id-k3:*" | wc -l)" -gt 100 ] && echo 1 || echo 0)"
 check "the live state was not touched by any replay" "$before" "$(live_digest)"
@@ -173,7 +189,9 @@ check "the live state was not touched by any replay" "$before" "$(live_digest)"
 "$apctl" consume --topic "$id.live.compliance" > "$work/live.json"
 "$replay" file --set replay.input="$work/stream.avro" --set replay.alerts=0 --set replay.citizens=g-000007,g-000042 \
   --set replay.weeks=2026-W03..2026-W05 --set replay.output="$work/f1.json" --set replay.dead_letters="$work/f1-dl.json" \
-  2>/dev/null
+  --set replay.monitoring="$work/f1-mon.json" 2> "$work/f1.log"
+check "filters write no monitoring partials (sums over a subset), and say so" "0 1" \
+  "$(wc -l < "$work/f1-mon.json" 2>/dev/null || echo 0) $(grep -c 'monitoring partials not written' "$work/f1.log")"
 check "filter by citizens and weeks" \
   "$(jq -c 'select((.citizen_id == "g-000007" or .citizen_id == "g-000042") and .iso_year == 2026 and .iso_week >= 3 and .iso_week <= 5)' "$work/live.json" | sort | md5sum)" \
   "$(sort "$work/f1.json" | md5sum)"
