@@ -781,6 +781,159 @@ static void not_covered_weeks_emit_a_result_only_when_they_say_something(void **
     for (size_t i = 0; i < 16; i++) ap_buf_free(&bytes[i]);
 }
 
+/* ------------------------------------------------------------ monitoring */
+
+/* What the processor wrote to the monitoring topic, decoded, in order. */
+typedef struct partials {
+    struct partial {
+        char key[48];
+        char muni[AP_MUNI_CAP];
+        int32_t partition, partition_count, revision, covered, weeks_owed, exits;
+        uint32_t manifest;
+        char manifest_codes[8][AP_MUNI_CAP];
+        int32_t manifest_revisions[8];
+    } p[32];
+    size_t n;
+} partials_t;
+
+static int keep_partials(void *ctx, const char *topic, const void *key, size_t keylen, const void *value, size_t len,
+                         const ap_event_t *event, char *err, size_t errlen) {
+    (void)event, (void)err, (void)errlen;
+    partials_t *k = ctx;
+    if (strcmp(topic, "t.monitoring") != 0) return 0;
+    ap_event_t ev;
+    ap_codec_error_t cerr;
+    assert_int_equal(ap_events_decode(value, len, &ev, &cerr), AP_CODEC_OK);
+    assert_int_equal(ev.type, AP_EV_MONITORING);
+    assert_true(k->n < 32);
+    struct partial *x = &k->p[k->n++];
+    const ap_monitoring_t *m = &ev.u.monitoring;
+    snprintf(x->key, sizeof x->key, "%.*s", (int)keylen, (const char *)key);
+    snprintf(x->muni, sizeof x->muni, "%s", m->municipality_code);
+    x->partition = m->partition, x->partition_count = m->partition_count, x->revision = m->revision;
+    x->covered = m->covered_citizens, x->weeks_owed = m->weeks_owed;
+    for (uint32_t i = 0; i < m->n_exits; i++) x->exits += m->exits[i].citizens;
+    x->manifest = m->manifest.n;
+    const ap_field_desc_t *mf = NULL;
+    const ap_record_desc_t *d = ap_events_desc(AP_EV_MONITORING);
+    for (size_t i = 0; i < d->nfields; i++)
+        if (strcmp(d->fields[i].name, "manifest") == 0) mf = &d->fields[i];
+    for (uint32_t i = 0; i < m->manifest.n && i < 8; i++) {
+        ap_mon_manifest_entry_t e;
+        assert_int_equal(ap_codec_view_item(mf, &m->manifest, i, &e, &cerr), AP_CODEC_OK);
+        memcpy(x->manifest_codes[i], e.municipality_code, AP_MUNI_CAP);
+        x->manifest_revisions[i] = e.revision;
+    }
+    char name[96];
+    snprintf(name, sizeof name, "monitoring|%s|%d", x->key, (int)m->revision);
+    char want[AP_UUID_CAP];
+    ap_uuid_derive(name, want);
+    assert_string_equal(m->event_id, want);
+    return 0;
+}
+
+/* Issue 16 §2 (README Monitoring): January 2026 closes on a partition with
+ * the week holding 31 January (2026-W05, to Sunday 1 February, + 2 days
+ * grace), not before; each municipality gets a partial and the lane a record
+ * with the manifest, lane last; a partition without events writes its lane
+ * record too. A late move of one citizen to the other municipality revises
+ * both partials (the left one to zeros, never deleted) and the lane record;
+ * a tick with nothing new writes nothing. */
+static void months_close_with_their_last_week_and_are_revised(void **state) {
+    (void)state;
+    ap_codec_error_t cerr;
+    assert_int_equal(ap_events_init(&cerr), 0);
+    n_records = 0;
+    memset(offsets, 0, sizeof offsets);
+    /* Two citizens whose keys belong on partition 0 of 2. */
+    char ca[8] = "", cb[8] = "";
+    for (int i = 0; i < 100 && !cb[0]; i++) {
+        char c[8];
+        snprintf(c, sizeof c, "c%d", i);
+        if (ap_partition_for_key(c, strlen(c), 2) != 0) continue;
+        if (!ca[0]) memcpy(ca, c, sizeof c);
+        else memcpy(cb, c, sizeof c);
+    }
+    ap_event_t ev;
+    ev = coverage(ca), add(0, AP_TOPIC_EXEMPTION, &ev, ca);
+    ap_event_t b_cov = coverage(cb);
+    strcpy(b_cov.u.coverage.h.municipality_code, "147");
+    add(0, AP_TOPIC_EXEMPTION, &b_cov, cb);
+    add_ticks(0, ap_cal_days_from_civil(2026, 2, 3) * DAY_MS); /* W05 ends 1 Feb: + 2 days is the 4th */
+    add_ticks(1, ap_cal_days_from_civil(2026, 2, 3) * DAY_MS);
+
+    partials_t got;
+    memset(&got, 0, sizeof got);
+    ap_store_t *store = ap_store_memory_create();
+    ap_processor_config_t cfg;
+    test_config(&cfg);
+    strcpy(cfg.monitoring_topic, "t.monitoring");
+    cfg.monitoring_first_month = 202601;
+    for (int k = 0; k < AP_TOPIC_KINDS; k++) cfg.partitions[k] = 2;
+    ap_processor_t *proc = ap_processor_create(&cfg, store, (ap_output_t){keep_partials, flushed, &got});
+    process_all(proc);
+    assert_int_equal(got.n, 0); /* W05 not closed yet: January stays open */
+
+    n_records = 0;
+    add_ticks(0, ap_cal_days_from_civil(2026, 2, 4) * DAY_MS);
+    add_ticks(1, ap_cal_days_from_civil(2026, 2, 4) * DAY_MS);
+    process_all(proc);
+    assert_int_equal(got.n, 4);
+    assert_string_equal(got.p[0].key, "101|2026-01|0");
+    assert_string_equal(got.p[1].key, "147|2026-01|0");
+    assert_string_equal(got.p[2].key, "*|2026-01|0");
+    assert_string_equal(got.p[3].key, "*|2026-01|1");
+    for (size_t i = 0; i < 4; i++) {
+        assert_int_equal(got.p[i].revision, 1);
+        assert_int_equal(got.p[i].partition_count, 2);
+    }
+    assert_int_equal(got.p[0].covered, 1);
+    assert_int_equal(got.p[1].covered, 1);
+    assert_int_equal(got.p[0].weeks_owed, 4); /* W02-W05: covered from 5 January */
+    assert_string_equal(got.p[2].muni, "");     /* the lane record: null municipality */
+    assert_int_equal(got.p[2].covered, 2);
+    assert_int_equal(got.p[2].manifest, 2);
+    assert_string_equal(got.p[2].manifest_codes[0], "101");
+    assert_string_equal(got.p[2].manifest_codes[1], "147");
+    assert_int_equal(got.p[3].covered, 0); /* a partition without events says so */
+    assert_int_equal(got.p[3].manifest, 0);
+    assert_int_equal(ap_processor_stats(proc)->months_evaluated, 2);
+
+    /* b's coverage, corrected late: it was 101's all along. */
+    n_records = 0;
+    b_cov.u.coverage.action = AP_COVERAGE_CHANGED;
+    strcpy(b_cov.u.coverage.h.municipality_code, "101");
+    b_cov.u.coverage.h.recorded_at += 30 * DAY_MS;
+    snprintf(b_cov.u.coverage.h.event_id, AP_UUID_CAP, "00000000-0000-4000-8000-%012d", ++next_event);
+    add(0, AP_TOPIC_EXEMPTION, &b_cov, cb);
+    add_ticks(0, ap_cal_days_from_civil(2026, 2, 5) * DAY_MS);
+    process_all(proc);
+    assert_int_equal(got.n, 7);
+    assert_string_equal(got.p[4].key, "101|2026-01|0");
+    assert_int_equal(got.p[4].revision, 2);
+    assert_int_equal(got.p[4].covered, 2);
+    assert_string_equal(got.p[5].key, "147|2026-01|0");
+    assert_int_equal(got.p[5].revision, 2);
+    assert_int_equal(got.p[5].covered, 0);
+    assert_int_equal(got.p[5].weeks_owed, 0);
+    assert_string_equal(got.p[6].key, "*|2026-01|0");
+    assert_int_equal(got.p[6].revision, 2);
+    assert_int_equal(got.p[6].covered, 2);
+    assert_int_equal(got.p[6].manifest, 2);
+    assert_int_equal(got.p[6].manifest_revisions[0], 2);
+    assert_int_equal(got.p[6].manifest_revisions[1], 2);
+
+    /* Nothing new: nothing written. */
+    n_records = 0;
+    add_ticks(0, ap_cal_days_from_civil(2026, 2, 6) * DAY_MS);
+    process_all(proc);
+    assert_int_equal(got.n, 7);
+
+    ap_processor_destroy(proc);
+    ap_store_destroy(store);
+    for (size_t i = 0; i < 16; i++) ap_buf_free(&bytes[i]);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(a_closed_partition_waits_and_the_others_go_on),
@@ -792,6 +945,7 @@ int main(void) {
         cmocka_unit_test(redelivery_after_the_dedup_horizon_changes_nothing),
         cmocka_unit_test(a_long_close_beats_the_heart),
         cmocka_unit_test(not_covered_weeks_emit_a_result_only_when_they_say_something),
+        cmocka_unit_test(months_close_with_their_last_week_and_are_revised),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
