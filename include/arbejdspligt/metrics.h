@@ -58,6 +58,7 @@ typedef struct ap_metrics_clock {
 typedef struct ap_metrics_snapshot {
     /* Processor counters (processor.h). */
     uint64_t applied, duplicates, superseded, dead_letters, ticks, weeks_closed, results, alerts, cycles;
+    uint64_t months_evaluated, monitoring_records;
     uint64_t dead_letters_by_reason[AP_METRICS_DL_REASONS];
     ap_histogram_t stage[AP_STAGES];
     /* Redis (store_redis.h). */

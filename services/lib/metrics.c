@@ -71,6 +71,10 @@ void ap_metrics_format(const ap_metrics_snapshot_t *m, ap_buf_t *out) {
     counter(out, "ap_ticks_total", "Stream ticks taken.", m->ticks);
     counter(out, "ap_closes_total", "Weeks closed (one per partition and week).", m->weeks_closed);
     counter(out, "ap_results_total", "Compliance results emitted (every revision).", m->results);
+    counter(out, "ap_months_evaluated_total",
+            "Monitoring months evaluated (one per partition and month closed or revised).", m->months_evaluated);
+    counter(out, "ap_monitoring_records_total", "Monitoring partials emitted (every revision).",
+            m->monitoring_records);
     counter(out, "ap_alerts_total", "Alerts emitted.", m->alerts);
     counter(out, "ap_cycles_total", "Processing cycles completed.", m->cycles);
 

@@ -191,6 +191,7 @@ static void publish_metrics(ap_health_t *h, ap_processor_t *proc, ap_store_t *st
         m->applied = st->applied, m->duplicates = st->duplicates, m->superseded = st->superseded;
         m->dead_letters = st->dead_letters, m->ticks = st->ticks, m->weeks_closed = st->weeks_closed;
         m->results = st->results, m->alerts = st->alerts, m->cycles = st->cycles;
+        m->months_evaluated = st->months_evaluated, m->monitoring_records = st->monitoring_records;
         memcpy(m->dead_letters_by_reason, st->dead_letters_by_reason, sizeof m->dead_letters_by_reason);
         memcpy(m->stage, st->stage, sizeof m->stage);
     }

@@ -27,6 +27,7 @@ static void fill(ap_metrics_snapshot_t *m) {
     m->start_time_s = 1764547200.5;
     m->applied = 1000, m->duplicates = 7, m->superseded = 3, m->dead_letters = 5, m->ticks = 12;
     m->weeks_closed = 4, m->results = 400, m->alerts = 90, m->cycles = 33;
+    m->months_evaluated = 6, m->monitoring_records = 21;
     m->dead_letters_by_reason[0] = 2;  /* TRUNCATED */
     m->dead_letters_by_reason[11] = 3; /* INVALID_EVENT */
     uint64_t samples[] = {10, 499, 500, 501, 30000, 2500000, 2500001, 9000000};
@@ -69,6 +70,8 @@ static void counters_and_reasons_are_exposed(void **state) {
     assert_true(has_line(t, "ap_records_superseded_total 3"));
     assert_true(has_line(t, "ap_closes_total 4"));
     assert_true(has_line(t, "ap_results_total 400"));
+    assert_true(has_line(t, "ap_months_evaluated_total 6"));
+    assert_true(has_line(t, "ap_monitoring_records_total 21"));
     assert_true(has_line(t, "ap_alerts_total 90"));
     assert_true(has_line(t, "ap_redis_round_trips_total 88"));
     assert_true(has_line(t, "ap_entity_cache_misses_total 6"));
