@@ -160,6 +160,25 @@ size_t ap_monitoring_fold_municipalities(ap_monitoring_fold_t *f, int32_t from, 
 /** @brief The counts of what was added so far. */
 ap_mon_fold_counts_t ap_monitoring_fold_counts(const ap_monitoring_fold_t *f);
 
+/*
+ * Readers' figures from the summable counts. Shares, means and the sums of
+ * breakdowns are not summable across lanes, so records carry none (design
+ * §2.1); every reader (apctl monitoring, apctl report) computes them here,
+ * from the totals, the same way.
+ */
+/** @return part/whole in per mille rounded half up (integers), or -1 when whole <= 0. */
+int32_t ap_monitoring_share_pm(int64_t part, int64_t whole);
+/** @return M7's mean days on public support over citizens with a known start, rounded half up; -1 when none. */
+int64_t ap_monitoring_mean_days(const ap_mon_sums_t *s);
+/** @return M5: exits to ordinary work, education and flexjob. */
+int64_t ap_monitoring_exits_m5(const ap_mon_sums_t *s);
+/** @return M6: exits to other benefits. */
+int64_t ap_monitoring_exits_m6(const ap_mon_sums_t *s);
+/** @return M3: citizens summed over exemption kinds (a citizen with two kinds counts under each). */
+int64_t ap_monitoring_exemption_citizens(const ap_mon_sums_t *s);
+/** @return M4: citizens summed over offer types (a citizen with two types counts under each). */
+int64_t ap_monitoring_offer_citizens(const ap_mon_sums_t *s);
+
 /** @return the outcome's name ("added", ...), for messages. */
 const char *ap_monitoring_fold_outcome_name(ap_mon_fold_outcome_t o);
 /** @return the state's name ("complete", ...), for messages. */

@@ -482,3 +482,31 @@ size_t ap_monitoring_fold_municipalities(ap_monitoring_fold_t *f, int32_t from, 
 }
 
 ap_mon_fold_counts_t ap_monitoring_fold_counts(const ap_monitoring_fold_t *f) { return f->counts; }
+
+int32_t ap_monitoring_share_pm(int64_t part, int64_t whole) {
+    if (whole <= 0) return -1;
+    return (int32_t)((part * 2000 / whole + 1) / 2);
+}
+
+int64_t ap_monitoring_mean_days(const ap_mon_sums_t *s) {
+    if (s->duration_known <= 0) return -1;
+    return (s->duration_days_sum * 2 / s->duration_known + 1) / 2;
+}
+
+int64_t ap_monitoring_exits_m5(const ap_mon_sums_t *s) {
+    return s->exits[AP_END_ORDINARY_WORK] + s->exits[AP_END_EDUCATION] + s->exits[AP_END_FLEXJOB];
+}
+
+int64_t ap_monitoring_exits_m6(const ap_mon_sums_t *s) { return s->exits[AP_END_OTHER_BENEFIT]; }
+
+int64_t ap_monitoring_exemption_citizens(const ap_mon_sums_t *s) {
+    int64_t n = 0;
+    for (int k = 0; k < AP_EXEMPT_COUNT; k++) n += s->exemption_citizens[k];
+    return n;
+}
+
+int64_t ap_monitoring_offer_citizens(const ap_mon_sums_t *s) {
+    int64_t n = 0;
+    for (int k = 0; k < AP_MON_OFFER_KINDS; k++) n += s->offer_citizens[k];
+    return n;
+}

@@ -27,10 +27,8 @@ typedef struct rec {
     ap_mon_manifest_entry_t manifest[8];
 } rec_t;
 
-/* A partial of muni (NULL: an empty lane record to fill) with the figures
- * the tests read: covered citizens, owed weeks, offer-gap weeks. */
-static rec_t *partial(const char *muni, int y, int m, int p, int pc, int rev, int64_t closed_at, int covered, int owed,
-                      int gap) {
+/* Sets the identity of a record: key, revision, close, derived id. */
+static rec_t *record(const char *muni, int y, int m, int p, int pc, int rev, int64_t closed_at, const ap_mon_sums_t *s) {
     rec_t *r = calloc(1, sizeof *r);
     assert_non_null(r);
     ap_events_clear(&r->ev, AP_EV_MONITORING);
@@ -48,33 +46,38 @@ static rec_t *partial(const char *muni, int y, int m, int p, int pc, int rev, in
     snprintf(key, sizeof key, "%s|%04d-%02d|%d", muni ? muni : "*", y, m, p);
     snprintf(name, sizeof name, "monitoring|%s|%d", key, rev);
     ap_uuid_derive(name, x->event_id);
-    x->covered_citizens = covered;
-    x->covered_on_last_day = covered;
-    x->weeks_owed = owed;
-    x->weeks_offer_gap = gap / 2;
-    x->weeks_offer_and_attendance_gap = gap - gap / 2;
-    x->weeks_met = owed - gap;
+    assert_int_equal(ap_monitoring_sums_to_record(s, x), 0);
     return r;
 }
 
-/* The lane record of parts (all of one lane and month): their sums and a manifest. */
+/* A partial of muni with the figures most tests read: covered citizens,
+ * owed weeks, offer-gap weeks (split over the two offer causes). */
+static rec_t *partial(const char *muni, int y, int m, int p, int pc, int rev, int64_t closed_at, int covered, int owed,
+                      int gap) {
+    ap_mon_sums_t s;
+    memset(&s, 0, sizeof s);
+    s.covered_citizens = s.covered_on_last_day = covered;
+    s.weeks_owed = owed;
+    s.weeks_offer_gap = gap / 2;
+    s.weeks_offer_and_attendance_gap = gap - gap / 2;
+    s.weeks_met = owed - gap;
+    return record(muni, y, m, p, pc, rev, closed_at, &s);
+}
+
+/* The lane record of parts (all of one lane and month): their sums, as the
+ * processor adds them, and a manifest listing them. */
 static rec_t *lane(rec_t *const *parts, size_t n, int y, int m, int p, int pc, int rev, int64_t closed_at) {
-    rec_t *l = partial(NULL, y, m, p, pc, rev, closed_at, 0, 0, 0);
-    ap_monitoring_t *x = &l->ev.u.monitoring;
-    x->covered_on_last_day = 0;
+    ap_mon_sums_t s;
+    memset(&s, 0, sizeof s);
+    char why[160];
+    for (size_t i = 0; i < n; i++) assert_int_equal(ap_monitoring_add_record(&s, &parts[i]->ev.u.monitoring, why, sizeof why), 0);
+    rec_t *l = record(NULL, y, m, p, pc, rev, closed_at, &s);
     for (size_t i = 0; i < n; i++) {
-        const ap_monitoring_t *q = &parts[i]->ev.u.monitoring;
-        x->covered_citizens += q->covered_citizens;
-        x->covered_on_last_day += q->covered_on_last_day;
-        x->weeks_owed += q->weeks_owed;
-        x->weeks_offer_gap += q->weeks_offer_gap;
-        x->weeks_offer_and_attendance_gap += q->weeks_offer_and_attendance_gap;
-        x->weeks_met += q->weeks_met;
-        snprintf(l->manifest[i].municipality_code, AP_MUNI_CAP, "%s", q->municipality_code);
-        l->manifest[i].revision = q->revision;
+        snprintf(l->manifest[i].municipality_code, AP_MUNI_CAP, "%s", parts[i]->ev.u.monitoring.municipality_code);
+        l->manifest[i].revision = parts[i]->ev.u.monitoring.revision;
     }
-    x->manifest.items = l->manifest;
-    x->manifest.n = (uint32_t)n;
+    l->ev.u.monitoring.manifest.items = l->manifest;
+    l->ev.u.monitoring.manifest.n = (uint32_t)n;
     return l;
 }
 
@@ -541,6 +544,71 @@ static void followup_v1_is_released_and_embedded(void **state) {
     assert_int_equal(AP_EV_FOLLOWUP, AP_EV_MONITORING + 1);
 }
 
+/* ------------------------------------------------- fixtures for apctl */
+
+/* Writes r as a JSON line, as apctl consume prints it. */
+static void write_json(FILE *out, const rec_t *r) {
+    ap_buf_t b = AP_BUF_INIT;
+    ap_events_to_json(&r->ev, &b);
+    fprintf(out, "%s\n", b.data);
+    ap_buf_free(&b);
+}
+
+/* tests/unit/apctl_monitoring.sh's input, figures by hand there:
+ * January 2026 on two lanes, complete, with every kind of measure; February
+ * with lane 1's lane record missing. */
+static void fixture_months(FILE *out) {
+    ap_mon_sums_t s;
+    memset(&s, 0, sizeof s);
+    s.covered_citizens = 10, s.covered_on_last_day = 9, s.moved_in_citizens = 1, s.with_activity = 6;
+    s.with_paid_hours = 2;
+    s.exemption_citizens[AP_EXEMPT_HEALTH] = 3, s.exemption_days[AP_EXEMPT_HEALTH] = 40, s.exempt_all_month = 1;
+    s.offer_citizens[AP_ACT_NYTTEINDSATS] = 4, s.offer_citizen_days[AP_ACT_NYTTEINDSATS] = 60;
+    s.offer_citizens[AP_ACT_VIRKSOMHEDSPRAKTIK] = 2, s.offer_citizen_days[AP_ACT_VIRKSOMHEDSPRAKTIK] = 20;
+    s.exits[AP_END_ORDINARY_WORK] = 1, s.exits[AP_END_FLEXJOB] = 1, s.exits[AP_END_OTHER_BENEFIT] = 1;
+    s.duration_known = 8, s.duration_unknown = 2, s.duration_days_sum = 2000, s.duration_buckets[1] = 8;
+    s.sanctions = 2, s.sanctioned_citizens = 1;
+    s.weeks_owed = 40, s.weeks_met = 30, s.weeks_offer_gap = 4, s.weeks_offer_and_attendance_gap = 2;
+    s.weeks_attendance_gap = 4, s.weeks_exempt = 3;
+    s.required_minutes = 40 * 2220, s.offered_minutes = 36 * 2220, s.credited_minutes = 30 * 2220;
+    rec_t *l0[3];
+    l0[0] = record("101", 2026, 1, 0, 2, 1, 1769990400000, &s);
+    l0[1] = partial("851", 2026, 1, 0, 2, 1, 1769990400000, 5, 20, 2);
+    l0[2] = lane(l0, 2, 2026, 1, 0, 2, 1, 1769990400000);
+    memset(&s, 0, sizeof s);
+    s.covered_citizens = 3, s.covered_on_last_day = 3, s.with_activity = 3;
+    s.duration_known = 2, s.duration_days_sum = 500, s.duration_buckets[0] = 2;
+    s.weeks_owed = 12, s.weeks_met = 11, s.weeks_offer_gap = 1;
+    rec_t *l1[2];
+    l1[0] = record("101", 2026, 1, 1, 2, 1, 1769990400001, &s);
+    l1[1] = lane(l1, 1, 2026, 1, 1, 2, 1, 1769990400001);
+    rec_t *f0[2];
+    f0[0] = partial("101", 2026, 2, 0, 2, 1, 1772409600000, 11, 44, 4);
+    f0[1] = lane(f0, 1, 2026, 2, 0, 2, 1, 1772409600000);
+    rec_t *f1 = partial("101", 2026, 2, 1, 2, 1, 1772409600001, 2, 8, 0); /* its lane record missing */
+    rec_t *all[] = {l0[0], l0[1], l0[2], l1[0], l1[1], f0[0], f0[1], f1};
+    for (size_t i = 0; i < sizeof all / sizeof *all; i++) {
+        write_json(out, all[i]);
+        free(all[i]);
+    }
+}
+
+/* A year on one lane: 101 with 10 months at 26 of 100 owed weeks short of
+ * offers (challenged), 851 with 12 months at exactly 25 (not). */
+static void fixture_year(FILE *out) {
+    for (int m = 1; m <= 12; m++) {
+        int64_t at = 1767225600000 + (int64_t)m * 2678400000;
+        rec_t *r[3];
+        r[0] = partial("101", 2026, m, 0, 1, 1, at, 30, 100, m <= 10 ? 26 : 0);
+        r[1] = partial("851", 2026, m, 0, 1, 1, at, 30, 100, 25);
+        r[2] = lane(r, 2, 2026, m, 0, 1, 1, at);
+        for (int i = 0; i < 3; i++) {
+            write_json(out, r[i]);
+            free(r[i]);
+        }
+    }
+}
+
 static int setup(void **state) {
     (void)state;
     ap_codec_error_t err;
@@ -551,7 +619,15 @@ static int setup(void **state) {
     return 0;
 }
 
-int main(void) {
+int main(int argc, char **argv) {
+    /* test_monitoring_fold --write-fixture months|year FILE: apctl's test input. */
+    if (argc == 4 && strcmp(argv[1], "--write-fixture") == 0) {
+        FILE *out = fopen(argv[3], "w");
+        if (!out || setup(NULL)) return 1;
+        if (strcmp(argv[2], "months") == 0) fixture_months(out);
+        else fixture_year(out);
+        return fclose(out) ? 1 : 0;
+    }
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(complete_month_totals_per_municipality_and_nationally),
         cmocka_unit_test(fold_completeness__design_property5),
