@@ -1233,19 +1233,23 @@ static int mon_export_record(void *ctx, const ap_record_t *r) {
 
 /* Fills the fold from --input files (JSON or hex lines; *.avro: an export,
  * export.h) or, without any, from the topic. Returns 0 or an exit code. */
+static int mon_read_file(const char *path, long max_line, mon_reader_t *mr) {
+    size_t len = strlen(path);
+    if (len > 5 && strcmp(path + len - 5, ".avro") == 0) {
+        char err[512];
+        if (ap_export_read(path, NULL, mon_export_record, mr, err, sizeof err) < 0) {
+            fprintf(stderr, "apctl: %s: %s\n", path, err);
+            return -1;
+        }
+        return 0;
+    }
+    return read_lines(path, max_line, mon_line, mr);
+}
+
 static int mon_read(const opts_t *o, mon_reader_t *mr) {
     if (!o->n_inputs) return read_topic(o, o->n_topics ? o->topics[0] : o->monitoring_topic, mon_message, mr);
-    for (int i = 0; i < o->n_inputs; i++) {
-        const char *path = o->inputs[i];
-        size_t len = strlen(path);
-        if (len > 5 && strcmp(path + len - 5, ".avro") == 0) {
-            char err[512];
-            if (ap_export_read(path, NULL, mon_export_record, mr, err, sizeof err) < 0) {
-                fprintf(stderr, "apctl: %s: %s\n", path, err);
-                return 1;
-            }
-        } else if (read_lines(path, o->max_line_bytes, mon_line, mr)) return 1;
-    }
+    for (int i = 0; i < o->n_inputs; i++)
+        if (mon_read_file(o->inputs[i], o->max_line_bytes, mr)) return 1;
     return 0;
 }
 
@@ -1593,20 +1597,23 @@ static int cmd_monitoring(const opts_t *o) {
     return rc;
 }
 
-/* apctl report [--input FILE ...] [--alerts FILE ...] --output FILE.html [--title TEXT]:
+/* apctl report [--input FILE ...] [--alerts FILE ...] [--monitoring FILE ...] --output FILE.html [--title TEXT]:
  * compliance results (and alerts) as JSON lines, as `apctl consume` prints
- * them, into one self-contained HTML page (report.h). Its own options: the
+ * them, and monitoring records (files as `apctl monitoring --input` reads;
+ * a topic: `apctl consume --topic ap.monitoring > FILE` first), into one
+ * self-contained HTML page (report.h). Its own options: the
  * other commands' are about Kafka. The page is written to a temporary file
  * and renamed, so a reader never sees half a page. */
 static int cmd_report(int argc, char **argv) {
-    const char *inputs[32], *output = NULL, *title = NULL;
-    int n_inputs = 0, rc = 0;
+    const char *inputs[32], *output = NULL, *title = NULL, *monitoring[32];
+    int n_inputs = 0, n_monitoring = 0, rc = 0;
     long max_line = AP_LINES_DEFAULT_MAX;
     for (int i = 2; i < argc; i++) {
         const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
         if (!v) { fprintf(stderr, "apctl: report: %s needs a value\n", a); return 2; }
         i++;
         if ((strcmp(a, "--input") == 0 || strcmp(a, "--alerts") == 0) && n_inputs < 32) inputs[n_inputs++] = v;
+        else if (strcmp(a, "--monitoring") == 0 && n_monitoring < 32) monitoring[n_monitoring++] = v;
         else if (strcmp(a, "--output") == 0) output = v;
         else if (strcmp(a, "--title") == 0) title = v;
         else if (strcmp(a, "--max-line-bytes") == 0 && (max_line = strtol(v, NULL, 10)) > 0) continue;
@@ -1617,6 +1624,13 @@ static int cmd_report(int argc, char **argv) {
     ap_report_t *r = ap_report_create();
     ap_buf_t html = AP_BUF_INIT, tmp = AP_BUF_INIT;
     FILE *f = NULL;
+    /* Monitoring records (as `apctl monitoring --input` reads them) fill
+     * each municipality's monitoring part from the same fold. */
+    mon_reader_t mr = {n_monitoring ? ap_monitoring_fold_create() : NULL, 0};
+    for (int i = 0; i < n_monitoring && rc == 0; i++)
+        if (mon_read_file(monitoring[i], max_line, &mr)) rc = 1;
+    if (mr.errors) rc = 1; /* conflicts or refused records: said on stderr, no page half right */
+    ap_report_set_monitoring(r, mr.fold);
     for (int i = 0; i < n_inputs && rc == 0; i++)
         if (read_lines(inputs[i], max_line, report_line, r)) rc = 1;
     if (rc) goto cleanup;
@@ -1651,6 +1665,7 @@ cleanup:
     ap_buf_free(&html);
     ap_buf_free(&tmp);
     ap_report_destroy(r);
+    ap_monitoring_fold_destroy(mr.fold);
     return rc;
 }
 
