@@ -546,10 +546,18 @@ static void followup_v1_is_released_and_embedded(void **state) {
 
 /* ------------------------------------------------- fixtures for apctl */
 
-/* Writes r as a JSON line, as apctl consume prints it. */
+/* Fixture lines as JSON (apctl consume) or, with fixture_hex, the encoded
+ * record in hex (apctl produce-hex's input). */
+static int fixture_hex;
+
 static void write_json(FILE *out, const rec_t *r) {
     ap_buf_t b = AP_BUF_INIT;
-    ap_events_to_json(&r->ev, &b);
+    if (fixture_hex) {
+        ap_buf_t enc = AP_BUF_INIT;
+        ap_events_encode(&r->ev, &enc);
+        ap_buf_append_hex(&b, enc.data, enc.len);
+        ap_buf_free(&enc);
+    } else ap_events_to_json(&r->ev, &b);
     fprintf(out, "%s\n", b.data);
     ap_buf_free(&b);
 }
@@ -620,8 +628,9 @@ static int setup(void **state) {
 }
 
 int main(int argc, char **argv) {
-    /* test_monitoring_fold --write-fixture months|year FILE: apctl's test input. */
+    /* test_monitoring_fold --write-fixture months|year|year-hex FILE: apctl's test input. */
     if (argc == 4 && strcmp(argv[1], "--write-fixture") == 0) {
+        fixture_hex = strstr(argv[2], "-hex") != NULL;
         FILE *out = fopen(argv[3], "w");
         if (!out || setup(NULL)) return 1;
         if (strcmp(argv[2], "months") == 0) fixture_months(out);
