@@ -406,6 +406,38 @@ typedef struct ap_monitoring {
     char engine_version[AP_ENGINE_VERSION_CAP];
 } ap_monitoring_t;
 
+/* FollowUp (issue 16 §3, README Annual follow-up): one municipality's
+ * annual assessment by rule FU-2026.1 (followup.h), folded from ap.monitoring. */
+#define AP_FOLLOWUP_VERSION_CAP 96 /* "FU-2026.1" and an audit's overrides */
+#define AP_FOLLOWUP_MAX_BASIS (12 * 4096) /* 12 months of every lane (AP_MON_FOLD_MAX_PARTITIONS) */
+
+typedef struct ap_followup_month {
+    int32_t month;
+    int32_t weeks_owed, offer_gap_weeks;
+    int32_t share_bp; /* INT32_MIN: null (no week owed) */
+    bool assessable, challenged;
+} ap_followup_month_t;
+
+typedef struct ap_followup_basis {
+    int32_t partition, month, lane_revision;
+} ap_followup_basis_t;
+
+typedef struct ap_followup {
+    char event_id[AP_UUID_CAP];
+    char municipality_code[AP_MUNI_CAP];
+    int32_t year;
+    char followup_version[AP_FOLLOWUP_VERSION_CAP];
+    int32_t threshold_bp, min_months, min_weeks_owed;
+    int32_t revision;
+    int32_t as_of_month;
+    bool challenged;
+    int32_t challenged_months;
+    uint32_t n_months;
+    ap_followup_month_t months[12];
+    ap_array_view_t basis; /* ap_followup_basis_t items */
+    char engine_version[AP_ENGINE_VERSION_CAP];
+} ap_followup_t;
+
 /* The record types, as indexes into the registry. */
 typedef enum ap_event_type {
     AP_EV_PLACEMENT,
@@ -419,6 +451,7 @@ typedef enum ap_event_type {
     AP_EV_ALERT,
     AP_EV_DEAD_LETTER,
     AP_EV_MONITORING,
+    AP_EV_FOLLOWUP,
     AP_EV_COUNT
 } ap_event_type_t;
 
@@ -438,6 +471,7 @@ typedef struct ap_event {
         ap_alert_t alert;
         ap_dead_letter_t dead_letter;
         ap_monitoring_t monitoring;
+        ap_followup_t followup;
     } u;
 } ap_event_t;
 

@@ -22,11 +22,14 @@
  * caption). The page has no script and no external resource: charts are
  * inline SVG, styles an inline <style>.
  *
- * Where the monthly monitoring measures go: each municipality's section is
- * a list of parts (charts, the weekly-results table, the monitoring part);
- * the measures of issue 16 will arrive as another ap_report_add_*() keyed by
- * the same (municipality, month) and fill the part that today says they are
- * not available yet (render_monitoring() in report.c).
+ * The monthly monitoring measures (issue 16 §2): each municipality's section
+ * is a list of parts (charts, the weekly-results table, the monitoring
+ * part). The monitoring part is a table by month of STAR's measures and the
+ * weekly figures, read from a fold of MonitoringPartial records
+ * (monitoring_fold.h) given with ap_report_set_monitoring(): totals of
+ * complete months only, an incomplete month said to be so, shares and means
+ * computed from the counts. A municipality with monitoring records but no
+ * compliance result gets a section with that part alone.
  *
  * Ownership: ap_report_create() returns a report the caller frees with
  * ap_report_destroy(). Records are copied; the caller keeps its own.
@@ -41,6 +44,7 @@
 
 #include "arbejdspligt/buf.h"
 #include "arbejdspligt/events.h"
+#include "arbejdspligt/monitoring_fold.h"
 
 /* Number of AlertCode symbols counted per cell (OFFER_GAP is the last). */
 #define AP_REPORT_ALERT_CODES (AP_ALERT_OFFER_GAP + 1)
@@ -99,6 +103,12 @@ typedef struct ap_report_page {
 ap_report_t *ap_report_create(void);
 /** @brief Frees r and everything it holds; NULL is fine. */
 void ap_report_destroy(ap_report_t *r);
+
+/**
+ * @brief Gives the report the monthly monitoring measures: fold is borrowed
+ * (not copied, not freed) and must outlive every render; NULL for none.
+ */
+void ap_report_set_monitoring(ap_report_t *r, ap_monitoring_fold_t *fold);
 
 /** @brief Adds one compliance result (copied). @return its outcome. */
 ap_report_outcome_t ap_report_add_result(ap_report_t *r, const ap_result_t *res);

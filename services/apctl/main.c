@@ -17,7 +17,10 @@
  *   apctl lag --group G --topic T [--topic T ...]
  *   apctl diff LEFT.jsonl RIGHT.jsonl [--json REPORT] [--ignore field,field]
  *   apctl status CITIZEN_ID [--week YYYY-Www]   (a provisional result from Redis, never emitted)
- *   apctl report [--input RESULTS.jsonl ...] [--alerts ALERTS.jsonl] --output PAGE.html  (HTML, report.h)
+ *   apctl report [--input RESULTS.jsonl ...] [--alerts ALERTS.jsonl] [--monitoring FILE ...] --output PAGE.html
+ *                 (HTML, report.h)
+ *   apctl monitoring [--topic T | --input FILE ...] [--json] [--followup YEAR | --publish-followup]
+ *                 (MonitoringPartial records folded per municipality and month, monitoring_fold.h)
  *   apctl fingerprints
  *
  * The broker comes from --brokers or AP_KAFKA_BROKERS (default 127.0.0.1:9092);
@@ -45,9 +48,12 @@
 #include "arbejdspligt/calendar.h"
 #include "arbejdspligt/config.h"
 #include "arbejdspligt/events.h"
+#include "arbejdspligt/export.h"
+#include "arbejdspligt/followup.h"
 #include "arbejdspligt/kafka.h"
 #include "arbejdspligt/lines.h"
 #include "arbejdspligt/log.h"
+#include "arbejdspligt/monitoring_fold.h"
 #include "arbejdspligt/partition.h"
 #include "arbejdspligt/processor.h"
 #include "arbejdspligt/registry.h"
@@ -88,7 +94,15 @@ typedef struct opts {
     int64_t from_offset, to_offset; /* redrive: dead-letter topic offsets, inclusive */
     long wait_for;
     long timeout_ms;
-    long max_line_bytes; /* produce: longest JSON line read */
+    long max_line_bytes; /* produce, monitoring: longest line read */
+    const char *inputs[32];  /* monitoring --input: files instead of the topic */
+    int n_inputs;
+    int json_out;            /* monitoring --json: one JSON object per row */
+    int followup_year;       /* monitoring --followup YEAR */
+    int publish_followup;    /* monitoring --publish-followup */
+    const char *monitoring_topic; /* monitoring without --topic/--input: $AP_TOPIC_MONITORING or ap.monitoring */
+    const char *followup_topic;   /* --followup-topic: $AP_TOPIC_FOLLOWUP or ap.followup */
+    const char *followup_override; /* --followup-override name=value,...: an audit's what-if */
     char **rest;
     int n_rest;
 } opts_t;
@@ -115,7 +129,13 @@ static int usage(void) {
             "  apctl lag --group G --topic T [--topic T ...]   (records not yet committed by G)\n"
             "  apctl diff LEFT.jsonl RIGHT.jsonl [--json REPORT] [--ignore field,field]\n"
             "  apctl status CITIZEN_ID [--week YYYY-Www] [--redis-host H] [--redis-port P] [--prefix X]\n"
-            "  apctl report [--input RESULTS.jsonl ...] [--alerts ALERTS.jsonl] --output PAGE.html [--title TEXT]\n"
+            "  apctl report [--input RESULTS.jsonl ...] [--alerts ALERTS.jsonl] [--monitoring FILE ...]\n"
+            "                --output PAGE.html [--title TEXT]   (--monitoring: MonitoringPartial records, as monitoring's --input)\n"
+            "  apctl monitoring [--topic T (default $AP_TOPIC_MONITORING or ap.monitoring) | --input FILE ...] [--json]\n"
+            "                [--max-line-bytes N]   (one row per municipality and month; FILE: JSON lines or hex lines as\n"
+            "                consume and ap-replay write them, or an *.avro export)\n"
+            "                [--followup YEAR] [--followup-override name=value,...]   (the annual follow-up, FU-2026.1)\n"
+            "                [--publish-followup [--followup-topic T (default $AP_TOPIC_FOLLOWUP or ap.followup)]]\n"
             "  apctl fingerprints\n"
             "common: --brokers HOST:PORT (default $AP_KAFKA_BROKERS or 127.0.0.1:9092)\n"
             "        --kafka-config FILE, --set kafka.KEY=VALUE, $AP_KAFKA_*: TLS and SASL (README Security;\n"
@@ -149,9 +169,15 @@ static int parse_opts(int argc, char **argv, opts_t *o) {
     o->max_line_bytes = AP_LINES_DEFAULT_MAX;
     o->source = "apctl";
     o->registry_url = getenv("AP_REGISTRY_URL");
+    o->monitoring_topic = getenv("AP_TOPIC_MONITORING") ? getenv("AP_TOPIC_MONITORING") : "ap.monitoring";
+    o->followup_topic = getenv("AP_TOPIC_FOLLOWUP") ? getenv("AP_TOPIC_FOLLOWUP") : "ap.followup";
     o->rest = calloc((size_t)argc, sizeof *o->rest);
+    int monitoring = strcmp(argv[1], "monitoring") == 0;
     for (int i = 2; i < argc; i++) {
         const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
+        /* monitoring's flags (diff's --json takes a file name). */
+        if (monitoring && strcmp(a, "--json") == 0) { o->json_out = 1; continue; }
+        if (monitoring && strcmp(a, "--publish-followup") == 0) { o->publish_followup = 1; continue; }
         if (strcmp(a, "--no-validate") == 0) { o->validate = 0; continue; }
         if (strcmp(a, "--hex") == 0) { o->hex = 1; continue; }
         if (strcmp(a, "--follow") == 0) { o->follow = 1; continue; }
@@ -169,6 +195,15 @@ static int parse_opts(int argc, char **argv, opts_t *o) {
             else if (strcmp(a, "--week") == 0) o->week = v;
             else if (strcmp(a, "--registry-url") == 0) o->registry_url = v;
             else if (strcmp(a, "--json") == 0) o->json_report = v;
+            else if (strcmp(a, "--input") == 0 && o->n_inputs < 32) o->inputs[o->n_inputs++] = v;
+            else if (strcmp(a, "--followup") == 0) {
+                if ((o->followup_year = atoi(v)) < 2000 || o->followup_year > 2099) {
+                    fprintf(stderr, "apctl: --followup expects a year 2000-2099\n");
+                    return -1;
+                }
+            }
+            else if (strcmp(a, "--followup-topic") == 0) o->followup_topic = v;
+            else if (strcmp(a, "--followup-override") == 0) o->followup_override = v;
             else if (strcmp(a, "--ignore") == 0) o->ignore = v;
             else if (strcmp(a, "--source") == 0) o->source = v;
             else if (strcmp(a, "--partitions") == 0) o->partitions = atoi(v);
@@ -187,9 +222,11 @@ static int parse_opts(int argc, char **argv, opts_t *o) {
             else if (strcmp(a, "--to-offset") == 0) o->to_offset = strtoll(v, NULL, 10);
             else if (strcmp(a, "--wait-for") == 0) o->wait_for = strtol(v, NULL, 10);
             else if (strcmp(a, "--timeout-ms") == 0) o->timeout_ms = strtol(v, NULL, 10);
-            else if (strcmp(a, "--max-line-bytes") == 0 && (o->max_line_bytes = strtol(v, NULL, 10)) < 1) {
-                fprintf(stderr, "apctl: --max-line-bytes must be positive\n");
-                return -1;
+            else if (strcmp(a, "--max-line-bytes") == 0) {
+                if ((o->max_line_bytes = strtol(v, NULL, 10)) < 1) {
+                    fprintf(stderr, "apctl: --max-line-bytes must be positive\n");
+                    return -1;
+                }
             }
             else { fprintf(stderr, "apctl: unknown option %s\n", a); return -1; }
         } else {
@@ -446,23 +483,45 @@ static ap_codec_status_t decode_registry_framed(registry_ids_t *r, const void *b
     return ap_events_decode((const uint8_t *)r->so.data, r->so.len, ev, cerr);
 }
 
-static int cmd_consume(const opts_t *o) {
-    if (o->n_topics != 1) return usage();
+/* The registry of the topic being read (decode_message), set up by read_topic. */
+static registry_ids_t registry;
+
+/* Decodes a record as read from a topic: single-object encoded, or
+ * registry-framed (its schema from the registry). ev is valid until the next
+ * call. @return AP_CODEC_OK or a status with cerr. */
+static ap_codec_status_t decode_message(const rd_kafka_message_t *m, ap_event_t *ev, ap_codec_error_t *cerr) {
+    int32_t rid;
+    return ap_registry_unframe(m->payload, m->len, &rid) ? decode_registry_framed(&registry, m->payload, m->len, ev, cerr)
+                                                          : ap_events_decode(m->payload, m->len, ev, cerr);
+}
+
+/* Called for each record read from a topic. */
+typedef void (*topic_fn)(void *ctx, const rd_kafka_message_t *m);
+
+/* Reads topic from its low watermarks: waits until at least o->wait_for
+ * records exist (or the timeout), then hands every record up to the high
+ * watermarks seen to fn; following (o->follow), every record until stopped.
+ * The one reader of consume, monitoring and the follow-up's topic. (A
+ * compacted topic has gaps in its offsets: the read then ends at the timeout;
+ * a monitoring reader's fold says what is missing.)
+ * @return 0, 1 (the topic cannot be read), 2 (a bad --registry-url) or 3
+ *         (fewer than --wait-for records). */
+static int read_topic(const opts_t *o, const char *topic, topic_fn fn, void *ctx) {
     char err[512];
     rd_kafka_t *rk = consumer(o, "apctl-reader");
     if (!rk) return 1;
-    int parts = ap_kafka_partition_count(rk, o->topics[0], 10000, err, sizeof err), rc = 0;
+    int parts = ap_kafka_partition_count(rk, topic, 10000, err, sizeof err), rc = 0;
     if (parts < 0) { fprintf(stderr, "apctl: %s\n", err); rd_kafka_destroy(rk); return 1; }
     int64_t *low = calloc((size_t)parts, sizeof *low), *high = calloc((size_t)parts, sizeof *high);
     double deadline = ap_log_monotonic_s() + o->timeout_ms / 1e3;
     int64_t avail;
     /* Wait until at least --wait-for records exist (or the timeout), then read to the end. */
-    while ((avail = total_available(rk, o->topics[0], parts, low, high)) < o->wait_for && ap_log_monotonic_s() < deadline) {
+    while ((avail = total_available(rk, topic, parts, low, high)) < o->wait_for && ap_log_monotonic_s() < deadline) {
         struct timespec ts = {0, 200 * 1000000L};
         nanosleep(&ts, NULL);
     }
     if (avail < o->wait_for) {
-        fprintf(stderr, "apctl: only %" PRId64 " of %ld records on %s after %ld ms\n", avail, o->wait_for, o->topics[0],
+        fprintf(stderr, "apctl: only %" PRId64 " of %ld records on %s after %ld ms\n", avail, o->wait_for, topic,
                 o->timeout_ms);
         rc = 3;
     }
@@ -471,7 +530,7 @@ static int cmd_consume(const opts_t *o) {
     for (int p = 0; p < parts; p++) {
         /* Following: every partition, also those empty now. */
         if (high[p] <= low[p] && !o->follow) continue;
-        rd_kafka_topic_partition_list_add(list, o->topics[0], p)->offset = low[p];
+        rd_kafka_topic_partition_list_add(list, topic, p)->offset = low[p];
         remaining += high[p] - low[p];
     }
     rd_kafka_assign(rk, list);
@@ -480,8 +539,8 @@ static int cmd_consume(const opts_t *o) {
         signal(SIGINT, on_stop);
         signal(SIGTERM, on_stop);
     }
-    ap_buf_t out = AP_BUF_INIT;
-    static registry_ids_t registry;
+    ap_buf_free(&registry.so);
+    memset(&registry, 0, sizeof registry);
     if (o->registry_url && o->registry_url[0]) {
         if (ap_registry_url_parse(o->registry_url, &registry.url, err, sizeof err)) {
             fprintf(stderr, "apctl: %s\n", err);
@@ -492,42 +551,50 @@ static int cmd_consume(const opts_t *o) {
         rd_kafka_message_t *m = rd_kafka_consumer_poll(rk, o->follow ? 200 : 500);
         if (!m) continue;
         if (!m->err && (o->follow || m->offset < high[m->partition])) {
-            ap_event_t ev;
-            ap_codec_error_t cerr;
-            int32_t rid;
-            ap_buf_reset(&out);
-            if (o->hex) {
-                /* The same line format as ap-replay's replay.format=hex. */
-                ap_buf_append_str(&out, o->topics[0]);
-                ap_buf_append_byte(&out, ' ');
-                if (m->key) ap_buf_append(&out, m->key, m->key_len);
-                ap_buf_append_byte(&out, ' ');
-                ap_buf_append_hex(&out, m->payload, m->len);
-            } else if (m->len && ((const char *)m->payload)[0] == '{' && !memchr(m->payload, '\n', m->len)) {
-                /* A JSON mirror's record (topic.compliance_json): as it is. */
-                ap_buf_append(&out, m->payload, m->len);
-            } else if (ap_registry_unframe(m->payload, m->len, &rid)
-                           ? decode_registry_framed(&registry, m->payload, m->len, &ev, &cerr) == AP_CODEC_OK
-                           : ap_events_decode(m->payload, m->len, &ev, &cerr) == AP_CODEC_OK)
-                ap_events_to_json(&ev, &out);
-            else {
-                ap_buf_append_str(&out, "{\"schema\":null,\"error\":");
-                ap_json_write_string(&out, cerr.msg, strlen(cerr.msg));
-                ap_buf_append_byte(&out, '}');
-            }
-            printf("%s\n", out.data);
-            if (o->follow) fflush(stdout); /* a pipe reader sees each record as it comes */
+            fn(ctx, m);
             remaining--;
         }
         rd_kafka_message_destroy(m);
     }
-    ap_buf_free(&out);
     ap_buf_free(&registry.so);
     free(low);
     free(high);
     rd_kafka_consumer_close(rk);
     rd_kafka_destroy(rk);
     return rc;
+}
+
+/* consume: prints one record as a line (hex, or JSON). */
+static void print_message(void *ctx, const rd_kafka_message_t *m) {
+    const opts_t *o = ctx;
+    ap_buf_t out = AP_BUF_INIT;
+    ap_event_t ev;
+    ap_codec_error_t cerr;
+    if (o->hex) {
+        /* The same line format as ap-replay's replay.format=hex. */
+        ap_buf_append_str(&out, o->topics[0]);
+        ap_buf_append_byte(&out, ' ');
+        if (m->key) ap_buf_append(&out, m->key, m->key_len);
+        ap_buf_append_byte(&out, ' ');
+        ap_buf_append_hex(&out, m->payload, m->len);
+    } else if (m->len && ((const char *)m->payload)[0] == '{' && !memchr(m->payload, '\n', m->len)) {
+        /* A JSON mirror's record (topic.compliance_json): as it is. */
+        ap_buf_append(&out, m->payload, m->len);
+    } else if (decode_message(m, &ev, &cerr) == AP_CODEC_OK)
+        ap_events_to_json(&ev, &out);
+    else {
+        ap_buf_append_str(&out, "{\"schema\":null,\"error\":");
+        ap_json_write_string(&out, cerr.msg, strlen(cerr.msg));
+        ap_buf_append_byte(&out, '}');
+    }
+    printf("%s\n", out.data ? out.data : "");
+    if (o->follow) fflush(stdout); /* a pipe reader sees each record as it comes */
+    ap_buf_free(&out);
+}
+
+static int cmd_consume(const opts_t *o) {
+    if (o->n_topics != 1) return usage();
+    return read_topic(o, o->topics[0], print_message, (void *)o);
 }
 
 /* Prints the records a consumer group has not yet committed on the topics. */
@@ -1040,9 +1107,15 @@ static void print_fingerprint(const char *name, uint64_t fp, const char *version
 
 /* --------------------------------------------------------------- report */
 
-/* Reads one JSON-lines file (or stdin for "-") into the report; stops at
- * the first line it cannot read, with the line number. Returns 0 or -1. */
-static int report_read(ap_report_t *r, const char *path, long max_line) {
+/* Called for each non-empty line of a file; returns 0, or -1 with why set
+ * (the reader then stops and names the line). */
+typedef int (*line_fn)(void *ctx, const char *line, size_t len, char *why, size_t whylen);
+
+/* Reads a file of lines (or stdin for "-"), each at most max_line bytes,
+ * handing every non-empty one to fn; stops at the first line it cannot
+ * read, with the line number. The one line reader of report and monitoring.
+ * Returns 0 or -1. */
+static int read_lines(const char *path, long max_line, line_fn fn, void *ctx) {
     int fd = strcmp(path, "-") == 0 ? STDIN_FILENO : open(path, O_RDONLY | O_CLOEXEC);
     if (fd < 0) { fprintf(stderr, "apctl: cannot open %s: %s\n", path, strerror(errno)); return -1; }
     static ap_lines_t lr; /* 32 KiB: not on the stack */
@@ -1060,7 +1133,7 @@ static int report_read(ap_report_t *r, const char *path, long max_line) {
             break;
         }
         if (lb.len == 0) continue;
-        if (ap_report_add_json(r, lb.data, lb.len, why, sizeof why) == AP_REPORT_INVALID) {
+        if (fn(ctx, lb.data, lb.len, why, sizeof why)) {
             fprintf(stderr, "apctl: %s:%ld: %s\n", path, lineno, why);
             rc = -1;
             break;
@@ -1071,20 +1144,476 @@ static int report_read(ap_report_t *r, const char *path, long max_line) {
     return rc;
 }
 
-/* apctl report [--input FILE ...] [--alerts FILE ...] --output FILE.html [--title TEXT]:
+static int report_line(void *ctx, const char *line, size_t len, char *why, size_t whylen) {
+    return ap_report_add_json(ctx, line, len, why, whylen) == AP_REPORT_INVALID ? -1 : 0;
+}
+
+/* ----------------------------------------------------------- monitoring */
+
+/* A fold being filled, and what went wrong on the way. */
+typedef struct mon_reader {
+    ap_monitoring_fold_t *fold;
+    long errors; /* conflicts, mixed partition counts, records refused */
+} mon_reader_t;
+
+/* Reports an outcome that is not plain adding (one line each, no personal
+ * data: monitoring records carry counts only). */
+static void mon_outcome(mon_reader_t *mr, ap_mon_fold_outcome_t o, const char *why) {
+    if (o == AP_MON_FOLD_ADDED || o == AP_MON_FOLD_DUPLICATE || o == AP_MON_FOLD_IGNORED) return;
+    fprintf(stderr, "apctl: monitoring: %s: %s\n", ap_monitoring_fold_outcome_name(o), why);
+    mr->errors++;
+}
+
+/* Folds an encoded record (a topic's, a hex line's, an export's); other record types are skipped. */
+static void mon_add_bytes(mon_reader_t *mr, const ap_event_t *ev) {
+    char why[256];
+    if (ev->type != AP_EV_MONITORING) return;
+    mon_outcome(mr, ap_monitoring_fold_add(mr->fold, &ev->u.monitoring, why, sizeof why), why);
+}
+
+static void mon_message(void *ctx, const rd_kafka_message_t *m) {
+    mon_reader_t *mr = ctx;
+    static ap_event_t ev; /* large: not on the stack; valid until the next decode */
+    ap_codec_error_t cerr;
+    char why[256];
+    if (m->len && ((const char *)m->payload)[0] == '{')
+        mon_outcome(mr, ap_monitoring_fold_add_json(mr->fold, m->payload, m->len, why, sizeof why), why);
+    else if (decode_message(m, &ev, &cerr) == AP_CODEC_OK) mon_add_bytes(mr, &ev);
+    else {
+        fprintf(stderr, "apctl: monitoring: offset %" PRId64 " of partition %d: %s\n", m->offset, (int)m->partition,
+                cerr.msg);
+        mr->errors++;
+    }
+}
+
+/* A line of monitoring input: a JSON record (apctl consume, ap-replay
+ * replay.format=json) or "<topic> <key> <hex>" (consume --hex, replay.format=hex). */
+static int mon_line(void *ctx, const char *line, size_t len, char *why, size_t whylen) {
+    mon_reader_t *mr = ctx;
+    if (line[0] == '{') {
+        ap_mon_fold_outcome_t o = ap_monitoring_fold_add_json(mr->fold, line, len, why, whylen);
+        if (o == AP_MON_FOLD_INVALID) return -1;
+        mon_outcome(mr, o, why);
+        return 0;
+    }
+    const char *sp1 = memchr(line, ' ', len), *sp2 = sp1 ? memchr(sp1 + 1, ' ', len - (size_t)(sp1 + 1 - line)) : NULL;
+    if (!sp2) {
+        snprintf(why, whylen, "neither a JSON record nor \"<topic> <key> <hex>\"");
+        return -1;
+    }
+    const char *hex = sp2 + 1;
+    size_t nhex = len - (size_t)(hex - line), n = 0;
+    uint8_t *bytes = malloc(nhex / 2 + 1);
+    if (!bytes) abort();
+    for (size_t i = 0; i + 1 < nhex; i += 2) {
+        int hi = hexval(hex[i]), lo = hexval(hex[i + 1]);
+        if (hi < 0 || lo < 0) break;
+        bytes[n++] = (uint8_t)(hi << 4 | lo);
+    }
+    static ap_event_t ev;
+    ap_codec_error_t cerr;
+    int rc = 0;
+    if (n * 2 != nhex) {
+        snprintf(why, whylen, "the value is not hex");
+        rc = -1;
+    } else if (ap_events_decode(bytes, n, &ev, &cerr) != AP_CODEC_OK) {
+        snprintf(why, whylen, "%s", cerr.msg);
+        rc = -1;
+    } else mon_add_bytes(mr, &ev);
+    free(bytes);
+    return rc;
+}
+
+static int mon_export_record(void *ctx, const ap_record_t *r) {
+    static ap_event_t ev;
+    ap_codec_error_t cerr;
+    if (ap_events_decode(r->payload, r->len, &ev, &cerr) == AP_CODEC_OK) mon_add_bytes(ctx, &ev);
+    return 0; /* an export's other records (inputs, bad bytes) are not monitoring's */
+}
+
+/* Fills the fold from --input files (JSON or hex lines; *.avro: an export,
+ * export.h) or, without any, from the topic. Returns 0 or an exit code. */
+static int mon_read_file(const char *path, long max_line, mon_reader_t *mr) {
+    size_t len = strlen(path);
+    if (len > 5 && strcmp(path + len - 5, ".avro") == 0) {
+        char err[512];
+        if (ap_export_read(path, NULL, mon_export_record, mr, err, sizeof err) < 0) {
+            fprintf(stderr, "apctl: %s: %s\n", path, err);
+            return -1;
+        }
+        return 0;
+    }
+    return read_lines(path, max_line, mon_line, mr);
+}
+
+static int mon_read(const opts_t *o, mon_reader_t *mr) {
+    if (!o->n_inputs) return read_topic(o, o->n_topics ? o->topics[0] : o->monitoring_topic, mon_message, mr);
+    for (int i = 0; i < o->n_inputs; i++)
+        if (mon_read_file(o->inputs[i], o->max_line_bytes, mr)) return 1;
+    return 0;
+}
+
+/* Appends part/whole as a percentage with one decimal ("66.7"), or null. */
+static void mon_share(ap_buf_t *out, int64_t part, int64_t whole, int json) {
+    int32_t pm = ap_monitoring_share_pm(part, whole);
+    if (pm < 0) ap_buf_append_str(out, json ? "null" : "-");
+    else ap_buf_appendf(out, "%d.%d", (int)(pm / 10), (int)(pm % 10));
+}
+
+/* One (municipality, month) as one JSON object: status, every measure, the
+ * breakdowns (by symbol name, as the record), shares and the mean computed
+ * here from the counts; measures null when the month is not complete. */
+static void mon_json_row(ap_buf_t *out, const char *muni, int y, int m, const ap_mon_sums_t *s,
+                         const ap_mon_fold_status_t *st, int complete) {
+    ap_buf_append_str(out, "{\"municipality_code\":");
+    if (muni) ap_json_write_string(out, muni, strlen(muni));
+    else ap_buf_append_str(out, "null");
+    ap_buf_appendf(out, ",\"year\":%d,\"month\":%d,\"complete\":%s,\"status\":\"%s\",\"partition_count\":%d,"
+                        "\"lanes_present\":%d,\"partials_missing\":%d,\"measures\":",
+                   y, m, complete ? "true" : "false", ap_monitoring_fold_state_name(st->state), (int)st->partition_count,
+                   (int)st->lanes_present, (int)st->partials_missing);
+    if (!complete) {
+        ap_buf_append_str(out, "null}");
+        return;
+    }
+    static ap_monitoring_t rec; /* the breakdowns by name, as a record carries them */
+    memset(&rec, 0, sizeof rec);
+    ap_monitoring_sums_to_record(s, &rec);
+    ap_buf_appendf(out, "{\"covered_citizens\":%" PRId64 ",\"covered_on_last_day\":%" PRId64
+                        ",\"moved_in_citizens\":%" PRId64 ",\"with_activity\":%" PRId64 ",\"with_activity_share_pct\":",
+                   s->covered_citizens, s->covered_on_last_day, s->moved_in_citizens, s->with_activity);
+    mon_share(out, s->with_activity, s->covered_citizens, 1);
+    ap_buf_appendf(out, ",\"with_paid_hours\":%" PRId64 ",\"exemption_citizens_by_kind_sum\":%" PRId64
+                        ",\"exemptions\":[", s->with_paid_hours, ap_monitoring_exemption_citizens(s));
+    for (uint32_t i = 0; i < rec.n_exemptions; i++)
+        ap_buf_appendf(out, "%s{\"kind\":\"%s\",\"citizens\":%d,\"days\":%" PRId64 "}", i ? "," : "",
+                       rec.exemptions[i].kind, (int)rec.exemptions[i].citizens, rec.exemptions[i].days);
+    ap_buf_appendf(out, "],\"placement_exempted_citizens\":%" PRId64 ",\"exempt_all_month\":%" PRId64
+                        ",\"offer_citizens_by_type_sum\":%" PRId64 ",\"offer_types\":[",
+                   s->placement_exempted_citizens, s->exempt_all_month, ap_monitoring_offer_citizens(s));
+    for (uint32_t i = 0; i < rec.n_offer_types; i++)
+        ap_buf_appendf(out, "%s{\"offer_type\":\"%s\",\"citizens\":%d,\"citizen_days\":%" PRId64 "}", i ? "," : "",
+                       rec.offer_types[i].offer_type, (int)rec.offer_types[i].citizens, rec.offer_types[i].citizen_days);
+    ap_buf_append_str(out, "],\"exits\":[");
+    for (uint32_t i = 0; i < rec.n_exits; i++)
+        ap_buf_appendf(out, "%s{\"reason\":\"%s\",\"citizens\":%d}", i ? "," : "", rec.exits[i].reason,
+                       (int)rec.exits[i].citizens);
+    ap_buf_appendf(out, "],\"exits_work_education_flexjob\":%" PRId64 ",\"exits_other_benefit\":%" PRId64
+                        ",\"duration_known\":%" PRId64 ",\"duration_unknown\":%" PRId64
+                        ",\"duration_days_sum\":%" PRId64 ",\"duration_mean_days\":",
+                   ap_monitoring_exits_m5(s), ap_monitoring_exits_m6(s), s->duration_known, s->duration_unknown,
+                   s->duration_days_sum);
+    int64_t mean = ap_monitoring_mean_days(s);
+    if (mean < 0) ap_buf_append_str(out, "null");
+    else ap_buf_appendf(out, "%" PRId64, mean);
+    ap_buf_append_str(out, ",\"duration_buckets\":[");
+    for (uint32_t i = 0; i < rec.n_duration_buckets; i++)
+        ap_buf_appendf(out, "%s{\"min_days\":%d,\"citizens\":%d}", i ? "," : "", (int)rec.duration_buckets[i].min_days,
+                       (int)rec.duration_buckets[i].citizens);
+    ap_buf_appendf(out, "],\"sanctions\":%" PRId64 ",\"sanctioned_citizens\":%" PRId64 ",\"weeks_owed\":%" PRId64
+                        ",\"weeks_met\":%" PRId64 ",\"weeks_met_share_pct\":",
+                   s->sanctions, s->sanctioned_citizens, s->weeks_owed, s->weeks_met);
+    mon_share(out, s->weeks_met, s->weeks_owed, 1);
+    ap_buf_appendf(out, ",\"weeks_offer_gap\":%" PRId64 ",\"weeks_offer_and_attendance_gap\":%" PRId64
+                        ",\"weeks_offer_gap_incl_both\":%" PRId64 ",\"weeks_attendance_gap\":%" PRId64
+                        ",\"weeks_exempt\":%" PRId64 ",\"weeks_partly_exempt\":%" PRId64
+                        ",\"required_minutes\":%" PRId64 ",\"offered_minutes\":%" PRId64
+                        ",\"credited_minutes\":%" PRId64 "}}",
+                   s->weeks_offer_gap, s->weeks_offer_and_attendance_gap,
+                   s->weeks_offer_gap + s->weeks_offer_and_attendance_gap, s->weeks_attendance_gap, s->weeks_exempt,
+                   s->weeks_partly_exempt, s->required_minutes, s->offered_minutes, s->credited_minutes);
+}
+
+/* The text table's columns after month, municipality and status: each
+ * value right-aligned under its heading. */
+static const char *const mon_columns[] = {
+    "M1:covered", "last-day", "M2:activity", "share%", "paid", "M3:exempt", "all-month", "M4:offered", "M5:work",
+    "educ", "flex", "M6:other", "M7:mean-days", "M8:sanctions", "|", "weeks:owed", "met", "offer-gap", "attend-gap",
+    "exempt", "met%"};
+#define MON_NCOL (sizeof mon_columns / sizeof *mon_columns)
+
+static void mon_text_heading(ap_buf_t *out) {
+    ap_buf_appendf(out, "%-7s %-5s %-36s", "month", "muni", "status");
+    for (size_t c = 0; c < MON_NCOL; c++) ap_buf_appendf(out, " %s", mon_columns[c]);
+    ap_buf_append_byte(out, '\n');
+}
+
+/* One (municipality, month) as one text row; an incomplete month shows its
+ * status and no figure, never a smaller total. */
+static void mon_text_row(ap_buf_t *out, const char *muni, int y, int m, const ap_mon_sums_t *s,
+                         const ap_mon_fold_status_t *st, int complete) {
+    char status[64];
+    if (complete) snprintf(status, sizeof status, "complete");
+    else if (st->state == AP_MON_TOTAL_INCOMPLETE && st->partials_missing)
+        snprintf(status, sizeof status, "incomplete (%d of %d lanes, %d missing)", (int)st->lanes_present,
+                 (int)st->partition_count, (int)st->partials_missing);
+    else if (st->state == AP_MON_TOTAL_INCOMPLETE)
+        snprintf(status, sizeof status, "incomplete (%d of %d lanes)", (int)st->lanes_present, (int)st->partition_count);
+    else snprintf(status, sizeof status, "refused: %s", ap_monitoring_fold_state_name(st->state));
+    ap_buf_appendf(out, complete ? "%04d-%02d %-5s %-36s" : "%04d-%02d %-5s %s", y, m, muni ? muni : "all", status);
+    if (complete) {
+        int64_t v[MON_NCOL] = {s->covered_citizens, s->covered_on_last_day, s->with_activity, 0, s->with_paid_hours,
+                               ap_monitoring_exemption_citizens(s), s->exempt_all_month, ap_monitoring_offer_citizens(s),
+                               s->exits[AP_END_ORDINARY_WORK], s->exits[AP_END_EDUCATION], s->exits[AP_END_FLEXJOB],
+                               ap_monitoring_exits_m6(s), ap_monitoring_mean_days(s), s->sanctions, 0, s->weeks_owed,
+                               s->weeks_met, s->weeks_offer_gap + s->weeks_offer_and_attendance_gap,
+                               s->weeks_attendance_gap, s->weeks_exempt, 0};
+        for (size_t c = 0; c < MON_NCOL; c++) {
+            ap_buf_t cell = AP_BUF_INIT;
+            if (c == 3) mon_share(&cell, s->with_activity, s->covered_citizens, 0);
+            else if (c == MON_NCOL - 1) mon_share(&cell, s->weeks_met, s->weeks_owed, 0);
+            else if (c == 14) ap_buf_append_str(&cell, "|");
+            else if (c == 12 && v[c] < 0) ap_buf_append_str(&cell, "-"); /* no known start date */
+            else ap_buf_appendf(&cell, "%" PRId64, v[c]);
+            ap_buf_appendf(out, " %*s", (int)strlen(mon_columns[c]), cell.data);
+            ap_buf_free(&cell);
+        }
+    }
+    ap_buf_append_byte(out, '\n');
+}
+
+/* Prints every (municipality, month) held, months in order, the nation last
+ * in each month. */
+static void mon_print_totals(const opts_t *o, ap_monitoring_fold_t *fold) {
+    const int32_t *months;
+    size_t nm = ap_monitoring_fold_months(fold, &months);
+    ap_buf_t out = AP_BUF_INIT;
+    if (!o->json_out) mon_text_heading(&out);
+    for (size_t i = 0; i < nm; i++) {
+        int y = months[i] / 100, m = months[i] % 100;
+        const char *const *codes;
+        size_t nc = ap_monitoring_fold_municipalities(fold, months[i], months[i], &codes);
+        /* Copied: the list belongs to the fold, and totals do not touch it,
+         * but the next listing would. */
+        char (*muni)[AP_MUNI_CAP] = calloc(nc + 1, sizeof *muni);
+        for (size_t k = 0; k < nc; k++) snprintf(muni[k], AP_MUNI_CAP, "%s", codes[k]);
+        for (size_t k = 0; k <= nc; k++) {
+            const char *code = k < nc ? muni[k] : NULL;
+            ap_mon_sums_t s;
+            ap_mon_fold_status_t st;
+            int complete = ap_monitoring_fold_total(fold, code, y, m, &s, &st) == 0;
+            if (o->json_out) {
+                mon_json_row(&out, code, y, m, &s, &st, complete);
+                ap_buf_append_byte(&out, '\n');
+            } else mon_text_row(&out, code, y, m, &s, &st, complete);
+        }
+        free(muni);
+    }
+    fwrite(out.data ? out.data : "", 1, out.len, stdout);
+    ap_buf_free(&out);
+}
+
+/* The follow-up rule for year: the version table's, or an audit's override. */
+static int mon_followup_params(const opts_t *o, int year, ap_followup_params_t *p) {
+    const ap_followup_params_t *base = ap_followup_version_for(year);
+    char why[256];
+    if (!base) {
+        fprintf(stderr, "apctl: no follow-up rule governs %d (FU-2026.1 governs the years from 2026)\n", year);
+        return -1;
+    }
+    if (!o->followup_override) { *p = *base; return 0; }
+    if (ap_followup_override(base, o->followup_override, p, why, sizeof why)) {
+        fprintf(stderr, "apctl: --followup-override: %s\n", why);
+        return -1;
+    }
+    return 0;
+}
+
+/* --followup YEAR: each municipality's latest assessment the fold can give. */
+static int mon_print_followup(const opts_t *o, ap_monitoring_fold_t *fold, int year) {
+    ap_followup_params_t p;
+    if (mon_followup_params(o, year, &p)) return 2;
+    const char *const *codes;
+    size_t nc = ap_monitoring_fold_municipalities(fold, year * 100 + 1, year * 100 + 12, &codes);
+    char (*muni)[AP_MUNI_CAP] = calloc(nc + 1, sizeof *muni);
+    for (size_t k = 0; k < nc; k++) snprintf(muni[k], AP_MUNI_CAP, "%s", codes[k]);
+    ap_buf_t out = AP_BUF_INIT;
+    if (!o->json_out)
+        ap_buf_appendf(&out, "follow-up %d, rule %s: a month is challenged when more than %d.%02d %% of its owed "
+                             "citizen-weeks have an offer gap (assessable from %d owed weeks); the year when at least "
+                             "%d of 12 months are\n",
+                       year, p.version, (int)(p.threshold_bp / 100), (int)(p.threshold_bp % 100), (int)p.min_weeks_owed,
+                       (int)p.min_months);
+    int rc = 0;
+    for (size_t k = 0; k < nc; k++) {
+        ap_followup_result_t res[AP_FOLLOWUP_MAX_REVISIONS];
+        char why[256];
+        int n = ap_followup_series(fold, muni[k], year, &p, res, why, sizeof why);
+        if (n < 0) {
+            if (o->json_out)
+                ap_buf_appendf(&out, "{\"municipality_code\":\"%s\",\"year\":%d,\"available\":false,\"why\":", muni[k], year);
+            else ap_buf_appendf(&out, "municipality %s: not available: ", muni[k]);
+            if (o->json_out) { ap_json_write_string(&out, why, strlen(why)); ap_buf_append_str(&out, "}\n"); }
+            else ap_buf_appendf(&out, "%s\n", why);
+            rc = 1;
+            continue;
+        }
+        const ap_followup_t *f = &res[n - 1].rec;
+        if (o->json_out) {
+            static ap_event_t ev;
+            ap_events_clear(&ev, AP_EV_FOLLOWUP);
+            ev.u.followup = *f;
+            ap_events_to_json(&ev, &out);
+            ap_buf_append_byte(&out, '\n');
+        } else {
+            int ay = f->as_of_month == 12 ? year : year + 1, am = f->as_of_month == 12 ? 12 : f->as_of_month - 12;
+            ap_buf_appendf(&out, "municipality %s: %s (%d of 12 months challenged), revision %d as of the lanes' close "
+                                 "of %04d-%02d\n  month    owed  offer-gap  share%%  assessable  challenged\n",
+                           f->municipality_code, f->challenged ? "CHALLENGED" : "not challenged",
+                           (int)f->challenged_months, (int)f->revision, ay, am);
+            for (uint32_t i = 0; i < f->n_months; i++) {
+                const ap_followup_month_t *x = &f->months[i];
+                char share[16] = "-";
+                if (x->share_bp != INT32_MIN) snprintf(share, sizeof share, "%d.%02d", x->share_bp / 100, x->share_bp % 100);
+                ap_buf_appendf(&out, "  %04d-%02d %5d  %9d  %6s  %-10s  %s\n", year, (int)x->month, (int)x->weeks_owed,
+                               (int)x->offer_gap_weeks, share, x->assessable ? "yes" : "no", x->challenged ? "yes" : "no");
+            }
+        }
+        for (int i = 0; i < n; i++) ap_followup_result_free(&res[i]);
+    }
+    fwrite(out.data ? out.data : "", 1, out.len, stdout);
+    ap_buf_free(&out);
+    free(muni);
+    return rc;
+}
+
+/* The event ids already on the follow-up topic. */
+typedef struct id_set {
+    char (*ids)[AP_UUID_CAP];
+    size_t n, cap;
+} id_set_t;
+
+static void collect_followup_id(void *ctx, const rd_kafka_message_t *m) {
+    id_set_t *set = ctx;
+    static ap_event_t ev;
+    ap_codec_error_t cerr;
+    if (decode_message(m, &ev, &cerr) != AP_CODEC_OK || ev.type != AP_EV_FOLLOWUP) return;
+    if (set->n == set->cap) {
+        set->cap = set->cap ? set->cap * 2 : 64;
+        set->ids = realloc(set->ids, set->cap * sizeof *set->ids);
+        if (!set->ids) abort();
+    }
+    snprintf(set->ids[set->n++], AP_UUID_CAP, "%s", ev.u.followup.event_id);
+}
+
+static int id_known(const id_set_t *set, const char *id) {
+    for (size_t i = 0; i < set->n; i++)
+        if (strcmp(set->ids[i], id) == 0) return 1;
+    return 0;
+}
+
+/* --publish-followup: every FollowUp revision the fold can give, of every
+ * year from 2026 whose December every lane has closed, that the topic does
+ * not hold yet. Idempotent: ids are derived from key and revision, and those
+ * on the topic are skipped, so a rerun (a timer) writes only what is new. A
+ * key's revisions go to one partition (the key's) in order. */
+static int mon_publish_followup(const opts_t *o, ap_monitoring_fold_t *fold) {
+    if (o->followup_override) {
+        fprintf(stderr, "apctl: --followup-override is an audit's what-if: printed, never published\n");
+        return 2;
+    }
+    id_set_t known = {0};
+    opts_t ro = *o;
+    ro.wait_for = 0;
+    ro.follow = 0;
+    int rc = read_topic(&ro, o->followup_topic, collect_followup_id, &known);
+    if (rc == 1 || rc == 2) { free(known.ids); return 1; }
+    rc = 0;
+    ap_kafka_delivery_t d = {0};
+    rd_kafka_t *rk = producer(o, &d);
+    if (!rk) { free(known.ids); return 1; }
+    long sent = 0, skipped = 0, waiting = 0;
+    const int32_t *months;
+    size_t nm = ap_monitoring_fold_months(fold, &months);
+    int first = nm ? months[0] / 100 : 0, last = nm ? months[nm - 1] / 100 : -1;
+    ap_buf_t val = AP_BUF_INIT;
+    for (int year = first < 2026 ? 2026 : first; year <= last && rc == 0; year++) {
+        ap_followup_params_t p;
+        if (mon_followup_params(o, year, &p)) continue;
+        int64_t close;
+        if (ap_monitoring_fold_lane_close(fold, year, 12, 0, &close, NULL)) continue; /* December not closed */
+        const char *const *codes;
+        size_t nc = ap_monitoring_fold_municipalities(fold, year * 100 + 1, year * 100 + 12, &codes);
+        char (*muni)[AP_MUNI_CAP] = calloc(nc + 1, sizeof *muni);
+        for (size_t k = 0; k < nc; k++) snprintf(muni[k], AP_MUNI_CAP, "%s", codes[k]);
+        for (size_t k = 0; k < nc && rc == 0; k++) {
+            ap_followup_result_t res[AP_FOLLOWUP_MAX_REVISIONS];
+            char why[256], key[32], err[512];
+            int n = ap_followup_series(fold, muni[k], year, &p, res, why, sizeof why);
+            if (n < 0) {
+                fprintf(stderr, "apctl: follow-up %s %d not yet: %s\n", muni[k], year, why);
+                waiting++;
+                continue;
+            }
+            snprintf(key, sizeof key, "%s|%d", muni[k], year);
+            for (int i = 0; i < n; i++) {
+                if (id_known(&known, res[i].rec.event_id)) { skipped++; continue; }
+                static ap_event_t ev;
+                ap_events_clear(&ev, AP_EV_FOLLOWUP);
+                ev.u.followup = res[i].rec;
+                ap_buf_reset(&val);
+                ap_events_encode(&ev, &val);
+                if (ap_kafka_produce(rk, o->followup_topic, RD_KAFKA_PARTITION_UA, key, strlen(key), val.data, val.len,
+                                     err, sizeof err)) {
+                    fprintf(stderr, "apctl: %s: %s\n", key, err);
+                    rc = 1;
+                    break;
+                }
+                sent++;
+            }
+            for (int i = 0; i < n; i++) ap_followup_result_free(&res[i]);
+        }
+        free(muni);
+    }
+    ap_buf_free(&val);
+    free(known.ids);
+    fprintf(stderr, "apctl: follow-up: %ld revisions new, %ld already on %s, %ld municipality-years not yet assessable\n",
+            sent, skipped, o->followup_topic, waiting);
+    int frc = finish(rk, &d, sent);
+    return rc ? rc : frc;
+}
+
+/* apctl monitoring [--topic T | --input FILE ...] [--json] [--followup YEAR]
+ * [--publish-followup] [--followup-topic T] [--followup-override SPEC]:
+ * MonitoringPartial records folded (monitoring_fold.h) into one row per
+ * municipality and month. Exit 0; 1 when a record was refused, conflicted
+ * or mixed partition counts (the rows say which months), or a follow-up is
+ * not available; 2 on usage. */
+static int cmd_monitoring(const opts_t *o) {
+    if (o->n_topics > 1) return usage();
+    mon_reader_t mr = {ap_monitoring_fold_create(), 0};
+    int rc = mon_read(o, &mr);
+    if (rc == 0) {
+        ap_mon_fold_counts_t c = ap_monitoring_fold_counts(mr.fold);
+        fprintf(stderr, "apctl: monitoring: %" PRId64 " records read: %" PRId64 " held, %" PRId64 " duplicates, %" PRId64
+                        " conflicts, %" PRId64 " mixed, %" PRId64 " refused, %" PRId64 " of other types\n",
+                c.records, c.added + c.mixed, c.duplicates, c.conflicts, c.mixed, c.invalid + c.full, c.ignored);
+        if (o->publish_followup) rc = mon_publish_followup(o, mr.fold);
+        else if (o->followup_year) rc = mon_print_followup(o, mr.fold, o->followup_year);
+        else mon_print_totals(o, mr.fold);
+        if (!rc && mr.errors) rc = 1;
+    }
+    ap_monitoring_fold_destroy(mr.fold);
+    return rc;
+}
+
+/* apctl report [--input FILE ...] [--alerts FILE ...] [--monitoring FILE ...] --output FILE.html [--title TEXT]:
  * compliance results (and alerts) as JSON lines, as `apctl consume` prints
- * them, into one self-contained HTML page (report.h). Its own options: the
+ * them, and monitoring records (files as `apctl monitoring --input` reads;
+ * a topic: `apctl consume --topic ap.monitoring > FILE` first), into one
+ * self-contained HTML page (report.h). Its own options: the
  * other commands' are about Kafka. The page is written to a temporary file
  * and renamed, so a reader never sees half a page. */
 static int cmd_report(int argc, char **argv) {
-    const char *inputs[32], *output = NULL, *title = NULL;
-    int n_inputs = 0, rc = 0;
+    const char *inputs[32], *output = NULL, *title = NULL, *monitoring[32];
+    int n_inputs = 0, n_monitoring = 0, rc = 0;
     long max_line = AP_LINES_DEFAULT_MAX;
     for (int i = 2; i < argc; i++) {
         const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
         if (!v) { fprintf(stderr, "apctl: report: %s needs a value\n", a); return 2; }
         i++;
         if ((strcmp(a, "--input") == 0 || strcmp(a, "--alerts") == 0) && n_inputs < 32) inputs[n_inputs++] = v;
+        else if (strcmp(a, "--monitoring") == 0 && n_monitoring < 32) monitoring[n_monitoring++] = v;
         else if (strcmp(a, "--output") == 0) output = v;
         else if (strcmp(a, "--title") == 0) title = v;
         else if (strcmp(a, "--max-line-bytes") == 0 && (max_line = strtol(v, NULL, 10)) > 0) continue;
@@ -1095,8 +1624,15 @@ static int cmd_report(int argc, char **argv) {
     ap_report_t *r = ap_report_create();
     ap_buf_t html = AP_BUF_INIT, tmp = AP_BUF_INIT;
     FILE *f = NULL;
+    /* Monitoring records (as `apctl monitoring --input` reads them) fill
+     * each municipality's monitoring part from the same fold. */
+    mon_reader_t mr = {n_monitoring ? ap_monitoring_fold_create() : NULL, 0};
+    for (int i = 0; i < n_monitoring && rc == 0; i++)
+        if (mon_read_file(monitoring[i], max_line, &mr)) rc = 1;
+    if (mr.errors) rc = 1; /* conflicts or refused records: said on stderr, no page half right */
+    ap_report_set_monitoring(r, mr.fold);
     for (int i = 0; i < n_inputs && rc == 0; i++)
-        if (report_read(r, inputs[i], max_line)) rc = 1;
+        if (read_lines(inputs[i], max_line, report_line, r)) rc = 1;
     if (rc) goto cleanup;
     /* The caption: when and from what (file names only, escaped by the module). */
     char when[25], generated[512];
@@ -1129,6 +1665,7 @@ cleanup:
     ap_buf_free(&html);
     ap_buf_free(&tmp);
     ap_report_destroy(r);
+    ap_monitoring_fold_destroy(mr.fold);
     return rc;
 }
 
@@ -1188,6 +1725,7 @@ int main(int argc, char **argv) {
     else if (strcmp(cmd, "partition") == 0) rc = cmd_partition(&o);
     else if (strcmp(cmd, "lag") == 0) rc = cmd_lag(&o);
     else if (strcmp(cmd, "diff") == 0) rc = cmd_diff(&o);
+    else if (strcmp(cmd, "monitoring") == 0) rc = cmd_monitoring(&o);
     else if (strcmp(cmd, "fingerprints") == 0) rc = cmd_fingerprints();
     else if (strcmp(cmd, "status") == 0) rc = cmd_status(&o);
     else rc = usage();

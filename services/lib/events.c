@@ -341,6 +341,41 @@ static const ap_field_desc_t monitoring_fields[] = {
 #undef MI
 #undef ML
 
+static const ap_field_desc_t followup_month_fields[] = {
+    FS(ap_followup_month_t, "month", month, AP_FT_INT, AP_LT_NONE, 0),
+    FS(ap_followup_month_t, "weeks_owed", weeks_owed, AP_FT_INT, AP_LT_NONE, 0),
+    FS(ap_followup_month_t, "offer_gap_weeks", offer_gap_weeks, AP_FT_INT, AP_LT_NONE, 0),
+    FS(ap_followup_month_t, "share_bp", share_bp, AP_FT_OPT_INT, AP_LT_NONE, 0),
+    FS(ap_followup_month_t, "assessable", assessable, AP_FT_BOOL, AP_LT_NONE, 0),
+    FS(ap_followup_month_t, "challenged", challenged, AP_FT_BOOL, AP_LT_NONE, 0),
+};
+static const ap_record_desc_t followup_month_desc = {"FollowUpMonth", followup_month_fields,
+                                                     NSYM(followup_month_fields), sizeof(ap_followup_month_t), 0, NULL, 0};
+static const ap_field_desc_t followup_basis_fields[] = {
+    FS(ap_followup_basis_t, "partition", partition, AP_FT_INT, AP_LT_NONE, 0),
+    FS(ap_followup_basis_t, "month", month, AP_FT_INT, AP_LT_NONE, 0),
+    FS(ap_followup_basis_t, "lane_revision", lane_revision, AP_FT_INT, AP_LT_NONE, 0),
+};
+static const ap_record_desc_t followup_basis_desc = {"FollowUpBasis", followup_basis_fields,
+                                                     NSYM(followup_basis_fields), sizeof(ap_followup_basis_t), 0, NULL, 0};
+static const ap_field_desc_t followup_fields[] = {
+    FS(ap_followup_t, "event_id", event_id, AP_FT_STRING, AP_LT_UUID, AP_UUID_CAP),
+    FS(ap_followup_t, "municipality_code", municipality_code, AP_FT_STRING, AP_LT_NONE, AP_MUNI_CAP),
+    FS(ap_followup_t, "year", year, AP_FT_INT, AP_LT_NONE, 0),
+    FS(ap_followup_t, "followup_version", followup_version, AP_FT_STRING, AP_LT_NONE, AP_FOLLOWUP_VERSION_CAP),
+    FS(ap_followup_t, "threshold_bp", threshold_bp, AP_FT_INT, AP_LT_NONE, 0),
+    FS(ap_followup_t, "min_months", min_months, AP_FT_INT, AP_LT_NONE, 0),
+    FS(ap_followup_t, "min_weeks_owed", min_weeks_owed, AP_FT_INT, AP_LT_NONE, 0),
+    FS(ap_followup_t, "revision", revision, AP_FT_INT, AP_LT_NONE, 0),
+    FS(ap_followup_t, "as_of_month", as_of_month, AP_FT_INT, AP_LT_NONE, 0),
+    FS(ap_followup_t, "challenged", challenged, AP_FT_BOOL, AP_LT_NONE, 0),
+    FS(ap_followup_t, "challenged_months", challenged_months, AP_FT_INT, AP_LT_NONE, 0),
+    FA(ap_followup_t, "months", months, n_months, &followup_month_desc, sizeof(ap_followup_month_t), 12),
+    {"basis", AP_FT_ARRAY_VIEW, AP_LT_NONE, offsetof(ap_followup_t, basis), AP_FOLLOWUP_MAX_BASIS, NULL, 0,
+     &followup_basis_desc, sizeof(ap_followup_basis_t), 0},
+    FS(ap_followup_t, "engine_version", engine_version, AP_FT_STRING, AP_LT_NONE, AP_ENGINE_VERSION_CAP),
+};
+
 #define DESC(name, fields, T) {name, fields, NSYM(fields), sizeof(T), 0, NULL, 0}
 static ap_record_desc_t descs[AP_EV_COUNT] = {
     [AP_EV_PLACEMENT] = DESC("PlacementEvent", placement_fields, ap_placement_t),
@@ -354,6 +389,7 @@ static ap_record_desc_t descs[AP_EV_COUNT] = {
     [AP_EV_ALERT] = DESC("Alert", alert_fields, ap_alert_t),
     [AP_EV_DEAD_LETTER] = DESC("DeadLetter", dead_letter_fields, ap_dead_letter_t),
     [AP_EV_MONITORING] = DESC("MonitoringPartial", monitoring_fields, ap_monitoring_t),
+    [AP_EV_FOLLOWUP] = DESC("FollowUp", followup_fields, ap_followup_t),
 };
 
 _Static_assert(NSYM(activity_kinds) == AP_ACT_COUNT, "ActivityKind symbols and enum differ");

@@ -52,7 +52,10 @@ struct ap_report {
     ap_report_cell_t *cells;
     size_t n_cells;
     int64_t alerts_superseded;
+    ap_monitoring_fold_t *monitoring; /* borrowed; NULL: no monitoring records given */
 };
+
+void ap_report_set_monitoring(ap_report_t *r, ap_monitoring_fold_t *fold) { r->monitoring = fold; }
 
 static void *xrealloc(void *p, size_t n) {
     void *q = realloc(p, n ? n : 1);
@@ -678,15 +681,115 @@ static void add_cell(ap_report_cell_t *sum, const ap_report_cell_t *c) {
     sum->offered_unknown += c->offered_unknown;
 }
 
-/* The part that will hold the monthly monitoring measures (issue 16,
- * ap.monitoring): keyed by the same municipality and month as the cells. */
-static void render_monitoring(ap_buf_t *out, const char *muni) {
-    ap_buf_append_str(out, "<div class=\"monitoring\" data-part=\"monitoring\"><h3>Monthly monitoring measures</h3>"
-                           "<p>Not available yet: STAR's monthly measures (ap.monitoring, issue 16: exits, "
-                           "duration on public support, offer types, sanctions, counted by the municipality of "
-                           "residence on the month's last day) will appear here, per month, beside the weekly "
-                           "figures above.</p></div>\n");
-    (void)muni;
+/* part/whole in per mille as "66.7&nbsp;%", "&ndash;" when whole is 0 (the
+ * readers' shared rounding, monitoring_fold.h). */
+static void share_pm(ap_buf_t *out, int64_t part, int64_t whole) {
+    int32_t pm = ap_monitoring_share_pm(part, whole);
+    if (pm < 0) ap_buf_append_str(out, "&ndash;");
+    else ap_buf_appendf(out, "%d.%d&nbsp;%%", (int)(pm / 10), (int)(pm % 10));
+}
+
+/* The monitoring table's columns after the month. */
+static const char *const mon_headings[] = {
+    "M1 covered", "covered at month end", "M2 with activity", "share", "with paid hours", "M3 exemptions (by kind)",
+    "exempt all month", "M4 offers (by type)", "M5 exits: work", "education", "flexjob", "M6 exits: other benefits",
+    "M7 mean days on support", "M8 sanctions", "weeks owed", "met", "offer gap (incl. both)", "attendance gap",
+    "exempt", "share met"};
+#define MON_COLS (sizeof mon_headings / sizeof *mon_headings)
+
+/* One month of the monitoring table: the measures of a complete month, or
+ * what makes it incomplete (never a smaller total). */
+static void render_monitoring_row(ap_buf_t *out, ap_monitoring_fold_t *fold, const char *muni, int y, int m) {
+    ap_mon_sums_t s;
+    ap_mon_fold_status_t st;
+    int complete = ap_monitoring_fold_total(fold, muni, y, m, &s, &st) == 0;
+    ap_buf_appendf(out, "<tr data-month=\"%04d-%02d\" data-complete=\"%s\"><th scope=\"row\">%04d-%02d</th>", y, m,
+                   complete ? "true" : "false", y, m);
+    if (!complete) {
+        ap_buf_appendf(out, "<td class=\"incomplete\" colspan=\"%zu\">", MON_COLS);
+        if (st.state == AP_MON_TOTAL_INCOMPLETE)
+            ap_buf_appendf(out, "incomplete (%d of %d lanes%s", (int)st.lanes_present, (int)st.partition_count,
+                           st.partials_missing ? ", partials missing)" : ")");
+        else ap_buf_appendf(out, "not totalled: %s", ap_monitoring_fold_state_name(st.state));
+        ap_buf_append_str(out, "</td></tr>\n");
+        return;
+    }
+    int64_t mean = ap_monitoring_mean_days(&s);
+    int64_t v[MON_COLS] = {s.covered_citizens, s.covered_on_last_day, s.with_activity, 0, s.with_paid_hours,
+                           ap_monitoring_exemption_citizens(&s), s.exempt_all_month, ap_monitoring_offer_citizens(&s),
+                           s.exits[AP_END_ORDINARY_WORK], s.exits[AP_END_EDUCATION], s.exits[AP_END_FLEXJOB],
+                           ap_monitoring_exits_m6(&s), mean, s.sanctions, s.weeks_owed, s.weeks_met,
+                           s.weeks_offer_gap + s.weeks_offer_and_attendance_gap, s.weeks_attendance_gap,
+                           s.weeks_exempt, 0};
+    static const char *const keys[MON_COLS] = {
+        "covered_citizens", "covered_on_last_day", "with_activity", "share_with_activity", "with_paid_hours",
+        "exemptions", "exempt_all_month", "offers", "exits_work", "exits_education", "exits_flexjob",
+        "exits_other_benefit", "mean_duration_days", "sanctions", "weeks_owed", "weeks_met", "weeks_offer_gap",
+        "weeks_attendance_gap", "weeks_exempt", "share_weeks_met"};
+    for (size_t c = 0; c < MON_COLS; c++) {
+        ap_buf_appendf(out, "<td data-field=\"%s\">", keys[c]);
+        if (c == 3) share_pm(out, s.with_activity, s.covered_citizens);
+        else if (c == MON_COLS - 1) share_pm(out, s.weeks_met, s.weeks_owed);
+        else if (c == 12 && mean < 0) ap_buf_append_str(out, "&ndash;");
+        else ap_buf_appendf(out, "%" PRId64, v[c]);
+        ap_buf_append_str(out, "</td>");
+    }
+    ap_buf_append_str(out, "</tr>\n");
+}
+
+/* The monitoring part of a municipality's section: per month the fold holds
+ * a record of it (a partial, or a manifest entry), STAR's measures and the
+ * weekly figures by the municipality of residence on the month's last day. */
+static void render_monitoring(ap_buf_t *out, ap_report_t *r, const char *muni) {
+    ap_buf_append_str(out, "<div class=\"monitoring\" data-part=\"monitoring\"><h3>Monthly monitoring measures</h3>");
+    if (!r->monitoring) {
+        ap_buf_append_str(out, "<p>No monitoring records given: STAR's monthly measures (ap.monitoring, issue 16) "
+                               "appear here when the report is given them (<code>apctl report --monitoring "
+                               "FILE</code>).</p></div>\n");
+        return;
+    }
+    const int32_t *months;
+    size_t nm = ap_monitoring_fold_months(r->monitoring, &months);
+    /* Copied: the listings belong to the fold and the next one reuses them. */
+    int32_t *mine = malloc((nm ? nm : 1) * sizeof *mine);
+    int32_t *all = malloc((nm ? nm : 1) * sizeof *all);
+    if (!mine || !all) abort();
+    memcpy(all, months, nm * sizeof *all);
+    size_t n = 0;
+    for (size_t i = 0; i < nm; i++) {
+        const char *const *codes;
+        size_t nc = ap_monitoring_fold_municipalities(r->monitoring, all[i], all[i], &codes);
+        for (size_t k = 0; k < nc; k++)
+            if (strcmp(codes[k], muni) == 0) { mine[n++] = all[i]; break; }
+    }
+    if (!n) ap_buf_append_str(out, "<p>No monitoring records of this municipality.</p>");
+    else {
+        ap_buf_append_str(out, "<div class=\"table-wrap\"><table class=\"monitoring\" data-municipality=\"");
+        esc(out, muni);
+        ap_buf_append_str(out, "\"><caption>Municipality ");
+        esc(out, muni);
+        ap_buf_append_str(out, ", STAR's measures per calendar month (municipality of residence on the month's last "
+                               "day) and the weekly figures (weeks by their Thursday)</caption><thead><tr>"
+                               "<th scope=\"col\">month</th>");
+        for (size_t c = 0; c < MON_COLS; c++) ap_buf_appendf(out, "<th scope=\"col\">%s</th>", mon_headings[c]);
+        ap_buf_append_str(out, "</tr></thead><tbody>\n");
+        for (size_t i = 0; i < n; i++) render_monitoring_row(out, r->monitoring, muni, mine[i] / 100, mine[i] % 100);
+        ap_buf_append_str(out, "</tbody></table></div>");
+    }
+    ap_buf_append_str(out, "</div>\n");
+    free(mine);
+    free(all);
+}
+
+/* Opens a municipality's section (id, data attribute and heading). */
+static void section_open(ap_buf_t *out, const char *muni) {
+    ap_buf_append_str(out, "<section class=\"municipality\" id=\"municipality-");
+    esc(out, muni);
+    ap_buf_append_str(out, "\" data-municipality=\"");
+    esc(out, muni);
+    ap_buf_append_str(out, "\">\n<h2>Municipality ");
+    esc(out, muni);
+    ap_buf_append_str(out, "</h2>\n");
 }
 
 static const char style[] =
@@ -798,13 +901,8 @@ int ap_report_render_html(ap_report_t *r, const ap_report_page_t *page, ap_buf_t
         while (j < r->n_cells && strcmp(r->cells[j].municipality_code, muni) == 0) j++;
         const ap_report_cell_t *mc = &r->cells[i];
         size_t n = j - i;
-        ap_buf_append_str(out, "<section class=\"municipality\" id=\"municipality-");
-        esc(out, muni);
-        ap_buf_append_str(out, "\" data-municipality=\"");
-        esc(out, muni);
-        ap_buf_append_str(out, "\">\n<h2>Municipality ");
-        esc(out, muni);
-        ap_buf_append_str(out, "</h2>\n<div class=\"charts\">\n");
+        section_open(out, muni);
+        ap_buf_append_str(out, "<div class=\"charts\">\n");
         render_chart(out, muni, "covered", "Citizens covered", mc, n, &mr, covered_series, NS(covered_series), 0);
         render_chart(out, muni, "owed", "Citizen-weeks owed and met", mc, n, &mr, owed_series, NS(owed_series), 0);
         render_chart(out, muni, "gaps", "Weeks short, by cause", mc, n, &mr, gap_series, NS(gap_series), 1);
@@ -827,9 +925,28 @@ int ap_report_render_html(ap_report_t *r, const ap_report_page_t *page, ap_buf_t
         ap_buf_append_str(out, "</tbody><tfoot>");
         render_row(out, &sum, "all months");
         ap_buf_append_str(out, "</tfoot></table></div>\n");
-        render_monitoring(out, muni);
+        render_monitoring(out, r, muni);
         ap_buf_append_str(out, "</section>\n");
         i = j;
+    }
+    /* Municipalities with monitoring records and no compliance result. */
+    if (r->monitoring) {
+        const char *const *codes;
+        size_t nc = ap_monitoring_fold_municipalities(r->monitoring, 0, INT32_MAX, &codes);
+        char (*only)[AP_MUNI_CAP] = malloc((nc ? nc : 1) * sizeof *only);
+        if (!only) abort();
+        size_t n_only = 0;
+        for (size_t k = 0; k < nc; k++) {
+            size_t c = 0;
+            while (c < r->n_cells && strcmp(r->cells[c].municipality_code, codes[k]) != 0) c++;
+            if (c == r->n_cells) snprintf(only[n_only++], AP_MUNI_CAP, "%s", codes[k]);
+        }
+        for (size_t k = 0; k < n_only; k++) {
+            section_open(out, only[k]);
+            render_monitoring(out, r, only[k]);
+            ap_buf_append_str(out, "</section>\n");
+        }
+        free(only);
     }
 
     ap_buf_append_str(
@@ -855,6 +972,12 @@ int ap_report_render_html(ap_report_t *r, const ap_report_page_t *page, ap_buf_t
         "the placements in force (weeks without the figure left out); credited.</dd>\n"
         "<dt>Alerts</dt><dd>Alerts of the latest revisions, by audience: the job centre (offer and plan gaps, "
         "placements ending) or the case worker.</dd>\n"
+        "<dt>Monthly monitoring measures</dt><dd>STAR's eight measures (seed 002, Monitorering) per calendar month, "
+        "counted by the municipality of residence on the month's last day, and the weekly figures of the ISO weeks "
+        "whose Thursday is in the month, from ap.monitoring: the sum over every partition of its latest partials. "
+        "A month is shown only when complete (every partition's lane record and every partial it lists); otherwise "
+        "it says incomplete, never a smaller total. Shares and the mean duration are computed here from the counts; "
+        "exemptions and offers are summed over kinds (a citizen with two kinds counts under each).</dd>\n"
         "<dt>Not covered, provisional</dt><dd>NOT_COVERED results (emitted only with a finding); weeks whose "
         "latest result is not final.</dd>\n"
         "</dl>\n</section>\n"

@@ -359,6 +359,80 @@ static void page_shows_figures_not_people(void **state) {
     ap_report_destroy(r);
 }
 
+/* A monitoring record fed to the fold as `apctl consume` prints it; a lane
+ * record (muni NULL) lists manifest_muni at revision 1 and carries its sums. */
+static void mon_feed(ap_monitoring_fold_t *f, const char *muni, const char *manifest_muni, int month,
+                     const ap_mon_sums_t *s) {
+    ap_event_t *ev = calloc(1, sizeof *ev);
+    assert_non_null(ev);
+    ap_events_clear(ev, AP_EV_MONITORING);
+    ap_monitoring_t *x = &ev->u.monitoring;
+    snprintf(x->event_id, sizeof x->event_id, "00000000-0000-5000-a000-%012d", month * 10 + (muni ? 1 : 0));
+    snprintf(x->municipality_code, sizeof x->municipality_code, "%s", muni ? muni : "");
+    x->year = 2026, x->month = month, x->partition = 0, x->partition_count = 1, x->revision = 1;
+    snprintf(x->monitoring_version, sizeof x->monitoring_version, "MON-2026.1");
+    snprintf(x->rule_version, sizeof x->rule_version, "AP-2025.1");
+    assert_int_equal(ap_monitoring_sums_to_record(s, x), 0);
+    ap_mon_manifest_entry_t e = {"", 1};
+    if (manifest_muni) {
+        snprintf(e.municipality_code, sizeof e.municipality_code, "%s", manifest_muni);
+        x->manifest.items = &e;
+        x->manifest.n = 1;
+    }
+    ap_buf_t line = AP_BUF_INIT;
+    char why[256];
+    ap_events_to_json(ev, &line);
+    assert_int_equal(ap_monitoring_fold_add_json(f, line.data, line.len, why, sizeof why), AP_MON_FOLD_ADDED);
+    ap_buf_free(&line);
+    free(ev);
+}
+
+/* The monitoring part from the fold (issue 16 §2): a complete month's
+ * measures with shares computed from counts, an incomplete month said to be
+ * so with no figure, a municipality with monitoring records only; without a
+ * fold, the part says none were given. */
+static void monitoring_part_from_the_fold(void **state) {
+    (void)state;
+    ap_report_t *r = sample();
+    ap_buf_t html = AP_BUF_INIT;
+    assert_int_equal(ap_report_render_html(r, NULL, &html), 0);
+    assert_non_null(strstr(html.data, "No monitoring records given"));
+    assert_null(strstr(html.data, "<table class=\"monitoring\""));
+    ap_buf_reset(&html);
+
+    ap_monitoring_fold_t *f = ap_monitoring_fold_create();
+    ap_mon_sums_t s;
+    memset(&s, 0, sizeof s);
+    s.covered_citizens = 3, s.covered_on_last_day = 3, s.with_activity = 2, s.weeks_owed = 8, s.weeks_met = 6;
+    s.weeks_offer_gap = 1, s.weeks_offer_and_attendance_gap = 1, s.duration_known = 2, s.duration_days_sum = 401;
+    mon_feed(f, "101", NULL, 1, &s);
+    mon_feed(f, NULL, "101", 1, &s);
+    mon_feed(f, "101", NULL, 2, &s); /* February: its lane record is not read */
+    memset(&s, 0, sizeof s);
+    s.covered_citizens = 1;
+    mon_feed(f, "999", NULL, 3, &s);
+    mon_feed(f, NULL, "999", 3, &s);
+    ap_report_set_monitoring(r, f);
+    assert_int_equal(ap_report_render_html(r, NULL, &html), 0);
+    const char *h = html.data;
+    assert_null(strstr(h, "secret-"));
+    assert_int_equal(occurrences(h, "<table class=\"monitoring\""), 2); /* 101 and 999; 751 has none */
+    assert_non_null(strstr(h, "No monitoring records of this municipality")); /* 751 */
+    assert_non_null(strstr(h, "<tr data-month=\"2026-01\" data-complete=\"true\"><th scope=\"row\">2026-01</th>"
+                              "<td data-field=\"covered_citizens\">3</td>"));
+    assert_non_null(strstr(h, "<td data-field=\"share_with_activity\">66.7&nbsp;%</td>"));
+    assert_non_null(strstr(h, "<td data-field=\"mean_duration_days\">201</td>")); /* 401 / 2, half up */
+    assert_non_null(strstr(h, "<td data-field=\"weeks_offer_gap\">2</td>"));      /* incl. both */
+    assert_non_null(strstr(h, "<td data-field=\"share_weeks_met\">75.0&nbsp;%</td>"));
+    assert_non_null(strstr(h, "<tr data-month=\"2026-02\" data-complete=\"false\">"));
+    assert_non_null(strstr(h, "incomplete (0 of 1 lanes)"));
+    assert_non_null(strstr(h, "id=\"municipality-999\""));
+    assert_int_equal(occurrences(h, "<section class=\"municipality\""), 3);
+    ap_buf_free(&html);
+    ap_report_destroy(r);
+    ap_monitoring_fold_destroy(f);
+}
+
 static void empty_report(void **state) {
     (void)state;
     ap_report_t *r = ap_report_create();
@@ -383,6 +457,7 @@ int main(void) {
         cmocka_unit_test(page_escapes_every_text),
         cmocka_unit_test(page_shows_figures_not_people),
         cmocka_unit_test(empty_report),
+        cmocka_unit_test(monitoring_part_from_the_fold),
     };
     return cmocka_run_group_tests(tests, setup, NULL);
 }

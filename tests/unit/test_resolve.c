@@ -508,7 +508,7 @@ static void every_schema_change_keeps_the_policy(void **state) {
     (void)state;
     static const char *const stems[] = {"PlacementEvent", "HoursEvent", "ExemptionEvent", "ReductionEvent", "CoverageEvent",
                                         "SanctionEvent",  "StreamTick", "ComplianceResult", "Alert",      "DeadLetter",
-                                        "ExportedRecord"};
+                                        "ExportedRecord", "MonitoringPartial", "FollowUp"};
     for (size_t s = 0; s < sizeof stems / sizeof *stems; s++) {
         const struct ap_released_schema *byv[64] = {NULL};
         int last = 0;
