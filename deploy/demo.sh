@@ -3,7 +3,9 @@
 # Installs what is missing, builds, starts a private Kafka broker and Redis on
 # spare ports, starts ap-processor, publishes the sample stream in
 # deploy/demo/ (five citizens, three weeks), closes the weeks with a stream
-# tick, prints the compliance table and the alerts, writes the analysts' HTML report
+# tick, prints the compliance table and the alerts, replays the stream
+# offline, closes January with a second tick and prints the monthly
+# monitoring table per municipality, writes the analysts' HTML report
 # (.run/demo/report.html), and stops everything it started.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -64,10 +66,6 @@ jq -r "$hm"'[.citizen_id, wk, .severity, .code, (.audience // "-"), (.action_wee
   "$run/alerts.jsonl" | sort |
   awk -F'\t' '{ printf "%-10s %-9s %-9s %-19s %-10s %-10s %s\n", $1, $2, $3, $4, $5, $6, $7 }'
 echo
-echo "== report for analysts: per municipality and month (ISO weeks by their Thursday), counts only"
-"$bin/apctl" report --input "$run/compliance.jsonl" --alerts "$run/alerts.jsonl" --output "$run/report.html" 2>/dev/null
-echo "$run/report.html (one self-contained page: open it in any browser)"
-echo
 echo "== lineage: the input records behind c-bo's week 2026-W03"
 jq -r 'select(.citizen_id == "c-bo" and .iso_week == 3) | .inputs[] | "  \(.topic) partition \(.partition) offset \(.offset) event \(.event_id)"' \
   "$run/compliance.jsonl"
@@ -78,4 +76,26 @@ echo "== audit: export the input topics, replay them offline (no broker, no Redi
   --set replay.output="$run/replay.jsonl" --set log.level=warn 2> /dev/null
 "$bin/apctl" diff "$run/compliance.jsonl" "$run/replay.jsonl" || true
 echo
-echo "Outputs are in $run (compliance.jsonl, alerts.jsonl, report.html, processor.log, stream.avro, replay.jsonl)."
+echo "== January closes: a tick on 2026-02-04 closes week 2026-W05, the week of 31 January, and with it the month"
+# (The sample has no hours in W05, so its weeks fall short: the table says so.)
+until_tick=$(( $(date +%s) - $(date -d 2026-02-04T00:00:00+01:00 +%s) - 60 ))
+"$bin/ap-ticker" --set topic.placement=ap.placement --set topic.hours=ap.hours --set topic.exemption=ap.exemption \
+  --set ticker.once=1 --set ticker.interval_s=3600 --set ticker.delay_s="$until_tick" 2>&1 | grep 'ticks written' |
+  sed 's/.*msg="ticks written" /ap-ticker: ticks written /'
+# Each partition writes its partials and then its lane record; a month is
+# complete once every partition's lane record and the partials it lists are in.
+for _ in $(seq 1 60); do
+  "$bin/apctl" consume --topic ap.monitoring > "$run/monitoring.jsonl" 2>/dev/null || true
+  "$bin/apctl" monitoring --input "$run/monitoring.jsonl" > "$run/monitoring.txt" 2>/dev/null || true
+  if grep -q ' complete ' "$run/monitoring.txt" && ! grep -q 'incomplete' "$run/monitoring.txt"; then break; fi
+  sleep 1
+done
+echo "== monthly monitoring per municipality (README Monitoring: STAR's measures M1-M8 and the weekly 37-hour figures)"
+cat "$run/monitoring.txt"
+echo
+echo "== report for analysts: per municipality and month (ISO weeks by their Thursday), counts only"
+"$bin/apctl" report --input "$run/compliance.jsonl" --alerts "$run/alerts.jsonl" --monitoring "$run/monitoring.jsonl" \
+  --output "$run/report.html" 2>/dev/null
+echo "$run/report.html (one self-contained page: open it in any browser)"
+echo
+echo "Outputs are in $run (compliance.jsonl, alerts.jsonl, monitoring.jsonl, report.html, processor.log, stream.avro, replay.jsonl)."
