@@ -93,6 +93,12 @@ check "processor: the watchdog fed" "1" "$([ "$(grep -c '^WATCHDOG=1$' "$work/pr
 check "processor: STOPPING=1" "1" "$(grep -c '^STOPPING=1$' "$work/processor.notify")"
 
 # The units: systemd's own checker, with the binaries where the test has them.
+sed -e "s#/usr/local/bin/apctl#$build/apctl#" "$root/deploy/systemd/ap-followup.service" > "$work/ap-followup.service"
+cp "$root/deploy/systemd/ap-followup.timer" "$work/ap-followup.timer"
+check "ap-followup.service and .timer pass systemd-analyze verify" "0" \
+  "$(systemd-analyze verify "$work/ap-followup.service" "$work/ap-followup.timer" > "$work/followup.verify" 2>&1; echo $?)"
+check "ap-followup.service is a hardened oneshot" "1 1 1" \
+  "$(grep -c '^Type=oneshot' "$work/ap-followup.service") $(grep -c '^DynamicUser=yes' "$work/ap-followup.service") $(grep -c '^CapabilityBoundingSet=$' "$work/ap-followup.service")"
 for u in ap-processor ap-ticker; do
   sed -e "s#/usr/local/bin/$u#$build/$u#" "$root/deploy/systemd/$u.service" > "$work/$u.service"
   check "$u.service passes systemd-analyze verify" "0" \
