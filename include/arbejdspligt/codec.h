@@ -66,8 +66,13 @@ typedef enum ap_field_type {
     AP_FT_ARRAY_VIEW  /* array of records held outside the struct: ap_array_view_t */
 } ap_field_type_t;
 
-/* Logical types: how a value is shown in JSON and checked. */
-typedef enum ap_logical { AP_LT_NONE, AP_LT_DATE, AP_LT_TIMESTAMP, AP_LT_UUID } ap_logical_t;
+/* Logical types: how a value is shown in JSON and checked.
+ * AP_LT_EMPTY_DEFAULT marks an AP_FT_ARRAY whose schema default is []
+ * (a field added to a released schema, e.g. ComplianceResult v3's
+ * segments): a JSON object written before it existed may leave it out and
+ * reads as empty, as a binary record of the older version does.
+ * ap_codec_bind() checks that the schema has that default. */
+typedef enum ap_logical { AP_LT_NONE, AP_LT_DATE, AP_LT_TIMESTAMP, AP_LT_UUID, AP_LT_EMPTY_DEFAULT } ap_logical_t;
 
 typedef struct ap_bytes {
     const uint8_t *ptr;

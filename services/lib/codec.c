@@ -28,8 +28,26 @@ static const ap_json_node_t *primitive_of(const ap_json_doc_t *d, const ap_json_
 static int check_record(const ap_record_desc_t *desc, const ap_json_doc_t *d, const ap_json_node_t *rec,
                         ap_codec_error_t *err);
 
+/* The enum a reference names, {"type": "enum", "name": ...} anywhere in the
+ * schema (Avro lets a named type be used by name after its definition; the
+ * names here are unqualified, one namespace per schema). */
+static const ap_json_node_t *enum_named(const ap_json_doc_t *d, const ap_json_node_t *ref) {
+    for (size_t i = 0; i < d->count; i++) {
+        const ap_json_node_t *n = &d->nodes[i];
+        if (n->type == AP_JSON_OBJECT && ap_json_is_string(ap_json_member(d, n, "type"), "enum") &&
+            ap_json_is_string(ap_json_member(d, n, "name"), ref->str))
+            return n;
+    }
+    return NULL;
+}
+
 static int check_enum(const ap_field_desc_t *f, const ap_json_doc_t *d, const ap_json_node_t *n,
                       ap_codec_error_t *err) {
+    if (n->type == AP_JSON_STRING) {
+        const ap_json_node_t *def = enum_named(d, n);
+        if (!def) return set_err(err, AP_CODEC_BAD_JSON, "field %s: no enum named %.40s", f->name, n->str), -1;
+        n = def;
+    }
     const ap_json_node_t *syms = ap_json_member(d, n, "symbols");
     if (!ap_json_is_string(primitive_of(d, n), "enum") || !syms || syms->type != AP_JSON_ARRAY)
         return set_err(err, AP_CODEC_BAD_JSON, "field %s: schema is not an enum", f->name), -1;
@@ -109,6 +127,11 @@ static int check_record(const ap_record_desc_t *desc, const ap_json_doc_t *d, co
         if (!ap_json_is_string(fname, fd->name) || !ftype)
             return set_err(err, AP_CODEC_BAD_JSON, "%s: field %zu is not %s", desc->name, i, fd->name), -1;
         if (check_field(fd, d, ftype, err)) return -1;
+        const ap_json_node_t *dflt = ap_json_member(d, f, "default");
+        if (fd->logical == AP_LT_EMPTY_DEFAULT &&
+            (fd->type != AP_FT_ARRAY || !dflt || dflt->type != AP_JSON_ARRAY || dflt->count != 0))
+            return set_err(err, AP_CODEC_BAD_JSON, "%s: field %s is read as [] when absent, but the schema's default "
+                           "is not []", desc->name, fd->name), -1;
     }
     return 0;
 }
@@ -580,6 +603,10 @@ static ap_codec_status_t field_from_json(const ap_field_desc_t *f, const ap_json
         if (is_null) { *AT(v, f->offset, int32_t) = -1; return AP_CODEC_OK; }
         return json_enum(f, n, AT(v, f->offset, int32_t), err);
     default: break;
+    }
+    if (!n && f->logical == AP_LT_EMPTY_DEFAULT) { /* left out by a writer older than the field: [] */
+        *AT(v, f->count_offset, uint32_t) = 0;
+        return AP_CODEC_OK;
     }
     if (!n) return set_err(err, AP_CODEC_BAD_JSON, "field %s is required", f->name);
     switch (f->type) {

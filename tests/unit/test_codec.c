@@ -537,6 +537,53 @@ static void bind_detects_a_table_that_drifted(void **state) {
     for (size_t i = 0; i < 3; i++) assert_int_equal(ap_codec_bind(&d, drifted[i], strlen(drifted[i]), &err), -1);
 }
 
+/* A field may use an enum defined earlier by its name (ResultSegment's
+ * shortfall_cause is the result's ShortfallCause): bind follows the name and
+ * still checks the symbols; a name with no definition is refused. A field
+ * read as [] when absent from JSON must have that default in the schema. */
+static void bind_follows_a_named_enum_and_checks_defaults(void **state) {
+    (void)state;
+    static const char *const syms[] = {"A", "B"};
+    typedef struct { int32_t e, f; uint32_t n; char items[2][4]; } rec_t;
+    static const ap_field_desc_t fields[] = {
+        {"e", AP_FT_OPT_ENUM, AP_LT_NONE, offsetof(rec_t, e), 0, syms, 2, NULL, 0, 0},
+        {"f", AP_FT_ENUM, AP_LT_NONE, offsetof(rec_t, f), 0, syms, 2, NULL, 0, 0},
+        {"s", AP_FT_ARRAY, AP_LT_EMPTY_DEFAULT, offsetof(rec_t, items), 2, NULL, 0, NULL, 4, offsetof(rec_t, n)},
+    };
+    ap_record_desc_t d = {"R", fields, 3, sizeof(rec_t), 0, NULL, 0};
+    ap_codec_error_t err;
+#define R_HEAD "{\"type\":\"record\",\"name\":\"R\",\"fields\":[{\"name\":\"e\",\"type\":[\"null\",{\"type\":\"enum\"," \
+               "\"name\":\"E\",\"symbols\":[\"A\",\"B\"]}]},"
+    const char *good = R_HEAD "{\"name\":\"f\",\"type\":\"E\"},"
+                              "{\"name\":\"s\",\"type\":{\"type\":\"array\",\"items\":\"string\"},\"default\":[]}]}";
+    if (ap_codec_bind(&d, good, strlen(good), &err)) fail_msg("%s", err.msg);
+    const char *bad[] = {
+        R_HEAD "{\"name\":\"f\",\"type\":\"F\"},{\"name\":\"s\",\"type\":{\"type\":\"array\",\"items\":\"string\"},"
+               "\"default\":[]}]}",
+        R_HEAD "{\"name\":\"f\",\"type\":\"E\"},{\"name\":\"s\",\"type\":{\"type\":\"array\",\"items\":\"string\"}}]}",
+        R_HEAD "{\"name\":\"f\",\"type\":\"E\"},{\"name\":\"s\",\"type\":{\"type\":\"array\",\"items\":\"string\"},"
+               "\"default\":[\"x\"]}]}",
+    };
+#undef R_HEAD
+    for (size_t i = 0; i < 3; i++)
+        if (ap_codec_bind(&d, bad[i], strlen(bad[i]), &err) != -1) fail_msg("schema %zu bound", i);
+
+    /* Absent from JSON: []; present: read; another array left out: still an error. */
+    assert_int_equal(ap_codec_bind(&d, good, strlen(good), &err), 0);
+    ap_json_doc_t doc = AP_JSON_DOC_INIT;
+    rec_t v;
+    const char *absent = "{\"e\":null,\"f\":\"B\"}", *present = "{\"e\":\"A\",\"f\":\"A\",\"s\":[\"x\",\"yz\"]}";
+    assert_int_equal(ap_json_parse(&doc, absent, strlen(absent)), 0);
+    assert_int_equal(ap_codec_from_json(&d, &doc, &doc.nodes[0], NULL, &v, &err), AP_CODEC_OK);
+    assert_int_equal(v.n, 0);
+    assert_int_equal(v.f, 1);
+    assert_int_equal(ap_json_parse(&doc, present, strlen(present)), 0);
+    assert_int_equal(ap_codec_from_json(&d, &doc, &doc.nodes[0], NULL, &v, &err), AP_CODEC_OK);
+    assert_int_equal(v.n, 2);
+    assert_string_equal(v.items[1], "yz");
+    ap_json_doc_free(&doc);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(round_trips_every_type),
@@ -550,6 +597,7 @@ int main(void) {
         cmocka_unit_test(json_round_trip),
         cmocka_unit_test(sanction_round_trips_with_its_fingerprint),
         cmocka_unit_test(bind_detects_a_table_that_drifted),
+        cmocka_unit_test(bind_follows_a_named_enum_and_checks_defaults),
     };
     return cmocka_run_group_tests(tests, setup, NULL);
 }
