@@ -38,8 +38,11 @@
  * CRC-64 runs. 2: ids are version-5 UUIDs (uuid.h); engine_version added.
  * 3: results carry offered minutes, the shortfall's cause and the kinds of
  * the exemptions applied; a week short only of offers raises OFFER_GAP for
- * the job centre instead of WEEK_SHORT/NO_ACTIVITY (issue 16 §1). */
-#define AP_OUTPUT_FORMAT 3
+ * the job centre instead of WEEK_SHORT/NO_ACTIVITY (issue 16 §1).
+ * 4: a week whose covered days lie in more than one municipality (a move)
+ * carries each one's share as segments (issue 16 §4); every result's
+ * encoding gains the (mostly empty) array. */
+#define AP_OUTPUT_FORMAT 4
 /* Largest input record accepted (dead letters keep the whole record). */
 #define AP_MAX_RECORD_BYTES (64 * 1024)
 
@@ -286,6 +289,20 @@ typedef struct ap_input_ref {
     char event_id[AP_UUID_CAP];
 } ap_input_ref_t;
 
+/* Most segments of one result: one per run of covered days in one
+ * municipality, and a week has seven days. */
+#define AP_MAX_SEGMENTS 7
+
+/* One municipality's share of a week with a move (ResultSegment; seed 002:
+ * "Tilflytningskommunen har ansvaret for indsatsen fra første dag for
+ * tilflytningen", the new municipality is responsible from the move-in day). */
+typedef struct ap_segment {
+    char municipality_code[AP_MUNI_CAP];
+    int32_t from_date, to_date;       /* its first and last covered day */
+    int32_t required_minutes, offered_minutes, credited_minutes;
+    int32_t shortfall_cause;          /* ap_shortfall_cause_t, on the segment's figures */
+} ap_segment_t;
+
 typedef struct ap_result {
     char event_id[AP_UUID_CAP];
     char citizen_id[AP_ID_CAP];
@@ -306,6 +323,8 @@ typedef struct ap_result {
     char engine_version[AP_ENGINE_VERSION_CAP]; /* the build that wrote it: ap_events_engine_version() */
     int32_t offered_minutes; /* offers planned for the owed days; INT32_MIN (null): written before v2 */
     int32_t shortfall_cause; /* ap_shortfall_cause_t; -1 (null): written before v2 */
+    uint32_t n_segments;     /* 0 unless the week's covered days lie in more than one municipality */
+    ap_segment_t segments[AP_MAX_SEGMENTS]; /* in date order; empty in records written before v3 */
 } ap_result_t;
 
 typedef struct ap_alert {
@@ -492,7 +511,7 @@ int ap_events_init(ap_codec_error_t *err);
 
 /**
  * @brief The engine_version written into every result and alert:
- * "<project version>/format-<AP_OUTPUT_FORMAT>", e.g. "0.1.0/format-3". It
+ * "<project version>/format-<AP_OUTPUT_FORMAT>", e.g. "0.1.0/format-4". It
  * depends on the build alone (the version in CMakeLists.txt), so live
  * services and every replay of one build write the same bytes.
  */

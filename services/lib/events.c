@@ -200,6 +200,18 @@ static const ap_field_desc_t input_ref_fields[] = {
 static const ap_record_desc_t input_ref_desc = {"InputRef", input_ref_fields, NSYM(input_ref_fields),
                                                 sizeof(ap_input_ref_t), 0, NULL, 0};
 
+static const ap_field_desc_t segment_fields[] = {
+    FS(ap_segment_t, "municipality_code", municipality_code, AP_FT_STRING, AP_LT_NONE, AP_MUNI_CAP),
+    FS(ap_segment_t, "from_date", from_date, AP_FT_INT, AP_LT_DATE, 0),
+    FS(ap_segment_t, "to_date", to_date, AP_FT_INT, AP_LT_DATE, 0),
+    FS(ap_segment_t, "required_minutes", required_minutes, AP_FT_INT, AP_LT_NONE, 0),
+    FS(ap_segment_t, "offered_minutes", offered_minutes, AP_FT_INT, AP_LT_NONE, 0),
+    FS(ap_segment_t, "credited_minutes", credited_minutes, AP_FT_INT, AP_LT_NONE, 0),
+    FE(ap_segment_t, "shortfall_cause", shortfall_cause, AP_FT_ENUM, shortfall_causes),
+};
+static const ap_record_desc_t segment_desc = {"ResultSegment", segment_fields, NSYM(segment_fields),
+                                              sizeof(ap_segment_t), 0, NULL, 0};
+
 static const ap_field_desc_t result_fields[] = {
     FS(ap_result_t, "event_id", event_id, AP_FT_STRING, AP_LT_UUID, AP_UUID_CAP),
     FS(ap_result_t, "citizen_id", citizen_id, AP_FT_STRING, AP_LT_NONE, AP_ID_CAP),
@@ -223,6 +235,9 @@ static const ap_field_desc_t result_fields[] = {
     FS(ap_result_t, "engine_version", engine_version, AP_FT_STRING, AP_LT_NONE, AP_ENGINE_VERSION_CAP),
     FS(ap_result_t, "offered_minutes", offered_minutes, AP_FT_OPT_INT, AP_LT_NONE, 0),
     FE(ap_result_t, "shortfall_cause", shortfall_cause, AP_FT_OPT_ENUM, shortfall_causes),
+    /* Added in v3 with default []: JSON of earlier builds leaves it out. */
+    {"segments", AP_FT_ARRAY, AP_LT_EMPTY_DEFAULT, offsetof(ap_result_t, segments), AP_MAX_SEGMENTS, NULL, 0,
+     &segment_desc, sizeof(ap_segment_t), offsetof(ap_result_t, n_segments)},
 };
 
 static const ap_field_desc_t alert_fields[] = {

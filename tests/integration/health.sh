@@ -23,7 +23,7 @@ code() { curl -s -o /dev/null -w '%{http_code}' "$@"; }
 metric() { curl -s "http://127.0.0.1:$hp/metrics" | awk -v m="$1" '$1 == m { print $2 }'; }
 
 for b in ap-processor ap-ticker apctl ap-generate ap-replay; do
-  check "$b --version names the engine version" "$b 0.1.0/format-3" "$("$build/$b" --version)"
+  check "$b --version names the engine version" "$b 0.1.0/format-4" "$("$build/$b" --version)"
 done
 
 # A stop while waiting for a store that is not there is a clean, prompt exit.

@@ -584,6 +584,85 @@ static void bind_follows_a_named_enum_and_checks_defaults(void **state) {
     ap_json_doc_free(&doc);
 }
 
+/* ComplianceResult v3's segments: binary and JSON round trips, avro-c reads
+ * them (shortfall_cause by its enum's name), and a result's JSON written
+ * before v3 (no "segments") reads with none, while one without "breakdown"
+ * is still refused. */
+static void result_segments_round_trip(void **state) {
+    (void)state;
+    ap_event_t ev = sample_result(), back;
+    ap_result_t *r = &ev.u.result;
+    r->offered_minutes = 1332;
+    r->shortfall_cause = AP_CAUSE_OFFER_AND_ATTENDANCE_GAP;
+    r->n_segments = 2;
+    r->segments[0] = (ap_segment_t){"101", r->week_start, r->week_start + 1, 888, 888, 888, AP_CAUSE_NONE};
+    r->segments[1] = (ap_segment_t){"751", r->week_start + 2, r->week_start + 6, 1332, 444, 312,
+                                    AP_CAUSE_OFFER_AND_ATTENDANCE_GAP};
+    round_trip(&ev);
+    ap_buf_t buf = AP_BUF_INIT, json = AP_BUF_INIT;
+    ap_codec_error_t err;
+    ap_events_encode(&ev, &buf);
+    assert_int_equal(ap_events_decode((const uint8_t *)buf.data, buf.len, &back, &err), AP_CODEC_OK);
+    assert_int_equal(back.u.result.n_segments, 2);
+    assert_memory_equal(back.u.result.segments, r->segments, 2 * sizeof *r->segments);
+
+    const ap_record_desc_t *d = ap_events_desc(AP_EV_RESULT);
+    avro_schema_t schema;
+    assert_int_equal(avro_schema_from_json_length(d->schema_text, d->schema_len, &schema), 0);
+    avro_value_iface_t *iface = avro_generic_class_from_schema(schema);
+    avro_value_t value, field, item, sub;
+    assert_int_equal(avro_generic_value_new(iface, &value), 0);
+    avro_reader_t reader = avro_reader_memory(buf.data + AP_CODEC_HEADER_LEN, (int64_t)(buf.len - AP_CODEC_HEADER_LEN));
+    assert_int_equal(avro_value_read(reader, &value), 0);
+    assert_int_equal(avro_value_get_by_name(&value, "segments", &field, NULL), 0);
+    size_t n;
+    int e;
+    int32_t i32;
+    assert_int_equal(avro_value_get_size(&field, &n), 0);
+    assert_int_equal(n, 2);
+    assert_int_equal(avro_value_get_by_index(&field, 1, &item, NULL), 0);
+    assert_int_equal(avro_value_get_by_name(&item, "shortfall_cause", &sub, NULL), 0);
+    assert_int_equal(avro_value_get_enum(&sub, &e), 0);
+    assert_int_equal(e, AP_CAUSE_OFFER_AND_ATTENDANCE_GAP);
+    assert_int_equal(avro_value_get_by_name(&item, "credited_minutes", &sub, NULL), 0);
+    assert_int_equal(avro_value_get_int(&sub, &i32), 0);
+    assert_int_equal(i32, 312);
+    avro_reader_free(reader);
+    avro_value_decref(&value);
+    avro_value_iface_decref(iface);
+    avro_schema_decref(schema);
+
+    ap_events_to_json(&ev, &json);
+    assert_non_null(strstr(json.data, "\"segments\":[{\"municipality_code\":\"101\",\"from_date\":\"2026-01-05\","
+                                      "\"to_date\":\"2026-01-06\",\"required_minutes\":888,\"offered_minutes\":888,"
+                                      "\"credited_minutes\":888,\"shortfall_cause\":\"NONE\"},{\"municipality_code\":\"751\""));
+    static const char *const ignore[] = {"schema", "inputs", NULL};
+    ap_json_doc_t doc = AP_JSON_DOC_INIT;
+    assert_int_equal(ap_json_parse(&doc, json.data, json.len), 0);
+    assert_int_equal(ap_codec_from_json(d, &doc, &doc.nodes[0], ignore, &back.u, &err), AP_CODEC_OK);
+    assert_int_equal(back.u.result.n_segments, 2);
+    assert_memory_equal(back.u.result.segments, r->segments, 2 * sizeof *r->segments);
+
+    /* The same JSON as a format-3 build wrote it: no segments member. */
+    char *cut = strstr(json.data, ",\"segments\":");
+    assert_non_null(cut);
+    strcpy(cut, "}");
+    assert_int_equal(ap_json_parse(&doc, json.data, strlen(json.data)), 0);
+    if (ap_codec_from_json(d, &doc, &doc.nodes[0], ignore, &back.u, &err) != AP_CODEC_OK) fail_msg("%s", err.msg);
+    assert_int_equal(back.u.result.n_segments, 0);
+    assert_int_equal(back.u.result.offered_minutes, 1332);
+    cut = strstr(json.data, "\"breakdown\":");
+    assert_non_null(cut);
+    memcpy(cut, "\"breakdowX\"", 11); /* breakdown left out (and an unknown member): refused */
+    assert_int_equal(ap_json_parse(&doc, json.data, strlen(json.data)), 0);
+    static const char *const ignore_x[] = {"schema", "inputs", "breakdowX", NULL};
+    assert_int_equal(ap_codec_from_json(d, &doc, &doc.nodes[0], ignore_x, &back.u, &err), AP_CODEC_BAD_JSON);
+    assert_non_null(strstr(err.msg, "breakdown"));
+    ap_json_doc_free(&doc);
+    ap_buf_free(&json);
+    ap_buf_free(&buf);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(round_trips_every_type),
@@ -598,6 +677,7 @@ int main(void) {
         cmocka_unit_test(sanction_round_trips_with_its_fingerprint),
         cmocka_unit_test(bind_detects_a_table_that_drifted),
         cmocka_unit_test(bind_follows_a_named_enum_and_checks_defaults),
+        cmocka_unit_test(result_segments_round_trip),
     };
     return cmocka_run_group_tests(tests, setup, NULL);
 }

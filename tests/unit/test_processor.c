@@ -412,13 +412,13 @@ static void outputs_carry_engine_version_and_v5_ids(void **state) {
     assert_true(got.alerts >= 1);
     assert_int_equal(got.dead_letters, 1);
 
-    /* "<major>.<minor>.<patch>/format-3", the same in results and alerts */
+    /* "<major>.<minor>.<patch>/format-4", the same in results and alerts */
     const char *version = got.result.u.result.engine_version;
     int major, minor, patch, format, end = 0;
     assert_int_equal(sscanf(version, "%d.%d.%d/format-%d%n", &major, &minor, &patch, &format, &end), 4);
     assert_int_equal((size_t)end, strlen(version));
     assert_int_equal(format, AP_OUTPUT_FORMAT);
-    assert_int_equal(format, 3);
+    assert_int_equal(format, 4);
     assert_string_equal(version, ap_events_engine_version());
     assert_string_equal(got.alert.u.alert.engine_version, version);
 

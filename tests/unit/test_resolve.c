@@ -779,6 +779,91 @@ static const char *released_text(const char *name, int version) {
     return NULL;
 }
 
+/* ComplianceResult v3 (issue 16 §4) added segments with default []: a v2
+ * record (as format-3 processors wrote it) reads with the current schema
+ * with no segments and everything else as written; and a reader still on
+ * v2 reads a v3 record with segments, skipping them (FULL, both ways). */
+static void compliance_result_v2_and_v3_read_each_other(void **state) {
+    (void)state;
+    ap_codec_error_t err;
+    assert_int_equal(ap_events_init(&err), 0);
+    const char *v2 = released_text("ComplianceResult", 2), *v3 = released_text("ComplianceResult", 3);
+    size_t clen;
+    const char *cur = ap_events_schema_text("ComplianceResult", &clen);
+    assert_int_equal(strlen(v3), clen); /* v3 is the current schema */
+    assert_memory_equal(v3, cur, clen);
+    char why[256];
+    if (ap_resolve_check_policy(v2, strlen(v2), v3, strlen(v3), why, sizeof why)) fail_msg("%s", why);
+
+    static const ap_input_ref_t inputs[1] = {{"ap.hours", 1, 40, "00000000-0000-8000-8000-00000000000b"}};
+    ap_event_t ev, got;
+    memset(&ev, 0, sizeof ev);
+    ev.type = AP_EV_RESULT;
+    ap_result_t *r = &ev.u.result;
+    strcpy(r->event_id, "00000000-0000-8000-8000-000000000001");
+    strcpy(r->citizen_id, "c-3");
+    strcpy(r->municipality_code, "751");
+    strcpy(r->rule_version, "AP-2025.1");
+    strcpy(r->engine_version, "0.1.0/format-3");
+    r->iso_year = 2026, r->iso_week = 2, r->week_start = 20458, r->revision = 1;
+    r->status = AP_STATUS_NOT_COMPLIANT;
+    r->required_minutes = 2220, r->credited_minutes = 1200, r->shortfall_minutes = 1020;
+    r->offered_minutes = 1500, r->shortfall_cause = AP_CAUSE_OFFER_AND_ATTENDANCE_GAP;
+    r->inputs = (ap_array_view_t){inputs, 1, {NULL, 0}};
+
+    /* v2 -> current: the v2 body is the current one without the empty
+     * segments array (its last byte, 00), under v2's fingerprint. */
+    ap_buf_t a = AP_BUF_INIT;
+    ap_events_encode(&ev, &a);
+    assert_int_equal((uint8_t)a.data[a.len - 1], 0x00);
+    ap_buf_t b = AP_BUF_INIT;
+    ap_buf_append(&b, a.data, a.len - 1);
+    uint64_t fp2, fp3;
+    assert_int_equal(ap_schema_fingerprint(v2, strlen(v2), &fp2, why, sizeof why), 0);
+    assert_int_equal(ap_schema_fingerprint(v3, strlen(v3), &fp3, why, sizeof why), 0);
+    assert_true(fp2 != fp3);
+    for (int i = 0; i < 8; i++) b.data[2 + i] = (char)(fp2 >> (8 * i));
+    assert_false(ap_events_is_current((const uint8_t *)b.data, b.len));
+    if (ap_events_decode((const uint8_t *)b.data, b.len, &got, &err) != AP_CODEC_OK) fail_msg("%s", err.msg);
+    assert_int_equal(got.type, AP_EV_RESULT);
+    assert_int_equal(got.u.result.n_segments, 0);
+    assert_int_equal(got.u.result.offered_minutes, 1500);
+    assert_int_equal(got.u.result.shortfall_cause, AP_CAUSE_OFFER_AND_ATTENDANCE_GAP);
+    ap_buf_t c = AP_BUF_INIT;
+    ap_events_encode(&got, &c); /* the current encoding of it, byte for byte */
+    assert_int_equal(c.len, a.len);
+    assert_memory_equal(c.data, a.data, a.len);
+
+    /* current (v3, with segments) -> a reader on v2: the reader's table is
+     * the current one without its last field, bound to v2's text. */
+    r->n_segments = 2;
+    r->segments[0] = (ap_segment_t){"101", 20458, 20459, 888, 900, 888, AP_CAUSE_NONE};
+    r->segments[1] = (ap_segment_t){"751", 20460, 20464, 1332, 600, 312, AP_CAUSE_OFFER_AND_ATTENDANCE_GAP};
+    ap_buf_reset(&a);
+    ap_events_encode(&ev, &a);
+    const ap_record_desc_t *cd = ap_events_desc(AP_EV_RESULT);
+    assert_string_equal(cd->fields[cd->nfields - 1].name, "segments");
+    ap_record_desc_t v2desc = {cd->name, cd->fields, cd->nfields - 1, cd->size, 0, NULL, 0};
+    if (ap_codec_bind(&v2desc, v2, strlen(v2), &err)) fail_msg("%s", err.msg);
+    assert_true(v2desc.fingerprint == fp2);
+    if (ap_resolve_check(v2, strlen(v2), v3, strlen(v3), why, sizeof why)) fail_msg("%s", why);
+    ap_resolve_program_t *prog = ap_resolve_build(&v2desc, v3, strlen(v3), &err);
+    if (!prog) fail_msg("%s", err.msg);
+    ap_result_t old;
+    if (ap_resolve_decode(prog, (const uint8_t *)a.data, a.len, &old, &err) != AP_CODEC_OK) fail_msg("%s", err.msg);
+    assert_int_equal(old.n_segments, 0); /* the v2 reader has no such field */
+    assert_string_equal(old.municipality_code, "751");
+    assert_int_equal(old.required_minutes, 2220);
+    assert_int_equal(old.offered_minutes, 1500);
+    assert_int_equal(old.shortfall_cause, AP_CAUSE_OFFER_AND_ATTENDANCE_GAP);
+    assert_string_equal(old.engine_version, "0.1.0/format-3");
+    assert_int_equal(old.inputs.n, 1);
+    ap_resolve_destroy(prog);
+    ap_buf_free(&a);
+    ap_buf_free(&b);
+    ap_buf_free(&c);
+}
+
 #define HDR_ASSIGN "event_id=s:6f1c2b9e-2d7a-4e0b-9a51-3c8d0f6e7a12", "citizen_id=s:c-7", "municipality_code=s:101", \
                    "occurred_at=l:1767700000000", "recorded_at=l:1767700001000", "source_system=s:opera"
 
@@ -959,6 +1044,7 @@ int main(void) {
         cmocka_unit_test(a_result_of_a_newer_processor_is_read_by_a_consumer),
         cmocka_unit_test(v1_records_of_changed_input_schemas_decode),
         cmocka_unit_test(sanction_records_of_other_writers_decode),
+        cmocka_unit_test(compliance_result_v2_and_v3_read_each_other),
         cmocka_unit_test(new_exemption_kinds_need_the_v2_default),
     };
     return cmocka_run_group_tests(tests, setup, NULL);
