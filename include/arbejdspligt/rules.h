@@ -14,6 +14,10 @@
  * for the owed days, prorated the same way) and, when short, whose
  * shortfall it is: offer, attendance or both (README "Offered versus
  * attended"; seed 002: the job centre offers, the citizen takes part).
+ * A week whose covered days lie in more than one municipality (a move) is
+ * also split into segments, each municipality's share of those figures from
+ * its move-in day (README "Move weeks"; seed 002: "Tilflytningskommunen har
+ * ansvaret for indsatsen fra første dag for tilflytningen").
  *
  * Ownership: the input points at caller-owned arrays, read only during the
  * call; the output is a value the caller owns.

@@ -258,6 +258,18 @@ static int placement_exempt_on(const ctx_t *c, const ap_placement_t *p, int32_t 
     return 0;
 }
 
+/* A placement whose offer counts in the week starting ws: in force at some
+ * point of it, not cancelled, and of a kind whose hours can be credited
+ * (see offered_in). */
+static int offer_counts(const ap_placement_t *p, int32_t ws) {
+    return placement_active(p, ws, ws + 6) && ap_rules_activity_counts(p->offer_type, p->journal_ref);
+}
+
+/* Placement p (one that offer_counts) offers on working day d of the week. */
+static int offers_on(const ctx_t *c, const ap_placement_t *p, int32_t ws, const day_plan_t days[7], int d) {
+    return d < 5 && days[d].owed && in_range(ws + d, p->start_date, p->end_date) && !placement_exempt_on(c, p, ws + d);
+}
+
 /* Minutes offered for the week starting ws (issue 16 §1; seed 002: the job
  * centre must offer 37 hours, "Jobcentrene skal dermed finde et betydeligt
  * antal tilbud"). Each placement offers its planned weekly minutes for the
@@ -271,13 +283,83 @@ static int32_t offered_in(const ctx_t *c, int32_t ws, const day_plan_t days[7]) 
     int32_t offered = 0;
     for (size_t i = 0; i < c->npl; i++) {
         const ap_placement_t *p = c->pl[i];
-        if (!placement_active(p, ws, ws + 6) || !ap_rules_activity_counts(p->offer_type, p->journal_ref)) continue;
+        if (!offer_counts(p, ws)) continue;
         int run = 0;
-        for (int d = 0; d < 5; d++)
-            if (days[d].owed && in_range(ws + d, p->start_date, p->end_date) && !placement_exempt_on(c, p, ws + d)) run++;
+        for (int d = 0; d < 5; d++) run += offers_on(c, p, ws, days, d);
         offered += (int32_t)((int64_t)p->planned_minutes_per_week * run / 5);
     }
     return offered;
+}
+
+/* Whose the shortfall is (seed 002: the job centre offers, the citizen
+ * takes part): an offer gap when less was offered than required; an
+ * attendance gap when less was credited than was offered, up to the
+ * requirement. Figures that fall short have at least one of the two; NONE
+ * when the requirement is met. One table for the week and its segments. */
+static int32_t cause_of(int32_t required, int32_t offered, int32_t credited) {
+    if (credited >= required) return AP_CAUSE_NONE;
+    int offer_gap = offered < required;
+    int attendance_gap = credited < (offer_gap ? offered : required);
+    return offer_gap && attendance_gap ? AP_CAUSE_OFFER_AND_ATTENDANCE_GAP
+           : offer_gap                 ? AP_CAUSE_OFFER_GAP
+                                       : AP_CAUSE_ATTENDANCE_GAP;
+}
+
+/* A week with a move, split by municipality (issue 16 §4; seed 002:
+ * "Tilflytningskommunen har ansvaret for indsatsen fra første dag for
+ * tilflytningen", the new municipality is responsible from the move-in
+ * day). A covered day belongs to the municipality of the coverage period in
+ * force (coverage_on: the latest move-in wins, so the move-in day is the new
+ * one's); uncovered days belong to none. A segment runs from a covered day
+ * to the last covered day before one of another municipality. Only weeks
+ * with two or more segments get them. Required and credited minutes are the
+ * days' own (exact); offered minutes are each placement's planned minutes
+ * for the owed days it offers on in the segment, a fifth per day rounded
+ * down as offered_in rounds, and the last segment takes what the week
+ * offered beyond the others (design choice, docs/monitoring-design.md §5:
+ * rounding per segment would lose up to a minute per placement), so the
+ * segments add up to the week exactly. Each segment's cause is cause_of on
+ * its own figures. */
+static void split_by_municipality(const ctx_t *c, int32_t ws, const day_plan_t days[7], const ap_day_facts_t facts[7],
+                                  ap_result_t *r) {
+    int seg_of[7];
+    uint32_t n = 0;
+    ap_segment_t *seg = r->segments;
+    for (int d = 0; d < 7; d++) {
+        seg_of[d] = -1;
+        if (!days[d].covered) continue;
+        const char *muni = days[d].coverage->h.municipality_code;
+        if (n == 0 || strcmp(muni, seg[n - 1].municipality_code) != 0) {
+            memset(&seg[n], 0, sizeof seg[n]);
+            memcpy(seg[n].municipality_code, muni, AP_MUNI_CAP);
+            seg[n++].from_date = ws + d;
+        }
+        seg_of[d] = (int)n - 1;
+        seg[n - 1].to_date = ws + d;
+        seg[n - 1].required_minutes += facts[d].required_minutes;
+        seg[n - 1].credited_minutes += facts[d].credited_minutes;
+    }
+    if (n < 2) {
+        memset(seg, 0, n * sizeof *seg); /* one municipality: no segments, and no trace of the scratch */
+        return;
+    }
+    int32_t before_last = 0;
+    for (size_t i = 0; i < c->npl; i++) {
+        const ap_placement_t *p = c->pl[i];
+        if (!offer_counts(p, ws)) continue;
+        int run[AP_MAX_SEGMENTS] = {0};
+        for (int d = 0; d < 5; d++)
+            if (offers_on(c, p, ws, days, d)) run[seg_of[d]]++;
+        for (uint32_t k = 0; k + 1 < n; k++) {
+            int32_t share = (int32_t)((int64_t)p->planned_minutes_per_week * run[k] / 5);
+            seg[k].offered_minutes += share;
+            before_last += share;
+        }
+    }
+    seg[n - 1].offered_minutes = r->offered_minutes - before_last;
+    for (uint32_t k = 0; k < n; k++)
+        seg[k].shortfall_cause = cause_of(seg[k].required_minutes, seg[k].offered_minutes, seg[k].credited_minutes);
+    r->n_segments = n;
 }
 
 /* ---------------------------------------------------------------- output */
@@ -734,18 +816,16 @@ int ap_rules_evaluate(const ap_week_input_t *in, ap_week_eval_t *out) {
         r->status = AP_STATUS_NOT_COMPLIANT;
         r->shortfall_minutes = r->required_minutes - r->credited_minutes;
     }
-    /* Whose the shortfall is (seed 002: the job centre offers, the citizen
-     * takes part): an offer gap when less was offered than required; an
-     * attendance gap when less was credited than was offered, up to the
-     * requirement. A short week has at least one of the two. */
-    int offer_gap = 0, attendance_gap = 0;
-    if (r->status == AP_STATUS_NOT_COMPLIANT) {
-        offer_gap = r->offered_minutes < r->required_minutes;
-        attendance_gap = r->credited_minutes < (offer_gap ? r->offered_minutes : r->required_minutes);
-        r->shortfall_cause = offer_gap && attendance_gap ? AP_CAUSE_OFFER_AND_ATTENDANCE_GAP
-                             : offer_gap                 ? AP_CAUSE_OFFER_GAP
-                                                         : AP_CAUSE_ATTENDANCE_GAP;
-    }
+    /* Whose the shortfall is: cause_of (the job centre offers, the citizen
+     * takes part). A short week has at least one of the two gaps. */
+    if (r->status == AP_STATUS_NOT_COMPLIANT)
+        r->shortfall_cause = cause_of(r->required_minutes, r->offered_minutes, r->credited_minutes);
+    int offer_gap = r->shortfall_cause == AP_CAUSE_OFFER_GAP || r->shortfall_cause == AP_CAUSE_OFFER_AND_ATTENDANCE_GAP;
+    int attendance_gap =
+        r->shortfall_cause == AP_CAUSE_ATTENDANCE_GAP || r->shortfall_cause == AP_CAUSE_OFFER_AND_ATTENDANCE_GAP;
+    /* A move in the week: each municipality's share (status, alerts and the
+     * result's municipality stay the week's). */
+    split_by_municipality(&c, ws, days, out->days, r);
 
     /* Findings, in a fixed order. Attendance is the case's (WEEK_SHORT,
      * NO_ACTIVITY); a week short only of offers is the job centre's alone. */
