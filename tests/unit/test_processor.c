@@ -934,6 +934,92 @@ static void months_close_with_their_last_week_and_are_revised(void **state) {
     for (size_t i = 0; i < 16; i++) ap_buf_free(&bytes[i]);
 }
 
+/* Segments through the processor (issue 16 §4): "a" moves from 101 to 751
+ * in 2026-W02, and the closed week's result carries the split; then the
+ * move-in day is corrected from Wednesday to Thursday, and the revision
+ * carries the corrected split while the week's figures and municipality
+ * stay. (The revision digest is of the encoded record, so it covers the
+ * segments by construction; a correction also changes the lineage, so this
+ * test cannot tell the two apart.) */
+typedef struct split_seen {
+    int n;
+    int32_t revision[4];
+    uint32_t n_segments[4];
+    int32_t first_to[4]; /* to_date of the first segment */
+    int32_t required[4];
+    char municipality[4][AP_MUNI_CAP];
+} split_seen_t;
+
+static int keep_split(void *ctx, const char *topic, const void *key, size_t keylen, const void *value, size_t len,
+                      const ap_event_t *event, char *err, size_t errlen) {
+    (void)key, (void)keylen, (void)event, (void)err, (void)errlen;
+    split_seen_t *k = ctx;
+    if (strcmp(topic, "t.compliance") != 0) return 0;
+    ap_event_t ev;
+    ap_codec_error_t cerr;
+    assert_int_equal(ap_events_decode(value, len, &ev, &cerr), AP_CODEC_OK);
+    assert_true(k->n < 4);
+    k->revision[k->n] = ev.u.result.revision;
+    k->n_segments[k->n] = ev.u.result.n_segments;
+    k->first_to[k->n] = ev.u.result.n_segments ? ev.u.result.segments[0].to_date : AP_NO_DATE;
+    k->required[k->n] = ev.u.result.required_minutes;
+    memcpy(k->municipality[k->n++], ev.u.result.municipality_code, AP_MUNI_CAP);
+    return 0;
+}
+
+static void a_corrected_move_in_day_revises_the_segments(void **state) {
+    (void)state;
+    ap_codec_error_t cerr;
+    assert_int_equal(ap_events_init(&cerr), 0);
+    n_records = 0;
+    memset(offsets, 0, sizeof offsets);
+    const int32_t w02 = ap_cal_days_from_civil(2026, 1, 5);
+    ap_event_t old = coverage("a"), moved = coverage("a");
+    old.u.coverage.to_date = w02 + 1; /* Tuesday */
+    strcpy(moved.u.coverage.coverage_id, "cv-2");
+    strcpy(moved.u.coverage.h.municipality_code, "751");
+    moved.u.coverage.from_date = w02 + 2; /* Wednesday */
+    add(0, AP_TOPIC_EXEMPTION, &old, "a");
+    add(0, AP_TOPIC_EXEMPTION, &moved, "a");
+    add_ticks(0, ap_cal_days_from_civil(2026, 1, 14) * DAY_MS);
+
+    split_seen_t got;
+    memset(&got, 0, sizeof got);
+    ap_store_t *store = ap_store_memory_create();
+    ap_processor_config_t cfg;
+    test_config(&cfg);
+    ap_processor_t *proc = ap_processor_create(&cfg, store, (ap_output_t){keep_split, flushed, &got});
+    process_all(proc);
+    assert_int_equal(got.n, 1);
+    assert_int_equal(got.revision[0], 1);
+    assert_int_equal(got.n_segments[0], 2);
+    assert_int_equal(got.first_to[0], w02 + 1);
+
+    /* The move was on Thursday: both periods corrected, later records. */
+    n_records = 0;
+    old.u.coverage.action = moved.u.coverage.action = AP_COVERAGE_CHANGED;
+    old.u.coverage.to_date = w02 + 2;
+    moved.u.coverage.from_date = w02 + 3;
+    old.u.coverage.h.recorded_at += DAY_MS;
+    moved.u.coverage.h.recorded_at += DAY_MS;
+    snprintf(old.u.coverage.h.event_id, AP_UUID_CAP, "00000000-0000-4000-8000-%012d", ++next_event);
+    snprintf(moved.u.coverage.h.event_id, AP_UUID_CAP, "00000000-0000-4000-8000-%012d", ++next_event);
+    add(0, AP_TOPIC_EXEMPTION, &old, "a");
+    add(0, AP_TOPIC_EXEMPTION, &moved, "a");
+    add_ticks(0, ap_cal_days_from_civil(2026, 1, 15) * DAY_MS);
+    process_all(proc);
+    assert_int_equal(got.n, 2);
+    assert_int_equal(got.revision[1], 2);
+    assert_int_equal(got.n_segments[1], 2);
+    assert_int_equal(got.first_to[1], w02 + 2);
+    assert_int_equal(got.required[1], got.required[0]);
+    assert_string_equal(got.municipality[1], got.municipality[0]);
+
+    ap_processor_destroy(proc);
+    ap_store_destroy(store);
+    for (size_t i = 0; i < 16; i++) ap_buf_free(&bytes[i]);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(a_closed_partition_waits_and_the_others_go_on),
@@ -946,6 +1032,7 @@ int main(void) {
         cmocka_unit_test(a_long_close_beats_the_heart),
         cmocka_unit_test(not_covered_weeks_emit_a_result_only_when_they_say_something),
         cmocka_unit_test(months_close_with_their_last_week_and_are_revised),
+        cmocka_unit_test(a_corrected_move_in_day_revises_the_segments),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
