@@ -47,7 +47,7 @@ typedef struct ap_setting {
 int ap_config_load(const ap_setting_t *table, size_t n, void *settings, int argc, char **argv, FILE *out,
                    const char *usage, char *err, size_t errlen);
 
-/** @brief Prints "<program> <engine version>" (--version), e.g. "ap-processor 0.1.0/format-3". */
+/** @brief Prints "<program> <engine version>" (--version), e.g. "ap-processor 0.1.0/format-4". */
 void ap_config_print_version(FILE *out, int prog_len, const char *prog);
 
 /** @brief Prints the settings table as help text. */

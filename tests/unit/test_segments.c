@@ -241,7 +241,7 @@ static void segments_add_up_to_the_week__property4(void **s) {
         world_t w;
         int32_t ws = D(mondays[rnd(4)]);
         random_world(&w, ws);
-        ap_week_input_t in = {"c-1", ws, w.cov, w.ncov, w.pl, w.npl, w.hrs, w.nhrs, w.ex, w.nex, w.red, w.nred};
+        ap_week_input_t in = {"c-1", ws, w.cov, w.ncov, w.pl, w.npl, w.hrs, w.nhrs, w.ex, w.nex, w.red, w.nred, NULL, 0};
         ap_week_eval_t e;
         assert_int_equal(ap_rules_evaluate(&in, &e), 0);
         const ap_result_t *r = &e.result;
