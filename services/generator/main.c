@@ -11,6 +11,12 @@
  * decision (SanctionEvent on the exemption topic; monitoring design §1.4),
  * now and then a change or cancellation of last week's. Off by default, and
  * drawn from a stream of its own, so streams without it stay byte-identical.
+ * --moves F moves a citizen, per week after coverage began with probability F
+ * and at most once, on a working day to another municipality: the coverage period
+ * ends the day before and one in the new municipality starts that day (seed
+ * 002: "Tilflytningskommunen har ansvaret for indsatsen fra første dag for
+ * tilflytningen"; the week is split into segments). Off by default, drawn
+ * from a stream of its own like --sanctions.
  *
  *   ap-generate --citizens 2000 --weeks 15 --seed 7 --kafka --topic-prefix ap
  *   ap-generate --citizens 20 --weeks 3 --jsonl > stream.jsonl
@@ -55,6 +61,7 @@ typedef struct opts {
     int32_t first_monday;
     double invalid_rate, late_rate, late_moves;
     double sanctions; /* --sanctions: per citizen-week probability of a sanction decision, 0 = none */
+    double moves;     /* --moves: per citizen-week probability of the citizen's one municipality move, 0 = none */
     int kafka, jsonl, partitions;
     long rate; /* --rate: records per second at most (kafka), 0 = as fast as possible */
     const char *brokers, *prefix, *export_path;
@@ -182,6 +189,8 @@ typedef struct citizen {
     int target_group;   /* jobparat or aktivitetsparat */
     int legal_basis;    /* LAB § 105 a or INL § 20 d */
     int32_t benefit_start; /* first day on public support, on or before start */
+    int32_t move_day;      /* --moves: first day in move_muni, AP_NO_DATE if the citizen does not move */
+    const char *move_muni;
 } citizen_t;
 
 static void profile(const gen_t *g, long i, citizen_t *c) {
@@ -203,6 +212,23 @@ static void profile(const gen_t *g, long i, citizen_t *c) {
     c->target_group = unit(&r) < 0.4 ? AP_TG_AKTIVITETSPARAT : AP_TG_JOBPARAT;
     c->legal_basis = unit(&r) < 0.25 ? AP_BASIS_INL_20_D : AP_BASIS_LAB_105_A;
     c->benefit_start = c->start - (int32_t)range(&r, 0, 3 * 365);
+    /* --moves: the first week after coverage began whose draw (a stream of
+     * its own per citizen and week, so the draws above never change) is
+     * below F; found here from the weeks' own draws, not from --weeks, so a
+     * stream generated in parts (--from-week) moves the same citizens on the
+     * same days. At most one move, within 20 years. */
+    c->move_day = AP_NO_DATE;
+    c->move_muni = NULL;
+    int32_t first_week = (c->start - g->o.first_monday) / 7 + 1;
+    for (int32_t w = first_week; g->o.moves > 0 && w < first_week + 20 * 52; w++) {
+        rng_t mr = {mix((uint64_t)g->o.seed * 2749ULL + (uint64_t)i * 6151ULL + (uint64_t)w + 0x30feULL)};
+        if (unit(&mr) >= g->o.moves) continue;
+        c->move_day = g->o.first_monday + 7 * w + (int32_t)range(&mr, 0, 4);
+        size_t k = 0;
+        while (k < N_MUNI && strcmp(municipalities[k], c->muni) != 0) k++;
+        c->move_muni = municipalities[(k + 1 + (size_t)range(&mr, 0, (long)N_MUNI - 2)) % N_MUNI];
+        break;
+    }
 }
 
 /* The coverage fields every coverage event of c carries (CoverageEvent v2). */
@@ -406,6 +432,31 @@ static void sanction(gen_t *g, const citizen_t *c, int32_t monday, int period, r
     emit(g, &ev, sr);
 }
 
+/* --moves: the period so far ends the day before the move, and one in the
+ * new municipality starts on the move-in day with the same profile (the
+ * benefit start stays: the citizen has been on support all along). */
+static void move(gen_t *g, const citizen_t *c, rng_t *mr) {
+    ap_event_t ev;
+    ap_events_clear(&ev, AP_EV_COVERAGE);
+    header(g, &ev.u.coverage.h, c->id, c->muni, at_local(c->move_day, 7));
+    ev.u.coverage.action = AP_COVERAGE_CHANGED;
+    snprintf(ev.u.coverage.coverage_id, AP_ID_CAP, "cv-%s", c->id);
+    ev.u.coverage.from_date = c->start;
+    ev.u.coverage.to_date = c->move_day - 1;
+    ev.u.coverage.benefit_type = c->benefit;
+    coverage_profile(c, &ev.u.coverage);
+    emit(g, &ev, mr);
+    ap_events_clear(&ev, AP_EV_COVERAGE);
+    header(g, &ev.u.coverage.h, c->id, c->move_muni, at_local(c->move_day, 8));
+    ev.u.coverage.action = AP_COVERAGE_STARTED;
+    snprintf(ev.u.coverage.coverage_id, AP_ID_CAP, "cv-%s-moved", c->id);
+    ev.u.coverage.from_date = c->move_day;
+    ev.u.coverage.to_date = AP_NO_DATE;
+    ev.u.coverage.benefit_type = c->benefit;
+    coverage_profile(c, &ev.u.coverage);
+    emit(g, &ev, mr);
+}
+
 static void generate(gen_t *g) {
     citizen_t *cs = calloc((size_t)g->o.citizens, sizeof *cs);
     for (long i = 0; i < g->o.citizens; i++) profile(g, i, &cs[i]);
@@ -430,6 +481,11 @@ static void generate(gen_t *g) {
                 ev.u.coverage.benefit_type = c->benefit;
                 coverage_profile(c, &ev.u.coverage);
                 emit(g, &ev, &r);
+            }
+            /* --moves: before the silent citizens leave the loop; they move too. */
+            if (c->move_day != AP_NO_DATE && c->move_day >= monday && c->move_day <= monday + 6) {
+                rng_t mr = {mix((uint64_t)g->o.seed * 4099ULL + (uint64_t)i * 9001ULL + (uint64_t)w + 0x30ffULL)};
+                move(g, c, &mr);
             }
             int32_t ps, pe;
             int period = placements_on(c, first, &ps, &pe);
@@ -518,7 +574,7 @@ static void generate(gen_t *g) {
 
 static int usage(void) {
     fprintf(stderr, "usage: ap-generate [--citizens N] [--weeks N] [--from-week K] [--seed N] [--first-week YYYY-MM-DD]\n"
-                    "                   [--invalid-rate F] [--late-rate F] [--late-moves F] [--sanctions F]\n"
+                    "                   [--invalid-rate F] [--late-rate F] [--late-moves F] [--sanctions F] [--moves F]\n"
                     "                   [--rate RECORDS_PER_S]\n"
                     "                   (--jsonl | --kafka [--brokers B] [--kafka-config FILE] [--set kafka.KEY=VALUE ...]\n"
                     "                              [--topic-prefix P]   (TLS, SASL: README Security)\n"
@@ -556,6 +612,7 @@ int main(int argc, char **argv) {
         else if (strcmp(a, "--late-rate") == 0) o->late_rate = atof(v), i++;
         else if (strcmp(a, "--late-moves") == 0) o->late_moves = atof(v), i++;
         else if (strcmp(a, "--sanctions") == 0) o->sanctions = atof(v), i++;
+        else if (strcmp(a, "--moves") == 0) o->moves = atof(v), i++;
         else if (strcmp(a, "--brokers") == 0) o->brokers = v, i++;
         else if (strcmp(a, "--kafka-config") == 0) o->config = v, i++;
         else if (strcmp(a, "--set") == 0) i++; /* applied below, after the environment */

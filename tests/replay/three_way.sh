@@ -23,7 +23,9 @@ topics "$id"; topics "$id.live"; topics "$id.audit"
 # (issue 14: as a librdkafka producer with its default partitioner would):
 # every way must give the same verdict on them (dead letters, never applied;
 # applied, the coverage would give its citizen results on that partition too).
-gen() { "$build/ap-generate" --citizens 300 --weeks 6 --seed 33 --invalid-rate 0.01 --late-rate 0.05 "$@" 2>&1; }
+# Some citizens move municipality mid-week (--moves): their weeks carry
+# segments, compared byte for byte like the rest (issue 16 §4).
+gen() { "$build/ap-generate" --citizens 300 --weeks 6 --seed 33 --invalid-rate 0.01 --late-rate 0.05 --moves 0.05 "$@" 2>&1; }
 gen --jsonl > "$work/stream-events.jsonl"
 misroute() { # misroute TOPIC SCHEMA CITIZEN N JQ
   grep -m1 "\"$2\".*\"$3\"" "$work/stream-events.jsonl" |
@@ -72,6 +74,12 @@ check "live monitoring partials exist, lane records among them" "1" \
 check "live dead letters: every codec class twice, and the generator's" "1" \
   "$([ "$(wc -l < "$work/live-dl")" -gt $(( $(wc -l < "$work/bad.txt") * 2 )) ] && echo 1 || echo 0)"
 check "live results exist" "1" "$([ "$(wc -l < "$work/live")" -gt 1500 ] && echo 1 || echo 0)"
+check "move weeks carry segments that add up to the week (some exist)" "true" \
+  "$("$apctl" consume --topic "$id.live.compliance" | jq -s '[.[] | select(.segments | length > 0)] as $s
+     | ($s | length > 10) and ($s | all((.segments | length) >= 2
+         and ([.segments[].required_minutes] | add) == .required_minutes
+         and ([.segments[].offered_minutes] | add) == .offered_minutes
+         and ([.segments[].credited_minutes] | add) == .credited_minutes))')"
 check "results carry lineage" "1" \
   "$("$apctl" consume --topic "$id.live.compliance" | jq -s '[.[] | select(.status != "NOT_COVERED") | (.inputs | length > 0)] | all' | sed 's/true/1/')"
 
