@@ -658,7 +658,7 @@ static int emit_month(ap_processor_t *p, const month_work_t *mw) {
         return fail(p, "%s", ap_store_error(p->store));
     for (size_t i = 0; i < n_stored; i++)
         if (strcmp(stored[i].municipality_code, "*") != 0) cell_of(p, stored[i].municipality_code);
-    qsort(p->cells, p->n_cells, sizeof *p->cells, cmp_cell);
+    if (p->n_cells) qsort(p->cells, p->n_cells, sizeof *p->cells, cmp_cell); /* cells is NULL until a lane counts someone */
     int rc = 0;
     size_t n_manifest = 0;
     for (size_t i = 0; i < p->n_cells && !rc; i++) {

@@ -12,7 +12,8 @@
 # latest revision of every partial (municipality|month|partition) equals the
 # final-state one, compared without event_id, revision, closed_at and the
 # manifest's revisions; an all-zero partial (a municipality left by its last
-# citizen) counts as none.
+# citizen: revised to zeros, never deleted) counts as none, in the manifest
+# too.
 # Offline: no broker, no Redis.
 #   late_changes.sh BUILD_DIR [SEEDS]
 set -euo pipefail
@@ -34,8 +35,13 @@ latest='reduce .[] as $x ([]; if $x.schema == "ComplianceResult" then . + [{r: $
   | map(select(.r.status != "NOT_COVERED" or (.a | length) > 0))
   | .[] | {r: (.r | del(.event_id, .revision, .closed_at)), a: (.a | map(del(.event_id, .revision)))} | tojson'
 # The latest revision of each monitoring partial, without what names its emission.
-mon_latest='group_by([.municipality_code, .year, .month, .partition]) | map(max_by(.revision))
-  | map(select(.municipality_code == null or .covered_citizens > 0 or .weeks_owed > 0 or .weeks_exempt > 0))
+mon_latest='def at: "\(.year)|\(.month)|\(.partition)";
+  group_by([.municipality_code, .year, .month, .partition]) | map(max_by(.revision))
+  | (map(select(.municipality_code != null and (.covered_citizens > 0 or .weeks_owed > 0 or .weeks_exempt > 0))
+         | {key: "\(.municipality_code)|\(at)", value: true}) | from_entries) as $live
+  | map(select(.municipality_code == null or $live["\(.municipality_code)|\(at)"]))
+  | map(if .municipality_code == null then at as $a | .manifest |= map(select($live["\(.municipality_code)|\($a)"]))
+      else . end)
   | .[] | del(.event_id, .revision, .closed_at) | .manifest |= map(.municipality_code) | tojson'
 # final.jsonl is the export reordered: no longer what its manifest describes.
 replay() {

@@ -1020,6 +1020,34 @@ static void a_corrected_move_in_day_revises_the_segments(void **state) {
     for (size_t i = 0; i < 16; i++) ap_buf_free(&bytes[i]);
 }
 
+/* A processor whose first month is that of a partition without events
+ * (nothing counted yet anywhere) writes the lane record alone. */
+static void a_first_month_without_citizens_writes_the_lane_record(void **state) {
+    (void)state;
+    ap_codec_error_t cerr;
+    assert_int_equal(ap_events_init(&cerr), 0);
+    n_records = 0;
+    memset(offsets, 0, sizeof offsets);
+    add_ticks(1, ap_cal_days_from_civil(2026, 3, 10) * DAY_MS); /* closes January and February */
+    partials_t got;
+    memset(&got, 0, sizeof got);
+    ap_store_t *store = ap_store_memory_create();
+    ap_processor_config_t cfg;
+    test_config(&cfg);
+    strcpy(cfg.monitoring_topic, "t.monitoring");
+    cfg.monitoring_first_month = 202601;
+    ap_processor_t *proc = ap_processor_create(&cfg, store, (ap_output_t){keep_partials, flushed, &got});
+    process_all(proc);
+    assert_int_equal(got.n, 2);
+    assert_string_equal(got.p[0].key, "*|2026-01|1");
+    assert_string_equal(got.p[1].key, "*|2026-02|1");
+    assert_int_equal(got.p[1].covered, 0);
+    assert_int_equal(got.p[1].manifest, 0);
+    ap_processor_destroy(proc);
+    ap_store_destroy(store);
+    for (size_t i = 0; i < 16; i++) ap_buf_free(&bytes[i]);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(a_closed_partition_waits_and_the_others_go_on),
@@ -1032,6 +1060,7 @@ int main(void) {
         cmocka_unit_test(a_long_close_beats_the_heart),
         cmocka_unit_test(not_covered_weeks_emit_a_result_only_when_they_say_something),
         cmocka_unit_test(months_close_with_their_last_week_and_are_revised),
+        cmocka_unit_test(a_first_month_without_citizens_writes_the_lane_record),
         cmocka_unit_test(a_corrected_move_in_day_revises_the_segments),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
