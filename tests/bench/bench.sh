@@ -60,8 +60,8 @@ now() { date +%s.%N; }
 elapsed() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.3f", b - a }'; }
 rate() { awk -v n="$1" -v s="$2" 'BEGIN { printf "%.0f", n / s }'; }
 
-"$bin/apctl" create-topics --partitions 6 b.placement b.hours b.exemption b.compliance b.alerts b.dead-letter 2>/dev/null
-"$bin/apctl" create-topics --partitions 6 l.placement l.hours l.exemption l.compliance l.alerts l.dead-letter 2>/dev/null
+"$bin/apctl" create-topics --partitions 6 b.placement b.hours b.exemption b.compliance b.alerts b.dead-letter b.monitoring 2>/dev/null
+"$bin/apctl" create-topics --partitions 6 l.placement l.hours l.exemption l.compliance l.alerts l.dead-letter l.monitoring 2>/dev/null
 
 t0=$(now)
 "$bin/ap-generate" --citizens "$citizens" --weeks "$weeks" --seed "$seed" --invalid-rate 0.02 --kafka --topic-prefix b \
@@ -94,7 +94,7 @@ if want e2e; then
   k0=$(cpu_s "$kafka_pid"); r0=$(cpu_s "$redis_pid")
   t0=$(now)
   AP_TOPIC_PLACEMENT=b.placement AP_TOPIC_HOURS=b.hours AP_TOPIC_EXEMPTION=b.exemption AP_TOPIC_COMPLIANCE=b.compliance \
-  AP_TOPIC_ALERTS=b.alerts AP_TOPIC_DEAD_LETTER=b.dead-letter AP_GROUP_ID=bench AP_REDIS_PREFIX=ap-bench AP_STATS_INTERVAL_S=30 \
+  AP_TOPIC_ALERTS=b.alerts AP_TOPIC_DEAD_LETTER=b.dead-letter AP_TOPIC_MONITORING=b.monitoring AP_GROUP_ID=bench AP_REDIS_PREFIX=ap-bench AP_STATS_INTERVAL_S=30 \
     "$bin/ap-processor" > "$run/processor.log" 2>&1 &
   proc=$!
   while :; do
@@ -114,7 +114,7 @@ fi
 # Latency: a fresh processor, then a steady stream at 10,000 records/s.
 if want latency; then
   AP_TOPIC_PLACEMENT=l.placement AP_TOPIC_HOURS=l.hours AP_TOPIC_EXEMPTION=l.exemption AP_TOPIC_COMPLIANCE=l.compliance \
-  AP_TOPIC_ALERTS=l.alerts AP_TOPIC_DEAD_LETTER=l.dead-letter AP_GROUP_ID=latency AP_REDIS_PREFIX=ap-latency \
+  AP_TOPIC_ALERTS=l.alerts AP_TOPIC_DEAD_LETTER=l.dead-letter AP_TOPIC_MONITORING=l.monitoring AP_GROUP_ID=latency AP_REDIS_PREFIX=ap-latency \
   AP_STATS_INTERVAL_S=30 "$bin/ap-processor" > "$run/latency.log" 2>&1 &
   proc=$!
   sleep 3
