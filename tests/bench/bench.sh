@@ -10,6 +10,10 @@
 # the engine with in-process state, no broker, no Redis); and the latency
 # from a week's closing tick to its compliance results while a stream of
 # --latency-citizens citizens arrives at a steady 10,000 records/s.
+# --peer (or part "peer" in --parts) adds the Kafka Streams peer of
+# tests/bench/peer/ (README.md there): built with Maven, run on the same b.*
+# topics under its own application.id, from its first record to lag 0 like
+# ap-processor, with its peak RSS; the table gains the ratio of the two.
 # Results are emitted at ticks by design (see README "Determinism"), so the
 # latency of a result is measured from the tick that closed its week (the last
 # input it waited for) to the result's timestamp in Kafka.
@@ -23,7 +27,8 @@ while [ $# -gt 0 ]; do
     --seed) seed=$2; shift 2 ;;
     --latency-citizens) lat_citizens=$2; shift 2 ;;
     --parts) parts=$2; shift 2 ;;
-    *) echo "usage: bench.sh [--citizens N] [--weeks N] [--seed N] [--latency-citizens N] [--parts e2e,offline,latency]" >&2
+    --peer) parts=$parts,peer; shift ;;
+    *) echo "usage: bench.sh [--citizens N] [--weeks N] [--seed N] [--latency-citizens N] [--parts e2e,offline,latency,peer] [--peer]" >&2
        exit 2 ;;
   esac
 done
@@ -34,6 +39,14 @@ bin="$root/build"
 run="$root/.run/bench"
 rm -rf "$run"; mkdir -p "$run"
 want() { case ",$parts," in *",$1,"*) return 0 ;; *) return 1 ;; esac; }
+# The peer is built before anything is timed: offline when Maven's local
+# repository has everything, else through Maven's default repositories.
+peer_dir="$root/tests/bench/peer"
+if want peer; then
+  rm -rf "$peer_dir/target/lib"  # copy-dependencies adds, never removes
+  (cd "$peer_dir" && { mvn -q -o package > "$run/peer-build.log" 2>&1 || mvn -q package >> "$run/peer-build.log" 2>&1; }) ||
+    { echo "bench: building the peer failed, see $run/peer-build.log" >&2; exit 1; }
+fi
 offline_rate=null; offline_s=null; offline_rss=null
 # Offline replay: the same stream as an exported file, through the engine with
 # in-process state. Wall time includes reading the file. It runs first, before
@@ -111,6 +124,45 @@ if want e2e; then
   results=$(grep -o 'results=[0-9]*' "$run/processor.log" | tail -1 | cut -d= -f2)
 fi
 
+# The peer: the Kafka Streams application on the same topics, its own
+# application.id (so its own consumer group and state), from its first
+# record to lag 0 measured as for ap-processor; JVM start-up, state store
+# creation and its first rebalance are inside the time, as the processor's
+# start and group join are.
+peer_s=null; peer_rate=null; peer_results=null; peer_rss_kb=0; cpu_peer=null; cpu_kafka_peer=null; ap_vs_peer=null
+if want peer; then
+  "$bin/apctl" create-topics --partitions 6 b.peer-compliance 2>/dev/null
+  kafka_pid=$(cat "$run/env/kafka.pid")
+  k0=$(cpu_s "$kafka_pid")
+  t0=$(now)
+  # shellcheck disable=SC2086 # PEER_JAVA_OPTS is a list of JVM options
+  java ${PEER_JAVA_OPTS:-} -cp "$peer_dir/target/peer.jar:$peer_dir/target/lib/*" dk.arbejdspligt.peer.Peer \
+    brokers="$AP_KAFKA_BROKERS" prefix=b schemas="$root/schemas" state.dir="$run/peer-state" app.id=bench-peer \
+    > "$run/peer.log" 2>&1 &
+  proc=$!
+  while :; do
+    lag=$("$bin/apctl" lag --group bench-peer --topic b.placement --topic b.hours --topic b.exemption 2>/dev/null || echo x)
+    r=$(sed -n 's/VmHWM:\s*\([0-9]*\) kB/\1/p' "/proc/$proc/status" 2>/dev/null || echo 0)
+    [ -n "$r" ] && [ "$r" -gt "$peer_rss_kb" ] && peer_rss_kb=$r
+    [ "$lag" = "0" ] && break
+    kill -0 "$proc" 2>/dev/null || { echo "bench: the peer exited, see $run/peer.log" >&2; exit 1; }
+    sleep 0.5
+  done
+  t1=$(now)
+  cpu_peer=$(cpu_s "$proc"); cpu_kafka_peer=$(elapsed "$k0" "$(cpu_s "$kafka_pid")")
+  kill -TERM "$proc"; wait "$proc" || true; proc=
+  peer_s=$(elapsed "$t0" "$t1")
+  peer_rate=$(rate "$events" "$peer_s")
+  peer_results=$(grep -o 'results=[0-9]*' "$run/peer.log" | tail -1 | cut -d= -f2)
+  # PEER_CHECK=1 keeps both outputs as JSON lines for tests/bench/peer/agree.sh
+  # (after the timing; with the e2e part, which writes b.compliance).
+  if [ "${PEER_CHECK:-0}" = 1 ]; then
+    "$bin/apctl" consume --topic b.compliance --timeout-ms 5000 > "$run/ap-compliance.jsonl" 2>/dev/null || true
+    kcat -C -b "$AP_KAFKA_BROKERS" -t b.peer-compliance -o beginning -e -q > "$run/peer-compliance.jsonl"
+    "$peer_dir/agree.sh" "$run/ap-compliance.jsonl" "$run/peer-compliance.jsonl" > "$run/peer-agree.txt" 2>&1 || true
+  fi
+fi
+
 # Latency: a fresh processor, then a steady stream at 10,000 records/s.
 if want latency; then
   AP_TOPIC_PLACEMENT=l.placement AP_TOPIC_HOURS=l.hours AP_TOPIC_EXEMPTION=l.exemption AP_TOPIC_COMPLIANCE=l.compliance \
@@ -144,6 +196,9 @@ if [ "$e2e_s" != null ]; then
   e2e_rate=$(rate "$events" "$e2e_s")
   ratio=$(awk -v a="$e2e_rate" -v b="$kcat_rate" 'BEGIN { printf "%.1f", 100 * a / b }')
 fi
+if [ "$e2e_rate" != null ] && [ "$peer_rate" != null ]; then
+  ap_vs_peer=$(awk -v a="$e2e_rate" -v b="$peer_rate" 'BEGIN { printf "%.2f", a / b }')
+fi
 printf '\n%-44s %s\n' "machine" "$(nproc) cores, $(free -g | awk '/Mem:/{print $2}') GiB, $(uname -r)"
 printf '%-44s %s\n' "stream" "$citizens citizens x $weeks weeks: $events records (2 % damaged)"
 printf '%-44s %s\n' "generate + load into Kafka" "$(printf '%.1f' "$gen_s") s ($(rate "$events" "$gen_s") records/s)"
@@ -154,8 +209,15 @@ printf '%-44s %s\n' "  CPU during it: processor, Redis, broker" "$cpu_proc s, $c
 printf '%-44s %s\n' "compliance results emitted" "${results:-0}"
 printf '%-44s %s\n' "processor peak RSS" "$((rss_kb / 1024)) MiB"
 printf '%-44s %s\n' "offline replay (file, in-process state)" "${offline_s:-?} s = ${offline_rate:-?} events/s, peak RSS ${offline_rss} MiB"
+if want peer; then
+  printf '%-44s %s\n' "peer: Kafka Streams, same topics, EOS v2" "$peer_s s = $peer_rate events/s, peak RSS $((peer_rss_kb / 1024)) MiB, ${peer_results:-0} results"
+  printf '%-44s %s\n' "  CPU during it: peer, broker" "$cpu_peer s, $cpu_kafka_peer s (of $peer_s s x $(nproc) cores)"
+  printf '%-44s %s\n' "ap-processor vs peer (events/s)" "${ap_vs_peer}x; peak RSS $((rss_kb / 1024)) vs $((peer_rss_kb / 1024)) MiB"
+  [ ! -s "$run/peer-agree.txt" ] || sed 's/^/  peer check: /' "$run/peer-agree.txt"
+fi
 printf '%-44s %s\n' "latency tick -> result at $lat_rate records/s" "p50 ${lat_p50} ms, p99 ${lat_p99} ms ($lat_n results, $lat_events records, $lat_citizens citizens)"
-printf '{"citizens":%s,"weeks":%s,"events":%s,"generate_rps":%s,"kcat_rps":%s,"redis_set_rps":%s,"e2e_rps":%s,"e2e_vs_kcat_pct":%s,"e2e_seconds":%s,"results":%s,"peak_rss_mib":%s,"latency_rate_rps":%s,"latency_p50_ms":%s,"latency_p99_ms":%s,"offline_rps":%s,"offline_seconds":%s,"offline_peak_rss_mib":%s,"cpu_processor_s":%s,"cpu_redis_s":%s,"cpu_kafka_s":%s}\n' \
+printf '{"citizens":%s,"weeks":%s,"events":%s,"generate_rps":%s,"kcat_rps":%s,"redis_set_rps":%s,"e2e_rps":%s,"e2e_vs_kcat_pct":%s,"e2e_seconds":%s,"results":%s,"peak_rss_mib":%s,"latency_rate_rps":%s,"latency_p50_ms":%s,"latency_p99_ms":%s,"offline_rps":%s,"offline_seconds":%s,"offline_peak_rss_mib":%s,"cpu_processor_s":%s,"cpu_redis_s":%s,"cpu_kafka_s":%s,"peer_rps":%s,"peer_seconds":%s,"peer_results":%s,"peer_peak_rss_mib":%s,"cpu_peer_s":%s,"e2e_vs_peer":%s}\n' \
   "$citizens" "$weeks" "$events" "$(rate "$events" "$gen_s")" "$kcat_rate" "${redis_rps:-null}" "$e2e_rate" "$ratio" "$e2e_s" \
   "${results:-0}" "$((rss_kb / 1024))" "$lat_rate" "$lat_p50" "$lat_p99" "${offline_rate:-null}" "${offline_s:-null}" "$offline_rss" \
-  "$cpu_proc" "$cpu_redis" "$cpu_kafka"
+  "$cpu_proc" "$cpu_redis" "$cpu_kafka" "$peer_rate" "$peer_s" "${peer_results:-null}" \
+  "$( [ "$peer_rate" = null ] && echo null || echo $((peer_rss_kb / 1024)))" "$cpu_peer" "$ap_vs_peer"
