@@ -207,6 +207,13 @@ printf '%-44s %s\n' "redis-benchmark SET -P 16 ceiling" "${redis_rps:-n/a} reque
 printf '%-44s %s\n' "end to end (first in -> lag 0)" "$e2e_s s = $e2e_rate events/s (${ratio} % of kcat)"
 printf '%-44s %s\n' "  CPU during it: processor, Redis, broker" "$cpu_proc s, $cpu_redis s, $cpu_kafka s (of $e2e_s s x $(nproc) cores)"
 printf '%-44s %s\n' "compliance results emitted" "${results:-0}"
+# The monthly monitoring (README Monitoring): each partition's month
+# evaluations, as its log lines time them, beside the week closes.
+month_ms=$(grep -o 'msg="month evaluated".* ms=[0-9.]*' "$run/processor.log" 2>/dev/null | sed 's/.* ms=//' |
+  awk '{ s += $1; n++; if ($1 > m) m = $1 } END { if (n) printf "%d evaluations, %.0f ms in all, %.1f ms mean, %.1f ms longest", n, s, s / n, m; else printf "none" }')
+week_ms=$(grep -o 'msg="week closed".* ms=[0-9.]*' "$run/processor.log" 2>/dev/null | sed 's/.* ms=//' |
+  awk '{ s += $1; n++ } END { if (n) printf "%.1f ms mean per evaluation pass that closed a week", s / n; else printf "none" }')
+printf '%-44s %s\n' "monitoring months (partition x month)" "$month_ms (week closes: $week_ms)"
 printf '%-44s %s\n' "processor peak RSS" "$((rss_kb / 1024)) MiB"
 printf '%-44s %s\n' "offline replay (file, in-process state)" "${offline_s:-?} s = ${offline_rate:-?} events/s, peak RSS ${offline_rss} MiB"
 if want peer; then
