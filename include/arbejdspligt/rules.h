@@ -134,6 +134,8 @@ int32_t ap_rules_first_monday(void);
  * @return 0 with out set, or -1 if no period covers day.
  */
 int ap_rules_municipality_on(const ap_coverage_t *coverage, size_t n, int32_t day, char out[static AP_MUNI_CAP]);
+/** @return the coverage period in force on day, as ap_rules_municipality_on picks it (the latest move-in, ties by id), or NULL. */
+const ap_coverage_t *ap_rules_coverage_on(const ap_coverage_t *coverage, size_t n, int32_t day);
 /** @brief Municipality for monthly statistics: residence on the month's last day (seed 002). */
 int ap_rules_month_municipality(const ap_coverage_t *coverage, size_t n, int year, int month,
                                 char out[static AP_MUNI_CAP]);

@@ -46,20 +46,6 @@ int ap_monitoring_months_of_week(int32_t monday, int32_t out[2]) {
     return 2;
 }
 
-static int in_range(int32_t day, int32_t from, int32_t to) { return day >= from && (to == AP_NO_DATE || day <= to); }
-
-/* The coverage period in force on day, as ap_rules_municipality_on picks it
- * (the latest move-in wins, ties by id). */
-static const ap_coverage_t *period_on(const ap_coverage_t *cov, size_t n, int32_t day) {
-    const ap_coverage_t *best = NULL;
-    for (size_t i = 0; i < n; i++)
-        if (in_range(day, cov[i].from_date, cov[i].to_date) &&
-            (!best || cov[i].from_date > best->from_date ||
-             (cov[i].from_date == best->from_date && strcmp(cov[i].coverage_id, best->coverage_id) > 0)))
-            best = &cov[i];
-    return best;
-}
-
 /* Weeks counted in a month are those whose Thursday lies in it (the ISO
  * rule for which year a week belongs to, applied to months). */
 static void add_week(ap_mon_contribution_t *c, const ap_result_t *r) {
@@ -143,8 +129,8 @@ int ap_monitoring_citizen_month(const ap_mon_citizen_t *in, ap_mon_contribution_
     out->covered_on_last_day = facts[ndays - 1]->covered;
     out->exempt_all_month = covered_weekday && !owed_any;
 
-    const ap_coverage_t *period = period_on(in->coverage, in->n_coverage, lc);
-    if (period && !period_on(in->coverage, in->n_coverage, lc + 1))
+    const ap_coverage_t *period = ap_rules_coverage_on(in->coverage, in->n_coverage, lc);
+    if (period && !ap_rules_coverage_on(in->coverage, in->n_coverage, lc + 1))
         out->exit_reason = period->end_reason >= 0 && period->end_reason < AP_MON_EXIT_NOT_STATED ? period->end_reason
                                                                                                 : AP_MON_EXIT_NOT_STATED;
     if (period && period->benefit_start_date != AP_NO_DATE && period->benefit_start_date <= lc)

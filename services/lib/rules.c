@@ -97,13 +97,18 @@ static const ap_coverage_t *coverage_on(const ap_coverage_t *const *cov, size_t 
     return best;
 }
 
-int ap_rules_municipality_on(const ap_coverage_t *coverage, size_t n, int32_t day, char out[static AP_MUNI_CAP]) {
+const ap_coverage_t *ap_rules_coverage_on(const ap_coverage_t *coverage, size_t n, int32_t day) {
     const ap_coverage_t *best = NULL;
     for (size_t i = 0; i < n; i++)
         if (in_range(day, coverage[i].from_date, coverage[i].to_date) &&
             (!best || coverage[i].from_date > best->from_date ||
              (coverage[i].from_date == best->from_date && strcmp(coverage[i].coverage_id, best->coverage_id) > 0)))
             best = &coverage[i];
+    return best;
+}
+
+int ap_rules_municipality_on(const ap_coverage_t *coverage, size_t n, int32_t day, char out[static AP_MUNI_CAP]) {
+    const ap_coverage_t *best = ap_rules_coverage_on(coverage, n, day);
     if (!best) return -1;
     memcpy(out, best->h.municipality_code, AP_MUNI_CAP);
     return 0;
