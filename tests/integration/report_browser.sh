@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The analysts' report in a real browser (issue 17 §6): apctl report renders
-# a fixed set of results and alerts (tests/integration/report/, figures known
-# by hand), headless Chromium (Debian's chromium) loads the page from a file,
+# a fixed set of results and alerts and monthly monitoring partials
+# (tests/integration/report/, figures known by hand; February's partials
+# lack a lane, so the page must say the month is incomplete), headless Chromium (Debian's chromium) loads the page from a file,
 # and report/check_report.py checks the DOM it built (the charts' SVG bars
 # and labels, the tables' figures, no citizen id, no script) and that its
 # screenshot is a PNG with the bars painted. No Kafka, no Redis.
@@ -17,7 +18,8 @@ trap 'rm -rf "$tmp"' EXIT
 command -v chromium >/dev/null || { echo "FAIL: chromium is not installed (deploy/scripts/setup.sh installs it)"; exit 1; }
 rm -f "$art/report.html" "$art/report.dom.html" "$art/report.png"
 
-"$build/apctl" report --input "$here/report/results_and_alerts.jsonl" --output "$art/report.html"
+"$build/apctl" report --input "$here/report/results_and_alerts.jsonl" --monitoring "$here/report/monitoring.jsonl" \
+  --output "$art/report.html"
 url=$(python3 -c 'import pathlib, sys; print(pathlib.Path(sys.argv[1]).resolve().as_uri())' "$art/report.html")
 
 # One browser per step, each bounded; a profile of its own in the temp dir.

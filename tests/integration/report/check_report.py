@@ -37,6 +37,9 @@ class Dom(html.parser.HTMLParser):
         self.bars = {}            # (muni, chart, series, month) -> data-value
         self.labels = {}          # (muni, chart, series, month) -> printed value
         self.cells = {}           # (muni, row, field) -> text
+        self.mtable = None        # data-municipality of the current table.monitoring
+        self.mrow = None          # (month, complete) of its current row
+        self.mcells = {}          # (muni, month, field) -> text; field "incomplete" for an incomplete row
         self.tags = collections.Counter()
         self.text = []
 
@@ -53,6 +56,14 @@ class Dom(html.parser.HTMLParser):
             self.in_value = (a["data-series"], a["data-month"])
         elif tag == "table" and a.get("class") == "figures":
             self.table = a.get("data-municipality")
+        elif tag == "table" and a.get("class") == "monitoring":
+            self.mtable = a.get("data-municipality")
+        elif tag == "tr" and self.mtable and a.get("data-month"):
+            self.mrow = a["data-month"]
+        elif tag == "td" and self.mtable and self.mrow:
+            self.field = a.get("data-field") or ("incomplete" if "incomplete" in a.get("class", "") else None)
+            if self.field:
+                self.mcells[(self.mtable, self.mrow, self.field)] = ""
         elif tag == "tr":
             self.row = ""
         elif tag == "th" and self.table and self.row == "":
@@ -68,6 +79,8 @@ class Dom(html.parser.HTMLParser):
             self.in_value = None
         elif tag == "table":
             self.table = None
+            self.mtable = None
+            self.mrow = None
         elif tag == "th":
             self.in_th = False
         elif tag == "td":
@@ -83,6 +96,8 @@ class Dom(html.parser.HTMLParser):
             self.row += data.strip()
         if self.table and self.field:
             self.cells[(self.table, self.row, self.field)] += data
+        if self.mtable and self.mrow and self.field:
+            self.mcells[(self.mtable, self.mrow, self.field)] += data
 
 
 def png_pixels(path):
@@ -149,7 +164,7 @@ def main(dom_path, png_path):
     # Structure: two municipalities, four charts each, no script, no person.
     check(dom.tags["svg"] == 8, "8 inline SVG charts, got %d" % dom.tags["svg"])
     check(dom.tags["script"] == 0, "no <script>")
-    check(dom.tags["table"] == 3, "3 tables (overview and one per municipality), got %d" % dom.tags["table"])
+    check(dom.tags["table"] == 5, "5 tables (overview, one per municipality, two monitoring), got %d" % dom.tags["table"])
     raw = open(dom_path, encoding="utf-8").read()
     check("c-report-" not in raw, "no citizen id in the page")
     check("about c-report" not in raw, "no alert text in the page")
@@ -207,6 +222,31 @@ def main(dom_path, png_path):
         got = dom.cells.get(key)
         check(got == want, "table cell %s: want %r, got %r" % (key, want, got))
     check(("101", "2026-03", "weeks_owed") not in dom.cells, "no table row for a month without weeks")
+
+    # The monitoring part (monitoring.jsonl, one lane): STAR's measures and
+    # the weekly figures as the fold totals them; February lacks a lane.
+    mcells = {
+        ("101", "2026-01", "covered_citizens"): "3",
+        ("101", "2026-01", "covered_on_last_day"): "2",
+        ("101", "2026-01", "with_activity"): "2",
+        ("101", "2026-01", "share_with_activity"): "66.7\u00a0%",
+        ("101", "2026-01", "exits_flexjob"): "1",
+        ("101", "2026-01", "mean_duration_days"): "300",
+        ("101", "2026-01", "sanctions"): "1",
+        ("101", "2026-01", "weeks_owed"): "12",
+        ("101", "2026-01", "weeks_offer_gap"): "1",
+        ("101", "2026-01", "share_weeks_met"): "75.0\u00a0%",
+        ("751", "2026-01", "exits_other_benefit"): "1",
+        ("751", "2026-01", "weeks_offer_gap"): "3",
+        ("751", "2026-01", "mean_duration_days"): "400",
+    }
+    for key, want in mcells.items():
+        got = dom.mcells.get(key)
+        check(got == want, "monitoring cell %s: want %r, got %r" % (key, want, got))
+    inc = dom.mcells.get(("101", "2026-02", "incomplete"), "")
+    check(inc.startswith("incomplete (1 of 2 lanes"), "February shown incomplete, not as a smaller total: %r" % inc)
+    check(("101", "2026-02", "covered_citizens") not in dom.mcells, "no figures for the incomplete month")
+    check(("751", "2026-02", "covered_citizens") not in dom.mcells, "751 has no February row")
 
     # The screenshot: a PNG in which the bars were painted. Each legend
     # swatch is 10x10 px; a bar of these figures is hundreds of pixels more.
