@@ -329,7 +329,7 @@ static ap_codec_status_t walk_view(const ap_field_desc_t *f, reader_t *r, uint32
 
 static ap_codec_status_t decode_field(const ap_field_desc_t *f, reader_t *r, void *v) {
     ap_codec_status_t st;
-    int present;
+    int present = 0;
     switch (f->type) {
     case AP_FT_BOOL:
         if (r->p >= r->end) return set_err(r->err, AP_CODEC_TRUNCATED, "field %s: input ends", f->name);
@@ -395,7 +395,7 @@ ap_codec_status_t ap_codec_peek(const uint8_t *buf, size_t len, uint64_t *finger
 
 ap_codec_status_t ap_codec_decode(const ap_record_desc_t *desc, const uint8_t *buf, size_t len, void *value,
                                   ap_codec_error_t *err) {
-    uint64_t fp;
+    uint64_t fp = 0;
     ap_codec_status_t st = ap_codec_peek(buf, len, &fp, err);
     if (st != AP_CODEC_OK) return st;
     if (fp != desc->fingerprint)

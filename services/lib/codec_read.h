@@ -74,8 +74,8 @@ AP_UNUSED static ap_codec_status_t get_run(reader_t *r, const char *field, size_
 }
 
 AP_UNUSED static ap_codec_status_t get_string(reader_t *r, const char *field, char *dst, size_t cap) {
-    const uint8_t *p;
-    size_t n;
+    const uint8_t *p = NULL; /* set by get_run when it succeeds; zeroed for gcc -O2's flow analysis */
+    size_t n = 0;
     ap_codec_status_t st = get_run(r, field, cap - 1, &p, &n);
     if (st != AP_CODEC_OK) return st;
     if (memchr(p, 0, n) || !ap_utf8_valid((const char *)p, n))

@@ -825,7 +825,7 @@ static ap_codec_status_t exec(dec_t *d, const step_t *s, void *v) {
         return AP_CODEC_OK;
     case OP_INT: return get_int(r, f->name, AT(v, f->offset, int32_t));
     case OP_INT_TO_LONG: {
-        int32_t i;
+        int32_t i = 0;
         if ((st = get_int(r, f->name, &i)) != AP_CODEC_OK) return st;
         *AT(v, f->offset, int64_t) = i;
         return AP_CODEC_OK;
