@@ -16,6 +16,8 @@
  * the ticks are released together. So a week closes after exactly the records
  * that precede the ticks in each topic, whatever the timing of the fetches,
  * and an event after a tick is always processed after the close it follows.
+ * The order itself is decided by the lane merge (lane.h), the same pure
+ * function the offline replay (offline.h) orders an exported file with.
  * A stopped topic-partition is paused (librdkafka stops fetching it); records
  * fetched before the pause wait behind the tick in order, in a small backlog.
  * Once a tick is released into a batch, the poll waits a few milliseconds
@@ -104,17 +106,6 @@ rd_kafka_t *ap_intake_handle(ap_intake_t *in);
 
 /** @return the number of partitions currently assigned. */
 size_t ap_intake_assigned(const ap_intake_t *in);
-
-/**
- * @brief The barrier rule of a lane, shared with ap-replay's offline merge so
- * that both order records alike: topic k's tick (at held_time[k]) may go
- * through once every other assigned topic j waits at a tick at least as late
- * (waiting[j] && held_time[j] >= held_time[k]) or has let one through
- * (released[j] >= held_time[k]). Pure.
- * @return 1 if it may go through.
- */
-int ap_intake_tick_ready(int k, const int waiting[AP_INTAKE_TOPICS], const int64_t held_time[AP_INTAKE_TOPICS],
-                         const int64_t released[AP_INTAKE_TOPICS], const int assigned[AP_INTAKE_TOPICS]);
 
 /**
  * @brief The consumer's position on a topic-partition: the offset after the

@@ -6,29 +6,40 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "arbejdspligt/lane.h"
 #include "arbejdspligt/log.h"
+
+_Static_assert(AP_INTAKE_TOPICS == AP_LANE_TOPICS, "a lane is the three input topics");
 
 #define MAX_LANES 1024
 
-/* Records of a topic-partition waiting behind a held tick, in order. */
+/* A record fetched and not yet handed out, with what the merge needs of it. */
+typedef struct pending {
+    rd_kafka_message_t *m;
+    int is_tick;
+    int64_t tick_time;
+} pending_t;
+
+/* Records of a topic-partition not yet handed out, in fetch order: those
+ * behind a held tick, or fetched while the batch was full. */
 typedef struct backlog {
-    rd_kafka_message_t **m;
+    pending_t *m;
     size_t head, len, cap;
 } backlog_t;
 
+/* What the intake keeps of a topic in a lane; the merge state (assigned,
+ * waiting, tick times) is the lane's ap_lane_t. */
 typedef struct lane_topic {
-    int assigned;
     int paused;
-    rd_kafka_message_t *held; /* a tick waiting at the barrier */
-    int phantom;              /* waiting at a tick processed before a restart (no message) */
-    int64_t held_time;
-    int64_t released_time;    /* the last tick let through */
-    backlog_t wait;           /* records fetched after the held tick */
+    rd_kafka_message_t *held; /* a tick waiting at the barrier; NULL while merge.waiting
+                                 means a tick processed before a restart (ap_lane_restore) */
+    backlog_t wait;
 } lane_topic_t;
 
 typedef struct lane {
     int32_t partition;
     int used;
+    ap_lane_t merge; /* the order of the lane's records (lane.h) */
     lane_topic_t t[AP_INTAKE_TOPICS];
 } lane_t;
 
@@ -78,10 +89,12 @@ static lane_t *lane_for(ap_intake_t *in, int32_t partition, int create) {
     memset(free_slot, 0, sizeof *free_slot);
     free_slot->used = 1;
     free_slot->partition = partition;
+    ap_lane_init(&free_slot->merge);
+    for (int k = 0; k < AP_INTAKE_TOPICS; k++) free_slot->merge.assigned[k] = 0; /* until assigned */
     return free_slot;
 }
 
-static void backlog_push(backlog_t *b, rd_kafka_message_t *m) {
+static void backlog_push(backlog_t *b, pending_t m) {
     if (b->head + b->len == b->cap) {
         if (b->head) { /* compact before growing */
             memmove(b->m, b->m + b->head, b->len * sizeof *b->m);
@@ -96,11 +109,14 @@ static void backlog_push(backlog_t *b, rd_kafka_message_t *m) {
     b->m[b->head + b->len++] = m;
 }
 
-static void lane_topic_clear(lane_topic_t *t) {
+/* Forgets topic k of a lane (revoked, or assigned anew), and whether it is ours. */
+static void lane_topic_clear(lane_t *l, int k, int assigned) {
+    lane_topic_t *t = &l->t[k];
     if (t->held) rd_kafka_message_destroy(t->held);
-    for (size_t i = 0; i < t->wait.len; i++) rd_kafka_message_destroy(t->wait.m[t->wait.head + i]);
+    for (size_t i = 0; i < t->wait.len; i++) rd_kafka_message_destroy(t->wait.m[t->wait.head + i].m);
     free(t->wait.m);
     memset(t, 0, sizeof *t);
+    ap_lane_reset_topic(&l->merge, k, assigned);
 }
 
 /* Pausing stops fetching, so what waits behind a barrier stays small. */
@@ -150,8 +166,7 @@ static void assign(ap_intake_t *in, rd_kafka_topic_partition_list_t *parts) {
         int k = topic_index(in, p->topic);
         lane_t *l = lane_for(in, p->partition, 1);
         if (k < 0 || !l) continue;
-        lane_topic_clear(&l->t[k]);
-        l->t[k].assigned = 1;
+        lane_topic_clear(l, k, 1);
         in->assigned++;
         ap_log_info("partition assigned", "topic=%s partition=%" PRId32 " offset=%" PRId64, p->topic, p->partition,
                     p->offset);
@@ -159,7 +174,8 @@ static void assign(ap_intake_t *in, rd_kafka_topic_partition_list_t *parts) {
     for (size_t i = 0; i < MAX_LANES; i++) {
         lane_t *l = &in->lanes[i];
         int fresh = 0;
-        for (int k = 0; k < AP_INTAKE_TOPICS; k++) fresh |= l->t[k].assigned && !l->t[k].released_time && !l->t[k].held;
+        for (int k = 0; k < AP_INTAKE_TOPICS; k++)
+            fresh |= l->merge.assigned[k] && !l->merge.released[k] && !l->merge.waiting[k];
         if (l->used && fresh) restore_barrier(in, l);
     }
 }
@@ -174,13 +190,9 @@ static void restore_barrier(ap_intake_t *in, lane_t *l) {
         in->store_failed = 1;
         return;
     }
-    for (int k = 0; k < AP_INTAKE_TOPICS; k++) l->t[k].released_time = ticks[k];
+    unsigned stopped = ap_lane_restore(&l->merge, ticks);
     for (int k = 0; k < AP_INTAKE_TOPICS; k++) {
-        int behind = 0;
-        for (int j = 0; j < AP_INTAKE_TOPICS; j++) behind |= j != k && ticks[j] < ticks[k];
-        if (!behind) continue;
-        l->t[k].phantom = 1;
-        l->t[k].held_time = ticks[k];
+        if (!(stopped & 1u << k)) continue;
         set_paused(in, k, l->partition, &l->t[k], 1);
         ap_log_info("lane barrier restored", "partition=%" PRId32 " topic=%s tick=%" PRId64, l->partition, in->topics[k],
                     ticks[k]);
@@ -193,10 +205,10 @@ static void revoke(ap_intake_t *in, rd_kafka_topic_partition_list_t *parts) {
         int k = topic_index(in, p->topic);
         lane_t *l = lane_for(in, p->partition, 0);
         if (k < 0 || !l) continue;
-        lane_topic_clear(&l->t[k]);
+        lane_topic_clear(l, k, 0);
         if (in->assigned) in->assigned--;
         int any = 0;
-        for (int j = 0; j < AP_INTAKE_TOPICS; j++) any |= l->t[j].assigned;
+        for (int j = 0; j < AP_INTAKE_TOPICS; j++) any |= l->merge.assigned[j];
         if (!any) l->used = 0;
         /* Records of a revoked partition not yet handed out are dropped: the
          * new owner reads them again from the stored position. */
@@ -303,88 +315,52 @@ fail:
     return NULL;
 }
 
-/* A record of topic k in lane l, in fetch order. Behind a held tick (or a
- * backlog) it waits; a tick stops its topic; anything else goes out. */
+/* A record of topic k in lane l, in fetch order: it joins the topic's
+ * backlog, and the lane merge (lane.h) decides when it goes out. */
 static void route(ap_intake_t *in, lane_t *l, int k, rd_kafka_message_t *m) {
-    lane_topic_t *t = &l->t[k];
-    int64_t tick;
-    if (t->held || t->phantom || t->wait.len || in->n_out >= in->max_out) {
-        backlog_push(&t->wait, m);
-    } else if (in->tick_fn(in->ctx, m, &tick)) {
-        t->held = m;
-        t->held_time = tick;
-        set_paused(in, k, l->partition, t, 1);
-    } else {
-        in->out[in->n_out++] = m;
-    }
+    pending_t p = {m, 0, 0};
+    p.is_tick = in->tick_fn(in->ctx, m, &p.tick_time) != 0;
+    backlog_push(&l->t[k].wait, p);
 }
 
-/* Hands out what waited behind a released tick, up to the next tick. */
-static void drain(ap_intake_t *in, lane_t *l, int k) {
-    lane_topic_t *t = &l->t[k];
-    while (!t->held && !t->phantom && t->wait.len && in->n_out < in->max_out) {
-        rd_kafka_message_t *m = t->wait.m[t->wait.head++];
-        t->wait.len--;
-        int64_t tick;
-        if (in->tick_fn(in->ctx, m, &tick)) {
-            t->held = m;
-            t->held_time = tick;
-        } else {
-            in->out[in->n_out++] = m;
-        }
-    }
-    if (!t->wait.len) t->wait.head = 0;
-    if (!t->held && !t->phantom && !t->wait.len) set_paused(in, k, l->partition, t, 0);
+static ap_lane_head_t head_of(const lane_topic_t *t) {
+    if (!t->wait.len) return (ap_lane_head_t){0, 0, 0};
+    const pending_t *p = &t->wait.m[t->wait.head];
+    return (ap_lane_head_t){1, p->is_tick, p->tick_time};
 }
 
-/* Lets a held tick through once every other topic of the lane has reached a
- * tick at least as late (held or already released). All ticks that are ready
- * go out together, before any record that waited behind one of them: so the
- * processor sees the same records before each tick whatever the fetch timing
- * (a record after tick T of one topic never slips in before the equal tick
- * of another topic). */
-int ap_intake_tick_ready(int k, const int waiting[AP_INTAKE_TOPICS], const int64_t held_time[AP_INTAKE_TOPICS],
-                         const int64_t released[AP_INTAKE_TOPICS], const int assigned[AP_INTAKE_TOPICS]) {
-    for (int j = 0; j < AP_INTAKE_TOPICS; j++) {
-        if (j == k || !assigned[j]) continue; /* an unassigned topic cannot hold the lane */
-        if (!((waiting[j] && held_time[j] >= held_time[k]) || released[j] >= held_time[k])) return 0;
-    }
-    return 1;
+static rd_kafka_message_t *backlog_pop(backlog_t *b) {
+    rd_kafka_message_t *m = b->m[b->head++].m;
+    if (!--b->len) b->head = 0;
+    return m;
 }
 
-static int tick_ready(const lane_t *l, int k) {
-    int waiting[AP_INTAKE_TOPICS], assigned[AP_INTAKE_TOPICS];
-    int64_t held_time[AP_INTAKE_TOPICS], released[AP_INTAKE_TOPICS];
-    for (int j = 0; j < AP_INTAKE_TOPICS; j++) {
-        waiting[j] = l->t[j].held != NULL || l->t[j].phantom;
-        assigned[j] = l->t[j].assigned;
-        held_time[j] = l->t[j].held_time;
-        released[j] = l->t[j].released_time;
-    }
-    return ap_intake_tick_ready(k, waiting, held_time, released, assigned);
-}
-
+/* Hands out the lane's records in the merge's order until it is idle or the
+ * batch is full: every ready tick before any record that waited behind one,
+ * so the processor sees the same records before each tick whatever the
+ * fetch timing (a record after tick T of one topic never slips in before the
+ * equal tick of another topic). A held tick pauses its topic-partition
+ * (librdkafka stops fetching it); once it is let through and its backlog is
+ * handed out, the topic-partition resumes. */
 static void release_ticks(ap_intake_t *in, lane_t *l) {
-    int changed = 1;
-    while (changed) {
-        changed = 0;
-        for (int k = 0; k < AP_INTAKE_TOPICS && in->n_out < in->max_out; k++) {
-            lane_topic_t *t = &l->t[k];
-            if (!(t->held || t->phantom) || !tick_ready(l, k)) continue;
-            if (t->held) in->out[in->n_out++] = t->held, in->ticks_out++; /* a phantom was processed already */
-            t->released_time = t->held_time;
+    ap_lane_head_t head[AP_INTAKE_TOPICS];
+    for (int k = 0; k < AP_INTAKE_TOPICS; k++) head[k] = head_of(&l->t[k]);
+    ap_lane_rewind(&l->merge); /* a round cut short by a full batch starts again */
+    int k;
+    ap_lane_step_t step;
+    while (in->n_out < in->max_out && (step = ap_lane_next(&l->merge, head, &k)) != AP_LANE_IDLE) {
+        lane_topic_t *t = &l->t[k];
+        if (step == AP_LANE_EMIT) {
+            in->out[in->n_out++] = backlog_pop(&t->wait);
+        } else if (step == AP_LANE_HOLD) {
+            t->held = backlog_pop(&t->wait);
+            set_paused(in, k, l->partition, t, 1);
+        } else if (t->held) { /* AP_LANE_RELEASE; without a message it was processed before a restart */
+            in->out[in->n_out++] = t->held, in->ticks_out++;
             t->held = NULL;
-            t->phantom = 0;
-            changed = 1;
         }
-        if (changed) continue; /* release every ready tick before draining */
-        for (int k = 0; k < AP_INTAKE_TOPICS && in->n_out < in->max_out; k++) {
-            lane_topic_t *t = &l->t[k];
-            size_t before = in->n_out;
-            int was_held = t->held != NULL;
-            drain(in, l, k);
-            if (in->n_out != before || (t->held != NULL) != was_held) changed = 1;
-        }
+        head[k] = head_of(t);
+        if (!l->merge.waiting[k] && !t->wait.len) set_paused(in, k, l->partition, t, 0);
     }
 }
 
@@ -406,7 +382,7 @@ static void wake_fetchers(ap_intake_t *in) {
         const lane_t *l = &in->lanes[i];
         if (!l->used) continue;
         for (int k = 0; k < AP_INTAKE_TOPICS; k++)
-            if (l->t[k].assigned && !l->t[k].paused) rd_kafka_topic_partition_list_add(ours, in->topics[k], l->partition);
+            if (l->merge.assigned[k] && !l->t[k].paused) rd_kafka_topic_partition_list_add(ours, in->topics[k], l->partition);
     }
     if (ours->cnt && rd_kafka_position(in->rk, ours) == RD_KAFKA_RESP_ERR_NO_ERROR) {
         for (int i = 0; i < ours->cnt; i++) {
@@ -460,7 +436,7 @@ size_t ap_intake_poll(ap_intake_t *in, rd_kafka_message_t **msgs, size_t max, in
         }
         int k = topic_index(in, rd_kafka_topic_name(m->rkt));
         lane_t *l = k < 0 ? NULL : lane_for(in, m->partition, 0);
-        if (!l || !l->t[k].assigned) { /* not ours (any more) */
+        if (!l || !l->merge.assigned[k]) { /* not ours (any more) */
             rd_kafka_message_destroy(m);
             continue;
         }
@@ -525,7 +501,7 @@ int ap_intake_fatal(const ap_intake_t *in, char *err, size_t errlen) {
 void ap_intake_close(ap_intake_t *in) {
     if (!in || !in->rk) return;
     for (size_t i = 0; i < MAX_LANES; i++)
-        for (int k = 0; k < AP_INTAKE_TOPICS; k++) lane_topic_clear(&in->lanes[i].t[k]);
+        for (int k = 0; k < AP_INTAKE_TOPICS; k++) lane_topic_clear(&in->lanes[i], k, 0);
     rd_kafka_consumer_close(in->rk);
 }
 

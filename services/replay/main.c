@@ -18,18 +18,17 @@
  * replay.dead_letters (a file) or, with replay.audit_prefix, to P.dead-letter:
  * the same records, ids and bytes the live processor writes.
  *
- * Offline, the three input topics of each partition are merged exactly as
- * the intake merges them live (tick-aligned lanes, see intake.h), so the
- * results are byte-identical to the live services' and to a Kafka replay.
+ * Offline, the engine is the library's (offline.h): the three input topics
+ * of each partition are merged by the lane merge the intake uses live
+ * (lane.h), so the results are byte-identical to the live services' and to
+ * a Kafka replay. This file wires settings, files, producers and filters.
  */
 #include <inttypes.h>
-#include <pthread.h>
 #include <signal.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "arbejdspligt/calendar.h"
 #include "arbejdspligt/config.h"
@@ -39,6 +38,7 @@
 #include "arbejdspligt/kafka.h"
 #include "arbejdspligt/log.h"
 #include "arbejdspligt/monitoring.h"
+#include "arbejdspligt/offline.h"
 #include "arbejdspligt/output.h"
 #include "arbejdspligt/processor.h"
 #include "arbejdspligt/pump.h"
@@ -247,6 +247,25 @@ typedef struct filtered_output {
     const char *monitoring_topic; /* "" : none */
 } filtered_output_t;
 
+/* Whether a result or alert passes the filters: 1 yes, 0 no, -1 (err) if
+ * it does not decode. The offline engine asks it of every output record
+ * (ap_offline_keep_fn, ctx a filtered_output_t): dead letters and
+ * monitoring partials pass. */
+static int filter_pass(void *ctx, const char *topic, const void *value, size_t len, const ap_event_t *event,
+                       char *err, size_t errlen) {
+    const filtered_output_t *fo = ctx;
+    if (!fo->filter->active || strcmp(topic, fo->dead_letter_topic) == 0 ||
+        (fo->monitoring_topic[0] && strcmp(topic, fo->monitoring_topic) == 0))
+        return 1;
+    ap_event_t ev;
+    ap_codec_error_t cerr;
+    if (!event && ap_events_decode(value, len, &ev, &cerr) != AP_CODEC_OK) {
+        snprintf(err, errlen, "output record does not decode: %s", cerr.msg);
+        return -1;
+    }
+    return keep(fo->filter, event ? event : &ev);
+}
+
 static int filtered_produce(void *ctx, const char *topic, const void *key, size_t keylen, const void *value,
                             size_t len, const ap_event_t *event, char *err, size_t errlen) {
     filtered_output_t *fo = ctx;
@@ -254,15 +273,8 @@ static int filtered_produce(void *ctx, const char *topic, const void *key, size_
         return fo->mon.produce ? fo->mon.produce(fo->mon.ctx, topic, key, keylen, value, len, event, err, errlen) : 0;
     if (strcmp(topic, fo->dead_letter_topic) == 0)
         return fo->dead.produce ? fo->dead.produce(fo->dead.ctx, topic, key, keylen, value, len, event, err, errlen) : 0;
-    if (fo->filter->active) {
-        ap_event_t ev;
-        ap_codec_error_t cerr;
-        if (!event && ap_events_decode(value, len, &ev, &cerr) != AP_CODEC_OK) {
-            snprintf(err, errlen, "output record does not decode: %s", cerr.msg);
-            return -1;
-        }
-        if (!keep(fo->filter, event ? event : &ev)) return 0;
-    }
+    int pass = filter_pass(fo, topic, value, len, event, err, errlen);
+    if (pass <= 0) return pass;
     return fo->inner.produce(fo->inner.ctx, topic, key, keylen, value, len, event, err, errlen);
 }
 
@@ -273,434 +285,6 @@ static int filtered_flush(void *ctx, int timeout_ms, char *err, size_t errlen) {
     if (fo->mon.flush && fo->mon.ctx != fo->inner.ctx && fo->mon.ctx != fo->dead.ctx)
         return fo->mon.flush(fo->mon.ctx, timeout_ms, err, errlen);
     return 0;
-}
-
-/* ---------------------------------------------------------------- offline */
-
-/* One input record of the file, held in memory (pointing into the view). */
-typedef struct held {
-    int32_t partition;
-    uint8_t kind, is_tick;
-    uint32_t keylen, len;
-    int64_t offset, timestamp;
-    int64_t tick_time;
-    const uint8_t *key, *value; /* NULL: none */
-} held_t;
-
-typedef struct offline {
-    const settings_t *cfg;
-    held_t *recs;  /* in file order (sorted in place if the file was not in export order) */
-    size_t n, cap;
-    uint32_t *idx; /* recs sorted (sort_held) */
-    ap_export_view_t *view; /* owns what recs point to */
-    uint64_t ignored;       /* records of other topics */
-} offline_t;
-
-static int collect(void *ctx, const ap_record_t *r) {
-    offline_t *o = ctx;
-    int kind = -1;
-    for (int k = 0; k < AP_TOPIC_KINDS; k++)
-        if (strcmp(o->cfg->topics[k], r->topic) == 0) kind = k;
-    if (kind < 0) { o->ignored++; return 0; }
-    if (o->n == o->cap) {
-        o->cap = o->cap ? o->cap * 2 : 4096;
-        o->recs = realloc(o->recs, o->cap * sizeof *o->recs);
-        if (!o->recs) abort();
-    }
-    held_t *h = &o->recs[o->n++];
-    memset(h, 0, sizeof *h);
-    h->kind = (uint8_t)kind;
-    h->partition = r->partition;
-    h->offset = r->offset;
-    h->timestamp = r->timestamp;
-    h->key = r->key;
-    h->keylen = (uint32_t)r->keylen;
-    h->value = r->payload;
-    h->len = (uint32_t)r->len;
-    h->is_tick = (uint8_t)ap_events_tick_time(r->payload, r->len, &h->tick_time); /* as the intake decides */
-    return 0;
-}
-
-static int cmp_held(const void *a, const void *b) {
-    const held_t *x = a, *y = b;
-    if (x->partition != y->partition) return x->partition < y->partition ? -1 : 1;
-    if (x->kind != y->kind) return x->kind < y->kind ? -1 : 1;
-    return (x->offset > y->offset) - (x->offset < y->offset);
-}
-
-/* One partition's records: [lo, hi) of the sorted order. */
-typedef struct part_range {
-    size_t lo, hi;
-} part_range_t;
-
-/* Orders the records by partition, topic kind and offset, as indices
- * (o->idx) into the records, which stay where they were read (a second copy
- * of a national year's records would be half a gigabyte of fresh pages), and
- * lists each partition's range. An export lists each topic-partition in
- * strictly increasing offsets, so one pass counts the records per (partition,
- * kind) and checks that order, and a second places the indices: no random
- * access, and no duplicates to drop. A file in any other order (a merge of
- * overlapping exports, say), or with partition numbers no Kafka topic has, is
- * sorted in place and its repeated records dropped. */
-static void sort_held(offline_t *o, part_range_t **ranges, size_t *n_ranges) {
-    if (o->n > UINT32_MAX) abort(); /* 4 billion records: far beyond a year */
-    if (!(o->idx = malloc((o->n ? o->n : 1) * sizeof *o->idx))) abort();
-    int32_t top = -1;
-    int ordered = 1;
-    for (size_t i = 0; i < o->n; i++) {
-        if (o->recs[i].partition > top) top = o->recs[i].partition;
-        if (o->recs[i].partition < 0) ordered = 0;
-    }
-    size_t nb = ordered && top < (1 << 16) ? ((size_t)top + 1) * AP_TOPIC_KINDS : 0;
-    size_t *at = nb ? calloc(nb + 1, sizeof *at) : NULL;
-    int64_t *last = nb ? malloc(nb * sizeof *last) : NULL;
-    if (nb && (!at || !last)) abort();
-    ordered = nb > 0;
-    for (size_t b = 0; b < nb; b++) last[b] = INT64_MIN;
-    for (size_t i = 0; ordered && i < o->n; i++) {
-        size_t b = (size_t)o->recs[i].partition * AP_TOPIC_KINDS + o->recs[i].kind;
-        ordered = o->recs[i].offset > last[b];
-        last[b] = o->recs[i].offset;
-        at[b + 1]++;
-    }
-    free(last);
-    *ranges = NULL;
-    *n_ranges = 0;
-    if (ordered) {
-        for (size_t b = 1; b <= nb; b++) at[b] += at[b - 1];
-        size_t *next = malloc((nb ? nb : 1) * sizeof *next);
-        if (!next) abort();
-        memcpy(next, at, nb * sizeof *next);
-        for (size_t i = 0; i < o->n; i++)
-            o->idx[next[(size_t)o->recs[i].partition * AP_TOPIC_KINDS + o->recs[i].kind]++] = (uint32_t)i;
-        free(next);
-        if (!(*ranges = malloc((nb / AP_TOPIC_KINDS + 1) * sizeof **ranges))) abort();
-        for (size_t b = 0; b < nb; b += AP_TOPIC_KINDS)
-            if (at[b + AP_TOPIC_KINDS] > at[b]) (*ranges)[(*n_ranges)++] = (part_range_t){at[b], at[b + AP_TOPIC_KINDS]};
-        free(at);
-        return;
-    }
-    free(at);
-    if (o->n) qsort(o->recs, o->n, sizeof *o->recs, cmp_held);
-    size_t w = 0; /* the same record twice (overlapping exports): keep one */
-    for (size_t i = 0; i < o->n; i++)
-        if (w == 0 || cmp_held(&o->recs[w - 1], &o->recs[i]) != 0) o->recs[w++] = o->recs[i];
-    o->n = w;
-    for (size_t i = 0; i < o->n; i++) o->idx[i] = (uint32_t)i;
-    if (!(*ranges = malloc((o->n ? o->n : 1) * sizeof **ranges))) abort();
-    for (size_t lo = 0, hi; lo < o->n; lo = hi) {
-        for (hi = lo; hi < o->n && o->recs[hi].partition == o->recs[lo].partition;) hi++;
-        (*ranges)[(*n_ranges)++] = (part_range_t){lo, hi};
-    }
-}
-
-/* Record i of the sorted order. */
-static const held_t *sorted_at(const offline_t *o, size_t i) { return &o->recs[o->idx[i]]; }
-
-/* The processing order of one partition's records [lo, hi) of the sorted
- * order (by topic kind, then offset), as the intake's lanes deliver them
- * live: each topic runs up to its next tick; a held tick goes out by the
- * intake's own barrier rule (ap_intake_tick_ready); every ready tick goes out
- * before any record behind one. Ticks never released stay held (as live).
- * order gets indices into o->recs. */
-static size_t lane_order(const offline_t *o, size_t lo, size_t hi, size_t *order) {
-    static const int assigned[AP_TOPIC_KINDS] = {1, 1, 1}; /* a lane is every input topic's partition N */
-    size_t start[AP_TOPIC_KINDS], end[AP_TOPIC_KINDS], pos[AP_TOPIC_KINDS];
-    int held[AP_TOPIC_KINDS] = {0};
-    int64_t held_time[AP_TOPIC_KINDS] = {0}, released[AP_TOPIC_KINDS] = {0};
-    size_t n = 0;
-    for (int k = 0; k < AP_TOPIC_KINDS; k++) start[k] = end[k] = hi;
-    for (size_t i = hi; i-- > lo;) start[sorted_at(o, i)->kind] = i;
-    for (int k = 0; k < AP_TOPIC_KINDS; k++) {
-        end[k] = start[k];
-        while (end[k] < hi && sorted_at(o, end[k])->kind == k) end[k]++;
-        pos[k] = start[k];
-    }
-    for (;;) {
-        for (int k = 0; k < AP_TOPIC_KINDS; k++)
-            while (!held[k] && pos[k] < end[k]) {
-                const held_t *h = sorted_at(o, pos[k]);
-                if (h->is_tick) { held[k] = 1; held_time[k] = h->tick_time; break; }
-                order[n++] = o->idx[pos[k]++];
-            }
-        int changed = 1, any = 0;
-        while (changed) {
-            changed = 0;
-            for (int k = 0; k < AP_TOPIC_KINDS; k++) {
-                if (!held[k] || !ap_intake_tick_ready(k, held, held_time, released, assigned)) continue;
-                order[n++] = o->idx[pos[k]++];
-                released[k] = held_time[k];
-                held[k] = 0;
-                changed = any = 1;
-            }
-        }
-        if (!any) break;
-    }
-    return n;
-}
-
-/* Partitions are independent (all events of a citizen arrive on one
- * partition, and each partition has its own stream clock), so workers replay
- * whole partitions side by side, each with its own processor and in-process
- * store, and the lines are written in partition order: the same bytes one
- * worker writes. A partition's lines wait in memory until every partition
- * before it is written; from then on they stream. */
-typedef struct part_out {
-    size_t lo, hi;     /* its records in the sorted file */
-    ap_buf_t lines;    /* formatted, not yet written */
-    uint64_t n_lines;
-    ap_buf_t dl_lines; /* its dead letters, the same way, for dl_file */
-    uint64_t n_dl_lines;
-    ap_buf_t mon_lines; /* its monitoring partials, for mon_file */
-    uint64_t n_mon_lines;
-    int done;
-} part_out_t;
-
-typedef struct offline_run {
-    const settings_t *cfg;
-    const ap_processor_config_t *pcfg;
-    filter_t *filter;
-    ap_output_file_t *file;
-    ap_output_file_t *dl_file; /* replay.dead_letters, or NULL */
-    ap_output_file_t *mon_file; /* replay.monitoring, or NULL */
-    const offline_t *o;
-    part_out_t *parts;
-    size_t n_parts, longest;
-    pthread_mutex_t mu; /* guards what follows, and writes to file */
-    size_t next;        /* next partition to take */
-    size_t head;        /* first partition not wholly written */
-    int failed;
-    char err[512];
-    ap_processor_stats_t stats; /* summed over workers */
-} offline_run_t;
-
-typedef struct worker {
-    offline_run_t *run;
-    size_t part; /* the partition being replayed */
-    pthread_t thread;
-} worker_t;
-
-/* Streams a partition's lines once every partition before it is written. */
-#define STREAM_BYTES (256 * 1024)
-
-static int part_produce(void *ctx, const char *topic, const void *key, size_t keylen, const void *value, size_t len,
-                        const ap_event_t *event, char *err, size_t errlen) {
-    worker_t *w = ctx;
-    offline_run_t *r = w->run;
-    part_out_t *po = &r->parts[w->part];
-    ap_output_file_t *f = r->file;
-    ap_buf_t *lines = &po->lines;
-    uint64_t *n = &po->n_lines;
-    if (strcmp(topic, r->pcfg->dead_letter_topic) == 0) f = r->dl_file, lines = &po->dl_lines, n = &po->n_dl_lines;
-    else if (r->pcfg->monitoring_topic[0] && strcmp(topic, r->pcfg->monitoring_topic) == 0)
-        f = r->mon_file, lines = &po->mon_lines, n = &po->n_mon_lines;
-    if (!f) return 0;
-    int got = ap_output_file_format(f, topic, key, keylen, value, len, event, lines, err, errlen);
-    if (got > 0) (*n)++;
-    return got < 0 ? -1 : 0;
-}
-
-/* Writes what a partition has formatted so far to the two files. */
-static int part_write(offline_run_t *r, part_out_t *po, char *err, size_t errlen) {
-    int rc = ap_output_file_write(r->file, po->lines.data, po->lines.len, po->n_lines, err, errlen);
-    if (rc == 0 && r->dl_file)
-        rc = ap_output_file_write(r->dl_file, po->dl_lines.data, po->dl_lines.len, po->n_dl_lines, err, errlen);
-    if (rc == 0 && r->mon_file)
-        rc = ap_output_file_write(r->mon_file, po->mon_lines.data, po->mon_lines.len, po->n_mon_lines, err, errlen);
-    ap_buf_reset(&po->lines);
-    ap_buf_reset(&po->dl_lines);
-    ap_buf_reset(&po->mon_lines);
-    po->n_lines = po->n_dl_lines = po->n_mon_lines = 0;
-    return rc;
-}
-
-static int part_flush(void *ctx, int timeout_ms, char *err, size_t errlen) {
-    (void)timeout_ms;
-    worker_t *w = ctx;
-    offline_run_t *r = w->run;
-    part_out_t *po = &r->parts[w->part];
-    if (po->lines.len + po->dl_lines.len + po->mon_lines.len < STREAM_BYTES) return 0;
-    int rc = 0;
-    pthread_mutex_lock(&r->mu);
-    if (r->head == w->part) rc = part_write(r, po, err, errlen);
-    pthread_mutex_unlock(&r->mu);
-    return rc;
-}
-
-/* Marks a partition replayed and writes every finished one in order. */
-static int part_done(offline_run_t *r, size_t part, char *err, size_t errlen) {
-    int rc = 0;
-    pthread_mutex_lock(&r->mu);
-    r->parts[part].done = 1;
-    while (rc == 0 && r->head < r->n_parts && r->parts[r->head].done) {
-        part_out_t *po = &r->parts[r->head++];
-        rc = part_write(r, po, err, errlen);
-        ap_buf_free(&po->lines);
-        ap_buf_free(&po->dl_lines);
-        ap_buf_free(&po->mon_lines);
-    }
-    pthread_mutex_unlock(&r->mu);
-    return rc;
-}
-
-static int replay_partition(offline_run_t *r, ap_processor_t *proc, const part_out_t *po, size_t *order,
-                            ap_record_t *batch, char *err, size_t errlen) {
-    const offline_t *o = r->o;
-    size_t n = lane_order(o, po->lo, po->hi, order);
-    if (n < po->hi - po->lo)
-        ap_log_info("records wait behind ticks the other topics never reached", "partition=%" PRId32 " records=%zu",
-                    sorted_at(o, po->lo)->partition, po->hi - po->lo - n);
-    for (size_t i = 0; i < n && run;) {
-        size_t m = 0;
-        for (; m < (size_t)r->cfg->batch_size && i + m < n; m++) {
-            const held_t *h = &o->recs[order[i + m]];
-            batch[m] = (ap_record_t){r->cfg->topics[h->kind], h->partition, h->offset, h->timestamp,
-                                     h->key, h->keylen, h->value, h->len};
-        }
-        for (size_t off = 0; off < m;) {
-            size_t consumed = 0;
-            if (ap_processor_process(proc, batch + off, m - off, &consumed, NULL, err, errlen)) return -1;
-            off += consumed;
-        }
-        i += m;
-    }
-    if (!run) { snprintf(err, errlen, "interrupted"); return -1; }
-    return 0;
-}
-
-static void sum_stats(ap_processor_stats_t *to, const ap_processor_stats_t *s) {
-    to->applied += s->applied, to->duplicates += s->duplicates, to->superseded += s->superseded;
-    to->dead_letters += s->dead_letters, to->ticks += s->ticks, to->results += s->results;
-    to->alerts += s->alerts, to->weeks_closed += s->weeks_closed, to->cycles += s->cycles;
-    to->months_evaluated += s->months_evaluated, to->monitoring_records += s->monitoring_records;
-    to->us_apply += s->us_apply, to->us_evaluate += s->us_evaluate, to->us_flush += s->us_flush;
-    to->us_commit += s->us_commit;
-}
-
-/* Each partition gets a processor and store of its own, released when it is
- * done: under the store contract (store.h: all events of a citizen arrive on
- * one partition, as live) nothing of one partition's state is read by
- * another, and a national year's state is never in memory all at once. */
-static void *worker_main(void *arg) {
-    worker_t *w = arg;
-    offline_run_t *r = w->run;
-    char err[512] = "";
-    ap_output_t lines = {part_produce, part_flush, w}; /* part_produce sends dead letters to dl_lines */
-    filtered_output_t fout = {lines, lines, r->filter, r->pcfg->dead_letter_topic, lines, r->pcfg->monitoring_topic};
-    size_t *order = calloc(r->longest ? r->longest : 1, sizeof *order);
-    ap_record_t *batch = calloc(AP_PROCESSOR_MAX_BATCH, sizeof *batch);
-    if (!order || !batch) abort();
-    int rc = 0;
-    while (rc == 0) {
-        pthread_mutex_lock(&r->mu);
-        size_t part = r->failed ? r->n_parts : r->next++;
-        pthread_mutex_unlock(&r->mu);
-        if (part >= r->n_parts) break;
-        w->part = part;
-        ap_store_t *store = ap_store_memory_create();
-        ap_processor_t *proc =
-            ap_processor_create(r->pcfg, store, (ap_output_t){filtered_produce, filtered_flush, &fout});
-        if (!(rc = replay_partition(r, proc, &r->parts[part], order, batch, err, sizeof err)))
-            rc = part_done(r, part, err, sizeof err);
-        pthread_mutex_lock(&r->mu);
-        sum_stats(&r->stats, ap_processor_stats(proc));
-        pthread_mutex_unlock(&r->mu);
-        ap_processor_destroy(proc);
-        ap_store_destroy(store);
-    }
-    pthread_mutex_lock(&r->mu);
-    if (rc && !r->failed) { r->failed = 1; snprintf(r->err, sizeof r->err, "%s", err); }
-    pthread_mutex_unlock(&r->mu);
-    free(order);
-    free(batch);
-    return NULL;
-}
-
-/* Reads the whole file and checks it against its manifest (export.h) before
- * anything is processed or written: an export is evidence, and a cut or
- * changed one must not give results. 0, or -1 with err (o is then freed). */
-static int load_offline(const settings_t *cfg, offline_t *o, char *err, size_t errlen) {
-    *o = (offline_t){cfg, NULL, 0, 0, NULL, NULL, 0};
-    ap_export_opts_t opts = {(size_t)cfg->max_line_bytes, (size_t)cfg->max_block_bytes, !cfg->unverified};
-    double t0 = ap_log_monotonic_s();
-    if (ap_export_read_view(cfg->input, &opts, &o->view, collect, o, err, errlen) < 0) {
-        if (strstr(err, "has no manifest")) snprintf(err + strlen(err), errlen - strlen(err), "; replay.unverified=1 reads it anyway");
-        free(o->recs);
-        ap_export_view_free(o->view);
-        memset(o, 0, sizeof *o);
-        return -1;
-    }
-    ap_log_info("file read", "records=%zu seconds=%.3f in_place=%d verified=%d", o->n, ap_log_monotonic_s() - t0,
-                ap_export_view_in_place(o->view), ap_export_view_verified(o->view));
-    if (!ap_export_view_verified(o->view))
-        ap_log_warn("the file has no manifest: it may be cut short; read because replay.unverified=1", "records=%zu", o->n);
-    return 0;
-}
-
-static int run_offline(const settings_t *cfg, const ap_processor_config_t *pcfg, filter_t *filter, offline_t *op,
-                       ap_output_file_t *file, ap_output_file_t *dl_file, ap_output_file_t *mon_file, uint64_t *records_in,
-                       ap_processor_stats_t *stats, char *err, size_t errlen) {
-    offline_t o = *op; /* ours now: freed below */
-    memset(op, 0, sizeof *op);
-    offline_run_t r = {.cfg = cfg, .pcfg = pcfg, .filter = filter, .file = file, .dl_file = dl_file, .mon_file = mon_file,
-                       .o = &o};
-    worker_t *workers = NULL;
-    size_t n_workers = 0;
-    int rc = 0;
-    if (o.ignored) ap_log_warn("records of other topics ignored", "records=%" PRIu64, o.ignored);
-    /* The partition check needs the counts the topics had: from the file's
-     * count records (export.h), else replay.partitions, else no check. */
-    ap_processor_config_t checked = *pcfg;
-    r.pcfg = &checked;
-    for (int k = 0; k < AP_TOPIC_KINDS; k++) {
-        checked.partitions[k] = ap_export_view_partitions(o.view, cfg->topics[k]);
-        if (!checked.partitions[k]) checked.partitions[k] = cfg->partitions;
-        if (checked.partitions[k] != checked.partitions[0]) {
-            snprintf(err, errlen,
-                     "input topics have different partition counts (%s=%" PRId32 " %s=%" PRId32
-                     "): the live processor refuses to start on them (README Co-partitioning)",
-                     cfg->topics[0], checked.partitions[0], cfg->topics[k], checked.partitions[k]);
-            rc = -1;
-            goto done;
-        }
-    }
-    if (!checked.partitions[0])
-        ap_log_warn("the file records no partition counts; records are not checked against murmur2 partitions",
-                    "hint=\"%s\"", "set replay.partitions to the topics' count");
-    part_range_t *ranges;
-    sort_held(&o, &ranges, &r.n_parts);
-    *records_in = o.n;
-    if (!(r.parts = calloc(r.n_parts ? r.n_parts : 1, sizeof *r.parts))) abort();
-    for (size_t k = 0; k < r.n_parts; k++) {
-        r.parts[k] = (part_out_t){ranges[k].lo, ranges[k].hi, AP_BUF_INIT, 0, AP_BUF_INIT, 0, AP_BUF_INIT, 0, 0};
-        if (ranges[k].hi - ranges[k].lo > r.longest) r.longest = ranges[k].hi - ranges[k].lo;
-    }
-    free(ranges);
-    long cpus = sysconf(_SC_NPROCESSORS_ONLN);
-    n_workers = cfg->workers ? (size_t)cfg->workers : cpus > 0 ? (size_t)cpus : 1;
-    if (n_workers > r.n_parts) n_workers = r.n_parts ? r.n_parts : 1;
-    ap_log_info("replaying partitions", "partitions=%zu workers=%zu", r.n_parts, n_workers);
-    pthread_mutex_init(&r.mu, NULL);
-    if (!(workers = calloc(n_workers, sizeof *workers))) abort();
-    for (size_t i = 0; i < n_workers; i++) {
-        workers[i].run = &r;
-        if (pthread_create(&workers[i].thread, NULL, worker_main, &workers[i])) abort();
-    }
-    for (size_t i = 0; i < n_workers; i++) pthread_join(workers[i].thread, NULL);
-    pthread_mutex_destroy(&r.mu);
-    *stats = r.stats;
-    if (r.failed) { snprintf(err, errlen, "%s", r.err); rc = -1; }
-done:
-    for (size_t k = 0; k < r.n_parts; k++) {
-        ap_buf_free(&r.parts[k].lines);
-        ap_buf_free(&r.parts[k].dl_lines);
-    }
-    free(r.parts);
-    free(workers);
-    free(o.recs);
-    free(o.idx);
-    ap_export_view_free(o.view);
-    return rc;
 }
 
 /* ----------------------------------------------------------------- export */
@@ -898,13 +482,19 @@ int main(int argc, char **argv) {
     ap_processor_stats_t offline_stats = {0};
     int offline = strcmp(mode, "file") == 0;
 
-    offline_t loaded = {0};
+    ap_offline_t *loaded = NULL;
     double t_read = ap_log_monotonic_s(); /* an offline replay's time includes reading the file, as before */
     if (offline) {
         /* each offline worker makes its own in-process store; the file is
          * read and verified before any output file is opened */
         ap_log_info("offline replay", "input=%s", cfg.input);
-        if (load_offline(&cfg, &loaded, err, sizeof err)) goto fail;
+        ap_export_opts_t opts = {(size_t)cfg.max_line_bytes, (size_t)cfg.max_block_bytes, !cfg.unverified};
+        const char *inputs[AP_TOPIC_KINDS] = {cfg.topics[0], cfg.topics[1], cfg.topics[2]};
+        if (!(loaded = ap_offline_load(cfg.input, &opts, inputs, err, sizeof err))) {
+            if (strstr(err, "has no manifest"))
+                snprintf(err + strlen(err), sizeof err - strlen(err), "; replay.unverified=1 reads it anyway");
+            goto fail;
+        }
     } else if (strcmp(cfg.state, "redis") == 0) {
         if (strcmp(cfg.ns, "ap") == 0) { fprintf(stderr, "ap-replay: replay.namespace must not be production's (ap)\n"); return 2; }
         char password[256];
@@ -947,9 +537,13 @@ int main(int argc, char **argv) {
 
     double t0 = offline ? t_read : ap_log_monotonic_s();
     if (offline) {
-        if (run_offline(&cfg, &pcfg, &filter, &loaded, file, dl_file, mon_file, &records_in, &offline_stats, err,
-                        sizeof err))
-            goto fail;
+        /* The filters are the same function as on the Kafka path (filter_pass). */
+        ap_offline_run_config_t oc = {&pcfg, cfg.partitions, (size_t)cfg.workers, (size_t)cfg.batch_size,
+                                      file, dl_file, mon_file, filter_pass, &fout, &run};
+        int orc = ap_offline_run(loaded, &oc, &records_in, &offline_stats, err, sizeof err);
+        ap_offline_destroy(loaded); /* a national year's records: freed before the summary, as before */
+        loaded = NULL;
+        if (orc) goto fail;
     } else {
         /* The same partition check as live: the counts from the broker. */
         const char *inputs[AP_TOPIC_KINDS] = {cfg.topics[0], cfg.topics[1], cfg.topics[2]};
@@ -1021,7 +615,6 @@ fail:
         rd_kafka_destroy(kout.rk);
     }
     ap_store_destroy(store);
-    free(loaded.recs); /* only if the replay did not start */
-    ap_export_view_free(loaded.view);
+    ap_offline_destroy(loaded); /* only if the replay did not start */
     return exit_code;
 }
