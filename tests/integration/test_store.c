@@ -88,7 +88,7 @@ static void a_closed_port_fails_to_connect(void **state) {
     (void)state;
     char err[256] = "";
     /* Port 1 (tcpmux) is not a Redis anywhere we run. */
-    ap_store_redis_conf_t conf = {"127.0.0.1", 1, redis.user, redis.password, "aptx", 1000};
+    ap_store_redis_conf_t conf = {"127.0.0.1", 1, redis.user, redis.password, "aptx", 1000, 0, 0};
     ap_store_t *s = ap_store_redis_connect(&conf, err, sizeof err);
     assert_null(s);
     assert_non_null(strstr(err, "connect"));
@@ -99,7 +99,7 @@ static void a_closed_port_fails_to_connect(void **state) {
  * "auth:", says "authentication failed", and holds no password. */
 static void refused(const char *user, const char *password) {
     char err[256] = "";
-    ap_store_redis_conf_t conf = {"127.0.0.1", redis.port, user, password, prefix, 1000};
+    ap_store_redis_conf_t conf = {"127.0.0.1", redis.port, user, password, prefix, 1000, 0, 0};
     assert_null(ap_store_redis_connect(&conf, err, sizeof err));
     assert_int_equal(strncmp(err, "auth:", 5), 0);
     assert_non_null(strstr(err, "authentication failed"));
@@ -358,7 +358,7 @@ static void forgetting_a_citizen_removes_exactly_its_state(void **state) {
     assert_non_null(strstr(ap_store_error(store), "NOPERM"));
     assert_int_equal(ap_store_reconnect(store), 0);
     char err[256];
-    ap_store_redis_conf_t conf = {"127.0.0.1", redis.port, "ap-erasure", redis.erasure_password, prefix, 5000};
+    ap_store_redis_conf_t conf = {"127.0.0.1", redis.port, "ap-erasure", redis.erasure_password, prefix, 5000, 0, 0};
     ap_store_t *eraser = ap_store_redis_connect(&conf, err, sizeof err);
     assert_non_null(eraser);
     removed = 0;

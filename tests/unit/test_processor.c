@@ -196,12 +196,12 @@ static ap_buf_t stored[16];
 static size_t n_stored;
 
 static int spy_apply(ap_store_t *s, const ap_store_item_t *items, size_t n, int32_t partition, int32_t generation,
-                     int *outcomes) {
+                     int64_t epoch, int *outcomes) {
     for (size_t i = 0; i < n && n_stored < 16; i++) {
         ap_buf_reset(&stored[n_stored]);
         ap_buf_append(&stored[n_stored++], items[i].encoded.ptr, items[i].encoded.len);
     }
-    return real_ops->apply(s, items, n, partition, generation, outcomes);
+    return real_ops->apply(s, items, n, partition, generation, epoch, outcomes);
 }
 
 /* Issue 14 §5: a publisher writes HoursEvent with one more optional field
