@@ -30,7 +30,7 @@ id="ap-fence$$"
 here=$(cd "$(dirname "$0")" && pwd)
 source "$here/lib.sh"
 a=; b=; proxy=; watcher=
-trap 'for p in $pid $a $b $proxy $watcher; do kill -CONT "$p" 2>/dev/null; kill -KILL "$p" 2>/dev/null || true; done
+trap 'for p in $pid $a $b $proxy $watcher; do kill -CONT "$p" 2>/dev/null || true; kill -KILL "$p" 2>/dev/null || true; done
       redis_admin CONFIG SET notify-keyspace-events "" >/dev/null 2>&1 || true; rm -rf "$work"' EXIT
 # show_logs: what the two instances logged (but the routine lines), for a failure.
 show_logs() {
