@@ -31,12 +31,15 @@ sha() { printf '%s' "$1" | sha256sum | cut -d' ' -f1; }
 # its Lua script calls (redis.call: GET SET HMGET HGET HLEN HDEL HSET SADD
 # UNLINK; a script runs with its caller's permissions), on keys under its
 # patterns only. UNLINK drops a partition's expired dedup generation, RENAME
-# moves the applied ids once when a layout-2 namespace is upgraded. No DEL,
+# moves the applied ids once when a layout-2 namespace is upgraded. INCR
+# claims a partition's epoch on assignment, WATCH/UNWATCH fence the cycle
+# commit on those epochs, WAIT waits for replicas (redis.wait_replicas;
+# README Partition ownership). No DEL,
 # KEYS, FLUSHALL, CONFIG, DEBUG, MONITOR, EVAL: a stolen password can read
 # and change this state, no other data, and cannot reconfigure Redis.
 # (SCAN is allowed but, like every keyspace walk in Redis, is not filtered by
 # the key patterns: it can list, not read, other key names.)
-service_commands="+ping +script|load +evalsha +get +set +scan +hget +hmget +hset +hdel +hlen +hgetall +sadd +srem +smembers +multi +exec +unlink +rename"
+service_commands="+ping +script|load +evalsha +get +set +scan +hget +hmget +hset +hdel +hlen +hgetall +sadd +srem +smembers +multi +exec +unlink +rename +incr +watch +unwatch +wait"
 # Erasure (apctl forget, ap_store_redis_forget) deletes: the store's connect
 # (SCRIPT LOAD, the layout's GET/SET/SCAN), then SCAN, DEL, HSCAN/HDEL,
 # SSCAN/SREM on the same keys. An operator's tool, so not the services' user.

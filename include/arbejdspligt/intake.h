@@ -44,6 +44,13 @@
 
 #define AP_INTAKE_TOPICS 3
 
+/**
+ * @brief Takes an assigned input partition (all its topics) for this
+ * instance, before its positions are read: the store's ownership epoch
+ * (store.h, fencing). Called once per partition number per assignment.
+ * @return 0, or -1 on error (then nothing is consumed; recreate the intake).
+ */
+typedef int (*ap_intake_claim_fn)(void *ctx, int32_t partition);
 /** @brief Loads the stored next offset of a partition; 0 with *offset set, 1 if none stored, -1 on error. */
 typedef int (*ap_intake_offset_fn)(void *ctx, const char *topic, int32_t partition, int64_t *offset);
 /**
@@ -65,12 +72,13 @@ typedef struct ap_intake ap_intake_t;
  * instance with the same id takes its partitions back at once instead of
  * waiting for the session timeout of its predecessor.
  * queue_kib bounds what librdkafka prefetches for the whole consumer (0:
- * 4096). offset_fn and tick_fn (with ctx) are called from ap_intake_poll().
+ * 4096). claim_fn (may be NULL), offset_fn, clock_fn and tick_fn (with ctx)
+ * are called from ap_intake_poll(); on an assignment claim_fn comes first.
  */
 ap_intake_t *ap_intake_create(const ap_kafka_conn_t *conn, const char *group_id, const char *instance_id,
                               int session_timeout_ms, int queue_kib, const char *const topics[AP_INTAKE_TOPICS],
-                              ap_intake_offset_fn offset_fn, ap_intake_clock_fn clock_fn, ap_intake_tick_fn tick_fn,
-                              void *ctx, char *err, size_t errlen);
+                              ap_intake_claim_fn claim_fn, ap_intake_offset_fn offset_fn, ap_intake_clock_fn clock_fn,
+                              ap_intake_tick_fn tick_fn, void *ctx, char *err, size_t errlen);
 
 /**
  * @brief Fills msgs with up to max records, in lane order, waiting up to

@@ -111,6 +111,7 @@ typedef struct ap_processor_stats {
     uint64_t results, alerts, weeks_closed;
     uint64_t months_evaluated, monitoring_records;
     uint64_t cycles;
+    uint64_t fenced; /* cycles refused because another instance claimed a partition (AP_PROCESSOR_FENCED) */
     /* Monotonic time spent per stage, in microseconds (for tuning; never
      * part of a result): decode and apply, evaluation at ticks, waiting for
      * output acknowledgement, the cycle transaction. */
@@ -125,6 +126,19 @@ typedef struct ap_processor ap_processor_t;
 ap_processor_t *ap_processor_create(const ap_processor_config_t *cfg, ap_store_t *store, ap_output_t output);
 void ap_processor_destroy(ap_processor_t *p);
 
+/* ap_processor_process's answer when the store refused a write because
+ * another instance has claimed one of the cycle's partitions since this one
+ * did (store.h, fencing). */
+#define AP_PROCESSOR_FENCED (-2)
+
+/**
+ * @brief Records the epoch this instance now holds input partition
+ * `partition` under (ap_store_claim, when the partition is assigned): every
+ * later write to its state carries it and is refused once another instance
+ * claims the partition. Partitions never owned are written unfenced.
+ */
+void ap_processor_own(ap_processor_t *p, int32_t partition, int64_t epoch);
+
 /**
  * @brief Processes records[0..n) as one cycle. Weeks close on StreamTicks;
  * the cycle goes on past a tick, so ticks of several partitions share one
@@ -138,7 +152,11 @@ void ap_processor_destroy(ap_processor_t *p);
  * tags (NULL, or n caller values, e.g. the messages) are moved alongside.
  * @return 0 when the taken records' effects are durable and their offsets
  *         may be committed; -1 on a retryable failure (Redis or Kafka down):
- *         commit nothing, and calling again with the same records is safe.
+ *         commit nothing, and calling again with the same records is safe;
+ *         AP_PROCESSOR_FENCED when another instance owns one of the
+ *         partitions now: nothing of the cycle was recorded past the refused
+ *         write, commit nothing and do not retry (this instance lost the
+ *         partition; rejoin and wait for the next assignment).
  */
 int ap_processor_process(ap_processor_t *p, ap_record_t *records, size_t n, size_t *consumed, void **tags, char *err,
                          size_t errlen);

@@ -40,9 +40,21 @@
  * (such a record is then judged by its version alone). Entities themselves
  * (the state) are never forgotten this way.
  *
+ * Partition ownership (fencing, README "Partition ownership"): a processor
+ * that is assigned input partition N takes it with ap_store_claim(), which
+ * moves N's epoch on by one and returns the new value, and passes that epoch
+ * with every write to N's state (ap_store_apply_fenced, the fences of
+ * ap_store_commit). A write whose epoch is no longer N's current one changes
+ * nothing and returns AP_STORE_FENCED: another instance has claimed N since
+ * (this one was paused or cut off past its session timeout and has lost
+ * the partition). Epoch 0 is "unfenced": offline replays and tools that own
+ * their namespace alone write without claiming.
+ *
  * Ownership: an ap_store_t comes from an implementation's constructor and is
  * released with ap_store_destroy(). Errors are returned as -1 with the text
  * in ap_store_error(); after an error call ap_store_reconnect() before reuse.
+ * A refused stale write returns AP_STORE_FENCED (-2) instead: the
+ * connection is fine, but retrying the write can never succeed.
  * Lists returned to the caller are the caller's (see each call).
  */
 #ifndef AP_STORE_H
@@ -55,6 +67,17 @@
 #include "arbejdspligt/rules.h"
 
 typedef struct ap_store ap_store_t;
+
+/* Returned by a write whose partition epoch is stale (see above): nothing
+ * was written, and the caller no longer owns the partition. */
+#define AP_STORE_FENCED (-2)
+
+/* The epoch a write to one input partition's state is made under
+ * (ap_store_claim); the write is refused unless it is still current. */
+typedef struct ap_store_fence {
+    int32_t partition;
+    int64_t epoch;
+} ap_store_fence_t;
 
 typedef enum ap_apply_outcome {
     AP_APPLY_DUPLICATE = 0,  /* event id seen before: nothing changed */
@@ -169,6 +192,10 @@ typedef struct ap_store_cycle {
     size_t n_evaluated;
     const ap_store_month_result_t *months;
     size_t n_months;
+    /* The epoch of every partition whose state the cycle writes (none:
+     * unfenced). One stale epoch refuses the whole cycle (AP_STORE_FENCED). */
+    const ap_store_fence_t *fences;
+    size_t n_fences;
 } ap_store_cycle_t;
 
 /** @brief Called by ap_store_load_weeks for each (citizen, week); return non-zero to stop. */
@@ -181,7 +208,7 @@ typedef struct ap_store_ops {
     int (*reconnect)(ap_store_t *s);
     int (*ping)(ap_store_t *s);
     int (*apply)(ap_store_t *s, const ap_store_item_t *items, size_t n, int32_t partition, int32_t generation,
-                 int *outcomes);
+                 int64_t epoch, int *outcomes);
     int (*dirty)(ap_store_t *s, int32_t partition, char ***citizens, int32_t **mondays, size_t *n);
     int (*load_weeks)(ap_store_t *s, const char *const *citizens, const int32_t *mondays, size_t n,
                       ap_citizen_state_t *scratch, ap_store_week_fn fn, void *ctx);
@@ -194,6 +221,7 @@ typedef struct ap_store_ops {
     void (*invalidate)(ap_store_t *s); /* NULL: caches nothing */
     int (*month_results_get)(ap_store_t *s, int32_t partition, int32_t month, ap_store_month_result_t **out,
                              size_t *n);
+    int (*claim)(ap_store_t *s, int32_t partition, int64_t *epoch);
 } ap_store_ops_t;
 
 /* Every implementation's struct starts with this. */
@@ -258,6 +286,25 @@ int ap_store_apply(ap_store_t *s, const ap_store_item_t *items, size_t n, int32_
                    int *outcomes);
 
 /**
+ * @brief ap_store_apply under partition `partition`'s epoch `epoch` (from
+ * ap_store_claim; 0: unfenced). The check and the writes are one atomic step.
+ * @return 0 with outcomes[i] set; AP_STORE_FENCED if the epoch is no longer
+ *         current (nothing applied, nothing marked; do not retry); or -1.
+ */
+int ap_store_apply_fenced(ap_store_t *s, const ap_store_item_t *items, size_t n, int32_t partition,
+                          int32_t generation, int64_t epoch, int *outcomes);
+
+/**
+ * @brief Takes input partition `partition` for this caller: moves its epoch
+ * on by one (the first claim gives 1) and returns the new one in *epoch.
+ * From then on writes under an older epoch are refused (AP_STORE_FENCED).
+ * Claim before reading the partition's positions and clock: every write of
+ * the previous owner is then either visible to those reads or refused.
+ * @return 0, or -1 (nothing claimed; retry).
+ */
+int ap_store_claim(ap_store_t *s, int32_t partition, int64_t *epoch);
+
+/**
  * @brief Lists the dirty (citizen, week) pairs of a partition.
  * @return 0 with the arrays set (free citizens with ap_store_free_list, mondays with free), or -1.
  */
@@ -298,7 +345,11 @@ int ap_store_commit_cycle(ap_store_t *s, const ap_store_result_t *results, size_
                           size_t n_positions, const ap_store_evaluated_t *evaluated, size_t n_evaluated);
 /**
  * @brief As ap_store_commit_cycle, with the monitoring partials emitted in
- * the cycle recorded in the same atomic step. @return 0, or -1 (nothing was written).
+ * the cycle recorded in the same atomic step, all under the cycle's fences.
+ * @return 0; AP_STORE_FENCED if a fence's epoch is no longer current
+ *         (nothing was written; do not retry); or -1 (nothing was written,
+ *         or, with the Redis store's redis.wait_replicas, written but not
+ *         acknowledged by enough replicas: retry the cycle).
  */
 int ap_store_commit(ap_store_t *s, const ap_store_cycle_t *cycle);
 

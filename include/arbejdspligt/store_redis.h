@@ -24,6 +24,12 @@
  *   <prefix>:{p:N}:dirty         SET   "citizen|monday" of closed weeks changed
  *                                       since their last evaluation
  *   <prefix>:{p:N}:offsets       HASH  input topic -> next offset on partition N
+ *   <prefix>:{p:N}:mres:<YYYYMM> HASH  municipality -> "revision:digest" of the
+ *                                       last emitted monitoring partial
+ *   <prefix>:{p:N}:epoch         STRING  partition N's ownership epoch: INCR by
+ *                                       each claim (ap_store_claim); the apply
+ *                                       script and the cycle commit (WATCH)
+ *                                       refuse writes under an older one
  * A stored value is the version (recorded_at as 20 digits, event id as 36),
  * the span (the first and last Monday whose evaluation it can change,
  * ap_store_event_span, 11 characters each), the source (partition 10
@@ -65,6 +71,10 @@ typedef struct ap_store_redis_conf {
     const char *password; /* never logged, never in an error text */
     const char *prefix;   /* key prefix of the namespace (redis.prefix) */
     int timeout_ms;       /* connect and each command */
+    /* After each cycle commit, WAIT for this many replicas (redis.wait_replicas,
+     * 0: none) for at most wait_timeout_ms; fewer fail the commit (retried). */
+    int wait_replicas;
+    int wait_timeout_ms;
 } ap_store_redis_conf_t;
 
 /**

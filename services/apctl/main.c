@@ -653,7 +653,7 @@ static ap_store_t *open_store(const opts_t *o) {
         fprintf(stderr, "apctl: %s\n", err);
         return NULL;
     }
-    ap_store_redis_conf_t conf = {o->redis_host, o->redis_port, o->redis_user, password, o->redis_prefix, 5000};
+    ap_store_redis_conf_t conf = {o->redis_host, o->redis_port, o->redis_user, password, o->redis_prefix, 5000, 0, 0};
     ap_store_t *store = ap_store_redis_connect(&conf, err, sizeof err);
     memset(password, 0, sizeof password); /* the store keeps its own copy */
     if (!store) fprintf(stderr, "apctl: %s\n", err);

@@ -46,6 +46,7 @@ typedef struct lane {
 struct ap_intake {
     rd_kafka_t *rk;
     char topics[AP_INTAKE_TOPICS][256];
+    ap_intake_claim_fn claim_fn;
     ap_intake_offset_fn offset_fn;
     ap_intake_clock_fn clock_fn;
     ap_intake_tick_fn tick_fn;
@@ -134,6 +135,14 @@ static void restore_barrier(ap_intake_t *in, lane_t *l);
 
 static void assign(ap_intake_t *in, rd_kafka_topic_partition_list_t *parts) {
     in->assignments++;
+    /* Take each partition (lane) first, once: after the claim the previous
+     * owner can write nothing more to it, so the positions and barriers read
+     * next are final (store.h, fencing). */
+    for (int i = 0; i < parts->cnt && in->claim_fn; i++) {
+        int seen = 0;
+        for (int j = 0; j < i; j++) seen |= parts->elems[j].partition == parts->elems[i].partition;
+        if (!seen && in->claim_fn(in->ctx, parts->elems[i].partition) < 0) in->store_failed = 1;
+    }
     for (int i = 0; i < parts->cnt; i++) {
         rd_kafka_topic_partition_t *p = &parts->elems[i];
         int64_t next;
@@ -234,13 +243,14 @@ static void on_rebalance(rd_kafka_t *rk, rd_kafka_resp_err_t err, rd_kafka_topic
 
 ap_intake_t *ap_intake_create(const ap_kafka_conn_t *conn, const char *group_id, const char *instance_id,
                               int session_timeout_ms, int queue_kib, const char *const topics[AP_INTAKE_TOPICS],
-                              ap_intake_offset_fn offset_fn, ap_intake_clock_fn clock_fn, ap_intake_tick_fn tick_fn,
-                              void *ctx, char *err, size_t errlen) {
+                              ap_intake_claim_fn claim_fn, ap_intake_offset_fn offset_fn, ap_intake_clock_fn clock_fn,
+                              ap_intake_tick_fn tick_fn, void *ctx, char *err, size_t errlen) {
     ap_intake_t *in = calloc(1, sizeof *in);
     if (!in) abort();
     in->lanes = calloc(MAX_LANES, sizeof *in->lanes);
     if (!in->lanes) abort();
     for (int k = 0; k < AP_INTAKE_TOPICS; k++) snprintf(in->topics[k], sizeof in->topics[k], "%s", topics[k]);
+    in->claim_fn = claim_fn;
     in->offset_fn = offset_fn;
     in->clock_fn = clock_fn;
     in->tick_fn = tick_fn;
@@ -492,7 +502,7 @@ int ap_intake_position(ap_intake_t *in, const char *topic, int32_t partition, in
 
 int ap_intake_fatal(const ap_intake_t *in, char *err, size_t errlen) {
     if (in->store_failed) {
-        snprintf(err, errlen, "stored positions could not be read when partitions were assigned");
+        snprintf(err, errlen, "partitions could not be claimed or their stored positions read when assigned");
         return 1;
     }
     return rd_kafka_fatal_error(in->rk, err, errlen) != RD_KAFKA_RESP_ERR_NO_ERROR;

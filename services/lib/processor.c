@@ -115,9 +115,16 @@ struct ap_processor {
     size_t mon_weeks;
     int32_t mon_monday0;
     int mon_skip; /* the current citizen's state broke a bound: not counted */
+    /* The epoch this instance holds each input partition under (ap_store_claim,
+     * set by ap_processor_own on assignment): every write to a partition's
+     * state carries it. A partition not listed is written unfenced (epoch 0:
+     * offline replay). Kept after a revocation, so a stale write is refused. */
+    ap_store_fence_t *epochs;
+    size_t n_epochs, cap_epochs;
     /* per evaluation pass */
     ap_result_record_t *records;
     int failed;
+    int fenced; /* the store refused a write: another instance owns a partition now */
     char err[256];
 };
 
@@ -156,6 +163,7 @@ ap_processor_t *ap_processor_create(const ap_processor_config_t *cfg, ap_store_t
 void ap_processor_destroy(ap_processor_t *p) {
     if (!p) return;
     free(p->events);
+    free(p->epochs);
     free(p->apply);
     free(p->apply_part);
     free(p->lineage);
@@ -188,6 +196,29 @@ static int fail(ap_processor_t *p, const char *fmt, const char *detail) {
     snprintf(p->err, sizeof p->err, fmt, detail);
     p->failed = 1;
     return -1;
+}
+
+/* fail() for a store write that returned rc: AP_STORE_FENCED is remembered,
+ * so the cycle ends as AP_PROCESSOR_FENCED instead of a retry. */
+static int fail_write(ap_processor_t *p, int rc) {
+    if (rc == AP_STORE_FENCED) p->fenced = 1;
+    return fail(p, "%s", ap_store_error(p->store));
+}
+
+static void *room_for(void *arr, size_t n, size_t *cap, size_t size);
+
+void ap_processor_own(ap_processor_t *p, int32_t partition, int64_t epoch) {
+    for (size_t i = 0; i < p->n_epochs; i++)
+        if (p->epochs[i].partition == partition) { p->epochs[i].epoch = epoch; return; }
+    p->epochs = room_for(p->epochs, p->n_epochs, &p->cap_epochs, sizeof *p->epochs);
+    p->epochs[p->n_epochs++] = (ap_store_fence_t){partition, epoch};
+}
+
+/* The epoch writes to a partition carry (0: unfenced, never claimed). */
+static int64_t epoch_of(const ap_processor_t *p, int32_t partition) {
+    for (size_t i = 0; i < p->n_epochs; i++)
+        if (p->epochs[i].partition == partition) return p->epochs[i].epoch;
+    return 0;
 }
 
 /* Hands the output the record in p->out, which encodes ev. */
@@ -324,8 +355,6 @@ size_t ap_processor_watermarks(const ap_processor_t *p, int32_t *partitions, int
     }
     return n;
 }
-
-static void *room_for(void *arr, size_t n, size_t *cap, size_t size);
 
 /* After a committed cycle: remembers its partitions' watermarks. */
 static void keep_watermarks(ap_processor_t *p) {
@@ -856,7 +885,16 @@ static void reset_cycle(ap_processor_t *p) {
     p->n_closes = 0;
     p->n_clocks = 0;
     p->failed = 0;
+    p->fenced = 0;
     p->err[0] = '\0';
+}
+
+/* Adds a partition's fence to fences[0..*n) unless listed or unfenced. */
+static void add_fence(const ap_processor_t *p, ap_store_fence_t *fences, size_t *n, int32_t partition) {
+    int64_t epoch = epoch_of(p, partition);
+    for (size_t f = 0; f < *n; f++)
+        if (fences[f].partition == partition) return;
+    if (epoch) fences[(*n)++] = (ap_store_fence_t){partition, epoch};
 }
 
 /* Records the cycle in the store, atomically: emitted results, changed
@@ -880,10 +918,22 @@ static int commit_cycle(ap_processor_t *p, const ap_record_t *records, size_t n)
     ap_store_evaluated_t *ev = xcalloc(p->n_evaluated, sizeof *ev);
     for (size_t k = 0; k < p->n_evaluated; k++)
         ev[k] = (ap_store_evaluated_t){p->evaluated[k].citizen, p->evaluated[k].monday, p->evaluated[k].partition};
+    /* Fence every partition the transaction writes. Every result, cleared
+     * mark and partial comes from a tick consumed in this cycle, so the
+     * positions and clocks name all of them; the others are added anyway. */
+    ap_store_fence_t *fences = xcalloc(n_pos + n_clocks + p->n_evaluated + p->n_mpending, sizeof *fences);
+    size_t n_fences = 0;
+    for (size_t k = 0; k < n_pos; k++) add_fence(p, fences, &n_fences, pos[k].partition);
+    for (size_t k = 0; k < n_clocks; k++) add_fence(p, fences, &n_fences, clocks[k].partition);
+    for (size_t k = 0; k < p->n_evaluated; k++) add_fence(p, fences, &n_fences, ev[k].partition);
+    for (size_t k = 0; k < p->n_mpending; k++) add_fence(p, fences, &n_fences, p->mpending[k].partition);
     ap_store_cycle_t cycle = {res, p->n_pending, clocks, n_clocks, pos, n_pos, ev, p->n_evaluated, p->mpending,
-                              p->n_mpending};
+                              p->n_mpending, fences, n_fences};
+    /* AP_STORE_FENCED: nothing was written, the cycle is dropped (the new
+     * owner reads its records again from the stored positions). */
     int rc = ap_store_commit(p->store, &cycle);
-    if (rc) fail(p, "%s", ap_store_error(p->store));
+    if (rc) fail_write(p, rc);
+    free(fences);
     free(ev);
     free(res);
     free(pos);
@@ -948,8 +998,9 @@ static int apply_segment(ap_processor_t *p, const ap_record_t *records, size_t f
         const ap_partition_clock_t *c = clock_of(p, p->apply_part[a]);
         if (!c) return -1;
         int32_t generation = ap_store_generation(c->closed_monday, p->cfg.dedup_horizon_weeks);
-        if (ap_store_apply(p->store, p->apply + a, b - a, p->apply_part[a], generation, p->outcomes + a))
-            return fail(p, "%s", ap_store_error(p->store));
+        int rc = ap_store_apply_fenced(p->store, p->apply + a, b - a, p->apply_part[a], generation,
+                                       epoch_of(p, p->apply_part[a]), p->outcomes + a);
+        if (rc) return fail_write(p, rc);
         a = b;
     }
     for (size_t a = 0; a < n_apply; a++) {
@@ -1079,7 +1130,8 @@ int ap_processor_process(ap_processor_t *p, ap_record_t *records, size_t n, size
 
 failed:
     snprintf(err, errlen, "%s", p->err[0] ? p->err : "processing failed");
-    return -1;
+    if (p->fenced) p->stats.fenced++;
+    return p->fenced ? AP_PROCESSOR_FENCED : -1;
 }
 
 /* ------------------------------------------------------------ provisional */

@@ -82,6 +82,20 @@ static int topic_kind(const ap_pump_t *p, const char *topic) {
     return -1;
 }
 
+/* The intake takes each assigned partition first: a new epoch in the store,
+ * which the processor then writes the partition's state under (store.h). */
+static int claim(void *ctx, int32_t partition) {
+    ap_pump_t *p = ctx;
+    int64_t epoch;
+    if (ap_store_claim(p->store, partition, &epoch)) {
+        ap_log_warn("partition not claimed", "partition=%" PRId32 " error=\"%s\"", partition, ap_store_error(p->store));
+        return -1;
+    }
+    ap_processor_own(p->proc, partition, epoch);
+    ap_log_info("partition claimed", "partition=%" PRId32 " epoch=%" PRId64, partition, epoch);
+    return 0;
+}
+
 /* The intake asks where each assigned partition stands: the store's
  * position, else the configured start. */
 static int start_position(void *ctx, const char *topic, int32_t partition, int64_t *next) {
@@ -137,7 +151,7 @@ static ap_intake_t *open_intake(ap_pump_t *p, char *err, size_t errlen) {
     const char *topics[AP_INTAKE_TOPICS] = {p->topics[0], p->topics[1], p->topics[2]};
     return ap_intake_create(p->cfg.kafka, p->cfg.group_id, p->cfg.instance_id, p->cfg.session_timeout_ms,
                             p->cfg.queue_kib, topics,
-                            start_position, stored_ticks, tick_time, p, err, errlen);
+                            claim, start_position, stored_ticks, tick_time, p, err, errlen);
 }
 
 /* Replaces the consumer: the new one is assigned partitions afresh and seeks
@@ -258,7 +272,7 @@ long ap_pump_step(ap_pump_t *p, int timeout_ms) {
                                       rd_kafka_message_timestamp(m, NULL), m->key, m->key_len, m->payload, m->len};
     }
     size_t off = 0;
-    int backoff = 100, rewind = 0;
+    int backoff = 100, rewind = 0, fenced = 0;
     while (off < n && !rewind) {
         size_t consumed = 0;
         int rc = ap_processor_process(p->proc, p->records + off, n - off, &consumed, p->tags + off, err, sizeof err);
@@ -271,6 +285,19 @@ long ap_pump_step(ap_pump_t *p, int timeout_ms) {
             backoff = 100;
             set_retrying(p, 0);
             continue;
+        }
+        if (rc == AP_PROCESSOR_FENCED) {
+            /* Another instance claimed one of the batch's partitions: this
+             * one was out of the group (paused or cut off past its session
+             * timeout) and its assignment is stale. The refused write changed
+             * nothing and no offset of the batch is committed; the new owner
+             * reads these records again from the stored positions. Rejoin:
+             * the new consumer claims whatever it is assigned now. */
+            ap_log_error("fenced: a partition is owned by a newer epoch; dropping the batch and rejoining the group",
+                         "error=\"%s\" records=%zu", err, n - off);
+            rewind = 1;
+            fenced = 1;
+            break;
         }
         set_retrying(p, 1);
         /* Nothing of this cycle is recorded; retrying it is safe. */
@@ -292,7 +319,7 @@ long ap_pump_step(ap_pump_t *p, int timeout_ms) {
     }
     ap_intake_release(p->msgs, n);
     if (rewind && *p->run) {
-        ap_log_warn("state store reconnected; rewinding the consumer to the stored positions", "%s", "");
+        if (!fenced) ap_log_warn("state store reconnected; rewinding the consumer to the stored positions", "%s", "");
         if (reopen_intake(p)) return -1;
     }
     return (long)off;

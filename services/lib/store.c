@@ -57,8 +57,15 @@ int32_t ap_store_generation(int32_t closed_monday, int horizon_weeks) {
 
 int ap_store_apply(ap_store_t *s, const ap_store_item_t *items, size_t n, int32_t partition, int32_t generation,
                    int *outcomes) {
-    return s->ops->apply(s, items, n, partition, generation, outcomes);
+    return s->ops->apply(s, items, n, partition, generation, 0, outcomes);
 }
+
+int ap_store_apply_fenced(ap_store_t *s, const ap_store_item_t *items, size_t n, int32_t partition,
+                          int32_t generation, int64_t epoch, int *outcomes) {
+    return s->ops->apply(s, items, n, partition, generation, epoch, outcomes);
+}
+
+int ap_store_claim(ap_store_t *s, int32_t partition, int64_t *epoch) { return s->ops->claim(s, partition, epoch); }
 
 int ap_store_dirty(ap_store_t *s, int32_t partition, char ***citizens, int32_t **mondays, size_t *n) {
     return s->ops->dirty(s, partition, citizens, mondays, n);
@@ -90,7 +97,7 @@ int ap_store_results_get(ap_store_t *s, const char *const *citizens, const int32
 int ap_store_commit_cycle(ap_store_t *s, const ap_store_result_t *results, size_t n_results,
                           const ap_store_clock_t *clocks, size_t n_clocks, const ap_store_position_t *positions,
                           size_t n_positions, const ap_store_evaluated_t *evaluated, size_t n_evaluated) {
-    ap_store_cycle_t c = {results, n_results, clocks, n_clocks, positions, n_positions, evaluated, n_evaluated, NULL, 0};
+    ap_store_cycle_t c = {results, n_results, clocks, n_clocks, positions, n_positions, evaluated, n_evaluated, NULL, 0, NULL, 0};
     return s->ops->commit_cycle(s, &c);
 }
 

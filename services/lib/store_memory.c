@@ -13,7 +13,7 @@
  *              AP_MAX_ENTITIES); every hours report (array, hash-indexed by
  *              report id); its weeks, sorted by Monday, each listing the
  *              reports dated in it and holding the week's result record
- *   partition  citizens registered, dirty (citizen, Monday) set, clock, offsets
+ *   partition  citizens registered, dirty (citizen, Monday) set, clock, offsets, ownership epoch
  * A stored entity is its version, its source and the event struct packed
  * (strings without their unused capacity): about 150 bytes for an hours
  * report instead of the 384 of the struct, and unpacking is a few memcpy,
@@ -24,6 +24,7 @@
 #define _DEFAULT_SOURCE /* madvise(MADV_HUGEPAGE) */
 #include "arbejdspligt/store_memory.h"
 
+#include <inttypes.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -421,6 +422,7 @@ typedef struct mem_part {
     mem_offset_t *offsets; /* next offset per input topic (a handful) */
     uint32_t n_offsets, cap_offsets;
     int32_t dedup_gen; /* the largest dedup generation an apply gave (store.h) */
+    int64_t epoch;     /* ownership epoch (ap_store_claim; Redis: {p:N}:epoch), 0 if never claimed */
     ap_store_month_result_t *months; /* monitoring partials recorded (a few per municipality and month) */
     uint32_t n_months, cap_months;
 } mem_part_t;
@@ -829,9 +831,30 @@ static int mem_apply_one(mem_store_t *s, mem_part_t *p, const ap_store_item_t *i
     return outcome;
 }
 
+/* The fence check of every write, as the Redis store's: a write under an
+ * epoch (non-zero) that is not the partition's current one is refused.
+ * @return 0, or AP_STORE_FENCED with the reason in err. */
+static int mem_fenced(mem_store_t *s, int32_t partition, int64_t epoch) {
+    if (epoch == 0) return 0;
+    const mem_part_t *p = mem_part_find(s, partition);
+    int64_t now = p ? p->epoch : 0;
+    if (now == epoch) return 0;
+    snprintf(s->base.err, sizeof s->base.err,
+             "fenced: partition %" PRId32 " is owned by a newer epoch (ours %" PRId64 ", current %" PRId64 ")",
+             partition, epoch, now);
+    return AP_STORE_FENCED;
+}
+
+static int mem_claim(ap_store_t *base, int32_t partition, int64_t *epoch) {
+    mem_part_t *p = mem_part_get(M(base), partition);
+    *epoch = ++p->epoch;
+    return 0;
+}
+
 static int mem_apply(ap_store_t *base, const ap_store_item_t *items, size_t n, int32_t partition, int32_t generation,
-                     int *outcomes) {
+                     int64_t epoch, int *outcomes) {
     mem_store_t *s = M(base);
+    if (mem_fenced(s, partition, epoch)) return AP_STORE_FENCED; /* before anything is created */
     /* Check every item first, so a bad one changes nothing. */
     for (size_t i = 0; i < n; i++) {
         const char *id;
@@ -1050,6 +1073,8 @@ static int mem_commit_cycle(ap_store_t *base, const ap_store_cycle_t *cy) {
         if (!positions[i].topic) goto invalid;
     for (size_t i = 0; i < n_evaluated; i++)
         if (!evaluated[i].citizen) goto invalid;
+    for (size_t i = 0; i < cy->n_fences; i++)
+        if (mem_fenced(s, cy->fences[i].partition, cy->fences[i].epoch)) return AP_STORE_FENCED;
 
     /* In the order of the transaction: a later write to the same place wins. */
     for (size_t i = 0; i < n_evaluated; i++) {
@@ -1124,7 +1149,7 @@ static const ap_store_ops_t mem_ops = {
     mem_apply,     mem_dirty,        mem_load_weeks, mem_clock_get,
     mem_citizens,  mem_results_get,  mem_commit_cycle, mem_position_get,
     NULL, /* invalidate: nothing is cached, the memory is the store */
-    mem_month_results_get,
+    mem_month_results_get, mem_claim,
 };
 
 ap_store_t *ap_store_memory_create(void) {

@@ -49,18 +49,26 @@
  * version or the version it replaces can change are marked dirty: each
  * stored value carries its weeks (the span, see store_redis.h), so a change
  * that moves an entity out of a week revises that week too.
- * KEYS: the partition's generation key, report index, citizen set and dirty
- * set, then per event the hash it goes to (entity hash or week hash).
+ * Fencing (store.h): before anything else the script compares the caller's
+ * epoch with the partition's ("<prefix>:{p:N}:epoch") and, if they differ,
+ * returns the error "FENCED <current epoch>" having written nothing (the
+ * script is atomic, so no claim can come between the check and the writes).
+ * KEYS: the partition's generation key, report index, citizen set, dirty
+ * set and epoch, then per event the hash it goes to (entity hash or week hash).
  * ARGV: the week-key prefix "<prefix>:{c:", the limits for a week's hours
  * and for one kind of entity, the most days a change marks dirty, the
- * applied hashes' prefix "<prefix>:{p:N}:applied-" and the caller's
- * generation, then per event its id, entity id, stored value, first and last
+ * applied hashes' prefix "<prefix>:{p:N}:applied-", the caller's
+ * generation and its epoch ("0": unfenced), then per event its id, entity id, stored value, first and last
  * closed Monday ("" "" if none), citizen, digest, and for an hours report its
  * week's Monday ("" for other events). Per event the script does only what
  * that event needs (the profile: Lua's own work was the largest share). */
 static const char apply_lua[] =
     "local gen_key, index, citizens, dirty = KEYS[1], KEYS[2], KEYS[3], KEYS[4]\n"
-    "local n, wk = #KEYS - 4, ARGV[1]\n"
+    "if ARGV[7] ~= '0' then\n"
+    "  local now = redis.call('GET', KEYS[5]) or '0'\n"
+    "  if now ~= ARGV[7] then return redis.error_reply('FENCED ' .. now) end\n"
+    "end\n"
+    "local n, wk = #KEYS - 5, ARGV[1]\n"
     "local hours_limit, entity_limit, reach = tonumber(ARGV[2]), tonumber(ARGV[3]), tonumber(ARGV[4])\n"
     "local base, g = ARGV[5], tonumber(ARGV[6])\n"
     /* The generation never goes back; entering a newer one forgets the ids
@@ -86,7 +94,7 @@ static const char apply_lua[] =
     "end\n"
     "local ids, fields, at = {}, {}, {}\n"
     "for i = 1, n do\n"
-    "  local a = 8 * i - 1\n"
+    "  local a = 8 * i\n"
     "  ids[i] = ARGV[a + 5] .. '|' .. ARGV[a]\n"
     "  if ARGV[a + 7] ~= '' then fields[#fields + 1] = ARGV[a + 5] .. '|' .. ARGV[a + 1]; at[i] = #fields end\n"
     "end\n"
@@ -98,13 +106,13 @@ static const char apply_lua[] =
     "local locs = #fields > 0 and redis.call('HMGET', index, unpack(fields)) or {}\n"
     "local out, marked, moved, mark_ids, relocate, who, registered = {}, {}, {}, {}, {}, {}, {}\n"
     "for i = 1, n do\n"
-    "  local a = 8 * i - 1\n"
+    "  local a = 8 * i\n"
     "  local id, citizen, digest = ids[i], ARGV[a + 5], ARGV[a + 6]\n"
     "  if not registered[citizen] then registered[citizen] = true; who[#who + 1] = citizen end\n"
     "  local rc\n"
     "  local before = marked[id] or seen[i]\n"
     "  if before then rc = before == digest and 0 or 4 else\n"
-    "    local ent, value, monday, target = ARGV[a + 1], ARGV[a + 2], ARGV[a + 7], KEYS[4 + i]\n"
+    "    local ent, value, monday, target = ARGV[a + 1], ARGV[a + 2], ARGV[a + 7], KEYS[5 + i]\n"
     "    local cur_key, cur, field, limit = target, nil, nil, entity_limit\n"
     "    if monday ~= '' then\n"
     /* An hours report not in the index is stored nowhere yet. */
@@ -154,6 +162,7 @@ typedef struct redis_store {
     char username[128]; /* "" : no ACL user (AUTH password alone, or no AUTH) */
     char password[256]; /* kept for reconnects; wiped on destroy, never printed */
     char prefix[32];
+    int wait_replicas, wait_timeout_ms; /* WAIT after each cycle commit (0: none) */
     char apply_sha[41];
     int stale;      /* the server lost our script (restarted): reconnect before use */
     uint64_t round_trips, cache_hits, cache_misses; /* ap_store_redis_counters */
@@ -498,6 +507,8 @@ ap_store_t *ap_store_redis_connect(const ap_store_redis_conf_t *conf, char *err,
     snprintf(s->username, sizeof s->username, "%s", conf->username ? conf->username : "");
     snprintf(s->password, sizeof s->password, "%s", conf->password ? conf->password : "");
     snprintf(s->prefix, sizeof s->prefix, "%s", conf->prefix);
+    s->wait_replicas = conf->wait_replicas > 0 ? conf->wait_replicas : 0;
+    s->wait_timeout_ms = conf->wait_timeout_ms > 0 ? conf->wait_timeout_ms : 0;
     if (connect_now(s) || check_layout(s)) {
         snprintf(err, errlen, "%s", s->base.err);
         ap_store_destroy(&s->base);
@@ -613,15 +624,15 @@ static void add_int(redis_store_t *s, size_t *argc, long v) {
 
 /* One script call for items[0..m): queued on the pipeline. */
 static void append_apply(redis_store_t *s, const ap_store_item_t *items, size_t m, int32_t partition,
-                         int32_t generation) {
+                         int32_t generation, int64_t epoch) {
     size_t argc = 0;
     char key[160];
     ap_buf_reset(&s->value);
     add_str(s, &argc, "EVALSHA");
     add_arg(s, &argc, s->apply_sha, 40);
-    add_int(s, &argc, (long)(m + 4));
-    static const char *const partition_keys[] = {"dedup-gen", "hx", "citizens", "dirty"};
-    for (int k = 0; k < 4; k++) {
+    add_int(s, &argc, (long)(m + 5));
+    static const char *const partition_keys[] = {"dedup-gen", "hx", "citizens", "dirty", "epoch"};
+    for (int k = 0; k < 5; k++) {
         partition_key(s, key, sizeof key, partition, partition_keys[k]);
         add_str(s, &argc, key);
     }
@@ -640,6 +651,9 @@ static void append_apply(redis_store_t *s, const ap_store_item_t *items, size_t 
     partition_key(s, key, sizeof key, partition, "applied-");
     add_str(s, &argc, key);
     add_int(s, &argc, generation);
+    char fence[24];
+    snprintf(fence, sizeof fence, "%" PRId64, epoch);
+    add_str(s, &argc, fence);
     for (size_t i = 0; i < m; i++) { /* ARGV */
         const ap_event_t *ev = items[i].event;
         const char *id;
@@ -686,12 +700,12 @@ static int send_pending(redis_store_t *s) {
 }
 
 static int apply_calls(redis_store_t *s, const ap_store_item_t *items, size_t n, int32_t partition,
-                       int32_t generation, int *outcomes) {
+                       int32_t generation, int64_t epoch, int *outcomes) {
     s->round_trips++; /* the chunks are pipelined: one wait */
     if (!s->c) return fail(s, "not connected");
-    if (!s->argv) { /* EVALSHA, sha, numkeys, 4 partition keys, prefix and 3 limits, applied prefix and
-                       generation, 9 per event */
-        size_t max_args = 3 + 4 + 4 + 2 + 9 * APPLY_CHUNK;
+    if (!s->argv) { /* EVALSHA, sha, numkeys, 5 partition keys, prefix and 3 limits, applied prefix,
+                       generation and epoch, 9 per event */
+        size_t max_args = 3 + 5 + 4 + 3 + 9 * APPLY_CHUNK;
         s->argv = calloc(max_args, sizeof *s->argv);
         s->argoff = calloc(max_args, sizeof *s->argoff);
         s->argl = calloc(max_args, sizeof *s->argl);
@@ -699,7 +713,7 @@ static int apply_calls(redis_store_t *s, const ap_store_item_t *items, size_t n,
     }
     size_t calls = 0;
     for (size_t i = 0; i < n; i += APPLY_CHUNK, calls++) {
-        append_apply(s, items + i, n - i < APPLY_CHUNK ? n - i : APPLY_CHUNK, partition, generation);
+        append_apply(s, items + i, n - i < APPLY_CHUNK ? n - i : APPLY_CHUNK, partition, generation, epoch);
         /* Out now: Redis runs this call while we build the next one. */
         if (send_pending(s)) return fail(s, "EVALSHA");
     }
@@ -716,6 +730,14 @@ static int apply_calls(redis_store_t *s, const ap_store_item_t *items, size_t n,
                 if (outcomes[first + k] == AP_APPLY_APPLIED && ev->type != AP_EV_HOURS)
                     cache_drop(s, ev->u.h.citizen_id);
             }
+        } else if (!rc && r->type == REDIS_REPLY_ERROR && strncmp(r->str, "FENCED ", 7) == 0) {
+            /* Another instance claimed the partition: this call (and so every
+             * later one of the pipeline) wrote nothing. Earlier chunks were
+             * applied under the then-current epoch, before the claim. */
+            snprintf(s->base.err, sizeof s->base.err,
+                     "fenced: partition %" PRId32 " is owned by a newer epoch (ours %" PRId64 ", current %.24s)",
+                     partition, epoch, r->str + 7);
+            rc = AP_STORE_FENCED;
         } else if (!rc) {
             snprintf(s->base.err, sizeof s->base.err, "redis apply: %.200s",
                      r->type == REDIS_REPLY_ERROR ? r->str : "bad reply");
@@ -729,9 +751,9 @@ static int apply_calls(redis_store_t *s, const ap_store_item_t *items, size_t n,
 }
 
 static int redis_apply(ap_store_t *base, const ap_store_item_t *items, size_t n, int32_t partition,
-                       int32_t generation, int *outcomes) {
+                       int32_t generation, int64_t epoch, int *outcomes) {
     redis_store_t *s = R(base);
-    int rc = apply_calls(s, items, n, partition, generation, outcomes);
+    int rc = apply_calls(s, items, n, partition, generation, epoch, outcomes);
     if (rc) cache_clear(s); /* what a failed call changed is unknown */
     return rc;
 }
@@ -1064,6 +1086,66 @@ static int redis_month_results_get(ap_store_t *base, int32_t partition, int32_t 
     return 0;
 }
 
+/* The cycle's fences (store.h): WATCH every fenced partition's epoch key,
+ * then read it. A stale epoch: UNWATCH and AP_STORE_FENCED, nothing written.
+ * Otherwise the keys stay watched until the EXEC, so a claim that comes
+ * between this read and the EXEC makes Redis discard the transaction (EXEC
+ * replies nil). One more round trip per cycle, only when fenced.
+ * @return 0, AP_STORE_FENCED or -1. */
+static int watch_fences(redis_store_t *s, const ap_store_cycle_t *cy) {
+    char key[96];
+    for (size_t i = 0; i < cy->n_fences; i++) {
+        partition_key(s, key, sizeof key, cy->fences[i].partition, "epoch");
+        redisAppendCommand(s->c, "WATCH %s", key);
+        redisAppendCommand(s->c, "GET %s", key);
+    }
+    int rc = 0;
+    char why[200] = "";
+    for (size_t i = 0; i < 2 * cy->n_fences; i++) {
+        redisReply *r;
+        if (redisGetReply(s->c, (void **)&r) != REDIS_OK) return fail(s, "WATCH epoch");
+        const ap_store_fence_t *f = &cy->fences[i / 2];
+        if (r->type == REDIS_REPLY_ERROR && !rc) {
+            snprintf(why, sizeof why, "redis WATCH/GET epoch: %.150s", r->str);
+            rc = -1;
+        } else if (i % 2 == 1 && !rc && f->epoch != 0) {
+            long long now = r->type == REDIS_REPLY_STRING ? strtoll(r->str, NULL, 10) : 0;
+            if (now != f->epoch) {
+                snprintf(why, sizeof why,
+                         "fenced: partition %" PRId32 " is owned by a newer epoch (ours %" PRId64 ", current %lld)",
+                         f->partition, f->epoch, now);
+                rc = AP_STORE_FENCED;
+            }
+        }
+        freeReplyObject(r);
+    }
+    if (rc) {
+        redisReply *r = redisCommand(s->c, "UNWATCH");
+        if (r) freeReplyObject(r);
+        snprintf(s->base.err, sizeof s->base.err, "%s", why);
+    }
+    return rc;
+}
+
+/* redis.wait_replicas: the cycle counts as written only once that many
+ * replicas have it (a replica promoted after the primary dies then holds
+ * every acknowledged cycle). Fewer within the timeout: -1, and the caller
+ * retries the cycle, which is idempotent (applying again is a no-op, the
+ * same results and positions are written again). @return 0 or -1. */
+static int wait_replicas(redis_store_t *s) {
+    if (s->wait_replicas <= 0) return 0;
+    int timeout = s->wait_timeout_ms > 0 ? s->wait_timeout_ms : 1000; /* never 0: WAIT 0 blocks for good */
+    redisReply *r = redisCommand(s->c, "WAIT %d %d", s->wait_replicas, timeout);
+    if (!r || r->type != REDIS_REPLY_INTEGER) return fail_reply(s, "WAIT", r);
+    long long acked = r->integer;
+    freeReplyObject(r);
+    if (acked >= s->wait_replicas) return 0;
+    snprintf(s->base.err, sizeof s->base.err,
+             "redis WAIT: %lld of %d replicas acknowledged the cycle within %d ms (redis.wait_replicas); retrying it",
+             acked, s->wait_replicas, timeout);
+    return -1;
+}
+
 static int redis_commit_cycle(ap_store_t *base, const ap_store_cycle_t *cy) {
     const ap_store_result_t *results = cy->results;
     const ap_store_clock_t *clocks = cy->clocks;
@@ -1075,6 +1157,8 @@ static int redis_commit_cycle(ap_store_t *base, const ap_store_cycle_t *cy) {
     s->round_trips++;
     if (!s->c) return fail(s, "not connected");
     char key[160], val[48], member[AP_ID_CAP + 16];
+    int fenced = watch_fences(s, cy);
+    if (fenced) return fenced;
     size_t queued = 2 + n_results + n_clocks + n_positions + n_evaluated + cy->n_months;
     redisAppendCommand(s->c, "MULTI");
     for (size_t i = 0; i < n_evaluated; i++) {
@@ -1115,12 +1199,20 @@ static int redis_commit_cycle(ap_store_t *base, const ap_store_cycle_t *cy) {
         /* The first error says why (e.g. NOPERM, EXECABORT follows it). */
         if (r->type == REDIS_REPLY_ERROR && !rc) snprintf(why, sizeof why, ": %.180s", r->str);
         if (r->type == REDIS_REPLY_ERROR) rc = -1;
-        /* The EXEC reply is an array; a nil EXEC means the transaction was discarded. */
-        if (i == queued - 1 && r->type != REDIS_REPLY_ARRAY) rc = -1;
+        /* The EXEC reply is an array; a nil EXEC means the transaction was
+         * discarded: a watched epoch moved (another instance claimed one of
+         * the partitions after watch_fences read it). */
+        if (i == queued - 1 && r->type == REDIS_REPLY_NIL && !rc && cy->n_fences) rc = AP_STORE_FENCED;
+        else if (i == queued - 1 && r->type != REDIS_REPLY_ARRAY) rc = -1;
         freeReplyObject(r);
     }
+    if (rc == AP_STORE_FENCED) {
+        snprintf(s->base.err, sizeof s->base.err,
+                 "fenced: a partition of the cycle was claimed by a newer epoch during its commit (nothing written)");
+        return rc;
+    }
     if (rc) snprintf(s->base.err, sizeof s->base.err, "redis cycle transaction failed%s", why);
-    return rc;
+    return rc ? rc : wait_replicas(s);
 }
 
 static int redis_position_get(ap_store_t *base, const char *topic, int32_t partition, int64_t *next) {
@@ -1138,11 +1230,28 @@ static int redis_position_get(ap_store_t *base, const char *topic, int32_t parti
     return rc;
 }
 
+/* INCR <prefix>:{p:N}:epoch: the new owner's epoch; every write under an
+ * older one is refused from now on (store.h). The entity cache is dropped
+ * too: the previous owner may have written the partition's citizens. */
+static int redis_claim(ap_store_t *base, int32_t partition, int64_t *epoch) {
+    redis_store_t *s = R(base);
+    s->round_trips++;
+    if (!s->c) return fail(s, "not connected");
+    char key[96];
+    partition_key(s, key, sizeof key, partition, "epoch");
+    redisReply *r = redisCommand(s->c, "INCR %s", key);
+    if (!r || r->type != REDIS_REPLY_INTEGER) return fail_reply(s, "INCR epoch", r);
+    *epoch = r->integer;
+    freeReplyObject(r);
+    cache_clear(s);
+    return 0;
+}
+
 static const ap_store_ops_t redis_ops = {
     "redis",          redis_destroy,      redis_reconnect,   redis_ping,
     redis_apply,      redis_dirty,        redis_load_weeks,  redis_clock_get,
     redis_citizens,   redis_results_get,  redis_commit_cycle, redis_position_get,
-    redis_invalidate, redis_month_results_get,
+    redis_invalidate, redis_month_results_get, redis_claim,
 };
 
 void ap_store_redis_counters(const ap_store_t *base, uint64_t *round_trips, uint64_t *cache_hits,

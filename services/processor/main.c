@@ -51,6 +51,8 @@ typedef struct settings {
     char redis_password_file[1024];
     char redis_prefix[32];
     int redis_cache_mib;
+    int redis_wait_replicas;
+    int redis_wait_timeout_ms;
     int batch_size;
     int grace_days;
     int dedup_horizon_weeks;
@@ -110,6 +112,11 @@ static const ap_setting_t table[] = {
       "Key prefix: separates state namespaces (production, replay, tests)"),
     S("redis.cache_mib", "AP_REDIS_CACHE_MIB", AP_SET_INT, "8", redis_cache_mib, 0, 4096,
       "Bound of the in-process copy of citizens' entities, so week closes read only hours (0: off)"),
+    S("redis.wait_replicas", "AP_REDIS_WAIT_REPLICAS", AP_SET_INT, "0", redis_wait_replicas, 0, 16,
+      "Replicas that must acknowledge each cycle (Redis WAIT) before its offsets count as committed; fewer: "
+      "the cycle is retried (0: a single node, no wait; README Partition ownership)"),
+    S("redis.wait_timeout_ms", "AP_REDIS_WAIT_TIMEOUT_MS", AP_SET_INT, "1000", redis_wait_timeout_ms, 1, 60000,
+      "How long a cycle waits for redis.wait_replicas acknowledgements"),
     S("batch.size", "AP_BATCH_SIZE", AP_SET_INT, "1000", batch_size, 1, AP_PROCESSOR_MAX_BATCH,
       "Records per processing cycle (one Redis pipeline, one commit)"),
     S("week.grace_days", "AP_GRACE_DAYS", AP_SET_INT, "2", grace_days, 0, 60,
@@ -350,7 +357,7 @@ int main(int argc, char **argv) {
         return 2;
     }
     ap_store_redis_conf_t rconf = {cfg.redis_host, cfg.redis_port, cfg.redis_username, redis_password,
-                                   cfg.redis_prefix, 5000};
+                                   cfg.redis_prefix, 5000, cfg.redis_wait_replicas, cfg.redis_wait_timeout_ms};
     /* Redis may come up after us: wait for it rather than crash-loop. */
     for (int backoff = 200; run && !(store = ap_store_redis_connect(&rconf, err, sizeof err));) {
         if (strncmp(err, "layout:", 7) == 0) { /* not a matter of waiting */

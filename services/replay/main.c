@@ -501,7 +501,7 @@ int main(int argc, char **argv) {
         if (ap_config_read_password(cfg.redis_password_file, "AP_REDIS_PASSWORD", password, sizeof password, err,
                                   sizeof err))
             goto fail;
-        ap_store_redis_conf_t rconf = {cfg.redis_host, cfg.redis_port, cfg.redis_username, password, cfg.ns, 5000};
+        ap_store_redis_conf_t rconf = {cfg.redis_host, cfg.redis_port, cfg.redis_username, password, cfg.ns, 5000, 0, 0};
         store = ap_store_redis_connect(&rconf, err, sizeof err);
         memset(password, 0, sizeof password); /* the store keeps its own copy */
         if (!store) goto fail;

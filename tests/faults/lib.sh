@@ -26,13 +26,14 @@ topics() {
 }
 
 # start_processor NAME INPUT_PREFIX OUTPUT_PREFIX [more env...]: starts one in the background, sets $pid.
+# Its log is $work/NAME.log, or $work/$LOG_AS.log when LOG_AS is set (two instances of one group).
 start_processor() {
   local name=$1 in=$2 out=$3; shift 3
   env AP_TOPIC_PLACEMENT="$in.placement" AP_TOPIC_HOURS="$in.hours" AP_TOPIC_EXEMPTION="$in.exemption" \
       AP_TOPIC_COMPLIANCE="$out.compliance" AP_TOPIC_ALERTS="$out.alerts" AP_TOPIC_DEAD_LETTER="$out.dead-letter" \
       AP_TOPIC_MONITORING="$out.monitoring" AP_GROUP_ID="$name" AP_REDIS_PREFIX="$name" AP_INSTANCE_ID="$name-1" AP_SESSION_TIMEOUT_MS=6000 \
       AP_STATS_INTERVAL_S=5 AP_FLUSH_TIMEOUT_MS=5000 "$@" \
-      "$build/ap-processor" >> "$work/$name.log" 2>&1 &
+      "$build/ap-processor" >> "$work/${LOG_AS:-$name}.log" 2>&1 &
   pid=$!
 }
 

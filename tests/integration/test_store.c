@@ -88,7 +88,7 @@ static void a_closed_port_fails_to_connect(void **state) {
     (void)state;
     char err[256] = "";
     /* Port 1 (tcpmux) is not a Redis anywhere we run. */
-    ap_store_redis_conf_t conf = {"127.0.0.1", 1, redis.user, redis.password, "aptx", 1000};
+    ap_store_redis_conf_t conf = {"127.0.0.1", 1, redis.user, redis.password, "aptx", 1000, 0, 0};
     ap_store_t *s = ap_store_redis_connect(&conf, err, sizeof err);
     assert_null(s);
     assert_non_null(strstr(err, "connect"));
@@ -99,7 +99,7 @@ static void a_closed_port_fails_to_connect(void **state) {
  * "auth:", says "authentication failed", and holds no password. */
 static void refused(const char *user, const char *password) {
     char err[256] = "";
-    ap_store_redis_conf_t conf = {"127.0.0.1", redis.port, user, password, prefix, 1000};
+    ap_store_redis_conf_t conf = {"127.0.0.1", redis.port, user, password, prefix, 1000, 0, 0};
     assert_null(ap_store_redis_connect(&conf, err, sizeof err));
     assert_int_equal(strncmp(err, "auth:", 5), 0);
     assert_non_null(strstr(err, "authentication failed"));
@@ -358,7 +358,7 @@ static void forgetting_a_citizen_removes_exactly_its_state(void **state) {
     assert_non_null(strstr(ap_store_error(store), "NOPERM"));
     assert_int_equal(ap_store_reconnect(store), 0);
     char err[256];
-    ap_store_redis_conf_t conf = {"127.0.0.1", redis.port, "ap-erasure", redis.erasure_password, prefix, 5000};
+    ap_store_redis_conf_t conf = {"127.0.0.1", redis.port, "ap-erasure", redis.erasure_password, prefix, 5000, 0, 0};
     ap_store_t *eraser = ap_store_redis_connect(&conf, err, sizeof err);
     assert_non_null(eraser);
     removed = 0;
@@ -955,6 +955,66 @@ static void a_cached_redis_store_answers_alike(void **state) {
     simulate("simc", 4096);
 }
 
+/* Two instances on one namespace (two connections, as two processors): the
+ * second claim of a partition fences the first's writes, in the apply script
+ * and in the cycle transaction, with nothing written; the owner's go through,
+ * and the fenced connection stays usable (it is not a Redis failure). */
+static void a_second_instance_fences_the_first(void **state) {
+    (void)state;
+    char err[256];
+    ap_store_t *b = fixture_store(&redis, prefix, 5000, err, sizeof err);
+    assert_non_null(b);
+    int64_t ea = 0, eb = 0;
+    assert_int_equal(ap_store_claim(store, 9, &ea), 0);
+    assert_int_equal(ap_store_claim(b, 9, &eb), 0);
+    assert_true(eb == ea + 1);
+    ap_event_t ev = hours_event("00000000-0000-4000-8000-0000000009f1", 1000, "2026-01-06", 60);
+    ap_buf_t encoded = AP_BUF_INIT;
+    ap_events_encode(&ev, &encoded);
+    ap_store_item_t item = {&ev, {(const uint8_t *)encoded.data, encoded.len}, {1, 0}, "in.hours", 41};
+    int outcome = -1;
+    assert_int_equal(ap_store_apply_fenced(store, &item, 1, 9, 0, ea, &outcome), AP_STORE_FENCED);
+    assert_non_null(strstr(ap_store_error(store), "fenced: partition 9"));
+    ap_store_position_t pos = {"in.hours", 9, 42};
+    ap_store_fence_t fence = {9, ea};
+    ap_store_cycle_t cy = {NULL, 0, NULL, 0, &pos, 1, NULL, 0, NULL, 0, &fence, 1};
+    assert_int_equal(ap_store_commit(store, &cy), AP_STORE_FENCED);
+    int64_t next = 0;
+    assert_int_equal(ap_store_position_get(store, "in.hours", 9, &next), 1); /* nothing written */
+    char **citizens;
+    size_t n;
+    assert_int_equal(ap_store_citizens(store, 9, &citizens, &n), 0);
+    ap_store_free_list(citizens, n);
+    assert_int_equal(n, 0);
+    assert_int_equal(ap_store_ping(store), 0);
+
+    assert_int_equal(ap_store_apply_fenced(b, &item, 1, 9, 0, eb, &outcome), 0);
+    assert_int_equal(outcome, AP_APPLY_APPLIED);
+    fence.epoch = eb;
+    assert_int_equal(ap_store_commit(b, &cy), 0);
+    assert_int_equal(ap_store_position_get(store, "in.hours", 9, &next), 0);
+    assert_true(next == 42);
+    ap_buf_free(&encoded);
+    ap_store_destroy(b);
+}
+
+/* redis.wait_replicas: with no replica attached, WAIT 1 times out and the
+ * commit fails (retryable, not fenced); with 0 it is not sent. */
+static void a_cycle_waits_for_its_replicas(void **state) {
+    (void)state;
+    char err[256];
+    ap_store_redis_conf_t conf = {"127.0.0.1", redis.port, redis.user, redis.password, prefix, 5000, 1, 100};
+    ap_store_t *w = ap_store_redis_connect(&conf, err, sizeof err);
+    assert_non_null(w);
+    ap_store_position_t pos = {"in.hours", 8, 7};
+    ap_store_cycle_t cy = {NULL, 0, NULL, 0, &pos, 1, NULL, 0, NULL, 0, NULL, 0};
+    assert_int_equal(ap_store_commit(w, &cy), -1);
+    assert_non_null(strstr(ap_store_error(w), "0 of 1 replicas acknowledged"));
+    assert_int_equal(ap_store_ping(w), 0);
+    ap_store_destroy(w);
+    assert_int_equal(ap_store_commit(store, &cy), 0); /* wait_replicas 0 */
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(a_closed_port_fails_to_connect),
@@ -971,6 +1031,8 @@ int main(void) {
         cmocka_unit_test(a_value_stored_in_another_schema_version_loads),
         cmocka_unit_test(the_memory_store_answers_alike),
         cmocka_unit_test(a_cached_redis_store_answers_alike),
+        cmocka_unit_test(a_second_instance_fences_the_first),
+        cmocka_unit_test(a_cycle_waits_for_its_replicas),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

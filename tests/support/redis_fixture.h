@@ -68,7 +68,7 @@ static inline int fixture_redis(fixture_redis_t *f) {
 /** @brief The store on the fixture's Redis as the services' ACL user, under `prefix`; NULL with err set. */
 static inline ap_store_t *fixture_store(const fixture_redis_t *f, const char *prefix, int timeout_ms, char *err,
                                  size_t errlen) {
-    ap_store_redis_conf_t conf = {"127.0.0.1", f->port, f->user, f->password, prefix, timeout_ms};
+    ap_store_redis_conf_t conf = {"127.0.0.1", f->port, f->user, f->password, prefix, timeout_ms, 0, 0};
     return ap_store_redis_connect(&conf, err, errlen);
 }
 

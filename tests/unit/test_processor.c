@@ -196,12 +196,12 @@ static ap_buf_t stored[16];
 static size_t n_stored;
 
 static int spy_apply(ap_store_t *s, const ap_store_item_t *items, size_t n, int32_t partition, int32_t generation,
-                     int *outcomes) {
+                     int64_t epoch, int *outcomes) {
     for (size_t i = 0; i < n && n_stored < 16; i++) {
         ap_buf_reset(&stored[n_stored]);
         ap_buf_append(&stored[n_stored++], items[i].encoded.ptr, items[i].encoded.len);
     }
-    return real_ops->apply(s, items, n, partition, generation, outcomes);
+    return real_ops->apply(s, items, n, partition, generation, epoch, outcomes);
 }
 
 /* Issue 14 §5: a publisher writes HoursEvent with one more optional field
@@ -1048,6 +1048,68 @@ static void a_first_month_without_citizens_writes_the_lane_record(void **state) 
     for (size_t i = 0; i < 16; i++) ap_buf_free(&bytes[i]);
 }
 
+/* Fencing (store.h): once another instance has claimed partition 0, a cycle
+ * of this one that writes it ends as AP_PROCESSOR_FENCED, not as a retryable
+ * failure, and records nothing (state, clock, positions); after its next
+ * claim the same records go through. */
+static void a_fenced_cycle_records_nothing(void **state) {
+    (void)state;
+    ap_codec_error_t cerr;
+    assert_int_equal(ap_events_init(&cerr), 0);
+    n_records = 0;
+    memset(offsets, 0, sizeof offsets);
+    ap_event_t ev;
+    ev = coverage("a"), add(0, AP_TOPIC_EXEMPTION, &ev, "a");
+    ev = hours("a", "r-1", ap_cal_days_from_civil(2026, 1, 6)), add(0, AP_TOPIC_HOURS, &ev, "a");
+    const size_t first = n_records;
+    ev = hours("a", "r-2", ap_cal_days_from_civil(2026, 1, 7)), add(0, AP_TOPIC_HOURS, &ev, "a");
+    add_ticks(0, ap_cal_days_from_civil(2026, 1, 15) * DAY_MS);
+
+    seen_t seen = {0};
+    ap_store_t *store = ap_store_memory_create();
+    ap_processor_config_t cfg;
+    test_config(&cfg);
+    ap_processor_t *proc = ap_processor_create(&cfg, store, (ap_output_t){keep, flushed, &seen});
+    int64_t mine = 0, theirs = 0, again = 0;
+    assert_int_equal(ap_store_claim(store, 0, &mine), 0);
+    ap_processor_own(proc, 0, mine);
+    size_t consumed = 0;
+    char err[256];
+    assert_int_equal(ap_processor_process(proc, records, first, &consumed, NULL, err, sizeof err), 0);
+    assert_int_equal(consumed, first);
+
+    assert_int_equal(ap_store_claim(store, 0, &theirs), 0); /* another instance took partition 0 */
+    assert_int_equal(ap_processor_process(proc, records + first, n_records - first, &consumed, NULL, err, sizeof err),
+                     AP_PROCESSOR_FENCED);
+    assert_non_null(strstr(err, "fenced"));
+    assert_true(ap_processor_stats(proc)->fenced == 1);
+    int64_t next = 0;
+    assert_int_equal(ap_store_position_get(store, "t.hours", 0, &next), 0);
+    assert_true(next == 1); /* the position after r-1: nothing of the refused cycle */
+    assert_int_equal(ap_store_position_get(store, "t.placement", 0, &next), 1);
+    ap_partition_clock_t c;
+    assert_int_equal(ap_store_clock_get(store, 0, &c), 0);
+    assert_true(c.tick[0] == 0 && c.tick[1] == 0 && c.tick[2] == 0);
+    const char *cit = "a";
+    int32_t w02 = ap_cal_days_from_civil(2026, 1, 5);
+    ap_result_record_t rec;
+    assert_int_equal(ap_store_results_get(store, &cit, &w02, 1, &rec), 0);
+    assert_int_equal(rec.revision, 0);
+
+    /* Assigned again (a new claim): the same records are processed in full. */
+    assert_int_equal(ap_store_claim(store, 0, &again), 0);
+    ap_processor_own(proc, 0, again);
+    assert_int_equal(ap_processor_process(proc, records + first, n_records - first, &consumed, NULL, err, sizeof err), 0);
+    assert_int_equal(ap_store_position_get(store, "t.hours", 0, &next), 0);
+    assert_true(next == 3);
+    assert_int_equal(ap_store_results_get(store, &cit, &w02, 1, &rec), 0);
+    assert_int_equal(rec.revision, 1);
+
+    ap_processor_destroy(proc);
+    ap_store_destroy(store);
+    for (size_t i = 0; i < 16; i++) ap_buf_free(&bytes[i]);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(a_closed_partition_waits_and_the_others_go_on),
@@ -1062,6 +1124,7 @@ int main(void) {
         cmocka_unit_test(months_close_with_their_last_week_and_are_revised),
         cmocka_unit_test(a_first_month_without_citizens_writes_the_lane_record),
         cmocka_unit_test(a_corrected_move_in_day_revises_the_segments),
+        cmocka_unit_test(a_fenced_cycle_records_nothing),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

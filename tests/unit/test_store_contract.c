@@ -1149,7 +1149,7 @@ static void month_results_round_trip(void **state) {
                                       {3, 202602, "101", {1, 7}},
                                       {4, 202601, "101", {2, 8}}};
     ap_store_clock_t clk = {3, {{1, 2, 3}, 10, 10, 202601}};
-    ap_store_cycle_t cy = {NULL, 0, &clk, 1, NULL, 0, NULL, 0, put, 4};
+    ap_store_cycle_t cy = {NULL, 0, &clk, 1, NULL, 0, NULL, 0, put, 4, NULL, 0};
     assert_int_equal(ap_store_commit(store, &cy), 0);
     assert_int_equal(ap_store_month_results_get(store, 3, 202601, &got, &n), 0);
     assert_int_equal(n, 2);
@@ -1165,7 +1165,7 @@ static void month_results_round_trip(void **state) {
     assert_int_equal(back.closed_month, 202601);
     /* A revision replaces; the last of two in one cycle wins. */
     ap_store_month_result_t rev[2] = {{3, 202601, "101", {2, 1}}, {3, 202601, "101", {3, 2}}};
-    cy = (ap_store_cycle_t){NULL, 0, NULL, 0, NULL, 0, NULL, 0, rev, 2};
+    cy = (ap_store_cycle_t){NULL, 0, NULL, 0, NULL, 0, NULL, 0, rev, 2, NULL, 0};
     assert_int_equal(ap_store_commit(store, &cy), 0);
     assert_int_equal(ap_store_month_results_get(store, 3, 202601, &got, &n), 0);
     assert_int_equal(n, 2);
@@ -1426,6 +1426,128 @@ static void generations_follow_the_closed_week(void **state) {
 }
 #endif
 
+/* ------------------------------------------------------------- fencing */
+
+/* One event applied on `partition` under `epoch` (store.h, fencing):
+ * ap_store_apply_fenced's answer, with the outcome in *outcome. */
+static int apply_under(const ap_event_t *ev, int32_t partition, int64_t epoch, ap_store_dirty_t dirty, int *outcome) {
+    ap_buf_t buf = AP_BUF_INIT;
+    ap_events_encode(ev, &buf);
+    ap_store_item_t item = {ev, {(const uint8_t *)buf.data, buf.len}, dirty, TOPIC, 40};
+    *outcome = -1;
+    int rc = ap_store_apply_fenced(store, &item, 1, partition, generation, epoch, outcome);
+    ap_buf_free(&buf);
+    return rc;
+}
+
+static size_t citizen_count(int32_t partition) {
+    char **list;
+    size_t n;
+    assert_int_equal(ap_store_citizens(store, partition, &list, &n), 0);
+    ap_store_free_list(list, n);
+    return n;
+}
+
+/* Each claim of a partition gives the next epoch (the first 1), per partition. */
+static void claiming_moves_the_epoch_on(void **state) {
+    (void)state;
+    int64_t e = 0;
+    assert_int_equal(ap_store_claim(store, 5, &e), 0);
+    assert_true(e == 1);
+    assert_int_equal(ap_store_claim(store, 5, &e), 0);
+    assert_true(e == 2);
+    assert_int_equal(ap_store_claim(store, 6, &e), 0);
+    assert_true(e == 1);
+}
+
+/* The paused instance (old epoch) against the one that claimed the partition
+ * after it (new epoch): every write of the old one is refused as
+ * AP_STORE_FENCED with nothing changed (state, dedup ids, registration, dirty
+ * marks, results, clock, positions, monitoring partials); the new one's
+ * writes work, and the event refused before is applied, not a duplicate. */
+static void a_stale_epoch_writes_nothing(void **state) {
+    (void)state;
+    const int32_t part = 5, w1 = day(2026, 1, 5), w2 = day(2026, 1, 12);
+    const ap_store_dirty_t closed = {w1, w2};
+    int64_t old = 0, cur = 0;
+    int outcome;
+    assert_int_equal(ap_store_claim(store, part, &old), 0);
+    ap_event_t first = hours("c-1", "r-1", 1000, w1, 60);
+    assert_int_equal(apply_under(&first, part, old, NO_DIRTY, &outcome), 0);
+    assert_int_equal(outcome, AP_APPLY_APPLIED);
+    ap_store_result_t res = {"c-1", w1, {1, 0xabcULL}};
+    ap_store_clock_t clk = {part, {{1, 2, 3}, w1, w1, 0}};
+    ap_store_position_t pos = {"in.hours", part, 11};
+    ap_store_fence_t fence = {part, old};
+    ap_store_cycle_t cy = {&res, 1, &clk, 1, &pos, 1, NULL, 0, NULL, 0, &fence, 1};
+    assert_int_equal(ap_store_commit(store, &cy), 0);
+
+    assert_int_equal(ap_store_claim(store, part, &cur), 0); /* another instance takes the partition */
+    assert_true(cur == old + 1);
+    ap_event_t late = hours("c-2", "r-2", 2000, w1, 30); /* would register c-2 and mark w1 dirty */
+    assert_int_equal(apply_under(&late, part, old, closed, &outcome), AP_STORE_FENCED);
+    assert_non_null(strstr(ap_store_error(store), "fenced"));
+    ap_store_result_t res2 = {"c-1", w1, {2, 0xdefULL}};
+    ap_store_clock_t clk2 = {part, {{9, 9, 9}, w1, w2, 202601}};
+    ap_store_position_t pos2 = {"in.hours", part, 99};
+    ap_store_evaluated_t done = {"c-2", w1, part};
+    ap_store_month_result_t mres = {part, 202601, "101", {1, 7}};
+    cy = (ap_store_cycle_t){&res2, 1, &clk2, 1, &pos2, 1, &done, 1, &mres, 1, &fence, 1};
+    assert_int_equal(ap_store_commit(store, &cy), AP_STORE_FENCED);
+
+    const char *cit = "c-1";
+    ap_result_record_t got;
+    assert_int_equal(ap_store_results_get(store, &cit, &w1, 1, &got), 0);
+    assert_true(got.revision == 1 && got.digest == 0xabcULL);
+    ap_partition_clock_t back;
+    assert_int_equal(ap_store_clock_get(store, part, &back), 0);
+    assert_clock_equal(&back, &clk.clock);
+    int64_t next = 0;
+    assert_int_equal(ap_store_position_get(store, "in.hours", part, &next), 0);
+    assert_true(next == 11);
+    ap_store_month_result_t *months;
+    size_t n_months;
+    assert_int_equal(ap_store_month_results_get(store, part, 202601, &months, &n_months), 0);
+    assert_int_equal(n_months, 0);
+    free(months);
+    assert_int_equal(citizen_count(part), 1);
+    assert_int_equal(dirty_count(part), 0);
+    assert_int_equal(load("c-2", w1).in.n_hours, 0);
+
+    /* The owner's epoch works: the refused event was never recorded as applied. */
+    assert_int_equal(apply_under(&late, part, cur, closed, &outcome), 0);
+    assert_int_equal(outcome, AP_APPLY_APPLIED);
+    assert_int_equal(dirty_count(part), 1);
+    assert_int_equal(citizen_count(part), 2);
+    fence.epoch = cur;
+    assert_int_equal(ap_store_commit(store, &cy), 0);
+    assert_int_equal(ap_store_results_get(store, &cit, &w1, 1, &got), 0);
+    assert_true(got.revision == 2 && got.digest == 0xdefULL);
+    assert_int_equal(ap_store_position_get(store, "in.hours", part, &next), 0);
+    assert_true(next == 99);
+    assert_int_equal(dirty_count(part), 0);
+    /* Another partition's epoch is its own: claiming 5 fences nothing of 6. */
+    ap_event_t other = hours("c-3", "r-3", 3000, w1, 10);
+    int64_t e6 = 0;
+    assert_int_equal(ap_store_claim(store, 6, &e6), 0);
+    assert_int_equal(apply_under(&other, 6, e6, NO_DIRTY, &outcome), 0);
+    assert_int_equal(outcome, AP_APPLY_APPLIED);
+}
+
+/* Epoch 0 is unfenced (offline replay, tools): it writes whatever the epoch. */
+static void epoch_zero_is_unfenced(void **state) {
+    (void)state;
+    int64_t e = 0;
+    int outcome;
+    assert_int_equal(ap_store_claim(store, 2, &e), 0);
+    ap_event_t ev = placement("c-1", "pl-1", 1000);
+    assert_int_equal(apply_under(&ev, 2, 0, NO_DIRTY, &outcome), 0);
+    assert_int_equal(outcome, AP_APPLY_APPLIED);
+    ap_store_position_t pos = {"in.hours", 2, 5};
+    ap_store_cycle_t cy = {NULL, 0, NULL, 0, &pos, 1, NULL, 0, NULL, 0, NULL, 0};
+    assert_int_equal(ap_store_commit(store, &cy), 0);
+}
+
 #define T(f) cmocka_unit_test_setup_teardown(f, open_store, close_store)
 
 int main(void) {
@@ -1466,6 +1588,9 @@ int main(void) {
         T(a_sanction_is_an_entity_of_its_own),
         T(a_sanction_marks_its_decision_week_only),
         T(the_sanction_bound),
+        T(claiming_moves_the_epoch_on),
+        T(a_stale_epoch_writes_nothing),
+        T(epoch_zero_is_unfenced),
 #if !AP_CONTRACT_REDIS
         T(memory_refuses_bad_calls_whole),
         cmocka_unit_test(generations_follow_the_closed_week),
