@@ -132,6 +132,14 @@ static void add_ticks(int32_t partition, int64_t at) {
     }
 }
 
+/* Every test starts here: the registry bound, no records, offsets from 0. */
+static void fresh_stream(void) {
+    ap_codec_error_t cerr;
+    assert_int_equal(ap_events_init(&cerr), 0);
+    n_records = 0;
+    memset(offsets, 0, sizeof offsets);
+}
+
 /* Partition 0 closes week 2026-W02 at its ticks, and a late hours report of
  * partition 0 follows in the batch; partition 1's records and ticks come
  * after it. The late record waits for the next cycle (it changes the week
@@ -336,10 +344,7 @@ static void redelivery_after_the_dedup_horizon_changes_nothing(void **state) {
  * 300 weeks of one citizen in one evaluation. */
 static void a_long_close_beats_the_heart(void **state) {
     (void)state;
-    ap_codec_error_t cerr;
-    assert_int_equal(ap_events_init(&cerr), 0);
-    n_records = 0;
-    memset(offsets, 0, sizeof offsets);
+    fresh_stream();
     seen_t seen = {0};
     ap_store_t *store = ap_store_memory_create();
     ap_processor_config_t cfg;
@@ -385,10 +390,7 @@ static int capture(void *ctx, const char *topic, const void *key, size_t keylen,
  * anyone can recompute it from the record. */
 static void outputs_carry_engine_version_and_v5_ids(void **state) {
     (void)state;
-    ap_codec_error_t cerr;
-    assert_int_equal(ap_events_init(&cerr), 0);
-    n_records = 0;
-    memset(offsets, 0, sizeof offsets);
+    fresh_stream();
     int32_t monday = ap_cal_days_from_civil(2026, 1, 5);
     ap_event_t ev;
     ev = coverage("c"), add(0, AP_TOPIC_EXEMPTION, &ev, "c");
@@ -446,10 +448,7 @@ static void outputs_carry_engine_version_and_v5_ids(void **state) {
  * week has no credited minutes. Ticks go to every partition unchecked. */
 static void a_record_off_its_murmur2_partition_is_a_dead_letter(void **state) {
     (void)state;
-    ap_codec_error_t cerr;
-    assert_int_equal(ap_events_init(&cerr), 0);
-    n_records = 0;
-    memset(offsets, 0, sizeof offsets);
+    fresh_stream();
     int32_t home = ap_partition_for_key("a", 1, 4), wrong = (home + 1) % 4;
     int64_t after_w02 = ap_cal_days_from_civil(2026, 1, 15) * DAY_MS;
     ap_event_t ev;
@@ -627,10 +626,7 @@ static int keep_letters(void *ctx, const char *topic, const void *key, size_t ke
  * Other refusals keep the record whole. */
 static void a_record_with_personal_data_is_withheld(void **state) {
     (void)state;
-    ap_codec_error_t cerr;
-    assert_int_equal(ap_events_init(&cerr), 0);
-    n_records = 0;
-    memset(offsets, 0, sizeof offsets);
+    fresh_stream();
     ap_event_t ev;
     ev = hours("c-0101901234", "r-1", ap_cal_days_from_civil(2026, 1, 6)), add(0, AP_TOPIC_HOURS, &ev, "c-0101901234");
     ev = hours("a", "r-2", ap_cal_days_from_civil(2026, 1, 6));
@@ -720,10 +716,7 @@ static int keep_results(void *ctx, const char *topic, const void *key, size_t ke
  * to start in W03: W02 says something new (NOT_COVERED), revision 2. */
 static void not_covered_weeks_emit_a_result_only_when_they_say_something(void **state) {
     (void)state;
-    ap_codec_error_t cerr;
-    assert_int_equal(ap_events_init(&cerr), 0);
-    n_records = 0;
-    memset(offsets, 0, sizeof offsets);
+    fresh_stream();
     const int32_t w02 = ap_cal_days_from_civil(2026, 1, 5), w03 = w02 + 7;
     ap_event_t ev;
     ev = coverage("a"), add(0, AP_TOPIC_EXEMPTION, &ev, "a");
@@ -841,10 +834,7 @@ static int keep_partials(void *ctx, const char *topic, const void *key, size_t k
  * a tick with nothing new writes nothing. */
 static void months_close_with_their_last_week_and_are_revised(void **state) {
     (void)state;
-    ap_codec_error_t cerr;
-    assert_int_equal(ap_events_init(&cerr), 0);
-    n_records = 0;
-    memset(offsets, 0, sizeof offsets);
+    fresh_stream();
     /* Two citizens whose keys belong on partition 0 of 2. */
     char ca[8] = "", cb[8] = "";
     for (int i = 0; i < 100 && !cb[0]; i++) {
@@ -969,10 +959,7 @@ static int keep_split(void *ctx, const char *topic, const void *key, size_t keyl
 
 static void a_corrected_move_in_day_revises_the_segments(void **state) {
     (void)state;
-    ap_codec_error_t cerr;
-    assert_int_equal(ap_events_init(&cerr), 0);
-    n_records = 0;
-    memset(offsets, 0, sizeof offsets);
+    fresh_stream();
     const int32_t w02 = ap_cal_days_from_civil(2026, 1, 5);
     ap_event_t old = coverage("a"), moved = coverage("a");
     old.u.coverage.to_date = w02 + 1; /* Tuesday */
@@ -1024,10 +1011,7 @@ static void a_corrected_move_in_day_revises_the_segments(void **state) {
  * (nothing counted yet anywhere) writes the lane record alone. */
 static void a_first_month_without_citizens_writes_the_lane_record(void **state) {
     (void)state;
-    ap_codec_error_t cerr;
-    assert_int_equal(ap_events_init(&cerr), 0);
-    n_records = 0;
-    memset(offsets, 0, sizeof offsets);
+    fresh_stream();
     add_ticks(1, ap_cal_days_from_civil(2026, 3, 10) * DAY_MS); /* closes January and February */
     partials_t got;
     memset(&got, 0, sizeof got);
@@ -1054,10 +1038,7 @@ static void a_first_month_without_citizens_writes_the_lane_record(void **state) 
  * claim the same records go through. */
 static void a_fenced_cycle_records_nothing(void **state) {
     (void)state;
-    ap_codec_error_t cerr;
-    assert_int_equal(ap_events_init(&cerr), 0);
-    n_records = 0;
-    memset(offsets, 0, sizeof offsets);
+    fresh_stream();
     ap_event_t ev;
     ev = coverage("a"), add(0, AP_TOPIC_EXEMPTION, &ev, "a");
     ev = hours("a", "r-1", ap_cal_days_from_civil(2026, 1, 6)), add(0, AP_TOPIC_HOURS, &ev, "a");
