@@ -1058,39 +1058,33 @@ static void mem_month_set(mem_part_t *p, const ap_store_month_result_t *m) {
 }
 
 static int mem_commit_cycle(ap_store_t *base, const ap_store_cycle_t *cy) {
-    const ap_store_result_t *results = cy->results;
-    const ap_store_clock_t *clocks = cy->clocks;
-    const ap_store_position_t *positions = cy->positions;
-    const ap_store_evaluated_t *evaluated = cy->evaluated;
-    size_t n_results = cy->n_results, n_clocks = cy->n_clocks, n_positions = cy->n_positions,
-           n_evaluated = cy->n_evaluated;
     mem_store_t *s = M(base);
     /* All or nothing, like MULTI/EXEC: everything that can be refused is
      * checked before the first write; after that nothing can fail. */
-    for (size_t i = 0; i < n_results; i++)
-        if (!results[i].citizen) goto invalid;
-    for (size_t i = 0; i < n_positions; i++)
-        if (!positions[i].topic) goto invalid;
-    for (size_t i = 0; i < n_evaluated; i++)
-        if (!evaluated[i].citizen) goto invalid;
+    for (size_t i = 0; i < cy->n_results; i++)
+        if (!cy->results[i].citizen) goto invalid;
+    for (size_t i = 0; i < cy->n_positions; i++)
+        if (!cy->positions[i].topic) goto invalid;
+    for (size_t i = 0; i < cy->n_evaluated; i++)
+        if (!cy->evaluated[i].citizen) goto invalid;
     for (size_t i = 0; i < cy->n_fences; i++)
         if (mem_fenced(s, cy->fences[i].partition, cy->fences[i].epoch)) return AP_STORE_FENCED;
 
     /* In the order of the transaction: a later write to the same place wins. */
-    for (size_t i = 0; i < n_evaluated; i++) {
-        mem_part_t *p = mem_part_find(s, evaluated[i].partition);
-        const mem_citizen_t *c = p ? mem_citizen_find(s, evaluated[i].citizen) : NULL;
-        if (c) mem_pairs_remove(&p->dirty, mem_pair(c->number, evaluated[i].monday));
+    for (size_t i = 0; i < cy->n_evaluated; i++) {
+        mem_part_t *p = mem_part_find(s, cy->evaluated[i].partition);
+        const mem_citizen_t *c = p ? mem_citizen_find(s, cy->evaluated[i].citizen) : NULL;
+        if (c) mem_pairs_remove(&p->dirty, mem_pair(c->number, cy->evaluated[i].monday));
     }
-    for (size_t i = 0; i < n_results; i++)
-        mem_week_get(mem_citizen_get(s, results[i].citizen), results[i].monday)->res = results[i].rec;
-    for (size_t i = 0; i < n_clocks; i++) {
-        mem_part_t *p = mem_part_get(s, clocks[i].partition);
-        p->clock = clocks[i].clock;
+    for (size_t i = 0; i < cy->n_results; i++)
+        mem_week_get(mem_citizen_get(s, cy->results[i].citizen), cy->results[i].monday)->res = cy->results[i].rec;
+    for (size_t i = 0; i < cy->n_clocks; i++) {
+        mem_part_t *p = mem_part_get(s, cy->clocks[i].partition);
+        p->clock = cy->clocks[i].clock;
         p->has_clock = 1;
     }
-    for (size_t i = 0; i < n_positions; i++)
-        mem_position_set(mem_part_get(s, positions[i].partition), positions[i].topic, positions[i].next);
+    for (size_t i = 0; i < cy->n_positions; i++)
+        mem_position_set(mem_part_get(s, cy->positions[i].partition), cy->positions[i].topic, cy->positions[i].next);
     for (size_t i = 0; i < cy->n_months; i++) mem_month_set(mem_part_get(s, cy->months[i].partition), &cy->months[i]);
     return 0;
 invalid:

@@ -1147,33 +1147,27 @@ static int wait_replicas(redis_store_t *s) {
 }
 
 static int redis_commit_cycle(ap_store_t *base, const ap_store_cycle_t *cy) {
-    const ap_store_result_t *results = cy->results;
-    const ap_store_clock_t *clocks = cy->clocks;
-    const ap_store_position_t *positions = cy->positions;
-    const ap_store_evaluated_t *evaluated = cy->evaluated;
-    size_t n_results = cy->n_results, n_clocks = cy->n_clocks, n_positions = cy->n_positions,
-           n_evaluated = cy->n_evaluated;
     redis_store_t *s = R(base);
     s->round_trips++;
     if (!s->c) return fail(s, "not connected");
     char key[160], val[48], member[AP_ID_CAP + 16];
     int fenced = watch_fences(s, cy);
     if (fenced) return fenced;
-    size_t queued = 2 + n_results + n_clocks + n_positions + n_evaluated + cy->n_months;
+    size_t queued = 2 + cy->n_results + cy->n_clocks + cy->n_positions + cy->n_evaluated + cy->n_months;
     redisAppendCommand(s->c, "MULTI");
-    for (size_t i = 0; i < n_evaluated; i++) {
-        partition_key(s, key, sizeof key, evaluated[i].partition, "dirty");
-        snprintf(member, sizeof member, "%s|%" PRId32, evaluated[i].citizen, evaluated[i].monday);
+    for (size_t i = 0; i < cy->n_evaluated; i++) {
+        partition_key(s, key, sizeof key, cy->evaluated[i].partition, "dirty");
+        snprintf(member, sizeof member, "%s|%" PRId32, cy->evaluated[i].citizen, cy->evaluated[i].monday);
         redisAppendCommand(s->c, "SREM %s %s", key, member);
     }
-    for (size_t i = 0; i < n_results; i++) {
-        citizen_key(s, key, sizeof key, results[i].citizen, "res");
-        snprintf(val, sizeof val, "%d:%016llx", (int)results[i].rec.revision, (unsigned long long)results[i].rec.digest);
-        redisAppendCommand(s->c, "HSET %s %d %s", key, (int)results[i].monday, val);
+    for (size_t i = 0; i < cy->n_results; i++) {
+        citizen_key(s, key, sizeof key, cy->results[i].citizen, "res");
+        snprintf(val, sizeof val, "%d:%016llx", (int)cy->results[i].rec.revision, (unsigned long long)cy->results[i].rec.digest);
+        redisAppendCommand(s->c, "HSET %s %d %s", key, (int)cy->results[i].monday, val);
     }
-    for (size_t i = 0; i < n_clocks; i++) {
-        const ap_partition_clock_t *c = &clocks[i].clock;
-        partition_key(s, key, sizeof key, clocks[i].partition, "clock");
+    for (size_t i = 0; i < cy->n_clocks; i++) {
+        const ap_partition_clock_t *c = &cy->clocks[i].clock;
+        partition_key(s, key, sizeof key, cy->clocks[i].partition, "clock");
         redisAppendCommand(s->c, "HSET %s t0 %lld t1 %lld t2 %lld first %d closed %d month %d", key,
                            (long long)c->tick[0], (long long)c->tick[1], (long long)c->tick[2], (int)c->first_monday,
                            (int)c->closed_monday, (int)c->closed_month);
@@ -1186,9 +1180,9 @@ static int redis_commit_cycle(ap_store_t *base, const ap_store_cycle_t *cy) {
         snprintf(val, sizeof val, "%d:%016llx", (int)m->rec.revision, (unsigned long long)m->rec.digest);
         redisAppendCommand(s->c, "HSET %s %s %s", key, m->municipality_code, val);
     }
-    for (size_t i = 0; i < n_positions; i++) {
-        partition_key(s, key, sizeof key, positions[i].partition, "offsets");
-        redisAppendCommand(s->c, "HSET %s %s %lld", key, positions[i].topic, (long long)positions[i].next);
+    for (size_t i = 0; i < cy->n_positions; i++) {
+        partition_key(s, key, sizeof key, cy->positions[i].partition, "offsets");
+        redisAppendCommand(s->c, "HSET %s %s %lld", key, cy->positions[i].topic, (long long)cy->positions[i].next);
     }
     redisAppendCommand(s->c, "EXEC");
     int rc = 0;
