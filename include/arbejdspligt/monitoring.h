@@ -134,6 +134,9 @@ int ap_monitoring_sums_to_record(const ap_mon_sums_t *sums, ap_monitoring_t *rec
  */
 int ap_monitoring_add_record(ap_mon_sums_t *sums, const ap_monitoring_t *rec, char *why, size_t whylen);
 
+/** @brief Adds b to a, member by member (sums of disjoint sets of citizens). */
+void ap_monitoring_sums_add(ap_mon_sums_t *a, const ap_mon_sums_t *b);
+
 /** @return 1 if the two sums are equal. */
 int ap_monitoring_sums_equal(const ap_mon_sums_t *a, const ap_mon_sums_t *b);
 

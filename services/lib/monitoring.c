@@ -314,6 +314,14 @@ int ap_monitoring_add_record(ap_mon_sums_t *s, const ap_monitoring_t *r, char *w
     return 0;
 }
 
+void ap_monitoring_sums_add(ap_mon_sums_t *a, const ap_mon_sums_t *b) {
+    /* Every member is an int64_t (monitoring.h): add them as an array. */
+    int64_t *x = (int64_t *)(void *)a;
+    const int64_t *y = (const int64_t *)(const void *)b;
+    for (size_t i = 0; i < sizeof *a / sizeof(int64_t); i++) x[i] += y[i];
+}
+_Static_assert(sizeof(ap_mon_sums_t) % sizeof(int64_t) == 0, "ap_mon_sums_t holds int64_t only");
+
 int ap_monitoring_sums_equal(const ap_mon_sums_t *a, const ap_mon_sums_t *b) { return memcmp(a, b, sizeof *a) == 0; }
 
 const ap_rule_version_t *ap_monitoring_rule_version(int year, int month) {

@@ -358,13 +358,6 @@ static rev_t *latest_within(const fkey_t *k, int64_t bound) {
     return NULL;
 }
 
-static void sums_add(ap_mon_sums_t *a, const ap_mon_sums_t *b) {
-    /* Every member is an int64_t (monitoring.h): add them as an array. */
-    int64_t *x = (int64_t *)(void *)a;
-    const int64_t *y = (const int64_t *)(const void *)b;
-    for (size_t i = 0; i < sizeof *a / sizeof(int64_t); i++) x[i] += y[i];
-}
-_Static_assert(sizeof(ap_mon_sums_t) % sizeof(int64_t) == 0, "ap_mon_sums_t holds int64_t only");
 
 int ap_monitoring_fold_total_as_of(ap_monitoring_fold_t *f, const char *muni, int year, int month,
                                    const int64_t *bound, size_t n_bound, ap_mon_sums_t *out, ap_mon_fold_status_t *st,
@@ -404,13 +397,13 @@ int ap_monitoring_fold_total_as_of(ap_monitoring_fold_t *f, const char *muni, in
             if (part->conflict) conflict = 1;
             if (muni && strcmp(muni, e->municipality_code) == 0) {
                 st->lanes_listing++;
-                sums_add(&total, &part->sums);
+                ap_monitoring_sums_add(&total, &part->sums);
             }
-            sums_add(&lane_partials, &part->sums);
+            ap_monitoring_sums_add(&lane_partials, &part->sums);
         }
         if (!muni) {
-            sums_add(&total, &lane->sums);
-            sums_add(&partials, &lane_partials);
+            ap_monitoring_sums_add(&total, &lane->sums);
+            ap_monitoring_sums_add(&partials, &lane_partials);
             /* The lane record sums its municipalities (design §2.3): a
              * difference means the records are not one lane's view. */
             if (!ap_monitoring_sums_equal(&lane->sums, &lane_partials)) inconsistent = 1;

@@ -109,7 +109,6 @@ struct ap_processor {
     ap_week_eval_t *mevals; /* one citizen's weeks of the month (AP_MON_MAX_WEEKS) */
     mon_cell_t *cells;
     size_t n_cells, cap_cells;
-    ap_mon_sums_t lane;
     ap_mon_manifest_entry_t *manifest; /* AP_MON_MAX_MANIFEST */
     int mon_year, mon_month;
     size_t mon_weeks;
@@ -617,7 +616,6 @@ static int on_month_week(void *ctx, size_t i, const ap_week_input_t *in, const a
     }
     if (!contribution.counted) return 0;
     ap_monitoring_add(&cell_of(p, contribution.municipality_code)->sums, &contribution);
-    ap_monitoring_add(&p->lane, &contribution);
     return 0;
 }
 
@@ -690,7 +688,9 @@ static int emit_month(ap_processor_t *p, const month_work_t *mw) {
     if (p->n_cells) qsort(p->cells, p->n_cells, sizeof *p->cells, cmp_cell); /* cells is NULL until a lane counts someone */
     int rc = 0;
     size_t n_manifest = 0;
+    ap_mon_sums_t lane = {0}; /* the lane record: its municipalities' sums */
     for (size_t i = 0; i < p->n_cells && !rc; i++) {
+        ap_monitoring_sums_add(&lane, &p->cells[i].sums);
         if (n_manifest == AP_MON_MAX_MANIFEST) { rc = fail(p, "%s", "monitoring: more municipalities than codes"); break; }
         int32_t revision;
         rc = emit_partial(p, mw, p->cells[i].municipality_code, &p->cells[i].sums, stored, n_stored, 0, &revision);
@@ -699,7 +699,7 @@ static int emit_month(ap_processor_t *p, const month_work_t *mw) {
         e->revision = revision;
     }
     int32_t lane_revision;
-    if (!rc) rc = emit_partial(p, mw, "", &p->lane, stored, n_stored, n_manifest, &lane_revision);
+    if (!rc) rc = emit_partial(p, mw, "", &lane, stored, n_stored, n_manifest, &lane_revision);
     free(stored);
     return rc;
 }
@@ -727,7 +727,6 @@ static int evaluate_months(ap_processor_t *p) {
         p->mon_monday0 = ap_cal_week_start(ap_cal_days_from_civil(p->mon_year, p->mon_month, 1));
         p->mon_weeks = (size_t)((ap_monitoring_close_monday(p->mon_year, p->mon_month) - p->mon_monday0) / 7 + 1);
         p->n_cells = 0;
-        memset(&p->lane, 0, sizeof p->lane);
         char **citizens;
         size_t nc;
         if (ap_store_citizens(p->store, mw->partition, &citizens, &nc)) return fail(p, "%s", ap_store_error(p->store));
